@@ -1,0 +1,62 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the network role uses to plan and validate; the logic lives in module_utils.network_layout."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import LayoutError
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import nat_subnet_ids
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import network_errors
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import overlap_errors
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_table_plan
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_plan
+
+
+def _known_regions() -> list[str]:
+    """Every region of every partition in botocore's bundled endpoint data (no network call)."""
+    import botocore.session  # pylint: disable=import-outside-toplevel
+
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return sorted(regions)
+
+
+def _subnet_plan(vpc_cidr, azs, subnet_prefix=None):
+    try:
+        return subnet_plan(vpc_cidr, list(azs), subnet_prefix)
+    except LayoutError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def _built_subnets(results):
+    """``ec2_vpc_subnet`` loop results (items from ``subnet_plan``) -> ``{"tier", "az", "id"}`` dicts."""
+    return [
+        {"tier": result["item"]["tier"], "az": result["item"]["az"], "id": (result.get("subnet") or {}).get("id")}
+        for result in results
+    ]
+
+
+def _network_errors(region, vpc_cidr, az_count, admin_cidrs, allow_open_admin=False, subnet_prefix=None):
+    return network_errors(region, _known_regions(), vpc_cidr, az_count, list(admin_cidrs or []), bool(allow_open_admin), subnet_prefix)
+
+
+def _overlap_errors(cidrs_by_region, variable="network_vpc_cidr"):
+    return overlap_errors(dict(cidrs_by_region), variable)
+
+
+class FilterModule:
+    """megapool.aws network filters."""
+
+    def filters(self):
+        return {
+            "subnet_plan": _subnet_plan,
+            "built_subnets": _built_subnets,
+            "network_errors": _network_errors,
+            "overlap_errors": _overlap_errors,
+            "nat_subnet_ids": nat_subnet_ids,
+            "route_table_plan": route_table_plan,
+        }

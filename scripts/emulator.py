@@ -1,0 +1,188 @@
+#!/usr/bin/env python
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start, stop and inspect the local AWS emulator (a moto server on 127.0.0.1).
+
+    python scripts/emulator.py start|stop|status|reset|url [--port N]
+
+The port comes from --port, else $MEGAPOOL_EMULATOR_PORT, else 5000. The pid file and log live in
+.emulator/ at the repository root. `start` is idempotent: an emulator of ours already answering on the
+port is reused; a port held by anything else is a clear error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STATE_DIR = os.path.join(ROOT, ".emulator")
+HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+READY_TIMEOUT = 60.0
+
+# Settings from DESIGN.md: managed IAM policies exist, waits are short.
+EMULATOR_ENV = {
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    "MOTO_ACM_VALIDATION_WAIT": "1",
+    "MOTO_ECS_SERVICE_RUNNING": "1",
+    "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+}
+
+
+def _port(args) -> int:
+    if args.port:
+        return args.port
+    return int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or DEFAULT_PORT)
+
+
+def _url(port: int) -> str:
+    return "http://%s:%d" % (HOST, port)
+
+
+def _pid_file(port: int) -> str:
+    return os.path.join(STATE_DIR, "moto-%d.pid" % port)
+
+
+def _log_file(port: int) -> str:
+    return os.path.join(STATE_DIR, "moto-%d.log" % port)
+
+
+def _read_pid(port: int) -> int | None:
+    try:
+        with open(_pid_file(port), encoding="ascii") as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def _answers(port: int) -> bool:
+    """True when a moto server answers its management API on the port."""
+    try:
+        with urllib.request.urlopen(_url(port) + "/moto-api/data.json", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def start(port: int) -> int:
+    pid = _read_pid(port)
+    if _alive(pid) and _answers(port):
+        print("emulator already running on %s (pid %d)" % (_url(port), pid))
+        return 0
+    if _port_taken(port):
+        sys.stderr.write(
+            "ERROR: port %d on %s is already in use by another process (not an emulator started by this "
+            "project). Stop that process, or choose another port, e.g. MEGAPOOL_EMULATOR_PORT=%d make up\n" % (port, HOST, port + 1)
+        )
+        return 2
+    os.makedirs(STATE_DIR, exist_ok=True)
+    env = dict(os.environ, **EMULATOR_ENV)
+    with open(_log_file(port), "ab") as log:
+        process = subprocess.Popen(  # pylint: disable=consider-using-with
+            [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    with open(_pid_file(port), "w", encoding="ascii") as handle:
+        handle.write("%d\n" % process.pid)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.stderr.write("ERROR: the emulator exited with code %s; see %s\n" % (process.returncode, _log_file(port)))
+            os.unlink(_pid_file(port))
+            return 1
+        if _answers(port):
+            print("emulator running on %s (pid %d, log %s)" % (_url(port), process.pid, os.path.relpath(_log_file(port), ROOT)))
+            return 0
+        time.sleep(0.1)
+    sys.stderr.write("ERROR: the emulator did not answer within %ds; see %s\n" % (READY_TIMEOUT, _log_file(port)))
+    stop(port)
+    return 1
+
+
+def stop(port: int) -> int:
+    pid = _read_pid(port)
+    if not _alive(pid):
+        print("emulator not running on port %d" % port)
+    else:
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        print("emulator on port %d stopped (pid %d)" % (port, pid))
+    if os.path.exists(_pid_file(port)):
+        os.unlink(_pid_file(port))
+    return 0
+
+
+def status(port: int) -> int:
+    pid = _read_pid(port)
+    if _alive(pid) and _answers(port):
+        print("running on %s (pid %d)" % (_url(port), pid))
+        return 0
+    print("not running on port %d" % port)
+    return 3
+
+
+def reset(port: int) -> int:
+    request = urllib.request.Request(_url(port) + "/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        json.load(response)
+    print("emulator on %s reset" % _url(port))
+    return 0
+
+
+def serve(port: int) -> int:
+    """Run the moto server in this process (what `start` launches in the background)."""
+    from moto.server import main as moto_main  # pylint: disable=import-outside-toplevel
+
+    os.environ.update(EMULATOR_ENV)
+    moto_main(["--host", HOST, "--port", str(port)])
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["start", "stop", "status", "reset", "url", "serve"])
+    parser.add_argument("--port", type=int, default=None, help="TCP port on 127.0.0.1 (default: $MEGAPOOL_EMULATOR_PORT or 5000)")
+    args = parser.parse_args(argv)
+    port = _port(args)
+    if args.command == "url":
+        print(_url(port))
+        return 0
+    return {"start": start, "stop": stop, "status": status, "reset": reset, "serve": serve}[args.command](port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
