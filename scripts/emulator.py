@@ -83,7 +83,7 @@ def _port_taken(port: int) -> bool:
 def _answers(port: int) -> bool:
     """True when a moto server answers its management API on the port."""
     try:
-        with urllib.request.urlopen(_url(port) + "/moto-api/data.json", timeout=2) as response:
+        with urllib.request.urlopen(_url(port) + "/moto-api/", timeout=5) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False

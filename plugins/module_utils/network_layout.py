@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure planning for a region's network: subnet layout and input validation. No I/O.
 
-The VPC CIDR is cut into ``2 * az_count`` equal slots (rounded up to a power of two): private subnets
-take the first ``az_count`` slots, public subnets the next ``az_count``. Equal slots keep the layout
-stable when the AZ count grows within the same power of two, and the remaining slots stay free.
+The VPC CIDR is cut into ``2 * az_count`` equal slots (rounded up to a power of two): the first half
+holds the private subnets, the second half the public ones, AZ ``i`` at slot ``i`` of its half. Adding an
+AZ within the same power of two therefore takes a free slot and moves no existing subnet.
 """
 
 from __future__ import annotations
@@ -53,6 +53,11 @@ def subnet_layout(vpc_cidr: str, az_count: int, subnet_prefix: int | None = None
             "network_subnet_prefix=/%d: %d subnets (%d AZs x public/private) of that size do not fit in network_vpc_cidr=%s. "
             "Use /%d or longer, or leave network_subnet_prefix unset." % (prefix, 2 * az_count, az_count, vpc_cidr, needed_prefix)
         )
+    if subnet_prefix is not None and prefix > SUBNET_MAX_PREFIX:
+        raise LayoutError(
+            "network_subnet_prefix=/%d: AWS subnets are at most /%d. Use /%d or shorter (at least /%d here), "
+            "or leave network_subnet_prefix unset." % (prefix, SUBNET_MAX_PREFIX, SUBNET_MAX_PREFIX, needed_prefix)
+        )
     if prefix > SUBNET_MAX_PREFIX:
         raise LayoutError(
             "network_vpc_cidr=%s is too small for %d subnets (%d AZs x public/private): each would be /%d, and AWS subnets "
@@ -60,7 +65,8 @@ def subnet_layout(vpc_cidr: str, az_count: int, subnet_prefix: int | None = None
             % (vpc_cidr, 2 * az_count, az_count, prefix, SUBNET_MAX_PREFIX, SUBNET_MAX_PREFIX - int(math.log2(slots)))
         )
     subnets = [str(net) for net in vpc.subnets(new_prefix=prefix)]
-    return {"private": subnets[:az_count], "public": subnets[az_count:2 * az_count], "prefix": prefix}
+    half = slots // 2
+    return {"private": subnets[:az_count], "public": subnets[half:half + az_count], "prefix": prefix}
 
 
 def subnet_plan(vpc_cidr: str, azs: list[str], subnet_prefix: int | None = None) -> list[dict[str, str]]:
@@ -147,7 +153,8 @@ def admin_cidr_errors(admin_cidrs: list[str], allow_open: bool) -> list[str]:
 def region_errors(region: str, known: list[str]) -> list[str]:
     if region in known:
         return []
-    close = [name for name in known if name.split("-")[0] == str(region).split("-")[0]]
+    prefix = str(region).split("-", maxsplit=1)[0]
+    close = [name for name in known if name.split("-", maxsplit=1)[0] == prefix]
     hint = " Known regions with that prefix: %s." % ", ".join(sorted(close)) if close else ""
     return [
         "aws_region=%r is not an AWS region this botocore knows. Name the inventory host (or set aws_region) "
