@@ -1,0 +1,105 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures for end-to-end tests: the project's emulator, playbook runs, and snapshots of what it holds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PORT = int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or 5100)
+ENDPOINT = "http://127.0.0.1:%d" % PORT
+REGIONS = ("eu-north-1", "ap-southeast-1")
+
+
+def _emulator(command: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "emulator.py"), command, "--port", str(PORT)], check=True)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> str:
+    """The test emulator (started if needed), its URL."""
+    _emulator("start")
+    return ENDPOINT
+
+
+@pytest.fixture
+def empty_emulator(emulator: str) -> str:
+    """The test emulator, wiped before the test."""
+    _emulator("reset")
+    return emulator
+
+
+def client(service: str, region: str):
+    return boto3.client(service, region_name=region, endpoint_url=ENDPOINT, aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def snapshot(regions=REGIONS) -> dict:
+    """Ids of every resource kind the collection creates, per region (terminated/deleted ones excluded)."""
+    state = {}
+    for region in regions:
+        ec2 = client("ec2", region)
+        state[region] = {
+            "vpcs": sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]),
+            "subnets": sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]),
+            "route_tables": sorted(r["RouteTableId"] for r in ec2.describe_route_tables()["RouteTables"]),
+            "igws": sorted(i["InternetGatewayId"] for i in ec2.describe_internet_gateways()["InternetGateways"]),
+            "nats": sorted(n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"),
+            "eips": sorted(a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]),
+            "sgs": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
+            "instances": sorted(
+                i["InstanceId"]
+                for r in ec2.describe_instances()["Reservations"]
+                for i in r["Instances"]
+                if i["State"]["Name"] != "terminated"
+            ),
+            "peerings": sorted(
+                p["VpcPeeringConnectionId"]
+                for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+                if p["Status"]["Code"] not in ("deleted", "rejected", "failed", "expired")
+            ),
+            "key_pairs": sorted(k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]),
+        }
+    return state
+
+
+class Inventory:
+    """A writable copy of inventories/local in a temporary directory."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        shutil.copytree(ROOT / "inventories" / "local", path)
+
+    def _edit(self, relative: str, change) -> None:
+        file = self.path / relative
+        data = yaml.safe_load(file.read_text()) or {}
+        change(data)
+        file.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def set_region(self, region: str, **host_vars) -> None:
+        self._edit("hosts.yml", lambda data: data["regions"]["hosts"].setdefault(region, {}).update(host_vars))
+
+    def set_all(self, **group_vars) -> None:
+        self._edit("group_vars/all/megapool.yml", lambda data: data.update(group_vars))
+
+    def unset_all(self, name: str) -> None:
+        self._edit("group_vars/all/megapool.yml", lambda data: data.pop(name))
+
+
+@pytest.fixture
+def inventory(tmp_path: Path) -> Inventory:
+    return Inventory(tmp_path / "inventory")
+
+
+def run_playbook(playbook: str, inventory, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / playbook), "-i", str(inventory), *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)

@@ -1,0 +1,77 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input to site.yml fails with a message that names the variable and the fix, before any AWS change."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_playbook, snapshot
+
+
+def _override(inventory, case: str) -> list[str]:
+    """Apply one bad input to the inventory copy; return extra ansible-playbook arguments."""
+    if case == "overlapping_cidrs":
+        inventory.set_region("ap-southeast-1", network_vpc_cidr="10.10.128.0/17")
+    elif case == "vpc_too_small":
+        inventory.set_region("eu-north-1", network_vpc_cidr="10.10.0.0/27")
+    elif case == "unknown_region":
+        inventory.set_region("eu-nowhere-1", network_vpc_cidr="10.30.0.0/16")
+    elif case == "one_az":
+        inventory.set_all(network_az_count=1)
+    elif case == "open_admin":
+        inventory.set_all(network_admin_cidrs=["192.0.2.0/24", "0.0.0.0/0"])
+    elif case == "bad_nat_mode":
+        inventory.set_all(network_nat_mode="double")
+    elif case == "missing_env":
+        inventory.unset_all("megapool_env")
+    elif case == "missing_cluster":
+        inventory.unset_all("megapool_cluster")
+    else:
+        raise AssertionError(case)
+    return []
+
+
+CASES = {
+    # case: strings the failure message must contain (the variable, and the fix)
+    "overlapping_cidrs": ["network_vpc_cidr of ap-southeast-1 (10.10.128.0/17) overlaps network_vpc_cidr of eu-north-1", "non-overlapping"],
+    "vpc_too_small": ["network_vpc_cidr=10.10.0.0/27 is too small", "Use a larger network_vpc_cidr"],
+    "unknown_region": ["aws_region='eu-nowhere-1'", "real region"],
+    "one_az": ["network_az_count=1", "Set network_az_count to 2 or more"],
+    "open_admin": ["network_admin_cidrs contains 0.0.0.0/0", "network_allow_open_admin: true"],
+    "bad_nat_mode": ["network_nat_mode", "none, single, per_az"],
+    "missing_env": ["megapool_env"],
+    "missing_cluster": ["megapool_cluster"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_fails_early_and_changes_nothing(case, inventory, empty_emulator):
+    _override(inventory, case)
+    before = snapshot()
+    result = run_playbook("site.yml", inventory.path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    for expected in CASES[case]:
+        assert expected in " ".join(output.split()), "%r not in output:\n%s" % (expected, output[-3000:])
+    assert snapshot() == before, "the failed run changed the emulator"
+
+
+def test_open_admin_is_accepted_with_the_opt_in(inventory, empty_emulator):
+    """The opt-in really lifts the refusal (checked in check mode: nothing is built)."""
+    inventory.set_all(network_admin_cidrs=["0.0.0.0/0"], network_allow_open_admin=True)
+    before = snapshot()
+    result = run_playbook("site.yml", inventory.path, "--check")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert snapshot() == before
+
+
+def test_check_mode_on_an_empty_emulator_runs_through_and_changes_nothing(inventory, empty_emulator):
+    before = snapshot()
+    result = run_playbook("site.yml", inventory.path, "--check", "--diff")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "would all be created" in " ".join(result.stdout.split())
+    assert snapshot() == before
+    assert json.dumps(before).count("vpc-") == 2  # only the emulator's default VPCs

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI (.ci/run) run it, from the repository root:
+#
+#     bash tests/run-all.sh              # every stage
+#     bash tests/run-all.sh unit lint    # only the named stages
+#
+# Stages: unit (pytest, moto in-process), sanity (ansible-test, offline), lint (ansible-lint production),
+# molecule (every scenario under extensions/molecule: converge, idempotence, verify, teardown),
+# integration (pytest against the emulator: bad input, check mode).
+# The tests use their own emulator on $MEGAPOOL_EMULATOR_PORT (default 5100), never the one `make up` leaves on 5000.
+# Every stage runs even when an earlier one fails; the exit status is non-zero when any failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export PATH="$ROOT/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+export MEGAPOOL_EMULATOR_PORT=${MEGAPOOL_EMULATOR_PORT:-${TEST_EMULATOR_PORT:-5100}}
+export PY_COLORS=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
+
+ALL_STAGES=(unit sanity lint molecule integration)
+STAGES=("${@:-${ALL_STAGES[@]}}")
+
+stage_unit() { pytest tests/unit -q -p no:cacheprovider; }
+stage_sanity() { bash tests/sanity.sh; }
+stage_lint() { bash tests/lint.sh; }
+stage_molecule() { molecule test --all; }
+stage_integration() { pytest tests/integration -q -p no:cacheprovider; }
+
+python scripts/emulator.py start || exit 2
+trap 'python scripts/emulator.py stop >/dev/null' EXIT
+
+passed=0
+failed=0
+summary=()
+for stage in "${STAGES[@]}"; do
+    echo
+    echo "=== ${stage} ==="
+    start=$(date +%s)
+    if "stage_${stage}"; then
+        passed=$((passed + 1))
+        summary+=("  ${stage}: passed ($(( $(date +%s) - start ))s)")
+    else
+        failed=$((failed + 1))
+        summary+=("  ${stage}: FAILED ($(( $(date +%s) - start ))s)")
+    fi
+done
+
+echo
+echo "=== summary ==="
+printf '%s\n' "${summary[@]}"
+echo "stages: ${passed} passed, ${failed} failed"
+[[ $failed -eq 0 ]]
