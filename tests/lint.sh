@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# ansible-lint (profile production, configured by .ansible-lint) on the whole repository, offline:
+#
+#     bash tests/lint.sh                  # what CI runs
+#     bash tests/lint.sh roles/network    # extra arguments go to ansible-lint
+#
+# - offline (.ansible-lint `offline: true`, repeated here): no ansible-galaxy install, no schema refresh;
+#   Galaxy is not reachable from the project's machines.
+# - amazon.aws / community.aws come from the `ansible` package in the venv; this collection from
+#   .collections/ansible_collections/megapool/aws -> the checkout (created here when `make install` has not run).
+# - ANSIBLE_HOME points at a project-local directory: ansible-lint always puts $ANSIBLE_HOME/collections first
+#   in the collection path, and ~/.ansible/collections may hold a stale copy of megapool.aws (molecule installs
+#   one there), which would shadow the checkout.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+VENV=${LINT_VENV:-$ROOT/.venv}
+export PATH="$VENV/bin:$PATH"
+command -v ansible-lint >/dev/null || { echo "lint.sh: ERROR: ansible-lint not found in $VENV/bin; run 'make install-dev' first" >&2; exit 2; }
+
+LINK=.collections/ansible_collections/megapool/aws
+if [[ ! -e "$LINK" ]]; then
+    mkdir -p "$(dirname "$LINK")"
+    ln -sfn ../../.. "$LINK"
+fi
+
+export ANSIBLE_HOME="$ROOT/.cache/ansible-lint-home"
+mkdir -p "$ANSIBLE_HOME"
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+# Plain output in CI and when piped; ansible-lint never prompts.
+if [[ "${CI:-}" == true || ! -t 1 ]]; then
+    export NO_COLOR=1
+fi
+
+start=$(date +%s)
+set +e
+ansible-lint --offline --profile production --config-file "$ROOT/.ansible-lint" "$@"
+status=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+if [[ $status -eq 0 ]]; then
+    echo "lint.sh: ansible-lint (production) passed in ${elapsed}s"
+else
+    echo "lint.sh: ansible-lint (production) FAILED (exit $status) in ${elapsed}s" >&2
+fi
+exit "$status"
