@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import math
 
+from ansible_collections.megapool.aws.plugins.module_utils.peering_mesh import find_overlaps as mesh_overlaps
+
 # AWS limits: a VPC CIDR is /16../28, and so is a subnet.
 VPC_MIN_PREFIX = 16
 SUBNET_MAX_PREFIX = 28
@@ -113,15 +115,15 @@ def route_table_plan(subnets: list[dict], name: str, igw_id: str, nat_mode: str,
 
 
 def find_overlaps(cidrs: dict[str, str]) -> list[tuple[str, str]]:
-    """Pairs of names whose CIDRs overlap, sorted; names with invalid CIDRs are ignored here."""
-    nets = {}
-    for name, cidr in cidrs.items():
+    """Pairs of names whose CIDRs overlap, sorted by name; invalid CIDRs are skipped (network_errors reports them)."""
+    valid = {}
+    for name in sorted(cidrs):
         try:
-            nets[name] = ipaddress.ip_network(str(cidr), strict=False)
+            ipaddress.ip_network(str(cidrs[name]), strict=False)
         except ValueError:
             continue
-    names = sorted(nets)
-    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if nets[a].overlaps(nets[b])]
+        valid[name] = cidrs[name]
+    return mesh_overlaps(valid)
 
 
 def overlap_errors(cidrs: dict[str, str], variable: str = "network_vpc_cidr") -> list[str]:

@@ -1,0 +1,148 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared unit-test setup.
+
+- Makes ``ansible_collections.megapool.aws`` (this checkout, through ``.collections/``) and the collections
+  installed in the venv (amazon.aws, community.aws, ...) importable together, with ansible's own collection
+  loader, unless something (ansible-test) already set one up.
+- ``run_module``: runs a module's ``main()`` in-process with the given args and returns its result dict.
+- ``aws_env``: a clean AWS environment for moto's in-process ``mock_aws`` (fake credentials, no endpoint or
+  profile leaking in from the shell, e.g. the emulator's).
+- ``aws_calls``: records every boto3 API call made while the test runs (region, operation, parameters,
+  user agent), e.g. to assert that check mode makes no write call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from typing import Callable
+from typing import NamedTuple
+from typing import NoReturn
+from unittest import mock
+
+import boto3
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COLLECTIONS_ROOT = REPO_ROOT / ".collections"
+COLLECTION_LINK = COLLECTIONS_ROOT / "ansible_collections" / "megapool" / "aws"
+
+
+def _install_collection_loader() -> None:
+    if AnsibleCollectionConfig.collection_finder is not None:
+        return  # ansible-test (or another conftest) already configured the collection loader
+    if not COLLECTION_LINK.exists():
+        COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
+        COLLECTION_LINK.symlink_to(os.path.relpath(REPO_ROOT, COLLECTION_LINK.parent), target_is_directory=True)
+    # The finder also scans sys.path, which holds the venv's site-packages/ansible_collections.
+    _AnsibleCollectionFinder(paths=[str(COLLECTIONS_ROOT)])._install()
+
+
+_install_collection_loader()
+
+
+class AnsibleExitJson(Exception):
+    """Raised instead of exiting when a module calls exit_json."""
+
+
+class AnsibleFailJson(Exception):
+    """Raised instead of exiting when a module calls fail_json."""
+
+
+def _exit_json(self: basic.AnsibleModule, **kwargs: Any) -> NoReturn:  # pylint: disable=unused-argument
+    kwargs.setdefault("changed", False)
+    raise AnsibleExitJson(kwargs)
+
+
+def _fail_json(self: basic.AnsibleModule, msg: str = "", **kwargs: Any) -> NoReturn:  # pylint: disable=unused-argument
+    kwargs["failed"] = True
+    kwargs["msg"] = msg
+    raise AnsibleFailJson(kwargs)
+
+
+def run_module_main(main: Callable[[], None], args: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
+    """Run ``main()`` with ``args``; return what it passed to exit_json or fail_json (then with ``failed=True``).
+
+    The result goes through a JSON round trip, like a real module result does.
+    """
+    module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(module_args), mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json):
+        try:
+            main()
+        except (AnsibleExitJson, AnsibleFailJson) as outcome:
+            return json.loads(json.dumps(outcome.args[0], default=str))
+    raise AssertionError("the module returned without calling exit_json or fail_json")
+
+
+@pytest.fixture
+def run_module() -> Callable[..., dict[str, Any]]:
+    """``run_module(module.main, args, check_mode=False, diff=False) -> result``."""
+    return run_module_main
+
+
+_AWS_ENV_TO_CLEAR = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_URL", "EC2_URL",
+    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_CA_BUNDLE", "AWS_REGION", "AWS_DEFAULT_REGION",
+    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Fake credentials and nothing else from the caller's AWS environment (for moto's ``mock_aws``)."""
+    for name in _AWS_ENV_TO_CLEAR:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+
+
+class AwsCall(NamedTuple):
+    region: str
+    operation: str
+    params: dict[str, Any]
+    user_agent: str
+
+
+class AwsCalls(list):
+    """The calls recorded by the ``aws_calls`` fixture."""
+
+    def operations(self) -> list[str]:
+        return [call.operation for call in self]
+
+    def writes(self) -> list[AwsCall]:
+        """Calls that are not Describe/List/Get (i.e. that may change something)."""
+        return [call for call in self if not call.operation.startswith(("Describe", "List", "Get"))]
+
+    def of(self, operation: str) -> list[AwsCall]:
+        return [call for call in self if call.operation == operation]
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> AwsCalls:
+    """Every boto3 client created during the test records its API calls here (clear() it after setting up)."""
+    calls = AwsCalls()
+    original = boto3.session.Session.client
+
+    def _client(self: boto3.session.Session, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, *args, **kwargs)
+        region = client.meta.region_name
+        user_agent = client.meta.config.user_agent or ""
+
+        def _record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            calls.append(AwsCall(region, model.name, dict(params), user_agent))
+
+        client.meta.events.register("before-parameter-build", _record)
+        return client
+
+    monkeypatch.setattr(boto3.session.Session, "client", _client)
+    return calls
