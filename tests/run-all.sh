@@ -18,9 +18,10 @@ export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 export MEGAPOOL_EMULATOR_PORT=${MEGAPOOL_EMULATOR_PORT:-${TEST_EMULATOR_PORT:-5100}}
 export PY_COLORS=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
 
-ALL_STAGES=(unit sanity lint molecule integration)
+ALL_STAGES=(system unit sanity lint molecule integration)
 STAGES=("${@:-${ALL_STAGES[@]}}")
 
+stage_system() { bash tests/setup-system.sh; }
 stage_unit() { pytest tests/unit -q -p no:cacheprovider; }
 stage_sanity() { bash tests/sanity.sh; }
 stage_lint() { bash tests/lint.sh; }

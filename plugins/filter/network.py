@@ -12,17 +12,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.network_layout import
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import overlap_errors
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_table_plan
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_plan
-
-
-def _known_regions() -> list[str]:
-    """Every region of every partition in botocore's bundled endpoint data (no network call)."""
-    import botocore.session  # pylint: disable=import-outside-toplevel
-
-    session = botocore.session.get_session()
-    regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("ec2", partition_name=partition))
-    return sorted(regions)
+from ansible_collections.megapool.aws.plugins.module_utils.regions import known_regions
 
 
 def _subnet_plan(vpc_cidr, azs, subnet_prefix=None):
@@ -41,7 +31,7 @@ def _built_subnets(results):
 
 
 def _network_errors(region, vpc_cidr, az_count, admin_cidrs, allow_open_admin=False, subnet_prefix=None):
-    return network_errors(region, _known_regions(), vpc_cidr, az_count, list(admin_cidrs or []), bool(allow_open_admin), subnet_prefix)
+    return network_errors(region, known_regions(), vpc_cidr, az_count, list(admin_cidrs or []), bool(allow_open_admin), subnet_prefix)
 
 
 def _overlap_errors(cidrs_by_region, variable="network_vpc_cidr"):

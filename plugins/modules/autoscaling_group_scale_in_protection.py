@@ -27,16 +27,8 @@ options:
       - Instances that are terminating or already detached are left alone.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    support: full
-    membership:
-      - megapool.aws.aws
 extends_documentation_fragment:
+  - megapool.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

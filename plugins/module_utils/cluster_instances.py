@@ -1,0 +1,469 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Find a cluster's EC2 instances in all its regions at once; turn them into inventory hosts or Erlang node names.
+
+Shared by the inventory plugin ``megapool.aws.ec2_cluster`` and the module ``megapool.aws.ec2_cluster_nodes_info``:
+
+- ``instance_filters``: the server-side filters (tags ``megapool:env``/``megapool:cluster``, optionally the role and
+  other tags, instance states, extra filters);
+- ``describe_in_regions``: one paginated, filtered ``DescribeInstances`` per region, all regions at once in a bounded
+  thread pool; returns the instances per region and, per region that failed, a readable error;
+- ``instance_facts``: a raw instance -> a JSON-safe snake_case dict with a ``tags`` dict (what the inventory caches);
+- ``inventory_hosts`` (pure): facts -> host records (unique names, groups, ``ansible_host``, the proxy through the
+  bastion of the host's own VPC) and warnings;
+- ``cluster_members`` (pure): facts -> Erlang node names ``basename[-release]@private_ip``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import shlex
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Callable
+from typing import Iterable
+from typing import Mapping
+
+try:
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
+except ImportError:
+    pass  # the callers check for boto3/botocore (AnsibleAWSModule, AWSInventoryBase)
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+TAG_ENV = "megapool:env"
+TAG_CLUSTER = "megapool:cluster"
+TAG_ROLE = "megapool:role"
+TAG_RELEASE = "megapool:release"
+TAG_ASG = "aws:autoscaling:groupName"
+BASTION_ROLE = "bastion"
+
+ACTIVE_STATES = ("pending", "running")
+RUNNING_STATES = ("running",)
+
+# DescribeInstances accepts 5..1000 for MaxResults (with filters, not with InstanceIds).
+PAGE_SIZE_MIN = 5
+PAGE_SIZE_MAX = 1000
+DEFAULT_MAX_WORKERS = 8
+
+PROXY_MODES = ("command", "jump", "none")
+BASTION_ADDRESSES = ("public_ip", "private_ip")
+DEFAULT_BASTION_SSH_ARGS = "-o StrictHostKeyChecking=accept-new"
+
+_ERROR_HINTS = {
+    "OptInRequired": "the region is not enabled for this account; enable it or remove it from the regions",
+    "AuthFailure": "AWS refused the credentials in this region; check them, and that the region is enabled",
+    "InvalidClientTokenId": "AWS refused the credentials; check them",
+    "UnrecognizedClientException": "AWS refused the credentials; check them",
+    "UnauthorizedOperation": "the credentials may not call ec2:DescribeInstances",
+    "AccessDenied": "the credentials may not call ec2:DescribeInstances",
+}
+
+_HOSTNAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+_NODE_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+NODE_BASENAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+# ------------------------------------------------------------------------------------------------ querying
+
+
+def instance_filters(
+    env: str,
+    cluster: str,
+    states: Iterable[str] = ACTIVE_STATES,
+    role: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The server-side ``Filters`` of DescribeInstances for a cluster's instances.
+
+    ``tags`` adds ``tag:<key>`` filters; ``extra`` adds raw filters (``{"instance-type": "t3.micro"}``) and wins over
+    the others on the same name (e.g. a different ``instance-state-name``).
+    """
+    wanted: dict[str, Any] = {"tag:" + TAG_ENV: env, "tag:" + TAG_CLUSTER: cluster, "instance-state-name": list(states)}
+    if role:
+        wanted["tag:" + TAG_ROLE] = role
+    for key, value in (tags or {}).items():
+        wanted["tag:" + key] = value
+    wanted.update(extra or {})
+    return ansible_dict_to_boto3_filter_list(wanted)
+
+
+def describe_instances(client: Any, filters: list[dict[str, Any]], page_size: int = PAGE_SIZE_MAX) -> list[dict[str, Any]]:
+    """Every instance matching ``filters`` in the client's region: one paginated DescribeInstances.
+
+    Each page is retried on throttling (``AWSRetry.jittered_backoff``); other errors propagate. The reservation's
+    owner is copied onto its instances (``OwnerId``), as the amazon.aws inventory does.
+    """
+    call = AWSRetry.jittered_backoff()(client.describe_instances)
+    params: dict[str, Any] = {"Filters": filters, "MaxResults": page_size}
+    instances: list[dict[str, Any]] = []
+    seen_tokens: set[str] = set()
+    while True:
+        page = call(**params)
+        for reservation in page.get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                if "OwnerId" in reservation:
+                    instance.setdefault("OwnerId", reservation["OwnerId"])
+                instances.append(instance)
+        token = page.get("NextToken")
+        if not token or token in seen_tokens:
+            return instances
+        seen_tokens.add(token)
+        params["NextToken"] = token
+
+
+@dataclass
+class RegionResults:
+    """What ``describe_in_regions`` found: instances per region that answered, an error per region that did not."""
+
+    instances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def describe_in_regions(
+    clients: Mapping[str, Any],
+    filters: list[dict[str, Any]],
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    page_size: int = PAGE_SIZE_MAX,
+    describe: Callable[[Any, list[dict[str, Any]], int], list[dict[str, Any]]] = describe_instances,
+) -> RegionResults:
+    """Query every region of ``clients`` (``{region: ec2 client}``) at once, at most ``max_workers`` at a time.
+
+    Make the clients in the calling thread (creating boto3 sessions is not thread-safe; using a client is). A region
+    whose query fails with an AWS or connection error lands in ``errors`` with a readable message; anything else
+    (a bug) propagates.
+    """
+    results = RegionResults()
+    if not clients:
+        return results
+    workers = max(1, min(int(max_workers), len(clients)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="megapool-ec2") as pool:
+        futures = {region: pool.submit(describe, client, filters, page_size) for region, client in clients.items()}
+    for region, future in futures.items():
+        try:
+            results.instances[region] = future.result()
+        except (BotoCoreError, ClientError) as exc:
+            results.errors[region] = error_message(exc)
+    return results
+
+
+def error_message(exc: BaseException) -> str:
+    """A one-line explanation of an AWS/botocore error (error code, message, and what to do for the usual ones)."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "Unknown"
+        message = "%s: %s" % (code, error.get("Message") or str(exc))
+        hint = _ERROR_HINTS.get(code)
+        return "%s (%s)" % (message, hint) if hint else message
+    text = str(exc) or type(exc).__name__
+    return text
+
+
+def failed_regions_message(errors: Mapping[str, str], endpoint_url: str | None, what: str = "query") -> str:
+    """``could not query eu-north-1, us-east-1 (endpoint ...): <error>``, one error per region when they differ."""
+    endpoint = endpoint_url or "the AWS default endpoints"
+    regions = sorted(errors)
+    if len(set(errors.values())) == 1:
+        details = errors[regions[0]]
+    else:
+        details = "; ".join("%s: %s" % (region, errors[region]) for region in regions)
+    return "could not %s %s (endpoint %s): %s" % (what, ", ".join(regions), endpoint, details)
+
+
+def default_client_config() -> Any:
+    """botocore config for the queries: give up on an unreachable endpoint after 3 tries (not 5), connect timeout 10 s."""
+    import botocore.config  # pylint: disable=import-outside-toplevel
+
+    return botocore.config.Config(connect_timeout=10, retries={"max_attempts": 2})
+
+
+# ------------------------------------------------------------------------------------------------ facts
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    return value
+
+
+def instance_facts(instance: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """A raw DescribeInstances instance as JSON-safe snake_case facts, with ``tags`` as a dict and ``placement.region``.
+
+    The keys are those of the amazon.aws ``aws_ec2`` inventory (``private_ip_address``, ``placement.availability_zone``,
+    ``vpc_id``, ``state.name``, ...), so ``compose``/``keyed_groups`` expressions carry over.
+    """
+    facts = camel_dict_to_snake_dict(dict(instance), ignore_list=["Tags"])
+    facts["tags"] = boto3_tag_list_to_ansible_dict(instance.get("Tags", []))
+    placement = facts.setdefault("placement", {})
+    placement["region"] = region
+    return _json_safe(facts)
+
+
+def _state(facts: Mapping[str, Any]) -> str:
+    return str((facts.get("state") or {}).get("name") or "")
+
+
+def _tags(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return facts.get("tags") or {}
+
+
+# ------------------------------------------------------------------------------------------------ inventory
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """How private hosts are reached through the bastion of their VPC."""
+
+    mode: str = "command"  # command (ProxyCommand), jump (ProxyJump), none
+    address: str = "public_ip"  # which address of the bastion to use: public_ip or private_ip
+    user: str = "ec2-user"
+    port: int = 22
+    ssh_args: str = DEFAULT_BASTION_SSH_ARGS  # extra arguments for the ssh to the bastion (mode command only)
+
+
+@dataclass
+class HostRecord:
+    """One inventory host: its name, the AWS facts, the variables this collection adds, and its groups."""
+
+    name: str
+    region: str
+    instance_id: str
+    facts: dict[str, Any]
+    variables: dict[str, Any]
+    groups: list[str]
+
+
+def safe_hostname(value: Any) -> str:
+    """A host name usable in host patterns: runs of anything but letters, digits, ``.``, ``_``, ``-`` become ``_``."""
+    return _HOSTNAME_UNSAFE.sub("_", str(value)).strip("_")
+
+
+def safe_group_name(value: Any) -> str:
+    """A valid Ansible group name: anything but letters, digits, ``_`` becomes ``_``; no leading digit."""
+    name = _GROUP_UNSAFE.sub("_", str(value))
+    return "_" + name if name[:1].isdigit() else name
+
+
+def default_hostname(facts: Mapping[str, Any]) -> str:
+    """``<Name tag, else megapool:role, else "instance">-<instance id>``, e.g. ``megapool-prod-app-i-0a1b2c3d4e5f6a7b8``."""
+    tags = _tags(facts)
+    label = safe_hostname(tags.get("Name") or tags.get(TAG_ROLE) or "") or "instance"
+    return "%s-%s" % (label, facts["instance_id"])
+
+
+def unique_hostnames(wanted: list[tuple[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
+    """``[((region, instance_id), name)]`` -> ``{(region, instance_id): unique name}``.
+
+    A name several instances want gets ``-<instance id>`` (unless it already ends with it), then ``-<region>`` if still
+    shared; any leftover clash (only from contrived templates) a counter.
+    """
+    counts = Counter(name for _key, name in wanted)
+    first = {}
+    for (region, instance_id), name in wanted:
+        if counts[name] > 1 and not name.endswith(instance_id):
+            name = "%s-%s" % (name, instance_id)
+        first[(region, instance_id)] = name
+    counts = Counter(first.values())
+    names: dict[tuple[str, str], str] = {}
+    for (region, instance_id), name in first.items():
+        names[(region, instance_id)] = "%s-%s" % (name, region) if counts[name] > 1 else name
+    taken: set[str] = set()
+    for key in sorted(names):
+        name, number = names[key], 2
+        while names[key] in taken:
+            names[key] = "%s-%d" % (name, number)
+            number += 1
+        taken.add(names[key])
+    return names
+
+
+def proxy_ssh_args(address: str, settings: ProxySettings) -> str | None:
+    """The ``ansible_ssh_common_args`` that reach a private host through the bastion at ``address``.
+
+    - ``command``: ``-o 'ProxyCommand=ssh -W %h:%p -p 22 -o StrictHostKeyChecking=accept-new ec2-user@203.0.113.10'``
+      (the ssh to the bastion carries ``settings.ssh_args``: host-key options, ``-i key``, ...);
+    - ``jump``: ``-o ProxyJump=ec2-user@203.0.113.10:22`` (the jump only uses ~/.ssh/config for its options);
+    - ``none``: None.
+    """
+    if settings.mode == "none":
+        return None
+    if settings.mode == "jump":
+        return "-o ProxyJump=%s@%s:%d" % (settings.user, address, settings.port)
+    command = ["ssh", "-W", "%h:%p", "-p", str(settings.port)] + shlex.split(settings.ssh_args or "") + ["%s@%s" % (settings.user, address)]
+    return "-o " + shlex.quote("ProxyCommand=" + shlex.join(command))
+
+
+def _bastion_key(facts: Mapping[str, Any]) -> tuple[bool, str, str]:
+    return (_state(facts) != "running", str(facts.get("launch_time") or ""), str(facts.get("instance_id")))
+
+
+def _host_groups(facts: Mapping[str, Any], region: str) -> list[str]:
+    tags = _tags(facts)
+    groups = []
+    if tags.get(TAG_ROLE):
+        groups.append(safe_group_name(tags[TAG_ROLE]))
+    groups.append(safe_group_name(region))
+    az = (facts.get("placement") or {}).get("availability_zone")
+    if az:
+        groups.append(safe_group_name(az))
+    if tags.get(TAG_ENV):
+        groups.append(safe_group_name("env_%s" % tags[TAG_ENV]))
+    if tags.get(TAG_CLUSTER):
+        groups.append(safe_group_name("cluster_%s" % tags[TAG_CLUSTER]))
+    if tags.get(TAG_ASG):
+        groups.append(safe_group_name("asg_%s" % tags[TAG_ASG]))
+    return list(dict.fromkeys(groups))
+
+
+def _listing(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
+
+
+def inventory_hosts(
+    facts_by_region: Mapping[str, list[dict[str, Any]]],
+    proxy: ProxySettings = ProxySettings(),
+    names: Mapping[tuple[str, str], str] | None = None,
+) -> tuple[list[HostRecord], list[str]]:
+    """Host records for the instances (facts from ``instance_facts``) of all regions, and warnings.
+
+    - names: ``names[(region, instance_id)]`` when given and not empty, else ``default_hostname``; made unique;
+    - groups: the role as is (``app``, ``bastion``), region (``eu_north_1``), AZ (``eu_north_1a``), ``env_<env>``,
+      ``cluster_<cluster>``, ``asg_<name>`` (characters invalid in group names become ``_``);
+    - ``ansible_host``: a bastion's public IP (``proxy.address=public_ip``, falling back to the private IP with a
+      warning) or private IP; every other host's private IP;
+    - every host that is not a bastion gets ``ansible_ssh_common_args`` through the bastion of its own VPC (region +
+      VPC id) and ``megapool_bastion``; a VPC without a bastion gets a warning and no proxy. With several bastions in
+      a VPC, the running one launched first is used.
+    """
+    warnings: list[str] = []
+    entries = sorted(
+        ((region, facts) for region, instances in facts_by_region.items() for facts in instances),
+        key=lambda entry: (entry[0], str(entry[1].get("instance_id"))),
+    )
+    wanted = []
+    for region, facts in entries:
+        chosen = (names or {}).get((region, facts["instance_id"]))
+        wanted.append(((region, facts["instance_id"]), safe_hostname(chosen) if chosen else default_hostname(facts)))
+    unique = unique_hostnames(wanted)
+
+    # Every bastion's address (the public IP unless told otherwise); per VPC the bastion that private hosts go through.
+    addresses: dict[tuple[str, str], str | None] = {}
+    bastions: dict[tuple[str, str], dict[str, Any]] = {}
+    for region, facts in entries:
+        if _tags(facts).get(TAG_ROLE) != BASTION_ROLE:
+            continue
+        key = (region, facts["instance_id"])
+        addresses[key] = facts.get("private_ip_address")
+        if proxy.address == "public_ip":
+            if facts.get("public_ip_address"):
+                addresses[key] = facts["public_ip_address"]
+            else:
+                warnings.append(
+                    "bastion %s (%s, %s) has no public IP: using its private IP %s (set bastion_address: private_ip "
+                    "when the controller reaches the VPC directly, e.g. over a VPN)."
+                    % (unique[key], facts.get("vpc_id"), region, addresses[key])
+                )
+        vpc_key = (region, facts.get("vpc_id") or "")
+        if facts.get("vpc_id") and (vpc_key not in bastions or _bastion_key(facts) < _bastion_key(bastions[vpc_key])):
+            bastions[vpc_key] = facts
+
+    hosts: list[HostRecord] = []
+    unproxied: dict[tuple[str, str], list[str]] = {}
+    for region, facts in entries:
+        key = (region, facts["instance_id"])
+        tags = _tags(facts)
+        variables: dict[str, Any] = {"aws_region": region}
+        if tags.get(TAG_ROLE):
+            variables["megapool_role"] = tags[TAG_ROLE]
+        if key in addresses:
+            if addresses[key]:
+                variables["ansible_host"] = addresses[key]
+            variables["ansible_user"] = proxy.user
+            variables["ansible_port"] = proxy.port
+        else:
+            if facts.get("private_ip_address"):
+                variables["ansible_host"] = facts["private_ip_address"]
+            vpc_key = (region, facts.get("vpc_id") or "")
+            bastion = bastions.get(vpc_key)
+            bastion_address = addresses.get((region, bastion["instance_id"])) if bastion else None
+            if bastion and bastion_address:
+                variables["megapool_bastion"] = dict(
+                    name=unique[(region, bastion["instance_id"])],
+                    instance_id=bastion["instance_id"],
+                    address=bastion_address,
+                    user=proxy.user,
+                    port=proxy.port,
+                )
+                args = proxy_ssh_args(bastion_address, proxy)
+                if args:
+                    variables["ansible_ssh_common_args"] = args
+            elif proxy.mode != "none":
+                unproxied.setdefault(vpc_key, []).append(unique[key])
+        hosts.append(HostRecord(unique[key], region, facts["instance_id"], facts, variables, _host_groups(facts, region)))
+
+    for (region, vpc_id), host_names in sorted(unproxied.items()):
+        warnings.append(
+            "no running bastion (tag %s=%s) found in VPC %s (%s): %d host%s (%s) get no proxy; ansible_host is the "
+            "private IP, reachable only from inside the VPC or over a VPN."
+            % (TAG_ROLE, BASTION_ROLE, vpc_id or "(none)", region, len(host_names), "" if len(host_names) == 1 else "s", _listing(host_names))
+        )
+    return hosts, warnings
+
+
+# ------------------------------------------------------------------------------------------------ discovery
+
+
+def node_name_part(value: Any) -> str:
+    """A tag value made fit for the name part of an Erlang node name (anything but ``[A-Za-z0-9_.-]`` -> ``_``)."""
+    return _NODE_NAME_UNSAFE.sub("_", str(value))
+
+
+def cluster_members(
+    facts_by_region: Mapping[str, list[dict[str, Any]]],
+    basename: str,
+    basename_tag: str | None = None,
+    include_release: bool = False,
+    release_tag: str = TAG_RELEASE,
+) -> list[dict[str, Any]]:
+    """The running instances with a private IP as cluster members, sorted by node name then instance id.
+
+    The node name is ``<basename>@<private ip>``; the basename is the value of ``basename_tag`` when set on the
+    instance, else ``basename``; with ``include_release`` and a ``release_tag`` value: ``<basename>-<release>@<ip>``.
+    """
+    members = []
+    for region, instances in facts_by_region.items():
+        for facts in instances:
+            private_ip = facts.get("private_ip_address")
+            if _state(facts) != "running" or not private_ip:
+                continue
+            tags = _tags(facts)
+            base = node_name_part(tags[basename_tag]) if basename_tag and tags.get(basename_tag) else basename
+            release = tags.get(release_tag) or None
+            alive = "%s-%s" % (base, node_name_part(release)) if include_release and release else base
+            members.append(
+                dict(
+                    node="%s@%s" % (alive, private_ip),
+                    instance_id=facts.get("instance_id"),
+                    region=region,
+                    az=(facts.get("placement") or {}).get("availability_zone"),
+                    private_ip=private_ip,
+                    release=release,
+                )
+            )
+    return sorted(members, key=lambda member: (member["node"], member["instance_id"]))
