@@ -1,0 +1,256 @@
+#!/usr/bin/env python
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge benchmark: wall time and AWS API calls of playbooks/site.yml on the local emulator.
+
+    .venv/bin/python benchmarks/converge.py [--regions 2,4] [--repeat K] [--profile]   (or: make bench)
+
+For each region count it builds a temporary copy of inventories/local (extra regions get their own
+non-overlapping VPC CIDRs), points it at a counting proxy (benchmarks/awsproxy.py) in front of a fresh
+emulator, and runs site.yml twice: a first converge, then a no-op re-converge. Then teardown.yml, and
+the emulator is reset. It prints a markdown table (the median of K repetitions), and the API actions
+of the no-op run. It exits 1 when a no-op run makes a mutating call or reports a change, 2 when a
+playbook fails.
+
+The emulator runs on its own port (default 5200, so `make up` on 5000 and the tests on 5100 are left
+alone); it is started if needed and stopped at the end if this script started it. Ansible's output of
+every run, and the raw counts, are kept in benchmarks/results/ (not in git).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from awsproxy import Proxy  # noqa: E402  pylint: disable=wrong-import-position
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+BASE_INVENTORY = os.path.join(ROOT, "inventories", "local")
+# Regions added beyond those of inventories/local, in order, with CIDRs that overlap nothing there.
+EXTRA_REGIONS = [
+    ("us-east-1", "10.30.0.0/16"),
+    ("sa-east-1", "10.40.0.0/16"),
+    ("eu-west-1", "10.50.0.0/16"),
+    ("us-west-2", "10.60.0.0/16"),
+]
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
+PROFILE_LINE = re.compile(r"^(.+?)\s-{3,}\s+(\d+\.\d+)s$", re.MULTILINE)
+RUNS = ("first converge", "no-op re-converge", "teardown")
+PLAYBOOKS = {"first converge": "site.yml", "no-op re-converge": "site.yml", "teardown": "teardown.yml"}
+
+
+@dataclass
+class Run:
+    regions: int
+    run: str
+    wall_s: float
+    cpu_s: float  # user + system time of ansible-playbook and everything it ran
+    calls: int
+    mutating: int
+    changed: int
+    failed: int
+    errors: int
+    actions: list[dict] = field(default_factory=list)
+    slowest_tasks: list[tuple[str, float]] = field(default_factory=list)
+
+
+def log(message: str) -> None:
+    sys.stderr.write("[bench] %s\n" % message)
+    sys.stderr.flush()
+
+
+def emulator(command: str, port: int) -> int:
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, "scripts", "emulator.py"), command, "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, check=False,
+    ).returncode
+
+
+def reset_emulator(port: int) -> None:
+    request = urllib.request.Request("http://127.0.0.1:%d/moto-api/reset" % port, data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+def make_inventory(regions: int, directory: str) -> str:
+    """A copy of inventories/local with exactly `regions` region hosts."""
+    path = os.path.join(directory, "inventory-%d" % regions)
+    shutil.copytree(BASE_INVENTORY, path)
+    with open(os.path.join(path, "hosts.yml"), encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    hosts = inventory["regions"]["hosts"]
+    for name, cidr in EXTRA_REGIONS[: max(0, regions - len(hosts))]:
+        hosts[name] = {"network_vpc_cidr": cidr}
+    if regions > len(hosts):
+        raise SystemExit("at most %d regions are configured (EXTRA_REGIONS)" % len(hosts))
+    inventory["regions"]["hosts"] = dict(list(hosts.items())[:regions])
+    with open(os.path.join(path, "hosts.yml"), "w", encoding="utf-8") as handle:
+        yaml.safe_dump(inventory, handle, sort_keys=False)
+    # Inventory plugin configs beside hosts.yml (e.g. ec2_cluster.yml) list the regions too: keep them in step.
+    for name in os.listdir(path):
+        config_path = os.path.join(path, name)
+        if name == "hosts.yml" or not name.endswith((".yml", ".yaml")) or not os.path.isfile(config_path):
+            continue
+        with open(config_path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+        if isinstance(config, dict) and "plugin" in config and "regions" in config:
+            config["regions"] = list(inventory["regions"]["hosts"])
+            with open(config_path, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(config, handle, sort_keys=False)
+    return path
+
+
+def ansible_env(proxy_port: int, profile: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
+        MEGAPOOL_EMULATOR_PORT=str(proxy_port),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    if profile:
+        env.update(ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", PROFILE_TASKS_TASK_OUTPUT_LIMIT="15")
+    return env
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def play(proxy: Proxy, regions: int, run: str, inventory: str, env: dict[str, str], log_path: str) -> Run:
+    proxy.reset()
+    command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", PLAYBOOKS[run]), "-i", inventory]
+    started, cpu_before = time.monotonic(), _children_cpu()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    wall, cpu = time.monotonic() - started, _children_cpu() - cpu_before
+    stats = proxy.stats()
+    output = result.stdout + result.stderr
+    with open(log_path, "w", encoding="utf-8") as handle:
+        handle.write(output)
+    recap = [tuple(map(int, row[1:])) for row in RECAP.findall(output)]
+    if result.returncode != 0 or not recap:
+        log("%s (%d regions) failed with exit code %d; the end of its output (all of it in %s):"
+            % (run, regions, result.returncode, os.path.relpath(log_path, ROOT)))
+        sys.stderr.write("\n".join(output.splitlines()[-40:]) + "\n")
+        raise SystemExit(2)
+    slowest = [(name.strip(), float(seconds)) for name, seconds in PROFILE_LINE.findall(output)]
+    return Run(
+        regions=regions, run=run, wall_s=round(wall, 2), cpu_s=round(cpu, 2), calls=stats["calls"], mutating=stats["mutating"],
+        changed=sum(row[1] for row in recap), failed=sum(row[3] for row in recap), errors=stats["errors"],
+        actions=stats["actions"], slowest_tasks=slowest,
+    )
+
+
+def median_row(runs: list[Run]) -> list[str]:
+    def med(values: list[float]) -> str:
+        value = statistics.median(values)
+        return str(int(value)) if value == int(value) else "%.1f" % value
+
+    first = runs[0]
+    return [str(first.regions), first.run, "%.1f" % statistics.median(r.wall_s for r in runs),
+            med([r.calls for r in runs]), med([r.mutating for r in runs]), med([r.changed for r in runs]),
+            "%.1f" % statistics.median(r.cpu_s for r in runs)]
+
+
+def top_actions(runs: list[Run], mutating_only: bool, limit: int = 12) -> list[tuple[str, int]]:
+    """The most frequent actions over the given runs, summed over regions (per run, on average)."""
+    counts: collections.Counter[str] = collections.Counter()
+    for run in runs:
+        for row in run.actions:
+            if row["mutating"] or not mutating_only:
+                counts["%s:%s" % (row["service"], row["action"])] += row["calls"]
+    return [(action, round(count / len(runs))) for action, count in counts.most_common(limit)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--regions", default="2,4", help="region counts to measure (default %(default)s)")
+    parser.add_argument("--repeat", type=int, default=1, help="repetitions; the table shows the median (default 1)")
+    parser.add_argument("--port", type=int, default=5200, help="emulator port (default %(default)s)")
+    parser.add_argument("--proxy-port", type=int, default=0, help="counting proxy port (default: any free one)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay the proxy adds to every AWS call")
+    parser.add_argument("--profile", action="store_true", help="also list the slowest tasks (ansible.posix.profile_tasks)")
+    args = parser.parse_args(argv)
+    counts = [int(n) for n in args.regions.split(",")]
+    if not os.path.isdir(os.path.join(ROOT, ".collections", "ansible_collections", "megapool", "aws")):
+        raise SystemExit("the collection is not linked: run `make install` first")
+
+    started_emulator = emulator("status", args.port) != 0
+    if emulator("start", args.port) != 0:
+        raise SystemExit("could not start the emulator on port %d" % args.port)
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    results: dict[tuple[int, str], list[Run]] = collections.defaultdict(list)
+    try:
+        with Proxy("http://127.0.0.1:%d" % args.port, port=args.proxy_port, latency_ms=args.latency_ms) as proxy, \
+                tempfile.TemporaryDirectory(prefix="megapool-bench-") as scratch:
+            log("emulator :%d, proxy %s, latency %g ms, results in %s" % (args.port, proxy.url, args.latency_ms, os.path.relpath(RESULTS, ROOT)))
+            env = ansible_env(proxy.port, args.profile)
+            for regions in counts:
+                inventory = make_inventory(regions, scratch)
+                for repetition in range(1, args.repeat + 1):
+                    reset_emulator(args.port)
+                    for run in RUNS:
+                        log_path = os.path.join(RESULTS, "converge-%s-%dr-%d-%s.log" % (stamp, regions, repetition, run.split()[0]))
+                        result = play(proxy, regions, run, inventory, env, log_path)
+                        results[regions, run].append(result)
+                        log("%d regions, #%d %-18s %6.1f s (cpu %5.1f s, load %.1f)  %4d calls  %3d mutating  %2d changed"
+                            % (regions, repetition, run, result.wall_s, result.cpu_s, os.getloadavg()[0],
+                               result.calls, result.mutating, result.changed))
+                    reset_emulator(args.port)
+    finally:
+        if started_emulator:
+            emulator("stop", args.port)
+        else:  # leave the emulator we reused empty, also after a failed run
+            reset_emulator(args.port)
+
+    with open(os.path.join(RESULTS, "converge-%s.json" % stamp), "w", encoding="utf-8") as handle:
+        json.dump([asdict(run) for runs in results.values() for run in runs], handle, indent=1)
+
+    print("site.yml on the emulator (127.0.0.1), median of %d run(s); proxy latency %g ms\n" % (args.repeat, args.latency_ms))
+    # CPU s: user + system time of ansible-playbook and its workers; steadier than wall time on a shared machine.
+    print("| regions | run | wall s | API calls | mutating | changed tasks | CPU s |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for runs in results.values():
+        print("| " + " | ".join(median_row(runs)) + " |")
+
+    broken = False
+    for regions in counts:
+        noop = results[regions, "no-op re-converge"]
+        print("\nNo-op re-converge, %d regions: API actions per run (all regions)" % regions)
+        for action, count in top_actions(noop, mutating_only=False):
+            print("  %5d  %s" % (count, action))
+        if any(run.mutating or run.changed for run in noop):
+            broken = True
+            print("\nBUG: the no-op re-converge of %d regions changed something. Mutating actions:" % regions)
+            for action, count in top_actions(noop, mutating_only=True):
+                print("  %5d  %s" % (count, action))
+    if args.profile:
+        for (regions, run), runs in results.items():
+            print("\nSlowest tasks, %d regions, %s (profile_tasks, first repetition):" % (regions, run))
+            for name, seconds in runs[0].slowest_tasks[:10]:
+                print("  %6.2f s  %s" % (seconds, name))
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
