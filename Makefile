@@ -64,6 +64,7 @@ test-unit: install-dev ## unit tests only
 .PHONY: bench
 bench: install-dev ## benchmarks (prints tables for docs/benchmarks.md)
 	$(BIN)/python benchmarks/converge.py
+	$(BIN)/python benchmarks/inventory.py
 
 .PHONY: clean
 clean: down ## stop the emulator, remove .venv and generated state
