@@ -7,11 +7,15 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import LayoutError
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_route_table_ids
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_subnets
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import nat_subnet_ids
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import network_errors
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import overlap_errors
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_table_plan
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_tables_to_converge
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_plan
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnets_to_converge
 from ansible_collections.megapool.aws.plugins.module_utils.regions import known_regions
 
 
@@ -49,4 +53,8 @@ class FilterModule:
             "overlap_errors": _overlap_errors,
             "nat_subnet_ids": nat_subnet_ids,
             "route_table_plan": route_table_plan,
+            "subnets_to_converge": subnets_to_converge,
+            "converged_subnets": converged_subnets,
+            "route_tables_to_converge": route_tables_to_converge,
+            "converged_route_table_ids": converged_route_table_ids,
         }

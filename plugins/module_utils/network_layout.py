@@ -1,10 +1,14 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure planning for a region's network: subnet layout and input validation. No I/O.
+"""Pure planning for a region's network: subnet layout, input validation, and what differs from the plan. No I/O.
 
 The VPC CIDR is cut into ``2 * az_count`` equal slots (rounded up to a power of two): the first half
 holds the private subnets, the second half the public ones, AZ ``i`` at slot ``i`` of its half. Adding an
 AZ within the same power of two therefore takes a free slot and moves no existing subnet.
+
+"Find, then change only what differs": ``subnets_to_converge`` and ``route_tables_to_converge`` compare the
+plan with what one ``*_info`` call found, by the rules of the amazon.aws modules the role calls with the
+role's options, so the role runs those modules only for the items they would change.
 """
 
 from __future__ import annotations
@@ -181,3 +185,144 @@ def network_errors(
         errors.append(str(exc))
     errors.extend(admin_cidr_errors(admin_cidrs, allow_open_admin))
     return errors
+
+
+# --------------------------------------------------------------------------------------------------
+# What differs from the plan (find, then converge only what is missing or different)
+# --------------------------------------------------------------------------------------------------
+#
+# ``existing`` is what amazon.aws ``ec2_vpc_subnet_info`` / ``ec2_vpc_route_table_info`` return (snake_case, tags
+# as a dict). Each rule mirrors what the module the role calls would change with the role's options; where in
+# doubt an item counts as different (the module then runs and decides), never the other way round.
+
+
+def tags_differ(desired: dict, current: dict | None) -> bool:
+    """``purge_tags: true`` semantics of amazon.aws (``compare_aws_tags``): the tags must be exactly the desired
+    ones, values compared as text; AWS-reserved ``aws:`` keys are never purged, so they are ignored."""
+    current = {key: value for key, value in (current or {}).items() if not str(key).startswith("aws:")}
+    return {str(key): str(value) for key, value in (desired or {}).items()} != current
+
+
+def subnet_spec(item: dict, name: str, tags: dict) -> dict:
+    """A ``subnet_plan`` item with what the role asks of it: ``map_public`` (public tier) and its tags."""
+    spec = dict(item)
+    spec["map_public"] = item["tier"] == "public"
+    spec["tags"] = dict(tags, **{"Name": "%s-%s-%s" % (name, item["tier"], item["az"]), "megapool:role": "%s-subnet" % item["tier"]})
+    return spec
+
+
+def _ipv6_associated(subnet: dict) -> bool:
+    return any(
+        (association.get("ipv6_cidr_block_state") or {}).get("state") in ("associated", "associating")
+        for association in subnet.get("ipv6_cidr_block_association_set") or []
+    )
+
+
+def subnet_drift(spec: dict, current: dict | None) -> list[str]:
+    """Why ``ec2_vpc_subnet`` (``map_public``, ``tags``, ``purge_tags: true``, no IPv6) would change the subnet of
+    ``spec`` (from ``subnet_spec``); ``current`` is the subnet with the same CIDR, or None. Empty: nothing to do."""
+    if current is None:
+        return ["missing"]
+    drift = []
+    if current.get("availability_zone") != spec["az"]:
+        drift.append("availability zone %s, planned %s" % (current.get("availability_zone"), spec["az"]))
+    if bool(current.get("map_public_ip_on_launch")) != spec["map_public"]:
+        drift.append("map_public_ip_on_launch")
+    if current.get("assign_ipv6_address_on_creation") or _ipv6_associated(current):
+        drift.append("ipv6")
+    if tags_differ(spec["tags"], current.get("tags")):
+        drift.append("tags")
+    return drift
+
+
+def subnets_to_converge(plan: list[dict], existing: list[dict], name: str, tags: dict) -> list[dict]:
+    """The planned subnets that are missing or differ, each as ``subnet_spec`` plus ``drift`` (the reasons).
+
+    ``plan`` is ``subnet_plan``'s output, ``existing`` the VPC's subnets (found by CIDR, as the module does)."""
+    by_cidr = {subnet.get("cidr_block"): subnet for subnet in existing or []}
+    converge = []
+    for item in plan:
+        spec = subnet_spec(item, name, tags)
+        drift = subnet_drift(spec, by_cidr.get(item["cidr"]))
+        if drift:
+            converge.append(dict(spec, drift=drift))
+    return converge
+
+
+def converged_subnets(plan: list[dict], existing: list[dict], results: list[dict]) -> list[dict]:
+    """``{"tier", "az", "id"}`` per planned subnet, in plan order: the ID from the ``ec2_vpc_subnet`` loop result
+    of that CIDR when the module ran for it (None when check mode would create it), else the existing subnet's."""
+    found = {subnet.get("cidr_block"): subnet.get("id") for subnet in existing or []}
+    ran = {result["item"]["cidr"]: (result.get("subnet") or {}).get("id") for result in results or [] if "item" in result}
+    return [
+        {"tier": item["tier"], "az": item["az"], "id": ran[item["cidr"]] if item["cidr"] in ran else found.get(item["cidr"])}
+        for item in plan
+    ]
+
+
+def _route_key(route: dict) -> tuple[str, str, str, str]:
+    """(destination key, destination, target key, target) of a planned route, as ``ec2_vpc_route_table`` sends it."""
+    dest = str(route["dest"])
+    dest_key = "destination_ipv6_cidr_block" if ipaddress.ip_network(dest, strict=False).version == 6 else "destination_cidr_block"
+    target = route.get("gateway_id")
+    target_key = "gateway_id"
+    for prefix, key in (("nat-", "nat_gateway_id"), ("cagw-", "carrier_gateway_id"), ("tgw-", "transit_gateway_id")):
+        if target and str(target).startswith(prefix):
+            target_key = key
+    return dest_key, dest, target_key, target
+
+
+def _tables_by_name(existing: list[dict]) -> dict[str, dict]:
+    """The VPC's route tables by Name tag; of two with one name the last wins (the role always picked it)."""
+    return {table["tags"]["Name"]: table for table in existing or [] if "Name" in (table.get("tags") or {})}
+
+
+def route_table_tags(table: dict, tags: dict) -> dict:
+    return dict(tags, **{"Name": table["name"], "megapool:role": table["role"]})
+
+
+def route_table_drift(table: dict, current: dict | None, tags: dict) -> list[str]:
+    """Why ``ec2_vpc_route_table`` (``purge_subnets: true``, ``purge_routes: false``, ``purge_tags: true``) would
+    change the planned ``table`` (from ``route_table_plan``); ``current`` is the table of that name, or None.
+
+    Subnet associations must be exactly the planned ones; every planned route must exist with the same target
+    (other routes stay: the peering mesh owns the routes to the other regions); tags as ``tags_differ``."""
+    if current is None:
+        return ["missing"]
+    drift = []
+    associated = {
+        association.get("subnet_id")
+        for association in current.get("associations") or []
+        if not association.get("main") and association.get("subnet_id")
+    }
+    if associated != set(table["subnets"]):
+        drift.append("subnet associations")
+    routes = current.get("routes") or []
+    for route in table["routes"]:
+        dest_key, dest, target_key, target = _route_key(route)
+        if target is None or not any(have.get(dest_key) == dest and have.get(target_key) == target for have in routes):
+            drift.append("route %s" % dest)
+    if tags_differ(route_table_tags(table, tags), current.get("tags")):
+        drift.append("tags")
+    return drift
+
+
+def route_tables_to_converge(tables: list[dict], existing: list[dict], tags: dict) -> list[dict]:
+    """The planned route tables that are missing or differ, each with ``tags``, ``id`` (of the table found by
+    name, None when missing) and ``drift`` (the reasons). ``existing``: the VPC's tables (``ec2_vpc_route_table_info``)."""
+    by_name = _tables_by_name(existing)
+    converge = []
+    for table in tables:
+        current = by_name.get(table["name"])
+        drift = route_table_drift(table, current, tags)
+        if drift:
+            converge.append(dict(table, tags=route_table_tags(table, tags), id=current["id"] if current else None, drift=drift))
+    return converge
+
+
+def converged_route_table_ids(tables: list[dict], existing: list[dict], results: list[dict]) -> list[str | None]:
+    """The ID of every planned route table, in plan order: from the ``ec2_vpc_route_table`` loop result of that
+    name when the module ran for it, else the existing table's (None when neither has one)."""
+    found = {name: table.get("id") for name, table in _tables_by_name(existing).items()}
+    ran = {result["item"]["name"]: (result.get("route_table") or {}).get("id") for result in results or [] if "item" in result}
+    return [ran[table["name"]] if table["name"] in ran else found.get(table["name"]) for table in tables]

@@ -17,7 +17,10 @@ from ansible.template import trust_as_template
 from ansible_collections.megapool.aws.plugins.filter.network import FilterModule
 from ansible_collections.megapool.aws.plugins.module_utils import network_layout
 
-FILTER_NAMES = {"subnet_plan", "built_subnets", "network_errors", "overlap_errors", "nat_subnet_ids", "route_table_plan"}
+FILTER_NAMES = {
+    "subnet_plan", "built_subnets", "network_errors", "overlap_errors", "nat_subnet_ids", "route_table_plan",
+    "subnets_to_converge", "converged_subnets", "route_tables_to_converge", "converged_route_table_ids",
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +46,8 @@ def test_filter_module_exposes_the_filters(filters):
     # the pure ones are the planner's own functions, not copies
     assert filters["nat_subnet_ids"] is network_layout.nat_subnet_ids
     assert filters["route_table_plan"] is network_layout.route_table_plan
+    for name in ("subnets_to_converge", "converged_subnets", "route_tables_to_converge", "converged_route_table_ids"):
+        assert filters[name] is getattr(network_layout, name)
 
 
 # --- subnet_plan ---------------------------------------------------------------------------------
@@ -238,3 +243,48 @@ def test_filter_error_surfaces_in_templates():
     with pytest.raises(AnsibleError) as excinfo:
         _template("{{ '10.0.0.0/16' | megapool.aws.subnet_plan(azs) }}", azs=["only-one"])
     assert "Set network_az_count to 2 or more." in str(excinfo.value)
+
+
+# --- find, then converge only what differs: as the role chains them in templates ------------------
+
+_TAGS = {"megapool:env": "local", "megapool:cluster": "megapool"}
+
+
+def _info_subnet(spec, subnet_id):
+    return {"id": subnet_id, "cidr_block": spec["cidr"], "availability_zone": spec["az"],
+            "map_public_ip_on_launch": spec["map_public"], "assign_ipv6_address_on_creation": False,
+            "ipv6_cidr_block_association_set": [], "tags": dict(spec["tags"])}
+
+
+def test_subnet_filters_in_templates_converge_only_the_drifted_subnet():
+    variables = {"network_vpc_cidr": "10.10.0.0/16", "azs": ["eu-north-1a", "eu-north-1b"], "name": "megapool-local",
+                 "tags": _TAGS}
+    everything = _template("{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) "
+                           "| megapool.aws.subnets_to_converge([], name, tags) }}", **variables)
+    assert [item["drift"] for item in everything] == [["missing"]] * 4
+    found = [_info_subnet(spec, "subnet-%d" % index) for index, spec in enumerate(everything)]
+    found[3]["tags"]["Name"] = "changed by hand"
+    drifted = _template("{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) "
+                        "| megapool.aws.subnets_to_converge(found, name, tags) }}", found=found, **variables)
+    assert [(item["cidr"], item["map_public"], item["drift"]) for item in drifted] == [("10.10.192.0/18", True, ["tags"])]
+    results = [{"item": drifted[0], "changed": True, "subnet": {"id": "subnet-3"}}]
+    built = _template("{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) "
+                      "| megapool.aws.converged_subnets(found, results) }}", found=found, results=results, **variables)
+    assert [row["id"] for row in built] == ["subnet-0", "subnet-1", "subnet-2", "subnet-3"]
+
+
+def test_route_table_filters_in_templates():
+    built = [{"tier": "private", "az": "a", "id": "subnet-1"}, {"tier": "public", "az": "a", "id": "subnet-2"}]
+    tables = _template("{{ built | megapool.aws.route_table_plan('n', 'igw-1', 'single', {'subnet-2': 'nat-1'}) }}", built=built)
+    found = [{
+        "id": "rtb-%d" % index,
+        "associations": [{"main": False, "subnet_id": subnet_id} for subnet_id in table["subnets"]],
+        "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": None}],
+        "tags": dict(_TAGS, Name=table["name"], **{"megapool:role": table["role"]}),
+    } for index, table in enumerate(tables)]
+    converge = _template("{{ tables | megapool.aws.route_tables_to_converge(found, tags) }}", tables=tables, found=found, tags=_TAGS)
+    # the private table's default route goes to the internet gateway instead of the NAT gateway
+    assert [(table["name"], table["id"], table["drift"]) for table in converge] == [("n-private-a", "rtb-1", ["route 0.0.0.0/0"])]
+    results = [{"item": converge[0], "changed": True, "route_table": {"id": "rtb-1"}}]
+    assert _template("{{ tables | megapool.aws.converged_route_table_ids(found, results) }}",
+                     tables=tables, found=found, results=results) == ["rtb-0", "rtb-1"]

@@ -1,6 +1,6 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for the pure network planner (subnet layout, route tables, input validation)."""
+"""Unit tests for the pure network planner (subnet layout, route tables, input validation, drift from the plan)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,22 @@ from hypothesis import strategies as st
 
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import LayoutError
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import admin_cidr_errors
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_route_table_ids
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_subnets
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import find_overlaps
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import nat_subnet_ids
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import network_errors
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import overlap_errors
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import region_errors
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_table_drift
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_table_plan
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_tables_to_converge
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_layout
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_drift
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_plan
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_spec
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnets_to_converge
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import tags_differ
 
 AZS = ["eu-north-1a", "eu-north-1b", "eu-north-1c", "eu-north-1d", "eu-north-1e", "eu-north-1f"]
 KNOWN_REGIONS = ["eu-north-1", "eu-west-1", "eu-central-1", "us-east-1", "ap-southeast-1"]
@@ -568,6 +576,458 @@ def test_network_errors_single_problem(kwargs, expected_start):
     errors = network_errors(**args)
     assert len(errors) == 1
     assert errors[0].startswith(expected_start)
+
+
+# --------------------------------------------------------------------------------------------------
+# drift: subnets_to_converge / route_tables_to_converge and the merged IDs
+# --------------------------------------------------------------------------------------------------
+# `existing` rows have the shape amazon.aws ec2_vpc_subnet_info / ec2_vpc_route_table_info return (snake_case,
+# tags as a dict, absent route targets as None), as read from the emulator.
+
+NAME = "megapool-local"
+TAGS = {"megapool:env": "local", "megapool:cluster": "megapool"}
+PLAN = subnet_plan("10.10.0.0/16", ["eu-north-1a", "eu-north-1b"])
+SUBNET_IDS = {"10.10.0.0/18": "subnet-pa", "10.10.64.0/18": "subnet-pb", "10.10.128.0/18": "subnet-ua", "10.10.192.0/18": "subnet-ub"}
+
+
+def _found_subnet(spec, subnet_id):
+    """A subnet as ec2_vpc_subnet_info returns it after ec2_vpc_subnet built `spec`."""
+    return {
+        "id": subnet_id, "subnet_id": subnet_id, "vpc_id": "vpc-1", "state": "available", "cidr_block": spec["cidr"],
+        "availability_zone": spec["az"], "availability_zone_id": "eun1-az1", "map_public_ip_on_launch": spec["map_public"],
+        "assign_ipv6_address_on_creation": False, "ipv6_cidr_block_association_set": [], "default_for_az": False,
+        "tags": {key: str(value) for key, value in spec["tags"].items()},
+    }
+
+
+def _found_subnets(plan=None, tags=None):
+    return [_found_subnet(subnet_spec(item, NAME, tags or TAGS), SUBNET_IDS[item["cidr"]]) for item in plan or PLAN]
+
+
+def _changed(subnets, cidr, **changes):
+    for subnet in subnets:
+        if subnet["cidr_block"] == cidr:
+            subnet.update(changes)
+    return subnets
+
+
+def test_subnet_spec_carries_what_the_module_is_asked():
+    private, public = [subnet_spec(item, NAME, TAGS) for item in (PLAN[0], PLAN[2])]
+    assert private == {
+        "tier": "private", "az": "eu-north-1a", "cidr": "10.10.0.0/18", "map_public": False,
+        "tags": {"megapool:env": "local", "megapool:cluster": "megapool", "Name": "megapool-local-private-eu-north-1a",
+                 "megapool:role": "private-subnet"},
+    }
+    assert public["map_public"] is True
+    assert public["tags"]["Name"] == "megapool-local-public-eu-north-1a"
+    assert public["tags"]["megapool:role"] == "public-subnet"
+
+
+def test_subnet_spec_role_tags_win_over_extra_tags_and_the_plan_is_not_changed():
+    item = dict(PLAN[0])
+    spec = subnet_spec(item, NAME, dict(TAGS, Name="x", team="core"))
+    assert spec["tags"]["Name"] == "megapool-local-private-eu-north-1a"
+    assert spec["tags"]["team"] == "core"
+    assert item == PLAN[0]
+
+
+def test_subnets_to_converge_nothing_when_everything_is_as_planned():
+    assert subnets_to_converge(PLAN, _found_subnets(), NAME, TAGS) == []
+
+
+@pytest.mark.parametrize("existing", [[], None])
+def test_subnets_to_converge_everything_on_an_empty_vpc(existing):
+    converge = subnets_to_converge(PLAN, existing, NAME, TAGS)
+    assert converge == [dict(subnet_spec(item, NAME, TAGS), drift=["missing"]) for item in PLAN]
+
+
+S_PRIVATE_A, S_PRIVATE_B, S_PUBLIC_A, S_PUBLIC_B = (item["cidr"] for item in PLAN)
+
+
+@pytest.mark.parametrize(
+    "change, cidr, drift",
+    [
+        # a tag changed, added by hand, or removed: purge_tags makes the module put them back
+        ({"tags": dict(TAGS, Name="renamed", **{"megapool:role": "public-subnet"})}, S_PUBLIC_A, ["tags"]),
+        ({"tags": dict(TAGS, Name="megapool-local-private-eu-north-1b", owner="someone", **{"megapool:role": "private-subnet"})},
+         S_PRIVATE_B, ["tags"]),
+        ({"tags": {"Name": "megapool-local-private-eu-north-1a", "megapool:role": "private-subnet", "megapool:env": "local"}},
+         S_PRIVATE_A, ["tags"]),
+        ({"tags": {}}, S_PUBLIC_B, ["tags"]),
+        # map_public flipped either way
+        ({"map_public_ip_on_launch": False}, S_PUBLIC_B, ["map_public_ip_on_launch"]),
+        ({"map_public_ip_on_launch": True}, S_PRIVATE_A, ["map_public_ip_on_launch"]),
+        # IPv6 the role does not ask for: the module removes it
+        ({"assign_ipv6_address_on_creation": True}, S_PRIVATE_A, ["ipv6"]),
+        ({"ipv6_cidr_block_association_set": [{"association_id": "a", "ipv6_cidr_block": "2001:db8::/64",
+                                               "ipv6_cidr_block_state": {"state": "associated"}}]}, S_PUBLIC_A, ["ipv6"]),
+        ({"ipv6_cidr_block_association_set": [{"association_id": "a", "ipv6_cidr_block": "2001:db8::/64",
+                                               "ipv6_cidr_block_state": {"state": "associating"}}]}, S_PUBLIC_A, ["ipv6"]),
+        # the planned CIDR exists in another AZ
+        ({"availability_zone": "eu-north-1c"}, S_PRIVATE_B, ["availability zone eu-north-1c, planned eu-north-1b"]),
+        # several at once, all named
+        ({"map_public_ip_on_launch": False, "tags": {}}, S_PUBLIC_A, ["map_public_ip_on_launch", "tags"]),
+    ],
+)
+def test_subnets_to_converge_drift_runs_the_module_for_exactly_that_subnet(change, cidr, drift):
+    converge = subnets_to_converge(PLAN, _changed(_found_subnets(), cidr, **change), NAME, TAGS)
+    (item,) = converge
+    assert item["cidr"] == cidr
+    assert item["drift"] == drift
+    assert item == dict(subnet_spec(next(row for row in PLAN if row["cidr"] == cidr), NAME, TAGS), drift=drift)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # AWS-reserved tags are never purged by the module
+        {"tags": dict(TAGS, Name="megapool-local-public-eu-north-1a", **{"megapool:role": "public-subnet", "aws:cloudformation:stack-name": "x"})},
+        # an IPv6 block that is gone (disassociated) is no IPv6
+        {"ipv6_cidr_block_association_set": [{"association_id": "a", "ipv6_cidr_block": "2001:db8::/64",
+                                              "ipv6_cidr_block_state": {"state": "disassociated"}}]},
+        # what the module does not look at
+        {"state": "pending", "available_ip_address_count": 3, "assign_ipv6_address_on_creation": None},
+    ],
+)
+def test_subnets_to_converge_ignores_what_the_module_leaves_alone(change):
+    assert subnets_to_converge(PLAN, _changed(_found_subnets(), S_PUBLIC_A, **change), NAME, TAGS) == []
+
+
+def test_subnets_to_converge_one_missing_subnet():
+    existing = [subnet for subnet in _found_subnets() if subnet["cidr_block"] != S_PRIVATE_B]
+    assert [(item["cidr"], item["drift"]) for item in subnets_to_converge(PLAN, existing, NAME, TAGS)] == [(S_PRIVATE_B, ["missing"])]
+
+
+def test_subnets_to_converge_ignores_other_subnets_of_the_vpc():
+    extra = _found_subnet({"cidr": "10.10.250.0/24", "az": "eu-north-1a", "map_public": True, "tags": {}}, "subnet-x")
+    assert subnets_to_converge(PLAN, _found_subnets() + [extra], NAME, TAGS) == []
+
+
+def test_subnets_to_converge_tag_values_compare_as_text():
+    # network_tags: {cost_center: 42} arrives as an int; AWS holds "42"; the module compares text
+    tags = dict(TAGS, cost_center=42, billable=True)
+    assert subnets_to_converge(PLAN, _found_subnets(tags=tags), NAME, tags) == []
+
+
+def test_subnets_to_converge_extra_network_tag_added_to_the_inventory_converges_every_subnet():
+    converge = subnets_to_converge(PLAN, _found_subnets(), NAME, dict(TAGS, team="core"))
+    assert [(item["cidr"], item["drift"]) for item in converge] == [(item["cidr"], ["tags"]) for item in PLAN]
+
+
+@pytest.mark.parametrize("az_count", [2, 3, 6])
+def test_subnets_to_converge_built_plan_is_converged(az_count):
+    plan = subnet_plan("10.0.0.0/16", AZS[:az_count])
+    existing = [_found_subnet(item, "subnet-%d" % index) for index, item in enumerate(subnets_to_converge(plan, [], NAME, TAGS))]
+    assert subnets_to_converge(plan, existing, NAME, TAGS) == []
+    # growing the AZ count converges only the new subnets
+    if az_count < 6:
+        bigger = subnet_plan("10.0.0.0/16", AZS[:az_count + 1])
+        if {item["cidr"] for item in plan} <= {item["cidr"] for item in bigger}:
+            assert [item["az"] for item in subnets_to_converge(bigger, existing, NAME, TAGS)] == [AZS[az_count]] * 2
+
+
+@pytest.mark.parametrize(
+    "desired, current, differ",
+    [
+        ({}, {}, False),
+        ({}, None, False),
+        ({"a": "1"}, {"a": "1"}, False),
+        ({"a": 1}, {"a": "1"}, False),
+        ({"a": "1"}, {"a": "1", "aws:autoscaling:groupName": "g"}, False),
+        ({"a": "1"}, {"a": "2"}, True),
+        ({"a": "1"}, {}, True),
+        ({"a": "1"}, {"a": "1", "b": "2"}, True),
+        ({}, {"b": "2"}, True),
+        ({"A": "1"}, {"a": "1"}, True),
+    ],
+)
+def test_tags_differ(desired, current, differ):
+    assert tags_differ(desired, current) is differ
+
+
+def test_subnet_drift_missing():
+    assert subnet_drift(subnet_spec(PLAN[0], NAME, TAGS), None) == ["missing"]
+
+
+# --- converged_subnets ---------------------------------------------------------------------------
+
+def _subnet_result(item, subnet_id, changed=True):
+    return {"item": dict(subnet_spec(item, NAME, TAGS), drift=["x"]), "changed": changed, "ansible_loop_var": "item",
+            "subnet": {"id": subnet_id, "cidr_block": item["cidr"]} if subnet_id else {}}
+
+
+def test_converged_subnets_all_found_no_module_ran():
+    assert converged_subnets(PLAN, _found_subnets(), []) == [
+        {"tier": "private", "az": "eu-north-1a", "id": "subnet-pa"},
+        {"tier": "private", "az": "eu-north-1b", "id": "subnet-pb"},
+        {"tier": "public", "az": "eu-north-1a", "id": "subnet-ua"},
+        {"tier": "public", "az": "eu-north-1b", "id": "subnet-ub"},
+    ]
+
+
+def test_converged_subnets_merges_created_and_found_in_plan_order():
+    existing = [subnet for subnet in _found_subnets() if subnet["cidr_block"] not in (S_PRIVATE_B, S_PUBLIC_A)]
+    results = [_subnet_result(PLAN[2], "subnet-new-ua"), _subnet_result(PLAN[1], "subnet-new-pb")]
+    assert [row["id"] for row in converged_subnets(PLAN, existing, results)] == ["subnet-pa", "subnet-new-pb", "subnet-new-ua", "subnet-ub"]
+
+
+def test_converged_subnets_the_module_result_wins_over_what_was_found():
+    results = [_subnet_result(PLAN[3], "subnet-ub", changed=True)]
+    assert converged_subnets(PLAN, _found_subnets(), results) == converged_subnets(PLAN, _found_subnets(), [])
+
+
+def test_converged_subnets_check_mode_creation_has_no_id():
+    # check mode on a VPC without subnets: ec2_vpc_subnet returns "subnet": {}
+    results = [_subnet_result(item, None) for item in PLAN]
+    assert [row["id"] for row in converged_subnets(PLAN, [], results)] == [None] * 4
+    assert [row["id"] for row in converged_subnets(PLAN, [], [])] == [None] * 4
+
+
+def test_converged_subnets_keeps_tier_and_az_from_the_plan():
+    existing = _changed(_found_subnets(), S_PUBLIC_A, availability_zone="elsewhere")
+    assert converged_subnets(PLAN, existing, [])[2] == {"tier": "public", "az": "eu-north-1a", "id": "subnet-ua"}
+
+
+# --- route tables --------------------------------------------------------------------------------
+
+BUILT = [dict(tier=item["tier"], az=item["az"], id=SUBNET_IDS[item["cidr"]]) for item in PLAN]
+TABLES = route_table_plan(BUILT, NAME, "igw-1", "single", {"subnet-ua": "nat-1"})
+RT_IDS = {NAME + "-public": "rtb-pub", NAME + "-private-eu-north-1a": "rtb-pa", NAME + "-private-eu-north-1b": "rtb-pb"}
+PEER_ROUTE = {"destination_cidr_block": "10.20.0.0/16", "gateway_id": None, "nat_gateway_id": None, "origin": "CreateRoute",
+              "state": "active", "vpc_peering_connection_id": "pcx-1", "instance_id": None, "network_interface_id": None,
+              "interface_id": None}
+
+
+def _found_route(dest, target):
+    route = {"destination_cidr_block": dest, "gateway_id": None, "origin": "CreateRoute", "state": "active", "instance_id": None,
+             "network_interface_id": None, "interface_id": None}
+    route["nat_gateway_id" if target.startswith("nat-") else "gateway_id"] = target
+    return route
+
+
+def _found_table(table, table_id, tags=None):
+    """A route table as ec2_vpc_route_table_info returns it after ec2_vpc_route_table built `table`, and the
+    peering mesh added its route."""
+    local = {"destination_cidr_block": "10.10.0.0/16", "gateway_id": "local", "origin": "CreateRouteTable", "state": "active",
+             "instance_id": None, "network_interface_id": None, "interface_id": None}
+    return {
+        "id": table_id, "route_table_id": table_id, "vpc_id": "vpc-1", "owner_id": "123456789012", "propagating_vgws": [],
+        "associations": [
+            {"main": False, "id": "rtbassoc-%s-%d" % (table_id, index), "route_table_association_id": "rtbassoc-%s-%d" % (table_id, index),
+             "route_table_id": table_id, "subnet_id": subnet_id, "association_state": {"state": "associated"}}
+            for index, subnet_id in enumerate(table["subnets"])
+        ],
+        "routes": [local] + [_found_route(route["dest"], route["gateway_id"]) for route in table["routes"]] + [dict(PEER_ROUTE)],
+        "tags": dict(tags or TAGS, **{"Name": table["name"], "megapool:role": table["role"]}),
+    }
+
+
+MAIN_TABLE = {"id": "rtb-main", "route_table_id": "rtb-main", "vpc_id": "vpc-1", "tags": {}, "routes": [],
+              "associations": [{"main": True, "id": "rtbassoc-main", "route_table_association_id": "rtbassoc-main",
+                                "route_table_id": "rtb-main", "association_state": {"state": "associated"}}]}
+
+
+def _found_tables():
+    return [dict(MAIN_TABLE)] + [_found_table(table, RT_IDS[table["name"]]) for table in TABLES]
+
+
+def _table(existing, name):
+    return next(table for table in existing if table["tags"].get("Name") == name)
+
+
+def test_route_tables_to_converge_nothing_when_everything_is_as_planned():
+    # the peering mesh's routes to the other regions and the local route are not the role's business
+    assert route_tables_to_converge(TABLES, _found_tables(), TAGS) == []
+
+
+@pytest.mark.parametrize("existing", [[], None, [MAIN_TABLE]])
+def test_route_tables_to_converge_everything_on_a_new_vpc(existing):
+    converge = route_tables_to_converge(TABLES, existing, TAGS)
+    assert [(table["name"], table["id"], table["drift"]) for table in converge] == [
+        (NAME + "-public", None, ["missing"]),
+        (NAME + "-private-eu-north-1a", None, ["missing"]),
+        (NAME + "-private-eu-north-1b", None, ["missing"]),
+    ]
+    assert converge[0]["tags"] == dict(TAGS, Name=NAME + "-public", **{"megapool:role": "public-rt"})
+    assert converge[1]["tags"]["megapool:role"] == "private-rt"
+    # the planned table is passed on unchanged
+    assert [{key: table[key] for key in ("name", "role", "subnets", "routes")} for table in converge] == TABLES
+
+
+def _drop_association(table, subnet_id):
+    table["associations"] = [assoc for assoc in table["associations"] if assoc.get("subnet_id") != subnet_id]
+
+
+def _add_association(table, subnet_id):
+    table["associations"].append({"main": False, "id": "rtbassoc-x", "route_table_association_id": "rtbassoc-x",
+                                  "route_table_id": table["id"], "subnet_id": subnet_id, "association_state": {"state": "associated"}})
+
+
+def _retarget(table, dest, **target):
+    for route in table["routes"]:
+        if route["destination_cidr_block"] == dest:
+            route.update({"gateway_id": None, "nat_gateway_id": None}, **target)
+
+
+def _drop_route(table, dest):
+    table["routes"] = [route for route in table["routes"] if route["destination_cidr_block"] != dest]
+
+
+PUBLIC, PRIVATE_A, PRIVATE_B = (table["name"] for table in TABLES)
+
+
+@pytest.mark.parametrize(
+    "name, change, drift",
+    [
+        # an association missing, or one too many (purge_subnets), or moved to another table
+        (PUBLIC, lambda t: _drop_association(t, "subnet-ub"), ["subnet associations"]),
+        (PRIVATE_A, lambda t: _drop_association(t, "subnet-pa"), ["subnet associations"]),
+        (PUBLIC, lambda t: _add_association(t, "subnet-x"), ["subnet associations"]),
+        # the default route deleted, or pointing elsewhere (another gateway, another NAT, the NAT's route as an IGW one)
+        (PUBLIC, lambda t: _drop_route(t, "0.0.0.0/0"), ["route 0.0.0.0/0"]),
+        (PUBLIC, lambda t: _retarget(t, "0.0.0.0/0", gateway_id="igw-other"), ["route 0.0.0.0/0"]),
+        (PUBLIC, lambda t: _retarget(t, "0.0.0.0/0", nat_gateway_id="nat-1"), ["route 0.0.0.0/0"]),
+        (PRIVATE_B, lambda t: _drop_route(t, "0.0.0.0/0"), ["route 0.0.0.0/0"]),
+        (PRIVATE_B, lambda t: _retarget(t, "0.0.0.0/0", nat_gateway_id="nat-other"), ["route 0.0.0.0/0"]),
+        (PRIVATE_A, lambda t: _retarget(t, "0.0.0.0/0", gateway_id="nat-1"), ["route 0.0.0.0/0"]),
+        (PRIVATE_A, lambda t: _retarget(t, "0.0.0.0/0", vpc_peering_connection_id="pcx-1"), ["route 0.0.0.0/0"]),
+        # tags changed, added, removed
+        (PRIVATE_A, lambda t: t["tags"].update(Name=PRIVATE_A, team="x"), ["tags"]),
+        (PUBLIC, lambda t: t["tags"].update({"megapool:env": "prod"}), ["tags"]),
+        (PRIVATE_B, lambda t: t["tags"].pop("megapool:cluster"), ["tags"]),
+        # several at once, in a fixed order
+        (PUBLIC, lambda t: (_drop_route(t, "0.0.0.0/0"), _drop_association(t, "subnet-ua"), t["tags"].update(x="1")),
+         ["subnet associations", "route 0.0.0.0/0", "tags"]),
+    ],
+)
+def test_route_tables_to_converge_drift_runs_the_module_for_exactly_that_table(name, change, drift):
+    existing = _found_tables()
+    change(_table(existing, name))
+    (table,) = route_tables_to_converge(TABLES, existing, TAGS)
+    assert (table["name"], table["id"], table["drift"]) == (name, RT_IDS[name], drift)
+    assert table["subnets"] == next(planned for planned in TABLES if planned["name"] == name)["subnets"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # routes the role does not own stay (purge_routes: false): the mesh's, and anyone else's
+        lambda t: t["routes"].append(_found_route("192.168.0.0/16", "vgw-1")),
+        lambda t: _drop_route(t, "10.20.0.0/16"),
+        # a blackhole route still has its target: the module matches it and changes nothing
+        lambda t: _retarget(t, "0.0.0.0/0", gateway_id="igw-1", state="blackhole"),
+        # the main association is not a subnet association; an association state is not looked at
+        lambda t: t["associations"].append({"main": True, "id": "rtbassoc-m", "route_table_association_id": "rtbassoc-m"}),
+        # gateway (edge) associations and route propagation are not managed by the role
+        lambda t: t["associations"].append({"main": False, "id": "rtbassoc-g", "gateway_id": "igw-1",
+                                            "association_state": {"state": "associated"}}),
+        lambda t: t["propagating_vgws"].append({"gateway_id": "vgw-1"}),
+        # AWS-reserved tags
+        lambda t: t["tags"].update({"aws:cloudformation:stack-id": "x"}),
+    ],
+)
+def test_route_tables_to_converge_ignores_what_the_module_leaves_alone(change):
+    existing = _found_tables()
+    change(_table(existing, PUBLIC))
+    assert route_tables_to_converge(TABLES, existing, TAGS) == []
+
+
+def test_route_tables_to_converge_nat_mode_none_leaves_the_old_default_route():
+    # the documented limitation (docs/network.md): no route is planned, and routes are never purged
+    tables = route_table_plan(BUILT, NAME, "igw-1", "none", {})
+    assert route_tables_to_converge(tables, _found_tables(), TAGS) == []
+
+
+def test_route_tables_to_converge_nat_mode_change_to_per_az():
+    tables = route_table_plan(BUILT, NAME, "igw-1", "per_az", {"subnet-ua": "nat-1", "subnet-ub": "nat-2"})
+    converge = route_tables_to_converge(tables, _found_tables(), TAGS)
+    assert [(table["name"], table["drift"], table["routes"]) for table in converge] == [
+        (PRIVATE_B, ["route 0.0.0.0/0"], [{"dest": "0.0.0.0/0", "gateway_id": "nat-2"}]),
+    ]
+
+
+def test_route_tables_to_converge_unknown_target_is_never_taken_as_converged():
+    # e.g. check mode where the internet gateway would be created: the module decides
+    tables = route_table_plan(BUILT, NAME, None, "single", {"subnet-ua": "nat-1"})
+    assert [table["name"] for table in route_tables_to_converge(tables, _found_tables(), TAGS)] == [PUBLIC]
+
+
+def test_route_table_drift_unknown_target_never_matches_a_route_without_that_kind_of_target():
+    # the info module sets gateway_id to None on a NAT route: None must not match it
+    table = {"name": "t", "role": "public-rt", "subnets": [], "routes": [{"dest": "0.0.0.0/0", "gateway_id": None}]}
+    current = {"associations": [], "tags": dict(TAGS, Name="t", **{"megapool:role": "public-rt"}),
+               "routes": [_found_route("0.0.0.0/0", "nat-1")]}
+    assert current["routes"][0]["gateway_id"] is None
+    assert route_table_drift(table, current, TAGS) == ["route 0.0.0.0/0"]
+
+
+def test_route_tables_to_converge_unknown_subnet_is_never_taken_as_converged():
+    built = [dict(row, id=None) if row["id"] == "subnet-pb" else row for row in BUILT]
+    tables = route_table_plan(built, NAME, "igw-1", "single", {"subnet-ua": "nat-1"})
+    assert [(table["name"], table["drift"]) for table in route_tables_to_converge(tables, _found_tables(), TAGS)] == [
+        (PRIVATE_B, ["subnet associations"]),
+    ]
+
+
+def test_route_table_drift_transit_and_ipv6_routes():
+    table = {"name": "t", "role": "private-rt", "subnets": [],
+             "routes": [{"dest": "10.99.0.0/16", "gateway_id": "tgw-1"}, {"dest": "::/0", "gateway_id": "igw-1"}]}
+    current = {"associations": [], "tags": dict(TAGS, Name="t", **{"megapool:role": "private-rt"}),
+               "routes": [{"destination_cidr_block": "10.99.0.0/16", "gateway_id": None, "transit_gateway_id": "tgw-1"},
+                          {"destination_cidr_block": None, "destination_ipv6_cidr_block": "::/0", "gateway_id": "igw-1"}]}
+    assert route_table_drift(table, current, TAGS) == []
+    current["routes"][0]["transit_gateway_id"] = "tgw-2"
+    current["routes"][1]["gateway_id"] = "igw-2"
+    assert route_table_drift(table, current, TAGS) == ["route 10.99.0.0/16", "route ::/0"]
+
+
+def test_route_tables_to_converge_tables_are_found_by_name_only():
+    existing = _found_tables()
+    _table(existing, PUBLIC)["tags"]["megapool:role"] = "something"
+    (table,) = route_tables_to_converge(TABLES, existing, TAGS)
+    assert (table["id"], table["drift"]) == ("rtb-pub", ["tags"])
+
+
+def test_route_tables_to_converge_of_two_tables_with_one_name_the_last_counts():
+    existing = _found_tables()
+    duplicate = dict(_table(existing, PUBLIC), id="rtb-dup", route_table_id="rtb-dup", associations=[])
+    assert [(t["id"], t["drift"]) for t in route_tables_to_converge(TABLES, existing + [duplicate], TAGS)] == [
+        ("rtb-dup", ["subnet associations"]),
+    ]
+    assert converged_route_table_ids(TABLES, existing + [duplicate], [])[0] == "rtb-dup"
+
+
+@pytest.mark.parametrize("nat_mode", ["none", "single", "per_az"])
+@pytest.mark.parametrize("az_count", [2, 3, 6])
+def test_route_tables_to_converge_built_plan_is_converged(nat_mode, az_count):
+    built = [dict(tier=item["tier"], az=item["az"], id="subnet-%d" % index)
+             for index, item in enumerate(subnet_plan("10.0.0.0/16", AZS[:az_count]))]
+    nats = {row["id"]: "nat-%s" % row["id"] for row in built if row["tier"] == "public"}
+    tables = route_table_plan(built, NAME, "igw-1", nat_mode, nats)
+    existing = [_found_table(table, "rtb-%d" % index) for index, table in enumerate(route_tables_to_converge(tables, [], TAGS))]
+    assert route_tables_to_converge(tables, existing, TAGS) == []
+
+
+# --- converged_route_table_ids -------------------------------------------------------------------
+
+def _rt_result(table, table_id):
+    return {"item": dict(table, id=None, drift=["x"]), "changed": True, "route_table": {"id": table_id, "route_table_id": table_id}}
+
+
+def test_converged_route_table_ids_all_found():
+    assert converged_route_table_ids(TABLES, _found_tables(), []) == ["rtb-pub", "rtb-pa", "rtb-pb"]
+
+
+def test_converged_route_table_ids_merges_created_and_found_in_plan_order():
+    existing = [table for table in _found_tables() if table["tags"].get("Name") != PRIVATE_A]
+    assert converged_route_table_ids(TABLES, existing, [_rt_result(TABLES[1], "rtb-new")]) == ["rtb-pub", "rtb-new", "rtb-pb"]
+
+
+def test_converged_route_table_ids_check_mode_and_nothing_found():
+    # check mode: ec2_vpc_route_table returns the placeholder "rtb-xxxxxxxx" for a table it would create
+    results = [_rt_result(table, "rtb-xxxxxxxx") for table in TABLES]
+    assert converged_route_table_ids(TABLES, [], results) == ["rtb-xxxxxxxx"] * 3
+    assert converged_route_table_ids(TABLES, [MAIN_TABLE], []) == [None] * 3
 
 
 # --------------------------------------------------------------------------------------------------
