@@ -31,13 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from awsproxy import Proxy  # noqa: E402  pylint: disable=wrong-import-position
+from benchlib import emulator, log, reset_emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -69,24 +69,6 @@ class Run:
     errors: int
     actions: list[dict] = field(default_factory=list)
     slowest_tasks: list[tuple[str, float]] = field(default_factory=list)
-
-
-def log(message: str) -> None:
-    sys.stderr.write("[bench] %s\n" % message)
-    sys.stderr.flush()
-
-
-def emulator(command: str, port: int) -> int:
-    return subprocess.run(
-        [sys.executable, os.path.join(ROOT, "scripts", "emulator.py"), command, "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, check=False,
-    ).returncode
-
-
-def reset_emulator(port: int) -> None:
-    request = urllib.request.Request("http://127.0.0.1:%d/moto-api/reset" % port, data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
 
 
 def make_inventory(regions: int, directory: str) -> str:

@@ -49,7 +49,6 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,6 +59,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from awsproxy import CREDENTIAL_SCOPE, NOT_FORWARDED, Proxy, classify  # noqa: E402  pylint: disable=wrong-import-position
+from benchlib import emulator, log, reset_emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -96,27 +96,6 @@ class Run:
     errors: int
     found: int  # hosts, or node names
     actions: list[dict] = field(default_factory=list)
-
-
-def log(message: str) -> None:
-    sys.stderr.write("[bench] %s\n" % message)
-    sys.stderr.flush()
-
-
-# ------------------------------------------------------------------------------------------------ emulator
-
-
-def emulator(command: str, port: int) -> int:
-    return subprocess.run(
-        [sys.executable, os.path.join(ROOT, "scripts", "emulator.py"), command, "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, check=False,
-    ).returncode
-
-
-def reset_emulator(port: int) -> None:
-    request = urllib.request.Request("http://127.0.0.1:%d/moto-api/reset" % port, data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
 
 
 def _tags(env: str, cluster: str, role: str) -> list[dict[str, Any]]:
