@@ -168,6 +168,10 @@ def serve(port: int) -> int:
     from moto.server import main as moto_main  # pylint: disable=import-outside-toplevel
 
     os.environ.update(EMULATOR_ENV)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import emulator_ext  # pylint: disable=import-outside-toplevel
+
+    print("emulator extensions: %s" % (", ".join(emulator_ext.apply()) or "none"), flush=True)
     moto_main(["--host", HOST, "--port", str(port)])
     return 0
 
