@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 import pytest
 import yaml
 
@@ -38,8 +39,10 @@ def empty_emulator(emulator: str) -> str:
     return emulator
 
 
-def client(service: str, region: str):
-    return boto3.client(service, region_name=region, endpoint_url=ENDPOINT, aws_access_key_id="testing", aws_secret_access_key="testing")
+def client(service: str, region: str, **kwargs):
+    return boto3.client(
+        service, region_name=region, endpoint_url=ENDPOINT, aws_access_key_id="testing", aws_secret_access_key="testing", **kwargs
+    )
 
 
 def snapshot(regions=REGIONS) -> dict:
@@ -67,8 +70,47 @@ def snapshot(regions=REGIONS) -> dict:
                 if p["Status"]["Code"] not in ("deleted", "rejected", "failed", "expired")
             ),
             "key_pairs": sorted(k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]),
+            **_edge_and_release(region),
         }
+    state["global"] = _global()
     return state
+
+
+def _edge_and_release(region: str) -> dict:
+    """What the edge (ALB, certificates, Cloud Map) and release (ECR, logs, SSM, ECS services) layers create."""
+    elbv2 = client("elbv2", region)
+    ecs = client("ecs", region)
+    discovery = client("servicediscovery", region, config=Config(inject_host_prefix=False))
+    clusters = ecs.list_clusters()["clusterArns"]
+    return {
+        "load_balancers": sorted(lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]),
+        "target_groups": sorted(tg["TargetGroupArn"] for tg in elbv2.describe_target_groups()["TargetGroups"]),
+        "certificates": sorted(c["CertificateArn"] for c in client("acm", region).list_certificates()["CertificateSummaryList"]),
+        "namespaces": sorted(n["Id"] for n in discovery.list_namespaces()["Namespaces"]),
+        "repositories": sorted(r["repositoryName"] for r in client("ecr", region).describe_repositories()["repositories"]),
+        "log_groups": sorted(g["logGroupName"] for g in client("logs", region).describe_log_groups()["logGroups"]),
+        "parameters": sorted(p["Name"] for p in client("ssm", region).describe_parameters()["Parameters"]),
+        "ecs_clusters": sorted(clusters),
+        "ecs_services": sorted(arn for cluster in clusters for arn in ecs.list_services(cluster=cluster)["serviceArns"]),
+        "task_definitions": sorted(ecs.list_task_definitions()["taskDefinitionArns"]),
+    }
+
+
+def _global() -> dict:
+    """Account-wide resources: Route 53 zones with their record sets, health checks, IAM roles."""
+    route53 = client("route53", REGIONS[0])
+    zones = route53.list_hosted_zones()["HostedZones"]
+    return {
+        "zones": {
+            zone["Name"]: sorted(
+                (r["Name"], r["Type"], r.get("SetIdentifier", ""))
+                for r in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+            )
+            for zone in zones
+        },
+        "health_checks": sorted(h["Id"] for h in route53.list_health_checks()["HealthChecks"]),
+        "iam_roles": sorted(r["RoleName"] for r in client("iam", REGIONS[0]).list_roles()["Roles"]),
+    }
 
 
 class Inventory:
