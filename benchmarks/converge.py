@@ -8,8 +8,10 @@
 For each region count it builds a temporary copy of inventories/local (extra regions get their own
 non-overlapping VPC CIDRs), points it at a counting proxy (benchmarks/awsproxy.py) in front of a fresh
 emulator, and runs site.yml twice: a first converge, then a no-op re-converge. Then teardown.yml, and
-the emulator is reset. It prints a markdown table (the median of K repetitions), and the API actions
-of the no-op run. It exits 1 when a no-op run makes a mutating call or reports a change, 2 when a
+the emulator is reset. It prints a markdown table (the median of K repetitions), the same figures for
+the ECS layer alone (the plays named "... ECS capacity ...": the calls the proxy counted between that play's
+banner and the next one, and the tasks that reported a change in it), and the API actions of the no-op run.
+It exits 1 when a no-op run makes a mutating call or reports a change, 2 when a
 playbook fails.
 
 The emulator runs on its own port (default 5200, so `make up` on 5000 and the tests on 5100 are left
@@ -69,6 +71,72 @@ class Run:
     errors: int
     actions: list[dict] = field(default_factory=list)
     slowest_tasks: list[tuple[str, float]] = field(default_factory=list)
+    # The ECS layer alone (plays whose name matches ECS_PLAY): wall s, calls, mutating, changed tasks, actions.
+    ecs: dict = field(default_factory=dict)
+
+
+# The plays of the ECS layer in site.yml ("ECS capacity (per region, ...)") and teardown.yml ("Remove the ECS capacity ...").
+ECS_PLAY = re.compile(r"\bECS capacity\b")
+PLAY_BANNER = re.compile(r"^PLAY \[(.*)\] \*+$")
+TASK_BANNER = re.compile(r"^TASK \[(.*)\] \*+$")
+CHANGED_LINE = re.compile(r"^changed: \[([^\]]+)\]")
+
+
+def _delta(after: dict, before: dict) -> dict:
+    """Proxy stats ``after`` minus ``before`` (both from Proxy.stats())."""
+    def key(row: dict) -> tuple[str, str, str]:
+        return (row["service"], row["region"], row["action"])
+
+    earlier = {key(row): row for row in before["actions"]}
+    actions = []
+    for row in after["actions"]:
+        calls = row["calls"] - earlier.get(key(row), {}).get("calls", 0)
+        if calls:
+            actions.append(dict(row, calls=calls))
+    return {
+        "calls": sum(row["calls"] for row in actions),
+        "mutating": sum(row["calls"] for row in actions if row["mutating"]),
+        "actions": actions,
+    }
+
+
+class _PlayTracker:
+    """Follows ansible-playbook's output line by line: proxy stats and time at each play banner, changed tasks."""
+
+    def __init__(self, proxy: Proxy) -> None:
+        self.proxy = proxy
+        self.plays: list[dict] = []  # {"name", "start", "stats", "changed": set of (task, host)}
+        self.task = ""
+
+    def line(self, text: str) -> None:
+        banner = PLAY_BANNER.match(text)
+        if banner:
+            self.plays.append({"name": banner.group(1), "start": time.monotonic(), "stats": self.proxy.stats(), "changed": set()})
+            return
+        task = TASK_BANNER.match(text)
+        if task:
+            self.task = task.group(1)
+            return
+        changed = CHANGED_LINE.match(text)
+        if changed and self.plays:
+            self.plays[-1]["changed"].add((self.task, changed.group(1)))
+
+    def layer(self, pattern: re.Pattern, end_stats: dict) -> dict:
+        """Wall s, calls, mutating calls and changed tasks of the plays whose name matches ``pattern``."""
+        total = {"wall_s": 0.0, "calls": 0, "mutating": 0, "changed": 0, "actions": []}
+        end = time.monotonic()
+        for index, play in enumerate(self.plays):
+            if not pattern.search(play["name"]):
+                continue
+            following = self.plays[index + 1] if index + 1 < len(self.plays) else {"start": end, "stats": end_stats}
+            delta = _delta(following["stats"], play["stats"])
+            total["wall_s"] += following["start"] - play["start"]
+            total["calls"] += delta["calls"]
+            total["mutating"] += delta["mutating"]
+            total["changed"] += len(play["changed"])
+            total["actions"].extend(delta["actions"])
+        total["wall_s"] = round(total["wall_s"], 2)
+        return total
 
 
 def make_inventory(regions: int, directory: str) -> str:
@@ -122,23 +190,30 @@ def play(proxy: Proxy, regions: int, run: str, inventory: str, env: dict[str, st
     proxy.reset()
     command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", PLAYBOOKS[run]), "-i", inventory]
     started, cpu_before = time.monotonic(), _children_cpu()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    tracker = _PlayTracker(proxy)
+    lines = []
+    # One stream (stderr merged), read as it comes: the proxy's counters are read at each play banner.
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        for text in process.stdout:
+            lines.append(text)
+            tracker.line(text.rstrip("\n"))
+        returncode = process.wait()
     wall, cpu = time.monotonic() - started, _children_cpu() - cpu_before
     stats = proxy.stats()
-    output = result.stdout + result.stderr
+    output = "".join(lines)
     with open(log_path, "w", encoding="utf-8") as handle:
         handle.write(output)
     recap = [tuple(map(int, row[1:])) for row in RECAP.findall(output)]
-    if result.returncode != 0 or not recap:
+    if returncode != 0 or not recap:
         log("%s (%d regions) failed with exit code %d; the end of its output (all of it in %s):"
-            % (run, regions, result.returncode, os.path.relpath(log_path, ROOT)))
+            % (run, regions, returncode, os.path.relpath(log_path, ROOT)))
         sys.stderr.write("\n".join(output.splitlines()[-40:]) + "\n")
         raise SystemExit(2)
     slowest = [(name.strip(), float(seconds)) for name, seconds in PROFILE_LINE.findall(output)]
     return Run(
         regions=regions, run=run, wall_s=round(wall, 2), cpu_s=round(cpu, 2), calls=stats["calls"], mutating=stats["mutating"],
         changed=sum(row[1] for row in recap), failed=sum(row[3] for row in recap), errors=stats["errors"],
-        actions=stats["actions"], slowest_tasks=slowest,
+        actions=stats["actions"], slowest_tasks=slowest, ecs=tracker.layer(ECS_PLAY, stats),
     )
 
 
@@ -153,11 +228,22 @@ def median_row(runs: list[Run]) -> list[str]:
             "%.1f" % statistics.median(r.cpu_s for r in runs)]
 
 
-def top_actions(runs: list[Run], mutating_only: bool, limit: int = 12) -> list[tuple[str, int]]:
+def ecs_row(runs: list[Run]) -> list[str]:
+    """The ECS layer's figures (median over the repetitions)."""
+    def med(values: list[float]) -> str:
+        value = statistics.median(values)
+        return str(int(value)) if value == int(value) else "%.1f" % value
+
+    first = runs[0]
+    return [str(first.regions), first.run, "%.1f" % statistics.median(r.ecs["wall_s"] for r in runs),
+            med([r.ecs["calls"] for r in runs]), med([r.ecs["mutating"] for r in runs]), med([r.ecs["changed"] for r in runs])]
+
+
+def top_actions(runs: list[Run], mutating_only: bool, limit: int = 12, ecs_only: bool = False) -> list[tuple[str, int]]:
     """The most frequent actions over the given runs, summed over regions (per run, on average)."""
     counts: collections.Counter[str] = collections.Counter()
     for run in runs:
-        for row in run.actions:
+        for row in (run.ecs.get("actions", []) if ecs_only else run.actions):
             if row["mutating"] or not mutating_only:
                 counts["%s:%s" % (row["service"], row["action"])] += row["calls"]
     return [(action, round(count / len(runs))) for action, count in counts.most_common(limit)]
@@ -215,11 +301,20 @@ def main(argv: list[str] | None = None) -> int:
     for runs in results.values():
         print("| " + " | ".join(median_row(runs)) + " |")
 
+    print("\nThe ECS layer alone (plays \"ECS capacity ...\" of site.yml, \"Remove the ECS capacity ...\" of teardown.yml)\n")
+    print("| regions | run | wall s | API calls | mutating | changed tasks |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for runs in results.values():
+        print("| " + " | ".join(ecs_row(runs)) + " |")
+
     broken = False
     for regions in counts:
         noop = results[regions, "no-op re-converge"]
         print("\nNo-op re-converge, %d regions: API actions per run (all regions)" % regions)
         for action, count in top_actions(noop, mutating_only=False):
+            print("  %5d  %s" % (count, action))
+        print("\nNo-op re-converge, %d regions: API actions of the ECS layer per run (all regions)" % regions)
+        for action, count in top_actions(noop, mutating_only=False, limit=20, ecs_only=True):
             print("  %5d  %s" % (count, action))
         if any(run.mutating or run.changed for run in noop):
             broken = True

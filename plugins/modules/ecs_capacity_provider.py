@@ -274,7 +274,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 )
 
 _PROTECTION_FIX = (
-    "Turn it on (megapool.aws.autoscaling_group_scale_in_protection with protect_new_instances=true), "
+    "Turn it on (megapool.aws.autoscaling_group_settings with new_instances_protected_from_scale_in=true), "
     "or set managed_termination_protection=disabled."
 )
 # Errors of DeleteCapacityProvider that can mean "still in use" (the message says by what).

@@ -36,6 +36,8 @@ def ecs_snapshot() -> dict:
                         g["MaxSize"],
                         g["DesiredCapacity"],
                         bool(g.get("NewInstancesProtectedFromScaleIn")),
+                        bool(g.get("CapacityRebalance")),
+                        sorted(o["InstanceType"] for o in (g.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("Overrides", [])),
                         sorted("%s:%s" % (i["InstanceId"], i["LifecycleState"]) for i in g["Instances"]),
                         sorted(
                             h["LifecycleHookName"]
@@ -117,6 +119,10 @@ CASES = {
     "unknown_instance_type": (
         {"ecs_hosts_instance_types": ["t3.small", "t9.nope"]},
         ["ecs_hosts_instance_types: t9.nope is not an instance type eu-north-1 offers", "fix the name or choose types the region has"],
+    ),
+    "malformed_instance_type": (
+        {"ecs_hosts_instance_types": ["t3.small", "T3.*"]},
+        ["ecs_hosts_instance_types: T3.* is not an instance type name", "e.g. t3.small (no wildcards)"],
     ),
     "room_for_two_tasks": (
         {"ecs_hosts_instance_types": ["t3.small", "t3.large"]},

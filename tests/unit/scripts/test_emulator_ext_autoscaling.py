@@ -1,0 +1,141 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""scripts/emulator_ext/autoscaling.py: moto's UpdateAutoScalingGroup, patched, keeps what the request leaves out.
+
+The first tests pin down plain moto's behaviour (the reason for the patch: if moto changes, they say so); the others
+apply the patch and show AWS's behaviour. The patch is removed after each test: other unit tests use plain moto.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "eu-north-1"
+GROUP = "hosts"
+EXT_PATH = Path(__file__).resolve().parents[3] / "scripts" / "emulator_ext" / "autoscaling.py"
+
+
+def _load_extension():
+    spec = importlib.util.spec_from_file_location("megapool_emulator_ext_autoscaling", EXT_PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ext = _load_extension()
+
+
+@pytest.fixture
+def patched():
+    ext.apply()
+    yield
+    ext.restore()
+
+
+@pytest.fixture
+def autoscaling(aws_env):  # pylint: disable=unused-argument
+    """A mixed on-demand/spot group of 2 instances, capacity rebalance off."""
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
+        template = ec2.create_launch_template(
+            LaunchTemplateName="hosts-lt", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"}
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        client = boto3.client("autoscaling", region_name=REGION)
+        client.create_auto_scaling_group(
+            AutoScalingGroupName=GROUP, MinSize=1, MaxSize=4, DesiredCapacity=2, VPCZoneIdentifier=subnet,
+            MixedInstancesPolicy={
+                "LaunchTemplate": {
+                    "LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "1"},
+                    "Overrides": [{"InstanceType": "t3.small"}, {"InstanceType": "t3a.small"}],
+                },
+                "InstancesDistribution": {"OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 0},
+            },
+        )
+        yield client
+
+
+def _group(client) -> dict:
+    return client.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]
+
+
+def _types(group: dict) -> list[str]:
+    return [item["InstanceType"] for item in group["MixedInstancesPolicy"]["LaunchTemplate"]["Overrides"]]
+
+
+# ------------------------------------------------------------------------------------------ plain moto
+
+
+def test_plain_moto_ignores_capacity_rebalance_and_drops_the_policy(autoscaling):
+    assert not ext.applied()
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=GROUP, CapacityRebalance=True)
+    group = _group(autoscaling)
+    assert not group.get("CapacityRebalance")
+    assert "MixedInstancesPolicy" not in group
+
+
+# ------------------------------------------------------------------------------------------ patched
+
+
+def test_capacity_rebalance_is_honoured_both_ways(autoscaling, patched):  # pylint: disable=unused-argument
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=GROUP, CapacityRebalance=True)
+    assert _group(autoscaling)["CapacityRebalance"] is True
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=GROUP, MaxSize=5)  # not in the request: unchanged
+    assert _group(autoscaling)["CapacityRebalance"] is True
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=GROUP, CapacityRebalance=False)
+    assert _group(autoscaling)["CapacityRebalance"] is False
+
+
+def test_an_update_without_a_policy_keeps_the_group_s_policy(autoscaling, patched):  # pylint: disable=unused-argument
+    before = _group(autoscaling)["MixedInstancesPolicy"]
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=GROUP, NewInstancesProtectedFromScaleIn=True)
+    group = _group(autoscaling)
+    assert group["NewInstancesProtectedFromScaleIn"] is True
+    assert group["MixedInstancesPolicy"] == before
+    assert _types(group) == ["t3.small", "t3a.small"]
+
+
+def test_growing_the_group_still_launches_from_the_policy(autoscaling, patched):  # pylint: disable=unused-argument
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=GROUP, DesiredCapacity=4)
+    group = _group(autoscaling)
+    assert len(group["Instances"]) == 4
+    assert {item["InstanceType"] for item in group["Instances"]} <= {"t3.small", "t3a.small"}
+    assert _types(group) == ["t3.small", "t3a.small"]
+
+
+def test_a_new_policy_in_the_request_replaces_the_old_one(autoscaling, patched):  # pylint: disable=unused-argument
+    template = _group(autoscaling)["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]["LaunchTemplateId"]
+    autoscaling.update_auto_scaling_group(
+        AutoScalingGroupName=GROUP,
+        MixedInstancesPolicy={
+            "LaunchTemplate": {
+                "LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "1"},
+                "Overrides": [{"InstanceType": "t3.medium"}],
+            },
+        },
+    )
+    assert _types(_group(autoscaling)) == ["t3.medium"]
+
+
+def test_errors_stay_moto_s(autoscaling, patched):  # pylint: disable=unused-argument
+    with pytest.raises(autoscaling.exceptions.ClientError, match="AutoScalingGroup name not found"):
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="nope", CapacityRebalance=True)
+
+
+def test_apply_is_idempotent_and_restore_undoes_it():
+    ext.apply()
+    ext.apply()
+    assert ext.applied()
+    ext.restore()
+    assert not ext.applied()
+    from moto.autoscaling.models import FakeAutoScalingGroup  # pylint: disable=import-outside-toplevel
+
+    assert not hasattr(FakeAutoScalingGroup.update, "_megapool_emulator_ext")
