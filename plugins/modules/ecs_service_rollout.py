@@ -1,0 +1,499 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ecs_service_rollout
+short_description: Point an ECS service at a task-definition revision and wait until the rollout completes
+version_added: 0.1.0
+description:
+  - Points an existing Amazon ECS service at a task-definition revision (optionally with a new desired count, or a
+    forced new deployment), then waits, with a bounded timeout, until the service's PRIMARY deployment has the
+    rollout state C(COMPLETED) and runs its desired count of tasks.
+  - Reports the progress (rollout state, running/desired and pending tasks, number of deployments) and the service
+    events that appeared since the call started.
+  - Fails, with the service events, when the rollout state turns C(FAILED), when the deployment circuit breaker
+    rolls the service back (a newer deployment on the previous revision replaces the followed one), or when new
+    service events report a failed deployment or a rollback. The previous revision keeps serving in that case.
+  - A service that already runs the revision (with the wanted desired count) is not updated; the module then only
+    reports (and with O(wait), waits for) the state of its PRIMARY deployment. A FAILED deployment of the same
+    revision that ECS is still rolling back makes the module fail instead of deploying it again.
+  - Follows the project's wait protocol. With O(wait=false) it makes the change (if any), reads the service once and
+    returns RV(done) and RV(progress). The action plugin of the same name runs it that way on the controller, once
+    for the change and then every O(poll_interval) seconds with O(deployment_id) and O(events_since), and prints a
+    line whenever the progress changes and for each new service event.
+  - The options are validated before any AWS call; a missing cluster, service or task-definition revision fails
+    before any change.
+options:
+  cluster:
+    description:
+      - The name or ARN of the ECS cluster.
+    type: str
+    required: true
+  service:
+    description:
+      - The name or ARN of the ECS service. It must exist (create it with M(community.aws.ecs_service)).
+    type: str
+    required: true
+  task_definition:
+    description:
+      - The task-definition revision to run, as V(family:revision) or a task-definition ARN. It must be registered.
+      - A bare family name is refused, because it would deploy whatever revision is latest.
+    type: str
+    required: true
+  desired_count:
+    description:
+      - The number of tasks the service should run. Left alone when not set.
+    type: int
+  force_new_deployment:
+    description:
+      - Start a new deployment even when the service already runs O(task_definition) (for example to pull a mutable
+        image tag again). Reports a change on every run.
+    type: bool
+    default: false
+  strategy:
+    description:
+      - The deployment strategy of the service (C(deploymentConfiguration.strategy)). V(rolling) replaces tasks in
+        place; V(blue_green) is the ECS-native blue/green deployment, which needs the service's load balancer to have
+        an alternate target group, a production listener rule and a role (AWS refuses the update otherwise).
+      - Left alone when not set. Set on the same C(UpdateService) call that deploys the revision.
+    type: str
+    choices: ['rolling', 'blue_green']
+  wait:
+    description:
+      - Wait until the rollout is COMPLETED (or has failed). With V(false), make the change and report the state once.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait at most (0 to 86400). On timeout the module fails with a message naming
+        O(wait_timeout) and the last progress; the deployment goes on in ECS.
+    type: int
+    default: 900
+  poll_interval:
+    description:
+      - Seconds between two reads of the service while waiting.
+    type: float
+    default: 10
+  deployment_id:
+    description:
+      - Follow this deployment (the RV(deployment.id) of an earlier call) and make no change at all
+        (O(desired_count), O(strategy) and O(force_new_deployment) are ignored). The action plugin passes it on its
+        polls, so that a poll never deploys the revision again after ECS rolled it back.
+    type: str
+  events_since:
+    description:
+      - Report the service events after this time (ISO 8601, the RV(events_since) of an earlier call). By default the
+        time of the newest event before the call, so only events of this rollout are reported.
+    type: str
+author:
+  - megapool.aws maintainers (@megapool)
+notes:
+  - The deployment circuit breaker (C(deploymentConfiguration.deploymentCircuitBreaker) with C(rollback)) is a
+    setting of the service; turn it on when creating the service, so that a failing release is rolled back by ECS.
+  - On the local emulator, ECS deployments progress only with the project's emulator extension
+    (C(scripts/emulator_ext/ecs_deployments.py), see C(docs/deploy.md)).
+extends_documentation_fragment:
+  - megapool.aws.attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Roll out revision 3 of the web task definition, 15 minutes at most
+  megapool.aws.ecs_service_rollout:
+    cluster: megapool-prod
+    service: web
+    task_definition: "web-megapool-prod:3"
+    desired_count: 2
+    wait_timeout: 900
+  register: rollout
+
+- name: Remember what to roll back to
+  ansible.builtin.set_fact:
+    web_rollback_to: "{{ rollout.previous_task_definition }}"
+
+- name: Redeploy the same revision (pull a mutable tag again), without waiting
+  megapool.aws.ecs_service_rollout:
+    cluster: megapool-prod
+    service: web
+    task_definition: "{{ rollout.deployment.task_definition }}"
+    force_new_deployment: true
+    wait: false
+
+- name: What would change (nothing is written)
+  megapool.aws.ecs_service_rollout:
+    cluster: megapool-prod
+    service: web
+    task_definition: "web-megapool-prod:4"
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+service:
+  description:
+    - The service after the run (as the last read saw it), in snake_case, without its event log.
+  returned: always
+  type: dict
+  contains:
+    service_name:
+      description: The name of the service.
+      type: str
+      returned: always
+      sample: web
+    task_definition:
+      description: The task-definition ARN the service runs.
+      type: str
+      returned: always
+      sample: arn:aws:ecs:eu-north-1:123456789012:task-definition/web-megapool-prod:3
+    desired_count:
+      description: The desired count of tasks.
+      type: int
+      returned: always
+      sample: 2
+    running_count:
+      description: Running tasks of all deployments.
+      type: int
+      returned: always
+      sample: 2
+    deployments:
+      description: The deployments of the service, in snake_case (see RV(deployment)).
+      type: list
+      elements: dict
+      returned: always
+deployment:
+  description:
+    - The followed deployment (the PRIMARY one started by the update, or the PRIMARY one when nothing changed), in
+      snake_case. After a rollback, the PRIMARY deployment that replaced it.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The deployment id.
+      type: str
+      returned: always
+      sample: ecs-svc/1234567890123456789
+    status:
+      description: C(PRIMARY), C(ACTIVE) or C(INACTIVE).
+      type: str
+      returned: always
+      sample: PRIMARY
+    task_definition:
+      description: The task-definition ARN of the deployment.
+      type: str
+      returned: always
+      sample: arn:aws:ecs:eu-north-1:123456789012:task-definition/web-megapool-prod:3
+    rollout_state:
+      description: C(IN_PROGRESS), C(COMPLETED) or C(FAILED).
+      type: str
+      returned: when AWS reports it
+      sample: COMPLETED
+    rollout_state_reason:
+      description: Why the deployment is in its rollout state.
+      type: str
+      returned: when AWS reports it
+      sample: ECS deployment ecs-svc/1234567890123456789 completed.
+    desired_count:
+      description: Tasks the deployment should run.
+      type: int
+      returned: always
+      sample: 2
+    running_count:
+      description: Tasks of the deployment in the RUNNING state.
+      type: int
+      returned: always
+      sample: 2
+    pending_count:
+      description: Tasks of the deployment in the PENDING state.
+      type: int
+      returned: always
+      sample: 0
+    failed_tasks:
+      description: Tasks of the deployment that failed to start.
+      type: int
+      returned: when AWS reports it
+      sample: 0
+previous_task_definition:
+  description:
+    - The task-definition ARN the service ran before the call (what to roll back to).
+  returned: always
+  type: str
+  sample: arn:aws:ecs:eu-north-1:123456789012:task-definition/web-megapool-prod:2
+done:
+  description:
+    - Whether the rollout reached its end state (COMPLETED with the desired count running). Also true for a failed
+      rollout (the module fails then). False in check mode when the service would change.
+  returned: always
+  type: bool
+  sample: true
+progress:
+  description:
+    - A one-line summary of the followed deployment.
+  returned: always
+  type: str
+  sample: "rollout IN_PROGRESS: running 1/2, pending 1, 2 deployments"
+events:
+  description:
+    - The service events after RV(events_since), oldest first, as C(<UTC time> <message>).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "2025-01-31T12:00:03Z (service web) has started 2 tasks: (task 0a1b2c3d)."
+    - "2025-01-31T12:01:10Z (service web) has reached a steady state."
+events_since:
+  description:
+    - The time after which service events count as new (ISO 8601), null when the service had no event before the
+      call. Pass it back as O(events_since) to keep reporting from the same point.
+  returned: always
+  type: str
+  sample: "2025-01-31T11:58:00.123000+00:00"
+diff:
+  description:
+    - The revision, container images and desired count before and after the run (after = predicted in check mode).
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: Before the run.
+      type: dict
+      returned: always
+    after:
+      description: After the run.
+      type: dict
+      returned: always
+  sample:
+    before: {"task_definition": "web-megapool-prod:2", "images": {"web": "123456789012.dkr.ecr.eu-north-1.amazonaws.com/web:1.4.1"}, "desired_count": 2}
+    after: {"task_definition": "web-megapool-prod:3", "images": {"web": "123456789012.dkr.ecr.eu-north-1.amazonaws.com/web:1.4.2"}, "desired_count": 2}
+"""
+
+import time
+from typing import Any
+from typing import Callable
+
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_message
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import Assessment
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import RolloutError
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import RolloutRequest
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import assess
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import deployment_result
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import diff_view
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import failed_deployment_of
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import failure_message
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import newest_event_time
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import plan_rollout
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import primary_deployment
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import same_task_definition
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import service_result
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import short_task_definition
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import timeout_message
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import validate_rollout
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
+    cluster=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    task_definition=dict(type="str", required=True),
+    desired_count=dict(type="int"),
+    force_new_deployment=dict(type="bool", default=False),
+    strategy=dict(type="str", choices=["rolling", "blue_green"]),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=900),
+    poll_interval=dict(type="float", default=10),
+    deployment_id=dict(type="str"),
+    events_since=dict(type="str"),
+)
+
+# The clock and the pause of the wait (tests replace them).
+_clock: Callable[[], float] = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
+
+
+# ---------------------------------------------------------------------------------------------- AWS calls
+
+
+@AWSErrorHandler.common_error_handler("describe the ECS service")
+@AWSRetry.jittered_backoff()
+def _describe_service(client, cluster: str, service: str) -> dict | None:
+    answer = client.describe_services(cluster=cluster, services=[service])
+    found = [item for item in answer.get("services", []) if item.get("status") != "INACTIVE"]
+    return found[0] if found else None
+
+
+@AWSErrorHandler.common_error_handler("describe the task definition")
+@AWSRetry.jittered_backoff()
+def _describe_task_definition(client, reference: str) -> dict:
+    return client.describe_task_definition(taskDefinition=reference)["taskDefinition"]
+
+
+@AWSErrorHandler.common_error_handler("update the ECS service")
+@AWSRetry.jittered_backoff()
+def _update_service(client, cluster: str, service: str, **params: Any) -> dict:
+    return client.update_service(cluster=cluster, service=service, **params)["service"]
+
+
+# ---------------------------------------------------------------------------------------------- the rollout
+
+
+class _Rollout:
+    """Reads the service and the revisions, updates the service, follows its deployment."""
+
+    def __init__(self, module: MegapoolAWSModule, request: RolloutRequest) -> None:
+        self.module = module
+        self.request = request
+        self.ecs = module.client("ecs")
+        self.changed = False
+        self.result: dict[str, Any] = {}
+
+    def _call(self, func, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except is_ansible_aws_error_code("ClusterNotFoundException"):
+            self._fail("ECS cluster %s not found in %s. Check the cluster option and the region." % (self.request.cluster, self.module.region))
+        except is_ansible_aws_error_code(["ServiceNotFoundException", "ServiceNotActiveException"]):  # pylint: disable=duplicate-except
+            self._fail(self._missing_service())
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws_error(e)
+
+    def _fail(self, msg: str) -> None:
+        self.module.fail_json(msg=msg, **dict(self.result, changed=self.changed))
+
+    def _missing_service(self) -> str:
+        return (
+            "ECS service %s not found (or not ACTIVE) in cluster %s in %s. Create it first (community.aws.ecs_service, "
+            "or the megapool.aws.release role), or check the service, cluster and region options."
+            % (self.request.service, self.request.cluster, self.module.region)
+        )
+
+    def read_service(self) -> dict:
+        service = self._call(_describe_service, self.ecs, self.request.cluster, self.request.service)
+        if service is None:
+            self._fail(self._missing_service())
+        return service
+
+    def read_task_definition(self, reference: str, option: str) -> dict:
+        try:
+            return _describe_task_definition(self.ecs, reference)
+        except is_ansible_aws_error_message("Unable to describe task definition"):
+            self._fail(
+                "%s=%s is not a registered task definition in %s. Register it first (community.aws.ecs_taskdefinition, "
+                "or the megapool.aws.release role); nothing was changed." % (option, reference, self.module.region)
+            )
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws_error(e)
+        return {}
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self) -> dict[str, Any]:
+        request = self.request
+        service = self.read_service()
+        wanted = self.read_task_definition(request.task_definition, "task_definition")
+        wanted_arn = wanted["taskDefinitionArn"]
+        previous_arn = service.get("taskDefinition")
+        if same_task_definition(previous_arn, wanted_arn):
+            current = wanted
+        else:
+            current = self.read_task_definition(previous_arn, "the service's task definition") if previous_arn else {}
+        since = request.events_since or newest_event_time(service)
+        self.result = dict(
+            service=service_result(service),
+            deployment=deployment_result(primary_deployment(service)),
+            previous_task_definition=previous_arn,
+            done=False,
+            progress="",
+            events=[],
+            events_since=since.isoformat() if since else None,
+        )
+        before = diff_view(service, current)
+        if request.deployment_id:
+            deployment_id = request.deployment_id
+            after = diff_view(service, wanted)
+        else:
+            self._refuse_redeploying_a_failure(service, wanted_arn)
+            plan = plan_rollout(service, wanted_arn, request)
+            after = diff_view(service, wanted, request.desired_count)
+            self.result["diff"] = dict(before=before, after=after)
+            if plan.update and self.module.check_mode:
+                self.result.update(
+                    changed=True,
+                    progress="check mode: would update service %s (%s)" % (request.service, ", ".join(plan.changes)),
+                )
+                return self.result
+            if plan.update:
+                service = self._call(_update_service, self.ecs, request.cluster, request.service, **plan.params)
+                self.changed = True
+            deployment_id = (primary_deployment(service) or {}).get("id")
+        self.result.setdefault("diff", dict(before=before, after=after))
+        assessment = self._report(service, wanted_arn, deployment_id, since)
+        if request.wait and not self.module.check_mode:
+            self._wait(assessment, wanted_arn, deployment_id, since)
+        self.result["changed"] = self.changed
+        return self.result
+
+    def _refuse_redeploying_a_failure(self, service: dict, wanted_arn: str) -> None:
+        failed = failed_deployment_of(service, wanted_arn)
+        primary = primary_deployment(service) or {}
+        if failed and not same_task_definition(primary.get("taskDefinition"), wanted_arn):
+            self._fail(
+                "A deployment of %s on ECS service %s FAILED (%s) and ECS is rolling the service back to %s. Not deploying "
+                "it again: fix the release, or wait until the rollback is over and run again."
+                % (
+                    short_task_definition(wanted_arn),
+                    self.request.service,
+                    failed.get("rolloutStateReason") or "no reason given",
+                    short_task_definition(primary.get("taskDefinition")),
+                )
+            )
+
+    def _report(self, service: dict, wanted_arn: str, deployment_id: str | None, since) -> Assessment:
+        """Assess one read of the service, store it in the result; fail on a failed rollout."""
+        assessment = assess(service, wanted_arn, deployment_id, since)
+        self.result.update(
+            service=service_result(service),
+            deployment=deployment_result(assessment.deployment),
+            done=assessment.done,
+            progress=assessment.progress,
+            events=assessment.events,
+        )
+        if assessment.failed:
+            self._fail(failure_message(self.request, assessment, assessment.events))
+        return assessment
+
+    def _wait(self, assessment: Assessment, wanted_arn: str, deployment_id: str | None, since) -> None:
+        start = _clock()
+        while not assessment.done:
+            remaining = self.request.wait_timeout - (_clock() - start)
+            if remaining <= 0:
+                self._fail(timeout_message(self.request, assessment.progress))
+            _sleep(min(self.request.poll_interval, remaining))
+            assessment = self._report(self.read_service(), wanted_arn, deployment_id, since)
+
+
+def _validated(module: MegapoolAWSModule) -> RolloutRequest:
+    try:
+        return validate_rollout(module.params)
+    except RolloutError as e:
+        module.fail_json(msg=str(e))
+    raise AssertionError("unreachable")
+
+
+def main() -> None:
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    request = _validated(module)  # before any AWS call
+    module.exit_json(**_Rollout(module, request).run())
+
+
+if __name__ == "__main__":
+    main()
