@@ -509,6 +509,27 @@ def drain_progress(before: Iterable[Mapping[str, Any]] | None, now: Iterable[Map
     return current
 
 
+def _left_text(left: Mapping[str, int]) -> str:
+    return ", ".join("%s %s" % (key, ("%s left" % _tasks(count)) if count else "drained") for key, count in left.items())
+
+
+def drain_summary(instances: Sequence[Mapping[str, Any]], status: str) -> str:
+    """The one-line progress of a drain (or of a return to ACTIVE): what each instance has left."""
+    count = len(instances)
+    noun = "instance" if count == 1 else "instances"
+    if status == "ACTIVE":
+        return "%d %s ACTIVE" % (count, noun)
+    busy = still_busy(instances)
+    if not busy:
+        return "%d %s drained" % (count, noun)
+    return "draining %d %s: %s" % (count, noun, _left_text(tasks_left(instances)))
+
+
+def drain_event(elapsed: float, left: Mapping[str, int]) -> str:
+    """A change seen while waiting, as the event line a user reads."""
+    return "after %s s: %s" % (_seconds(round(elapsed, 1)), _left_text(left))
+
+
 def status_view(instances: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """``{instance: status}`` for the diff."""
     return {instance_key(record): record.get("status") for record in instances}

@@ -58,7 +58,9 @@ options:
   wait_timeout:
     description:
       - How many seconds to wait at most. On timeout the module fails, listing the instances that still have tasks
-        (and how many), with the progress in RV(events).
+        (and how many), with the progress in RV(history).
+      - When the module runs as a task, the collection's action plugin does the waiting on the controller and prints
+        the progress as it changes; the timeout and the poll interval mean the same there.
     type: int
     default: 600
   poll_interval:
@@ -176,10 +178,32 @@ instances:
       status: DRAINING
       running_tasks_count: 0
       pending_tasks_count: 0
+done:
+  description:
+    - True when the requested state is reached by all instances (with O(state=draining): no task left on any).
+  returned: always
+  type: bool
+  sample: true
+progress:
+  description:
+    - One line on the current state of the instances (what each has left).
+  returned: always
+  type: str
+  sample: "draining 2 instances: i-0a1b2c3d4e5f60001 1 task left, i-0a1b2c3d4e5f60002 drained"
 events:
   description:
-    - The progress of the drain, one snapshot at the start and one per poll where the number of tasks left changed.
-    - Also returned when the wait times out.
+    - The changes seen while waiting, one line per poll where the number of tasks left changed (empty without
+      O(wait)). Printed on screen as they happen when the module runs as a task (the collection's action plugin).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "after 10.1 s: i-0a1b2c3d4e5f60001 1 task left"
+    - "after 20.2 s: i-0a1b2c3d4e5f60001 drained"
+history:
+  description:
+    - The progress of the drain as data, one snapshot at the start and one per poll where the number of tasks left
+      changed. Also returned when the wait times out.
   returned: always
   type: list
   elements: dict
@@ -239,7 +263,9 @@ from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import D
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import UPDATE_BATCH
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import CapacityError
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import DrainRequest
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import drain_event
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import drain_progress
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import drain_summary
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import instance_record
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import is_drained
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import lifecycle_pending
@@ -331,7 +357,8 @@ class _Drain:
         self.pending_lifecycle: set[str] = set()
         self.completed: list[str] = []
         self.changed = False
-        self.events: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []
+        self.events: list[str] = []
 
     def _call(self, func, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -433,7 +460,7 @@ class _Drain:
         """Poll until no instance has tasks, completing lifecycle actions on the way; fail after wait_timeout."""
         start = _clock()
         now = instances
-        self.events.append(dict(elapsed=0.0, tasks_left=tasks_left(now)))
+        self.history.append(dict(elapsed=0.0, tasks_left=tasks_left(now)))
         while True:
             self.complete_lifecycle(now)
             if not still_busy(now):
@@ -444,14 +471,19 @@ class _Drain:
                     msg=timeout_message(self.request.cluster, now, self.request.wait_timeout),
                     changed=self.changed,
                     instances=now,
+                    history=self.history,
                     events=self.events,
+                    done=False,
+                    progress=drain_summary(now, self.request.status),
                     lifecycle_actions_completed=self.completed,
                 )
             _sleep(min(self.request.poll_interval, remaining))
             polled = self._poll(now)
             progress = drain_progress(now, polled)
             if progress is not None:
-                self.events.append(dict(elapsed=round(_clock() - start, 1), tasks_left=progress))
+                elapsed = round(_clock() - start, 1)
+                self.history.append(dict(elapsed=elapsed, tasks_left=progress))
+                self.events.append(drain_event(elapsed, progress))
             now = polled
 
     # ------------------------------------------------------------------ the run
@@ -465,18 +497,21 @@ class _Drain:
             self.completed = [record["ec2_instance_id"] for record in before if record.get("ec2_instance_id") in self.pending_lifecycle]
             self.changed = bool(plan_states(before, request.status) or self.completed)
             if request.status == "DRAINING":
-                self.events.append(dict(elapsed=0.0, tasks_left=tasks_left(before)))
+                self.history.append(dict(elapsed=0.0, tasks_left=tasks_left(before)))
         else:
             after = self.set_state(before)
             if request.status == "DRAINING":
                 if request.wait:
                     after = self.wait(after)
                 else:
-                    self.events.append(dict(elapsed=0.0, tasks_left=tasks_left(after)))
+                    self.history.append(dict(elapsed=0.0, tasks_left=tasks_left(after)))
                     self.complete_lifecycle(after)
         return dict(
             changed=self.changed,
             instances=after,
+            done=request.status == "ACTIVE" or not still_busy(after),
+            progress=drain_summary(after, request.status),
+            history=self.history,
             events=self.events,
             lifecycle_actions_completed=self.completed,
             diff=dict(before=status_view(before), after=status_view(after)),

@@ -149,7 +149,7 @@ def _args(**extra: Any) -> dict[str, Any]:
 
 
 def _tasks_left(result: dict) -> list[dict[str, int]]:
-    return [event["tasks_left"] for event in result["events"]]
+    return [event["tasks_left"] for event in result["history"]]
 
 
 # ------------------------------------------------------------------------------------------ draining with moto
@@ -170,7 +170,7 @@ def test_drains_and_waits_until_the_tasks_are_gone(aws, run_module, aws_calls, c
         {first["id"]: 1, second["id"]: 0},
         {first["id"]: 0, second["id"]: 0},
     ]
-    elapsed = [event["elapsed"] for event in result["events"]]
+    elapsed = [event["elapsed"] for event in result["history"]]
     assert elapsed == sorted(elapsed) and elapsed[0] == 0
     assert len(clock.sleeps) == 3
     assert result["instances"] == [
@@ -182,6 +182,10 @@ def test_drains_and_waits_until_the_tasks_are_gone(aws, run_module, aws_calls, c
         "after": {first["id"]: "DRAINING", second["id"]: "DRAINING"},
     }
     assert result["lifecycle_actions_completed"] == []
+    assert result["done"] is True
+    assert result["progress"] == "2 instances drained"
+    assert result["events"] == ["after %g s: %s 1 task left, %s drained" % (result["history"][1]["elapsed"], first["id"], second["id"]),
+                                "after %g s: %s drained, %s drained" % (result["history"][2]["elapsed"], first["id"], second["id"])]
     assert _status(first)["status"] == _status(second)["status"] == "DRAINING"
     # one paginated list + one describe to resolve, one update, one describe per poll
     module_calls = [op for op in aws_calls.operations() if op != "StopTask"][:6]
@@ -210,6 +214,8 @@ def test_timeout_lists_the_instances_with_tasks_and_reports_partial_progress(aws
         {busy["id"]: 2, quick["id"]: 0, idle["id"]: 0},
     ]
     assert [record["running_tasks_count"] for record in result["instances"]] == [2, 0, 0]
+    assert result["done"] is False
+    assert result["progress"] == "draining 3 instances: %s 2 tasks left, %s drained, %s drained" % (busy["id"], quick["id"], idle["id"])
     assert clock.sleeps == [10, 10, 5], "the last pause ends at wait_timeout"
     assert _status(busy)["status"] == "DRAINING"
 
@@ -584,3 +590,23 @@ def test_documented_options_match_the_argument_spec():
         assert option.get("elements") == spec[name].get("elements"), name
     yaml.safe_load(module_under_test.EXAMPLES)
     yaml.safe_load(module_under_test.RETURN)
+
+
+def test_without_wait_reports_progress_and_a_repeat_changes_nothing(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    """The steps of the live-progress action plugin: the first call drains, the polls only read (wait protocol)."""
+    instance = _cluster(1)[0]
+    task = _start(instance, 2)
+
+    first = run_module(module_under_test.main, _args(instance_ids=[instance["id"]], wait=False))
+    assert (first["changed"], first["done"], first["events"]) == (True, False, [])
+    assert first["progress"] == "draining 1 instance: %s 2 tasks left" % instance["id"]
+
+    aws_calls.clear()
+    poll = run_module(module_under_test.main, _args(instance_ids=[instance["id"]], wait=False))
+    assert (poll["changed"], poll["done"]) == (False, False)
+    assert "UpdateContainerInstancesState" not in aws_calls.operations()
+
+    _stop(*task)()
+    last = run_module(module_under_test.main, _args(instance_ids=[instance["id"]], wait=False))
+    assert (last["changed"], last["done"], last["progress"]) == (False, True, "1 instance drained")
+    assert clock.sleeps == []
