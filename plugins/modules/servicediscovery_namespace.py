@@ -1,0 +1,881 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: servicediscovery_namespace
+short_description: Create, update or delete an AWS Cloud Map private DNS namespace and its services
+version_added: 0.1.0
+description:
+  - Manages an AWS Cloud Map private DNS namespace on a VPC (a private Route 53 hosted zone that Cloud Map owns), and
+    optionally its services, for example the services an ECS service registers its tasks in (C(serviceRegistries)),
+    answered as DNS records C(<service>.<namespace>) inside the VPC.
+  - Finds the namespace by name and VPC (the VPC is read from the namespace's hosted zone); creates it when missing,
+    updates its description and tags, and creates or updates the listed services (TTL, description, tags).
+  - Creating and deleting a namespace are asynchronous in Cloud Map (an operation that ends in C(SUCCESS) or C(FAIL));
+    the module follows the operation with a bounded wait (O(wait), O(wait_timeout), O(poll_interval)) and reports
+    RV(done), RV(progress) and RV(events). Run again with the same options while an operation is still running and the
+    module picks it up instead of starting another one.
+  - Inputs are validated (names, VPC id, TTLs, record types) before any AWS call.
+  - Cloud Map calls are made with C(inject_host_prefix=False), so that an O(endpoint_url) such as a local emulator on
+    C(127.0.0.1) works (the C(data-servicediscovery.) host prefix only matters for C(DiscoverInstances), which this
+    module does not use).
+options:
+  name:
+    description:
+      - The domain name of the namespace, for example C(megapool.prod.internal). Services answer as C(<service>.<name>)
+        in the VPC.
+    type: str
+    required: true
+  vpc_id:
+    description:
+      - The VPC the namespace's private hosted zone serves. Required with O(state=present).
+      - With O(state=absent) it picks among namespaces of the same name on several VPCs; without it the only namespace
+        of that name is deleted.
+    type: str
+  description:
+    description:
+      - The description of the namespace. If not set, C(Private DNS namespace <name>) for a new namespace, and the
+        description of an existing one is left alone.
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the namespace and its services; V(absent) deletes the services, then the
+        namespace.
+    type: str
+    choices: ['present', 'absent']
+    default: present
+  services:
+    description:
+      - Services of the namespace (DNS records C(<name>.<namespace>) that ECS or other clients register instances in).
+      - Services of the namespace that are not listed are left alone, unless O(purge_services=true).
+      - AWS cannot change the record types, the routing policy or the custom health check of an existing service; a
+        change there fails with a message naming the fix (the module never replaces a service on its own, since its ARN
+        is referenced by the ECS service).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The service name, one DNS label (letters, digits, hyphens, underscores), for example C(app).
+        type: str
+        required: true
+      description:
+        description:
+          - The description of the service. If not set, C(<namespace> service <name>) for a new service, and the
+            description of an existing one is left alone.
+        type: str
+      dns_ttl:
+        description: TTL in seconds of the service's DNS records (short, so that clients notice new tasks soon).
+        type: int
+        default: 10
+      dns_record_types:
+        description:
+          - The DNS records of the service. V(A) for ECS tasks in C(awsvpc) network mode; V(SRV) (address and port) for
+            C(bridge) or C(host) mode.
+        type: list
+        elements: str
+        choices: ['A', 'AAAA', 'SRV']
+        default: ['A']
+      routing_policy:
+        description:
+          - V(MULTIVALUE) answers with up to eight healthy instances; V(WEIGHTED) with one chosen at random.
+        type: str
+        choices: ['MULTIVALUE', 'WEIGHTED']
+        default: MULTIVALUE
+      health_check_custom_config:
+        description:
+          - Whether the registrant (ECS) reports the health of the instances (a custom health check). ECS service
+            discovery expects it.
+        type: bool
+        default: true
+  purge_services:
+    description:
+      - Delete the namespace's services that O(services) does not list.
+    type: bool
+    default: false
+  deregister_instances:
+    description:
+      - When a service to delete (O(state=absent), or O(purge_services=true)) still has registered instances, deregister
+        them first.
+      - By default the module fails and names the services instead. An ECS service that still runs registers its tasks
+        there, and deregistering them would hide live tasks. Delete or scale down the ECS service first, and ECS
+        deregisters its tasks itself.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until Cloud Map has finished creating or deleting the namespace. With V(false) the module starts the
+        change, reads the operation once and returns (RV(done) tells whether it has finished).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for a namespace operation before failing.
+    type: int
+    default: 300
+  poll_interval:
+    description: Seconds between two reads of a running operation.
+    type: float
+    default: 5
+  tags:
+    description:
+      - Tags of the namespace and of its services. If not set, existing tags are left alone.
+notes:
+  - Delete a service only after the ECS service that registers in it is gone (see O(deregister_instances)).
+  - The local moto emulator does not associate the namespace's hosted zone with the VPC, so the VPC of a namespace
+    cannot be read there; a namespace of the wanted name whose VPC cannot be read counts as the one on O(vpc_id) when it
+    is the only one of that name. The emulator also keeps the hosted zone after the namespace is deleted (AWS deletes
+    it with the namespace); the module then deletes it.
+author:
+  - megapool.aws maintainers (@megapool)
+extends_documentation_fragment:
+  - megapool.aws.attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Private DNS namespace on the region's VPC, with the service ECS registers the app's tasks in
+  megapool.aws.servicediscovery_namespace:
+    name: megapool.prod.internal
+    vpc_id: "{{ network_outputs.vpc_id }}"
+    services:
+      - name: app
+        dns_ttl: 10
+    tags:
+      "megapool:env": prod
+      "megapool:cluster": megapool
+  register: discovery
+
+- name: The ECS service registers its tasks there (service ARN for serviceRegistries)
+  ansible.builtin.debug:
+    msg: "{{ discovery.services | selectattr('name', '==', 'app') | map(attribute='arn') | first }}"
+
+- name: Bridge network mode needs SRV records (address and port)
+  megapool.aws.servicediscovery_namespace:
+    name: megapool.prod.internal
+    vpc_id: vpc-0123456789abcdef0
+    services:
+      - name: app
+        dns_record_types: [SRV]
+
+- name: Start the creation and come back later (wait protocol)
+  megapool.aws.servicediscovery_namespace:
+    name: megapool.prod.internal
+    vpc_id: vpc-0123456789abcdef0
+    wait: false
+  register: started
+  until: started.done
+  retries: 30
+  delay: 10
+
+- name: Delete the services, then the namespace
+  megapool.aws.servicediscovery_namespace:
+    name: megapool.prod.internal
+    vpc_id: vpc-0123456789abcdef0
+    state: absent
+"""
+
+RETURN = r"""
+namespace:
+  description:
+    - The namespace after the run; empty after O(state=absent) and while its creation is still running.
+    - In check mode, a namespace that would be created has null RV(namespace.id), RV(namespace.arn) and
+      RV(namespace.hosted_zone_id).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The namespace id.
+      type: str
+      returned: when the namespace exists
+      sample: ns-abcdefghijklmnop
+    arn:
+      description: The namespace ARN.
+      type: str
+      returned: when the namespace exists
+      sample: arn:aws:servicediscovery:eu-north-1:123456789012:namespace/ns-abcdefghijklmnop
+    name:
+      description: The domain name of the namespace.
+      type: str
+      returned: when the namespace exists
+      sample: megapool.prod.internal
+    type:
+      description: C(DNS_PRIVATE).
+      type: str
+      returned: when the namespace exists
+      sample: DNS_PRIVATE
+    description:
+      description: The description.
+      type: str
+      returned: when the namespace exists
+    hosted_zone_id:
+      description: The private Route 53 hosted zone Cloud Map made for the namespace.
+      type: str
+      returned: when the namespace exists
+      sample: Z0123456789ABCDEFGHIJ
+    vpc:
+      description: The VPC of the namespace (O(vpc_id) where the hosted zone does not name it).
+      type: str
+      returned: when the namespace exists
+      sample: vpc-0123456789abcdef0
+    tags:
+      description: The tags of the namespace.
+      type: dict
+      returned: when the namespace exists
+services:
+  description: The services of the namespace that O(services) lists, in that order (all of them with O(state=absent) before deletion is empty).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The service name.
+      type: str
+      returned: always
+      sample: app
+    id:
+      description: The service id (null in check mode for a service that would be created).
+      type: str
+      returned: always
+      sample: srv-abcdefgh
+    arn:
+      description: The service ARN, for an ECS service's C(serviceRegistries) (null in check mode for a new service).
+      type: str
+      returned: always
+      sample: arn:aws:servicediscovery:eu-north-1:123456789012:service/srv-abcdefgh
+    description:
+      description: The description.
+      type: str
+      returned: always
+    dns_ttl:
+      description: The TTL of the service's DNS records.
+      type: int
+      returned: always
+      sample: 10
+    dns_record_types:
+      description: The record types.
+      type: list
+      elements: str
+      returned: always
+      sample: [A]
+    routing_policy:
+      description: C(MULTIVALUE) or C(WEIGHTED).
+      type: str
+      returned: always
+      sample: MULTIVALUE
+    health_check_custom_config:
+      description: Whether the registrant reports the instances' health.
+      type: bool
+      returned: always
+      sample: true
+    tags:
+      description: The tags of the service.
+      type: dict
+      returned: always
+done:
+  description: Whether the namespace has reached the wanted state (created or gone), or a final failure state.
+  returned: always
+  type: bool
+  sample: true
+progress:
+  description: One line on the current state, for example C(namespace megapool.prod.internal create PENDING (operation x)).
+  returned: always
+  type: str
+  sample: namespace megapool.prod.internal present
+events:
+  description: Human-readable events of this run (operations started, states seen).
+  returned: always
+  type: list
+  elements: str
+  sample: ["namespace megapool.prod.internal create SUBMITTED (operation 4xg...)", "service app created"]
+operation_id:
+  description: The Cloud Map operation that creates or deletes the namespace, when one was started or picked up.
+  returned: when an operation was started or found running
+  type: str
+diff:
+  description: The namespace and its listed services before and after (after = predicted in check mode).
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: C(namespace) and C(services) (by name) before the run.
+      type: dict
+      returned: always
+    after:
+      description: C(namespace) and C(services) (by name) after the run.
+      type: dict
+      returned: always
+"""
+
+import time
+import uuid
+from typing import Any
+
+try:
+    from botocore.config import Config
+except ImportError:
+    pass  # AnsibleAWSModule reports missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
+from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import OPERATION_RUNNING
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import DesiredNamespace
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import DiscoveryError
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import apply_tags
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import default_namespace_description
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import hosted_zone_id
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import in_use_message
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import namespace_view
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import normalize_name
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import operation_failed_message
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import operation_progress
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import pick_namespace
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import plan_service
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import predict_service
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import service_view
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import services_to_purge
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import tag_changes
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import timeout_message
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import validate_namespace
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import wanted_tags
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import zone_vpcs
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
+    name=dict(type="str", required=True),
+    vpc_id=dict(type="str"),
+    description=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    services=dict(
+        type="list",
+        elements="dict",
+        default=[],
+        options=dict(
+            name=dict(type="str", required=True),
+            description=dict(type="str"),
+            dns_ttl=dict(type="int", default=10),
+            dns_record_types=dict(type="list", elements="str", choices=["A", "AAAA", "SRV"], default=["A"]),
+            routing_policy=dict(type="str", choices=["MULTIVALUE", "WEIGHTED"], default="MULTIVALUE"),
+            health_check_custom_config=dict(type="bool", default=True),
+        ),
+    ),
+    purge_services=dict(type="bool", default=False),
+    deregister_instances=dict(type="bool", default=False),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=300),
+    poll_interval=dict(type="float", default=5),
+    **TAGS_ARGUMENT_SPEC,
+)
+
+# Only DiscoverInstances uses the "data-servicediscovery." host prefix; without this an endpoint_url on 127.0.0.1
+# (the emulator) would be called as data-servicediscovery.127.0.0.1 for it. Harmless for the calls made here.
+_CLIENT_CONFIG = dict(inject_host_prefix=False)
+_NOT_FOUND = ["NamespaceNotFound", "ServiceNotFound", "OperationNotFound", "NoSuchHostedZone", "InstanceNotFound"]
+
+
+def _eq(name: str, values: list[str], condition: str = "EQ") -> dict[str, Any]:
+    return {"Name": name, "Values": values, "Condition": condition}
+
+
+# ---------------------------------------------------------------------------------------------- AWS calls
+
+
+@AWSErrorHandler.common_error_handler("list the namespaces")
+@AWSRetry.jittered_backoff()
+def _list_namespaces(client, name: str) -> list[dict]:
+    paginator = client.get_paginator("list_namespaces")
+    filters = [_eq("TYPE", ["DNS_PRIVATE"]), _eq("NAME", [name])]
+    return paginator.paginate(Filters=filters).build_full_result().get("Namespaces", [])
+
+
+@AWSErrorHandler.common_error_handler("read the namespace")
+@AWSRetry.jittered_backoff()
+def _get_namespace(client, namespace_id: str) -> dict:
+    return client.get_namespace(Id=namespace_id)["Namespace"]
+
+
+@AWSErrorHandler.common_error_handler("read the namespace's hosted zone")
+@AWSRetry.jittered_backoff()
+def _get_zone(client, zone_id: str) -> dict:
+    return client.get_hosted_zone(Id=zone_id)
+
+
+@AWSErrorHandler.common_error_handler("delete the namespace's hosted zone")
+@AWSRetry.jittered_backoff()
+def _delete_zone(client, zone_id: str) -> None:
+    client.delete_hosted_zone(Id=zone_id)
+
+
+@AWSErrorHandler.common_error_handler("read tags")
+@AWSRetry.jittered_backoff()
+def _list_tags(client, arn: str) -> dict[str, str]:
+    tags = client.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
+    return {tag["Key"]: tag.get("Value", "") for tag in tags}
+
+
+@AWSErrorHandler.common_error_handler("tag")
+@AWSRetry.jittered_backoff()
+def _tag(client, arn: str, tags: dict[str, str]) -> None:
+    client.tag_resource(ResourceARN=arn, Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+
+
+@AWSErrorHandler.common_error_handler("untag")
+@AWSRetry.jittered_backoff()
+def _untag(client, arn: str, keys: list[str]) -> None:
+    client.untag_resource(ResourceARN=arn, TagKeys=keys)
+
+
+@AWSErrorHandler.common_error_handler("list the namespace operations")
+@AWSRetry.jittered_backoff()
+def _list_operations(client, kind: str) -> list[dict]:
+    paginator = client.get_paginator("list_operations")
+    filters = [_eq("TYPE", [kind]), _eq("STATUS", sorted(OPERATION_RUNNING), "IN")]
+    return paginator.paginate(Filters=filters).build_full_result().get("Operations", [])
+
+
+@AWSErrorHandler.common_error_handler("read the operation")
+@AWSRetry.jittered_backoff()
+def _get_operation(client, operation_id: str) -> dict:
+    return client.get_operation(OperationId=operation_id)["Operation"]
+
+
+@AWSErrorHandler.common_error_handler("create the namespace")
+@AWSRetry.jittered_backoff()
+def _create_namespace(client, **params: Any) -> str:
+    return client.create_private_dns_namespace(**params)["OperationId"]
+
+
+@AWSErrorHandler.common_error_handler("update the namespace")
+@AWSRetry.jittered_backoff()
+def _update_namespace(client, namespace_id: str, description: str) -> None:
+    client.update_private_dns_namespace(Id=namespace_id, UpdaterRequestId=str(uuid.uuid4()), Namespace={"Description": description})
+
+
+@AWSErrorHandler.common_error_handler("delete the namespace")
+@AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceInUse"])
+def _delete_namespace(client, namespace_id: str) -> str:
+    return client.delete_namespace(Id=namespace_id)["OperationId"]
+
+
+@AWSErrorHandler.common_error_handler("list the services")
+@AWSRetry.jittered_backoff()
+def _list_services(client, namespace_id: str) -> list[dict]:
+    paginator = client.get_paginator("list_services")
+    return paginator.paginate(Filters=[_eq("NAMESPACE_ID", [namespace_id])]).build_full_result().get("Services", [])
+
+
+@AWSErrorHandler.common_error_handler("read the service")
+@AWSRetry.jittered_backoff()
+def _get_service(client, service_id: str) -> dict:
+    return client.get_service(Id=service_id)["Service"]
+
+
+@AWSErrorHandler.common_error_handler("create the service")
+@AWSRetry.jittered_backoff()
+def _create_service(client, **params: Any) -> dict:
+    return client.create_service(**params)["Service"]
+
+
+@AWSErrorHandler.common_error_handler("update the service")
+@AWSRetry.jittered_backoff()
+def _update_service(client, service_id: str, service: dict) -> None:
+    client.update_service(Id=service_id, Service=service)
+
+
+@AWSErrorHandler.common_error_handler("delete the service")
+@AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceInUse"])
+def _delete_service(client, service_id: str) -> None:
+    client.delete_service(Id=service_id)
+
+
+@AWSErrorHandler.common_error_handler("list the service's instances")
+@AWSRetry.jittered_backoff()
+def _list_instances(client, service_id: str) -> list[dict]:
+    paginator = client.get_paginator("list_instances")
+    return paginator.paginate(ServiceId=service_id).build_full_result().get("Instances", [])
+
+
+@AWSErrorHandler.common_error_handler("deregister an instance")
+@AWSRetry.jittered_backoff()
+def _deregister(client, service_id: str, instance_id: str) -> None:
+    client.deregister_instance(ServiceId=service_id, InstanceId=instance_id)
+
+
+# ---------------------------------------------------------------------------------------------- the namespace
+
+
+class _Namespace:
+    """Reads the namespace and its services, applies what the options ask for."""
+
+    def __init__(self, module: MegapoolAWSModule, desired: DesiredNamespace | None) -> None:
+        self.module = module
+        self.params = module.params
+        self.desired = desired
+        self.name = normalize_name(self.params["name"])
+        self.vpc = (self.params.get("vpc_id") or "").strip() or None
+        self.tags = wanted_tags(self.params["tags"])
+        self.sd = module.client("servicediscovery", config=Config(**_CLIENT_CONFIG))
+        self.route53 = module.client("route53")
+        self.events: list[str] = []
+        self.operation_id: str | None = None
+        self.changed = False
+
+    def _call(self, func, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AnsibleAWSError as e:
+            self.module.fail_json_aws_error(e)
+
+    def _maybe(self, func, *args: Any) -> Any:
+        """``func(*args)``, or None when the resource is gone."""
+        try:
+            return func(*args)
+        except is_ansible_aws_error_code(_NOT_FOUND):
+            return None
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws_error(e)
+
+    def fail(self, msg: str, **extra: Any) -> None:
+        self.module.fail_json(msg=msg, events=self.events, **extra)
+
+    # ----------------------------------------------------------------------------------------- reading
+
+    def _vpcs(self, namespace: dict) -> list[str] | None:
+        zone_id = hosted_zone_id(namespace)
+        if not zone_id:
+            return None
+        zone = self._maybe(_get_zone, self.route53, zone_id)
+        return zone_vpcs(zone)
+
+    def read(self) -> tuple[dict | None, list[str] | None]:
+        """The namespace (GetNamespace) and its VPCs (None: unreadable), or (None, None)."""
+        candidates = []
+        for summary in self._call(_list_namespaces, self.sd, self.name):
+            if normalize_name(summary.get("Name")) != self.name or summary.get("Type") != "DNS_PRIVATE":
+                continue
+            namespace = self._maybe(_get_namespace, self.sd, summary["Id"])
+            if namespace is not None:
+                candidates.append((namespace, self._vpcs(namespace)))
+        try:
+            picked = pick_namespace(candidates, self.name, self.vpc)
+        except DiscoveryError as e:
+            self.fail(str(e))
+        if picked is None:
+            return None, None
+        namespace, vpcs = picked
+        return dict(namespace), vpcs or ([self.vpc] if self.vpc else None)
+
+    def running_operation(self, kind: str, namespace_id: str | None = None) -> dict | None:
+        """A running CREATE_NAMESPACE / DELETE_NAMESPACE operation of this namespace (by id, or by name)."""
+        for summary in self._call(_list_operations, self.sd, kind):
+            if summary.get("Status") not in OPERATION_RUNNING:
+                continue  # the emulator ignores the filters
+            operation = self._maybe(_get_operation, self.sd, summary["Id"])
+            if not operation or operation.get("Type") != kind:
+                continue
+            target = (operation.get("Targets") or {}).get("NAMESPACE")
+            if not target:
+                continue
+            if namespace_id is not None:
+                if target == namespace_id:
+                    return operation
+                continue
+            namespace = self._maybe(_get_namespace, self.sd, target)
+            if namespace and normalize_name(namespace.get("Name")) == self.name:
+                return operation
+        return None
+
+    def services(self, namespace: dict | None) -> list[dict]:
+        if not namespace or not namespace.get("Id"):
+            return []
+        # GetService: the summaries lack NamespaceId, and the emulator ignores the NAMESPACE_ID filter.
+        found = (self._maybe(_get_service, self.sd, summary["Id"]) for summary in self._call(_list_services, self.sd, namespace["Id"]))
+        return [service for service in found if service and service.get("NamespaceId") == namespace["Id"]]
+
+    def tags_of(self, resource: dict | None) -> dict[str, str]:
+        if not resource or not resource.get("Arn"):
+            return {}
+        return self._maybe(_list_tags, self.sd, resource["Arn"]) or {}
+
+    # ----------------------------------------------------------------------------------------- operations
+
+    def follow(self, operation_id: str, action: str) -> tuple[dict, bool]:
+        """Read the operation (and with ``wait``, poll it until final or the timeout); returns (operation, done)."""
+        self.operation_id = operation_id
+        start = time.monotonic()
+        timeout, interval = self.params["wait_timeout"], self.params["poll_interval"]
+        last_status = None
+        while True:
+            operation = self._call(_get_operation, self.sd, operation_id)
+            progress = operation_progress(action, self.name, operation)
+            if operation.get("Status") != last_status:
+                self.events.append(progress)
+                last_status = operation.get("Status")
+            if operation.get("Status") == "FAIL":
+                self.fail(operation_failed_message(action, self.name, operation), progress=progress, done=True)
+            if operation.get("Status") == "SUCCESS":
+                return operation, True
+            if not self.params["wait"]:
+                return operation, False
+            remaining = timeout - (time.monotonic() - start)
+            if remaining <= 0:
+                self.fail(timeout_message(action, self.name, timeout, progress), progress=progress, done=False, operation_id=operation_id)
+            time.sleep(min(interval, remaining))
+
+    # ----------------------------------------------------------------------------------------- changes
+
+    def create(self) -> tuple[dict | None, bool]:
+        """Create the namespace (or pick up its running creation); returns (namespace or None, done)."""
+        operation = self.running_operation("CREATE_NAMESPACE")
+        if operation is None:
+            params: dict[str, Any] = dict(
+                Name=self.name, Vpc=self.vpc, CreatorRequestId=str(uuid.uuid4()),
+                Description=self.desired.description if self.desired.description is not None else default_namespace_description(self.name),
+            )
+            if self.tags:
+                params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
+            operation_id = self._call(_create_namespace, self.sd, **params)
+            self.changed = True
+            self.events.append("namespace %s create requested on %s" % (self.name, self.vpc))
+        else:
+            operation_id = operation["Id"]
+            self.events.append("namespace %s create already running (operation %s)" % (self.name, operation_id))
+        operation, done = self.follow(operation_id, "create")
+        if not done:
+            return None, False
+        namespace_id = (operation.get("Targets") or {}).get("NAMESPACE")
+        return self._call(_get_namespace, self.sd, namespace_id), True
+
+    def update_namespace(self, namespace: dict) -> None:
+        if self.desired.description is not None and (namespace.get("Description") or "") != self.desired.description:
+            self._call(_update_namespace, self.sd, namespace["Id"], self.desired.description)
+            self.changed = True
+            self.events.append("namespace %s description updated" % self.name)
+        self._retag(namespace, self.tags_of(namespace), "namespace %s" % self.name)
+
+    def _retag(self, resource: dict, current: dict[str, str], what: str) -> None:
+        to_set, to_unset = tag_changes(current, self.tags, self.params["purge_tags"])
+        if to_unset:
+            self._call(_untag, self.sd, resource["Arn"], list(to_unset))
+        if to_set:
+            self._call(_tag, self.sd, resource["Arn"], to_set)
+        if to_set or to_unset:
+            self.changed = True
+            self.events.append("%s tags updated" % what)
+
+    def plan_services(self, namespace: dict | None, live: list[dict]) -> list[tuple[Any, dict | None, dict[str, str], Any]]:
+        """(desired, live service or None, its tags, plan) per listed service; fails on what AWS cannot change."""
+        by_name = {str(service.get("Name", "")).lower(): service for service in live}
+        plans = []
+        for desired in self.desired.services:
+            current = by_name.get(desired.name.lower())
+            tags = self.tags_of(current)
+            try:
+                plan = plan_service(current, desired, tags, self.tags, self.params["purge_tags"], self.name)
+            except DiscoveryError as e:
+                self.fail(str(e))
+            plans.append((desired, current, tags, plan))
+        return plans
+
+    def apply_services(self, namespace: dict, plans: list) -> None:
+        for desired, current, tags, plan in plans:
+            if plan.action == "create":
+                params = desired.create_params(namespace["Id"], self.name)
+                params["CreatorRequestId"] = str(uuid.uuid4())
+                if self.tags:
+                    params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
+                self._call(_create_service, self.sd, **params)
+                self.events.append("service %s created" % desired.name)
+                self.changed = True
+                continue
+            if plan.action == "update":
+                self._call(_update_service, self.sd, current["Id"], desired.update_params())
+                self.events.append("service %s updated (%s)" % (desired.name, ", ".join(c for c in plan.changes if c != "tags")))
+                self.changed = True
+            if plan.tags_to_set or plan.tags_to_unset:
+                self._retag(current, tags, "service %s" % desired.name)
+
+    def delete_services(self, services: list[dict]) -> None:
+        """Delete ``services`` (none if any still has instances and deregister_instances is off)."""
+        busy = {}
+        instances = {}
+        for service in services:
+            found = self._maybe(_list_instances, self.sd, service["Id"]) or []
+            instances[service["Id"]] = found
+            if found:
+                busy[service["Name"]] = len(found)
+        if busy and not self.params["deregister_instances"]:
+            self.fail(in_use_message(self.name, busy))
+        if self.module.check_mode:
+            self.changed = self.changed or bool(services)
+            return
+        for service in services:
+            for instance in instances[service["Id"]]:
+                self._maybe(_deregister, self.sd, service["Id"], instance["Id"])
+                self.events.append("instance %s deregistered from service %s" % (instance["Id"], service["Name"]))
+            if instances[service["Id"]]:
+                self._wait_deregistered(service)
+            self._maybe(_delete_service, self.sd, service["Id"])
+            self.events.append("service %s deleted" % service["Name"])
+            self.changed = True
+
+    def _wait_deregistered(self, service: dict) -> None:
+        start = time.monotonic()
+        while self._maybe(_list_instances, self.sd, service["Id"]):
+            if time.monotonic() - start > self.params["wait_timeout"]:
+                self.fail(
+                    "Timed out after %ss waiting for the instances of service %s to be deregistered: raise wait_timeout, or "
+                    "run again later." % (self.params["wait_timeout"], service["Name"])
+                )
+            time.sleep(self.params["poll_interval"])
+
+    def delete_namespace(self, namespace: dict) -> bool:
+        """Delete the (service-free) namespace; returns done."""
+        operation = self.running_operation("DELETE_NAMESPACE", namespace["Id"])
+        if operation is None:
+            operation_id = self._call(_delete_namespace, self.sd, namespace["Id"])
+            self.changed = True
+            self.events.append("namespace %s delete requested" % self.name)
+        else:
+            operation_id = operation["Id"]
+        _operation, done = self.follow(operation_id, "delete")
+        if done:
+            self._delete_leftover_zone(namespace)
+        return done
+
+    def _delete_leftover_zone(self, namespace: dict) -> None:
+        # AWS deletes the namespace's hosted zone with it; the moto emulator keeps it (empty). Remove it then.
+        zone_id = hosted_zone_id(namespace)
+        if zone_id and self._maybe(_get_zone, self.route53, zone_id) is not None:
+            self._maybe(_delete_zone, self.route53, zone_id)
+            self.events.append("hosted zone %s of the deleted namespace removed (the endpoint kept it)" % zone_id)
+
+
+# ---------------------------------------------------------------------------------------------- main flow
+
+
+def _diff_side(namespace: dict, services: dict) -> dict[str, Any]:
+    return {"namespace": namespace, "services": services}
+
+
+def _present(ns: _Namespace) -> dict[str, Any]:
+    module, desired = ns.module, ns.desired
+    current, vpcs = ns.read()
+    current_tags = ns.tags_of(current)
+    live = ns.services(current)
+    plans = ns.plan_services(current, live)
+    purge = services_to_purge(live, desired.services) if ns.params["purge_services"] else []
+    before_services = {service["Name"]: service_view(service, ns.tags_of(service)) for service in live
+                       if any(service["Name"].lower() == d.name.lower() for d in desired.services) or service in purge}
+    before = _diff_side(namespace_view(current, vpcs, current_tags), before_services)
+    if module.check_mode:
+        return _predict(ns, current, vpcs, current_tags, plans, purge, before)
+    done = True
+    if current is None:
+        current, done = ns.create()
+        if not done:
+            return dict(
+                changed=ns.changed, namespace={}, services=[], done=False, diff=dict(before=before, after=before),
+                progress=ns.events[-1] if ns.events else "namespace %s create running" % ns.name,
+            )
+        vpcs = [ns.vpc]
+        live = []
+        plans = ns.plan_services(current, live)
+    else:
+        ns.update_namespace(current)
+    if purge:
+        ns.delete_services(purge)
+    ns.apply_services(current, plans)
+    after_ns = ns._call(_get_namespace, ns.sd, current["Id"])
+    after_services = {service["Name"].lower(): service for service in ns.services(after_ns)}
+    listed = [after_services[d.name.lower()] for d in desired.services if d.name.lower() in after_services]
+    views = [service_view(service, ns.tags_of(service)) for service in listed]
+    namespace = namespace_view(after_ns, vpcs or [ns.vpc], ns.tags_of(after_ns))
+    return dict(
+        changed=ns.changed, namespace=namespace, services=views, done=True,
+        progress="namespace %s present on %s with %d service(s)" % (ns.name, namespace["vpc"], len(views)),
+        diff=dict(before=before, after=_diff_side(namespace, {view["name"]: view for view in views})),
+    )
+
+
+def _predict(ns: _Namespace, current, vpcs, current_tags, plans, purge, before) -> dict[str, Any]:
+    desired = ns.desired
+    changed = current is None
+    if current is None:
+        description = desired.description if desired.description is not None else default_namespace_description(ns.name)
+        predicted = {"Id": None, "Arn": None, "Name": ns.name, "Type": "DNS_PRIVATE", "Description": description}
+        tags_after = dict(ns.tags or {})
+        vpcs = [ns.vpc]
+    else:
+        predicted = dict(current)
+        if desired.description is not None:
+            predicted["Description"] = desired.description
+            changed = changed or (current.get("Description") or "") != desired.description
+        to_set, to_unset = tag_changes(current_tags, ns.tags, ns.params["purge_tags"])
+        changed = changed or bool(to_set or to_unset)
+        tags_after = apply_tags(current_tags, to_set, to_unset)
+    if purge:
+        ns.delete_services(purge)  # check mode: refuses busy services, deletes nothing
+    views = []
+    for service_desired, service, tags, plan in plans:
+        changed = changed or plan.changed
+        after = predict_service(service, service_desired, predicted.get("Id"), ns.name) if plan.action != "none" else service
+        service_tags = dict(ns.tags or {}) if service is None else apply_tags(tags, plan.tags_to_set or {}, plan.tags_to_unset)
+        views.append(service_view(after, service_tags))
+    namespace = namespace_view(predicted, vpcs, tags_after)
+    return dict(
+        changed=changed or bool(purge), namespace=namespace, services=views, done=not changed and not purge,
+        progress="check mode: namespace %s %s" % (ns.name, "would change" if changed or purge else "present, no change"),
+        diff=dict(before=before, after=_diff_side(namespace, {view["name"]: view for view in views})),
+    )
+
+
+def _absent(ns: _Namespace) -> dict[str, Any]:
+    current, vpcs = ns.read()
+    if current is None:
+        return dict(changed=False, namespace={}, services=[], done=True, progress="namespace %s absent" % ns.name,
+                    diff=dict(before=_diff_side({}, {}), after=_diff_side({}, {})))
+    live = ns.services(current)
+    before = _diff_side(
+        namespace_view(current, vpcs, ns.tags_of(current)), {service["Name"]: service_view(service, ns.tags_of(service)) for service in live}
+    )
+    after = _diff_side({}, {})
+    ns.delete_services(live)
+    if ns.module.check_mode:
+        return dict(changed=True, namespace={}, services=[], done=False, progress="check mode: namespace %s would be deleted" % ns.name,
+                    diff=dict(before=before, after=after))
+    done = ns.delete_namespace(current)
+    progress = "namespace %s deleted" % ns.name if done else (ns.events[-1] if ns.events else "namespace %s delete running" % ns.name)
+    return dict(changed=ns.changed, namespace={}, services=[], done=done, progress=progress, diff=dict(before=before, after=after))
+
+
+def _validated(module: MegapoolAWSModule) -> DesiredNamespace | None:
+    try:
+        return validate_namespace(module.params)
+    except DiscoveryError as e:
+        module.fail_json(msg=str(e))
+
+
+def main() -> None:
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    desired = _validated(module)  # before any AWS call
+    ns = _Namespace(module, desired)
+    result = _present(ns) if desired is not None else _absent(ns)
+    if ns.operation_id:
+        result["operation_id"] = ns.operation_id
+    module.exit_json(events=ns.events, **result)
+
+
+if __name__ == "__main__":
+    main()
