@@ -81,7 +81,9 @@ def _edge_and_release(region: str) -> dict:
     elbv2 = client("elbv2", region)
     ecs = client("ecs", region)
     discovery = client("servicediscovery", region, config=Config(inject_host_prefix=False))
-    clusters = ecs.list_clusters()["clusterArns"]
+    listed = ecs.list_clusters()["clusterArns"]
+    # The emulator keeps listing deleted (INACTIVE) clusters.
+    clusters = [c["clusterArn"] for c in ecs.describe_clusters(clusters=listed)["clusters"] if c["status"] == "ACTIVE"] if listed else []
     return {
         "load_balancers": sorted(lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]),
         "target_groups": sorted(tg["TargetGroupArn"] for tg in elbv2.describe_target_groups()["TargetGroups"]),
@@ -89,7 +91,7 @@ def _edge_and_release(region: str) -> dict:
         "namespaces": sorted(n["Id"] for n in discovery.list_namespaces()["Namespaces"]),
         "repositories": sorted(r["repositoryName"] for r in client("ecr", region).describe_repositories()["repositories"]),
         "log_groups": sorted(g["logGroupName"] for g in client("logs", region).describe_log_groups()["logGroups"]),
-        "parameters": sorted(p["Name"] for p in client("ssm", region).describe_parameters()["Parameters"]),
+        "parameters": sorted(p["Name"] for p in client("ssm", region).describe_parameters()["Parameters"] if not p["Name"].startswith("/aws/")),
         "ecs_clusters": sorted(clusters),
         "ecs_services": sorted(arn for cluster in clusters for arn in ecs.list_services(cluster=cluster)["serviceArns"]),
         "task_definitions": sorted(ecs.list_task_definitions()["taskDefinitionArns"]),

@@ -1,0 +1,93 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""scripts/emulator_ext/elbv2_certificates.py: a certificate is free again once its listener is gone.
+
+The first test pins down plain moto's behaviour (the reason for the patch); the others apply the patch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "eu-north-1"
+EXT_PATH = Path(__file__).resolve().parents[3] / "scripts" / "emulator_ext" / "elbv2_certificates.py"
+
+
+def _load_extension():
+    spec = importlib.util.spec_from_file_location("megapool_emulator_ext_elbv2_certificates", EXT_PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ext = _load_extension()
+
+
+@pytest.fixture
+def patched():
+    ext.apply()
+    ext.apply()  # idempotent
+    yield
+    ext.restore()
+
+
+@pytest.fixture
+def listener(aws_env):  # pylint: disable=unused-argument
+    """An ALB with an HTTPS listener on an ACM certificate: (elbv2 client, acm client, lb arn, listener arn, cert arn)."""
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=REGION + az)["Subnet"]["SubnetId"]
+            for i, az in enumerate("ab")
+        ]
+        acm = boto3.client("acm", region_name=REGION)
+        certificate = acm.request_certificate(DomainName="app.example.com", ValidationMethod="DNS")["CertificateArn"]
+        elbv2 = boto3.client("elbv2", region_name=REGION)
+        balancer = elbv2.create_load_balancer(Name="app", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        group = elbv2.create_target_group(Name="app", Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        arn = elbv2.create_listener(
+            LoadBalancerArn=balancer, Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": certificate}],
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": group}],
+        )["Listeners"][0]["ListenerArn"]
+        yield elbv2, acm, balancer, arn, certificate
+
+
+def _in_use_by(acm, certificate: str) -> list[str]:
+    return acm.describe_certificate(CertificateArn=certificate)["Certificate"].get("InUseBy", [])
+
+
+def test_plain_moto_keeps_a_deleted_listener_in_use_by(listener):
+    elbv2, acm, balancer, arn, certificate = listener
+    assert _in_use_by(acm, certificate) == [arn]
+    elbv2.delete_load_balancer(LoadBalancerArn=balancer)
+    assert _in_use_by(acm, certificate) == [arn], "moto changed: the extension may no longer be needed"
+
+
+@pytest.mark.parametrize("delete", ["listener", "load_balancer"])
+def test_deleting_the_listener_or_the_load_balancer_frees_the_certificate(listener, patched, delete):  # pylint: disable=unused-argument
+    elbv2, acm, balancer, arn, certificate = listener
+    if delete == "listener":
+        elbv2.delete_listener(ListenerArn=arn)
+    else:
+        elbv2.delete_load_balancer(LoadBalancerArn=balancer)
+    assert _in_use_by(acm, certificate) == []
+    acm.delete_certificate(CertificateArn=certificate)
+    assert acm.list_certificates()["CertificateSummaryList"] == []
+
+
+def test_a_listener_that_still_uses_the_certificate_keeps_it_in_use(listener, patched):  # pylint: disable=unused-argument
+    elbv2, acm, balancer, arn, certificate = listener
+    other = elbv2.create_listener(
+        LoadBalancerArn=balancer, Protocol="HTTPS", Port=8443, Certificates=[{"CertificateArn": certificate}],
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+    )["Listeners"][0]["ListenerArn"]
+    elbv2.delete_listener(ListenerArn=arn)
+    assert _in_use_by(acm, certificate) == [other]
