@@ -1,0 +1,136 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input to playbooks/deploy.yml is refused before any change, and a deploy / failed deploy / rollback round.
+
+One region (eu-north-1) is built once for the module (network, ECS capacity and the first release, with the
+release molecule scenario's converge playbook). Each bad input runs deploy.yml and must fail in its validation play
+with a message naming the variable and the fix, leaving the emulator exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import PORT, ROOT, Inventory, _emulator, client, run_playbook, snapshot
+
+REGION = "eu-north-1"
+SERVICE = "megapool-local-web"
+CLUSTER = "megapool-local"
+
+
+def flat(output: str) -> str:
+    return " ".join(output.split())
+
+
+def _converge(inventory: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "extensions" / "molecule" / "release" / "converge.yml"),
+               "-i", str(inventory), "--limit", REGION]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, emulator):  # pylint: disable=unused-argument
+    _emulator("reset")
+    inventory = Inventory(tmp_path_factory.mktemp("release") / "inventory")
+    result = _converge(inventory.path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    return inventory
+
+
+def _service() -> dict:
+    return client("ecs", REGION).describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+
+
+CASES = {
+    "image_without_tag": (
+        ["-e", "release_image=registry.example.com/megapool/app"],
+        ["release_image=registry.example.com/megapool/app has no tag or digest", "give <repository>:<tag> or <repository>@sha256:<digest>"],
+    ),
+    "image_in_another_accounts_ecr": (
+        ["-e", "release_image=999999999999.dkr.ecr.eu-north-1.amazonaws.com/megapool:1.4.2"],
+        ["is in the private ECR registry of account 999999999999, which the task execution role of account 123456789012 cannot pull from",
+         "set release_image_pull_allowed: true"],
+    ),
+    "unknown_canary_region": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", "release_canary_region=us-west-2"],
+        ["release_canary_region=us-west-2 is not a region of this inventory (eu-north-1, ap-southeast-1): choose one of them"],
+    ),
+    "missing_secret_on_first_deploy": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", json.dumps({"release_secrets": {}, "release_required_secrets": ["DATABASE_URL", "SMTP_PASSWORD"]})],
+        ["release_secrets has no value for SMTP_PASSWORD and SSM has no parameter /megapool/local/SMTP_PASSWORD in eu-north-1",
+         "add the value(s) to release_secrets"],
+    ),
+    "empty_migration_command": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", json.dumps({"release_migration_command": []})],
+        ["release_migration_command is empty: give the command that migrates the database"],
+    ),
+    "desired_count_above_capacity": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", "release_desired_count=9"],
+        ["release_desired_count=9 is above ecs_hosts_max_size=4", "lower release_desired_count or raise ecs_hosts_max_size"],
+    ),
+    "no_image": (
+        [],
+        ["release_image is not set: give the image to deploy, -e release_image=<repository>:<tag>"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_deploy_input_fails_early_and_changes_nothing(case, built):
+    args, expected = CASES[case]
+    before = snapshot((REGION,))
+    service_before = _service()["taskDefinition"]
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, *args)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    for text in expected:
+        assert text in flat(output), "%r not in output:\n%s" % (text, output[-3000:])
+    assert "PLAY [Register the release" not in output
+    assert snapshot((REGION,)) == before, "the failed run changed the emulator"
+    assert _service()["taskDefinition"] == service_before
+
+
+def test_deploy_failed_deploy_and_rollback(built):
+    first = _service()["taskDefinition"]
+    assert first.endswith(":1")
+
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=repo/megapool:1.4.2")
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode == 0, output[-4000:]
+    assert "Run the migration task and wait until it stops" in output and "exit code 0" in output
+    assert _service()["taskDefinition"].endswith("megapool-local-web:2")
+    assert "eu-north-1: megapool-local-web:2 repo/megapool:1.4.2" in output
+
+    # The same image again: nothing to migrate, nothing to roll out.
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=repo/megapool:1.4.2")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "Run the migration task and wait until it stops (primary region)] ***\nskipping" in result.stdout
+
+    # A migration that exits 1: the gate fails with the exit code and the log tail; the service is untouched.
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=repo/megapool:1.5.0",
+                          "-e", json.dumps({"release_migration_command": ["bin/megapool", "migrate", "emulator-exit=1"]}))
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0
+    assert "exited with code 1" in output and "emulator: task" in output
+    assert _service()["taskDefinition"].endswith("megapool-local-web:2")
+
+    # A release whose tasks never start: the circuit breaker rolls back, deploy.yml fails and reports.
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=repo/megapool:1.6.0-emulator-fail")
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0
+    assert "The rollout of megapool-local-web:" in output and "failed in eu-north-1" in output
+    assert "eu-north-1: megapool-local-web:2 repo/megapool:1.4.2" in output  # the old release keeps serving
+
+    # rollback.yml: back to the previous ACTIVE revision below the current one.
+    result = run_playbook("rollback.yml", built.path, "--limit", REGION)
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode == 0, output[-4000:]
+    assert "eu-north-1: megapool-local-web:2 -> megapool-local-web:1" in output
+    assert _service()["taskDefinition"].endswith("megapool-local-web:1")

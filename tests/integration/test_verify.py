@@ -1,0 +1,121 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/verify.yml against a small HTTP server started by the test: healthy, flaky and down endpoints.
+
+No AWS call is made: each region host has its own verify_url (the load balancer is only read without one).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import run_playbook
+
+
+def flat(output: str) -> str:
+    return " ".join(output.split())
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """/health answers 200; /flaky answers 503 to every 4th request (per path); anything else 404."""
+
+    counts: dict[str, int] = {}
+
+    def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+        count = self.counts[self.path] = self.counts.get(self.path, 0) + 1
+        if self.path == "/health" or (self.path == "/flaky" and count % 4):
+            status, body = 200, b"ok"
+        elif self.path == "/flaky":
+            status, body = 503, b"busy"
+        else:
+            status, body = 404, b"no"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args) -> None:  # pylint: disable=redefined-builtin
+        return
+
+
+@pytest.fixture(scope="module")
+def server():
+    _Handler.counts = {}
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _inventory(tmp_path: Path, urls: dict[str, str]) -> Path:
+    path = tmp_path / "hosts.yml"
+    hosts = {region: {"verify_url": url} for region, url in urls.items()}
+    path.write_text(yaml.safe_dump({"regions": {"vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "megapool_aws": {"region": "{{ inventory_hostname }}"}}, "hosts": hosts}}))
+    return path
+
+
+def test_healthy_endpoint_passes_with_latency_percentiles(server, tmp_path):
+    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=20")
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode == 0, output[-3000:]
+    assert "eu-north-1: 20/20 ok (100.0 %, threshold 99.0 %)" in output
+    assert "p50 " in output and " ms, p95 " in output and " ms, max " in output
+    assert "outcomes ok=20," in output
+
+
+def test_flaky_endpoint_fails_under_the_threshold(server, tmp_path):
+    _Handler.counts.pop("/flaky", None)
+    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/flaky"}), "-e", "verify_requests=20")
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0
+    assert "eu-north-1: 15/20 ok (75.0 %" in output
+    assert "success ratio 0.75 is under verify_min_success_ratio=0.99" in output
+    assert "HTTP 503=5, ok=15 of 20 requests" in output
+
+
+def test_flaky_endpoint_passes_a_lower_threshold(server, tmp_path):
+    _Handler.counts.pop("/flaky", None)
+    result = run_playbook(
+        "verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/flaky"}), "-e", "verify_requests=20", "-e", "verify_min_success_ratio=0.7"
+    )
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode == 0, output[-3000:]
+    assert "15/20 ok (75.0 %, threshold 70.0 %)" in output
+
+
+def test_down_region_fails_and_the_healthy_one_still_reports(server, closed_port, tmp_path):
+    urls = {"eu-north-1": server + "/health", "ap-southeast-1": "http://127.0.0.1:%d/health" % closed_port}
+    result = run_playbook("verify.yml", _inventory(tmp_path, urls), "-e", "verify_requests=5", "-e", "verify_timeout=2")
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0
+    assert "eu-north-1: 5/5 ok" in output
+    assert "ap-southeast-1: 0/5 ok (0.0 %" in output
+    assert "p50 - ms, p95 - ms, max - ms" in output  # no answer, no latency
+    assert "ap-southeast-1: success ratio 0.0 is under verify_min_success_ratio=0.99" in output
+    assert "Connection refused=5 of 5 requests" in output
+
+
+def test_bad_request_count_is_refused(server, tmp_path):
+    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=0")
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0
+    assert "verify_requests=0 must be 1 or more" in output
