@@ -89,6 +89,7 @@ def _edge_and_release(region: str) -> dict:
         "target_groups": sorted(tg["TargetGroupArn"] for tg in elbv2.describe_target_groups()["TargetGroups"]),
         "certificates": sorted(c["CertificateArn"] for c in client("acm", region).list_certificates()["CertificateSummaryList"]),
         "namespaces": sorted(n["Id"] for n in discovery.list_namespaces()["Namespaces"]),
+        "discovery_services": sorted(s["Id"] for s in discovery.list_services()["Services"]),
         "repositories": sorted(r["repositoryName"] for r in client("ecr", region).describe_repositories()["repositories"]),
         "log_groups": sorted(g["logGroupName"] for g in client("logs", region).describe_log_groups()["logGroups"]),
         "parameters": sorted(p["Name"] for p in client("ssm", region).describe_parameters()["Parameters"] if not p["Name"].startswith("/aws/")),
@@ -134,6 +135,10 @@ class Inventory:
     def set_all(self, **group_vars) -> None:
         self._edit("group_vars/all/megapool.yml", lambda data: data.update(group_vars))
 
+    def set_vars(self, layer: str, **group_vars) -> None:
+        """Override variables in group_vars/all/<layer>.yml (ecs, dns, release, ...)."""
+        self._edit("group_vars/all/%s.yml" % layer, lambda data: data.update(group_vars))
+
     def unset_all(self, name: str) -> None:
         self._edit("group_vars/all/megapool.yml", lambda data: data.pop(name))
 
@@ -141,6 +146,11 @@ class Inventory:
 @pytest.fixture
 def inventory(tmp_path: Path) -> Inventory:
     return Inventory(tmp_path / "inventory")
+
+
+def flat(output: str) -> str:
+    """Ansible's output on one line (messages are folded), for substring asserts."""
+    return " ".join(output.split())
 
 
 def run_playbook(playbook: str, inventory, *args: str) -> subprocess.CompletedProcess:

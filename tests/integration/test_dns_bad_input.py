@@ -7,50 +7,8 @@ is unchanged."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from conftest import REGIONS, Inventory, client, run_playbook, snapshot
-
-
-def dns_snapshot() -> dict:
-    """conftest.snapshot() plus what the edge DNS creates: Route 53 hosted zones with their records and health checks
-    (global), ACM certificates and Cloud Map namespaces and services per region."""
-    state = snapshot()
-    for region in REGIONS:
-        acm, discovery = client("acm", region), client("servicediscovery", region)
-        state[region].update(
-            {
-                "certificates": sorted(
-                    "%s:%s" % (c["DomainName"], c.get("Status")) for c in acm.list_certificates()["CertificateSummaryList"]
-                ),
-                "namespaces": sorted(n["Name"] for n in discovery.list_namespaces()["Namespaces"]),
-                "services": sorted(s["Name"] for s in discovery.list_services()["Services"]),
-            }
-        )
-    route53 = client("route53", REGIONS[0])
-    zones = route53.list_hosted_zones()["HostedZones"]
-    state["global"] = {
-        "zones": sorted(z["Name"] for z in zones),
-        "records": sorted(
-            "%s %s %s" % (r["Name"], r["Type"], r.get("SetIdentifier", ""))
-            for z in zones
-            for r in route53.list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"]
-        ),
-        "health_checks": sorted(h["Id"] for h in route53.list_health_checks()["HealthChecks"]),
-    }
-    return state
-
-
-def set_dns(inventory: Inventory, **values) -> None:
-    """Override DNS settings in the inventory copy's group_vars/all/dns.yml."""
-    file = inventory.path / "group_vars" / "all" / "dns.yml"
-    data = yaml.safe_load(file.read_text()) or {}
-    data.update(values)
-    file.write_text(yaml.safe_dump(data, sort_keys=False))
-
-
-def flat(output: str) -> str:
-    return " ".join(output.split())
+from conftest import flat, run_playbook, snapshot
 
 
 CASES = {
@@ -87,8 +45,8 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_dns_input_fails_early_and_changes_nothing(case, inventory, empty_emulator):
     settings, expected = CASES[case]
-    set_dns(inventory, **settings)
-    before = dns_snapshot()
+    inventory.set_vars("dns", **settings)
+    before = snapshot()
     result = run_playbook("site.yml", inventory.path)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
@@ -96,4 +54,4 @@ def test_bad_dns_input_fails_early_and_changes_nothing(case, inventory, empty_em
         assert text in flat(output), "%r not in output:\n%s" % (text, output[-3000:])
     # Refused by the validation play, before the network play started.
     assert "PLAY [Validate the inputs of every region" in output and "PLAY [Network" not in output
-    assert dns_snapshot() == before, "the failed run changed the emulator"
+    assert snapshot() == before, "the failed run changed the emulator"

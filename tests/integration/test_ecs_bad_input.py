@@ -9,9 +9,8 @@ import json
 import re
 
 import pytest
-import yaml
 
-from conftest import REGIONS, Inventory, _emulator, client, run_playbook, snapshot
+from conftest import REGIONS, Inventory, _emulator, client, flat, run_playbook, snapshot
 
 NAME = "megapool-local"  # <cluster>-<env> of inventories/local
 REGION = "eu-north-1"
@@ -79,18 +78,6 @@ def _services(ecs, cluster: str) -> list[dict]:
     return ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []
 
 
-def set_ecs(inventory: Inventory, **values) -> None:
-    """Override ECS settings in the inventory copy's group_vars/all/ecs.yml."""
-    file = inventory.path / "group_vars" / "all" / "ecs.yml"
-    data = yaml.safe_load(file.read_text()) or {}
-    data.update(values)
-    file.write_text(yaml.safe_dump(data, sort_keys=False))
-
-
-def flat(output: str) -> str:
-    return " ".join(output.split())
-
-
 # --------------------------------------------------------------------------------------- bad input to site.yml
 
 CASES = {
@@ -134,7 +121,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_ecs_input_fails_early_and_changes_nothing(case, inventory, empty_emulator):
     settings, expected = CASES[case]
-    set_ecs(inventory, **settings)
+    inventory.set_vars("ecs", **settings)
     before = ecs_snapshot()
     result = run_playbook("site.yml", inventory.path)
     output = result.stdout + result.stderr

@@ -17,15 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PORT, ROOT, Inventory, _emulator, client, run_playbook, snapshot
+from conftest import PORT, ROOT, Inventory, _emulator, client, flat, run_playbook, snapshot
 
 REGION = "eu-north-1"
 SERVICE = "megapool-local-web"
 CLUSTER = "megapool-local"
-
-
-def flat(output: str) -> str:
-    return " ".join(output.split())
 
 
 def _converge(inventory: Path) -> subprocess.CompletedProcess:

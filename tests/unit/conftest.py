@@ -146,3 +146,32 @@ def aws_calls(monkeypatch: pytest.MonkeyPatch) -> AwsCalls:
 
     monkeypatch.setattr(boto3.session.Session, "client", _client)
     return calls
+
+
+class FakeClock:
+    """Stands in for a waiting module's ``_clock`` and ``_sleep``: each sleep advances the clock and then runs the
+    next scripted step (``steps``: callables that change the world between two polls, e.g. stop a task)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self.steps: list[Callable[[], None]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.steps:
+            self.steps.pop(0)()
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A :class:`FakeClock` installed in the test file's ``module_under_test`` (its ``_clock`` and ``_sleep``)."""
+    fake = FakeClock()
+    target = request.module.module_under_test
+    monkeypatch.setattr(target, "_clock", fake.clock)
+    monkeypatch.setattr(target, "_sleep", fake.sleep)
+    return fake

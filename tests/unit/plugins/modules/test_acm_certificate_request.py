@@ -37,32 +37,6 @@ MOTO_RECORD_PREFIX = "_d930b28be6c5927595552b219965053e."
 MOTO_RECORD_VALUE = "_c9edd76ee4a0e2a74388032f3861cc50.ykybfrwcxw.acm-validations.aws."
 
 
-class FakeClock:
-    """Replaces the module's clock and sleep: each sleep advances the clock and runs the next scripted step."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self.steps: list[Callable[[], None]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        if self.steps:
-            self.steps.pop(0)()
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(module_under_test, "_clock", fake.clock)
-    monkeypatch.setattr(module_under_test, "_sleep", fake.sleep)
-    return fake
-
-
 @pytest.fixture
 def aws(aws_env, monkeypatch, clock):  # pylint: disable=unused-argument
     monkeypatch.setattr(moto_settings, "ACM_VALIDATION_WAIT", 3600)  # issued only when a test ages the certificate

@@ -34,27 +34,6 @@ def _td_arn(revision: int) -> str:
     return "arn:aws:ecs:%s:%s:task-definition/web-megapool-local:%d" % (REGION, ACCOUNT, revision)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(module_under_test, "_clock", fake.clock)
-    monkeypatch.setattr(module_under_test, "_sleep", fake.sleep)
-    return fake
-
-
 class EcsStub:
     """One Stubber on the module's ECS client; responses in the order the module asks."""
 

@@ -29,32 +29,6 @@ GROUP = "/ecs/shop-local"
 FAMILY = "shop-local-migrate"
 
 
-class FakeClock:
-    """Each sleep advances the clock and runs the next scripted step."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self.steps: list[Callable[[], None]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        if self.steps:
-            self.steps.pop(0)()
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(module_under_test, "_clock", fake.clock)
-    monkeypatch.setattr(module_under_test, "_sleep", fake.sleep)
-    return fake
-
-
 @pytest.fixture
 def cluster(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
