@@ -180,7 +180,7 @@ instances:
       pending_tasks_count: 0
 done:
   description:
-    - True when the requested state is reached by all instances (with O(state=draining): no task left on any).
+    - True when the requested state is reached by all instances; with O(state=draining), when no task is left on any.
   returned: always
   type: bool
   sample: true

@@ -1,6 +1,7 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/verify.yml against a small HTTP server started by the test: healthy, flaky and down endpoints.
+"""playbooks/verify.yml (module megapool.aws.http_probe) against a small HTTP server started by the test: healthy,
+flaky and down endpoints, check mode, bad input.
 
 No AWS call is made: each region host has its own verify_url (the load balancer is only read without one).
 """
@@ -114,8 +115,32 @@ def test_down_region_fails_and_the_healthy_one_still_reports(server, closed_port
     assert "Connection refused=5 of 5 requests" in output
 
 
+def test_check_mode_probes_too(server, tmp_path):
+    """The probe only reads, so --check sends the requests and reports like a normal run."""
+    _Handler.counts.pop("/health", None)
+    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=3", "--check")
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode == 0, output[-3000:]
+    assert "eu-north-1: 3/3 ok (100.0 %" in output
+    assert _Handler.counts.get("/health") == 3
+
+
 def test_bad_request_count_is_refused(server, tmp_path):
     result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=0")
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0
     assert "verify_requests=0 must be 1 or more" in output
+
+
+def test_bad_inputs_are_named_before_any_request(server, tmp_path):
+    _Handler.counts.pop("/health", None)
+    result = run_playbook(
+        "verify.yml", _inventory(tmp_path, {"eu-north-1": server.replace("http://", "") + "/health"}),
+        "-e", "verify_interval=-1", "-e", "verify_min_success_ratio=1.5",
+    )
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0
+    assert "verify_min_success_ratio=1.5 must be within 0-1" in output
+    assert "verify_interval=-1 must be 0 or more" in output
+    assert "verify_url=127.0.0.1:" in output and "is not an http:// or https:// URL" in output
+    assert "/health" not in _Handler.counts
