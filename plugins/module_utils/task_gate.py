@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from dataclasses import dataclass
 from typing import Any
 from typing import Mapping
@@ -154,7 +156,27 @@ def task_view(raw: Mapping[str, Any], container: str | None) -> dict[str, Any]:
         "container_reason": chosen.get("reason"),
         "stop_code": raw.get("stopCode"),
         "stopped_reason": raw.get("stoppedReason") or None,
+        "created_at": _iso(raw.get("createdAt")),
+        "stopped_at": _iso(raw.get("stoppedAt")),
     }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime.datetime) else (value or None)
+
+
+def task_age(view: Mapping[str, Any], now: datetime.datetime, fallback: float) -> float:
+    """Seconds from the task's creation to its stop (or to ``now``): the same figure on every call of the module,
+    unlike the time since the call started (``fallback``, used when the task has no creation time)."""
+    if not view.get("created_at"):
+        return fallback
+    created = datetime.datetime.fromisoformat(view["created_at"])
+    end = datetime.datetime.fromisoformat(view["stopped_at"]) if view.get("stopped_at") else now
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=datetime.timezone.utc)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, (end - created).total_seconds())
 
 
 def gate_state(view: Mapping[str, Any]) -> str:

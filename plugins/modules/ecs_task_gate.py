@@ -221,6 +221,16 @@ task:
       type: str
       returned: when a task ran
       sample: Essential container in task exited
+    created_at:
+      description: When the task was created (ISO 8601); the progress counts the task's age from it.
+      type: str
+      returned: when a task ran
+      sample: "2026-11-22T07:29:20.123000+00:00"
+    stopped_at:
+      description: When the task stopped (ISO 8601), null while it runs.
+      type: str
+      returned: when a task ran
+      sample: "2026-11-22T07:29:22.456000+00:00"
 exit_code:
   description: The gate container's exit code (null while running, in check mode, or when it never ran).
   returned: always
@@ -276,6 +286,7 @@ would_run:
   sample: {"cluster": "shop-prod", "taskDefinition": "shop-prod-migrate", "count": 1}
 """
 
+import datetime
 import time
 from typing import Any
 from typing import Callable
@@ -296,6 +307,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.task_gate import log_
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import pick_container
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import progress_line
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import run_task_params
+from ansible_collections.megapool.aws.plugins.module_utils.task_gate import task_age
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import task_events
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import task_view
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import timeout_message
@@ -412,6 +424,9 @@ class _Gate:
     def _elapsed(self) -> float:
         return _clock() - self.start
 
+    def _age(self, view: dict[str, Any]) -> float:
+        return task_age(view, datetime.datetime.now(datetime.timezone.utc), self._elapsed())
+
     def _log_lines(self, view: dict[str, Any]) -> tuple[list[str], dict[str, str] | None]:
         where = log_location(self.container, view["task_id"], self.module.region)
         if where is None or self.request.log_lines == 0:
@@ -446,14 +461,14 @@ class _Gate:
     def poll(self, view: dict[str, Any]) -> dict[str, Any]:
         raw = self._call(_describe_task, self.ecs, self.request.cluster, view["task_arn"])
         polled = task_view(raw, view["container"]) if raw else dict(view, last_status="STOPPED")
-        self.events.extend(task_events(view, polled, self._elapsed()))
+        self.events.extend(task_events(view, polled, self._age(polled)))
         return polled
 
     def result(self, view: dict[str, Any], **extra: Any) -> dict[str, Any]:
         where = log_location(self.container, view["task_id"], self.module.region) if view.get("task_id") else None
         return dict(
             dict(changed=self.changed, task=view, exit_code=view.get("exit_code"), done=gate_state(view) != RUNNING,
-                 progress=progress_line(view, self._elapsed()), events=self.events, log=where, log_lines=[]),
+                 progress=progress_line(view, self._age(view)), events=self.events, log=where, log_lines=[]),
             **extra
         )
 
