@@ -482,6 +482,27 @@ def test_absent_deletes_the_certificate_and_its_records(aws, run_module, aws_cal
     assert aws_calls.writes() == []
 
 
+def test_absent_after_the_zone_is_gone_still_deletes_the_certificate(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    """A second teardown, or one after the zone went: no zone is no error for state=absent (its records went with it)."""
+    zone_id = _zone()
+    clock.steps = [_age_newest]
+    run_module(module_under_test.main, _args(zone_id))
+    route53 = boto3.client("route53", region_name=REGION)
+    rrsets = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    changes = [{"Action": "DELETE", "ResourceRecordSet": rrset} for rrset in rrsets if rrset["Type"] == "CNAME"]
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    route53.delete_hosted_zone(Id=zone_id)
+    aws_calls.clear()
+
+    by_name = run_module(module_under_test.main, _args(state="absent"))
+    assert by_name["changed"] is True and by_name["done"] is True, by_name
+    assert _certificates() == []
+    assert [call.operation for call in aws_calls.writes()] == ["DeleteCertificate"]
+
+    again = run_module(module_under_test.main, _args(zone_id, state="absent"))
+    assert again["changed"] is False and again.get("failed") is not True, again
+
+
 def test_present_after_absent_requests_a_new_certificate(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
     """ACM (and moto) remember an IdempotencyToken for an hour, also after the certificate is deleted."""
     zone_id = _zone()
