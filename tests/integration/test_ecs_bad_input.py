@@ -61,10 +61,7 @@ def ecs_snapshot() -> dict:
             }
         )
     iam = client("iam", REGION)
-    state["global"] = {
-        "iam_roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
-        "instance_profiles": sorted(p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]),
-    }
+    state["global"]["instance_profiles"] = sorted(p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"])
     return state
 
 
@@ -176,15 +173,11 @@ def desired_capacity() -> int:
 
 @pytest.fixture
 def service(built):
-    """A service in the cluster that wants two tasks (two BEAM nodes, so two instances)."""
-    ecs = client("ecs", REGION)
-    ecs.register_task_definition(
-        family="app", containerDefinitions=[{"name": "app", "image": "app:1", "memory": 1664, "essential": True}], requiresCompatibilities=["EC2"]
-    )
-    ecs.create_service(cluster=NAME, serviceName="app", taskDefinition="app", desiredCount=2)
-    yield "app"
-    ecs.update_service(cluster=NAME, service="app", desiredCount=0)
-    ecs.delete_service(cluster=NAME, service="app", force=True)
+    """The app's service, deployed by site.yml's release layer: it wants two tasks (two BEAM nodes, so two instances)."""
+    name = NAME + "-web"
+    found = client("ecs", REGION).describe_services(cluster=NAME, services=[name])["services"]
+    assert [s["desiredCount"] for s in found if s["status"] == "ACTIVE"] == [2], found
+    return name
 
 
 def test_capacity_removal_below_the_services_minimum_is_refused(built, service):
@@ -194,7 +187,7 @@ def test_capacity_removal_below_the_services_minimum_is_refused(built, service):
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0, output[-3000:]
     assert "capacity_desired=1 is below the minimum the services need: 2 instances in eu-north-1" in output, output[-3000:]
-    assert "desired counts: app=2" in output and "set capacity_desired to 2 or more, or scale the services down first" in output
+    assert "desired counts: %s=2" % service in output and "set capacity_desired to 2 or more, or scale the services down first" in output
     assert ecs_snapshot() == before, "the refused removal changed the emulator"
 
 
@@ -226,22 +219,22 @@ def test_capacity_add_then_remove_drains_the_instances_that_go(built):
     register_app_instances()
     before = {i["InstanceId"] for i in app_instances()}
 
-    # Remove: 3 -> 1. The two that go are drained, then terminated; no replacement is launched.
-    result = run_playbook("capacity.yml", built.path, "-e", "capacity_region=" + REGION, "-e", "capacity_desired=1")
+    # Remove: 3 -> 2 (the release's service needs 2). The one that goes is drained, then terminated; no replacement.
+    result = run_playbook("capacity.yml", built.path, "-e", "capacity_region=" + REGION, "-e", "capacity_desired=2")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
-    assert desired_capacity() == 1
+    assert desired_capacity() == 2
     after = {i["InstanceId"] for i in app_instances()}
     removed = before - after
-    assert len(after) == 1 and len(removed) == 2 and after < before
+    assert len(after) == 2 and len(removed) == 1 and after < before
     states = container_instances()
     assert {states[i]["status"] for i in removed} == {"DRAINING"}
-    assert states[after.pop()]["status"] == "ACTIVE"
+    assert {states[i]["status"] for i in after} == {"ACTIVE"}
     ec2 = client("ec2", REGION)
     terminated = ec2.describe_instances(InstanceIds=sorted(removed))["Reservations"]
     assert {i["State"]["Name"] for r in terminated for i in r["Instances"]} <= {"shutting-down", "terminated"}
     # The report names what happened.
     report = result.stdout
-    assert "desired_capacity: 3 -> 1" in report and all(i in report for i in removed), report[-3000:]
+    assert "desired_capacity: 3 -> 2" in report and all(i in report for i in removed), report[-3000:]
     assert re.search(r"drained:.*DRAINING", report, re.S), report[-3000:]
 
 
