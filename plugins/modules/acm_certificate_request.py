@@ -122,15 +122,8 @@ attributes:
     details:
       - In check mode the module makes no change and does not wait; it reports the certificate it would request
         (without ARN or validation records), the records it would write or delete and the tags it would change.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  action_group:
-    description: Use C(group/megapool.aws.aws) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - megapool.aws.aws
 extends_documentation_fragment:
+  - megapool.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

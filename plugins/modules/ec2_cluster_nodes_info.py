@@ -85,19 +85,8 @@ notes:
     C(megapool_aws) connection settings apply as they are.
 author:
   - megapool.aws maintainers (@megapool)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  action_group:
-    description: Use C(group/megapool.aws.aws) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - megapool.aws.aws
 extends_documentation_fragment:
+  - megapool.aws.attributes.info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -30,19 +30,8 @@ options:
     description: CloudWatch Container Insights for the cluster.
     type: str
     choices: ['disabled', 'enabled', 'enhanced']
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  action_group:
-    description: Use C(group/megapool.aws.aws) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - megapool.aws.aws
 extends_documentation_fragment:
+  - megapool.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -96,15 +96,8 @@ attributes:
     details:
       - In check mode the module makes no change and does not wait; it reports which instances would change state
         and which lifecycle actions are pending.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  action_group:
-    description: Use C(group/megapool.aws.aws) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - megapool.aws.aws
 extends_documentation_fragment:
+  - megapool.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
