@@ -8,7 +8,6 @@ apply the patch and show AWS's behaviour. The patch is removed after each test: 
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -18,18 +17,9 @@ from moto import mock_aws
 
 REGION = "eu-north-1"
 GROUP = "hosts"
-EXT_PATH = Path(__file__).resolve().parents[3] / "scripts" / "emulator_ext" / "autoscaling.py"
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
-
-def _load_extension():
-    spec = importlib.util.spec_from_file_location("megapool_emulator_ext_autoscaling", EXT_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ext = _load_extension()
+from emulator_ext import autoscaling as ext  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ The first test pins down plain moto's behaviour (the reason for the patch); the 
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -16,18 +15,9 @@ import pytest
 from moto import mock_aws
 
 REGION = "eu-north-1"
-EXT_PATH = Path(__file__).resolve().parents[3] / "scripts" / "emulator_ext" / "elbv2_certificates.py"
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
-
-def _load_extension():
-    spec = importlib.util.spec_from_file_location("megapool_emulator_ext_elbv2_certificates", EXT_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ext = _load_extension()
+from emulator_ext import elbv2_certificates as ext  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture
