@@ -22,7 +22,7 @@ ALL_STAGES=(system unit sanity lint molecule integration)
 STAGES=("${@:-${ALL_STAGES[@]}}")
 
 stage_system() { bash tests/setup-system.sh; }
-stage_unit() { pytest tests/unit -q -p no:cacheprovider; }
+stage_unit() { pytest tests/unit -q -p no:cacheprovider -n auto; }  # moto in-process: independent tests, one worker per core
 stage_sanity() { bash tests/sanity.sh; }
 stage_lint() { bash tests/lint.sh; }
 stage_molecule() { molecule test --all; }

@@ -37,6 +37,8 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.megapool.aws.plugins.module_utils.text import seconds
+
 # --------------------------------------------------------------------------------------------------
 # capacity providers
 
@@ -527,7 +529,7 @@ def drain_summary(instances: Sequence[Mapping[str, Any]], status: str) -> str:
 
 def drain_event(elapsed: float, left: Mapping[str, int]) -> str:
     """A change seen while waiting, as the event line a user reads."""
-    return "after %s s: %s" % (_seconds(round(elapsed, 1)), _left_text(left))
+    return "after %s s: %s" % (seconds(round(elapsed, 1)), _left_text(left))
 
 
 def status_view(instances: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -545,12 +547,8 @@ def timeout_message(cluster: str, instances: Iterable[Mapping[str, Any]], timeou
     return (
         "Timed out after %ss waiting for container instances of ECS cluster %s to drain: %s. Draining does not stop "
         "standalone tasks (only service tasks are replaced): stop them, or raise wait_timeout. The progress is in "
-        "'events'." % (_seconds(timeout), cluster, left)
+        "'events'." % (seconds(timeout), cluster, left)
     )
-
-
-def _seconds(value: float) -> str:
-    return ("%d" % value) if float(value).is_integer() else ("%g" % value)
 
 
 def lifecycle_pending(

@@ -27,6 +27,8 @@ from typing import Sequence
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.megapool.aws.plugins.module_utils.text import seconds
+
 RECORD_TYPES = ("A", "AAAA", "SRV")
 ROUTING_POLICIES = ("MULTIVALUE", "WEIGHTED")
 # Cloud Map operation states: SUBMITTED and PENDING are still running, SUCCESS and FAIL are final.
@@ -399,12 +401,8 @@ def operation_failed_message(action: str, name: str, operation: Mapping[str, Any
 def timeout_message(action: str, name: str, timeout: float, progress: str) -> str:
     return (
         "Timed out after %ss waiting for Cloud Map to %s namespace %s; last progress: %s. AWS goes on in the background: "
-        "run the task again (it picks the operation up), or raise wait_timeout." % (_seconds(timeout), action, name, progress)
+        "run the task again (it picks the operation up), or raise wait_timeout." % (seconds(timeout), action, name, progress)
     )
-
-
-def _seconds(value: float) -> str:
-    return ("%d" % value) if float(value).is_integer() else ("%g" % value)
 
 
 def default_namespace_description(name: str) -> str:

@@ -327,6 +327,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
@@ -420,8 +421,7 @@ def _delete_zone(client, zone_id: str) -> None:
 @AWSErrorHandler.common_error_handler("read tags")
 @AWSRetry.jittered_backoff()
 def _list_tags(client, arn: str) -> dict[str, str]:
-    tags = client.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
-    return {tag["Key"]: tag.get("Value", "") for tag in tags}
+    return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(ResourceARN=arn).get("Tags", []))
 
 
 @AWSErrorHandler.common_error_handler("tag")

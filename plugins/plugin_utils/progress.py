@@ -35,6 +35,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.megapool.aws.plugins.module_utils.text import seconds
+
 display = Display()
 
 
@@ -104,7 +106,8 @@ class WaitingAction(ActionBase):
         return self._execute_module(module_name=self._module_name(), module_args=module_args, task_vars=task_vars)
 
     def _follow(self, args: dict[str, Any], task_vars: dict[str, Any], wait_timeout: float, poll_interval: float) -> dict[str, Any]:
-        host = task_vars.get("inventory_hostname") or "localhost"
+        # A task delegated to a region host (drain.yml: one call per region) reports as that host.
+        host = self._task.delegate_to or task_vars.get("inventory_hostname") or "localhost"
         shown = _Shown(host, self.LABEL)
         start = self._clock()
         first = self._call(dict(args, wait=False), task_vars)
@@ -115,7 +118,7 @@ class WaitingAction(ActionBase):
             remaining = wait_timeout - (self._clock() - start)
             if remaining <= 0:
                 msg = "Timed out after wait_timeout=%ss waiting for %s; last progress: %s." % (
-                    _seconds(wait_timeout), self._task.action, last.get("progress") or "none")
+                    seconds(wait_timeout), self._task.action, last.get("progress") or "none")
                 last = self.timed_out(args, first, last, task_vars, msg)
                 changed = changed or bool(last.get("changed"))
                 break
@@ -149,7 +152,3 @@ class _Shown:
         if progress and progress != self.progress:
             self.progress = progress
             display.display("%s%s" % (self.prefix, progress))
-
-
-def _seconds(value: float) -> str:
-    return ("%d" % value) if float(value).is_integer() else ("%g" % value)

@@ -157,3 +157,16 @@ def run_playbook(playbook: str, inventory, *args: str) -> subprocess.CompletedPr
     env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / playbook), "-i", str(inventory), *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def assert_site_refuses_early(inventory: Inventory, expected: list[str], take_snapshot=snapshot) -> None:
+    """site.yml fails in its validation play, before the network play, with every ``expected`` text in its output
+    (the variable and the fix), and the emulator (``take_snapshot()``) is the same afterwards."""
+    before = take_snapshot()
+    result = run_playbook("site.yml", inventory.path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    for text in expected:
+        assert text in flat(output), "%r not in output:\n%s" % (text, output[-3000:])
+    assert "PLAY [Validate the inputs of every region" in output and "PLAY [Network" not in output, output[-3000:]
+    assert take_snapshot() == before, "the failed run changed the emulator"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import flat, run_playbook, snapshot
+from conftest import assert_site_refuses_early
 
 
 CASES = {
@@ -46,12 +46,4 @@ CASES = {
 def test_bad_dns_input_fails_early_and_changes_nothing(case, inventory, empty_emulator):
     settings, expected = CASES[case]
     inventory.set_vars("dns", **settings)
-    before = snapshot()
-    result = run_playbook("site.yml", inventory.path)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-3000:]
-    for text in expected:
-        assert text in flat(output), "%r not in output:\n%s" % (text, output[-3000:])
-    # Refused by the validation play, before the network play started.
-    assert "PLAY [Validate the inputs of every region" in output and "PLAY [Network" not in output
-    assert snapshot() == before, "the failed run changed the emulator"
+    assert_site_refuses_early(inventory, expected)

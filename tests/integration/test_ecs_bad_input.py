@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import REGIONS, Inventory, _emulator, client, flat, run_playbook, snapshot
+from conftest import REGIONS, Inventory, _emulator, assert_site_refuses_early, client, flat, run_playbook, snapshot
 
 NAME = "megapool-local"  # <cluster>-<env> of inventories/local
 REGION = "eu-north-1"
@@ -119,15 +119,7 @@ CASES = {
 def test_bad_ecs_input_fails_early_and_changes_nothing(case, inventory, empty_emulator):
     settings, expected = CASES[case]
     inventory.set_vars("ecs", **settings)
-    before = ecs_snapshot()
-    result = run_playbook("site.yml", inventory.path)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-3000:]
-    for text in expected:
-        assert text in flat(output), "%r not in output:\n%s" % (text, output[-3000:])
-    # Refused by the validation play, before the network play started.
-    assert "PLAY [Validate the inputs of every region" in output and "PLAY [Network" not in output
-    assert ecs_snapshot() == before, "the failed run changed the emulator"
+    assert_site_refuses_early(inventory, expected, ecs_snapshot)
 
 
 # ------------------------------------------------------------------- a built region: capacity and drain playbooks

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 from typing import Callable
@@ -34,6 +35,10 @@ from ansible.utils.collection_loader._collection_finder import _AnsibleCollectio
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS_ROOT = REPO_ROOT / ".collections"
 COLLECTION_LINK = COLLECTIONS_ROOT / "ansible_collections" / "megapool" / "aws"
+
+# The emulator's moto patches (scripts/emulator_ext) are importable as ``emulator_ext`` in the tests that check them.
+if str(REPO_ROOT / "scripts") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "scripts"))
 
 
 def _install_collection_loader() -> None:
@@ -175,3 +180,61 @@ def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Fa
     monkeypatch.setattr(target, "_clock", fake.clock)
     monkeypatch.setattr(target, "_sleep", fake.sleep)
     return fake
+
+
+@pytest.fixture
+def mixed_group() -> Callable[..., Any]:
+    """Makes (inside the test's ``mock_aws``) a mixed-instances Auto Scaling group of t3.small/t3a.small on a launch
+    template in a new VPC subnet; returns the autoscaling client."""
+
+    def create(region: str, name: str, min_size: int = 1, desired: int = 2, distribution: dict | None = None) -> Any:
+        ec2 = boto3.client("ec2", region_name=region)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=region + "a")["Subnet"]["SubnetId"]
+        template = ec2.create_launch_template(
+            LaunchTemplateName=name + "-lt", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"}
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        policy: dict[str, Any] = {
+            "LaunchTemplate": {
+                "LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "1"},
+                "Overrides": [{"InstanceType": "t3.small"}, {"InstanceType": "t3a.small"}],
+            },
+        }
+        if distribution:
+            policy["InstancesDistribution"] = distribution
+        client = boto3.client("autoscaling", region_name=region)
+        client.create_auto_scaling_group(
+            AutoScalingGroupName=name, MinSize=min_size, MaxSize=4, DesiredCapacity=desired, VPCZoneIdentifier=subnet,
+            MixedInstancesPolicy=policy,
+        )
+        return client
+
+    return create
+
+
+def _same_options(documented: dict[str, Any], specified: dict[str, Any], where: str) -> None:
+    """Names, then type/default/choices/elements/required of each option, then the suboptions, alike."""
+    from_fragment = {"tags", "purge_tags"} if "purge_tags" in specified else set()  # amazon.aws.tags documents them
+    own = {name: option for name, option in documented.items() if name not in from_fragment}
+    assert set(own) == set(specified) - from_fragment, where
+    for name, option in own.items():
+        spec = specified[name]
+        keys = ("type", "default", "choices", "elements")
+        assert tuple(option.get(k) for k in keys) + (option.get("required", False),) == tuple(spec.get(k) for k in keys) + (
+            spec.get("required", False),), where + name
+        if "suboptions" in option or "options" in spec:
+            _same_options(option.get("suboptions", {}), spec.get("options", {}), where + name + ".")
+
+
+@pytest.fixture
+def docs_match_spec() -> Callable[[Any], None]:
+    """Asserts that a module's DOCUMENTATION options (nested ones too) have the argument spec's names, types,
+    defaults, choices, elements and required flags, and that EXAMPLES and RETURN parse."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    def check(module: Any) -> None:
+        _same_options(yaml.safe_load(module.DOCUMENTATION)["options"], module.ARGUMENT_SPEC, "")
+        yaml.safe_load(module.EXAMPLES)
+        yaml.safe_load(module.RETURN)
+
+    return check

@@ -8,18 +8,13 @@ apply the patch and show AWS's behaviour. The patch is removed after each test: 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import boto3
 import pytest
 from moto import mock_aws
 
+from emulator_ext import autoscaling as ext
+
 REGION = "eu-north-1"
 GROUP = "hosts"
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
-
-from emulator_ext import autoscaling as ext  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture
@@ -30,27 +25,10 @@ def patched():
 
 
 @pytest.fixture
-def autoscaling(aws_env):  # pylint: disable=unused-argument
+def autoscaling(aws_env, mixed_group):  # pylint: disable=unused-argument
     """A mixed on-demand/spot group of 2 instances, capacity rebalance off."""
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
-        template = ec2.create_launch_template(
-            LaunchTemplateName="hosts-lt", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"}
-        )["LaunchTemplate"]["LaunchTemplateId"]
-        client = boto3.client("autoscaling", region_name=REGION)
-        client.create_auto_scaling_group(
-            AutoScalingGroupName=GROUP, MinSize=1, MaxSize=4, DesiredCapacity=2, VPCZoneIdentifier=subnet,
-            MixedInstancesPolicy={
-                "LaunchTemplate": {
-                    "LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "1"},
-                    "Overrides": [{"InstanceType": "t3.small"}, {"InstanceType": "t3a.small"}],
-                },
-                "InstancesDistribution": {"OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 0},
-            },
-        )
-        yield client
+        yield mixed_group(REGION, GROUP, distribution={"OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 0})
 
 
 def _group(client) -> dict:

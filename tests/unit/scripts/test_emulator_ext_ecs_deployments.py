@@ -8,16 +8,11 @@ the deployment time is 10 s, and the tests move the clock between two DescribeSe
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import boto3
 import pytest
 from moto import mock_aws
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
-
-from emulator_ext import ecs_deployments  # noqa: E402  pylint: disable=wrong-import-position
+from emulator_ext import ecs_deployments
 
 REGION = "eu-north-1"
 CLUSTER = "megapool-local"

@@ -8,16 +8,11 @@ The patch is installed with pytest's monkeypatch (undone after each test) on mot
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import boto3
 import pytest
 from moto import mock_aws
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
-
-from emulator_ext import ecs_tasks  # noqa: E402  pylint: disable=wrong-import-position
+from emulator_ext import ecs_tasks
 
 REGION = "eu-north-1"
 CLUSTER = "shop-local"

@@ -7,17 +7,13 @@ The first test pins down plain moto's behaviour (the reason for the patch); the 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import boto3
 import pytest
 from moto import mock_aws
 
-REGION = "eu-north-1"
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
+from emulator_ext import elbv2_certificates as ext
 
-from emulator_ext import elbv2_certificates as ext  # noqa: E402  pylint: disable=wrong-import-position
+REGION = "eu-north-1"
 
 
 @pytest.fixture

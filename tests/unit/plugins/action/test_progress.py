@@ -36,7 +36,7 @@ class Harness:
     """An ActionModule with a fake task, connection, clock, sleep and module; records the calls and the screen."""
 
     def __init__(self, results: list[dict[str, Any]], args: dict[str, Any] | None = None, check_mode: bool = False, async_val: int = 0,
-                 plugin: Any = rollout_action, name: str = "ecs_service_rollout") -> None:
+                 plugin: Any = rollout_action, name: str = "ecs_service_rollout", delegate_to: str | None = None) -> None:
         task = mock.MagicMock(spec=Task)
         task.args = dict(ARGS if args is None else args)
         task.action = "megapool.aws." + name
@@ -44,6 +44,7 @@ class Harness:
         self.name = task.action
         task.check_mode = check_mode
         task.async_val = async_val
+        task.delegate_to = delegate_to
         connection = mock.MagicMock()
         connection._shell.tmpdir = None
         connection.has_native_async = False
@@ -107,6 +108,12 @@ def test_prints_progress_changes_and_new_events_until_done(screen):
     assert result["previous_task_definition"] == "arn:td/web:2"
     assert result["events"] == [started, steady]
     assert result["progress"] == "rollout COMPLETED: running 2/2, pending 0, 1 deployment"
+
+
+def test_a_delegated_task_reports_as_the_host_it_runs_for(screen):
+    harness = Harness([_step(True, "rollout COMPLETED: running 2/2, pending 0, 1 deployment")], delegate_to="ap-southeast-1")
+    harness.run()
+    assert screen == ["ap-southeast-1 | rollout COMPLETED: running 2/2, pending 0, 1 deployment"]
 
 
 def test_a_failed_poll_is_returned_as_it_is(screen):

@@ -9,60 +9,30 @@ keeps plain moto to show the module reports an endpoint that ignores a setting.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-import boto3
 import pytest
 from moto import mock_aws
+
+from emulator_ext import autoscaling
 
 from ansible_collections.megapool.aws.plugins.modules import autoscaling_group_settings as module_under_test
 
 REGION = "eu-north-1"
 GROUP = "hosts"
-EXT_PATH = Path(__file__).resolve().parents[4] / "scripts" / "emulator_ext" / "autoscaling.py"
-
-
-def _extension():
-    name = "megapool_emulator_ext_autoscaling"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, EXT_PATH)
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
 
 
 @pytest.fixture
 def like_aws():
     """moto's UpdateAutoScalingGroup honours CapacityRebalance and keeps the mixed instances policy, as AWS does."""
-    extension = _extension()
-    extension.apply()
+    autoscaling.apply()
     yield
-    extension.restore()
+    autoscaling.restore()
 
 
 @pytest.fixture
-def group(aws_env):  # pylint: disable=unused-argument
+def group(aws_env, mixed_group):  # pylint: disable=unused-argument
     """A mixed-instances group of two instances, nothing protected, capacity rebalance off."""
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
-        template = ec2.create_launch_template(
-            LaunchTemplateName="hosts-lt", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"}
-        )["LaunchTemplate"]["LaunchTemplateId"]
-        client = boto3.client("autoscaling", region_name=REGION)
-        client.create_auto_scaling_group(
-            AutoScalingGroupName=GROUP, MinSize=2, MaxSize=4, DesiredCapacity=2, VPCZoneIdentifier=subnet,
-            MixedInstancesPolicy={
-                "LaunchTemplate": {
-                    "LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "1"},
-                    "Overrides": [{"InstanceType": "t3.small"}, {"InstanceType": "t3a.small"}],
-                },
-            },
-        )
-        yield client
+        yield mixed_group(REGION, GROUP, min_size=2)
 
 
 def _state(client) -> tuple:

@@ -457,18 +457,5 @@ def test_collection_version_matches_galaxy_yml():
     assert base.MEGAPOOL_AWS_COLLECTION_NAME == "%s.%s" % (galaxy["namespace"], galaxy["name"])
 
 
-def test_documented_options_match_the_argument_spec():
-    doc = yaml.safe_load(module_under_test.DOCUMENTATION)
-    spec = module_under_test.ARGUMENT_SPEC
-    own = {name: option for name, option in doc["options"].items() if name not in ("tags",)}
-    assert set(own) | {"tags", "purge_tags"} == set(spec)
-    for name, option in own.items():
-        assert option["type"] == spec[name]["type"], name
-        assert option.get("default") == spec[name].get("default"), name
-    for name, option in doc["options"]["vpcs"]["suboptions"].items():
-        sub = spec["vpcs"]["options"][name]
-        assert (option["type"], option.get("required", False), option.get("default"), option.get("elements")) == (
-            sub["type"], sub.get("required", False), sub.get("default"), sub.get("elements")
-        ), name
-    yaml.safe_load(module_under_test.EXAMPLES)
-    yaml.safe_load(module_under_test.RETURN)
+def test_documented_options_match_the_argument_spec(docs_match_spec):
+    docs_match_spec(module_under_test)

@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from moto import mock_aws
 from moto.core.exceptions import JsonRESTError
 from moto.ecs import models as ecs_models
@@ -460,18 +459,5 @@ def test_an_in_use_error_names_the_clusters(aws, run_module, monkeypatch):  # py
 # ------------------------------------------------------------------------------------------ docs
 
 
-def test_documented_options_match_the_argument_spec():
-    doc = yaml.safe_load(module_under_test.DOCUMENTATION)
-    spec = module_under_test.ARGUMENT_SPEC
-    own = {name: option for name, option in doc["options"].items() if name != "tags"}
-    assert set(own) | {"tags", "purge_tags"} == set(spec)
-    for name, option in own.items():
-        assert option["type"] == spec[name]["type"], name
-        assert option.get("default") == spec[name].get("default"), name
-        assert option.get("choices") == spec[name].get("choices"), name
-    for name, option in doc["options"]["managed_scaling"]["suboptions"].items():
-        sub = spec["managed_scaling"]["options"][name]
-        assert (option["type"], option.get("default"), option.get("choices")) == (sub["type"], sub.get("default"), sub.get("choices")), name
-    assert set(doc["options"]["managed_scaling"]["suboptions"]) == set(spec["managed_scaling"]["options"])
-    yaml.safe_load(module_under_test.EXAMPLES)
-    yaml.safe_load(module_under_test.RETURN)
+def test_documented_options_match_the_argument_spec(docs_match_spec):
+    docs_match_spec(module_under_test)

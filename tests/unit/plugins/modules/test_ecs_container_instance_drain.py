@@ -16,7 +16,6 @@ from typing import Callable
 
 import boto3
 import pytest
-import yaml
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -553,17 +552,8 @@ def test_refused_state_changes_are_reported(aws_env, run_module, clock, stubs): 
 # ------------------------------------------------------------------------------------------ docs
 
 
-def test_documented_options_match_the_argument_spec():
-    doc = yaml.safe_load(module_under_test.DOCUMENTATION)
-    spec = module_under_test.ARGUMENT_SPEC
-    assert set(doc["options"]) == set(spec)
-    for name, option in doc["options"].items():
-        assert option["type"] == spec[name]["type"], name
-        assert option.get("default") == spec[name].get("default"), name
-        assert option.get("choices") == spec[name].get("choices"), name
-        assert option.get("elements") == spec[name].get("elements"), name
-    yaml.safe_load(module_under_test.EXAMPLES)
-    yaml.safe_load(module_under_test.RETURN)
+def test_documented_options_match_the_argument_spec(docs_match_spec):
+    docs_match_spec(module_under_test)
 
 
 def test_without_wait_reports_progress_and_a_repeat_changes_nothing(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument

@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -411,13 +410,5 @@ def test_bad_input_fails_before_any_aws_call(aws_env, run_module, aws_calls, arg
 # ------------------------------------------------------------------------------------------ docs
 
 
-def test_documented_options_match_the_argument_spec():
-    doc = yaml.safe_load(module_under_test.DOCUMENTATION)
-    spec = module_under_test.ARGUMENT_SPEC
-    assert set(doc["options"]) == set(spec)
-    for name, option in doc["options"].items():
-        assert option["type"] == spec[name]["type"], name
-        assert option.get("default") == spec[name].get("default"), name
-        assert option.get("choices") == spec[name].get("choices"), name
-    yaml.safe_load(module_under_test.EXAMPLES)
-    yaml.safe_load(module_under_test.RETURN)
+def test_documented_options_match_the_argument_spec(docs_match_spec):
+    docs_match_spec(module_under_test)

@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from moto import mock_aws
 from moto.route53 import models as route53_models
 from moto.servicediscovery import models as sd_models
@@ -430,21 +429,8 @@ def test_plan_service_compares_ttl_description_and_tags():
         planner.plan_service(live, planner.DesiredService("app", "d", 10, ("A",), "MULTIVALUE", False), {}, None, True, NAME)
 
 
-def test_documented_options_match_the_argument_spec():
-    doc = yaml.safe_load(module_under_test.DOCUMENTATION)
-    spec = module_under_test.ARGUMENT_SPEC
-    own = {name: option for name, option in doc["options"].items() if name != "tags"}
-    assert set(own) | {"tags", "purge_tags"} == set(spec)
-    for name, option in own.items():
-        assert option["type"] == spec[name]["type"], name
-        assert option.get("default") == spec[name].get("default"), name
-        assert option.get("choices") == spec[name].get("choices"), name
-    for name, option in doc["options"]["services"]["suboptions"].items():
-        sub = spec["services"]["options"][name]
-        assert (option["type"], option.get("default"), option.get("choices")) == (sub["type"], sub.get("default"), sub.get("choices")), name
-    assert set(doc["options"]["services"]["suboptions"]) == set(spec["services"]["options"])
-    yaml.safe_load(module_under_test.EXAMPLES)
-    yaml.safe_load(module_under_test.RETURN)
+def test_documented_options_match_the_argument_spec(docs_match_spec):
+    docs_match_spec(module_under_test)
 
 
 def test_an_unset_description_leaves_the_existing_ones_alone(aws, run_module, aws_calls):  # pylint: disable=unused-argument
