@@ -4,6 +4,9 @@
 
 - :func:`validate_probe` turns the module options into a :class:`ProbeRequest` or raises :class:`ProbeError`
   naming the option and the fix;
+- :func:`pinned_url` is the URL to request when the server is reached at the address of ``url`` under another name
+  (``server_name``, like ``curl --resolve``): the name goes into the URL (so it is the TLS SNI, the ``Host`` header
+  and the name the certificate is checked against) and the address is what that name resolves to for this probe;
 - :func:`answered` and :func:`unanswered` build one sample (``{"ok", "status", "seconds", "error"}``);
   :func:`error_text` is the short reason of a request that got no answer;
 - :func:`latency_summary` is the success ratio, the nearest-rank latency percentiles (:func:`percentile`) and the
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 import math
+import re
 import socket
 from collections import Counter
 from dataclasses import dataclass
@@ -21,6 +25,7 @@ from typing import Iterable
 from typing import Mapping
 from typing import Sequence
 from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 
 class ProbeError(ValueError):
@@ -38,7 +43,31 @@ class ProbeRequest:
     validate_certs: bool
     status_codes: tuple[int, ...]  # empty: any 2xx status
     min_success_ratio: float
+    server_name: str | None = None  # the name to present (SNI, Host, certificate check); None: the URL's host
+    ca_path: str | None = None  # a PEM file of CAs to trust instead of the system's
 
+
+# A DNS name (no IP address, no port): what a certificate names and a Host header carries.
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PinnedUrl:
+    """Request ``url`` (whose host is the server name); resolve ``name`` to ``address`` for it."""
+
+    url: str
+    name: str
+    address: str
+
+
+def pinned_url(url: str, server_name: str) -> PinnedUrl:
+    """``url`` with its host replaced by ``server_name`` (port, path and query kept), and the original host as the
+    address that name stands for: the probe connects to the original host and presents ``server_name`` (like
+    ``curl --resolve <server_name>:<port>:<address of the host>``)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = server_name.lower() if parts.port is None else "%s:%d" % (server_name.lower(), parts.port)
+    return PinnedUrl(url=urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), name=server_name.lower(), address=host)
 
 def validate_probe(params: Mapping[str, Any]) -> ProbeRequest:
     """The module options (already typed by the argument spec) -> a :class:`ProbeRequest`, or :class:`ProbeError`."""
@@ -59,6 +88,14 @@ def validate_probe(params: Mapping[str, Any]) -> ProbeRequest:
     wrong = [code for code in codes if not 100 <= code <= 599]
     if wrong:
         errors.append("status_codes=%s holds %s: HTTP status codes are 100-599" % (list(codes), ", ".join(map(str, wrong))))
+    server_name = params.get("server_name") or None
+    if server_name is not None and not _HOSTNAME.match(server_name.rstrip(".")):
+        errors.append(
+            "server_name=%r is not a DNS name: give the name the certificate is for, e.g. app.example.com (without "
+            "scheme, port or path)" % server_name
+        )
+    if parts.username or parts.password:
+        errors.append("url=%r carries credentials: the probe sends none, remove them" % url)
     if errors:
         raise ProbeError("; ".join(errors))
     return ProbeRequest(
@@ -69,6 +106,8 @@ def validate_probe(params: Mapping[str, Any]) -> ProbeRequest:
         validate_certs=params["validate_certs"],
         status_codes=codes,
         min_success_ratio=float(params["min_success_ratio"]),
+        server_name=server_name.rstrip(".").lower() if server_name else None,
+        ca_path=params.get("ca_path") or None,
     )
 
 

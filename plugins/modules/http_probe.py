@@ -43,10 +43,30 @@ options:
     default: 0
   validate_certs:
     description:
-      - Whether to check the server's TLS certificate. V(false) only for endpoints whose certificate does not match
-        the name used (for example a load balancer reached by its AWS DNS name).
+      - Whether to check the server's TLS certificate (its chain and that it names the host of O(url), or
+        O(server_name) when set).
+      - To probe a load balancer by its AWS DNS name, whose certificate names the site, keep V(true) and set
+        O(server_name) to the site's name instead of turning the check off.
     type: bool
     default: true
+  server_name:
+    description:
+      - Connect to the host of O(url) (its addresses, its port) but present this name, like
+        C(curl --resolve <server_name>:<port>:<address>) - as the TLS server name (SNI), which the server uses to pick
+        its certificate; as the name the certificate is checked against; and as the HTTP C(Host) header, which
+        listener rules and the app see.
+      - For example O(url=https://megapool-prod-123.eu-north-1.elb.amazonaws.com/health) with
+        O(server_name=app.example.com) probes that region's load balancer exactly as a user of C(app.example.com)
+        reaches it, certificate check included (the load balancer's own DNS name is on no certificate it serves).
+      - A redirect to the same name goes to the same address again. Proxies from the environment are not used then
+        (a proxy would resolve the name itself).
+      - A DNS name without scheme, port or path.
+    type: str
+  ca_path:
+    description:
+      - A PEM file of CA certificates to trust instead of the system's, for an endpoint whose certificate a private CA
+        issued.
+    type: path
   status_codes:
     description:
       - The HTTP statuses that count as a success. Not set means any 2xx status.
@@ -81,10 +101,10 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Probe a region's health endpoint 20 times
+- name: Probe a region's load balancer 20 times, as a user of app.example.com reaches it (SNI, Host, certificate)
   megapool.aws.http_probe:
     url: "https://{{ alb_outputs.dns_name }}/health"
-    validate_certs: false  # the certificate names the site, not the load balancer
+    server_name: app.example.com  # the certificate names the site, not the load balancer
   register: probe
 
 - name: Fail under 99 % success
@@ -109,6 +129,11 @@ url:
   returned: always
   type: str
   sample: https://shop.example.com/health
+server_name:
+  description: The name presented to the server (O(server_name)); null when it is the host of RV(url).
+  returned: always
+  type: str
+  sample: app.example.com
 samples:
   description: One entry per request, in the order they were sent.
   returned: always
@@ -180,20 +205,25 @@ passed:
   sample: false
 """
 
+import contextlib
 import http.client
+import socket
 import time
 import urllib.error
 from typing import Any
+from typing import Iterator
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.megapool.aws.plugins.module_utils.http_probe import PinnedUrl
 from ansible_collections.megapool.aws.plugins.module_utils.http_probe import ProbeError
 from ansible_collections.megapool.aws.plugins.module_utils.http_probe import ProbeRequest
 from ansible_collections.megapool.aws.plugins.module_utils.http_probe import answered
 from ansible_collections.megapool.aws.plugins.module_utils.http_probe import error_text
 from ansible_collections.megapool.aws.plugins.module_utils.http_probe import latency_summary
+from ansible_collections.megapool.aws.plugins.module_utils.http_probe import pinned_url
 from ansible_collections.megapool.aws.plugins.module_utils.http_probe import unanswered
 from ansible_collections.megapool.aws.plugins.module_utils.http_probe import validate_probe
 
@@ -205,6 +235,8 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     validate_certs=dict(type="bool", default=True),
     status_codes=dict(type="list", elements="int"),
     min_success_ratio=dict(type="float", default=0.99),
+    server_name=dict(type="str"),
+    ca_path=dict(type="path"),
 )
 
 _HTTP_AGENT = "megapool.aws.http_probe"
@@ -216,13 +248,33 @@ _clock = time.perf_counter
 _sleep = time.sleep
 
 
-def _probe_once(request: ProbeRequest) -> dict[str, Any]:
+@contextlib.contextmanager
+def _resolving(pinned: PinnedUrl | None) -> Iterator[None]:
+    """While probing, resolve ``pinned.name`` to the addresses of ``pinned.address`` (``curl --resolve``); every
+    other name resolves as usual. The module runs in its own process, so nothing else sees it."""
+    if pinned is None:
+        yield
+        return
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host or "")
+        return original(pinned.address if name.rstrip(".").lower() == pinned.name else host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = original
+
+
+def _probe_once(request: ProbeRequest, url: str) -> dict[str, Any]:
     """One GET request -> its sample."""
     start = _clock()
     try:
         response = open_url(
-            request.url, method="GET", timeout=request.timeout, validate_certs=request.validate_certs,
-            http_agent=_HTTP_AGENT, use_netrc=False,
+            url, method="GET", timeout=request.timeout, validate_certs=request.validate_certs,
+            http_agent=_HTTP_AGENT, use_netrc=False, ca_path=request.ca_path, use_proxy=request.server_name is None,
         )
         try:
             response.read()
@@ -243,11 +295,13 @@ def _probe_once(request: ProbeRequest) -> dict[str, Any]:
 
 
 def _probe(request: ProbeRequest) -> list[dict[str, Any]]:
+    pinned = pinned_url(request.url, request.server_name) if request.server_name else None
     samples = []
-    for index in range(request.requests):
-        if index and request.interval:
-            _sleep(request.interval)
-        samples.append(_probe_once(request))
+    with _resolving(pinned):
+        for index in range(request.requests):
+            if index and request.interval:
+                _sleep(request.interval)
+            samples.append(_probe_once(request, pinned.url if pinned else request.url))
     return samples
 
 
@@ -258,7 +312,10 @@ def main() -> None:
     except ProbeError as exc:
         module.fail_json(msg=str(exc))
     samples = _probe(request)
-    module.exit_json(changed=False, url=request.url, samples=samples, **latency_summary(samples, request.min_success_ratio))
+    module.exit_json(
+        changed=False, url=request.url, server_name=request.server_name, samples=samples,
+        **latency_summary(samples, request.min_success_ratio),
+    )
 
 
 if __name__ == "__main__":

@@ -38,10 +38,12 @@ class _Handler(BaseHTTPRequestHandler):
     anything else 404."""
 
     counts: dict[str, int] = {}
+    hosts: list[str] = []  # the Host header of each request
     release = threading.Event()
 
     def do_GET(self) -> None:  # noqa: N802  (http.server's name)
         count = self.counts[self.path] = self.counts.get(self.path, 0) + 1
+        self.hosts.append(self.headers.get("Host", ""))
         if self.path == "/slow":
             self.release.wait(10)
             return  # the client gave up long ago: close without an answer
@@ -68,15 +70,18 @@ class _Handler(BaseHTTPRequestHandler):
 class Server(NamedTuple):
     url: str
     counts: dict[str, int]
+    hosts: list[str] = []
+    server_names: list[str | None] = []  # the TLS SNI of each handshake
 
 
-def _serve(httpd: ThreadingHTTPServer, scheme: str) -> Iterator[Server]:
+def _serve(httpd: ThreadingHTTPServer, scheme: str, server_names: list[str | None] | None = None) -> Iterator[Server]:
     _Handler.counts = {}
+    _Handler.hosts = []
     _Handler.release = threading.Event()
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield Server("%s://127.0.0.1:%d" % (scheme, httpd.server_address[1]), _Handler.counts)
+        yield Server("%s://127.0.0.1:%d" % (scheme, httpd.server_address[1]), _Handler.counts, _Handler.hosts, server_names if server_names is not None else [])
     finally:
         _Handler.release.set()
         httpd.shutdown()
@@ -109,6 +114,68 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return cert_path, key_path
+
+
+APP_NAME = "app.example.test"
+
+
+def _ca_signed(directory: Path, name: str) -> tuple[Path, Path, Path]:
+    """A throw-away CA (ca.pem) and a certificate for ``name`` only (DNS SAN) that it signed: (ca, cert, key)."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "megapool test CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
+                       critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path, cert_path, key_path = directory / "ca.pem", directory / "app.pem", directory / "app-key.pem"
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return ca_path, cert_path, key_path
+
+
+class AppServer(NamedTuple):
+    server: Server
+    ca_path: Path
+
+
+@pytest.fixture
+def app_tls_server(tmp_path) -> Iterator[AppServer]:
+    """HTTPS on 127.0.0.1 with a certificate for app.example.test only, from a CA the test makes (like an ALB: reached
+    at an address, its certificate names the site). Records the SNI of every handshake."""
+    ca_path, cert_path, key_path = _ca_signed(tmp_path, APP_NAME)
+    server_names: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    context.sni_callback = lambda _sock, name, _ctx: server_names.append(name)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    for server in _serve(httpd, "https", server_names):
+        yield AppServer(server, ca_path)
 
 
 @pytest.fixture
@@ -224,9 +291,54 @@ def test_certificate_is_checked_unless_validate_certs_is_false(run_module, tls_s
     assert [(s["ok"], s["status"]) for s in unchecked["samples"]] == [(True, 200)]
 
 
+def test_a_certificate_for_the_site_fails_at_the_address_without_server_name(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
+    """What verify.yml did on AWS: https://<ALB DNS name>/health with validation on, the certificate names the site."""
+    server = app_tls_server.server
+    result = _probe(run_module, url=server.url + "/health", requests=2, ca_path=str(app_tls_server.ca_path))
+    assert [(s["ok"], s["status"]) for s in result["samples"]] == [(False, None)] * 2
+    assert result["samples"][0]["error"].startswith("certificate verify failed"), result["samples"][0]
+    assert "127.0.0.1" in result["samples"][0]["error"]  # the name checked: the address, not on the certificate
+    assert result["passed"] is False and server.counts == {}
+    assert result["server_name"] is None
+
+
+def test_server_name_connects_to_the_address_and_presents_the_site(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
+    server = app_tls_server.server
+    result = _probe(run_module, url=server.url + "/health", requests=3, ca_path=str(app_tls_server.ca_path), server_name="App.Example.Test.")
+    assert [(s["ok"], s["status"], s["error"]) for s in result["samples"]] == [(True, 200, None)] * 3, result["samples"]
+    assert result["passed"] is True
+    assert result["url"] == server.url + "/health" and result["server_name"] == APP_NAME
+    port = server.url.rsplit(":", 1)[1]
+    assert server.hosts == ["%s:%s" % (APP_NAME, port)] * 3  # the Host header the listener rules and the app see
+    assert set(server.server_names) == {APP_NAME}  # the SNI the server picks its certificate by
+
+
+def test_server_name_follows_a_redirect_to_the_same_address(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
+    server = app_tls_server.server
+    result = _probe(run_module, url=server.url + "/moved", requests=1, ca_path=str(app_tls_server.ca_path), server_name=APP_NAME)
+    assert [(s["ok"], s["status"]) for s in result["samples"]] == [(True, 200)]
+    assert server.counts == {"/moved": 1, "/health": 1}
+
+
+def test_server_name_is_only_for_the_probe(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
+    """The name resolves to the address only while the module probes."""
+    original = socket.getaddrinfo
+    _probe(run_module, url=app_tls_server.server.url + "/health", requests=1, ca_path=str(app_tls_server.ca_path), server_name=APP_NAME)
+    assert socket.getaddrinfo is original
+
+
+def test_a_wrong_server_name_fails_the_certificate_check(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
+    server = app_tls_server.server
+    result = _probe(run_module, url=server.url + "/health", requests=1, ca_path=str(app_tls_server.ca_path), server_name="www.example.test")
+    assert result["samples"][0]["error"].startswith("certificate verify failed"), result["samples"][0]
+    assert "www.example.test" in result["samples"][0]["error"]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
+        ({"server_name": "https://app.example.test"}, "server_name='https://app.example.test' is not a DNS name"),
+        ({"server_name": "app.example.test:443"}, "server_name='app.example.test:443' is not a DNS name"),
         ({"url": "ftp://127.0.0.1/health"}, "url='ftp://127.0.0.1/health' is not an http:// or https:// URL"),
         ({"url": "shop.example.com/health"}, "url='shop.example.com/health' is not an http:// or https:// URL"),
         ({"requests": 0}, "requests=0 must be 1 or more"),
