@@ -13,6 +13,13 @@ built on :class:`WaitingAction` runs such a module on the controller in steps in
 3. until ``done``, a failed call (its result is returned as it is), or the task's ``wait_timeout`` elapsed (then the
    task fails with a message naming ``wait_timeout`` and the last progress).
 
+How the lines are shown (the output contract of a plugin): through Ansible's ``Display`` (in a worker process it
+is proxied to the controller's display, which is what AWX / ansible-runner's event capture hooks), on **stderr**,
+the stream Ansible itself uses for warnings and deprecations. Stdout stays the stdout callback's alone, so the
+output of ``ansible.posix.json`` (and any other machine-readable stdout callback) still parses; on a terminal the
+lines appear between the task's header and its result as before. A task (or play) with ``no_log`` shows nothing:
+progress and events name resources and can carry whatever the module reports.
+
 ``changed`` is OR'ed over the calls, the keys of :attr:`WaitingAction.FIRST_CALL_KEYS` (the diff, ...) come from
 the first call, everything else from the last. With ``wait: false``, in check mode, or with ``async``, the module
 runs once, as the normal action plugin would run it (it waits itself with ``wait: true`` and ``async``).
@@ -99,6 +106,11 @@ class WaitingAction(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return merge_hash(result, final)
 
+    def _no_log(self) -> bool:
+        """True when the task's output must not be shown: ``no_log`` on the task, its block or play (the play
+        context holds the effective value, ANSIBLE_NO_LOG included)."""
+        return any(boolean(value, strict=False) for value in (self._task.no_log, getattr(self._play_context, "no_log", False)) if value is not None)
+
     def _module_name(self) -> str:
         return getattr(self._task, "resolved_action", None) or self._task.action
 
@@ -108,7 +120,7 @@ class WaitingAction(ActionBase):
     def _follow(self, args: dict[str, Any], task_vars: dict[str, Any], wait_timeout: float, poll_interval: float) -> dict[str, Any]:
         # A task delegated to a region host (drain.yml: one call per region) reports as that host.
         host = self._task.delegate_to or task_vars.get("inventory_hostname") or "localhost"
-        shown = _Shown(host, self.LABEL)
+        shown = _Shown(host, self.LABEL, quiet=self._no_log())
         start = self._clock()
         first = self._call(dict(args, wait=False), task_vars)
         last = first
@@ -135,20 +147,26 @@ class WaitingAction(ActionBase):
 
 
 class _Shown:
-    """What was printed already: the last progress line and the events."""
+    """What was shown already: the last progress line and the events (collected even when ``quiet``)."""
 
-    def __init__(self, host: str, label: str) -> None:
+    def __init__(self, host: str, label: str, quiet: bool = False) -> None:
         self.prefix = "%s | %s" % (host, label + " " if label else "")
+        self.quiet = quiet
         self.progress: str | None = None
         self.events: list[str] = []
+
+    def line(self, text: str) -> None:
+        """One progress line: through the display on stderr (stdout belongs to the stdout callback); none if quiet."""
+        if not self.quiet:
+            display.display("%s%s" % (self.prefix, text), stderr=True)
 
     def show(self, result: dict[str, Any]) -> None:
         for event in result.get("events") or []:
             text = str(event)
             if text not in self.events:
                 self.events.append(text)
-                display.display("%s%s" % (self.prefix, text))
+                self.line(text)
         progress = result.get("progress")
         if progress and progress != self.progress:
             self.progress = progress
-            display.display("%s%s" % (self.prefix, progress))
+            self.line(progress)

@@ -36,7 +36,8 @@ class Harness:
     """An ActionModule with a fake task, connection, clock, sleep and module; records the calls and the screen."""
 
     def __init__(self, results: list[dict[str, Any]], args: dict[str, Any] | None = None, check_mode: bool = False, async_val: int = 0,
-                 plugin: Any = rollout_action, name: str = "ecs_service_rollout", delegate_to: str | None = None) -> None:
+                 plugin: Any = rollout_action, name: str = "ecs_service_rollout", delegate_to: str | None = None,
+                 no_log: bool = False, play_no_log: bool = False) -> None:
         task = mock.MagicMock(spec=Task)
         task.args = dict(ARGS if args is None else args)
         task.action = "megapool.aws." + name
@@ -45,10 +46,13 @@ class Harness:
         task.check_mode = check_mode
         task.async_val = async_val
         task.delegate_to = delegate_to
+        task.no_log = no_log
+        play_context = mock.MagicMock()
+        play_context.no_log = play_no_log
         connection = mock.MagicMock()
         connection._shell.tmpdir = None
         connection.has_native_async = False
-        self.action = plugin.ActionModule(task, connection, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), None)
+        self.action = plugin.ActionModule(task, connection, play_context, mock.MagicMock(), mock.MagicMock(), None)
         self.results = list(results)
         self.calls: list[dict[str, Any]] = []
         self.sleeps: list[float] = []
@@ -73,9 +77,28 @@ class Harness:
 
 @pytest.fixture
 def screen(monkeypatch) -> list[str]:
+    """The lines shown through the display; a line sent to stdout (the stdout callback's stream) is marked."""
     lines: list[str] = []
-    monkeypatch.setattr(progress.display, "display", lambda msg, *a, **k: lines.append(msg))
+    monkeypatch.setattr(progress.display, "display", lambda msg, *a, **k: lines.append(msg if k.get("stderr") else "STDOUT: " + msg))
     return lines
+
+
+@pytest.mark.parametrize(("no_log", "play_no_log"), [(True, False), (False, True), ("yes", False)])
+def test_no_log_shows_nothing_but_the_result_keeps_the_events(screen, no_log, play_no_log):
+    harness = Harness([
+        _step(False, "rollout IN_PROGRESS: running 0/2", events=["secret-ish event"], changed=True),
+        _step(True, "rollout COMPLETED: running 2/2"),
+    ], no_log=no_log, play_no_log=play_no_log)
+    result = harness.run()
+    assert screen == []
+    assert result["done"] is True and result["changed"] is True and result["events"] == ["secret-ish event"]
+
+
+def test_lines_go_to_stderr_never_to_the_stdout_callbacks_stream(monkeypatch):
+    calls: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(progress.display, "display", lambda msg, *a, **k: calls.append((msg, k)))
+    Harness([_step(True, "rollout COMPLETED: running 2/2")]).run()
+    assert calls == [("eu-north-1 | rollout COMPLETED: running 2/2", {"stderr": True})]
 
 
 def test_prints_progress_changes_and_new_events_until_done(screen):
