@@ -60,7 +60,7 @@ def _task(document: dict, name: str) -> dict:
     return tasks[0]["hosts"]["localhost"]
 
 
-@pytest.mark.usefixtures("emulator")
+@pytest.mark.usefixtures("empty_emulator")
 def test_json_callback_output_parses_and_progress_goes_to_stderr(tmp_path):
     result = _run(tmp_path, "progress-json.test", no_log=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -74,7 +74,7 @@ def test_json_callback_output_parses_and_progress_goes_to_stderr(tmp_path):
     assert "localhost | " not in result.stdout
 
 
-@pytest.mark.usefixtures("emulator")
+@pytest.mark.usefixtures("empty_emulator")
 def test_no_log_task_prints_no_progress(tmp_path):
     zone = "progress-quiet.test"
     result = _run(tmp_path, zone, no_log=True)
