@@ -32,7 +32,7 @@ PLAYBOOK = """
       access_key: testing
       secret_key: testing
   tasks:
-    - name: The zone the validation records go into
+    - name: The hosted zone
       amazon.aws.route53_zone:
         zone: {zone}
     - name: Request and wait
