@@ -444,6 +444,31 @@ def timeout_message(certificate: Mapping[str, Any], wait_timeout: int, zone_name
     )
 
 
+def in_use_by(certificates: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """ARN -> the resources ACM says use it (``InUseBy``), for the certificates that are in use."""
+    return {cert["CertificateArn"]: list(cert.get("InUseBy") or []) for cert in certificates if cert.get("InUseBy")}
+
+
+def in_use_progress(users: Mapping[str, Sequence[str]], waited: float) -> str:
+    """One line while a certificate to delete is still in use (ACM lags minutes behind a deleted load balancer)."""
+    return "waiting for %s to be released (in use by %s) for %ds" % (
+        ", ".join(sorted(users)), "; ".join(", ".join(users[arn]) or "another resource" for arn in sorted(users)), int(waited),
+    )
+
+
+def in_use_timeout_message(users: Mapping[str, Sequence[str]], wait_timeout: float) -> str:
+    """The message when a certificate is still in use after ``wait_timeout``.
+
+    ACM keeps listing a deleted load balancer (or listener) in ``InUseBy`` for a while and refuses ``DeleteCertificate``
+    with ``ResourceInUseException`` meanwhile (terraform-provider-aws#3866, aws-cdk#4179: about 10 s to minutes)."""
+    return (
+        "Cannot delete %s: still in use by %s after wait_timeout=%ss. If that resource still exists, remove the certificate "
+        "from it first (for example the HTTPS listener of the load balancer: teardown removes the load balancers before "
+        "the certificates); if it was just deleted, ACM takes a few minutes to notice - run again or raise wait_timeout."
+        % (", ".join(sorted(users)), "; ".join(", ".join(users[arn]) or "another resource" for arn in sorted(users)), wait_timeout)
+    )
+
+
 def tags_dict(tag_list: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
     """ACM's [{Key, Value}] -> {key: value} (a missing value is an empty string)."""
     return {tag["Key"]: tag.get("Value") or "" for tag in tag_list or []}

@@ -26,8 +26,12 @@ description:
   - "Bad input fails before any change: a O(domain_name) or a O(subject_alternative_names) entry outside the hosted
     zone (V(*.example.com) is inside V(example.com)), a malformed name, a private hosted zone."
   - "O(state=absent) deletes the matching certificates (in any status) and then their validation records, except
-    records another certificate (in O(validation_record_regions)) still uses. A certificate in use (by a load balancer,
-    CloudFront, ...) cannot be deleted: the module fails before any change and names what uses it."
+    records another certificate (in O(validation_record_regions)) still uses."
+  - "A certificate in use (by a load balancer, CloudFront, ...) cannot be deleted. ACM goes on listing a load balancer
+    in C(InUseBy), and refusing C(DeleteCertificate) with C(ResourceInUseException), for some seconds to minutes after
+    the load balancer or its listener is deleted. So O(state=absent) waits (bounded by O(wait_timeout), polling every
+    O(poll_interval), reporting RV(progress) and RV(events)) until the certificate is released, and fails naming what
+    still uses it when O(wait_timeout) elapses. With O(wait=false) it returns RV(done=false) at once instead."
 options:
   state:
     description:
@@ -86,7 +90,8 @@ options:
     elements: str
   wait:
     description:
-      - Wait until the certificate is C(ISSUED).
+      - Wait until the certificate is C(ISSUED); with O(state=absent), until it is released by what used it and
+        deleted.
       - With V(false) the module makes its changes, reads the certificate once and returns (RV(done) tells whether
         it is issued); calling it again with the same options changes nothing and reports the state again.
     type: bool
@@ -94,7 +99,8 @@ options:
   wait_timeout:
     description:
       - How many seconds to wait at most, for the validation records to appear after the request and for the
-        certificate to be issued. On timeout the module fails with the last progress.
+        certificate to be issued, or (O(state=absent)) for a certificate in use to be released. On timeout the module
+        fails with the last progress.
       - Without O(wait), the module still waits up to 30 seconds (at most O(wait_timeout)) for ACM to publish the
         validation records of a new certificate.
     type: int
@@ -317,6 +323,9 @@ from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import diff_v
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import failure_message
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import fqdn
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import idempotency_token
+from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import in_use_by
+from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import in_use_progress
+from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import in_use_timeout_message
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import identity_matches
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import may_share_records
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import normalize_name
@@ -418,6 +427,7 @@ def _remove_tags(client, arn: str, keys: list[str]) -> None:
     client.remove_tags_from_certificate(CertificateArn=arn, Tags=[{"Key": key} for key in keys])
 
 
+@AWSErrorHandler.common_error_handler("delete the certificate")
 @AWSRetry.jittered_backoff()
 def _delete_certificate(client, arn: str) -> None:
     client.delete_certificate(CertificateArn=arn)
@@ -714,20 +724,49 @@ def _records_in_use(run: _Run, deleted_arns: set[str], names: set[str]) -> dict[
     return used
 
 
+def _await_release(run: _Run, found: list[dict], deadline: float) -> dict[str, Any] | None:
+    """Wait until no certificate of ``found`` is in use (``InUseBy`` empty), bounded by ``deadline``.
+
+    ACM lists a load balancer in ``InUseBy`` for minutes after it (or its listener) is deleted, and refuses the delete
+    meanwhile. Returns None once they are free; with ``wait: false`` the not-done result to return now (the caller, or
+    the live-progress action plugin, polls again); fails on timeout naming the users."""
+    users = in_use_by(found)
+    shown: dict[str, list[str]] = {}
+    while users:
+        waited = _clock() - run.start
+        if users != shown:
+            run.events.append(in_use_progress(users, waited))
+            shown = users
+        if not run.params["wait"]:
+            return dict(certificate={}, diff=dict(before={}, after={}), done=False, _progress=in_use_progress(users, waited))
+        remaining = deadline - _clock()
+        if remaining <= 0:
+            run.fail(in_use_timeout_message(users, run.params["wait_timeout"]))
+        _sleep(max(0.0, min(run.params["poll_interval"], remaining)))
+        for cert in found:
+            if cert["CertificateArn"] in users:
+                cert["InUseBy"] = run.call(_describe, run.acm, cert["CertificateArn"]).get("InUseBy") or []
+        users = in_use_by(found)
+    return None
+
+
 def _absent(run: _Run) -> dict[str, Any]:
     found, _known = run.matching()
     if not found:
         return dict(certificate={}, diff=dict(before={}, after={}), done=True)
-    in_use = [(cert["CertificateArn"], cert.get("InUseBy") or []) for cert in found if cert.get("InUseBy")]
-    if in_use:
-        run.module.fail_json(
-            msg="Cannot delete %s: in use by %s. Remove the certificate from what uses it first (for example the HTTPS "
-            "listener of the load balancer), then run again." % (
-                ", ".join(arn for arn, _users in in_use),
-                "; ".join(", ".join(users) for _arn, users in in_use),
-            ),
-            done=False, events=[], progress="certificate in use", certificate={}, changed=False,
-        )
+    check_mode = run.module.check_mode
+    deadline = run.start + run.params["wait_timeout"]
+    if check_mode:
+        users = in_use_by(found)
+        if users:
+            run.module.warn(
+                "%s: a real run waits up to wait_timeout=%ss for it to be released before deleting it."
+                % (in_use_progress(users, 0), run.params["wait_timeout"])
+            )
+    else:
+        pending = _await_release(run, found, deadline)
+        if pending is not None:
+            return pending
     records: dict[tuple[str, str], ValidationRecord] = {}
     for cert in found:
         for record in validation_records(cert):
@@ -744,12 +783,13 @@ def _absent(run: _Run) -> dict[str, Any]:
         views.append(diff_view(cert, cert["_tags"], run.in_zone_keys(cert_records, existing)))
     before = dict(views[0], also_matched=views[1:]) if len(views) > 1 else views[0]
 
-    run.changed = True
-    check_mode = run.module.check_mode
     prefix = "would delete" if check_mode else "deleted"
     for cert in found:
         if not check_mode:
-            _delete_one(run, cert)
+            pending = _delete_one(run, cert, deadline)
+            if pending is not None:
+                return dict(pending, diff=dict(before=before, after={}))
+        run.changed = True
         run.events.append("%s certificate %s" % (prefix, cert["CertificateArn"]))
     if plan.changes and not check_mode:
         run.call(_change_records, run.route53, run.zone_id, list(plan.changes), "megapool.aws.acm_certificate_request: certificate deleted")
@@ -759,17 +799,29 @@ def _absent(run: _Run) -> dict[str, Any]:
     return dict(certificate={}, diff=dict(before=before, after={}), done=True)
 
 
-def _delete_one(run: _Run, certificate: dict) -> None:
-    try:
-        _delete_certificate(run.acm, certificate["CertificateArn"])
-    except is_ansible_aws_error_code("ResourceInUseException"):
-        users = run.call(_describe, run.acm, certificate["CertificateArn"]).get("InUseBy") or ["another resource"]
-        run.fail(
-            "Cannot delete %s: in use by %s. Remove the certificate from what uses it first, then run again."
-            % (certificate["CertificateArn"], ", ".join(users)), certificate, certificate.get("_tags"),
-        )
-    except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-        run.module.fail_json_aws_error(e)
+def _delete_one(run: _Run, certificate: dict, deadline: float) -> dict[str, Any] | None:
+    """Delete the certificate; while ACM refuses it as in use (its ``InUseBy`` can lag behind in both directions), wait
+    and retry until ``deadline``. None when deleted; with ``wait: false`` the not-done result to return now."""
+    arn = certificate["CertificateArn"]
+    while True:
+        try:
+            _delete_certificate(run.acm, arn)
+            return None
+        except is_ansible_aws_error_code("ResourceInUseException"):
+            users = {arn: run.call(_describe, run.acm, arn).get("InUseBy") or ["another resource"]}
+        except is_ansible_aws_error_code("ResourceNotFoundException"):  # pylint: disable=duplicate-except
+            return None  # gone meanwhile (a parallel teardown)
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            run.module.fail_json_aws_error(e)
+        progress_line = in_use_progress(users, _clock() - run.start)
+        if progress_line not in run.events:
+            run.events.append(progress_line)
+        if not run.params["wait"]:
+            return dict(certificate={}, done=False, _progress=progress_line)
+        remaining = deadline - _clock()
+        if remaining <= 0:
+            run.fail(in_use_timeout_message(users, run.params["wait_timeout"]))
+        _sleep(max(0.0, min(run.params["poll_interval"], remaining)))
 
 
 def _desired(module: MegapoolAWSModule) -> DesiredCertificate:

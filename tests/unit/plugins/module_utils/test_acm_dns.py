@@ -20,6 +20,9 @@ from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import diff_v
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import failure_message
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import idempotency_token
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import identity_matches
+from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import in_use_by
+from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import in_use_progress
+from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import in_use_timeout_message
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import in_zone
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import may_share_records
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import normalize_name
@@ -337,3 +340,23 @@ def test_upserts_then_nothing(pairs):
         zone[(rrset["Name"], rrset["Type"])] = rrset
     last = {record.key: record for record in records}
     assert plan_upserts(list(last.values()), zone) == []
+
+
+@pytest.mark.parametrize(
+    "certificates, expected",
+    [
+        ([], {}),
+        ([{"CertificateArn": "a", "InUseBy": []}, {"CertificateArn": "b"}], {}),
+        ([{"CertificateArn": "a", "InUseBy": ["lb-1", "lb-2"]}, {"CertificateArn": "b", "InUseBy": []}], {"a": ["lb-1", "lb-2"]}),
+    ],
+)
+def test_in_use_by_lists_only_certificates_in_use(certificates, expected):
+    assert in_use_by(certificates) == expected
+
+
+def test_in_use_lines_name_the_certificates_and_their_users():
+    users = {"arn:b": ["lb-2"], "arn:a": ["lb-1", "cf-1"]}
+    assert in_use_progress(users, 12.7) == "waiting for arn:a, arn:b to be released (in use by lb-1, cf-1; lb-2) for 12s"
+    message = in_use_timeout_message(users, 600)
+    assert message.startswith("Cannot delete arn:a, arn:b: still in use by lb-1, cf-1; lb-2 after wait_timeout=600s.")
+    assert "remove the certificate from it first" in message and "raise wait_timeout" in message

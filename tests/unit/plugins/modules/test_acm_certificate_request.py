@@ -546,22 +546,90 @@ def test_absent_without_the_other_region_listed_removes_the_shared_record(aws, r
     assert _records(zone_id) == {}
 
 
-def test_absent_refuses_a_certificate_in_use_and_names_the_user(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
-    """moto deletes certificates in use; the module checks InUseBy first (set in moto's backend here)."""
+def _in_use(arn: str, user: str) -> None:
+    acm_models.acm_backends[ACCOUNT][REGION].set_certificate_in_use_by(arn, user)
+
+
+def _released(arn: str) -> Callable[[], None]:
+    def _step() -> None:
+        _bundle(arn).in_use_by = []
+
+    return _step
+
+
+ALB = "arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/shop/0123456789abcdef" % (REGION, ACCOUNT)
+
+
+def test_absent_waits_for_a_certificate_in_use_to_be_released(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    """ACM lists a deleted load balancer in InUseBy for a while (set in moto's backend here, released by a clock step)."""
     zone_id = _zone()
     clock.steps = [_age_newest]
-    created = run_module(module_under_test.main, _args(zone_id))
-    arn = created["certificate"]["arn"]
-    alb = "arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/shop/0123456789abcdef" % (REGION, ACCOUNT)
-    acm_models.acm_backends[ACCOUNT][REGION].set_certificate_in_use_by(arn, alb)
+    arn = run_module(module_under_test.main, _args(zone_id))["certificate"]["arn"]
+    _in_use(arn, ALB)
+    clock.sleeps.clear()
+    clock.steps = [lambda: None, _released(arn)]  # still in use after the first pause, released after the second
     aws_calls.clear()
 
-    result = run_module(module_under_test.main, _args(zone_id, state="absent"))
+    result = run_module(module_under_test.main, _args(zone_id, state="absent", wait_timeout=60, poll_interval=10))
+
+    assert result["changed"] is True and result["done"] is True, result
+    assert clock.sleeps == [10, 10]
+    assert _certificates() == [] and _records(zone_id) == {}
+    assert result["events"][0] == "waiting for %s to be released (in use by %s) for 0s" % (arn, ALB)
+    assert "deleted certificate %s" % arn in result["events"]
+    writes = [call.operation for call in aws_calls.writes()]
+    assert writes == ["DeleteCertificate", "ChangeResourceRecordSets"]
+
+
+def test_absent_fails_naming_the_user_when_it_is_not_released_in_time(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    zone_id = _zone()
+    clock.steps = [_age_newest]
+    arn = run_module(module_under_test.main, _args(zone_id))["certificate"]["arn"]
+    _in_use(arn, ALB)
+    clock.sleeps.clear()
+    aws_calls.clear()
+
+    result = run_module(module_under_test.main, _args(zone_id, state="absent", wait_timeout=30, poll_interval=10))
 
     assert result["failed"] is True
-    assert result["msg"].startswith("Cannot delete %s: in use by %s." % (arn, alb))
+    assert result["msg"].startswith("Cannot delete %s: still in use by %s after wait_timeout=30s." % (arn, ALB)), result["msg"]
+    assert clock.sleeps == [10, 10, 10]
     assert aws_calls.writes() == []
     assert len(_certificates()) == 1 and len(_records(zone_id)) == 2
+
+
+def test_absent_without_wait_reports_the_certificate_in_use_and_is_not_done(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    """What the live-progress action plugin polls: done=false and the users, nothing changed."""
+    zone_id = _zone()
+    clock.steps = [_age_newest]
+    arn = run_module(module_under_test.main, _args(zone_id))["certificate"]["arn"]
+    _in_use(arn, ALB)
+    clock.sleeps.clear()
+    aws_calls.clear()
+
+    result = run_module(module_under_test.main, _args(zone_id, state="absent", wait=False))
+
+    assert result.get("failed") is not True and result["done"] is False and result["changed"] is False, result
+    assert result["progress"] == "waiting for %s to be released (in use by %s) for 0s" % (arn, ALB)
+    assert clock.sleeps == [] and aws_calls.writes() == []
+
+    _bundle(arn).in_use_by = []
+    again = run_module(module_under_test.main, _args(zone_id, state="absent", wait=False))
+    assert again["done"] is True and again["changed"] is True and _certificates() == []
+
+
+def test_absent_in_check_mode_warns_about_a_certificate_in_use(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    zone_id = _zone()
+    clock.steps = [_age_newest]
+    arn = run_module(module_under_test.main, _args(zone_id))["certificate"]["arn"]
+    _in_use(arn, ALB)
+    clock.sleeps.clear()
+    aws_calls.clear()
+
+    result = run_module(module_under_test.main, _args(zone_id, state="absent"), check_mode=True)
+
+    assert result["changed"] is True and clock.sleeps == [] and aws_calls.writes() == []
+    assert "would delete certificate %s" % arn in result["events"]
 
 
 # ------------------------------------------------------------------------------------------ Stubber sequences
@@ -575,19 +643,25 @@ class Stubs:
     """One Stubber per service, attached to the first client of that service the module creates."""
 
     def __init__(self) -> None:
-        self.queued: dict[str, list[tuple[str, dict, dict | None]]] = {}
+        self.queued: dict[str, list[tuple[str, dict, dict | None, str | None]]] = {}
         self.stubbers: list[Stubber] = []
 
     def add(self, service: str, method: str, response: dict, expected: dict | None = None) -> None:
-        self.queued.setdefault(service, []).append((method, response, expected))
+        self.queued.setdefault(service, []).append((method, response, expected, None))
+
+    def add_error(self, service: str, method: str, code: str, expected: dict | None = None) -> None:
+        self.queued.setdefault(service, []).append((method, {}, expected, code))
 
     def attach(self, service: str, client: Any) -> None:
         items = self.queued.pop(service, None)
         if items is None:
             return
         stubber = Stubber(client)
-        for method, response, expected in items:
-            stubber.add_response(method, response, expected)
+        for method, response, expected, code in items:
+            if code:
+                stubber.add_client_error(method, service_error_code=code, service_message=code, http_status_code=400, expected_params=expected)
+            else:
+                stubber.add_response(method, response, expected)
         stubber.activate()
         self.stubbers.append(stubber)
 
@@ -691,3 +765,60 @@ def test_a_certificate_that_fails_while_waiting_reports_the_reason(stubs, run_mo
     assert result["done"] is True
     assert result["certificate"]["failure_reason"] == "CAA_ERROR"
     assert result["progress"] == "certificate FAILED: 0 of 2 names validated (CAA_ERROR)"
+
+
+def _queue_absent_reads(stubs: Stubs) -> None:
+    """Zone by id, the certificate found (not in use), no other certificate shares its records, both records in the zone."""
+    stubs.add("route53", "get_hosted_zone", {
+        "HostedZone": {"Id": "/hostedzone/" + STUB_ZONE, "Name": "example.com.", "CallerReference": "ref", "Config": {"PrivateZone": False}},
+        "DelegationSet": {"NameServers": ["ns-1.awsdns-01.org"]},
+    }, {"Id": STUB_ZONE})
+    summary = {"CertificateSummaryList": [{"CertificateArn": ARN, "DomainName": "app.example.com"}]}
+    stubs.add("acm", "list_certificates", summary, {"Includes": {"keyTypes": ["RSA_2048"]}})
+    stubs.add("acm", "describe_certificate", _described("ISSUED", validated=2), {"CertificateArn": ARN})
+    stubs.add("acm", "list_tags_for_certificate", {"Tags": [{"Key": key, "Value": value} for key, value in TAGS.items()]}, {"CertificateArn": ARN})
+    stubs.add("acm", "list_certificates", summary, {"Includes": {"keyTypes": ANY}})
+    for index, name in enumerate(["app.example.com", "www.example.com"]):
+        record = "_%d.%s." % (index, name)
+        stubs.add("route53", "list_resource_record_sets", {"ResourceRecordSets": [
+            {"Name": record, "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": "_v%d.acm-validations.aws." % index}]},
+        ], "IsTruncated": False, "MaxItems": "1"}, {
+            "HostedZoneId": STUB_ZONE, "StartRecordName": record, "StartRecordType": "CNAME", "MaxItems": "1",
+        })
+
+
+def test_absent_retries_a_delete_acm_refuses_as_in_use(stubs, run_module, clock):
+    """InUseBy can be empty while DeleteCertificate still answers ResourceInUseException (ACM's association lags): the
+    module waits and retries instead of crashing on an unhandled botocore error."""
+    _queue_absent_reads(stubs)
+    stubs.add_error("acm", "delete_certificate", "ResourceInUseException", {"CertificateArn": ARN})
+    stubs.add("acm", "describe_certificate", _described("ISSUED", validated=2, InUseBy=[ALB]), {"CertificateArn": ARN})
+    stubs.add_error("acm", "delete_certificate", "ResourceInUseException", {"CertificateArn": ARN})
+    stubs.add("acm", "describe_certificate", _described("ISSUED", validated=2, InUseBy=[ALB]), {"CertificateArn": ARN})
+    stubs.add("acm", "delete_certificate", {}, {"CertificateArn": ARN})
+    stubs.add("route53", "change_resource_record_sets", {
+        "ChangeInfo": {"Id": "/change/C2", "Status": "PENDING", "SubmittedAt": datetime.datetime(2026, 1, 1)},
+    }, {"HostedZoneId": STUB_ZONE, "ChangeBatch": ANY})
+
+    result = run_module(module_under_test.main, _args(STUB_ZONE, state="absent", wait_timeout=60, poll_interval=5))
+
+    stubs.assert_done()
+    assert result.get("failed") is not True, result
+    assert result["done"] is True and result["changed"] is True
+    assert clock.sleeps == [5, 5]
+    assert "waiting for %s to be released (in use by %s) for 0s" % (ARN, ALB) in result["events"]
+    assert "deleted certificate %s" % ARN in result["events"]
+
+
+def test_absent_names_the_user_when_acm_refuses_the_delete_until_the_timeout(stubs, run_module, clock):
+    _queue_absent_reads(stubs)
+    for _attempt in range(3):  # at 0, 10 and 20 s; the timeout (20 s) is reached after the third
+        stubs.add_error("acm", "delete_certificate", "ResourceInUseException", {"CertificateArn": ARN})
+        stubs.add("acm", "describe_certificate", _described("ISSUED", validated=2, InUseBy=[ALB]), {"CertificateArn": ARN})
+
+    result = run_module(module_under_test.main, _args(STUB_ZONE, state="absent", wait_timeout=20, poll_interval=10))
+
+    stubs.assert_done()
+    assert result["failed"] is True
+    assert result["msg"].startswith("Cannot delete %s: still in use by %s after wait_timeout=20s." % (ARN, ALB)), result["msg"]
+    assert clock.sleeps == [10, 10]
