@@ -7,8 +7,10 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import LayoutError
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import choose_azs
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_route_table_ids
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_subnets
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import existing_slot_azs
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import nat_subnet_ids
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import network_errors
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import overlap_errors
@@ -16,6 +18,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.network_layout import
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_tables_to_converge
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_plan
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnets_to_converge
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import type_info_offers
 from ansible_collections.megapool.aws.plugins.module_utils.regions import known_regions
 
 
@@ -34,8 +37,27 @@ def _built_subnets(results):
     ]
 
 
-def _network_errors(region, vpc_cidr, az_count, admin_cidrs, allow_open_admin=False, subnet_prefix=None):
-    return network_errors(region, known_regions(), vpc_cidr, az_count, list(admin_cidrs or []), bool(allow_open_admin), subnet_prefix)
+def _network_errors(region, vpc_cidr, az_count, admin_cidrs, allow_open_admin=False, subnet_prefix=None, nat_mode="single",
+                    private_hosts=False):
+    return network_errors(
+        region, known_regions(), vpc_cidr, az_count, list(admin_cidrs or []), bool(allow_open_admin), subnet_prefix,
+        str(nat_mode), bool(private_hosts),
+    )
+
+
+def _network_azs(type_info, az_count, wanted_from="the instance types", region="the region", existing_subnets=None,
+                 vpc_cidr=None, subnet_prefix=None):
+    """``megapool.aws.ec2_instance_type_info``'s result -> ``choose_azs`` (existing subnets keep their AZ)."""
+    type_info = dict(type_info or {})
+    zones = [{"zone_name": zone["zone_name"], "zone_id": zone["zone_id"]} for zone in type_info.get("availability_zones") or []]
+    wanted = [record["instance_type"] for record in type_info.get("instance_types") or []] + list(type_info.get("missing") or [])
+    slots = None
+    if existing_subnets and vpc_cidr:
+        try:
+            slots = existing_slot_azs(vpc_cidr, int(az_count), subnet_prefix, list(existing_subnets))
+        except LayoutError as exc:
+            raise AnsibleFilterError(str(exc)) from None
+    return choose_azs(zones, type_info_offers(type_info.get("instance_types")), wanted, int(az_count), slots, str(region), str(wanted_from))
 
 
 def _overlap_errors(cidrs_by_region, variable="network_vpc_cidr"):
@@ -50,6 +72,7 @@ class FilterModule:
             "subnet_plan": _subnet_plan,
             "built_subnets": _built_subnets,
             "network_errors": _network_errors,
+            "network_azs": _network_azs,
             "overlap_errors": _overlap_errors,
             "nat_subnet_ids": nat_subnet_ids,
             "route_table_plan": route_table_plan,

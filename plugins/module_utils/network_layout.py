@@ -21,6 +21,10 @@ from ansible_collections.megapool.aws.plugins.module_utils.peering_mesh import f
 # AWS limits: a VPC CIDR is /16../28, and so is a subnet.
 VPC_MIN_PREFIX = 16
 SUBNET_MAX_PREFIX = 28
+# An Application Load Balancer's subnets need "a CIDR block with at least a /27 bitmask" and at least 8 free IP
+# addresses each (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html
+# #subnets-load-balancer); the public subnets hold the ALB, so they are /27 or larger.
+ALB_SUBNET_MAX_PREFIX = 27
 MIN_AZ_COUNT = 2
 NAT_MODES = ("none", "single", "per_az")
 
@@ -168,6 +172,41 @@ def region_errors(region: str, known: list[str]) -> list[str]:
     ]
 
 
+def public_subnet_errors(vpc_cidr: str, az_count: int, prefix: int, subnet_prefix: int | None = None) -> list[str]:
+    """Refuse public subnets smaller than the ALB accepts (/27, 8 free addresses); ``prefix`` is the planned one."""
+    if prefix <= ALB_SUBNET_MAX_PREFIX:
+        return []
+    slots = 2 ** math.ceil(math.log2(2 * az_count))
+    if subnet_prefix is not None:
+        return [
+            "network_subnet_prefix=/%d: the public subnets hold the Application Load Balancer, which needs subnets of "
+            "/%d or larger (at least 8 free addresses each). Use network_subnet_prefix /%d or shorter, or leave it unset."
+            % (prefix, ALB_SUBNET_MAX_PREFIX, ALB_SUBNET_MAX_PREFIX)
+        ]
+    return [
+        "network_vpc_cidr=%s with network_az_count=%d gives /%d public subnets, but the Application Load Balancer needs "
+        "subnets of /%d or larger (at least 8 free addresses each). Use a larger network_vpc_cidr (/%d or shorter) "
+        "or fewer AZs." % (vpc_cidr, az_count, prefix, ALB_SUBNET_MAX_PREFIX, ALB_SUBNET_MAX_PREFIX - int(math.log2(slots)))
+    ]
+
+
+def nat_mode_errors(nat_mode: str, private_hosts: bool) -> list[str]:
+    """Refuse ``network_nat_mode: none`` when the private subnets host ECS container instances (``private_hosts``).
+
+    The ECS agent, ECR image pulls, the awslogs driver and the SSM agent all call public AWS endpoints; without NAT
+    (or the VPC interface endpoints for ecs, ecs-agent, ecs-telemetry, ecr.api, ecr.dkr, logs, ssm, ssmmessages,
+    ec2messages and the S3 gateway endpoint, which this collection does not create) an instance in a private
+    subnet never registers with its cluster (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/
+    vpc-endpoints.html)."""
+    if nat_mode != "none" or not private_hosts:
+        return []
+    return [
+        "network_nat_mode=none: the ECS hosts (ecs_hosts_instance_types is set) run in the private subnets and must "
+        "reach the ECS, ECR, CloudWatch Logs and SSM endpoints; without NAT their agents never register. Use "
+        "network_nat_mode: single (one NAT gateway) or per_az, or leave the ECS layer (ecs_hosts_*) out of this inventory."
+    ]
+
+
 def network_errors(
     region: str,
     known_regions: list[str],
@@ -176,15 +215,111 @@ def network_errors(
     admin_cidrs: list[str],
     allow_open_admin: bool = False,
     subnet_prefix: int | None = None,
+    nat_mode: str = "single",
+    private_hosts: bool = False,
 ) -> list[str]:
     """Every problem with one region's network inputs, as messages (empty when the inputs are fine)."""
     errors = region_errors(region, known_regions)
     try:
-        subnet_layout(vpc_cidr, int(az_count), subnet_prefix)
+        layout = subnet_layout(vpc_cidr, int(az_count), subnet_prefix)
     except LayoutError as exc:
         errors.append(str(exc))
+    else:
+        errors.extend(public_subnet_errors(vpc_cidr, int(az_count), layout["prefix"], subnet_prefix))
     errors.extend(admin_cidr_errors(admin_cidrs, allow_open_admin))
+    errors.extend(nat_mode_errors(nat_mode, private_hosts))
     return errors
+
+
+# --------------------------------------------------------------------------------------------------
+# Which availability zones (by AZ ID, not by name)
+# --------------------------------------------------------------------------------------------------
+#
+# AZ names are mapped to physical zones independently per account in the older regions ("the us-east-1a for your
+# AWS account might not be the same physical location as the us-east-1a for another AWS account";
+# https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html), and not every zone offers every
+# instance type (us-east-1's use1-az3 offers none of the current general-purpose types). So the zones are chosen
+# by what DescribeInstanceTypeOfferings says per AZ ID, then named by DescribeAvailabilityZones' mapping.
+
+
+def az_qualification(zones: list[dict], offers: dict[str, list[str]], wanted: list[str]) -> list[dict]:
+    """Each zone (``{"zone_name", "zone_id"}``) sorted by name, with ``lacks``: the wanted types its AZ ID does
+    not offer (``offers``: type -> AZ IDs offering it; a type absent from ``offers`` is offered nowhere)."""
+    wanted = list(dict.fromkeys(str(name) for name in wanted))
+    table = []
+    for zone in sorted(zones, key=lambda item: str(item["zone_name"])):
+        lacks = [name for name in wanted if zone["zone_id"] not in set(offers.get(name) or [])]
+        table.append({"zone_name": zone["zone_name"], "zone_id": zone["zone_id"], "lacks": lacks})
+    return table
+
+
+def existing_slot_azs(vpc_cidr: str, az_count: int, subnet_prefix: int | None, existing: list[dict]) -> list[str | None]:
+    """The AZ name of each planned slot that already has a subnet (private or public CIDR of the slot), else None.
+
+    ``existing``: the VPC's subnets as ``ec2_vpc_subnet_info`` returns them (``cidr_block``, ``availability_zone``)."""
+    layout = subnet_layout(vpc_cidr, az_count, subnet_prefix)
+    by_cidr = {subnet.get("cidr_block"): subnet.get("availability_zone") for subnet in existing or []}
+    return [by_cidr.get(private) or by_cidr.get(public) for private, public in zip(layout["private"], layout["public"])]
+
+
+def choose_azs(
+    zones: list[dict],
+    offers: dict[str, list[str]],
+    wanted: list[str],
+    az_count: int,
+    slot_azs: list[str | None] | None = None,
+    region: str = "the region",
+    wanted_from: str = "the instance types",
+) -> dict:
+    """The AZ names of the network, in slot order, and why.
+
+    A slot that already has a subnet keeps its AZ (existing subnets never move, even to a zone that now qualifies
+    better; ``kept_unqualified`` names those that lack a wanted type). The free slots take, in name order, the
+    zones not yet used whose AZ ID offers every ``wanted`` type. Returns ``{"azs": [...], "zone_ids": [...],
+    "kept_unqualified": [...], "errors": [...]}``; ``errors`` (fewer than ``az_count`` zones to use) names the
+    variables and the fix, and ``azs`` is then empty."""
+    table = az_qualification(zones, offers, wanted)
+    by_name = {row["zone_name"]: row for row in table}
+    slots = list(slot_azs or [])[:az_count]
+    slots += [None] * (az_count - len(slots))
+    used = {name for name in slots if name}
+    free = [row["zone_name"] for row in table if not row["lacks"] and row["zone_name"] not in used]
+    chosen = []
+    for name in slots:
+        if name is None and free:
+            name = free.pop(0)
+        chosen.append(name)
+    kept_unqualified = [
+        "%s (%s) lacks %s" % (name, by_name[name]["zone_id"], ", ".join(by_name[name]["lacks"]))
+        for name in slots if name and name in by_name and by_name[name]["lacks"]
+    ]
+    if None in chosen:
+        qualified = [row for row in table if not row["lacks"]]
+        lacking = [row for row in table if row["lacks"]]
+        return {
+            "azs": [],
+            "zone_ids": [],
+            "kept_unqualified": kept_unqualified,
+            "errors": [
+                "network_az_count=%d but only %d availability zone%s of %s offer%s every instance type the network "
+                "must host (%s)%s.%s Lower network_az_count, or choose instance types those zones offer "
+                "(aws ec2 describe-instance-type-offerings --location-type availability-zone-id --region %s)."
+                % (
+                    az_count,
+                    len(qualified),
+                    "" if len(qualified) == 1 else "s",
+                    region,
+                    "s" if len(qualified) == 1 else "",
+                    wanted_from,
+                    (": " + ", ".join("%s (%s)" % (row["zone_name"], row["zone_id"]) for row in qualified)) if qualified else "",
+                    (" " + "; ".join("%s (%s) lacks %s" % (row["zone_name"], row["zone_id"], ", ".join(row["lacks"])) for row in lacking) + ".")
+                    if lacking else "",
+                    region,
+                )
+            ],
+        }
+    zone_id = {row["zone_name"]: row["zone_id"] for row in table}
+    return {"azs": chosen, "zone_ids": [zone_id.get(name) for name in chosen], "kept_unqualified": kept_unqualified, "errors": []}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -326,3 +461,27 @@ def converged_route_table_ids(tables: list[dict], existing: list[dict], results:
     found = {name: table.get("id") for name, table in _tables_by_name(existing).items()}
     ran = {result["item"]["name"]: (result.get("route_table") or {}).get("id") for result in results or [] if "item" in result}
     return [ran[table["name"]] if table["name"] in ran else found.get(table["name"]) for table in tables]
+
+
+def offers_by_type(offerings: list[dict]) -> dict[str, list[str]]:
+    """``DescribeInstanceTypeOfferings`` items -> {instance type: sorted locations offering it}."""
+    offers: dict[str, set[str]] = {}
+    for offering in offerings or []:
+        offers.setdefault(str(offering.get("InstanceType")), set()).add(str(offering.get("Location")))
+    return {name: sorted(locations) for name, locations in offers.items()}
+
+
+def zone_records(zones: list[dict]) -> list[dict]:
+    """The usable zones of a ``DescribeAvailabilityZones`` answer (state available, type availability-zone: no
+    Local or Wavelength Zones), as ``{"zone_name", "zone_id"}`` sorted by name."""
+    usable = [
+        {"zone_name": zone.get("ZoneName"), "zone_id": zone.get("ZoneId")}
+        for zone in zones or []
+        if zone.get("State", "available") == "available" and zone.get("ZoneType", "availability-zone") == "availability-zone"
+    ]
+    return sorted(usable, key=lambda zone: str(zone["zone_name"]))
+
+
+def type_info_offers(instance_types: list[dict]) -> dict[str, list[str]]:
+    """{type: AZ IDs} from the records ``megapool.aws.ec2_instance_type_info`` returns."""
+    return {record["instance_type"]: list(record.get("availability_zone_ids") or []) for record in instance_types or []}

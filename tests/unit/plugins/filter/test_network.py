@@ -19,7 +19,7 @@ from ansible_collections.megapool.aws.plugins.module_utils import network_layout
 
 FILTER_NAMES = {
     "subnet_plan", "built_subnets", "network_errors", "overlap_errors", "nat_subnet_ids", "route_table_plan",
-    "subnets_to_converge", "converged_subnets", "route_tables_to_converge", "converged_route_table_ids",
+    "subnets_to_converge", "converged_subnets", "route_tables_to_converge", "converged_route_table_ids", "network_azs",
 }
 
 
@@ -288,3 +288,43 @@ def test_route_table_filters_in_templates():
     results = [{"item": converge[0], "changed": True, "route_table": {"id": "rtb-1"}}]
     assert _template("{{ tables | megapool.aws.converged_route_table_ids(found, results) }}",
                      tables=tables, found=found, results=results) == ["rtb-0", "rtb-1"]
+
+
+def test_network_errors_refuses_nat_none_with_ecs_hosts(filters, no_network):
+    (error,) = filters["network_errors"]("eu-north-1", "10.0.0.0/16", 2, [], False, None, "none", True)
+    assert error.startswith("network_nat_mode=none")
+    assert filters["network_errors"]("eu-north-1", "10.0.0.0/16", 2, [], False, None, "none", False) == []
+
+
+# What megapool.aws.ec2_instance_type_info returns, for a us-east-1 account that maps use1-az3 to us-east-1a.
+TYPE_INFO = {
+    "instance_types": [
+        {"instance_type": "t3.micro", "availability_zone_ids": ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"]},
+        {"instance_type": "t3.small", "availability_zone_ids": ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"]},
+    ],
+    "missing": [],
+    "availability_zones": [
+        {"zone_name": "us-east-1a", "zone_id": "use1-az3", "lacks": ["t3.micro", "t3.small"]},
+        {"zone_name": "us-east-1b", "zone_id": "use1-az6", "lacks": []},
+        {"zone_name": "us-east-1c", "zone_id": "use1-az1", "lacks": []},
+        {"zone_name": "us-east-1d", "zone_id": "use1-az2", "lacks": []},
+    ],
+}
+
+
+def test_network_azs_from_the_module_result(filters):
+    choice = filters["network_azs"](TYPE_INFO, 2, "x", "us-east-1")
+    assert choice["azs"] == ["us-east-1b", "us-east-1c"] and choice["errors"] == []
+
+
+def test_network_azs_keeps_existing_subnets(filters):
+    existing = [{"cidr_block": "10.42.128.0/18", "availability_zone": "us-east-1a"}]  # public slot 0
+    choice = filters["network_azs"](TYPE_INFO, 2, "x", "us-east-1", existing, "10.42.0.0/16")
+    assert choice["azs"] == ["us-east-1a", "us-east-1b"]
+    assert choice["kept_unqualified"] == ["us-east-1a (use1-az3) lacks t3.micro, t3.small"]
+
+
+def test_network_azs_a_missing_type_counts_as_wanted(filters):
+    info = dict(TYPE_INFO, missing=["t3a.small"])
+    (error,) = filters["network_azs"](info, 2, "ecs_hosts_instance_types=t3.small, t3a.small", "eu-north-1")["errors"]
+    assert "only 0 availability zones of eu-north-1" in error and "ecs_hosts_instance_types=t3.small, t3a.small" in error

@@ -1112,3 +1112,151 @@ def test_property_find_overlaps_is_every_overlapping_pair(cidrs):
         (a, b) for a in cidrs for b in cidrs if a < b and _overlap_reference(cidrs[a], cidrs[b])
     )
     assert find_overlaps(cidrs) == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# public subnets big enough for the ALB, NAT mode with ECS hosts
+
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import choose_azs  # noqa: E402
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import existing_slot_azs  # noqa: E402
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import nat_mode_errors  # noqa: E402
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import offers_by_type  # noqa: E402
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import public_subnet_errors  # noqa: E402
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import zone_records  # noqa: E402
+
+
+@pytest.mark.parametrize("vpc_cidr, az_count, subnet_prefix, refused", [
+    ("10.20.30.64/26", 2, None, True),     # 4 x /28: the ALB refuses /28 subnets
+    ("10.20.30.0/25", 2, None, False),     # 4 x /27
+    ("10.20.30.0/25", 3, None, True),      # 3 AZs: 8 slots of /28
+    ("10.20.30.0/24", 3, None, False),     # 8 x /27
+    ("10.0.0.0/16", 2, 28, True),          # explicit /28
+    ("10.0.0.0/16", 2, 27, False),
+])
+def test_network_errors_refuse_public_subnets_smaller_than_the_alb_accepts(vpc_cidr, az_count, subnet_prefix, refused):
+    layout = subnet_layout(vpc_cidr, az_count, subnet_prefix)
+    errors = network_errors("eu-north-1", KNOWN_REGIONS, vpc_cidr, az_count, [], False, subnet_prefix)
+    assert bool(errors) == (layout["prefix"] > 27) == refused
+    if refused:
+        assert "/27 or larger" in errors[0]
+        assert ("network_subnet_prefix" if subnet_prefix else "Use a larger network_vpc_cidr") in errors[0]
+
+
+def test_public_subnet_errors_name_the_largest_vpc_needed():
+    (message,) = public_subnet_errors("10.20.30.64/26", 2, 28)
+    assert message.startswith("network_vpc_cidr=10.20.30.64/26 with network_az_count=2 gives /28 public subnets")
+    assert "(/25 or shorter)" in message
+    assert subnet_layout("10.20.30.0/25", 2)["prefix"] == 27
+
+
+@pytest.mark.parametrize("nat_mode, private_hosts, refused", [
+    ("none", True, True), ("none", False, False), ("single", True, False), ("per_az", True, False),
+])
+def test_nat_mode_none_is_refused_with_ecs_hosts(nat_mode, private_hosts, refused):
+    errors = nat_mode_errors(nat_mode, private_hosts)
+    assert bool(errors) == refused
+    full = network_errors("eu-north-1", KNOWN_REGIONS, "10.0.0.0/16", 2, [], False, None, nat_mode, private_hosts)
+    assert full == errors
+    if refused:
+        assert "network_nat_mode=none" in errors[0] and "network_nat_mode: single" in errors[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# AZ choice by AZ ID
+
+# A synthetic us-east-1 account mapping that puts use1-az3 (no current general-purpose types) at us-east-1a.
+USE1_ZONES = [
+    {"zone_name": "us-east-1a", "zone_id": "use1-az3"},
+    {"zone_name": "us-east-1b", "zone_id": "use1-az6"},
+    {"zone_name": "us-east-1c", "zone_id": "use1-az1"},
+    {"zone_name": "us-east-1d", "zone_id": "use1-az2"},
+    {"zone_name": "us-east-1e", "zone_id": "use1-az4"},
+    {"zone_name": "us-east-1f", "zone_id": "use1-az5"},
+]
+USE1_OFFERS = {
+    "t3.micro": ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"],
+    "t3.small": ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"],
+    "m7g.large": ["use1-az1", "use1-az2", "use1-az4", "use1-az6"],
+}
+
+
+def test_choose_azs_skips_the_zone_that_lacks_the_types_whatever_its_name():
+    choice = choose_azs(USE1_ZONES, USE1_OFFERS, ["t3.micro", "t3.small"], 3)
+    assert choice["azs"] == ["us-east-1b", "us-east-1c", "us-east-1d"]
+    assert choice["zone_ids"] == ["use1-az6", "use1-az1", "use1-az2"]
+    assert choice["errors"] == [] and choice["kept_unqualified"] == []
+
+
+def test_choose_azs_needs_every_wanted_type_in_the_zone():
+    choice = choose_azs(USE1_ZONES, USE1_OFFERS, ["t3.micro", "m7g.large"], 5)
+    assert choice["azs"] == []
+    (message,) = choice["errors"]
+    assert message.startswith("network_az_count=5 but only 4 availability zones of the region offer every instance type")
+    assert "us-east-1a (use1-az3) lacks t3.micro, m7g.large" in message
+    assert "us-east-1f (use1-az5) lacks m7g.large" in message
+    assert "Lower network_az_count" in message
+
+
+def test_choose_azs_a_type_offered_nowhere_disqualifies_every_zone():
+    choice = choose_azs(USE1_ZONES, USE1_OFFERS, ["t3.micro", "t3a.nope"], 2, region="us-east-1",
+                        wanted_from="ecs_hosts_instance_types=t3a.nope")
+    (message,) = choice["errors"]
+    assert "only 0 availability zones of us-east-1" in message and "(ecs_hosts_instance_types=t3a.nope)" in message
+
+
+def test_choose_azs_keeps_the_zones_of_existing_subnets():
+    # An existing VPC built by name order: slot 0 in us-east-1a (use1-az3). It never moves; the free slot takes
+    # the first qualifying zone not in use.
+    choice = choose_azs(USE1_ZONES, USE1_OFFERS, ["t3.small"], 3, ["us-east-1a", None, "us-east-1c"])
+    assert choice["azs"] == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert choice["kept_unqualified"] == ["us-east-1a (use1-az3) lacks t3.small"]
+    assert choice["errors"] == []
+
+
+def test_choose_azs_is_stable_when_offerings_change():
+    first = choose_azs(USE1_ZONES, USE1_OFFERS, ["t3.small"], 2)
+    offers = dict(USE1_OFFERS, **{"t3.small": ["use1-az1", "use1-az2", "use1-az4", "use1-az5"]})  # az6 stops selling it
+    again = choose_azs(USE1_ZONES, offers, ["t3.small"], 2, first["azs"])
+    assert again["azs"] == first["azs"] == ["us-east-1b", "us-east-1c"]
+    assert again["kept_unqualified"] == ["us-east-1b (use1-az6) lacks t3.small"]
+
+
+def test_existing_slot_azs_reads_the_plan_slots():
+    existing = [
+        {"cidr_block": "10.42.0.0/18", "availability_zone": "us-east-1a"},        # private slot 0
+        {"cidr_block": "10.42.192.0/18", "availability_zone": "us-east-1d"},      # public slot 1
+        {"cidr_block": "10.42.64.7/32", "availability_zone": "us-east-1f"},       # not the plan's
+    ]
+    assert existing_slot_azs("10.42.0.0/16", 2, None, existing) == ["us-east-1a", "us-east-1d"]
+    assert existing_slot_azs("10.42.0.0/16", 2, None, []) == [None, None]
+
+
+@given(
+    permutation=st.permutations([zone["zone_id"] for zone in USE1_ZONES]),
+    az_count=st.integers(min_value=2, max_value=6),
+)
+@settings(max_examples=60, deadline=None)
+def test_choose_azs_property_by_zone_id_whatever_the_mapping(permutation, az_count):
+    """Whatever the account's name -> ID mapping, the chosen zones are distinct and all offer every wanted type."""
+    zones = [{"zone_name": zone["zone_name"], "zone_id": zone_id} for zone, zone_id in zip(USE1_ZONES, permutation)]
+    choice = choose_azs(zones, USE1_OFFERS, ["t3.micro", "t3.small"], az_count)
+    if az_count > 5:
+        assert choice["errors"] and choice["azs"] == []
+        return
+    assert len(set(choice["azs"])) == len(choice["azs"]) == az_count
+    assert "use1-az3" not in choice["zone_ids"]
+    id_of = {zone["zone_name"]: zone["zone_id"] for zone in zones}
+    assert [id_of[name] for name in choice["azs"]] == choice["zone_ids"]
+
+
+def test_offers_and_zone_records_from_the_api_shapes():
+    assert offers_by_type([
+        {"InstanceType": "t3.small", "Location": "use1-az2", "LocationType": "availability-zone-id"},
+        {"InstanceType": "t3.small", "Location": "use1-az1", "LocationType": "availability-zone-id"},
+    ]) == {"t3.small": ["use1-az1", "use1-az2"]}
+    assert zone_records([
+        {"ZoneName": "us-east-1b", "ZoneId": "use1-az6", "State": "available", "ZoneType": "availability-zone"},
+        {"ZoneName": "us-east-1-bos-1a", "ZoneId": "use1-bos1-az1", "State": "available", "ZoneType": "local-zone"},
+        {"ZoneName": "us-east-1a", "ZoneId": "use1-az3", "State": "impaired", "ZoneType": "availability-zone"},
+        {"ZoneName": "us-east-1a", "ZoneId": "use1-az3"},
+    ]) == [{"zone_name": "us-east-1a", "zone_id": "use1-az3"}, {"zone_name": "us-east-1b", "zone_id": "use1-az6"}]

@@ -34,10 +34,36 @@ def test_reads_types_in_the_order_asked_and_names_the_missing(aws, run_module, a
     assert intel["burstable_performance_supported"] is True
     assert "spot" in intel["supported_usage_classes"]
     assert result["missing"] == ["t9.nope"]
-    assert aws_calls.operations() == ["DescribeInstanceTypes"]
+    assert aws_calls.operations() == [
+        "DescribeInstanceTypes", "DescribeInstanceTypeOfferings", "DescribeInstanceTypeOfferings", "DescribeAvailabilityZones"
+    ]
     assert aws_calls.of("DescribeInstanceTypes")[0].params["Filters"] == [
         {"Name": "instance-type", "Values": ["t3.small", "t4g.small", "t9.nope"]}
     ]
+    assert [call.params["LocationType"] for call in aws_calls.of("DescribeInstanceTypeOfferings")] == ["region", "availability-zone-id"]
+    assert intel["availability_zone_ids"] == ["eun1-az1", "eun1-az2", "eun1-az3"]
+    assert intel["availability_zones"] == ["eu-north-1a", "eu-north-1b", "eu-north-1c"]
+
+
+def test_a_type_the_region_describes_but_does_not_offer_is_missing(aws, run_module):  # pylint: disable=unused-argument
+    """AWS (and moto's snapshot of it) describes t3a.small in eu-north-1, but the region does not offer it."""
+    result = _run(run_module, ["t3.small", "t3a.small"])
+    assert [item["instance_type"] for item in result["instance_types"]] == ["t3.small"]
+    assert result["missing"] == ["t3a.small"]
+    assert [zone["lacks"] for zone in result["availability_zones"]] == [["t3a.small"]] * 3
+
+
+def test_zones_come_with_their_ids_and_what_they_lack(aws, run_module):  # pylint: disable=unused-argument
+    """us-east-1: use1-az3 offers none of these types; the zone is named by this account's mapping."""
+    result = run_module(module_under_test.main, {"instance_types": ["t3.small", "m7g.large"], "region": "us-east-1"})
+    by_id = {zone["zone_id"]: zone for zone in result["availability_zones"]}
+    assert by_id["use1-az3"]["lacks"] == ["t3.small", "m7g.large"]
+    assert all(not zone["lacks"] for zone_id, zone in by_id.items() if zone_id != "use1-az3")
+    names = [zone["zone_name"] for zone in result["availability_zones"]]
+    assert names == sorted(names)
+    small = result["instance_types"][0]
+    assert "use1-az3" not in small["availability_zone_ids"]
+    assert by_id["use1-az3"]["zone_name"] not in small["availability_zones"]
 
 
 def test_check_mode_reads_the_same_and_writes_nothing(aws, run_module, aws_calls):  # pylint: disable=unused-argument
