@@ -6,7 +6,8 @@
 #
 # Stages: unit (pytest, moto in-process), sanity (ansible-test, offline), lint (ansible-lint production),
 # molecule (every scenario under extensions/molecule: converge, idempotence, verify, teardown),
-# integration (pytest against the emulator: bad input, check mode).
+# integration (pytest against the emulator: bad input, check mode),
+# contract (every recorded AWS request of the run against the botocore models, call order, IAM policy lint).
 # The tests use their own emulator on $MEGAPOOL_EMULATOR_PORT (default 5100), never the one `make up` leaves on 5000.
 # Every stage runs even when an earlier one fails; the exit status is non-zero when any failed.
 set -uo pipefail
@@ -18,15 +19,24 @@ export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 export MEGAPOOL_EMULATOR_PORT=${MEGAPOOL_EMULATOR_PORT:-${TEST_EMULATOR_PORT:-5100}}
 export PY_COLORS=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
 
-ALL_STAGES=(system unit sanity lint molecule integration)
+ALL_STAGES=(system unit sanity lint molecule integration contract)
 STAGES=("${@:-${ALL_STAGES[@]}}")
 
 stage_system() { bash tests/setup-system.sh; }
 stage_unit() { pytest tests/unit -q -p no:cacheprovider -n auto; }  # moto in-process: independent tests, one worker per core
 stage_sanity() { bash tests/sanity.sh; }
 stage_lint() { bash tests/lint.sh; }
-stage_molecule() { molecule test --all; }
-stage_integration() { pytest tests/integration -q -p no:cacheprovider; }
+# Every AWS request of the molecule and integration stages (modules, plugins, test code) is recorded into one log per
+# run (tests/contract/recorder, docs/testing.md); the contract stage checks it against what AWS enforces. A contract
+# stage run without those stages records a first converge of its own.
+CALL_LOG="$ROOT/tests/output/aws-calls.jsonl"
+mkdir -p "$ROOT/tests/output" && rm -f "$CALL_LOG"
+recorded() {  # recorded <stage> <command...>
+    MEGAPOOL_CALL_LOG="$CALL_LOG" MEGAPOOL_CALL_STAGE="$1" PYTHONPATH="$ROOT/tests/contract/recorder${PYTHONPATH:+:$PYTHONPATH}" "${@:2}"
+}
+stage_molecule() { recorded molecule molecule test --all; }
+stage_integration() { recorded integration pytest tests/integration -q -p no:cacheprovider; }
+stage_contract() { MEGAPOOL_CONTRACT_LOGS="$CALL_LOG" pytest tests/contract -q -p no:cacheprovider; }
 
 python scripts/emulator.py start || exit 2
 trap 'python scripts/emulator.py stop >/dev/null' EXIT
