@@ -1,6 +1,6 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Emulator extension: ``UpdateAutoScalingGroup`` keeps what the request does not change, like AWS.
+"""Emulator extension: Auto Scaling as on AWS (updates keep what they do not name, launches use the whole template, ...).
 
 What moto 5.2.5 does
     ``AutoScalingResponse.update_auto_scaling_group`` never reads ``CapacityRebalance`` (only
@@ -16,6 +16,20 @@ https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_UpdateAutoScalingGr
     properties that you don't specify are not changed by this update request." ``CapacityRebalance`` is one of the
     request parameters ("Enables or disables Capacity Rebalancing"), and a group's ``MixedInstancesPolicy`` stays
     unless the request carries a new one (or replaces the launch configuration/template).
+
+More gaps, closed the same way
+    - Instances the group launches from a launch template: moto passes the template's user data, type, key and
+      security groups, but not its ``MetadataOptions`` nor ``IamInstanceProfile``, so every instance has IMDSv1
+      allowed and no role. AWS launches with the template's whole configuration ("A launch template contains the
+      configuration information to launch an instance", User Guide, Launch templates,
+      https://docs.aws.amazon.com/autoscaling/ec2/userguide/launch-templates.html). The patched ``run_instances``
+      takes both from the template when the request names a template and does not set them itself.
+    - ``DeleteAutoScalingGroup`` with ``ForceDelete``: moto scales the group to 0, which keeps instances protected
+      from scale-in running after the group is gone. AWS: "ForceDelete - Specifies that the group is to be deleted
+      along with all instances associated with the group, without waiting for all instances to be terminated"
+      (API_DeleteAutoScalingGroup). The patch terminates them all first.
+    - ``DisableMetricsCollection`` does not exist in moto (an error "not yet implemented"); AWS disables the named
+      metrics, or all of them when the request names none (API_DisableMetricsCollection). The patch adds it.
 
 How the patch works (in the emulator process only; ``apply()`` is idempotent, ``restore()`` undoes it)
     - ``AutoScalingResponse.update_auto_scaling_group`` is wrapped: after moto's own handler succeeded, a
@@ -86,16 +100,77 @@ def _honour_capacity_rebalance(original: Callable[..., Any]) -> Callable[..., An
     return update_auto_scaling_group
 
 
-_PATCHES: tuple[tuple[type, str, Callable[[Callable[..., Any]], Callable[..., Any]]], ...] = (
+def _template_settings(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def run_instances(self: Any, image_id: str, count: int, user_data: Any, security_group_names: Any, **kwargs: Any) -> Any:
+        profile = None
+        if kwargs.get("launch_template"):
+            data = self._get_template_from_args(kwargs["launch_template"]).data  # pylint: disable=protected-access
+            if not kwargs.get("metadata_options") and data.get("MetadataOptions"):
+                kwargs["metadata_options"] = dict(data["MetadataOptions"])
+            if not kwargs.get("iam_instance_profile_name") and not kwargs.get("iam_instance_profile_arn"):
+                profile = data.get("IamInstanceProfile") or None
+        reservation = original(self, image_id, count, user_data, security_group_names, **kwargs)
+        if profile:
+            for instance in reservation.instances:
+                self.associate_iam_instance_profile(
+                    instance_id=instance.id, iam_instance_profile_name=profile.get("Name"), iam_instance_profile_arn=profile.get("Arn")
+                )
+        return reservation
+
+    setattr(run_instances, _PATCHED_FLAG, True)
+    return run_instances
+
+
+def _force_delete(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def delete_auto_scaling_group(self: AutoScalingResponse) -> Any:
+        backend = self.autoscaling_backend
+        group = backend.autoscaling_groups.get(self._get_param("AutoScalingGroupName"))  # pylint: disable=protected-access
+        if group is not None and self._get_bool_param("ForceDelete", False) and group.instance_states:  # pylint: disable=protected-access
+            backend.ec2_backend.terminate_instances([state.instance.id for state in group.instance_states])
+            group.instance_states = []
+        return original(self)
+
+    setattr(delete_auto_scaling_group, _PATCHED_FLAG, True)
+    return delete_auto_scaling_group
+
+
+def _disable_metrics_collection(self: AutoScalingResponse) -> Any:
+    from moto.core.responses import EmptyResult  # pylint: disable=import-outside-toplevel
+
+    group = self.autoscaling_backend.describe_auto_scaling_groups([self._get_param("AutoScalingGroupName")])[0]  # pylint: disable=protected-access
+    named = self._get_param("Metrics") or []  # pylint: disable=protected-access
+    group.metrics = [metric for metric in (group.metrics or []) if named and metric not in named]
+    return EmptyResult()
+
+
+setattr(_disable_metrics_collection, _PATCHED_FLAG, True)
+
+
+def _added(_missing: Any) -> Callable[..., Any]:
+    return _disable_metrics_collection
+
+
+def _ec2_instance_backend() -> type:
+    from moto.ec2.models.instances import InstanceBackend  # pylint: disable=import-outside-toplevel
+
+    return InstanceBackend
+
+
+_PATCHES: tuple[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]], ...] = (
     (FakeAutoScalingGroup, "update", _keep_mixed_policy),
     (AutoScalingResponse, "update_auto_scaling_group", _honour_capacity_rebalance),
+    (AutoScalingResponse, "delete_auto_scaling_group", _force_delete),
+    (AutoScalingResponse, "disable_metrics_collection", _added),
+    (_ec2_instance_backend(), "run_instances", _template_settings),
 )
 
 
 def apply() -> None:
     """Install the patch (idempotent)."""
     for owner, attribute, wrap in _PATCHES:
-        current = getattr(owner, attribute)
+        current = getattr(owner, attribute, None)
         if getattr(current, _PATCHED_FLAG, False):
             continue
         _ORIGINALS[owner, attribute] = current
@@ -105,10 +180,13 @@ def apply() -> None:
 def restore() -> None:
     """Put moto's original methods back (for tests; the emulator never calls it)."""
     for (owner, attribute), original in list(_ORIGINALS.items()):
-        setattr(owner, attribute, original)
+        if original is None:
+            delattr(owner, attribute)
+        else:
+            setattr(owner, attribute, original)
         del _ORIGINALS[owner, attribute]
 
 
 def applied() -> bool:
     """Whether the patch is installed."""
-    return all(getattr(getattr(patch[0], patch[1]), _PATCHED_FLAG, False) for patch in _PATCHES)
+    return all(getattr(getattr(patch[0], patch[1], None), _PATCHED_FLAG, False) for patch in _PATCHES)

@@ -107,3 +107,73 @@ def test_apply_is_idempotent_and_restore_undoes_it():
     from moto.autoscaling.models import FakeAutoScalingGroup  # pylint: disable=import-outside-toplevel
 
     assert not hasattr(FakeAutoScalingGroup.update, "_megapool_emulator_ext")
+
+
+def _template_group(name: str, protected: bool = False) -> tuple:
+    """A group of 2 on a launch template with IMDSv2 required, hop limit 1 and an instance profile."""
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    iam = boto3.client("iam", region_name=REGION)
+    profile = iam.create_instance_profile(InstanceProfileName=name + "-profile")["InstanceProfile"]["Arn"]
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24", AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
+    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={
+        "ImageId": "ami-12c6146b", "InstanceType": "t3.small", "IamInstanceProfile": {"Arn": profile},
+        "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled"}})
+    client = boto3.client("autoscaling", region_name=REGION)
+    client.create_auto_scaling_group(
+        AutoScalingGroupName=name, MinSize=0, MaxSize=4, DesiredCapacity=2, VPCZoneIdentifier=subnet,
+        LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"}, NewInstancesProtectedFromScaleIn=protected)
+    ids = [item["InstanceId"] for item in client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]]
+    return client, ec2, ids, profile
+
+
+@pytest.mark.parametrize("apply_patch, tokens", [(False, "optional"), (True, "required")])
+def test_launched_instances_carry_the_template_metadata_options_and_profile(aws_env, apply_patch, tokens):  # pylint: disable=unused-argument
+    with mock_aws():
+        if apply_patch:
+            ext.apply()
+        try:
+            _client, ec2, ids, profile = _template_group("lt-group")
+            instances = [i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]]
+            assert len(instances) == 2
+            assert {i["MetadataOptions"]["HttpTokens"] for i in instances} == {tokens}
+            if apply_patch:
+                assert {i["MetadataOptions"]["HttpPutResponseHopLimit"] for i in instances} == {1}
+                assert {i["IamInstanceProfile"]["Arn"] for i in instances} == {profile}
+            else:
+                assert all("IamInstanceProfile" not in i for i in instances)
+        finally:
+            ext.restore()
+
+
+@pytest.mark.parametrize("apply_patch, left", [(False, 2), (True, 0)])
+def test_force_delete_terminates_protected_instances(aws_env, apply_patch, left):  # pylint: disable=unused-argument
+    with mock_aws():
+        if apply_patch:
+            ext.apply()
+        try:
+            client, ec2, ids, _profile = _template_group("protected", protected=True)
+            client.delete_auto_scaling_group(AutoScalingGroupName="protected", ForceDelete=True)
+            running = [i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]
+                       if i["State"]["Name"] in ("pending", "running")]
+            assert len(running) == left
+        finally:
+            ext.restore()
+
+
+def test_disable_metrics_collection(autoscaling, patched):  # pylint: disable=unused-argument
+    autoscaling.enable_metrics_collection(AutoScalingGroupName=GROUP, Granularity="1Minute",
+                                          Metrics=["GroupMinSize", "GroupMaxSize", "GroupInServiceInstances"])
+    autoscaling.disable_metrics_collection(AutoScalingGroupName=GROUP, Metrics=["GroupMinSize"])
+    assert sorted(m["Metric"] for m in _group(autoscaling)["EnabledMetrics"]) == ["GroupInServiceInstances", "GroupMaxSize"]
+    autoscaling.disable_metrics_collection(AutoScalingGroupName=GROUP)
+    assert _group(autoscaling).get("EnabledMetrics", []) == []
+
+
+def test_plain_moto_has_no_disable_metrics_collection(autoscaling):
+    from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+
+    with pytest.raises((ClientError, NotImplementedError)):
+        autoscaling.disable_metrics_collection(AutoScalingGroupName=GROUP)
