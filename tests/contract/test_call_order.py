@@ -126,3 +126,19 @@ def test_the_launch_template_by_name_is_linked_too():
 def test_an_asg_of_an_unknown_template_is_not_judged():
     report = call_order.check([asg(template_id="lt-unknown")])
     assert report.violations == [] and report.checked["asg_cluster"] == 0
+
+
+def test_the_recorded_first_converge_of_2026_12_02_breaks_both_rules_in_both_regions():
+    """A real log (trimmed to the ECS and IAM calls): playbooks/site.yml on inventories/local at commit 559c66b."""
+    from pathlib import Path  # pylint: disable=import-outside-toplevel
+
+    from megapool_contract import calllog  # pylint: disable=import-outside-toplevel
+
+    report = call_order.check(calllog.read(Path(__file__).parent / "data" / "site-first-converge-2026-12-02.jsonl"))
+    assert report.checked == {"asg_cluster": 2, "capacity_provider_role": 2}
+    assert sorted(v.split(" (")[0].split(" before")[0] for v in report.violations) == [
+        "ap-southeast-1: CreateAutoScalingGroup megapool-local-app",
+        "ap-southeast-1: CreateCapacityProvider megapool-local-app",
+        "eu-north-1: CreateAutoScalingGroup megapool-local-app",
+        "eu-north-1: CreateCapacityProvider megapool-local-app",
+    ]

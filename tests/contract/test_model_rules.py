@@ -138,3 +138,14 @@ def test_any_other_character_in_a_cluster_name_is_refused(head, bad, tail):
 def test_health_check_interval_bounds_follow_the_model(seconds):
     found = model_rules.validate("elbv2", "CreateTargetGroup", dict(VALID_TG, HealthCheckIntervalSeconds=seconds))
     assert (found == []) == (5 <= seconds <= 300)
+
+
+def test_the_recorded_release_gate_of_2026_12_02_is_refused():
+    """The migration gate's RunTask of the same real log: startedBy 'release <version>' has a space and dots."""
+    from pathlib import Path  # pylint: disable=import-outside-toplevel
+
+    from megapool_contract import calllog  # pylint: disable=import-outside-toplevel
+
+    records = calllog.read(Path(__file__).parent / "data" / "site-first-converge-2026-12-02.jsonl")
+    found = model_rules.validate_records(records)
+    assert [(v.operation, v.path, v.rule) for v in found] == [("RunTask", "startedBy", "pattern")]
