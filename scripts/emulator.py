@@ -29,7 +29,7 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 READY_TIMEOUT = 60.0
 
-# Settings from DESIGN.md: managed IAM policies exist, waits are short.
+# Settings (docs/emulator.md): managed IAM policies exist, waits are short.
 EMULATOR_ENV = {
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     "MOTO_ACM_VALIDATION_WAIT": "1",

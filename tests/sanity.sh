@@ -4,7 +4,7 @@
 #     bash tests/sanity.sh                       # every sanity test, the way CI runs it
 #     bash tests/sanity.sh --test pylint         # extra arguments go to ansible-test sanity
 #
-# What it does, and why (see DESIGN.md "The emulator and its known quirks"):
+# What it does, and why (see docs/architecture.md "Tests"):
 # - ansible-test bootstraps pip in each per-test virtualenv with a get-pip script downloaded from a host this
 #   network cannot reach. It uses a cached copy when one exists, so we seed the cache with a stand-in that runs
 #   `python -m ensurepip` and then `python -m pip install` (PyPI is reachable) with the same arguments.
