@@ -369,12 +369,32 @@ def services_to_purge(live: Iterable[Mapping[str, Any]], desired: Iterable[Desir
     return sorted((service for service in live if str(service.get("Name", "")).lower() not in wanted), key=lambda s: s.get("Name", ""))
 
 
-def in_use_message(namespace: str, busy: Mapping[str, int]) -> str:
-    listed = ", ".join("%s (%d instance%s)" % (name, count, "" if count == 1 else "s") for name, count in sorted(busy.items()))
+def busy_services(services: Iterable[Mapping[str, Any]], instances: Mapping[str, Sequence[Any]]) -> dict[str, int]:
+    """Service name -> how many instances are still registered in it (``instances``: service id -> its instances),
+    for the services that have any."""
+    return {service["Name"]: len(instances.get(service["Id"]) or []) for service in services if instances.get(service["Id"])}
+
+
+def _listed(busy: Mapping[str, int]) -> str:
+    return ", ".join("%s (%d instance%s)" % (name, count, "" if count == 1 else "s") for name, count in sorted(busy.items()))
+
+
+def instances_progress(namespace: str, busy: Mapping[str, int], waited: float) -> str:
+    """One line while the services to delete still have instances (ECS deregisters its tasks as it drains them)."""
+    return "waiting for the instances of service %s of namespace %s to be deregistered for %ds" % (_listed(busy), namespace, int(waited))
+
+
+def in_use_message(namespace: str, busy: Mapping[str, int], wait_timeout: float | None = None) -> str:
+    """The message when services to delete still have instances (after ``wait_timeout``, when the module waited).
+
+    Cloud Map refuses DeleteService while instances are registered (ResourceInUse) and DeleteNamespace while services
+    exist; ECS deregisters a service's tasks only as it stops them (after the load balancer's deregistration delay)."""
+    waited = " after wait_timeout=%ss" % wait_timeout if wait_timeout is not None else ""
     return (
-        "Cannot delete service %s of namespace %s: instances are still registered. Stop what registers them first "
-        "(delete or scale the ECS service whose service registries use it; ECS deregisters its tasks), or set "
-        "deregister_instances=true to deregister them. Nothing was deleted." % (listed, namespace)
+        "Cannot delete service %s of namespace %s: instances are still registered%s. Stop what registers them first "
+        "(delete or scale down the ECS service whose service registries use it; ECS deregisters its tasks as it stops "
+        "them), raise wait_timeout, or set deregister_instances=true to deregister them. Nothing was deleted."
+        % (_listed(busy), namespace, waited)
     )
 
 

@@ -102,19 +102,23 @@ options:
     description:
       - When a service to delete (O(state=absent), or O(purge_services=true)) still has registered instances, deregister
         them first.
-      - By default the module fails and names the services instead. An ECS service that still runs registers its tasks
-        there, and deregistering them would hide live tasks. Delete or scale down the ECS service first, and ECS
-        deregisters its tasks itself.
+      - By default the module waits instead (bounded by O(wait_timeout), polling every O(poll_interval), reporting
+        RV(progress) and RV(events)) until they are gone, and then fails naming the services. Cloud Map refuses to
+        delete a service with instances, and ECS deregisters the tasks of a deleted or scaled-down ECS service only as
+        it stops them (after the load balancer's deregistration delay), so a teardown right after the ECS service's
+        deletion still finds them for a while. Deregistering them yourself would hide tasks that still run.
+      - With O(wait=false) the module returns RV(done=false) at once instead of waiting.
     type: bool
     default: false
   wait:
     description:
-      - Wait until Cloud Map has finished creating or deleting the namespace. With V(false) the module starts the
-        change, reads the operation once and returns (RV(done) tells whether it has finished).
+      - Wait until Cloud Map has finished creating or deleting the namespace, and (before deleting services) until
+        their instances are deregistered. With V(false) the module starts the change, reads the operation once and
+        returns (RV(done) tells whether it has finished).
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for a namespace operation before failing.
+    description: Seconds to wait for a namespace operation, or for the instances of services to delete, before failing.
     type: int
     default: 300
   poll_interval:
@@ -126,10 +130,11 @@ options:
       - Tags of the namespace and of its services. If not set, existing tags are left alone.
 notes:
   - Delete a service only after the ECS service that registers in it is gone (see O(deregister_instances)).
-  - The local moto emulator does not associate the namespace's hosted zone with the VPC, so the VPC of a namespace
-    cannot be read there; a namespace of the wanted name whose VPC cannot be read counts as the one on O(vpc_id) when it
-    is the only one of that name. The emulator also keeps the hosted zone after the namespace is deleted (AWS deletes
-    it with the namespace); the module then deletes it.
+  - Cloud Map deletes the namespace's private hosted zone with the namespace.
+  - A namespace of the wanted name whose VPC cannot be read from its hosted zone counts as the one on O(vpc_id) when
+    it is the only one of that name.
+  - A C(MULTIVALUE) service answers a DNS query with at most eight of its healthy instances (Route 53 multivalue
+    answer routing); a cluster of more nodes must not rely on one answer listing every node.
 author:
   - megapool.aws maintainers (@megapool)
 extends_documentation_fragment:
@@ -335,9 +340,11 @@ from ansible_collections.megapool.aws.plugins.module_utils.service_discovery imp
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import DesiredNamespace
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import DiscoveryError
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import apply_tags
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import busy_services
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import default_namespace_description
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import hosted_zone_id
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import in_use_message
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import instances_progress
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import namespace_view
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import normalize_name
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import operation_failed_message
@@ -410,12 +417,6 @@ def _get_namespace(client, namespace_id: str) -> dict:
 @AWSRetry.jittered_backoff()
 def _get_zone(client, zone_id: str) -> dict:
     return client.get_hosted_zone(Id=zone_id)
-
-
-@AWSErrorHandler.common_error_handler("delete the namespace's hosted zone")
-@AWSRetry.jittered_backoff()
-def _delete_zone(client, zone_id: str) -> None:
-    client.delete_hosted_zone(Id=zone_id)
 
 
 @AWSErrorHandler.common_error_handler("read tags")
@@ -529,6 +530,7 @@ class _Namespace:
         self.route53 = module.client("route53")
         self.events: list[str] = []
         self.operation_id: str | None = None
+        self.pending_progress: str | None = None  # why a run with wait=false is not done
         self.changed = False
 
     def _call(self, func, *args: Any, **kwargs: Any) -> Any:
@@ -706,20 +708,28 @@ class _Namespace:
             if plan.tags_to_set or plan.tags_to_unset:
                 self._retag(current, tags, "service %s" % desired.name)
 
-    def delete_services(self, services: list[dict]) -> None:
-        """Delete ``services`` (none if any still has instances and deregister_instances is off)."""
-        busy = {}
-        instances = {}
-        for service in services:
-            found = self._maybe(_list_instances, self.sd, service["Id"]) or []
-            instances[service["Id"]] = found
-            if found:
-                busy[service["Name"]] = len(found)
+    def _instances(self, services: list[dict]) -> dict[str, list[dict]]:
+        return {service["Id"]: self._maybe(_list_instances, self.sd, service["Id"]) or [] for service in services}
+
+    def delete_services(self, services: list[dict]) -> bool:
+        """Delete ``services``; returns done.
+
+        Cloud Map refuses to delete a service that still has registered instances, and ECS deregisters a service's
+        tasks only as it stops them (after the load balancer's deregistration delay), so a teardown right after the
+        ECS service's deletion finds them still there: wait for them (bounded by wait_timeout, polling every
+        poll_interval, with progress in events) unless deregister_instances; with wait=false return not done."""
+        instances = self._instances(services)
+        busy = busy_services(services, instances)
         if busy and not self.params["deregister_instances"]:
-            self.fail(in_use_message(self.name, busy))
+            if self.module.check_mode:
+                self.module.warn("%s: a real run waits up to wait_timeout=%ss for them." % (instances_progress(self.name, busy, 0), self.params["wait_timeout"]))
+            else:
+                instances = self._await_deregistered(services, busy)
+                if instances is None:
+                    return False
         if self.module.check_mode:
             self.changed = self.changed or bool(services)
-            return
+            return True
         for service in services:
             for instance in instances[service["Id"]]:
                 self._maybe(_deregister, self.sd, service["Id"], instance["Id"])
@@ -729,6 +739,29 @@ class _Namespace:
             self._maybe(_delete_service, self.sd, service["Id"])
             self.events.append("service %s deleted" % service["Name"])
             self.changed = True
+        return True
+
+    def _await_deregistered(self, services: list[dict], busy: dict[str, int]) -> dict[str, list[dict]] | None:
+        """Poll until no service of ``services`` has instances; the (empty) instances, or None with wait=false."""
+        start = time.monotonic()
+        shown: dict[str, int] = {}
+        while busy:
+            waited = time.monotonic() - start
+            line = instances_progress(self.name, busy, waited)
+            if busy != shown:
+                self.events.append(line)
+                shown = busy
+            self.pending_progress = line
+            if not self.params["wait"]:
+                return None
+            remaining = self.params["wait_timeout"] - waited
+            if remaining <= 0:
+                self.fail(in_use_message(self.name, busy, self.params["wait_timeout"]), progress=line, done=False)
+            time.sleep(min(self.params["poll_interval"], remaining))
+            instances = self._instances(services)
+            busy = busy_services(services, instances)
+        self.events.append("the instances of the services to delete are deregistered")
+        return {service["Id"]: [] for service in services}
 
     def _wait_deregistered(self, service: dict) -> None:
         start = time.monotonic()
@@ -749,17 +782,10 @@ class _Namespace:
             self.events.append("namespace %s delete requested" % self.name)
         else:
             operation_id = operation["Id"]
+        # Cloud Map deletes the namespace's hosted zone with it (AWS Cloud Map Developer Guide, "Deleting a namespace",
+        # https://docs.aws.amazon.com/cloud-map/latest/dg/deleting-namespaces.html).
         _operation, done = self.follow(operation_id, "delete")
-        if done:
-            self._delete_leftover_zone(namespace)
         return done
-
-    def _delete_leftover_zone(self, namespace: dict) -> None:
-        # AWS deletes the namespace's hosted zone with it; the moto emulator keeps it (empty). Remove it then.
-        zone_id = hosted_zone_id(namespace)
-        if zone_id and self._maybe(_get_zone, self.route53, zone_id) is not None:
-            self._maybe(_delete_zone, self.route53, zone_id)
-            self.events.append("hosted zone %s of the deleted namespace removed (the endpoint kept it)" % zone_id)
 
 
 # ---------------------------------------------------------------------------------------------- main flow
@@ -794,8 +820,11 @@ def _present(ns: _Namespace) -> dict[str, Any]:
         plans = ns.plan_services(current, live)
     else:
         ns.update_namespace(current)
-    if purge:
-        ns.delete_services(purge)
+    if purge and not ns.delete_services(purge):
+        return dict(
+            changed=ns.changed, namespace=namespace_view(current, vpcs, current_tags), services=[], done=False,
+            diff=dict(before=before, after=before), progress=ns.pending_progress,
+        )
     ns.apply_services(current, plans)
     after_ns = ns._call(_get_namespace, ns.sd, current["Id"])
     after_services = {service["Name"].lower(): service for service in ns.services(after_ns)}
@@ -851,7 +880,8 @@ def _absent(ns: _Namespace) -> dict[str, Any]:
         namespace_view(current, vpcs, ns.tags_of(current)), {service["Name"]: service_view(service, ns.tags_of(service)) for service in live}
     )
     after = _diff_side({}, {})
-    ns.delete_services(live)
+    if not ns.delete_services(live):
+        return dict(changed=ns.changed, namespace={}, services=[], done=False, progress=ns.pending_progress, diff=dict(before=before, after=before))
     if ns.module.check_mode:
         return dict(changed=True, namespace={}, services=[], done=False, progress="check mode: namespace %s would be deleted" % ns.name,
                     diff=dict(before=before, after=after))

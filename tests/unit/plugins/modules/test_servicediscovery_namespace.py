@@ -4,7 +4,9 @@
 
 moto finishes every Cloud Map operation at once (SUCCESS); where the test needs a running or failed operation it
 makes moto answer like AWS does and says so. moto does not associate the namespace's hosted zone with the VPC (AWS
-does), allows one namespace per VPC, and keeps the hosted zone when the namespace is deleted.
+does), allows one namespace per VPC, and keeps the hosted zone when the namespace is deleted (the emulator extension
+servicediscovery fixes that, tests/unit/scripts/test_emulator_ext_servicediscovery.py; the module never deletes the
+zone itself).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from moto.servicediscovery import models as sd_models
 from ansible_collections.megapool.aws.plugins.module_utils import base
 from ansible_collections.megapool.aws.plugins.module_utils import service_discovery as planner
 from ansible_collections.megapool.aws.plugins.modules import servicediscovery_namespace as module_under_test
+from conftest import run_module_main
 
 REGION = "eu-north-1"
 NAME = "megapool.test.internal"
@@ -323,10 +326,10 @@ def test_absent_deletes_services_then_the_namespace_and_is_idempotent(aws, run_m
     removed = run_module(module_under_test.main, _args(vpc, state="absent"), diff=True)
     assert removed["changed"] is True and removed["done"] is True, removed
     writes = [call.operation for call in aws_calls.writes()]
-    assert writes[:2] == ["DeleteService", "DeleteNamespace"]
-    # moto keeps the namespace's hosted zone (AWS deletes it with the namespace): the module removes it.
-    assert writes[2:] == ["DeleteHostedZone"]
-    assert _namespaces() == [] and _services() == [] and _zones() == zones_before
+    # Cloud Map deletes the namespace's hosted zone itself: the module never touches it.
+    assert writes == ["DeleteService", "DeleteNamespace"]
+    assert _namespaces() == [] and _services() == []
+    assert len(_zones()) == len(zones_before) + 1  # plain moto keeps it (the emulator extension deletes it)
     assert removed["diff"] == checked["diff"]
     assert removed["diff"]["before"]["services"]["app"]["name"] == "app"
 
@@ -337,19 +340,93 @@ def test_absent_deletes_services_then_the_namespace_and_is_idempotent(aws, run_m
     assert run_module(module_under_test.main, _args(None, state="absent"))["changed"] is False
 
 
-def test_absent_refuses_services_with_instances_unless_asked_to_deregister(aws, run_module, aws_calls):  # pylint: disable=unused-argument
-    vpc = _vpc()
-    created = run_module(module_under_test.main, _args(vpc, services=[dict(name="app")]))
+def _with_instance(vpc: str) -> str:
+    created = run_module_main(module_under_test.main, _args(vpc, services=[dict(name="app")]))
     service_id = created["services"][0]["id"]
     _sd().register_instance(ServiceId=service_id, InstanceId="task-1", Attributes={"AWS_INSTANCE_IPV4": "10.0.1.5"})
+    return service_id
+
+
+class Pauses(list):
+    """The module's pauses (the clock advances by each); ``steps`` change the world after each pause."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+        self.steps: list = []
+
+    def sleep(self, seconds: float) -> None:
+        self.append(seconds)
+        self.now += seconds
+        if self.steps:
+            self.steps.pop(0)()
+
+
+@pytest.fixture
+def pauses(monkeypatch) -> Pauses:
+    recorded = Pauses()
+    monkeypatch.setattr(module_under_test.time, "sleep", recorded.sleep)
+    monkeypatch.setattr(module_under_test.time, "monotonic", lambda: recorded.now)
+    return recorded
+
+
+def test_absent_waits_for_ecs_to_deregister_the_instances(aws, run_module, aws_calls, pauses):  # pylint: disable=unused-argument
+    """ECS deregisters a service's tasks only as it stops them: a teardown right after the ECS service went waits."""
+    vpc = _vpc()
+    service_id = _with_instance(vpc)
+    pauses.steps.extend([lambda: None, lambda: _backend().deregister_instance(service_id, "task-1")])  # ECS, not the module
     aws_calls.clear()
 
-    refused = run_module(module_under_test.main, _args(vpc, state="absent"))
+    result = run_module(module_under_test.main, _args(vpc, state="absent", wait_timeout=60, poll_interval=5))
+
+    assert result["changed"] is True and result["done"] is True, result
+    assert pauses == [5, 5]
+    assert [call.operation for call in aws_calls.writes()] == ["DeleteService", "DeleteNamespace"]
+    assert result["events"][0] == "waiting for the instances of service app (1 instance) of namespace %s to be deregistered for 0s" % NAME
+    assert _namespaces() == [] and _services() == []
+
+
+def test_absent_fails_naming_the_service_when_the_instances_stay(aws, run_module, aws_calls, pauses):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    _with_instance(vpc)
+    aws_calls.clear()
+
+    refused = run_module(module_under_test.main, _args(vpc, state="absent", wait_timeout=12, poll_interval=5))
+
     assert refused["failed"] is True
-    assert "Cannot delete service app (1 instance) of namespace %s" % NAME in refused["msg"]
-    assert "deregister_instances=true" in refused["msg"]
+    assert refused["msg"].startswith(
+        "Cannot delete service app (1 instance) of namespace %s: instances are still registered after wait_timeout=12s." % NAME
+    ), refused["msg"]
+    assert "deregister_instances=true" in refused["msg"] and "raise wait_timeout" in refused["msg"]
+    assert pauses == [5, 5, 2]
     assert aws_calls.writes() == []
     assert len(_namespaces()) == 1
+
+
+def test_absent_without_wait_is_not_done_while_instances_are_registered(aws, run_module, aws_calls, pauses):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    _with_instance(vpc)
+    aws_calls.clear()
+
+    result = run_module(module_under_test.main, _args(vpc, state="absent", wait=False))
+
+    assert result.get("failed") is not True and result["done"] is False and result["changed"] is False, result
+    assert result["progress"].startswith("waiting for the instances of service app (1 instance)")
+    assert pauses == [] and aws_calls.writes() == []
+
+
+def test_absent_check_mode_warns_about_registered_instances(aws, run_module, aws_calls, pauses):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    _with_instance(vpc)
+    aws_calls.clear()
+    result = run_module(module_under_test.main, _args(vpc, state="absent"), check_mode=True)
+    assert result["changed"] is True and pauses == [] and aws_calls.writes() == []
+
+
+def test_absent_deregisters_the_instances_when_asked(aws, run_module, aws_calls, pauses):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    _with_instance(vpc)
+    aws_calls.clear()
 
     forced = run_module(module_under_test.main, _args(vpc, state="absent", deregister_instances=True))
     assert forced["changed"] is True, forced
@@ -440,3 +517,26 @@ def test_an_unset_description_leaves_the_existing_ones_alone(aws, run_module, aw
     result = run_module(module_under_test.main, _args(vpc, services=[dict(name="app")]))
     assert result["changed"] is False and aws_calls.writes() == []
     assert result["namespace"]["description"] == "mine" and result["services"][0]["description"] == "the app"
+
+
+@pytest.mark.parametrize(
+    "instances, expected",
+    [
+        ({}, {}),
+        ({"srv-1": [], "srv-2": []}, {}),
+        ({"srv-1": [{"Id": "a"}, {"Id": "b"}], "srv-2": []}, {"app": 2}),
+        ({"srv-1": [{"Id": "a"}], "srv-2": [{"Id": "b"}]}, {"app": 1, "worker": 1}),
+    ],
+)
+def test_busy_services_counts_the_registered_instances(instances, expected):
+    services = [{"Id": "srv-1", "Name": "app"}, {"Id": "srv-2", "Name": "worker"}]
+    assert planner.busy_services(services, instances) == expected
+
+
+def test_instance_messages_name_the_services_and_the_wait():
+    busy = {"worker": 1, "app": 3}
+    assert planner.instances_progress(NAME, busy, 7.9) == (
+        "waiting for the instances of service app (3 instances), worker (1 instance) of namespace %s to be deregistered for 7s" % NAME
+    )
+    assert "still registered after wait_timeout=300s." in planner.in_use_message(NAME, busy, 300)
+    assert "still registered. Stop" in planner.in_use_message(NAME, busy)

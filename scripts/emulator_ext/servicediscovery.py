@@ -1,0 +1,131 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Emulator extension: Cloud Map private DNS namespaces own their hosted zone, and in-use resources are not deleted,
+like AWS.
+
+What moto 5.2 does
+    - ``CreatePrivateDnsNamespace`` creates a private hosted zone that is associated with no VPC, and
+      ``DeleteNamespace`` leaves that zone behind (a teardown leaves an empty private zone per namespace, and a reader
+      of the zone cannot tell the namespace's VPC).
+    - ``DeleteService`` deletes a service that still has registered instances, and ``DeleteNamespace`` a namespace
+      that still has services.
+
+What AWS does
+    - "When you delete a DNS namespace, AWS Cloud Map deletes the corresponding Amazon Route 53 hosted zone created
+      during namespace creation" (AWS Cloud Map Developer Guide, Deleting a namespace,
+      https://docs.aws.amazon.com/cloud-map/latest/dg/deleting-namespaces.html). The private hosted zone of a
+      private DNS namespace is associated with the namespace's VPC (CreatePrivateDnsNamespace, ``Vpc``:
+      https://docs.aws.amazon.com/cloud-map/latest/api/API_CreatePrivateDnsNamespace.html).
+    - ``DeleteService``: "If the service still contains one or more registered instances, the request fails"
+      (https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteService.html); ``DeleteNamespace``: "If the
+      namespace still contains one or more services, the request fails"
+      (https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteNamespace.html). Both fail with
+      ``ResourceInUse``.
+
+How the patch imitates it (emulator process only; ``apply()`` is idempotent, ``restore()`` undoes it)
+    - After moto's ``create_private_dns_namespace``, the namespace's hosted zone is associated with its VPC.
+    - ``delete_namespace`` refuses a namespace that still has services (``ResourceInUse``); after moto deleted the
+      namespace, its hosted zone is deleted too.
+    - ``delete_service`` refuses a service that still has instances (``ResourceInUse``).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from typing import Callable
+
+from moto.core.exceptions import JsonRESTError
+from moto.route53.models import route53_backends
+from moto.servicediscovery.models import ServiceDiscoveryBackend
+from moto.utilities.utils import get_partition
+
+_PATCHED_FLAG = "_megapool_emulator_ext"
+_ORIGINALS: dict[str, Callable[..., Any]] = {}
+
+
+class ResourceInUse(JsonRESTError):
+    """Cloud Map's answer to deleting a service with instances or a namespace with services."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ResourceInUse", message)
+
+
+def _zones(backend: ServiceDiscoveryBackend) -> Any:
+    return route53_backends[backend.account_id][get_partition(backend.region_name)]
+
+
+def _zone_id(namespace: Any) -> str | None:
+    """The id of the namespace's hosted zone as route53's backend keys it (moto stores ``/hostedzone/<id>``)."""
+    value = (namespace.dns_properties or {}).get("HostedZoneId") if namespace is not None else None
+    return value.rsplit("/", 1)[-1] if value else None
+
+
+def _create_private_dns_namespace(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def method(self: ServiceDiscoveryBackend, *args: Any, **kwargs: Any) -> str:
+        operation_id = original(self, *args, **kwargs)
+        namespace_id = self.operations[operation_id].targets.get("NAMESPACE")
+        namespace = self.namespaces.get(namespace_id)
+        zone = _zones(self).zones.get(_zone_id(namespace) or "")
+        if zone is not None and namespace.vpc:
+            zone.private_zone = True
+            zone.vpcs = [{"vpc_id": namespace.vpc, "vpc_region": self.region_name}]
+        return operation_id
+
+    setattr(method, _PATCHED_FLAG, True)
+    return method
+
+
+def _delete_namespace(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def method(self: ServiceDiscoveryBackend, namespace_id: str) -> str:
+        namespace = self.namespaces.get(namespace_id)
+        services = [service.id for service in self.services.values() if service.namespace_id == namespace_id]
+        if namespace is not None and services:
+            raise ResourceInUse("Namespace %s has associated services: %s" % (namespace_id, ", ".join(sorted(services))))
+        operation_id = original(self, namespace_id)
+        zone_id = _zone_id(namespace)
+        if zone_id:
+            _zones(self).zones.pop(zone_id, None)  # with its SOA/NS records; Cloud Map's own records went with the services
+        return operation_id
+
+    setattr(method, _PATCHED_FLAG, True)
+    return method
+
+
+def _delete_service(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def method(self: ServiceDiscoveryBackend, service_id: str) -> None:
+        service = self.services.get(service_id)
+        if service is not None and service.instances:
+            raise ResourceInUse("Service %s has registered instances: %s" % (
+                service_id, ", ".join(sorted(instance.instance_id for instance in service.instances))))
+        return original(self, service_id)
+
+    setattr(method, _PATCHED_FLAG, True)
+    return method
+
+
+_WRAPPERS = {
+    "create_private_dns_namespace": _create_private_dns_namespace,
+    "delete_namespace": _delete_namespace,
+    "delete_service": _delete_service,
+}
+
+
+def apply() -> None:
+    """Install the patch (idempotent)."""
+    for name, wrapper in _WRAPPERS.items():
+        current = getattr(ServiceDiscoveryBackend, name)
+        if getattr(current, _PATCHED_FLAG, False):
+            continue
+        _ORIGINALS[name] = current
+        setattr(ServiceDiscoveryBackend, name, wrapper(current))
+
+
+def restore() -> None:
+    """Put moto's original methods back (for tests; the emulator never calls it)."""
+    for name, original in list(_ORIGINALS.items()):
+        setattr(ServiceDiscoveryBackend, name, original)
+        del _ORIGINALS[name]
