@@ -72,7 +72,7 @@ MUST_PASS = [
 @pytest.mark.parametrize("service,operation,params,expected", MUST_FAIL, ids=["%s.%s:%s" % (c[0], c[1], c[3][1]) for c in MUST_FAIL])
 def test_a_request_aws_refuses_is_reported(service, operation, params, expected):
     found = model_rules.validate(service, operation, params)
-    assert expected in [(path, rule) for path, rule, _ in found], found
+    assert expected in [(path, rule) for path, rule, _detail in found], found
 
 
 @pytest.mark.parametrize("service,operation,params", MUST_PASS, ids=["%s.%s" % (c[0], c[1]) for c in MUST_PASS])
@@ -131,7 +131,7 @@ def test_any_documented_cluster_name_is_accepted(name):
     st.text(alphabet=string.ascii_letters, max_size=20),
 )
 def test_any_other_character_in_a_cluster_name_is_refused(head, bad, tail):
-    assert ("clusterName", "pattern") in [(p, r) for p, r, _ in model_rules.validate("ecs", "CreateCluster", {"clusterName": head + bad + tail})]
+    assert ("clusterName", "pattern") in [(p, r) for p, r, _detail in model_rules.validate("ecs", "CreateCluster", {"clusterName": head + bad + tail})]
 
 
 @given(st.integers(min_value=-5, max_value=400))

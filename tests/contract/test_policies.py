@@ -50,4 +50,4 @@ def test_documents_are_taken_from_the_recorded_calls():
         {"service": "iam", "operation": "GetRole", "params": {"RoleName": "r"}},
         {"event": "reset"},
     ]
-    assert [(kind, text) for kind, text, _ in policies.documents(records)] == [("trust", doc(TRUST)), ("identity", doc(SECRETS))]
+    assert [(kind, text) for kind, text, _record in policies.documents(records)] == [("trust", doc(TRUST)), ("identity", doc(SECRETS))]

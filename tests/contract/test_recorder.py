@@ -60,7 +60,8 @@ def test_an_ansiballz_module_process_records_its_requests(tmp_path, emulator):
     playbook.write_text(PLAYBOOK)
     log = tmp_path / "calls.jsonl"
     env = recording_env(log, RECORDER_ENDPOINT=emulator, MOLECULE_SCENARIO_NAME="recorder-proof")
-    run = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
+    run = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     records = calllog.read(log)
     (describe,) = [r for r in records if r.get("operation") == "DescribeVpcs"]
@@ -130,5 +131,9 @@ def test_launch_template_user_data_keeps_only_the_cluster_it_joins():
 
 
 def test_ids_of_a_create_answer_are_kept():
-    answer = {"LaunchTemplate": {"LaunchTemplateId": "lt-1", "LaunchTemplateName": "app", "LatestVersionNumber": 1}, "ResponseMetadata": {"RequestId": "x"}}
-    assert recorder._result_ids(answer) == {"LaunchTemplate.LaunchTemplateId": "lt-1", "LaunchTemplate.LaunchTemplateName": "app"}  # pylint: disable=protected-access
+    answer = {
+        "LaunchTemplate": {"LaunchTemplateId": "lt-1", "LaunchTemplateName": "app", "LatestVersionNumber": 1},
+        "ResponseMetadata": {"RequestId": "x"},
+    }
+    ids = recorder._result_ids(answer)  # pylint: disable=protected-access
+    assert ids == {"LaunchTemplate.LaunchTemplateId": "lt-1", "LaunchTemplate.LaunchTemplateName": "app"}

@@ -4,10 +4,11 @@
 
 1. **The ECS cluster exists before the instances that join it.** The ECS agent on an instance whose user data says
    ``ECS_CLUSTER=<name>`` registers into that cluster at boot; if the cluster does not exist it logs
-   ``ClientException: Cluster not found`` and exits with the terminal exit code 5, which the ecs-init systemd unit
-   does not restart: the instance never joins (amazon-ecs-agent ``agent/app/agent.go``, ``exitcodes.ExitTerminal`` on
-   ``ClusterNotFoundException``). So in every region a ``CreateAutoScalingGroup`` whose launch template joins cluster
-   C must come after a successful ``CreateCluster`` of C in that region (and before any ``DeleteCluster`` of it).
+   ``ClientException: Cluster not found``; amazon-ecs-agent ``agent/app/agent.go`` (``doStart``) returns
+   ``exitcodes.ExitTerminal`` for a registration error that is not transient, and ecs-init does not restart an agent
+   that exited terminally: the instance never joins. So in every region a ``CreateAutoScalingGroup`` whose launch
+   template joins cluster C must come after a successful ``CreateCluster`` of C in that region (and before any
+   ``DeleteCluster`` of it).
 2. **The ECS service-linked role exists before a capacity provider.** ``CreateCapacityProvider`` for an Auto Scaling
    group needs the ``AWSServiceRoleForECS`` role; ``CreateCluster`` creates it when it is missing, and
    ``iam:CreateServiceLinkedRole`` with ``AWSServiceName=ecs.amazonaws.com`` creates it explicitly

@@ -123,7 +123,7 @@ def _playbook() -> str | None:
         return _PROCESS["playbook"]
     found = None
     pid = os.getpid()
-    for _ in range(6):
+    for _level in range(6):
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as handle:
                 argv = [a.decode("utf-8", "replace") for a in handle.read().split(b"\0") if a]
