@@ -1,6 +1,6 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the release role. Pure functions, no I/O.
+"""Filters of the release role. Pure functions, no I/O; the planners live in module_utils.release_plan.
 
 (The health probe summary of playbooks/verify.yml is part of the module megapool.aws.http_probe.)
 """
@@ -12,6 +12,13 @@ from typing import Sequence
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.megapool.aws.plugins.module_utils.release_plan import PlanError
+from ansible_collections.megapool.aws.plugins.module_utils.release_plan import api_token
+from ansible_collections.megapool.aws.plugins.module_utils.release_plan import conflict_errors
+from ansible_collections.megapool.aws.plugins.module_utils.release_plan import release_checks
+from ansible_collections.megapool.aws.plugins.module_utils.release_plan import shared_secrets
+from ansible_collections.megapool.aws.plugins.module_utils.release_plan import task_definition_changes
+
 
 def release_revisions(family_and_latest: Sequence[Any]) -> list[list[Any]]:
     """``[family, latest]`` -> ``[[family, 1], ..., [family, latest]]`` (every revision a family may have)."""
@@ -22,8 +29,46 @@ def release_revisions(family_and_latest: Sequence[Any]) -> list[list[Any]]:
     return [[family, revision] for revision in range(1, latest + 1)]
 
 
+def _checks(inputs: Any) -> dict[str, Any]:
+    if not isinstance(inputs, dict):
+        raise AnsibleFilterError("release_checks expects a dict of inputs, got %r" % (inputs,))
+    try:
+        return release_checks(inputs)
+    except PlanError as exc:
+        raise AnsibleFilterError("release_checks: %s" % exc) from None
+
+
+def _token(value: Any, field: str = "started_by") -> str:
+    try:
+        return api_token(value, field)
+    except PlanError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def _changes(current: Any, wanted: Any) -> list[str]:
+    if current is not None and not isinstance(current, dict):
+        raise AnsibleFilterError("release_task_definition_changes: the input must be a task definition (dict) or none")
+    if not isinstance(wanted, dict):
+        raise AnsibleFilterError("release_task_definition_changes: wanted must be a dict (containerDefinitions, networkMode, ...)")
+    return task_definition_changes(current, wanted)
+
+
+def _shared(values_by_region: Any, names: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(values_by_region, dict) or not isinstance(names, (list, tuple)):
+        raise AnsibleFilterError("release_shared_secrets expects {region: [values]} and a list of names")
+    result = shared_secrets(list(names), values_by_region)
+    result["errors"] = conflict_errors(result["conflicts"], prefix)
+    return result
+
+
 class FilterModule:  # pylint: disable=too-few-public-methods
     """megapool.aws release filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"release_revisions": release_revisions}
+        return {
+            "release_revisions": release_revisions,
+            "release_checks": _checks,
+            "release_api_token": _token,
+            "release_task_definition_changes": _changes,
+            "release_shared_secrets": _shared,
+        }
