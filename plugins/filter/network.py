@@ -10,6 +10,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.network_layout import
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import choose_azs
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_route_table_ids
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_subnets
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import dependency_violation
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import existing_slot_azs
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import nat_subnet_ids
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import network_errors
@@ -73,6 +74,7 @@ class FilterModule:
             "built_subnets": _built_subnets,
             "network_errors": _network_errors,
             "network_azs": _network_azs,
+            "dependency_violation": dependency_violation,
             "overlap_errors": _overlap_errors,
             "nat_subnet_ids": nat_subnet_ids,
             "route_table_plan": route_table_plan,

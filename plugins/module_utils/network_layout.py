@@ -485,3 +485,19 @@ def zone_records(zones: list[dict]) -> list[dict]:
 def type_info_offers(instance_types: list[dict]) -> dict[str, list[str]]:
     """{type: AZ IDs} from the records ``megapool.aws.ec2_instance_type_info`` returns."""
     return {record["instance_type"]: list(record.get("availability_zone_ids") or []) for record in instance_types or []}
+
+
+# --------------------------------------------------------------------------------------------------
+# Teardown
+# --------------------------------------------------------------------------------------------------
+
+
+def dependency_violation(result: dict) -> bool:
+    """Whether a failed module result is EC2's ``DependencyViolation`` (a dependent object, e.g. a network interface
+    AWS has not released yet, still uses the resource): the one failure a teardown retries."""
+    result = result or {}
+    if not result.get("failed"):
+        return False
+    error = result.get("error") or {}
+    code = error.get("code") if isinstance(error, dict) else None
+    return code == "DependencyViolation" or "DependencyViolation" in str(result.get("msg") or "")

@@ -25,6 +25,13 @@ def _override(inventory, case: str) -> list[str]:
         inventory.set_all(network_admin_cidrs=["192.0.2.0/24", "0.0.0.0/0"])
     elif case == "bad_nat_mode":
         inventory.set_all(network_nat_mode="double")
+    elif case == "nat_none_with_ecs_hosts":
+        inventory.set_all(network_nat_mode="none")
+    elif case == "public_subnets_too_small_for_the_alb":
+        inventory.set_region("eu-north-1", network_vpc_cidr="10.10.0.0/26")
+    elif case == "too_few_zones_offer_the_types":
+        # The emulator's account maps us-east-1a to use1-az3, which offers none of the types (docs/emulator.md).
+        inventory.set_region("us-east-1", network_vpc_cidr="10.42.0.0/16", network_az_count=6)
     elif case == "missing_env":
         inventory.unset_all("megapool_env")
     elif case == "missing_cluster":
@@ -42,6 +49,11 @@ CASES = {
     "one_az": ["network_az_count=1", "Set network_az_count to 2 or more"],
     "open_admin": ["network_admin_cidrs contains 0.0.0.0/0", "network_allow_open_admin: true"],
     "bad_nat_mode": ["network_nat_mode", "none, single, per_az"],
+    "nat_none_with_ecs_hosts": ["network_nat_mode=none", "ECS hosts", "network_nat_mode: single"],
+    "public_subnets_too_small_for_the_alb": ["network_vpc_cidr=10.10.0.0/26 with network_az_count=2 gives /28 public subnets",
+                                             "/27 or larger"],
+    "too_few_zones_offer_the_types": ["network_az_count=6 but only 5 availability zones of us-east-1 offer every instance type",
+                                      "us-east-1a (use1-az3) lacks", "Lower network_az_count"],
     "missing_env": ["megapool_env"],
     "missing_cluster": ["megapool_cluster"],
 }
@@ -50,7 +62,8 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_fails_early_and_changes_nothing(case, inventory, empty_emulator):
     _override(inventory, case)
-    assert_site_refuses_early(inventory, CASES[case])
+    # us-east-1 too: the case that adds the region must leave it untouched as well.
+    assert_site_refuses_early(inventory, CASES[case], take_snapshot=lambda: snapshot(("eu-north-1", "ap-southeast-1", "us-east-1")))
 
 
 def test_open_admin_is_accepted_with_the_opt_in(inventory, empty_emulator):

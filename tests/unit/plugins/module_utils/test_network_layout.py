@@ -1260,3 +1260,19 @@ def test_offers_and_zone_records_from_the_api_shapes():
         {"ZoneName": "us-east-1a", "ZoneId": "use1-az3", "State": "impaired", "ZoneType": "availability-zone"},
         {"ZoneName": "us-east-1a", "ZoneId": "use1-az3"},
     ]) == [{"zone_name": "us-east-1a", "zone_id": "use1-az3"}, {"zone_name": "us-east-1b", "zone_id": "use1-az6"}]
+
+
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import dependency_violation  # noqa: E402
+
+
+@pytest.mark.parametrize("result, expected", [
+    ({"failed": True, "error": {"code": "DependencyViolation"}, "msg": "Unable to delete security group"}, True),
+    ({"failed": True, "msg": "An error occurred (DependencyViolation) when calling the DeleteSubnet operation"}, True),
+    ({"failed": True, "error": {"code": "InvalidGroup.NotFound"}, "msg": "not found"}, False),
+    ({"failed": False, "msg": "DependencyViolation"}, False),
+    ({"changed": True}, False),
+    ({}, False),
+    (None, False),
+])
+def test_dependency_violation(result, expected):
+    assert dependency_violation(result) is expected
