@@ -1,0 +1,76 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""site.yml publishes its outputs for AWX workflows with ``set_stats`` (docs/awx.md).
+
+The test takes the ``set_stats`` task out of site.yml's Summary play as it is, runs it for two region hosts whose
+``<role>_outputs`` facts are given (what the roles publish after a converge, and nothing at all, as in check mode
+on an empty account), with the JSON stdout callback, and reads the run's global custom stats: the artifacts AWX
+passes to the next workflow node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from conftest import ROOT
+
+SITE = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
+
+BUILT = {
+    "network_outputs": {"vpc_id": "vpc-1", "cidr": "10.40.0.0/16"},
+    "ecs_hosts_outputs": {"cluster_name": "megapool-local", "capacity_provider": "megapool-local-cp", "auto_scaling_group_name": "megapool-local-asg"},
+    "alb_outputs": {"name": "megapool-local", "dns_name": "megapool-local-1.eu-north-1.elb.amazonaws.com", "arn": "arn:alb", "target_group_arn": "arn:tg"},
+    "dns_outputs": {"app_domain": "app.megapool.test", "certificate_arn": "arn:cert"},
+    "release_outputs": {"service": "web", "task_definition": "megapool-local-web:3", "image": "example/web:1", "version": "1"},
+}
+
+
+def _set_stats_task() -> dict:
+    summary = [play for play in SITE if play["name"] == "Summary"]
+    assert len(summary) == 1, [play["name"] for play in SITE]
+    tasks = [task for task in summary[0]["tasks"] if "ansible.builtin.set_stats" in task]
+    assert len(tasks) == 1, "site.yml's Summary play has no (or more than one) ansible.builtin.set_stats task"
+    return tasks[0]
+
+
+def _run(tmp_path: Path, hostvars: dict) -> dict:
+    inventory = {"regions": {"hosts": hostvars, "vars": {"megapool_env": "local", "megapool_cluster": "megapool"}}}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    play = {"name": "Summary", "hosts": "regions", "gather_facts": False, "connection": "local", "tasks": [_set_stats_task()]}
+    (tmp_path / "stats.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_SHOW_CUSTOM_STATS="true")  # what AWX gets as artifacts, in the JSON document
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(tmp_path / "stats.yml"), "-i", str(tmp_path / "hosts.yml"),
+                             "-e", "ansible_python_interpreter=%s" % sys.executable],
+                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(result.stdout)["global_custom_stats"]
+
+
+def test_outputs_of_every_region_merge_into_one_artifact(tmp_path):
+    other = {key: dict(value) for key, value in BUILT.items()}
+    other["alb_outputs"]["dns_name"] = "megapool-local-2.ap-southeast-1.elb.amazonaws.com"
+    stats = _run(tmp_path, {"eu-north-1": BUILT, "ap-southeast-1": other})
+    assert stats["megapool_environment"] == {"env": "local", "cluster": "megapool", "regions": ["ap-southeast-1", "eu-north-1"]}
+    outputs = stats["megapool_outputs"]
+    assert sorted(outputs) == ["ap-southeast-1", "eu-north-1"]
+    assert outputs["eu-north-1"] == {
+        "vpc_id": "vpc-1", "vpc_cidr": "10.40.0.0/16",
+        "ecs_cluster": "megapool-local", "capacity_provider": "megapool-local-cp", "auto_scaling_group": "megapool-local-asg",
+        "alb_name": "megapool-local", "alb_dns_name": "megapool-local-1.eu-north-1.elb.amazonaws.com", "alb_arn": "arn:alb",
+        "target_group_arn": "arn:tg", "app_domain": "app.megapool.test", "certificate_arn": "arn:cert",
+        "service": "web", "task_definition": "megapool-local-web:3", "image": "example/web:1", "version": "1",
+    }
+    assert outputs["ap-southeast-1"]["alb_dns_name"] == "megapool-local-2.ap-southeast-1.elb.amazonaws.com"
+
+
+def test_nothing_built_yet_publishes_the_regions_with_empty_values(tmp_path):
+    stats = _run(tmp_path, {"eu-north-1": {}, "ap-southeast-1": {}})
+    assert sorted(stats["megapool_outputs"]) == ["ap-southeast-1", "eu-north-1"]
+    assert set(stats["megapool_outputs"]["eu-north-1"].values()) == {None}
