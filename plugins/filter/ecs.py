@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_task_size
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import SettingsError
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import asg_differences
 
@@ -21,8 +22,19 @@ def _asg_differences(group, wanted):
         raise AnsibleFilterError(str(exc)) from None
 
 
+def _ecs_task_size(types, reserve_mib, task_memory_mib=None, measured=None):
+    if not isinstance(types, list) or not all(isinstance(item, dict) for item in types):
+        raise AnsibleFilterError("ecs_task_size: the input must be the instance_types list of megapool.aws.ec2_instance_type_info")
+    if measured is not None and not isinstance(measured, dict):
+        raise AnsibleFilterError("ecs_task_size: ecs_hosts_registered_memory_mib must be a dict of instance type: MiB")
+    try:
+        return plan_task_size(types, int(reserve_mib), None if task_memory_mib in (None, "") else int(task_memory_mib), measured)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError("ecs_task_size: %s" % exc) from None
+
+
 class FilterModule:
     """megapool.aws ECS filters."""
 
     def filters(self):
-        return {"asg_differences": _asg_differences}
+        return {"asg_differences": _asg_differences, "ecs_task_size": _ecs_task_size}

@@ -232,7 +232,13 @@ diff:
       tags: {"megapool:env": "prod"}
 """
 
+import time
 from typing import Any
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule (MegapoolAWSModule) reports the missing library
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -241,16 +247,20 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import ECS_SERVICE_LINKED_ROLE_SERVICE
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import SERVICE_LINKED_ROLE_RETRY_DELAYS
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import CapacityError
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import DesiredProvider
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import ProviderPlan
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import deleting_provider
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import live_provider
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import not_applied
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import missing_service_linked_role
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_provider
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import predict_provider
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import provider_result
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import provider_view
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import service_linked_role_taken
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import validate_provider
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
@@ -297,10 +307,39 @@ def _describe_group(client, name: str) -> dict | None:
     return groups[0] if groups else None
 
 
-@AWSErrorHandler.common_error_handler("create the capacity provider")
 @AWSRetry.jittered_backoff()
-def _create(client, **params: Any) -> dict:
+def _create_raw(client, **params: Any) -> dict:
     return client.create_capacity_provider(**params)["capacityProvider"]
+
+
+@AWSErrorHandler.common_error_handler("create the ECS service-linked role")
+@AWSRetry.jittered_backoff()
+def _create_service_linked_role(client) -> None:
+    try:
+        client.create_service_linked_role(AWSServiceName=ECS_SERVICE_LINKED_ROLE_SERVICE)
+    except botocore.exceptions.ClientError as e:
+        error = e.response.get("Error", {})
+        if not service_linked_role_taken(error.get("Code"), error.get("Message")):
+            raise
+
+
+@AWSErrorHandler.common_error_handler("create the capacity provider")
+def _create(module, client, **params: Any) -> dict:
+    """CreateCapacityProvider; when the account has no ECS service-linked role yet, create it and try again while
+    IAM propagates it (ecs_capacity.SERVICE_LINKED_ROLE_RETRY_DELAYS)."""
+    delays = list(SERVICE_LINKED_ROLE_RETRY_DELAYS)
+    role_created = False
+    while True:
+        try:
+            return _create_raw(client, **params)
+        except botocore.exceptions.ClientError as e:
+            error = e.response.get("Error", {})
+            if not missing_service_linked_role(error.get("Code"), error.get("Message")) or not delays:
+                raise
+        if not role_created:
+            _create_service_linked_role(module.client("iam"))
+            role_created = True
+        time.sleep(delays.pop(0))
 
 
 @AWSErrorHandler.common_error_handler("update the capacity provider")
@@ -414,7 +453,7 @@ class _Provider:
             tags = self.module.params["tags"]
             if tags:
                 params["tags"] = [{"key": str(key), "value": str(value)} for key, value in sorted(tags.items())]
-            created = self._call(_create, self.ecs, **params)
+            created = self._call(_create, self.module, self.ecs, **params)
         else:
             if plan.action == "update":
                 self._call(_update, self.ecs, name=self.name, autoScalingGroupProvider=desired.asg_provider_update())
@@ -430,7 +469,7 @@ class _Provider:
         if ignored:
             self.module.warn(
                 "Capacity provider %s still reports %s different from what was asked after the update; the endpoint may "
-                "not support changing them (the moto emulator ignores managedDraining on update)." % (self.name, ", ".join(ignored))
+                "not support changing them." % (self.name, ", ".join(ignored))
             )
         return after
 

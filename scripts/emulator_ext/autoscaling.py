@@ -28,6 +28,12 @@ More gaps, closed the same way
       from scale-in running after the group is gone. AWS: "ForceDelete - Specifies that the group is to be deleted
       along with all instances associated with the group, without waiting for all instances to be terminated"
       (API_DeleteAutoScalingGroup). The patch terminates them all first.
+    - ``CreateLaunchTemplate`` with ``TagSpecifications`` for the ``launch-template`` resource: moto tags the template
+      and also copies the tags into the first version's ``LaunchTemplateData.TagSpecifications``, so a play that
+      compares the data (amazon.aws.ec2_launch_template) sees a difference on the next run and adds a version. AWS
+      applies those tags to the template only ("The tags to apply to the launch template on creation",
+      API_CreateLaunchTemplate; ``launch-template`` is not a resource type the data's tag specifications accept).
+      The patch drops them from the version's data.
     - ``DisableMetricsCollection`` does not exist in moto (an error "not yet implemented"); AWS disables the named
       metrics, or all of them when the request names none (API_DisableMetricsCollection). The patch adds it.
 
@@ -152,6 +158,26 @@ def _added(_missing: Any) -> Callable[..., Any]:
     return _disable_metrics_collection
 
 
+def _template_tags_stay_on_the_template(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def create_launch_template(self: Any, name: str, description: str, template_data: dict[str, Any], tag_spec: Any) -> Any:
+        specs = [spec for spec in template_data.get("TagSpecifications") or [] if spec.get("ResourceType") != "launch-template"]
+        if specs:
+            template_data["TagSpecifications"] = specs
+        else:
+            template_data.pop("TagSpecifications", None)
+        return original(self, name, description, template_data, tag_spec)
+
+    setattr(create_launch_template, _PATCHED_FLAG, True)
+    return create_launch_template
+
+
+def _ec2_launch_template_backend() -> type:
+    from moto.ec2.models.launch_templates import LaunchTemplateBackend  # pylint: disable=import-outside-toplevel
+
+    return LaunchTemplateBackend
+
+
 def _ec2_instance_backend() -> type:
     from moto.ec2.models.instances import InstanceBackend  # pylint: disable=import-outside-toplevel
 
@@ -164,6 +190,7 @@ _PATCHES: tuple[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any
     (AutoScalingResponse, "delete_auto_scaling_group", _force_delete),
     (AutoScalingResponse, "disable_metrics_collection", _added),
     (_ec2_instance_backend(), "run_instances", _template_settings),
+    (_ec2_launch_template_backend(), "create_launch_template", _template_tags_stay_on_the_template),
 )
 
 

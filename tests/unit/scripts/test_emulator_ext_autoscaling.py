@@ -177,3 +177,27 @@ def test_plain_moto_has_no_disable_metrics_collection(autoscaling):
 
     with pytest.raises((ClientError, NotImplementedError)):
         autoscaling.disable_metrics_collection(AutoScalingGroupName=GROUP)
+
+
+@pytest.mark.parametrize("apply_patch, in_data", [(False, True), (True, False)])
+def test_template_tags_stay_off_the_version_data(aws_env, apply_patch, in_data):  # pylint: disable=unused-argument
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    with mock_aws():
+        if apply_patch:
+            ext.apply()
+        try:
+            ec2 = boto3.client("ec2", region_name=REGION)
+            ec2.create_launch_template(
+                LaunchTemplateName="tagged", LaunchTemplateData={"ImageId": "ami-12c6146b", "TagSpecifications": [
+                    {"ResourceType": "volume", "Tags": [{"Key": "role", "Value": "disk"}]}]},
+                TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "role", "Value": "template"}]}])
+            data = ec2.describe_launch_template_versions(LaunchTemplateName="tagged")["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+            kinds = [spec["ResourceType"] for spec in data.get("TagSpecifications", [])]
+            assert ("launch-template" in kinds) is in_data
+            assert "volume" in kinds
+            template = ec2.describe_launch_templates(LaunchTemplateNames=["tagged"])["LaunchTemplates"][0]
+            tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [template["LaunchTemplateId"]]}])["Tags"]
+            assert {(t["Key"], t["Value"]) for t in tags} == {("role", "template")}
+        finally:
+            ext.restore()

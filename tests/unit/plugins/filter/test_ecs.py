@@ -17,7 +17,7 @@ GROUP = {"min_size": 1, "max_size": 4, "desired_capacity": 2, "instances": []}
 
 
 def test_filters_offered():
-    assert set(FilterModule().filters()) == {"asg_differences"}
+    assert set(FilterModule().filters()) == {"asg_differences", "ecs_task_size"}
 
 
 def test_asg_differences():
@@ -42,3 +42,22 @@ def test_through_a_templar_with_the_role_s_fallback_for_a_missing_group():
     templar.environment.filters.update(FilterModule().filters())
     expression = trust_as_template("{{ found.results[0] | default(None) | asg_differences(wanted) }}")
     assert templar.template(expression) == ["group - missing"]
+
+
+def test_ecs_task_size():
+    ecs_task_size = FilterModule().filters()["ecs_task_size"]
+    types = [{"instance_type": "t3.small", "memory_mib": 2048, "vcpus": 2}]
+    plan = ecs_task_size(types, "256", None, {"t3.small": 1900})
+    assert plan["task_memory_mib"] == 1644 and plan["task_cpu_units"] == 2048 and plan["errors"] == []
+    computed = ecs_task_size(types, 256, "")
+    assert computed["task_memory_mib"] == computed["registered_memory_mib"]["t3.small"] > 0
+
+
+@pytest.mark.parametrize("types, measured, message", [
+    ("t3.small", None, "instance_types list"),
+    ([{"instance_type": "t3.small", "memory_mib": 2048, "vcpus": 2}], ["t3.small"], "ecs_hosts_registered_memory_mib"),
+    ([{"instance_type": "t3.small"}], None, "ecs_task_size: "),
+])
+def test_ecs_task_size_bad_input(types, measured, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        FilterModule().filters()["ecs_task_size"](types, 256, None, measured)

@@ -461,3 +461,70 @@ def test_an_in_use_error_names_the_clusters(aws, run_module, monkeypatch):  # py
 
 def test_documented_options_match_the_argument_spec(docs_match_spec):
     docs_match_spec(module_under_test)
+
+
+# ------------------------------------------------------------------------------- ECS service-linked role
+
+
+@pytest.fixture
+def aws_like_account(aws, monkeypatch):  # pylint: disable=unused-argument
+    """moto with the emulator's ecs_agent patch: no ECS service-linked role until someone creates it (as on AWS)."""
+    from emulator_ext import ecs_agent  # pylint: disable=import-outside-toplevel
+
+    ecs_agent.install(monkeypatch)
+    monkeypatch.setattr(module_under_test.time, "sleep", lambda seconds: None)
+    return ecs_agent
+
+
+def _iam_roles() -> list[str]:
+    return [role["RoleName"] for role in boto3.client("iam", region_name=REGION).list_roles()["Roles"]]
+
+
+def test_account_without_ecs_role_gets_it_then_the_provider(aws_like_account, run_module, aws_calls):
+    asg_arn = _asg()
+    aws_calls.clear()
+    result = run_module(module_under_test.main, _args(asg_arn, tags=TAGS))
+    assert result["changed"] is True, result
+    assert _described()["name"] == NAME
+    assert aws_like_account.ECS_ROLE_NAME in _iam_roles()
+    assert [call.operation for call in aws_calls.writes()] == ["CreateCapacityProvider", "CreateServiceLinkedRole", "CreateCapacityProvider"]
+
+
+def test_role_created_meanwhile_counts_as_created(aws_like_account, run_module, monkeypatch):
+    """IAM answers "has been taken" when the role exists (CreateCluster made it): the module goes on."""
+    asg_arn = _asg()
+    boto3.client("iam", region_name=REGION).create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
+    # ECS has not seen the role yet (IAM propagation): the first CreateCapacityProvider still refuses.
+    original = ecs_models.EC2ContainerServiceBackend.create_capacity_provider
+    refusals = [1]
+
+    def _not_yet(self, *args, **kwargs):
+        if refusals:
+            refusals.pop()
+            from moto.ecs.exceptions import EcsClientException  # pylint: disable=import-outside-toplevel
+
+            raise EcsClientException(aws_like_account.SLR_MISSING)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ecs_models.EC2ContainerServiceBackend, "create_capacity_provider", _not_yet)
+    result = run_module(module_under_test.main, _args(asg_arn))
+    assert result["changed"] is True, result
+    assert _described()["name"] == NAME
+
+
+def test_other_client_errors_are_not_retried(aws_like_account, run_module, monkeypatch):
+    asg_arn = _asg()
+    boto3.client("iam", region_name=REGION).create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
+    calls = []
+
+    def _refuse(self, *args, **kwargs):
+        calls.append(1)
+        from moto.ecs.exceptions import EcsClientException  # pylint: disable=import-outside-toplevel
+
+        raise EcsClientException("The specified Auto Scaling group is already in use.")
+
+    monkeypatch.setattr(ecs_models.EC2ContainerServiceBackend, "create_capacity_provider", _refuse)
+    result = run_module(module_under_test.main, _args(asg_arn))
+    assert result.get("failed") is True, result
+    assert "already in use" in result["msg"]
+    assert calls == [1]
