@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import sys
 
-_LOG = os.environ.get("MEGAPOOL_CALL_LOG")
+_LOG = os.path.abspath(os.environ["MEGAPOOL_CALL_LOG"]) if os.environ.get("MEGAPOOL_CALL_LOG") else None
 
 
 def _jsonable(value):
