@@ -83,3 +83,55 @@ def attributes_diff(before: Mapping[str, str], after: Mapping[str, str], keys: I
 def attributes_not_applied(after: Mapping[str, str], changes: Mapping[str, str]) -> list[str]:
     """The written keys that the answer still shows with another value (an endpoint that ignored them)."""
     return [key for key, value in sorted(changes.items()) if key in after and after[key] != value]
+
+
+# ---------------------------------------------------------------------------------------------- idle timeouts
+
+# AWS's range of idle_timeout.timeout_seconds (ALB attribute reference).
+IDLE_TIMEOUT_RANGE = (1, 4000)
+
+
+def _whole_seconds(name: str, value: Any, errors: list[str]) -> int | None:
+    if isinstance(value, bool) or value is None:
+        errors.append("%s=%s is not a number of seconds" % (name, value))
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        errors.append("%s=%s is not a number of seconds" % (name, value))
+        return None
+    if not number.is_integer():
+        errors.append("%s=%s is not a whole number of seconds" % (name, value))
+        return None
+    return int(number)
+
+
+def idle_timeout_errors(alb_idle_timeout: Any, app_idle_timeout: Any) -> list[str]:
+    """What is wrong with the load balancer's idle timeout given the app's keep-alive idle timeout (both seconds).
+
+    AWS: "configure the idle timeout of your application to be larger than the idle timeout configured for the load
+    balancer. Otherwise, if the application closes the TCP connection to the load balancer ungracefully, the load
+    balancer might send a request to the application before it receives the packet indicating that the connection is
+    closed. If this is the case, then the load balancer sends an HTTP 502 Bad Gateway error to the client."
+    (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout)
+    Cowboy's ``idle_timeout`` and Bandit's (Thousand Island's) ``read_timeout``, the keep-alive idle timeouts of a
+    Phoenix endpoint, default to 60 s. Returns one message per problem (empty: fine), each naming the variable and
+    the fix.
+    """
+    errors: list[str] = []
+    alb = _whole_seconds("alb_idle_timeout", alb_idle_timeout, errors)
+    app = _whole_seconds("alb_app_idle_timeout", app_idle_timeout, errors)
+    low, high = IDLE_TIMEOUT_RANGE
+    if alb is not None and not low <= alb <= high:
+        errors.append("alb_idle_timeout=%d is outside %d-%d seconds (AWS's range)" % (alb, low, high))
+    if app is not None and app < 2:
+        errors.append("alb_app_idle_timeout=%d must be 2 seconds or more (the app's keep-alive idle timeout)" % app)
+    if not errors and alb is not None and app is not None and alb >= app:
+        errors.append(
+            "alb_idle_timeout=%d must be below alb_app_idle_timeout=%d (the app's keep-alive idle timeout): when the app "
+            "closes an idle keep-alive connection first, the load balancer can still send a request on it and answers "
+            "HTTP 502. Lower alb_idle_timeout to %d or less, or raise the app's timeout and alb_app_idle_timeout together "
+            "(Phoenix with Cowboy: http: [protocol_options: [idle_timeout: <ms>]]; with Bandit: "
+            "http: [thousand_island_options: [read_timeout: <ms>]])" % (alb, app, app - 1)
+        )
+    return errors

@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import AttributesError
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import attributes_diff
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import attributes_from_aws
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import attributes_not_applied
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import attributes_to_aws
+from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import idle_timeout_errors
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import normalize_attributes
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import plan_attributes
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import predict_attributes
@@ -93,3 +96,44 @@ def test_not_applied_names_the_keys_the_answer_still_shows_otherwise():
     changes = {"a": "1", "b": "2", "c": "3"}
     assert attributes_not_applied({"a": "1", "b": "0"}, changes) == ["b"]
     assert attributes_not_applied(predict_attributes({}, changes), changes) == []
+
+
+# ---------------------------------------------------------------------------------------------- idle timeouts
+
+
+@pytest.mark.parametrize(
+    "alb, app, expected",
+    [
+        (55, 60, []),
+        (59, 60, []),
+        ("55", "60", []),
+        (1, 2, []),
+        (4000, 4001, []),
+        (60, 60, ["alb_idle_timeout=60 must be below alb_app_idle_timeout=60 (the app's keep-alive idle timeout)"]),
+        (240, 60, ["alb_idle_timeout=240 must be below alb_app_idle_timeout=60 (the app's keep-alive idle timeout)"]),
+        (0, 60, ["alb_idle_timeout=0 is outside 1-4000 seconds (AWS's range)"]),
+        (4001, 5000, ["alb_idle_timeout=4001 is outside 1-4000 seconds (AWS's range)"]),
+        (55, 1, ["alb_app_idle_timeout=1 must be 2 seconds or more"]),
+        ("soon", 60, ["alb_idle_timeout=soon is not a number of seconds"]),
+        (55.5, 60, ["alb_idle_timeout=55.5 is not a whole number of seconds"]),
+        (55, None, ["alb_app_idle_timeout=None is not a number of seconds"]),
+        (True, 60, ["alb_idle_timeout=True is not a number of seconds"]),
+    ],
+)
+def test_idle_timeout_errors(alb, app, expected):
+    errors = idle_timeout_errors(alb, app)
+    assert len(errors) == len(expected), errors
+    for error, start in zip(errors, expected):
+        assert error.startswith(start), error
+
+
+def test_idle_timeout_error_names_the_fix():
+    [error] = idle_timeout_errors(240, 60)
+    assert "HTTP 502" in error and "Lower alb_idle_timeout to 59 or less" in error
+    assert "protocol_options: [idle_timeout: <ms>]" in error and "thousand_island_options: [read_timeout: <ms>]" in error
+
+
+@given(alb=st.integers(min_value=-10, max_value=5000), app=st.integers(min_value=-10, max_value=5000))
+def test_idle_timeouts_are_accepted_exactly_when_the_load_balancer_closes_first(alb, app):
+    accepted = 1 <= alb <= 4000 and app >= 2 and alb < app
+    assert (idle_timeout_errors(alb, app) == []) is accepted

@@ -1,0 +1,18 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the edge roles (alb, dns) use to validate; the logic lives in module_utils.elbv2_attributes."""
+
+from __future__ import annotations
+
+from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import idle_timeout_errors
+
+
+def _alb_idle_timeout_errors(alb_idle_timeout, app_idle_timeout):
+    return idle_timeout_errors(alb_idle_timeout, app_idle_timeout)
+
+
+class FilterModule:
+    """megapool.aws edge filters."""
+
+    def filters(self):
+        return {"alb_idle_timeout_errors": _alb_idle_timeout_errors}
