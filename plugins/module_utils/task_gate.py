@@ -15,11 +15,20 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from dataclasses import dataclass
 from typing import Any
 from typing import Mapping
 from typing import Sequence
+
+# RunTask's startedBy: up to 128 letters, numbers, hyphens, forward slashes and underscores (botocore's ECS model,
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html); anything else is refused by the API.
+STARTED_BY_MAX = 128
+_STARTED_BY_BAD = re.compile(r"[^A-Za-z0-9_/-]+")
+# What ECS answers while a just-created role is not usable yet (IAM is eventually consistent:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ROLE_NOT_READY = "unable to assume the role"
 
 # The task's lastStatus once it has ended (ECS task lifecycle).
 STOPPED = "STOPPED"
@@ -51,6 +60,18 @@ class GateRequest:
     poll_interval: float
     log_lines: int
     stop_on_timeout: bool
+    role_wait_timeout: int = 60
+
+
+def started_by_mark(value: str) -> str:
+    """``value`` as RunTask accepts it: each run of other characters becomes '-', at most 128 characters."""
+    mark = _STARTED_BY_BAD.sub("-", value).strip("-")[:STARTED_BY_MAX]
+    return mark or "megapool-aws-ecs_task_gate"
+
+
+def role_not_ready(message: str) -> bool:
+    """True for ECS's answer while the execution or task role cannot be assumed yet (retry, it propagates)."""
+    return ROLE_NOT_READY in (message or "").lower()
 
 
 def validate_gate(params: Mapping[str, Any]) -> GateRequest:
@@ -64,6 +85,8 @@ def validate_gate(params: Mapping[str, Any]) -> GateRequest:
         raise GateError("wait_timeout=%s: give the seconds to wait at most, 0 or more" % params["wait_timeout"])
     if params["poll_interval"] <= 0:
         raise GateError("poll_interval=%s: give the seconds between two polls, more than 0" % params["poll_interval"])
+    if int(params.get("role_wait_timeout", 60)) < 0:
+        raise GateError("role_wait_timeout=%s: give the seconds to wait for a new role to be usable, 0 or more" % params["role_wait_timeout"])
     if params["log_lines"] < 0:
         raise GateError("log_lines=%s: give how many log lines to show on failure, 0 or more" % params["log_lines"])
     network = params.get("network_configuration") or {}
@@ -85,13 +108,14 @@ def validate_gate(params: Mapping[str, Any]) -> GateRequest:
         assign_public_ip=bool(network.get("assign_public_ip")),
         capacity_provider_strategy=strategy,
         launch_type=params.get("launch_type"),
-        started_by=params.get("started_by") or "megapool.aws.ecs_task_gate",
+        started_by=started_by_mark(params.get("started_by") or ""),
         task_arn=params.get("task_arn"),
         wait=params["wait"],
         wait_timeout=params["wait_timeout"],
         poll_interval=params["poll_interval"],
         log_lines=params["log_lines"],
         stop_on_timeout=params["stop_on_timeout"],
+        role_wait_timeout=int(params.get("role_wait_timeout", 60)),
     )
 
 
@@ -101,7 +125,7 @@ def run_task_params(request: GateRequest, container: str) -> dict[str, Any]:
         "cluster": request.cluster,
         "taskDefinition": request.task_definition,
         "count": 1,
-        "startedBy": request.started_by[:36],  # the API's limit
+        "startedBy": started_by_mark(request.started_by),
     }
     if request.command is not None:
         params["overrides"] = {"containerOverrides": [{"name": container, "command": list(request.command)}]}

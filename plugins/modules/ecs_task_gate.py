@@ -85,9 +85,19 @@ options:
     type: str
     choices: ['EC2', 'FARGATE', 'EXTERNAL']
   started_by:
-    description: The C(startedBy) mark of the task (36 characters at most are sent).
+    description:
+      - The C(startedBy) mark of the task. RunTask accepts up to 128 letters, numbers, C(-), C(/) and C(_); every run of
+        other characters is sent as C(-) (C(release 1.4.2) becomes C(release-1-4-2)).
     type: str
-    default: megapool.aws.ecs_task_gate
+    default: megapool-aws-ecs_task_gate
+  role_wait_timeout:
+    description:
+      - Seconds to keep retrying RunTask while ECS answers that it is unable to assume the task's execution or task
+        role. IAM is eventually consistent, so a role created seconds before is often not usable yet
+        (U(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)).
+      - C(0) fails at the first such answer.
+    type: int
+    default: 60
   task_arn:
     description:
       - Follow this task (started by an earlier call with O(wait=false)) instead of starting one.
@@ -306,6 +316,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.task_gate import gate
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import log_location
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import pick_container
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import progress_line
+from ansible_collections.megapool.aws.plugins.module_utils.task_gate import role_not_ready
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import run_task_params
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import task_age
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import task_events
@@ -332,7 +343,8 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
         options=dict(capacity_provider=dict(type="str", required=True), weight=dict(type="int", default=1), base=dict(type="int", default=0)),
     ),
     launch_type=dict(type="str", choices=["EC2", "FARGATE", "EXTERNAL"]),
-    started_by=dict(type="str", default="megapool.aws.ecs_task_gate"),
+    started_by=dict(type="str", default="megapool-aws-ecs_task_gate"),
+    role_wait_timeout=dict(type="int", default=60),
     task_arn=dict(type="str"),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=900),
@@ -376,6 +388,10 @@ def _stop_task(client, cluster: str, task_arn: str, reason: str) -> None:
 def _log_tail(client, group: str, stream: str, count: int) -> list[str]:
     events = client.get_log_events(logGroupName=group, logStreamName=stream, limit=count, startFromHead=False).get("events", [])
     return [event.get("message", "").rstrip("\n") for event in events][-count:]
+
+
+def _raise(error: Exception) -> None:
+    raise error
 
 
 class _Gate:
@@ -445,7 +461,7 @@ class _Gate:
             if raw is None:
                 self.module.fail_json(msg="task_arn=%s: no such task in cluster %s." % (self.request.task_arn, self.request.cluster))
             return task_view(raw, name)
-        tasks, failures = self._call(_run_task, self.ecs, run_task_params(self.request, name))
+        tasks, failures = self._run_task_when_roles_work(run_task_params(self.request, name))
         if failures or not tasks:
             self.module.fail_json(
                 msg="RunTask of %s in cluster %s placed no task: %s" % (
@@ -457,6 +473,25 @@ class _Gate:
         view = task_view(tasks[0], name)
         self.events.extend(task_events(None, view, 0))
         return view
+
+    def _run_task_when_roles_work(self, params: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+        """RunTask, retried while ECS cannot assume a role that was just created (IAM eventual consistency)."""
+        deadline = _clock() + self.request.role_wait_timeout
+        pause = 2.0
+        while True:
+            try:
+                return _run_task(self.ecs, params)
+            except AnsibleAWSError as e:
+                if not role_not_ready(str(e)) or _clock() + pause > deadline:
+                    if role_not_ready(str(e)):
+                        self.module.fail_json(
+                            msg="ECS could not assume the task's role for role_wait_timeout=%ds (IAM changes take a while to"
+                            " reach every region); run again, or raise role_wait_timeout: %s" % (self.request.role_wait_timeout, e)
+                        )
+                    return self._call(_raise, e)
+                self.events.append("RunTask: ECS cannot assume the role yet (IAM is eventually consistent), retrying in %ds" % pause)
+                _sleep(pause)
+                pause = min(pause * 2, 15.0)
 
     def poll(self, view: dict[str, Any]) -> dict[str, Any]:
         raw = self._call(_describe_task, self.ecs, self.request.cluster, view["task_arn"])

@@ -21,6 +21,10 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ecs.models import ecs_backends
 from moto.moto_api import state_manager
 
+from botocore.exceptions import ClientError
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
 from ansible_collections.megapool.aws.plugins.modules import ecs_task_gate as module_under_test
 
 REGION = "eu-north-1"
@@ -200,3 +204,52 @@ def test_command_override_and_network_are_sent(cluster, clock, run_module, aws_c
     assert params["overrides"] == {"containerOverrides": [{"name": "app", "command": ["bin/shop", "migrate"]}]}
     assert params["startedBy"] == "deploy"
     assert params["count"] == 1
+
+
+@pytest.mark.parametrize("given,sent", [
+    ("release 1.4.2", "release-1-4-2"),  # RunTask refuses spaces and dots (C1)
+    (None, "megapool-aws-ecs_task_gate"),
+    ("deploy/" + "x" * 200, "deploy/" + "x" * 121),
+])
+def test_started_by_is_what_run_task_accepts(cluster, clock, run_module, aws_calls, given, sent):  # pylint: disable=unused-argument
+    aws_calls.clear()
+    args = _args() if given is None else _args(started_by=given)
+    run_module(module_under_test.main, args)
+    params = aws_calls.of("RunTask")[0].params
+    assert params["startedBy"] == sent
+
+
+def _role_not_ready_then(real, failures: int):
+    calls = {"n": 0}
+
+    def run_task(client, params):
+        calls["n"] += 1
+        if calls["n"] <= failures:
+            # What the module's _run_task raises for ECS's answer (AWSErrorHandler wraps the ClientError).
+            raise AnsibleAWSError(message="Failed to run the task", exception=ClientError({"Error": {
+                "Code": "InvalidParameterException", "Message": (
+                    "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/shop-local-ecs-execution' that was"
+                    " provided for this task. Please verify that the role being passed has the proper trust relationship and"
+                    " permissions and that your IAM user has permissions to pass this role.")}}, "RunTask"))
+        return real(client, params)
+
+    return run_task, calls
+
+
+def test_run_task_waits_for_a_new_role(cluster, clock, run_module, monkeypatch):  # pylint: disable=unused-argument
+    fake, calls = _role_not_ready_then(module_under_test._run_task, 2)
+    monkeypatch.setattr(module_under_test, "_run_task", fake)
+    result = run_module(module_under_test.main, _args())
+    assert result.get("failed") is not True, result
+    assert calls["n"] == 3
+    assert result["exit_code"] == 0
+    assert any("cannot assume the role yet" in event for event in result["events"])
+
+
+def test_run_task_gives_up_on_the_role_after_role_wait_timeout(cluster, clock, run_module, monkeypatch):  # pylint: disable=unused-argument
+    fake, calls = _role_not_ready_then(module_under_test._run_task, 1000)
+    monkeypatch.setattr(module_under_test, "_run_task", fake)
+    result = run_module(module_under_test.main, _args(role_wait_timeout=10))
+    assert result["failed"] is True
+    assert "ECS could not assume the task's role for role_wait_timeout=10s" in result["msg"]
+    assert 2 <= calls["n"] <= 4
