@@ -157,6 +157,41 @@ options:
         C(-i ~/.ssh/megapool-admin.pem).
     type: str
     default: -o StrictHostKeyChecking=accept-new
+  connection:
+    description:
+      - How Ansible reaches the hosts.
+      - V(ssh) - over SSH, private hosts through the bastion of their VPC (the C(bastion_*) options).
+      - V(ssm) - through AWS Systems Manager Session Manager, no bastion and no key pair needed. Every host that is not a
+        bastion gets C(ansible_connection=amazon.aws.aws_ssm) (C(community.aws.aws_ssm) redirects to it),
+        C(ansible_host) and C(ansible_aws_ssm_instance_id) = its instance id, C(ansible_aws_ssm_region) = its region and
+        C(ansible_aws_ssm_bucket_name) = O(ssm_bucket_name); bastions keep SSH (the network role gives them no instance
+        profile) unless O(ssm_bastions=true).
+      - "Session Manager needs: the SSM agent on the instance and an instance role with C(AmazonSSMManagedInstanceCore)
+        (the ECS hosts have both); the session-manager-plugin on the controller
+        (U(https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html));
+        an S3 bucket in the same partition for file transfers (module files go through it even for C(command)), which the
+        controller may read, write and delete in (C(s3:GetObject), C(s3:PutObject), C(s3:DeleteObject), C(s3:ListBucket),
+        C(s3:GetBucketLocation)); C(curl) on the instance; and network access to the SSM and S3 endpoints from the
+        instance (NAT or VPC endpoints)."
+    type: str
+    choices: ['ssh', 'ssm']
+    default: ssh
+  ssm_bucket_name:
+    description:
+      - The S3 bucket of the C(amazon.aws.aws_ssm) connection's file transfers; required with O(connection=ssm).
+      - Use a bucket without versioning (transferred files are deleted after the run, but versions would keep them).
+    type: str
+  ssm_plugin:
+    description:
+      - Path of the session-manager-plugin binary, when it is neither C(/usr/local/bin/session-manager-plugin) nor on PATH
+        (C(ansible_aws_ssm_plugin)).
+    type: str
+  ssm_bastions:
+    description:
+      - With O(connection=ssm), reach the bastions through Session Manager too (give them an instance profile with
+        C(AmazonSSMManagedInstanceCore) first).
+    type: bool
+    default: false
   aws_config:
     description:
       - A dictionary of botocore configuration for the EC2 clients
@@ -239,6 +274,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.base import MEGAPOOL_
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import PAGE_SIZE_MAX
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import PAGE_SIZE_MIN
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import ProxySettings
+from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import SsmSettings
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import default_client_config
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import describe_in_regions
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import failed_regions_message
@@ -375,6 +411,17 @@ class InventoryModule(AWSInventoryBase):
             port=port,
             ssh_args=ssh_args,
         )
+        settings["ssm"] = None
+        if self.get_option("connection") == "ssm":
+            bucket = self.get_option("ssm_bucket_name")
+            if not isinstance(bucket, str) or not bucket.strip():
+                raise AnsibleParserError(
+                    "%s: connection: ssm needs ssm_bucket_name, the S3 bucket the amazon.aws.aws_ssm connection transfers "
+                    "files through (module files too). Set ssm_bucket_name: <bucket> (one the controller may read, write and "
+                    "delete in), or use connection: ssh." % self.NAME
+                )
+            settings["ssm"] = SsmSettings(bucket_name=bucket.strip(), plugin=self.get_option("ssm_plugin") or None,
+                                          bastions=bool(self.get_option("ssm_bastions")))
         return settings
 
     @staticmethod
@@ -431,8 +478,8 @@ class InventoryModule(AWSInventoryBase):
                     names[(region, instance["instance_id"])] = str(name)
         return names
 
-    def _populate(self, facts: dict[str, list[dict[str, Any]]], proxy: ProxySettings) -> None:
-        hosts, warnings = inventory_hosts(facts, proxy, self._hostnames(facts))
+    def _populate(self, facts: dict[str, list[dict[str, Any]]], proxy: ProxySettings, ssm: SsmSettings | None = None) -> None:
+        hosts, warnings = inventory_hosts(facts, proxy, self._hostnames(facts), ssm)
         for warning in warnings:
             self.warn("%s: %s" % (self.NAME, warning))
         strict = self.get_option("strict")
@@ -465,4 +512,4 @@ class InventoryModule(AWSInventoryBase):
                     self.warn("%s: skipping region %s: %s" % (self.NAME, region, errors[region]))
             else:
                 self._to_cache(path, query, facts)
-        self._populate(facts, settings["proxy"])
+        self._populate(facts, settings["proxy"], settings["ssm"])

@@ -236,6 +236,37 @@ class ProxySettings:
     ssh_args: str = DEFAULT_BASTION_SSH_ARGS  # extra arguments for the ssh to the bastion (mode command only)
 
 
+# The connection plugin for Session Manager (community.aws.aws_ssm redirects to it).
+SSM_CONNECTION = "amazon.aws.aws_ssm"
+
+
+@dataclass(frozen=True)
+class SsmSettings:
+    """Reach hosts through AWS Systems Manager Session Manager instead of SSH through the bastion.
+
+    The ``amazon.aws.aws_ssm`` connection needs the SSM agent on the instance and an instance role allowing it
+    (``AmazonSSMManagedInstanceCore``, which the ECS hosts' role has), the session-manager-plugin on the controller,
+    and an S3 bucket for file transfers (module files go through it, even for ``command``)."""
+
+    bucket_name: str
+    plugin: str | None = None  # path of session-manager-plugin, when not /usr/local/bin or on PATH
+    bastions: bool = False  # the bastion has no instance profile: it stays on SSH unless told otherwise
+
+
+def ssm_variables(instance_id: str, region: str, settings: SsmSettings) -> dict[str, Any]:
+    """The host variables of the ``amazon.aws.aws_ssm`` connection for one instance."""
+    variables = {
+        "ansible_connection": SSM_CONNECTION,
+        "ansible_host": instance_id,
+        "ansible_aws_ssm_instance_id": instance_id,
+        "ansible_aws_ssm_region": region,
+        "ansible_aws_ssm_bucket_name": settings.bucket_name,
+    }
+    if settings.plugin:
+        variables["ansible_aws_ssm_plugin"] = settings.plugin
+    return variables
+
+
 @dataclass
 class HostRecord:
     """One inventory host: its name, the AWS facts, the variables this collection adds, and its groups."""
@@ -339,6 +370,7 @@ def inventory_hosts(
     facts_by_region: Mapping[str, list[dict[str, Any]]],
     proxy: ProxySettings = ProxySettings(),
     names: Mapping[tuple[str, str], str] | None = None,
+    ssm: SsmSettings | None = None,
 ) -> tuple[list[HostRecord], list[str]]:
     """Host records for the instances (facts from ``instance_facts``) of all regions, and warnings.
 
@@ -391,7 +423,9 @@ def inventory_hosts(
         variables: dict[str, Any] = {"aws_region": region}
         if tags.get(TAG_ROLE):
             variables["megapool_role"] = tags[TAG_ROLE]
-        if key in addresses:
+        if ssm is not None and (key not in addresses or ssm.bastions):
+            variables.update(ssm_variables(facts["instance_id"], region, ssm))
+        elif key in addresses:
             if addresses[key]:
                 variables["ansible_host"] = addresses[key]
             variables["ansible_user"] = proxy.user

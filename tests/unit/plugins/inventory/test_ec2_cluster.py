@@ -297,6 +297,45 @@ def test_a_vpc_without_bastion_is_a_warning_and_no_proxy(cloud, tmp_path, warnin
     ]
 
 
+def test_ssm_connection_reaches_hosts_by_instance_id_without_a_bastion(cloud, tmp_path, warnings):
+    vpc_a = cloud.vpc("eu-north-1", "10.10.0.0/16")
+    vpc_b = cloud.vpc("eu-north-1", "10.11.0.0/16")
+    bastion = cloud.run("eu-north-1", vpc_a, "bastion")[0]
+    app_a = cloud.run("eu-north-1", vpc_a, "app")[0]
+    lonely = cloud.run("eu-north-1", vpc_b, "app")[0]  # no bastion in its VPC: no warning with SSM
+
+    inventory = parse(config(tmp_path, connection="ssm", ssm_bucket_name="megapool-ssm"))
+
+    for app in (app_a, lonely):
+        host = host_of(inventory, app["InstanceId"])
+        assert {key: host.vars[key] for key in host.vars if key.startswith("ansible_")} == {
+            "ansible_connection": "amazon.aws.aws_ssm",
+            "ansible_host": app["InstanceId"],
+            "ansible_aws_ssm_instance_id": app["InstanceId"],
+            "ansible_aws_ssm_region": "eu-north-1",
+            "ansible_aws_ssm_bucket_name": "megapool-ssm",
+        }
+        assert "megapool_bastion" not in host.vars
+    bastion_host = host_of(inventory, bastion["InstanceId"])  # no instance profile: stays on SSH
+    assert bastion_host.vars["ansible_host"] == bastion["PublicIpAddress"]
+    assert "ansible_connection" not in bastion_host.vars
+    assert ours(warnings) == []
+
+
+def test_ssm_bastions_and_plugin_path(cloud, tmp_path):
+    vpc = cloud.vpc("ap-southeast-1")
+    bastion = cloud.run("ap-southeast-1", vpc, "bastion")[0]
+
+    inventory = parse(config(tmp_path, regions=["ap-southeast-1"], connection="ssm", ssm_bucket_name="b", ssm_bastions=True,
+                             ssm_plugin="/opt/ssm/session-manager-plugin"))
+
+    variables = host_of(inventory, bastion["InstanceId"]).vars
+    assert variables["ansible_connection"] == "amazon.aws.aws_ssm" and variables["ansible_host"] == bastion["InstanceId"]
+    assert variables["ansible_aws_ssm_region"] == "ap-southeast-1"
+    assert variables["ansible_aws_ssm_plugin"] == "/opt/ssm/session-manager-plugin"
+    assert "ansible_user" not in variables
+
+
 # ------------------------------------------------------------------------------------------------ querying
 
 
@@ -460,6 +499,8 @@ def test_unreachable_endpoint_is_a_clear_error_naming_it(aws_env, tmp_path):
         ({"bastion_port": 0}, "bastion_port must be a TCP port"),
         ({"filters": ["tag:x"]}, "filters"),
         ({"bastion_ssh_args": "-i '/tmp/key"}, "bastion_ssh_args cannot be split like a shell would (No closing quotation)"),
+        ({"connection": "ssm"}, "connection: ssm needs ssm_bucket_name"),
+        ({"connection": "ssm", "ssm_bucket_name": " "}, "Set ssm_bucket_name: <bucket>"),
     ],
 )
 def test_bad_options_fail_before_any_aws_call(aws_env, tmp_path, aws_calls, options, expected):
