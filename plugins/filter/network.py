@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import LayoutError
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import bastion_architecture_errors
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import choose_azs
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_route_table_ids
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_subnets
@@ -75,6 +76,7 @@ class FilterModule:
             "network_errors": _network_errors,
             "network_azs": _network_azs,
             "dependency_violation": dependency_violation,
+            "bastion_architecture_errors": bastion_architecture_errors,
             "overlap_errors": _overlap_errors,
             "nat_subnet_ids": nat_subnet_ids,
             "route_table_plan": route_table_plan,

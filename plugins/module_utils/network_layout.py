@@ -501,3 +501,19 @@ def dependency_violation(result: dict) -> bool:
     error = result.get("error") or {}
     code = error.get("code") if isinstance(error, dict) else None
     return code == "DependencyViolation" or "DependencyViolation" in str(result.get("msg") or "")
+
+
+def bastion_architecture_errors(instance_type: str, ami_parameter: str, architectures: list[str]) -> list[str]:
+    """Refuse a bastion type whose processor architectures do not include the AMI's (the public AL2023 parameter
+    names it: ``...-x86_64`` or ``...-arm64``); RunInstances would fail with an architecture mismatch. Nothing to say
+    when the parameter names no architecture or the type is unknown (``architectures`` empty)."""
+    parameter = str(ami_parameter or "")
+    wanted = "arm64" if parameter.endswith("arm64") else "x86_64" if parameter.endswith("x86_64") else None
+    if wanted is None or not architectures or wanted in architectures:
+        return []
+    return [
+        "network_bastion_instance_type=%s runs %s, but network_bastion_ami_parameter=%s is an %s image. Choose an %s type "
+        "(e.g. %s) or the %s parameter (%s)."
+        % (instance_type, ", ".join(architectures), parameter, wanted, wanted, "t3.micro" if wanted == "x86_64" else "t4g.micro",
+           "/".join(architectures), parameter.rsplit("-", 1)[0] + "-" + ("arm64" if wanted == "x86_64" else "x86_64"))
+    ]

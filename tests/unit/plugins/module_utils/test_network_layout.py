@@ -1276,3 +1276,25 @@ from ansible_collections.megapool.aws.plugins.module_utils.network_layout import
 ])
 def test_dependency_violation(result, expected):
     assert dependency_violation(result) is expected
+
+
+from ansible_collections.megapool.aws.plugins.module_utils.network_layout import bastion_architecture_errors  # noqa: E402
+
+X86 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+ARM = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+
+
+@pytest.mark.parametrize("instance_type, parameter, architectures, refused", [
+    ("t3.micro", X86, ["i386", "x86_64"], False),
+    ("t4g.micro", ARM, ["arm64"], False),
+    ("t4g.micro", X86, ["arm64"], True),
+    ("t3.micro", ARM, ["i386", "x86_64"], True),
+    ("t3.micro", "/my/own/ami", ["x86_64"], False),   # the parameter names no architecture: not checked
+    ("t9.nope", X86, [], False),                     # unknown type: ec2_instance_type_info reports it as missing
+])
+def test_bastion_architecture_errors(instance_type, parameter, architectures, refused):
+    errors = bastion_architecture_errors(instance_type, parameter, architectures)
+    assert bool(errors) is refused
+    if refused:
+        assert errors[0].startswith("network_bastion_instance_type=%s runs" % instance_type)
+        assert "network_bastion_ami_parameter=" in errors[0]
