@@ -54,6 +54,19 @@ MUST_FAIL = [
     ("autoscaling", "CreateAutoScalingGroup", {"AutoScalingGroupName": "g", "MinSize": 1, "MaxSize": 2, "Bogus": 1}, ("Bogus", "unknown-member")),
     ("ec2", "DescribeVpcs", {"Filters": [{"Name": "tag:x", "Values": ["1"]}], "MaxResults": 1001}, ("MaxResults", "max-value")),
     ("ecs", "FlyToTheMoon", {}, ("", "unknown-operation")),
+    (
+        "ec2",
+        "CreateSecurityGroup",
+        {"GroupName": "megapool-local-cluster", "Description": "Erlang distribution from the cluster's VPCs"},
+        ("Description", "pattern"),
+    ),
+    ("ec2", "CreateSecurityGroup", {"GroupName": "sg-cluster", "Description": "x"}, ("GroupName", "pattern")),
+    (
+        "ec2",
+        "AuthorizeSecurityGroupIngress",
+        {"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "epmd (port 4369) – peers"}]}]},
+        ("IpPermissions[0].IpRanges[0].Description", "pattern"),
+    ),
 ]
 
 MUST_PASS = [
@@ -66,6 +79,12 @@ MUST_PASS = [
     ("ssm", "PutParameter", {"Name": "/megapool/local/X", "Value": {"__redacted__": True, "length": 64}, "Type": "SecureString"}),
     ("autoscaling", "CreateAutoScalingGroup", {"AutoScalingGroupName": "megapool-local-app", "MinSize": 1, "MaxSize": 2}),
     ("ec2", "DescribeVpcs", {}),
+    ("ec2", "CreateSecurityGroup", {"GroupName": "megapool-local-cluster", "Description": "app port from the ALB; epmd (4369) from [peers]"}),
+    (
+        "ec2",
+        "AuthorizeSecurityGroupIngress",
+        {"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "UserIdGroupPairs": [{"GroupId": "sg-2", "Description": "SSH from the bastion"}]}]},
+    ),
 ]
 
 

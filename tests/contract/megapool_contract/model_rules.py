@@ -60,6 +60,9 @@ class Rule:
 
 _ECS_NAME = r"[A-Za-z0-9_-]{1,255}"
 _ELB_NAME = r"(?!-)[A-Za-z0-9-]{1,32}(?<!-)"
+_EC2_SG_CHARS = r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]"
+_EC2_API = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/"
+_EC2_RULE_DESCRIPTION = "%s{0,255}" % _EC2_SG_CHARS
 _ECS_API = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/"
 _ELB_API = "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
 
@@ -85,6 +88,27 @@ SUPPLEMENT: tuple[Rule, ...] = (
         forbidden_prefixes=("aws", "ecs", "fargate"),
         source=_ECS_API + "API_CreateCapacityProvider.html",
     ),
+    # Security group name and description: "Up to 255 characters in length. Valid characters: a-z, A-Z, 0-9, spaces,
+    # and ._-:/()#,@[]+=&;{}!$*"; the name "can't start with sg-". Rule descriptions (IpRange, Ipv6Range,
+    # UserIdGroupPair, PrefixListId): the same characters, up to 255.
+    Rule("ec2", "CreateSecurityGroup", "GroupName", pattern="(?!sg-)%s{1,255}" % _EC2_SG_CHARS, source=_EC2_API + "API_CreateSecurityGroup.html"),
+    Rule("ec2", "CreateSecurityGroup", "Description", pattern="%s{0,255}" % _EC2_SG_CHARS, source=_EC2_API + "API_CreateSecurityGroup.html"),
+    Rule("ec2", "AuthorizeSecurityGroupIngress", "IpPermissions[].IpRanges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_IpRange.html"),
+    Rule("ec2", "AuthorizeSecurityGroupIngress", "IpPermissions[].Ipv6Ranges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_Ipv6Range.html"),
+    Rule("ec2", "AuthorizeSecurityGroupIngress", "IpPermissions[].UserIdGroupPairs[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_UserIdGroupPair.html"),
+    Rule("ec2", "AuthorizeSecurityGroupIngress", "IpPermissions[].PrefixListIds[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_PrefixListId.html"),
+    Rule("ec2", "AuthorizeSecurityGroupEgress", "IpPermissions[].IpRanges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_IpRange.html"),
+    Rule("ec2", "AuthorizeSecurityGroupEgress", "IpPermissions[].Ipv6Ranges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_Ipv6Range.html"),
+    Rule("ec2", "AuthorizeSecurityGroupEgress", "IpPermissions[].UserIdGroupPairs[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_UserIdGroupPair.html"),
+    Rule("ec2", "AuthorizeSecurityGroupEgress", "IpPermissions[].PrefixListIds[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_PrefixListId.html"),
+    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", "IpPermissions[].IpRanges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_IpRange.html"),
+    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", "IpPermissions[].Ipv6Ranges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_Ipv6Range.html"),
+    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", "IpPermissions[].UserIdGroupPairs[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_UserIdGroupPair.html"),
+    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", "IpPermissions[].PrefixListIds[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_PrefixListId.html"),
+    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", "IpPermissions[].IpRanges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_IpRange.html"),
+    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", "IpPermissions[].Ipv6Ranges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_Ipv6Range.html"),
+    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", "IpPermissions[].UserIdGroupPairs[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_UserIdGroupPair.html"),
+    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", "IpPermissions[].PrefixListIds[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_PrefixListId.html"),
     # "... a maximum of 32 characters, must contain only alphanumeric characters or hyphens, and must not begin or
     # end with a hyphen." (target group); the load balancer name also "must not begin with internal-".
     Rule("elbv2", "CreateTargetGroup", "Name", pattern=_ELB_NAME, source=_ELB_API + "API_CreateTargetGroup.html"),
