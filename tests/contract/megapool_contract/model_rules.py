@@ -93,22 +93,21 @@ SUPPLEMENT: tuple[Rule, ...] = (
     # UserIdGroupPair, PrefixListId): the same characters, up to 255.
     Rule("ec2", "CreateSecurityGroup", "GroupName", pattern="(?!sg-)%s{1,255}" % _EC2_SG_CHARS, source=_EC2_API + "API_CreateSecurityGroup.html"),
     Rule("ec2", "CreateSecurityGroup", "Description", pattern="%s{0,255}" % _EC2_SG_CHARS, source=_EC2_API + "API_CreateSecurityGroup.html"),
-    Rule("ec2", "AuthorizeSecurityGroupIngress", "IpPermissions[].IpRanges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_IpRange.html"),
-    Rule("ec2", "AuthorizeSecurityGroupIngress", "IpPermissions[].Ipv6Ranges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_Ipv6Range.html"),
-    Rule("ec2", "AuthorizeSecurityGroupIngress", "IpPermissions[].UserIdGroupPairs[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_UserIdGroupPair.html"),
-    Rule("ec2", "AuthorizeSecurityGroupIngress", "IpPermissions[].PrefixListIds[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_PrefixListId.html"),
-    Rule("ec2", "AuthorizeSecurityGroupEgress", "IpPermissions[].IpRanges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_IpRange.html"),
-    Rule("ec2", "AuthorizeSecurityGroupEgress", "IpPermissions[].Ipv6Ranges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_Ipv6Range.html"),
-    Rule("ec2", "AuthorizeSecurityGroupEgress", "IpPermissions[].UserIdGroupPairs[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_UserIdGroupPair.html"),
-    Rule("ec2", "AuthorizeSecurityGroupEgress", "IpPermissions[].PrefixListIds[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_PrefixListId.html"),
-    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", "IpPermissions[].IpRanges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_IpRange.html"),
-    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", "IpPermissions[].Ipv6Ranges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_Ipv6Range.html"),
-    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", "IpPermissions[].UserIdGroupPairs[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_UserIdGroupPair.html"),
-    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", "IpPermissions[].PrefixListIds[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_PrefixListId.html"),
-    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", "IpPermissions[].IpRanges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_IpRange.html"),
-    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", "IpPermissions[].Ipv6Ranges[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_Ipv6Range.html"),
-    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", "IpPermissions[].UserIdGroupPairs[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_UserIdGroupPair.html"),
-    Rule("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", "IpPermissions[].PrefixListIds[].Description", pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + "API_PrefixListId.html"),
+    *(
+        Rule("ec2", operation, "IpPermissions[].%s[].Description" % member, pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + page)
+        for operation in (
+            "AuthorizeSecurityGroupIngress",
+            "AuthorizeSecurityGroupEgress",
+            "UpdateSecurityGroupRuleDescriptionsIngress",
+            "UpdateSecurityGroupRuleDescriptionsEgress",
+        )
+        for member, page in (
+            ("IpRanges", "API_IpRange.html"),
+            ("Ipv6Ranges", "API_Ipv6Range.html"),
+            ("UserIdGroupPairs", "API_UserIdGroupPair.html"),
+            ("PrefixListIds", "API_PrefixListId.html"),
+        )
+    ),
     # "... a maximum of 32 characters, must contain only alphanumeric characters or hyphens, and must not begin or
     # end with a hyphen." (target group); the load balancer name also "must not begin with internal-".
     Rule("elbv2", "CreateTargetGroup", "Name", pattern=_ELB_NAME, source=_ELB_API + "API_CreateTargetGroup.html"),
