@@ -8,17 +8,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: ec2_instance_type_info
-short_description: Architecture, memory, vCPUs and AZ offerings of EC2 instance types, and which ones a region does not offer
+short_description: Architecture, memory, vCPUs and zone offerings of EC2 instance types, and which ones a region lacks
 version_added: 0.1.0
 description:
   - Reads the given instance types with C(DescribeInstanceTypes) (filtered by name) and returns their processor
     architectures, memory, vCPUs and usage classes, in the order asked for.
   - Which types the region offers, and in which availability zones, comes from C(DescribeInstanceTypeOfferings)
-    (location types C(region) and C(availability-zone-id)): C(DescribeInstanceTypes) also describes types the region
+    (location types C(region) and C(availability-zone-id)), because C(DescribeInstanceTypes) also describes types the region
     does not sell (it describes C(t3a.small) in eu-north-1), and a type the region offers may still be missing from
     some of its zones (us-east-1's C(use1-az3) offers none of the current general-purpose types). A name the region does
     not offer is reported in RV(missing), not in RV(instance_types).
-  - The region's zones come from C(DescribeAvailabilityZones): AZ names map to AZ IDs differently in each account
+  - The region's zones come from C(DescribeAvailabilityZones). AZ names map to AZ IDs differently in each account
     (U(https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html)), so offerings are matched by AZ ID
     and RV(availability_zones) gives both.
   - Read only; amazon.aws has no module for it.
