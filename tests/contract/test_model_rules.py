@@ -54,6 +54,8 @@ MUST_FAIL = [
     ("autoscaling", "CreateAutoScalingGroup", {"AutoScalingGroupName": "g", "MinSize": 1, "MaxSize": 2, "Bogus": 1}, ("Bogus", "unknown-member")),
     ("ec2", "DescribeVpcs", {"Filters": [{"Name": "tag:x", "Values": ["1"]}], "MaxResults": 1001}, ("MaxResults", "max-value")),
     ("ecs", "FlyToTheMoon", {}, ("", "unknown-operation")),
+    ("ssm", "PutParameter", {"Name": "/megapool/local/SECRET KEY", "Value": "v", "Type": "SecureString"}, ("Name", "pattern")),
+    ("ssm", "PutParameter", {"Name": "/aws/megapool", "Value": "v", "Type": "String"}, ("Name", "forbidden-prefix")),
     (
         "ec2",
         "CreateSecurityGroup",

@@ -108,6 +108,17 @@ SUPPLEMENT: tuple[Rule, ...] = (
             ("PrefixListIds", "API_PrefixListId.html"),
         )
     ),
+    # "A parameter name can't be prefixed with "aws" or "ssm" (case-insensitive). Parameter names can include only the
+    # following symbols and letters: a-zA-Z0-9_.- In addition, the slash character ( / ) is used to delineate
+    # hierarchies" (PutParameter, Name).
+    Rule(
+        "ssm",
+        "PutParameter",
+        "Name",
+        pattern=r"[A-Za-z0-9_.\-/]{1,2048}",
+        forbidden_prefixes=("aws", "ssm", "/aws", "/ssm"),
+        source="https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html",
+    ),
     # "... a maximum of 32 characters, must contain only alphanumeric characters or hyphens, and must not begin or
     # end with a hyphen." (target group); the load balancer name also "must not begin with internal-".
     Rule("elbv2", "CreateTargetGroup", "Name", pattern=_ELB_NAME, source=_ELB_API + "API_CreateTargetGroup.html"),
