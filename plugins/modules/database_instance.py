@@ -182,6 +182,12 @@ options:
     description: With O(state=absent), turn deletion protection off first.
     type: bool
     default: false
+  delete_automated_backups:
+    description:
+      - With O(state=absent), delete the automated backups too. Kept by default (RDS retains them for their retention
+        period, so a deleted instance can still be restored to a point in time).
+    type: bool
+    default: false
   delete_parameters:
     description: With O(state=absent), delete the SSM parameters too.
     type: bool
@@ -338,6 +344,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     skip_final_snapshot=dict(type="bool", default=False),
     final_snapshot_identifier=dict(type="str"),
     force_delete=dict(type="bool", default=False),
+    delete_automated_backups=dict(type="bool", default=False),
     delete_parameters=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=3600),
     poll_interval=dict(type="float", default=30),
@@ -574,7 +581,7 @@ class _Database:
         try:
             if instance.get("DeletionProtection"):
                 self.rds.modify_db_instance(aws_retry=True, DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
-            args: dict[str, Any] = dict(DBInstanceIdentifier=identifier, DeleteAutomatedBackups=False)
+            args: dict[str, Any] = dict(DBInstanceIdentifier=identifier, DeleteAutomatedBackups=p["delete_automated_backups"])
             if snapshot:
                 args["FinalDBSnapshotIdentifier"] = snapshot
             else:
