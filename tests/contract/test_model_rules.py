@@ -31,7 +31,8 @@ MUST_FAIL = [
     ("ecs", "CreateCluster", {"clustername": "megapool"}, ("clustername", "unknown-member")),
     ("ecs", "CreateCluster", {"clusterName": "megapool.local"}, ("clusterName", "pattern")),
     ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "release 1.4.2"}, ("startedBy", "pattern")),
-    ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "a" * 37}, ("startedBy", "pattern")),
+    ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "a" * 129}, ("startedBy", "pattern")),
+    ("ecs", "StartTask", {"taskDefinition": "t", "containerInstances": ["i"], "startedBy": "a" * 37}, ("startedBy", "pattern")),
     ("ecs", "RunTask", {"startedBy": "release-1"}, ("taskDefinition", "required")),
     ("ecs", "RunTask", {"taskDefinition": "t", "launchType": "ec2"}, ("launchType", "enum")),
     (
@@ -76,6 +77,7 @@ MUST_PASS = [
     ("elbv2", "CreateTargetGroup", dict(VALID_TG, Name="x" * 32)),
     ("iam", "CreateRole", {"RoleName": "megapool-local-ecs-instance", "AssumeRolePolicyDocument": "{}", "Path": "/"}),
     ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "release/1_4_2-x", "count": 1}),
+    ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "a" * 128}),
     ("ecs", "CreateCluster", {"clusterName": "megapool-local", "tags": [{"key": "megapool:env", "value": "local"}]}),
     ("ecs", "CreateCapacityProvider", {"name": "megapool-local-app", "autoScalingGroupProvider": {"autoScalingGroupArn": "a"}}),
     ("ssm", "PutParameter", {"Name": "/megapool/local/X", "Value": {"__redacted__": True, "length": 64}, "Type": "SecureString"}),

@@ -67,9 +67,11 @@ _ECS_API = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/"
 _ELB_API = "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
 
 SUPPLEMENT: tuple[Rule, ...] = (
-    # "Up to 36 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and underscores (_) are
-    # allowed." (RunTask / StartTask, startedBy)
-    Rule("ecs", "RunTask", "startedBy", pattern=r"[A-Za-z0-9/_-]{1,36}", source=_ECS_API + "API_RunTask.html"),
+    # The quotes below are the API reference's, which the botocore model also carries as the member's documentation
+    # (``.documentation``) but not as a constraint.
+    # "Up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and underscores (_) are
+    # allowed." (RunTask, startedBy; StartTask: "Up to 36 ...")
+    Rule("ecs", "RunTask", "startedBy", pattern=r"[A-Za-z0-9/_-]{1,128}", source=_ECS_API + "API_RunTask.html"),
     Rule("ecs", "StartTask", "startedBy", pattern=r"[A-Za-z0-9/_-]{1,36}", source=_ECS_API + "API_StartTask.html"),
     # "A total of 8192 characters are allowed for overrides. This limit includes the JSON formatting characters."
     Rule("ecs", "RunTask", "overrides", max_json_length=8192, source=_ECS_API + "API_RunTask.html"),
