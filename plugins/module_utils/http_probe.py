@@ -69,6 +69,7 @@ def pinned_url(url: str, server_name: str) -> PinnedUrl:
     netloc = server_name.lower() if parts.port is None else "%s:%d" % (server_name.lower(), parts.port)
     return PinnedUrl(url=urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), name=server_name.lower(), address=host)
 
+
 def validate_probe(params: Mapping[str, Any]) -> ProbeRequest:
     """The module options (already typed by the argument spec) -> a :class:`ProbeRequest`, or :class:`ProbeError`."""
     errors = []

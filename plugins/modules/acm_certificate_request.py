@@ -804,6 +804,7 @@ def _delete_one(run: _Run, certificate: dict, deadline: float) -> dict[str, Any]
     and retry until ``deadline``. None when deleted; with ``wait: false`` the not-done result to return now."""
     arn = certificate["CertificateArn"]
     while True:
+        users: dict[str, list[str]] = {arn: ["another resource"]}
         try:
             _delete_certificate(run.acm, arn)
             return None

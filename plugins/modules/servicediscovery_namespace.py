@@ -722,7 +722,9 @@ class _Namespace:
         busy = busy_services(services, instances)
         if busy and not self.params["deregister_instances"]:
             if self.module.check_mode:
-                self.module.warn("%s: a real run waits up to wait_timeout=%ss for them." % (instances_progress(self.name, busy, 0), self.params["wait_timeout"]))
+                self.module.warn(
+                    "%s: a real run waits up to wait_timeout=%ss for them." % (instances_progress(self.name, busy, 0), self.params["wait_timeout"])
+                )
             else:
                 instances = self._await_deregistered(services, busy)
                 if instances is None:
