@@ -291,7 +291,8 @@ def differences(wanted: dict[str, Any], observed: dict[str, Any], role: str) -> 
             continue
         current = observed.get(key)
         if key == "EngineVersion":
-            if not str(current or "").startswith(str(value)) and not (str(current) + ".").startswith(str(value) + "."):
+            wanted_parts = str(value).split(".")
+            if str(current or "").split(".")[: len(wanted_parts)] != wanted_parts:
                 changes[key] = value
             continue
         if key == "VpcSecurityGroupIds":
