@@ -42,6 +42,15 @@ How this patch imitates it (only in the emulator process; ``scripts/emulator.py 
       rolls back (moto ignores the deployment configuration on create). A failing first deployment (CreateService)
       has nothing to roll back to: it stays FAILED.
     - Services of another deployment controller (CODE_DEPLOY, EXTERNAL: no deployments in moto) are left alone.
+    - What the service was given: moto's ``CreateService`` drops ``deploymentConfiguration``,
+      ``capacityProviderStrategy``, ``placementStrategy``, ``placementConstraints`` and
+      ``healthCheckGracePeriodSeconds`` and answers ``launchType: EC2`` even for a capacity provider strategy; AWS's
+      DescribeServices returns them as given, the deployment configuration with its defaults filled in (maximumPercent
+      200, minimumHealthyPercent 100, circuit breaker off; API_DeploymentConfiguration,
+      https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html) and no launch type
+      when a capacity provider strategy is used (API_Service,
+      https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html). The patch keeps them on the
+      service, so a drift check against DescribeServices sees what AWS would show.
 
 :func:`installed` applies the patch for the duration of a ``with`` block (tests); :func:`remove` undoes it.
 """
@@ -260,25 +269,74 @@ def _describe_services(self, *args: Any, **kwargs: Any) -> Any:
 
 _PATCHES = {"create_service": _create_service, "update_service": _update_service, "describe_services": _describe_services}
 
+# CreateService parameters moto's handler does not pass on, and the Service attribute each is answered from.
+KEPT_PARAMETERS = {
+    "deploymentConfiguration": "deployment_configuration",
+    "capacityProviderStrategy": "capacity_provider_strategy",
+    "placementStrategy": "placement_strategy",
+    "placementConstraints": "placement_constraints",
+    "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+}
+DEPLOYMENT_DEFAULTS = {"maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": False, "rollback": False}}
+
+
+def deployment_configuration(given: dict[str, Any] | None) -> dict[str, Any]:
+    """The deploymentConfiguration DescribeServices shows for what CreateService was given (AWS's defaults filled in)."""
+    result = {key: (dict(value) if isinstance(value, dict) else value) for key, value in DEPLOYMENT_DEFAULTS.items()}
+    for key, value in (given or {}).items():
+        result[key] = dict(result.get(key) or {}, **value) if isinstance(value, dict) else value
+    return result
+
+
+def _create_service_response(self, *args: Any, **kwargs: Any) -> Any:
+    answer = _RESPONSE_ORIGINALS["create_service"](self, *args, **kwargs)
+    service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))  # pylint: disable=protected-access
+    for parameter, attribute in KEPT_PARAMETERS.items():
+        value = self._get_param(parameter)
+        if parameter == "deploymentConfiguration":
+            value = deployment_configuration(value)
+        if value is not None:
+            setattr(service, attribute, value)
+    if self._get_param("capacityProviderStrategy") and not self._get_param("launchType"):
+        service.launch_type = None  # AWS: a service on capacity providers has no launch type
+        for deployment in service.deployments:
+            deployment.pop("launchType", None)
+            deployment["capacityProviderStrategy"] = self._get_param("capacityProviderStrategy")
+    return answer
+
+
+_RESPONSE_PATCHES = {"create_service": _create_service_response}
+_RESPONSE_ORIGINALS: dict[str, Any] = {}
+
 
 def apply() -> None:
     """Install the patch (idempotent)."""
     from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
+
+    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
 
     if _ORIGINALS:
         return
     for name, replacement in _PATCHES.items():
         _ORIGINALS[name] = getattr(EC2ContainerServiceBackend, name)
         setattr(EC2ContainerServiceBackend, name, replacement)
+    for name, replacement in _RESPONSE_PATCHES.items():
+        _RESPONSE_ORIGINALS[name] = getattr(EC2ContainerServiceResponse, name)
+        setattr(EC2ContainerServiceResponse, name, replacement)
 
 
 def remove() -> None:
     """Undo :func:`apply` (tests)."""
     from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
 
+    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
+
     for name, original in list(_ORIGINALS.items()):
         setattr(EC2ContainerServiceBackend, name, original)
     _ORIGINALS.clear()
+    for name, original in list(_RESPONSE_ORIGINALS.items()):
+        setattr(EC2ContainerServiceResponse, name, original)
+    _RESPONSE_ORIGINALS.clear()
     _TRACKED.clear()
 
 

@@ -175,3 +175,38 @@ def test_remove_restores_moto(aws_env):  # pylint: disable=unused-argument
         ecs_deployments.apply()  # idempotent
         assert EC2ContainerServiceBackend.update_service is not original
     assert EC2ContainerServiceBackend.update_service is original
+
+
+def test_describe_services_returns_what_the_service_was_given(ecs, clock):  # pylint: disable=unused-argument
+    """AWS answers the deployment configuration (defaults filled in), capacity provider and placement strategies as
+    given, and no launch type for a capacity provider strategy; moto dropped all of them."""
+    strategy = [{"capacityProvider": "megapool-local-app", "weight": 1, "base": 0}]
+    placement = [{"type": "spread", "field": "attribute:ecs.availability-zone"}]
+    ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="web:1", desiredCount=2,
+                       capacityProviderStrategy=strategy, placementStrategy=placement,
+                       deploymentConfiguration={"maximumPercent": 150, "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+                       healthCheckGracePeriodSeconds=60)
+    service = _service(ecs)
+    assert service["deploymentConfiguration"] == {
+        "maximumPercent": 150, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    assert service["capacityProviderStrategy"] == strategy
+    assert service["placementStrategy"] == placement
+    assert service["healthCheckGracePeriodSeconds"] == 60
+    assert "launchType" not in service
+    assert service["deployments"][0]["capacityProviderStrategy"] == strategy
+
+
+def test_deployment_configuration_defaults_without_one(ecs, clock):
+    service = _deployed(ecs, clock)
+    assert service["deploymentConfiguration"] == {
+        "maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": False, "rollback": False}}
+    assert service["launchType"] == "EC2"
+
+
+def test_remove_restores_the_create_service_handler(aws_env):  # pylint: disable=unused-argument
+    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
+
+    original = EC2ContainerServiceResponse.create_service
+    with ecs_deployments.installed():
+        assert EC2ContainerServiceResponse.create_service is not original
+    assert EC2ContainerServiceResponse.create_service is original
