@@ -26,6 +26,11 @@
     same). moto adds nothing. The patch adds the tag (empty value, propagated at launch) to the group of a new capacity
     provider when the group does not carry it yet, so a play that purges the group's tags sees it as on AWS.
 
+4. A cluster without capacity providers
+    moto leaves ``capacityProviders`` and ``defaultCapacityProviderStrategy`` out of ``DescribeClusters`` for a cluster
+    created without them; AWS answers empty lists (API_Cluster: both are part of every cluster description), and
+    community.aws.ecs_cluster reads ``capacityProviders`` of an existing cluster. The patch stores empty lists.
+
 ``install(monkeypatch)`` patches moto in-process (tests undo it); ``apply()`` installs it for the emulator.
 """
 
@@ -111,7 +116,12 @@ def install(monkeypatch: Any = None) -> None:
 
     def create_cluster(self: Any, *args: Any, **kwargs: Any) -> Any:
         ensure_ecs_role(self.account_id)
-        return _ORIGINAL["create_cluster"](self, *args, **kwargs)
+        cluster = _ORIGINAL["create_cluster"](self, *args, **kwargs)
+        if cluster.capacity_providers is None:
+            cluster.capacity_providers = []
+        if cluster.default_capacity_provider_strategy is None:
+            cluster.default_capacity_provider_strategy = []
+        return cluster
 
     def create_capacity_provider(self: Any, name: str, asg_details: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         if not ecs_role_exists(self.account_id):

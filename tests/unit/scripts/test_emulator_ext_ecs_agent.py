@@ -114,3 +114,14 @@ def test_provider_keeps_a_managed_tag_the_group_has(patched):
         "PropagateAtLaunch": True}])
     _provider(patched)
     assert _group_tags()[ecs_agent.MANAGED_TAG] == ("true", True)
+
+
+def test_plain_moto_leaves_the_provider_lists_out(plain):
+    plain.create_cluster(clusterName="app")
+    assert "capacityProviders" not in plain.describe_clusters(clusters=["app"])["clusters"][0]
+
+
+def test_cluster_without_providers_lists_them_empty(patched):
+    patched.create_cluster(clusterName="app")
+    cluster = patched.describe_clusters(clusters=["app"])["clusters"][0]
+    assert cluster["capacityProviders"] == [] and cluster["defaultCapacityProviderStrategy"] == []
