@@ -31,8 +31,10 @@ def has_first_converge(records: list[dict]) -> bool:
     return {"CreateCluster", "CreateAutoScalingGroup", "CreateCapacityProvider"} <= ops
 
 
-def converge(log: Path = CONVERGE_LOG) -> Path:
-    """A first converge of playbooks/site.yml on inventories/local against a wiped test emulator, recorded."""
+def converge(log: Path = CONVERGE_LOG) -> str | None:
+    """A first converge of playbooks/site.yml on inventories/local against a wiped test emulator, recorded in ``log``.
+
+    Returns None, or the end of its output when it failed (what it sent until then is in the log all the same)."""
     port = os.environ.get("MEGAPOOL_EMULATOR_PORT") or "5100"
     bin_dir = Path(sys.executable).parent
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -57,19 +59,24 @@ def converge(log: Path = CONVERGE_LOG) -> Path:
         check=False,
     )
     if run.returncode != 0:
-        raise RuntimeError("the first converge of playbooks/site.yml failed:\n" + run.stdout[-4000:] + run.stderr[-2000:])
-    return log
+        return "the first converge of playbooks/site.yml failed:\n" + run.stdout[-4000:] + run.stderr[-2000:]
+    return None
 
 
-def records_to_check() -> tuple[list[dict], list[Path]]:
-    """The run's records; a recorded first converge is added when the run has none (the stage run alone)."""
+def records_to_check() -> tuple[list[dict], list[Path], str | None]:
+    """The run's records, the logs they come from, and the failure of the converge run here (if it was, and failed).
+
+    A recorded first converge is added when the run has none (the stage run alone)."""
     paths = logs_of_the_run()
     records = [r for p in paths for r in calllog.read(p)]
+    failure = None
     if not has_first_converge(records):
-        paths.append(converge())
-        records += calllog.read(paths[-1])
+        failure = converge(CONVERGE_LOG)
+        if CONVERGE_LOG.is_file():
+            paths.append(CONVERGE_LOG)
+            records += calllog.read(CONVERGE_LOG)
     records.sort(key=lambda r: (r.get("time", 0), r["_line"]))
-    return records, paths
+    return records, paths, failure
 
 
 def summary(violations) -> str:
