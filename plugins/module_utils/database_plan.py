@@ -278,6 +278,17 @@ def topology_error(role: str, region: str, observed: dict[str, Any] | None, sour
     return None
 
 
+def effective(observed: dict[str, Any]) -> dict[str, Any]:
+    """The instance as it will be: its ``PendingModifiedValues`` (applied in the next maintenance window) count as
+    applied, so a run before the window does not modify again."""
+    result = dict(observed)
+    result.update({key: value for key, value in (observed.get("PendingModifiedValues") or {}).items() if key in _PENDING_KEYS})
+    return result
+
+
+_PENDING_KEYS = ("DBInstanceClass", "AllocatedStorage", "BackupRetentionPeriod", "MultiAZ", "EngineVersion", "StorageType", "IAMDatabaseAuthenticationEnabled")
+
+
 # Settings compared between the inputs and DescribeDBInstances (ModifyDBInstance names), for drift.
 def differences(wanted: dict[str, Any], observed: dict[str, Any], role: str) -> dict[str, Any]:
     """The ModifyDBInstance parameters that bring ``observed`` to ``wanted`` (only what differs).

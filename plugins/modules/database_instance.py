@@ -304,6 +304,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import differences
+from ansible_collections.megapool.aws.plugins.module_utils.database_plan import effective
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import topology_error
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import url as ecto_url
 
@@ -351,6 +352,10 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     **TAGS_ARGUMENT_SPEC,
 )
 
+# The waits' clock (the unit tests replace both).
+_clock = time.monotonic
+_sleep = time.sleep
+
 # RDS passwords: printable ASCII except / " @ and space (CreateDBInstance MasterUserPassword); URL-safe on top.
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 _PASSWORD_LENGTH = 32
@@ -395,7 +400,7 @@ class _Database:
     # ------------------------------------------------------------------ waits
     def wait(self, rds: Any, identifier: str, done: Any, what: str) -> dict[str, Any] | None:
         """Poll until ``done(instance or None)``; fail after wait_timeout with the last state."""
-        deadline = time.monotonic() + self.params["wait_timeout"]
+        deadline = _clock() + self.params["wait_timeout"]
         last = None
         while True:
             instance = self.describe(rds, identifier)
@@ -405,12 +410,12 @@ class _Database:
                 last = status
             if done(instance):
                 return instance
-            if time.monotonic() >= deadline:
+            if _clock() >= deadline:
                 self.module.fail_json(
                     msg="%s did not become %s within %d s (last status %s); run again to keep waiting" % (identifier, what, self.params["wait_timeout"], status),
                     events=self.events,
                 )
-            time.sleep(self.params["poll_interval"])
+            _sleep(self.params["poll_interval"])
 
     def wait_available(self, rds: Any = None, identifier: str | None = None, promoted: bool = False) -> dict[str, Any]:
         def done(instance):
@@ -632,9 +637,7 @@ class _Database:
             instance = self.create(source_arn, password)
         else:
             wanted = self.wanted_settings()
-            observed = dict(instance)
-            observed.update({k: v for k, v in (instance.get("PendingModifiedValues") or {}).items() if k in wanted})
-            changes = differences(wanted, observed, p["role"])
+            changes = differences(wanted, effective(instance), p["role"])
             if "EngineVersion" in changes and p["role"] == "replica":
                 changes.pop("EngineVersion")  # a replica follows its source's upgrade
             if changes:

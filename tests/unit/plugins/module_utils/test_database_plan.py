@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import PlanError
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import differences
+from ansible_collections.megapool.aws.plugins.module_utils.database_plan import effective
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import instance_class_error
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import password_mode
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import plan
@@ -251,3 +252,10 @@ WANTED = {
 )
 def test_differences(wanted, role, expected):
     assert differences({**WANTED, **wanted}, OBSERVED, role) == expected
+
+
+def test_a_pending_modification_counts_as_applied():
+    pending = {**OBSERVED, "PendingModifiedValues": {"DBInstanceClass": "db.t4g.small", "MasterUserPassword": "****"}}
+    assert differences({**WANTED, "DBInstanceClass": "db.t4g.small"}, effective(pending), "primary") == {}
+    assert differences({**WANTED, "DBInstanceClass": "db.t4g.small"}, OBSERVED, "primary") == {"DBInstanceClass": "db.t4g.small"}
+    assert "MasterUserPassword" not in effective(pending)
