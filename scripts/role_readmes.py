@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Generate ``roles/<role>/README.md`` from the role's ``meta/argument_specs.yml`` and ``meta/main.yml``.
@@ -45,7 +44,7 @@ def markup(text: Any) -> str:
             return "**%s**" % body
         if kind == "U":
             return "<%s>" % body
-        title, _, url = body.rpartition(",")
+        title, url = body.rsplit(",", 1) if "," in body else (body, body)
         return "[%s](%s)" % (title.strip(), url.strip())
     return _MARKUP.sub(replace, str(text))
 
@@ -129,9 +128,10 @@ def render(role: str, argument_specs: dict[str, Any], meta_main: dict[str, Any],
         "",
     ]
     entries = sorted(specs, key=lambda name: (name != "main", name))
-    out += ["- [`%s`](#entry-point-%s)%s" % (entry, entry.replace("_", "-"),
-                                            ": " + markup(specs[entry].get("short_description")) if specs[entry].get("short_description") else "")
-            for entry in entries]
+    for entry in entries:
+        summary = specs[entry].get("short_description")
+        # GitHub's heading anchors: lower case, spaces to dashes, backticks dropped, underscores kept.
+        out.append("- [`%s`](#entry-point-%s)%s" % (entry, entry.lower(), ": " + markup(summary) if summary else ""))
     out.append("")
     for entry in entries:
         spec = specs[entry] or {}
