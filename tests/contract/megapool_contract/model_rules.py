@@ -256,7 +256,7 @@ def _join(path: str, name: str) -> str:
 
 
 def _short(value: str) -> str:
-    return value if len(value) <= 80 else value[:77] + "..."
+    return value if len(value) <= 160 else value[:157] + "..."
 
 
 def _bounds(count: int, meta: dict, path: str, unit: str, out: list) -> None:

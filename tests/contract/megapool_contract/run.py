@@ -41,6 +41,7 @@ def converge(log: Path = CONVERGE_LOG) -> str | None:
     if log.exists():
         log.unlink()
     env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=port, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    env.pop("PYTEST_CURRENT_TEST", None)  # the converge is no test's request
     env["PATH"] = os.pathsep.join((str(bin_dir), env.get("PATH", "")))
     emulator = [sys.executable, str(ROOT / "scripts" / "emulator.py")]
     subprocess.run(emulator + ["start", "--port", port], check=True, cwd=ROOT, env=env)
