@@ -370,6 +370,9 @@ def not_applied(provider: Mapping[str, Any] | None, desired: DesiredProvider) ->
 # container-instance draining
 
 INSTANCE_STATES = {"draining": "DRAINING", "active": "ACTIVE"}
+# The termination lifecycle hook ECS adds to the group of a capacity provider with managed draining
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-draining.html).
+ECS_MANAGED_DRAINING_HOOK = "ecs-managed-draining-termination-hook"
 # Auto Scaling lifecycle states of an instance waiting for a termination lifecycle action to complete.
 TERMINATING_WAIT_STATES = frozenset({"Terminating:Wait", "Warmed:Terminating:Wait"})
 # The most container instances one DescribeContainerInstances / UpdateContainerInstancesState call takes.
@@ -427,6 +430,12 @@ def validate_drain(params: Mapping[str, Any]) -> DrainRequest:
     hook, group = params.get("lifecycle_hook_name"), params.get("auto_scaling_group_name")
     if bool(hook) != bool(group):
         errors.append("lifecycle_hook_name and auto_scaling_group_name go together: give both or neither.")
+    if hook == ECS_MANAGED_DRAINING_HOOK:
+        errors.append(
+            "lifecycle_hook_name=%s is the hook ECS adds for managed draining: ECS drains those instances and completes it "
+            "itself (completing it early would terminate instances whose tasks still run). Leave lifecycle_hook_name and "
+            "auto_scaling_group_name out." % hook
+        )
     if errors:
         raise CapacityError(" ".join(errors))
     return DrainRequest(

@@ -24,6 +24,12 @@ description:
     (C(NewInstancesProtectedFromScaleIn)); the module checks it before any change and fails if it is off.
     In check mode this is a warning, and it is skipped when the Auto Scaling group does not exist yet.
   - The options are validated (step sizes, target capacity, name) before any AWS call.
+  - In an account that has no ECS service-linked role yet (C(AWSServiceRoleForECS)), AWS refuses
+    C(CreateCapacityProvider) with C(ECS Service Linked Role does not exist). The module then creates the role (IAM
+    C(CreateServiceLinkedRole) for C(ecs.amazonaws.com); an answer that the name "has been taken" counts as done, so it
+    needs C(iam:CreateServiceLinkedRole)) and tries again for about a minute while IAM propagates it. C(CreateCluster)
+    creates the role as well, so creating the cluster first usually avoids it. See
+    U(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html).
   - A provider still attached to a cluster cannot be deleted; the module fails and names the cluster. Remove the
     provider from the cluster first (for example with M(community.aws.ecs_cluster) and its C(capacity_providers)).
 options:

@@ -76,6 +76,9 @@ options:
         other instances are left alone. An instance of another Auto Scaling group is an error (before any change).
       - Without O(wait), only the actions of instances that have no tasks left already are completed.
       - Not used with O(state=active).
+      - Not for a capacity provider with managed draining - ECS adds its own hook (C(ecs-managed-draining-termination-hook)),
+        drains terminating instances and completes it itself; that hook name is refused (before any change). See
+        U(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-draining.html).
     type: str
   auto_scaling_group_name:
     description:

@@ -414,6 +414,8 @@ def test_drain_request_defaults_and_dedup():
         pytest.param(dict(wait_timeout=-1), "wait_timeout must be 0 or more", id="timeout"),
         pytest.param(dict(poll_interval=0), "poll_interval must be more than 0", id="poll"),
         pytest.param(dict(lifecycle_hook_name="drain"), "lifecycle_hook_name and auto_scaling_group_name go together", id="hook-alone"),
+        pytest.param(dict(lifecycle_hook_name="ecs-managed-draining-termination-hook", auto_scaling_group_name="shop-prod"),
+                     "is the hook ECS adds for managed draining", id="ecs-managed-hook"),
         pytest.param(dict(cluster=" "), "cluster is empty", id="cluster"),
     ],
 )
