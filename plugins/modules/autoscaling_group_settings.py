@@ -192,7 +192,7 @@ def _run(module: MegapoolAWSModule) -> None:
             missed = settings_not_applied(after, plan)
             if missed:
                 module.warn(
-                    "The endpoint accepted %s for Auto Scaling group %s but still reports otherwise (an emulator that "
+                    "The endpoint accepted %s for Auto Scaling group %s but still reports otherwise (an endpoint that "
                     "does not implement it?)." % (", ".join(missed), name)
                 )
     except AnsibleAWSError as exc:

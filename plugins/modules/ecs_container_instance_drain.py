@@ -370,7 +370,7 @@ class _Drain:
         """The records of the requested instances; fails (before any change) naming the ones not in the cluster."""
         request = self.request
         if request.instance_ids:
-            # Moto ignores ListContainerInstances' filter expression; listing all and matching is right everywhere.
+            # Listing all and matching here is right on every endpoint (it does not rely on the filter expression).
             arns = self._call(_list_container_instances, self.ecs, request.cluster)
         else:
             arns = list(request.container_instance_arns)
