@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class GateRequest:
     log_lines: int
     stop_on_timeout: bool
     role_wait_timeout: int = 60
+    check_image: bool = True
 
 
 def started_by_mark(value: str) -> str:
@@ -116,6 +118,7 @@ def validate_gate(params: Mapping[str, Any]) -> GateRequest:
         log_lines=params["log_lines"],
         stop_on_timeout=params["stop_on_timeout"],
         role_wait_timeout=int(params.get("role_wait_timeout", 60)),
+        check_image=bool(params.get("check_image", True)),
     )
 
 
@@ -255,3 +258,69 @@ def timeout_message(
         view.get("task_id"), task_definition, wait_timeout, view.get("last_status"),
         "; it was stopped (StopTask)" if stopped else "; it keeps running (stop_on_timeout=false)", _tail(lines, where)
     )
+
+
+# --- the image, before the task starts --------------------------------------------------------------------------------
+
+# A private ECR image reference: <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:<tag>][@sha256:<digest>].
+_ECR_IMAGE = re.compile(
+    r"^(?P<registry>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)"
+    r"(?::(?P<tag>[^@]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+# runtimePlatform.cpuArchitecture -> the OCI platform architecture of an image index
+# (https://github.com/opencontainers/image-spec/blob/main/image-index.md).
+OCI_ARCHITECTURE = {"X86_64": "amd64", "ARM64": "arm64"}
+# What BatchGetImage may answer with (image indexes first, so a multi-platform image shows its platforms).
+MANIFEST_MEDIA_TYPES = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+]
+
+
+def ecr_image(image: str) -> dict[str, Any] | None:
+    """Registry, region, repository and image id (tag or digest) of a private ECR image; None for any other image."""
+    match = _ECR_IMAGE.match(image or "")
+    if not match:
+        return None
+    image_id = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
+    return {"registry": match["registry"], "region": match["region"], "repository": match["repository"], "image_id": image_id}
+
+
+def manifest_architectures(manifest: str | None) -> list[str] | None:
+    """The architectures of an image index / manifest list (attestation entries, platform unknown/unknown, left out);
+    None for a single-platform manifest (its architecture is in the config blob, not in the manifest)."""
+    try:
+        parsed = json.loads(manifest or "")
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("manifests"), list):
+        return None
+    found = []
+    for entry in parsed["manifests"]:
+        platform = entry.get("platform") or {}
+        if platform.get("os") in (None, "unknown") or platform.get("architecture") in (None, "unknown"):
+            continue
+        if platform["architecture"] not in found:
+            found.append(platform["architecture"])
+    return found
+
+
+def image_errors(image: str, where: Mapping[str, Any], found: bool, architectures: Sequence[str] | None, cpu_architecture: str | None) -> list[str]:
+    """Why the gate's image cannot run: not pushed yet, or built for other architectures than the task's."""
+    if not found:
+        return [
+            "image %s is not in ECR (repository %s of account %s in %s): push it before deploying, e.g. `aws ecr"
+            " get-login-password --region %s | docker login --username AWS --password-stdin %s.dkr.ecr.%s.amazonaws.com`"
+            " then `docker push %s` (docs/deploy.md, \"Images\"); ECS would only stop the task with CannotPullContainerError"
+            % (image, where["repository"], where["registry"], where["region"], where["region"], where["registry"], where["region"], image)
+        ]
+    wanted = OCI_ARCHITECTURE.get(cpu_architecture or "")
+    if wanted and architectures is not None and wanted not in architectures:
+        return [
+            "image %s is built for %s, but the task definition runs on %s (runtimePlatform: the ECS hosts' architecture):"
+            " build it for linux/%s (docker buildx build --platform linux/%s ...) or choose hosts of its architecture"
+            % (image, ", ".join("linux/%s" % arch for arch in architectures) or "no platform", cpu_architecture, wanted, wanted)
+        ]
+    return []

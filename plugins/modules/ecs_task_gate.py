@@ -98,6 +98,15 @@ options:
       - C(0) fails at the first such answer.
     type: int
     default: 60
+  check_image:
+    description:
+      - Before the task starts, when the gate container's image is in a private ECR registry, check with
+        C(ecr:BatchGetImage) that it was pushed and, for a multi-platform image (image index), that one of its
+        platforms is the task definition's C(runtimePlatform.cpuArchitecture). Either failing stops the gate with
+        how to fix it, before any task runs.
+      - A single-platform image's architecture is not in its manifest and is not checked.
+    type: bool
+    default: true
   task_arn:
     description:
       - Follow this task (started by an earlier call with O(wait=false)) instead of starting one.
@@ -308,6 +317,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import FAILED
+from ansible_collections.megapool.aws.plugins.module_utils.task_gate import MANIFEST_MEDIA_TYPES
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import RUNNING
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import GateError
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import GateRequest
@@ -316,6 +326,9 @@ from ansible_collections.megapool.aws.plugins.module_utils.task_gate import gate
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import log_location
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import pick_container
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import progress_line
+from ansible_collections.megapool.aws.plugins.module_utils.task_gate import ecr_image
+from ansible_collections.megapool.aws.plugins.module_utils.task_gate import image_errors
+from ansible_collections.megapool.aws.plugins.module_utils.task_gate import manifest_architectures
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import role_not_ready
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import run_task_params
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import task_age
@@ -345,6 +358,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     launch_type=dict(type="str", choices=["EC2", "FARGATE", "EXTERNAL"]),
     started_by=dict(type="str", default="megapool-aws-ecs_task_gate"),
     role_wait_timeout=dict(type="int", default=60),
+    check_image=dict(type="bool", default=True),
     task_arn=dict(type="str"),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=900),
@@ -388,6 +402,13 @@ def _stop_task(client, cluster: str, task_arn: str, reason: str) -> None:
 def _log_tail(client, group: str, stream: str, count: int) -> list[str]:
     events = client.get_log_events(logGroupName=group, logStreamName=stream, limit=count, startFromHead=False).get("events", [])
     return [event.get("message", "").rstrip("\n") for event in events][-count:]
+
+
+@AWSErrorHandler.common_error_handler("read the image from ECR")
+@AWSRetry.jittered_backoff()
+def _batch_get_image(client, where: dict) -> dict:
+    return client.batch_get_image(registryId=where["registry"], repositoryName=where["repository"], imageIds=[where["image_id"]],
+                                  acceptedMediaTypes=MANIFEST_MEDIA_TYPES)
 
 
 def _raise(error: Exception) -> None:
@@ -528,8 +549,28 @@ class _Gate:
             view = self.poll(view)
         return view
 
+    def check_image(self, definition: dict[str, Any]) -> None:
+        """A private ECR image must be pushed, and built for the task's architecture, before the task starts."""
+        image = self.container.get("image") or ""
+        where = ecr_image(image)
+        if where is None or not self.request.check_image:
+            return
+        architecture = (definition.get("runtimePlatform") or {}).get("cpuArchitecture")
+        try:
+            answer = _batch_get_image(self.module.client("ecr", region=where["region"]), where)
+        except is_ansible_aws_error_code("RepositoryNotFoundException"):
+            answer = {"images": []}
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws_error(e)
+        images = answer.get("images") or []
+        errors = image_errors(image, where, bool(images), manifest_architectures(images[0].get("imageManifest")) if images else None, architecture)
+        if errors:
+            self.module.fail_json(msg=" ".join(errors), changed=False)
+
     def run(self) -> dict[str, Any]:
         definition = self.read_definition()
+        if definition and not self.request.task_arn:
+            self.check_image(definition)
         if self.module.check_mode and not self.request.task_arn:
             params = run_task_params(self.request, self.container.get("name") or self.request.container or "")
             where = "" if definition else " (the task definition does not exist yet)"

@@ -253,3 +253,43 @@ def test_run_task_gives_up_on_the_role_after_role_wait_timeout(cluster, clock, r
     assert result["failed"] is True
     assert "ECS could not assume the task's role for role_wait_timeout=10s" in result["msg"]
     assert 2 <= calls["n"] <= 4
+
+
+ECR_IMAGE = "%s.dkr.ecr.%s.amazonaws.com/shop-local:1.4.2" % (DEFAULT_ACCOUNT_ID, REGION)
+
+
+def _index(*architectures: str) -> str:
+    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + "%064x" % number, "size": 1,
+         "platform": {"architecture": arch, "os": "linux"}} for number, arch in enumerate(architectures)]})
+
+
+@pytest.fixture
+def ecr_family(cluster):
+    """A migrate task definition on ARM64 whose image is in this account's ECR repository (not pushed yet)."""
+    boto3.client("ecr", region_name=REGION).create_repository(repositoryName="shop-local")
+    cluster.register_task_definition(
+        family="shop-local-ecr", runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        containerDefinitions=[{"name": "app", "image": ECR_IMAGE, "memory": 256, "essential": True}])
+    return "shop-local-ecr"
+
+
+@pytest.mark.parametrize("pushed,message", [
+    (None, "is not in ECR (repository shop-local of account %s in %s): push it before deploying" % (DEFAULT_ACCOUNT_ID, REGION)),
+    (("amd64",), "is built for linux/amd64, but the task definition runs on ARM64"),
+])
+def test_gate_refuses_an_image_it_cannot_run_before_any_task(ecr_family, clock, run_module, aws_calls, pushed, message):  # pylint: disable=unused-argument
+    if pushed:
+        boto3.client("ecr", region_name=REGION).put_image(repositoryName="shop-local", imageTag="1.4.2", imageManifest=_index(*pushed))
+    aws_calls.clear()
+    result = run_module(module_under_test.main, _args(task_definition=ecr_family))
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert aws_calls.of("RunTask") == []
+
+
+def test_gate_runs_an_image_built_for_its_architecture(ecr_family, clock, run_module, aws_calls):  # pylint: disable=unused-argument
+    boto3.client("ecr", region_name=REGION).put_image(repositoryName="shop-local", imageTag="1.4.2", imageManifest=_index("amd64", "arm64"))
+    result = run_module(module_under_test.main, _args(task_definition=ecr_family))
+    assert result.get("failed") is not True, result
+    assert len(aws_calls.of("RunTask")) == 1
