@@ -165,6 +165,17 @@ STATIC_CASES = {
         {"alb_target_type": "lambda"},
         ["alb_target_type=lambda is not a target type the role supports", "use ip for ECS tasks in awsvpc network mode"],
     ),
+    # AWS: the app's keep-alive idle timeout must be larger than the load balancer's, else 502s.
+    "idle_timeout_not_below_the_apps": (
+        {"alb_idle_timeout": 240},
+        ["alb_idle_timeout=240 must be below alb_app_idle_timeout=60 (the app's keep-alive idle timeout)", "HTTP 502",
+         "Lower alb_idle_timeout to 59 or less", "protocol_options: [idle_timeout: <ms>]"],
+    ),
+    "idle_timeout_equal_to_a_raised_app_timeout": (
+        {"alb_idle_timeout": 300, "alb_app_idle_timeout": 300},
+        ["alb_idle_timeout=300 must be below alb_app_idle_timeout=300"],
+    ),
+    "idle_timeout_out_of_range": ({"alb_idle_timeout": 4001, "alb_app_idle_timeout": 5000}, ["alb_idle_timeout=4001 is outside 1-4000 seconds"]),
     "certificate_of_another_region": (
         {"alb_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0e3f0e4c-0000-4000-8000-000000000000"},
         ["alb_certificate_arn is a certificate of us-east-1 but the load balancer is in eu-north-1", "use one requested in eu-north-1"],
