@@ -63,3 +63,19 @@ def test_us_east_1_network_avoids_the_zone_without_the_types_and_tears_down(inve
     assert torn.returncode == 0, output[-4000:]
     assert "FAILED - RETRYING" in output and "Delete the subnets" in output  # AWS's lingering interfaces, retried
     assert snapshot(("us-east-1",)) == before
+
+
+def test_teardown_removes_a_detached_internet_gateway_left_by_an_interrupted_run(inventory, empty_emulator, tmp_path):  # pylint: disable=unused-argument
+    """ec2_vpc_igw creates the gateway, then attaches it: a run stopped in between leaves a tagged, detached gateway."""
+    inventory.set_region("us-east-1", network_vpc_cidr="10.42.0.0/16")
+    ec2 = client("ec2", "us-east-1")
+    tags = [{"Key": "megapool:env", "Value": "local"}, {"Key": "megapool:cluster", "Value": "megapool"}, {"Key": "megapool:role", "Value": "igw"}]
+    left = ec2.create_internet_gateway(TagSpecifications=[{"ResourceType": "internet-gateway", "Tags": tags}])["InternetGateway"]["InternetGatewayId"]
+    other = ec2.create_internet_gateway(TagSpecifications=[{"ResourceType": "internet-gateway", "Tags": tags[1:]}])["InternetGateway"]["InternetGatewayId"]
+
+    torn = _run(inventory, tmp_path, "-e", "network_state=absent")
+    assert torn.returncode == 0, (torn.stdout + torn.stderr)[-4000:]
+
+    remaining = {gateway["InternetGatewayId"] for gateway in ec2.describe_internet_gateways()["InternetGateways"]}
+    assert left not in remaining
+    assert other in remaining  # not the environment's (no env tag): left alone
