@@ -233,8 +233,8 @@ def idempotency_token(desired: DesiredCertificate, known_arns: Iterable[str], ru
     """RequestCertificate's IdempotencyToken: from the inputs, the certificates ACM has for the domain, and the run.
 
     Retries of the request within one run (``run_id`` the same) never make a second certificate. ACM remembers a token
-    for an hour and answers it with the certificate it first made, even after that certificate was deleted (the moto
-    emulator then fails with an internal error): ``run_id`` keeps a later run (after ``state=absent``) from reusing
+    for an hour and answers it with the certificate it first made, even after that certificate was deleted:
+    ``run_id`` keeps a later run (after ``state=absent``) from reusing
     it. Runs find an existing certificate before they request one, so they need no shared token. ACM allows up to
     32 word characters.
     """

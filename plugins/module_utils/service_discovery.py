@@ -210,8 +210,8 @@ def pick_namespace(
 ) -> tuple[Mapping[str, Any], list[str] | None] | None:
     """The private DNS namespace called ``name`` on ``vpc`` among ``(namespace, vpcs)`` pairs, or None.
 
-    ``vpcs`` None means the namespace's VPC could not be read (the moto emulator does not associate a namespace's
-    hosted zone with its VPC): such a namespace counts as the one on ``vpc`` when it is the only one of that name.
+    ``vpcs`` None means the namespace's VPC could not be read (its hosted zone names no VPC, or cannot be read):
+    such a namespace counts as the one on ``vpc`` when it is the only one of that name.
     ``vpc`` None (``state=absent`` without a VPC) takes the only namespace of that name.
     Raises :class:`DiscoveryError` when several match and the VPC cannot tell them apart.
     """

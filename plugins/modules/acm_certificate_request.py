@@ -117,8 +117,6 @@ notes:
   - The request uses an C(IdempotencyToken) derived from the options, the certificates ACM already has for the domain
     and the run, so a retried request never makes a second certificate, and a run after O(state=absent) does not get
     the deleted certificate back (ACM remembers a token for an hour).
-  - With the moto emulator, ACM turns a certificate C(ISSUED) C(MOTO_ACM_VALIDATION_WAIT) seconds after the request,
-    whatever the DNS records, and ignores O(key_algorithm) (always C(RSA_2048)).
 author:
   - megapool.aws maintainers (@megapool)
 attributes:

@@ -21,9 +21,8 @@ description:
     RV(done), RV(progress) and RV(events). Run again with the same options while an operation is still running and the
     module picks it up instead of starting another one.
   - Inputs are validated (names, VPC id, TTLs, record types) before any AWS call.
-  - Cloud Map calls are made with C(inject_host_prefix=False), so that an O(endpoint_url) such as a local emulator on
-    C(127.0.0.1) works (the C(data-servicediscovery.) host prefix only matters for C(DiscoverInstances), which this
-    module does not use).
+  - Cloud Map calls are made with C(inject_host_prefix=False), so that an O(endpoint_url) on C(127.0.0.1) works (the
+    C(data-servicediscovery.) host prefix only matters for C(DiscoverInstances), which this module does not use).
 options:
   name:
     description:
@@ -387,7 +386,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 )
 
 # Only DiscoverInstances uses the "data-servicediscovery." host prefix; without this an endpoint_url on 127.0.0.1
-# (the emulator) would be called as data-servicediscovery.127.0.0.1 for it. Harmless for the calls made here.
+# would be called as data-servicediscovery.127.0.0.1 for it. Harmless for the calls made here.
 _CLIENT_CONFIG = dict(inject_host_prefix=False)
 _NOT_FOUND = ["NamespaceNotFound", "ServiceNotFound", "OperationNotFound", "NoSuchHostedZone", "InstanceNotFound"]
 
@@ -582,7 +581,7 @@ class _Namespace:
         """A running CREATE_NAMESPACE / DELETE_NAMESPACE operation of this namespace (by id, or by name)."""
         for summary in self._call(_list_operations, self.sd, kind):
             if summary.get("Status") not in OPERATION_RUNNING:
-                continue  # the emulator ignores the filters
+                continue  # filtered here too: the answer is not trusted to honour the filters
             operation = self._maybe(_get_operation, self.sd, summary["Id"])
             if not operation or operation.get("Type") != kind:
                 continue
@@ -601,7 +600,7 @@ class _Namespace:
     def services(self, namespace: dict | None) -> list[dict]:
         if not namespace or not namespace.get("Id"):
             return []
-        # GetService: the summaries lack NamespaceId, and the emulator ignores the NAMESPACE_ID filter.
+        # GetService: the summaries lack NamespaceId; checked here rather than trusting the NAMESPACE_ID filter.
         found = (self._maybe(_get_service, self.sd, summary["Id"]) for summary in self._call(_list_services, self.sd, namespace["Id"]))
         return [service for service in found if service and service.get("NamespaceId") == namespace["Id"]]
 
