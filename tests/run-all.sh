@@ -7,7 +7,8 @@
 # Stages: unit (pytest, moto in-process), sanity (ansible-test, offline), lint (ansible-lint production),
 # molecule (every scenario under extensions/molecule: converge, idempotence, verify, teardown),
 # integration (pytest against the emulator: bad input, check mode),
-# contract (every recorded AWS request of the run against the botocore models, call order, IAM policy lint).
+# contract (every recorded AWS request of the run against the botocore models, call order, IAM policy lint),
+# compat (the oldest ansible-core meta/runtime.yml claims, on the installed tarball: ansible-doc + a playbook).
 # The tests use their own emulator on $MEGAPOOL_EMULATOR_PORT (default 5100), never the one `make up` leaves on 5000.
 # Every stage runs even when an earlier one fails; the exit status is non-zero when any failed.
 set -uo pipefail
@@ -19,7 +20,7 @@ export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 export MEGAPOOL_EMULATOR_PORT=${MEGAPOOL_EMULATOR_PORT:-${TEST_EMULATOR_PORT:-5100}}
 export PY_COLORS=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
 
-ALL_STAGES=(system unit sanity lint molecule integration contract)
+ALL_STAGES=(system unit sanity lint molecule integration contract compat)
 STAGES=("${@:-${ALL_STAGES[@]}}")
 
 stage_system() { bash tests/setup-system.sh; }
@@ -37,6 +38,7 @@ recorded() {  # recorded <stage> <command...>
 stage_molecule() { recorded molecule molecule test --all; }
 stage_integration() { recorded integration pytest tests/integration -q -p no:cacheprovider; }
 stage_contract() { MEGAPOOL_CONTRACT_LOGS="$CALL_LOG" pytest tests/contract -q -p no:cacheprovider; }
+stage_compat() { bash tests/compat/run.sh; }  # ansible-core 2.17 in .cache/venv-compat (tests/compat/requirements.txt)
 
 python scripts/emulator.py start || exit 2
 trap 'python scripts/emulator.py stop >/dev/null' EXIT
