@@ -71,6 +71,23 @@ CASES = {
         ["-e", "release_image=repo/megapool:1.4.2", "-e", "release_desired_count=9"],
         ["release_desired_count=9 is above ecs_hosts_max_size=4", "lower release_desired_count or raise ecs_hosts_max_size"],
     ),
+    "rollout_surge_above_capacity": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", "release_desired_count=3"],
+        ["release_desired_count=3 with release_deployment_maximum_percent=200: a rollout runs up to 6 tasks at once",
+         "raise ecs_hosts_max_size to 6 or lower release_desired_count to 2"],
+    ),
+    "stop_timeout_past_the_spot_notice": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", "release_stop_timeout=120"],
+        ["alb_deregistration_delay=30 + release_stop_timeout=120 = 150 s", "lower release_stop_timeout to 70 or less"],
+    ),
+    "rollout_timeout_below_a_scale_out": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", "release_rollout_timeout=300"],
+        ["release_rollout_timeout=300 is shorter than a rollout that must scale out first takes at worst", "raise release_rollout_timeout to"],
+    ),
+    "migration_memory_too_small": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", "release_migration_memory_mib=64"],
+        ["release_migration_memory_mib=64: give 128-"],
+    ),
     "no_image": (
         [],
         ["release_image is not set: give the image to deploy, -e release_image=<repository>:<tag>"],
@@ -130,3 +147,34 @@ def test_deploy_failed_deploy_and_rollback(built):
     assert result.returncode == 0, output[-4000:]
     assert "eu-north-1: megapool-local-web:2 -> megapool-local-web:1" in output
     assert _service()["taskDefinition"].endswith("megapool-local-web:1")
+
+
+def test_cookies_that_differ_between_regions_stop_the_deploy(built):
+    """A RELEASE_COOKIE in another region of the inventory that is not eu-north-1's: refused, regions named, no value
+    printed, nothing changed (D12)."""
+    other = client("ssm", "ap-southeast-1")
+    other.put_parameter(Name="/megapool/local/RELEASE_COOKIE", Value="cookie-of-another-cluster-0123456789", Type="SecureString")
+    try:
+        before = snapshot((REGION,))
+        result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=repo/megapool:1.4.2")
+        output = flat(result.stdout + result.stderr)
+        assert result.returncode != 0, output[-3000:]
+        assert "SSM parameter /megapool/local/RELEASE_COOKIE differs between regions (ap-southeast-1 | eu-north-1)" in output
+        assert "cookie-of-another-cluster" not in output
+        assert "PLAY [Register the release" not in output
+        assert snapshot((REGION,)) == before
+    finally:
+        other.delete_parameter(Name="/megapool/local/RELEASE_COOKIE")
+
+
+def test_an_ecr_image_not_pushed_stops_at_the_gate(built):
+    """The image is in this account's ECR but was never pushed: the gate refuses before any task runs and the service
+    keeps its release (D10)."""
+    service_before = _service()["taskDefinition"]
+    image = "123456789012.dkr.ecr.%s.amazonaws.com/megapool-local:9.9.9" % REGION
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=" + image)
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0
+    assert "image %s is not in ECR (repository megapool-local of account 123456789012 in %s): push it before deploying" % (image, REGION) in output
+    assert client("ecs", REGION).list_tasks(cluster=CLUSTER, startedBy="release-9-9-9")["taskArns"] == []
+    assert _service()["taskDefinition"] == service_before
