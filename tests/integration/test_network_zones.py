@@ -51,11 +51,8 @@ def test_us_east_1_network_avoids_the_zone_without_the_types_and_tears_down(inve
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
     assert sorted({subnet["AvailabilityZone"] for subnet in subnets}) == ["us-east-1b", "us-east-1c"]
     assert "use1-az3" not in {subnet["AvailabilityZoneId"] for subnet in subnets}
-    bastions = [
-        instance
-        for reservation in ec2.describe_instances(Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]
-        for instance in reservation["Instances"]
-    ]
+    running = [{"Name": "vpc-id", "Values": [vpc]}, {"Name": "instance-state-name", "Values": ["running"]}]
+    bastions = [instance for reservation in ec2.describe_instances(Filters=running)["Reservations"] for instance in reservation["Instances"]]
     assert [instance["Placement"]["AvailabilityZone"] for instance in bastions] == ["us-east-1b"]
 
     torn = _run(inventory, tmp_path, "-e", "network_state=absent")

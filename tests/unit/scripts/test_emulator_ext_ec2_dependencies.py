@@ -60,10 +60,10 @@ def test_deletes_are_refused_twice_after_termination_then_succeed(vpc, patched):
     ec2, subnet_id, group_id, instance_id = vpc
     ec2.terminate_instances(InstanceIds=[instance_id])
     assert ext.lingering() == {subnet_id: 2, group_id: 2}
-    assert [_code(ec2.delete_security_group, GroupId=group_id) for _ in range(3)] == ["DependencyViolation", "DependencyViolation", None]
+    assert [_code(ec2.delete_security_group, GroupId=group_id) for _attempt in range(3)] == ["DependencyViolation", "DependencyViolation", None]
     with pytest.raises(ClientError, match="has dependencies and cannot be deleted"):
         ec2.delete_subnet(SubnetId=subnet_id)
-    assert [_code(ec2.delete_subnet, SubnetId=subnet_id) for _ in range(2)] == ["DependencyViolation", None]
+    assert [_code(ec2.delete_subnet, SubnetId=subnet_id) for _attempt in range(2)] == ["DependencyViolation", None]
     assert ext.lingering() == {}
 
 

@@ -19,7 +19,8 @@ from ansible_collections.megapool.aws.plugins.module_utils import network_layout
 
 FILTER_NAMES = {
     "subnet_plan", "built_subnets", "network_errors", "overlap_errors", "nat_subnet_ids", "route_table_plan",
-    "subnets_to_converge", "converged_subnets", "route_tables_to_converge", "converged_route_table_ids", "network_azs", "dependency_violation", "bastion_architecture_errors",
+    "subnets_to_converge", "converged_subnets", "route_tables_to_converge", "converged_route_table_ids", "network_azs",
+    "dependency_violation", "bastion_architecture_errors",
 }
 
 
