@@ -337,7 +337,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     subnet_group=dict(type="str"),
     security_group_ids=dict(type="list", elements="str", default=[]),
     apply_immediately=dict(type="bool", default=False),
-    master_password_mode=dict(type="str", choices=["secrets_manager", "ssm"], default="ssm"),
+    master_password_mode=dict(type="str", choices=["secrets_manager", "ssm"], default="ssm", no_log=False),
     master_password_parameter=dict(type="str", no_log=False),
     master_password=dict(type="str", no_log=True),
     url_parameter=dict(type="str"),

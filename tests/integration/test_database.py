@@ -55,9 +55,8 @@ def _instances(region: str) -> dict:
 
 
 def _parameters(region: str) -> dict:
-    ssm = client("ssm", region)
-    names = [p["Name"] for p in ssm.describe_parameters()["Parameters"] if p["Name"].startswith(PREFIX)]
-    return {name: ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] for name in sorted(names)}
+    pages = client("ssm", region).get_paginator("get_parameters_by_path").paginate(Path=PREFIX, Recursive=True, WithDecryption=True)
+    return {p["Name"]: p["Value"] for page in pages for p in page["Parameters"]}
 
 
 def database_snapshot() -> dict:
