@@ -108,9 +108,31 @@ CASES = {
         {"ecs_hosts_instance_types": ["t3.small", "T3.*"]},
         ["ecs_hosts_instance_types: T3.* is not an instance type name", "e.g. t3.small (no wildcards)"],
     ),
+    # Sized from the memory ECS registers (a lower bound: 0.96 x 2048 - 128 = 1838 MiB, minus ECS_RESERVED_MEMORY 256).
     "room_for_two_tasks": (
         {"ecs_hosts_instance_types": ["t3.small", "t3.large"]},
-        ["ecs_hosts_instance_types: t3.large has room for two BEAM tasks of 1664 MiB", "use types of similar memory"],
+        ["ecs_hosts_instance_types: t3.large may have room for two BEAM tasks of 1582 MiB", "use types of similar memory"],
+    ),
+    "task_memory_above_registered": (
+        {"ecs_hosts_task_memory_mib": 1700},
+        ["ecs_hosts_task_memory_mib=1700 does not fit c6g.medium, which registers at least 1582 MiB with ECS",
+         "lower it to 1582 or less"],
+    ),
+    "reserve_leaves_nothing": (
+        {"ecs_hosts_memory_reserve_mib": 4000},
+        ["ecs_hosts_memory_reserve_mib=4000 leaves no memory for the BEAM task", "lower the reserve or choose larger types"],
+    ),
+    "agent_setting_the_role_owns": (
+        {"ecs_hosts_agent_config": {"ECS_RESERVED_MEMORY": 64}},
+        ["ecs_hosts_agent_config sets ECS_RESERVED_MEMORY, which the role sets itself", "ecs_hosts_memory_reserve_mib"],
+    ),
+    "registered_memory_not_numbers": (
+        {"ecs_hosts_registered_memory_mib": {"t4g.small": "lots"}},
+        ["ecs_hosts_registered_memory_mib must map instance types to MiB"],
+    ),
+    "obsolete_reservation_alarm": (
+        {"ecs_hosts_alarm_memory_reservation_threshold": 90},
+        ["ecs_hosts_alarm_memory_reservation_threshold is gone", "CapacityProviderReservation", "Remove the variable"],
     ),
 }
 
