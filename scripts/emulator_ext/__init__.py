@@ -18,7 +18,10 @@ from __future__ import annotations
 import importlib
 
 # One module per gap; the order does not matter.
-EXTENSIONS = ("autoscaling", "ecs_agent", "ecs_deployments", "ecs_tasks", "elbv2_certificates", "ec2_dependencies", "ec2_zones", "rds_replicas", "servicediscovery")
+EXTENSIONS = (
+    "autoscaling", "ecs_agent", "ecs_deployments", "ecs_tasks", "elbv2_certificates", "ec2_dependencies", "ec2_zones", "rds_replicas",
+    "servicediscovery",
+)
 
 
 def apply() -> list[str]:
