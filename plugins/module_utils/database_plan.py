@@ -131,11 +131,13 @@ def validate(inputs: dict[str, Any]) -> list[str]:
     version = str(inputs.get("engine_version", ""))
     if not _VERSION_RE.match(version):
         errors.append("database_engine_version=%s is not a PostgreSQL version: write the major (16) or major.minor (16.4)" % version)
-    elif engine == "postgres" and int(version.split(".")[0]) < 13:
+    elif engine == "postgres" and int(version.split(".", maxsplit=1)[0]) < 13:
         errors.append("database_engine_version=%s: RDS for PostgreSQL below 13 is out of standard support; use 16 or 17" % version)
     retention = inputs.get("backup_retention")
     if not isinstance(retention, int) or isinstance(retention, bool) or not 0 <= retention <= MAX_BACKUP_RETENTION:
-        errors.append("database_backup_retention=%s is outside 0-%d days: set the days RDS keeps automated backups (default 7)" % (retention, MAX_BACKUP_RETENTION))
+        errors.append(
+            "database_backup_retention=%s is outside 0-%d days: set the days RDS keeps automated backups (default 7)" % (retention, MAX_BACKUP_RETENTION)
+        )
     elif retention == 0 and len(regions) > 1:
         errors.append(
             "database_backup_retention=0 turns automated backups off, and read replicas need them on their source: "

@@ -412,7 +412,8 @@ class _Database:
                 return instance
             if _clock() >= deadline:
                 self.module.fail_json(
-                    msg="%s did not become %s within %d s (last status %s); run again to keep waiting" % (identifier, what, self.params["wait_timeout"], status),
+                    msg="%s did not become %s within %d s (last status %s); run again to keep waiting"
+                    % (identifier, what, self.params["wait_timeout"], status),
                     events=self.events,
                 )
             _sleep(self.params["poll_interval"])
@@ -462,7 +463,7 @@ class _Database:
             return there["Value"]
         if here is not None:
             return here["Value"]
-        value = self.params["master_password"] or "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(_PASSWORD_LENGTH))
+        value = self.params["master_password"] or "".join(secrets.choice(_PASSWORD_ALPHABET) for _position in range(_PASSWORD_LENGTH))
         self._put_secure(name, value, None)
         return value
 
@@ -605,7 +606,8 @@ class _Database:
         if p["role"] == "replica":
             source = self.describe(self.source_client(), p["source_identifier"] or p["identifier"])
             if source is None and not self.module.check_mode:
-                self.module.fail_json(msg="The writer %s does not exist in %s yet: build the writer first" % (p["source_identifier"] or p["identifier"], p["source_region"]))
+                writer = p["source_identifier"] or p["identifier"]
+                self.module.fail_json(msg="The writer %s does not exist in %s yet: build the writer first" % (writer, p["source_region"]))
             source_arn = (source or {}).get("DBInstanceArn")
         error = topology_error(p["role"], self.region, before, source_arn)
         final_snapshot = None
@@ -644,7 +646,8 @@ class _Database:
                 self.changed = True
                 self.events.append("%s modified: %s" % (p["identifier"], ", ".join(sorted(changes))))
                 if not self.module.check_mode:
-                    if "EngineVersion" in changes and changes["EngineVersion"].split(".")[0] != str(instance.get("EngineVersion", "")).split(".")[0]:
+                    major = str(instance.get("EngineVersion", "")).split(".", maxsplit=1)[0]
+                    if "EngineVersion" in changes and changes["EngineVersion"].split(".", maxsplit=1)[0] != major:
                         changes["AllowMajorVersionUpgrade"] = True
                     try:
                         self.rds.modify_db_instance(aws_retry=True, DBInstanceIdentifier=p["identifier"], ApplyImmediately=p["apply_immediately"], **changes)

@@ -153,7 +153,8 @@ def test_the_replica_region_as_primary_without_failover_is_refused_with_the_fix(
     _set_database(inventory, database_primary_region=READER)
     before = database_snapshot()
     env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "extensions" / "molecule" / "database" / "converge.yml"), "-i", str(inventory.path)]
+    converge = ROOT / "extensions" / "molecule" / "database" / "converge.yml"
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(converge), "-i", str(inventory.path)]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode != 0
     assert "is a read replica of" in flat(result.stdout) and "db_failover.yml -e database_primary_region=" + READER in flat(result.stdout)

@@ -160,7 +160,7 @@ def test_one_writer_and_every_other_region_replicates_from_it(regions, primary):
     assert list(roles.values()).count("primary") == 1 and roles[primary] == "primary"
     for region, member in result["members"].items():
         assert member["source_region"] == (None if region == primary else primary)
-        assert region not in [cidr for cidr in member["peer_cidrs"]]
+        assert region not in member["peer_cidrs"]
         assert len(member["peer_cidrs"]) == len(regions) - 1
 
 
