@@ -106,8 +106,11 @@ from ansible_collections.megapool.aws.plugins.module_utils.database_plan import 
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import plan
 
 
+ARGUMENT_SPEC = dict(inputs=dict(type="dict", required=True))
+
+
 def main() -> None:
-    module = AnsibleModule(argument_spec=dict(inputs=dict(type="dict", required=True)), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
         result = plan(module.params["inputs"])
     except PlanError as e:

@@ -218,3 +218,7 @@ def test_a_secrets_manager_replica_is_refused_before_any_call(aws, run_module, a
     result = run_module(module_under_test.main, _args(READER, master_password_mode="secrets_manager"))
     assert result["failed"] and "rds-secrets-manager-limitations" in result["msg"]
     assert aws_calls == []
+
+
+def test_documented_options_match_the_argument_spec(docs_match_spec):
+    docs_match_spec(module_under_test)

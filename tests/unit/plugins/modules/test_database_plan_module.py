@@ -44,3 +44,7 @@ def test_fails_with_every_error(run_module):
     assert result["failed"]
     assert [error.split("=")[0] for error in result["errors"]] == ["database_engine", "database_backup_retention"]
     assert result["msg"] == " | ".join(result["errors"])
+
+
+def test_documented_options_match_the_argument_spec(docs_match_spec):
+    docs_match_spec(module_under_test)
