@@ -48,11 +48,18 @@ def _network_errors(region, vpc_cidr, az_count, admin_cidrs, allow_open_admin=Fa
 
 
 def _network_azs(type_info, az_count, wanted_from="the instance types", region="the region", existing_subnets=None,
-                 vpc_cidr=None, subnet_prefix=None):
-    """``megapool.aws.ec2_instance_type_info``'s result -> ``choose_azs`` (existing subnets keep their AZ)."""
+                 vpc_cidr=None, subnet_prefix=None, report_missing=None):
+    """``megapool.aws.ec2_instance_type_info``'s result -> ``choose_azs`` (existing subnets keep their AZ).
+
+    ``report_missing``: the names whose absence from the whole region is this caller's error to report (the
+    bastion's type); a name the region does not offer at all and that another role owns (``ecs_hosts_instance_types``)
+    is left to that role's validation, which names its variable. None: every missing name counts."""
     type_info = dict(type_info or {})
     zones = [{"zone_name": zone["zone_name"], "zone_id": zone["zone_id"]} for zone in type_info.get("availability_zones") or []]
-    wanted = [record["instance_type"] for record in type_info.get("instance_types") or []] + list(type_info.get("missing") or [])
+    missing = list(type_info.get("missing") or [])
+    if report_missing is not None:
+        missing = [name for name in missing if name in set(report_missing)]
+    wanted = [record["instance_type"] for record in type_info.get("instance_types") or []] + missing
     slots = None
     if existing_subnets and vpc_cidr:
         try:

@@ -329,3 +329,18 @@ def test_network_azs_a_missing_type_counts_as_wanted(filters):
     info = dict(TYPE_INFO, missing=["t3a.small"])
     (error,) = filters["network_azs"](info, 2, "ecs_hosts_instance_types=t3.small, t3a.small", "eu-north-1")["errors"]
     assert "only 0 availability zones of eu-north-1" in error and "ecs_hosts_instance_types=t3.small, t3a.small" in error
+
+
+def test_network_azs_leaves_another_roles_missing_type_to_that_role(filters):
+    # t9.nope is an ECS host type the region does not offer at all: ecs_hosts' validation names it and its variable,
+    # so the network's zone check (which reports only the bastion's type) does not turn it into a zone error.
+    info = dict(TYPE_INFO, missing=["t9.nope"])
+    choice = filters["network_azs"](info, 2, "x", "us-east-1", report_missing=["t3.micro"])
+    assert choice["errors"] == [] and choice["azs"] == ["us-east-1b", "us-east-1c"]
+
+
+def test_network_azs_reports_its_own_missing_type(filters):
+    info = dict(TYPE_INFO, missing=["t9.bastion"])
+    (error,) = filters["network_azs"](info, 2, "network_bastion_instance_type=t9.bastion", "us-east-1",
+                                      report_missing=["t9.bastion"])["errors"]
+    assert "network_bastion_instance_type=t9.bastion" in error
