@@ -148,6 +148,13 @@ def test_deploy_failed_deploy_and_rollback(built):
     assert "eu-north-1: megapool-local-web:2 -> megapool-local-web:1" in output
     assert _service()["taskDefinition"].endswith("megapool-local-web:1")
 
+    # Converging again (site.yml) after the rollback keeps the revision the service runs: no new revision, no rollout.
+    latest = client("ecs", REGION).describe_task_definition(taskDefinition="megapool-local-web")["taskDefinition"]["revision"]
+    result = _converge(built.path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    assert _service()["taskDefinition"].endswith("megapool-local-web:1")
+    assert client("ecs", REGION).describe_task_definition(taskDefinition="megapool-local-web")["taskDefinition"]["revision"] == latest
+
 
 def test_cookies_that_differ_between_regions_stop_the_deploy(built):
     """A RELEASE_COOKIE in another region of the inventory that is not eu-north-1's: refused, regions named, no value
