@@ -57,10 +57,9 @@ from typing import Callable
 
 from moto.autoscaling.models import FakeAutoScalingGroup
 from moto.autoscaling.responses import AutoScalingResponse
+from .patching import MethodPatches
 
-_PATCHED_FLAG = "_megapool_emulator_ext"
 # (owner, attribute) -> moto's original function, while the patch is applied.
-_ORIGINALS: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
 def _resent_policy(policy: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +88,6 @@ def _keep_mixed_policy(original: Callable[..., Any]) -> Callable[..., Any]:
             given["mixed_instances_policy"] = _resent_policy(self.mixed_instances_policy)
         return original(*bound.args, **bound.kwargs)
 
-    setattr(update, _PATCHED_FLAG, True)
     return update
 
 
@@ -102,7 +100,6 @@ def _honour_capacity_rebalance(original: Callable[..., Any]) -> Callable[..., An
             self.autoscaling_backend.autoscaling_groups[self._get_param("AutoScalingGroupName")].capacity_rebalance = wanted  # pylint: disable=protected-access
         return result
 
-    setattr(update_auto_scaling_group, _PATCHED_FLAG, True)
     return update_auto_scaling_group
 
 
@@ -124,7 +121,6 @@ def _template_settings(original: Callable[..., Any]) -> Callable[..., Any]:
                 )
         return reservation
 
-    setattr(run_instances, _PATCHED_FLAG, True)
     return run_instances
 
 
@@ -138,7 +134,6 @@ def _force_delete(original: Callable[..., Any]) -> Callable[..., Any]:
             group.instance_states = []
         return original(self)
 
-    setattr(delete_auto_scaling_group, _PATCHED_FLAG, True)
     return delete_auto_scaling_group
 
 
@@ -151,7 +146,6 @@ def _disable_metrics_collection(self: AutoScalingResponse) -> Any:
     return EmptyResult()
 
 
-setattr(_disable_metrics_collection, _PATCHED_FLAG, True)
 
 
 def _added(_missing: Any) -> Callable[..., Any]:
@@ -168,7 +162,6 @@ def _template_tags_stay_on_the_template(original: Callable[..., Any]) -> Callabl
             template_data.pop("TagSpecifications", None)
         return original(self, name, description, template_data, tag_spec)
 
-    setattr(create_launch_template, _PATCHED_FLAG, True)
     return create_launch_template
 
 
@@ -194,26 +187,20 @@ _PATCHES: tuple[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any
 )
 
 
+
+_INSTALLED = MethodPatches(_PATCHES)
+
+
 def apply() -> None:
     """Install the patch (idempotent)."""
-    for owner, attribute, wrap in _PATCHES:
-        current = getattr(owner, attribute, None)
-        if getattr(current, _PATCHED_FLAG, False):
-            continue
-        _ORIGINALS[owner, attribute] = current
-        setattr(owner, attribute, wrap(current))
+    _INSTALLED.apply()
 
 
 def restore() -> None:
     """Put moto's original methods back (for tests; the emulator never calls it)."""
-    for (owner, attribute), original in list(_ORIGINALS.items()):
-        if original is None:
-            delattr(owner, attribute)
-        else:
-            setattr(owner, attribute, original)
-        del _ORIGINALS[owner, attribute]
+    _INSTALLED.restore()
 
 
 def applied() -> bool:
     """Whether the patch is installed."""
-    return all(getattr(getattr(patch[0], patch[1], None), _PATCHED_FLAG, False) for patch in _PATCHES)
+    return _INSTALLED.applied()

@@ -39,12 +39,11 @@ from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.subnets import SubnetBackend
 from moto.elbv2.models import ELBv2Backend
+from .patching import MethodPatches
 
 LINGER_ENV = "MEGAPOOL_EMULATOR_DEPENDENCY_LINGER"
 DEFAULT_LINGER = 2
 
-_PATCHED_FLAG = "_megapool_emulator_ext"
-_ORIGINALS: dict[tuple[type, str], Callable[..., Any]] = {}
 # resource id (sg-..., subnet-...) -> delete calls still refused
 _LINGERING: dict[str, int] = {}
 
@@ -86,7 +85,6 @@ def _instance_terminate(original: Callable[..., Any]) -> Callable[..., Any]:
                 mark(getattr(getattr(nic, "subnet", None), "id", None), *[group.id for group in getattr(nic, "group_set", [])])
         return original(self, *args, **kwargs)
 
-    setattr(terminate, _PATCHED_FLAG, True)
     return terminate
 
 
@@ -97,7 +95,6 @@ def _nat_delete(original: Callable[..., Any]) -> Callable[..., Any]:
         mark(getattr(gateway, "subnet_id", None))
         return gateway
 
-    setattr(delete_nat_gateway, _PATCHED_FLAG, True)
     return delete_nat_gateway
 
 
@@ -109,7 +106,6 @@ def _load_balancer_delete(original: Callable[..., Any]) -> Callable[..., Any]:
             mark(*[getattr(subnet, "id", subnet) for subnet in balancer.subnets or []], *(balancer.security_groups or []))
         return original(self, arn)
 
-    setattr(delete_load_balancer, _PATCHED_FLAG, True)
     return delete_load_balancer
 
 
@@ -119,7 +115,6 @@ def _sg_delete(original: Callable[..., Any]) -> Callable[..., Any]:
         _refuse(group_id, "resource %s has a dependent object" % group_id)
         return original(self, name=name, group_id=group_id)
 
-    setattr(delete_security_group, _PATCHED_FLAG, True)
     return delete_security_group
 
 
@@ -129,7 +124,6 @@ def _subnet_delete(original: Callable[..., Any]) -> Callable[..., Any]:
         _refuse(subnet_id, "The subnet '%s' has dependencies and cannot be deleted." % subnet_id)
         return original(self, subnet_id)
 
-    setattr(delete_subnet, _PATCHED_FLAG, True)
     return delete_subnet
 
 
@@ -142,24 +136,21 @@ _PATCHES: tuple[tuple[type, str, Callable[[Callable[..., Any]], Callable[..., An
 )
 
 
+
+_INSTALLED = MethodPatches(_PATCHES)
+
+
 def apply() -> None:
     """Install the patch (idempotent)."""
-    for owner, attribute, wrap in _PATCHES:
-        current = getattr(owner, attribute)
-        if getattr(current, _PATCHED_FLAG, False):
-            continue
-        _ORIGINALS[owner, attribute] = current
-        setattr(owner, attribute, wrap(current))
+    _INSTALLED.apply()
 
 
 def restore() -> None:
     """Put moto's original methods back and forget the marks (for tests; the emulator never calls it)."""
-    for (owner, attribute), original in list(_ORIGINALS.items()):
-        setattr(owner, attribute, original)
-        del _ORIGINALS[owner, attribute]
+    _INSTALLED.restore()
     _LINGERING.clear()
 
 
 def applied() -> bool:
     """Whether the patch is installed."""
-    return all(getattr(getattr(patch[0], patch[1]), _PATCHED_FLAG, False) for patch in _PATCHES)
+    return _INSTALLED.applied()

@@ -37,6 +37,7 @@ from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBacken
 from moto.ec2.models.availability_zones_and_regions import Zone
 from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
 from moto.ec2.models.instances import InstanceBackend
+from .patching import MethodPatches
 
 # This account's zone names -> AZ IDs, per region (only the regions listed change).
 ACCOUNT_ZONE_IDS: dict[str, dict[str, str]] = {
@@ -50,8 +51,6 @@ ACCOUNT_ZONE_IDS: dict[str, dict[str, str]] = {
     },
 }
 
-_PATCHED_FLAG = "_megapool_emulator_ext"
-_ORIGINALS: dict[tuple[type, str], Callable[..., Any]] = {}
 _ORIGINAL_ZONES: dict[str, list[Zone]] = {}
 _ORIGINAL_NAME_OFFERINGS: dict[str, list[dict[str, Any]]] = {}
 
@@ -112,7 +111,6 @@ def _check_offering(original: Callable[..., Any]) -> Callable[..., Any]:
                 raise EC2ClientError("Unsupported", message)
         return original(self, image_id, count, user_data, security_group_names, **kwargs)
 
-    setattr(run_instances, _PATCHED_FLAG, True)
     return run_instances
 
 
@@ -121,25 +119,22 @@ _PATCHES: tuple[tuple[type, str, Callable[[Callable[..., Any]], Callable[..., An
 )
 
 
+
+_INSTALLED = MethodPatches(_PATCHES)
+
+
 def apply() -> None:
     """Install the patch (idempotent)."""
     _remap_zones()
-    for owner, attribute, wrap in _PATCHES:
-        current = getattr(owner, attribute)
-        if getattr(current, _PATCHED_FLAG, False):
-            continue
-        _ORIGINALS[owner, attribute] = current
-        setattr(owner, attribute, wrap(current))
+    _INSTALLED.apply()
 
 
 def restore() -> None:
     """Put moto's mapping and methods back (for tests; the emulator never calls it)."""
-    for (owner, attribute), original in list(_ORIGINALS.items()):
-        setattr(owner, attribute, original)
-        del _ORIGINALS[owner, attribute]
+    _INSTALLED.restore()
     _restore_zones()
 
 
 def applied() -> bool:
     """Whether the patch is installed."""
-    return bool(_ORIGINAL_ZONES) and all(getattr(getattr(patch[0], patch[1]), _PATCHED_FLAG, False) for patch in _PATCHES)
+    return bool(_ORIGINAL_ZONES) and _INSTALLED.applied()

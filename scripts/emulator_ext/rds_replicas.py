@@ -43,9 +43,8 @@ from typing import Callable
 from moto.rds.exceptions import InvalidParameterCombination
 from moto.rds.exceptions import RDSClientError
 from moto.rds.models import RDSBackend
+from .patching import MethodPatches
 
-_PATCHED_FLAG = "_megapool_emulator_ext"
-_ORIGINALS: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
 class InvalidDBInstanceState(RDSClientError):
@@ -117,7 +116,6 @@ def _create_replica(original: Callable[..., Any]) -> Callable[..., Any]:  # pyli
         primary.replicas.append(replica.db_instance_arn if cross_region else replica.db_instance_identifier)
         return replica
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
@@ -131,7 +129,6 @@ def _promote(original: Callable[..., Any]) -> Callable[..., Any]:  # pylint: dis
         database.update(**kwargs)
         return database
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
@@ -157,7 +154,6 @@ def _delete(original: Callable[..., Any]) -> Callable[..., Any]:
             database.replicas = []
         return original(self, db_instance_identifier, final_db_snapshot_identifier, skip_final_snapshot, delete_automated_backups)
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
@@ -168,18 +164,15 @@ _WRAPPERS = {
 }
 
 
+
+_INSTALLED = MethodPatches((RDSBackend, name, wrap) for name, wrap in _WRAPPERS.items())
+
+
 def apply() -> None:
     """Install the patch (idempotent)."""
-    for name, wrapper in _WRAPPERS.items():
-        current = getattr(RDSBackend, name)
-        if getattr(current, _PATCHED_FLAG, False):
-            continue
-        _ORIGINALS[(RDSBackend, name)] = current
-        setattr(RDSBackend, name, wrapper(current))
+    _INSTALLED.apply()
 
 
 def restore() -> None:
     """Put moto's original methods back (for tests; the emulator never calls it)."""
-    for (cls, name), original in list(_ORIGINALS.items()):
-        setattr(cls, name, original)
-        del _ORIGINALS[(cls, name)]
+    _INSTALLED.restore()

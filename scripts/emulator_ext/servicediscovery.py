@@ -39,9 +39,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.route53.models import route53_backends
 from moto.servicediscovery.models import ServiceDiscoveryBackend
 from moto.utilities.utils import get_partition
+from .patching import MethodPatches
 
-_PATCHED_FLAG = "_megapool_emulator_ext"
-_ORIGINALS: dict[str, Callable[..., Any]] = {}
 
 
 class ResourceInUse(JsonRESTError):
@@ -73,7 +72,6 @@ def _create_private_dns_namespace(original: Callable[..., Any]) -> Callable[...,
             zone.vpcs = [{"vpc_id": namespace.vpc, "vpc_region": self.region_name}]
         return operation_id
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
@@ -90,7 +88,6 @@ def _delete_namespace(original: Callable[..., Any]) -> Callable[..., Any]:
             _zones(self).zones.pop(zone_id, None)  # with its SOA/NS records; Cloud Map's own records went with the services
         return operation_id
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
@@ -103,7 +100,6 @@ def _delete_service(original: Callable[..., Any]) -> Callable[..., Any]:
                 service_id, ", ".join(sorted(instance.instance_id for instance in service.instances))))
         return original(self, service_id)
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
@@ -114,18 +110,15 @@ _WRAPPERS = {
 }
 
 
+
+_INSTALLED = MethodPatches((ServiceDiscoveryBackend, name, wrap) for name, wrap in _WRAPPERS.items())
+
+
 def apply() -> None:
     """Install the patch (idempotent)."""
-    for name, wrapper in _WRAPPERS.items():
-        current = getattr(ServiceDiscoveryBackend, name)
-        if getattr(current, _PATCHED_FLAG, False):
-            continue
-        _ORIGINALS[name] = current
-        setattr(ServiceDiscoveryBackend, name, wrapper(current))
+    _INSTALLED.apply()
 
 
 def restore() -> None:
     """Put moto's original methods back (for tests; the emulator never calls it)."""
-    for name, original in list(_ORIGINALS.items()):
-        setattr(ServiceDiscoveryBackend, name, original)
-        del _ORIGINALS[name]
+    _INSTALLED.restore()
