@@ -95,8 +95,6 @@ author:
 notes:
   - The deployment circuit breaker (C(deploymentConfiguration.deploymentCircuitBreaker) with C(rollback)) is a
     setting of the service; turn it on when creating the service, so that a failing release is rolled back by ECS.
-  - On the local emulator, ECS deployments progress only with the project's emulator extension
-    (C(scripts/emulator_ext/ecs_deployments.py), see C(docs/deploy.md)).
 extends_documentation_fragment:
   - megapool.aws.attributes
   - amazon.aws.common.modules
