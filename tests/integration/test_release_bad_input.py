@@ -35,6 +35,8 @@ def _converge(inventory: Path) -> subprocess.CompletedProcess:
 def built(tmp_path_factory, emulator):  # pylint: disable=unused-argument
     _emulator("reset")
     inventory = Inventory(tmp_path_factory.mktemp("release") / "inventory")
+    # No database here (as in the release molecule scenario, vars/release.yml): the release brings its DATABASE_URL.
+    inventory.set_vars("release", release_database_urls=False, release_secrets={"DATABASE_URL": "ecto://megapool:megapool@localhost/megapool_local"})
     result = _converge(inventory.path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
     return inventory
@@ -185,3 +187,49 @@ def test_an_ecr_image_not_pushed_stops_at_the_gate(built):
     assert "image %s is not in ECR (repository megapool-local of account 123456789012 in %s): push it before deploying" % (image, REGION) in output
     assert client("ecs", REGION).list_tasks(cluster=CLUSTER, startedBy="release-9-9-9")["taskArns"] == []
     assert _service()["taskDefinition"] == service_before
+
+
+def _revisions() -> dict:
+    ecs = client("ecs", REGION)
+    return {family: ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"] for family in ("megapool-local-web", "megapool-local-migrate")}
+
+
+def test_database_urls_without_the_database_stop_before_any_task_definition(built):
+    """release_database_urls (the default) with no database built: the build stops before anything of the release
+    changes, naming both missing parameters, the variable and the fix; no task definition is registered (issue 12)."""
+    before, revisions, service_before = snapshot((REGION,)), _revisions(), _service()["taskDefinition"]
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=repo/megapool:1.7.0",
+                          "-e", json.dumps({"release_database_urls": True, "release_secrets": {}}))
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0, output[-3000:]
+    assert ("release_database_urls is true but SSM has no parameter /megapool/local/database/url, /megapool/local/database/reader_url"
+            " in eu-north-1: build the database first (role megapool.aws.database, or playbooks/site.yml), or set"
+            " release_database_urls: false and give release_secrets.DATABASE_URL") in output, output[-3000:]
+    assert _revisions() == revisions
+    assert _service()["taskDefinition"] == service_before
+    assert snapshot((REGION,)) == before, "the failed run changed the emulator"
+
+
+def test_a_release_whose_database_url_is_given_still_needs_the_reader(built):
+    """An explicit release_secrets.DATABASE_URL wins over the database's writer URL, but DATABASE_READER_URL still
+    comes from the database: only the reader parameter is missing."""
+    before = snapshot((REGION,))
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=repo/megapool:1.7.0",
+                          "-e", json.dumps({"release_database_urls": True}))
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0, output[-3000:]
+    assert "release_database_urls is true but SSM has no parameter /megapool/local/database/reader_url in eu-north-1" in output
+    assert snapshot((REGION,)) == before
+
+
+def test_a_migration_gate_in_a_database_replica_region_is_refused(built):
+    """The gate region (release_primary_region, here eu-north-1) holds a read replica of a writer elsewhere: refused
+    before any change, naming both regions and the fix (issue 12: migrations run against the writer)."""
+    before = snapshot((REGION,))
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=repo/megapool:1.7.0",
+                          "-e", json.dumps({"database_outputs": {"role": "replica", "primary_region": "ap-southeast-1"}}))
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0, output[-3000:]
+    assert ("The migration gate would run in eu-north-1 (release_primary_region), but the database's writer is in ap-southeast-1"
+            " and eu-north-1 has a read replica: set release_primary_region: ap-southeast-1") in output, output[-3000:]
+    assert snapshot((REGION,)) == before
