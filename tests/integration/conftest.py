@@ -112,7 +112,10 @@ def _global() -> dict:
             for zone in zones
         },
         "health_checks": sorted(h["Id"] for h in route53.list_health_checks()["HealthChecks"]),
-        "iam_roles": sorted(r["RoleName"] for r in client("iam", REGIONS[0]).list_roles()["Roles"]),
+        # Service-linked roles (path /aws-service-role/, e.g. AWSServiceRoleForECS that CreateCluster makes) belong to the
+        # account and stay after a teardown, on AWS as here: they are not the collection's to delete.
+        "iam_roles": sorted(r["RoleName"] for r in client("iam", REGIONS[0]).list_roles()["Roles"]
+                            if not r.get("Path", "/").startswith("/aws-service-role/")),
     }
 
 
