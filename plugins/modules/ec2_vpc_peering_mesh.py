@@ -376,8 +376,9 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     **TAGS_ARGUMENT_SPEC,
 )
 
-# AWS spells it ...ID.NotFound, moto ...Id.NotFound. Both mean "not visible (yet)" right after a create.
-_NOT_FOUND_CODES = ["InvalidVpcPeeringConnectionID.NotFound", "InvalidVpcPeeringConnectionId.NotFound"]
+# "Not visible (yet)": a peering requested in one region reaches the peer region's API a moment later
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+_NOT_FOUND_CODES = ["InvalidVpcPeeringConnectionID.NotFound"]
 _NEW_PEERING_PREFIX = "pcx-(new)-"
 _DNS_OPTIONS = {"AllowDnsResolutionFromRemoteVpc": True}
 _ROUTE_TARGET_KEYS = (
@@ -553,7 +554,7 @@ class _Mesh:
     def _tag(self, peering_id: str, region_name: str, to_set: dict, to_unset: list, recheck: bool) -> None:
         region = self.regions[region_name]
         if recheck:
-            # A new peering: its view in this region may already carry the tags (e.g. moto shares them).
+            # A new peering: its view in this region may already carry the tags (set with the request).
             current = boto3_tag_list_to_ansible_dict(self._view(peering_id, region_name).get("Tags", []))
             to_set, to_unset = compare_aws_tags(current, to_set, purge_tags=False)
         try:
