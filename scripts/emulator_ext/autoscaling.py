@@ -146,8 +146,6 @@ def _disable_metrics_collection(self: AutoScalingResponse) -> Any:
     return EmptyResult()
 
 
-
-
 def _added(_missing: Any) -> Callable[..., Any]:
     return _disable_metrics_collection
 
@@ -185,7 +183,6 @@ _PATCHES: tuple[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any
     (_ec2_instance_backend(), "run_instances", _template_settings),
     (_ec2_launch_template_backend(), "create_launch_template", _template_tags_stay_on_the_template),
 )
-
 
 
 _INSTALLED = MethodPatches(_PATCHES)

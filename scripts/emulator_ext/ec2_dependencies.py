@@ -136,7 +136,6 @@ _PATCHES: tuple[tuple[type, str, Callable[[Callable[..., Any]], Callable[..., An
 )
 
 
-
 _INSTALLED = MethodPatches(_PATCHES)
 
 

@@ -46,7 +46,6 @@ from moto.rds.models import RDSBackend
 from .patching import MethodPatches
 
 
-
 class InvalidDBInstanceState(RDSClientError):
     """AWS's ``InvalidDBInstanceState`` error."""
 
@@ -162,7 +161,6 @@ _WRAPPERS = {
     "promote_read_replica": _promote,
     "delete_db_instance": _delete,
 }
-
 
 
 _INSTALLED = MethodPatches((RDSBackend, name, wrap) for name, wrap in _WRAPPERS.items())

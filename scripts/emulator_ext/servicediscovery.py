@@ -42,7 +42,6 @@ from moto.utilities.utils import get_partition
 from .patching import MethodPatches
 
 
-
 class ResourceInUse(JsonRESTError):
     """Cloud Map's answer to deleting a service with instances or a namespace with services."""
 
@@ -108,7 +107,6 @@ _WRAPPERS = {
     "delete_namespace": _delete_namespace,
     "delete_service": _delete_service,
 }
-
 
 
 _INSTALLED = MethodPatches((ServiceDiscoveryBackend, name, wrap) for name, wrap in _WRAPPERS.items())
