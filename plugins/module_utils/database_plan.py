@@ -5,8 +5,17 @@
 Everything the role ``megapool.aws.database`` decides is here (no AWS call), so it is table-tested; the role only
 loops modules over the plan. The AWS facts each rule copies:
 
-- Engines: ``postgres`` (RDS for PostgreSQL, the default) and ``aurora-postgresql`` (Aurora global database). The
-  Aurora path is not built yet and is refused as such (docs/database.md).
+- Engines: ``postgres`` (RDS for PostgreSQL, the default) and ``aurora-postgresql`` (an Aurora global database: a
+  writer cluster in the primary region, a secondary cluster in every other region; docs/database.md).
+- Aurora PostgreSQL versions of a global database ("Supported Regions and DB engines for Aurora global databases",
+  https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html):
+  the engine version is major.minor (Aurora has no "latest minor of 16" for a global database: every member runs the
+  same version) and at least 13.3, 14.3, 15.2, 16.1 or 17.4 for its major (the minimums of most regions; some newer
+  regions start later, which CreateGlobalCluster reports).
+- Secrets Manager cannot manage the master password of a DB cluster that is part of an Aurora global database
+  ("Limitations for Secrets Manager integration with Amazon Aurora",
+  https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations):
+  with Aurora the password is always generated once and kept in SSM SecureString.
 - Instance classes of RDS for PostgreSQL ("Supported DB engines for DB instance classes",
   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html): the burstable
   db.t3 / db.t4g, general purpose db.m5 / db.m6g / db.m6i / db.m7g / db.m7i / db.m8g and memory-optimised db.r5 /
@@ -34,7 +43,9 @@ import re
 from typing import Any
 
 ENGINES = ("postgres", "aurora-postgresql")
-BUILT_ENGINES = ("postgres",)
+BUILT_ENGINES = ("postgres", "aurora-postgresql")
+# The lowest Aurora PostgreSQL minor of each major that an Aurora global database supports (module docstring).
+AURORA_GLOBAL_MIN_VERSIONS = {13: 3, 14: 3, 15: 2, 16: 1, 17: 4}
 PASSWORD_MODES = ("auto", "secrets_manager", "ssm")
 POSTGRES_FAMILIES = (
     "db.t3", "db.t4g",
@@ -93,11 +104,33 @@ def instance_class_error(instance_class: str, engine: str, regions: int) -> str 
     return None
 
 
-def password_mode(mode: str, regions: int) -> str:
-    """The effective master password mode: ``auto`` is Secrets Manager for one region, SSM with replicas."""
+def password_mode(mode: str, regions: int, engine: str = "postgres") -> str:
+    """The effective master password mode: ``auto`` is Secrets Manager for one RDS region, SSM with replicas and
+    always SSM for an Aurora global database (Secrets Manager cannot manage a global database member's password)."""
     if mode == "auto":
-        return "secrets_manager" if regions == 1 else "ssm"
+        return "secrets_manager" if regions == 1 and engine == "postgres" else "ssm"
     return mode
+
+
+def aurora_version_error(version: str) -> str | None:
+    """Why ``version`` cannot run an Aurora PostgreSQL global database, or None."""
+    parts = str(version).split(".")
+    if len(parts) != 2:
+        return (
+            "database_engine_version=%s: an Aurora global database needs the exact major.minor version every cluster "
+            "runs (e.g. 16.4); write it with its minor" % version
+        )
+    major, minor = int(parts[0]), int(parts[1])
+    if major not in AURORA_GLOBAL_MIN_VERSIONS or minor < AURORA_GLOBAL_MIN_VERSIONS[major]:
+        return (
+            "database_engine_version=%s has no Aurora global database support: use %s or newer (%s)"
+            % (
+                version,
+                ", ".join("%d.%d" % item for item in sorted(AURORA_GLOBAL_MIN_VERSIONS.items())),
+                "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html",
+            )
+        )
+    return None
 
 
 def validate(inputs: dict[str, Any]) -> list[str]:
@@ -111,11 +144,6 @@ def validate(inputs: dict[str, Any]) -> list[str]:
     engine = inputs.get("engine")
     if engine not in ENGINES:
         errors.append("database_engine=%s is not an engine of the role: use postgres (RDS, the default) or aurora-postgresql" % engine)
-    elif engine not in BUILT_ENGINES:
-        errors.append(
-            "database_engine=%s is not yet supported by the role (the Aurora global database path is not built): "
-            "use database_engine: postgres (a primary instance and a cross-region read replica per region)" % engine
-        )
     primary = inputs.get("primary_region") or (regions[0] if regions else "")
     if not regions:
         errors.append("the inventory has no region: put the region hosts into the group regions")
@@ -125,7 +153,9 @@ def validate(inputs: dict[str, Any]) -> list[str]:
             "empty for the first (%s)" % (primary, ", ".join(regions), regions[0])
         )
     if engine in ENGINES:
-        error = instance_class_error(inputs.get("instance_class", ""), engine, len(regions))
+        # The role builds an Aurora global database even for one region (a region added later joins it).
+        members = len(regions) if engine == "postgres" else max(len(regions), 2)
+        error = instance_class_error(inputs.get("instance_class", ""), engine, members)
         if error:
             errors.append(error)
     version = str(inputs.get("engine_version", ""))
@@ -133,6 +163,10 @@ def validate(inputs: dict[str, Any]) -> list[str]:
         errors.append("database_engine_version=%s is not a PostgreSQL version: write the major (16) or major.minor (16.4)" % version)
     elif engine == "postgres" and int(version.split(".", maxsplit=1)[0]) < 13:
         errors.append("database_engine_version=%s: RDS for PostgreSQL below 13 is out of standard support; use 16 or 17" % version)
+    elif engine == "aurora-postgresql":
+        error = aurora_version_error(version)
+        if error:
+            errors.append(error)
     retention = inputs.get("backup_retention")
     if not isinstance(retention, int) or isinstance(retention, bool) or not 0 <= retention <= MAX_BACKUP_RETENTION:
         errors.append(
@@ -173,6 +207,13 @@ def validate(inputs: dict[str, Any]) -> list[str]:
     mode = inputs.get("master_password_mode")
     if mode not in PASSWORD_MODES:
         errors.append("database_master_password_mode=%s is not one of %s" % (mode, ", ".join(PASSWORD_MODES)))
+    elif engine == "aurora-postgresql" and mode == "secrets_manager":
+        errors.append(
+            "database_master_password_mode=secrets_manager: Secrets Manager cannot manage the master password of a DB "
+            "cluster that is part of an Aurora global database "
+            "(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations); "
+            "use auto or ssm (generated once, kept in SSM SecureString)"
+        )
     elif password_mode(mode, len(regions)) == "secrets_manager" and len(regions) > 1:
         errors.append(
             "database_master_password_mode=secrets_manager: RDS cannot create read replicas of an instance whose master "
@@ -239,7 +280,9 @@ def plan(inputs: dict[str, Any]) -> dict[str, Any]:
         "engine": inputs["engine"],
         "primary_region": primary,
         "replica_regions": [region for region in regions if region != primary],
-        "password_mode": password_mode(inputs["master_password_mode"], len(regions)),
+        "password_mode": password_mode(inputs["master_password_mode"], len(regions), inputs["engine"]),
+        # Aurora: the global cluster is named like the regional clusters; each cluster has one instance <id>-1.
+        "global_identifier": identifier if inputs["engine"] == "aurora-postgresql" else None,
         "parameters": {
             "master_password": prefix + "/master_password",
             "url": prefix + "/url",

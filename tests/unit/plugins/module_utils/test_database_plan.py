@@ -59,7 +59,15 @@ def test_the_defaults_are_valid():
     "changes, variable, hint",
     [
         (dict(engine="mysql"), "database_engine=mysql", "use postgres"),
-        (dict(engine="aurora-postgresql", instance_class="db.r6g.large"), "database_engine=aurora-postgresql", "not yet supported"),
+        (dict(engine="aurora-postgresql", instance_class="db.t4g.medium", engine_version="16.4"), "database_instance_class=db.t4g.medium", "memory-optimised"),
+        (dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="16"), "database_engine_version=16", "major.minor"),
+        (dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="15.1"), "database_engine_version=15.1", "no Aurora global"),
+        (dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="12.22"), "database_engine_version=12.22", "13.3"),
+        (
+            dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="16.4", master_password_mode="secrets_manager"),
+            "database_master_password_mode=secrets_manager",
+            "Aurora global database",
+        ),
         (dict(primary_region="us-west-2"), "database_primary_region=us-west-2", "not a region of the inventory"),
         (dict(regions=[]), "the inventory has no region", "group regions"),
         (dict(backup_retention=36), "database_backup_retention=36", "0-35"),
@@ -103,6 +111,25 @@ def test_bad_input_names_the_variable_and_the_fix(changes, variable, hint):
 def test_every_problem_is_reported_at_once():
     errors = validate(_inputs(engine="mysql", backup_retention=99, primary_region="mars-1"))
     assert [e.split("=")[0] for e in errors] == ["database_engine", "database_primary_region", "database_backup_retention"]
+
+
+AURORA = dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="16.4")
+
+
+@pytest.mark.parametrize("version", ["13.3", "14.3", "15.2", "16.1", "16.4", "17.4", "17.10"])
+def test_aurora_global_versions_accepted(version):
+    assert validate(_inputs(**dict(AURORA, engine_version=version))) == []
+
+
+def test_aurora_is_a_global_database_with_the_password_in_ssm_even_in_one_region():
+    result = plan(_inputs(**AURORA))
+    assert result["engine"] == "aurora-postgresql" and result["global_identifier"] == "megapool-prod"
+    assert result["password_mode"] == "ssm"
+    one = _inputs(**dict(AURORA, regions=["eu-north-1"]))
+    assert plan(one)["password_mode"] == "ssm"
+    errors = validate(dict(one, instance_class="db.t4g.medium"))  # still a global database: memory-optimised only
+    assert len(errors) == 1 and errors[0].startswith("database_instance_class=db.t4g.medium")
+    assert plan(_inputs())["global_identifier"] is None
 
 
 def test_one_region_takes_the_secrets_manager_password_and_no_backups():
