@@ -41,8 +41,14 @@ install-dev: install $(BIN)/.dev ## install + test tooling
 emulator: install ## start the local AWS emulator (127.0.0.1:$(EMULATOR_PORT)), reuse it if running
 	$(BIN)/python scripts/emulator.py start --port $(EMULATOR_PORT)
 
+.PHONY: demo
+demo: ## build the demo release images (megapool.local/megapool-demo:1.0.0, 1.0.1, 1.0.2-unhealthy; docs/demo.md)
+	bash scripts/build_demo.sh 1.0.0
+	bash scripts/build_demo.sh 1.0.1
+	bash scripts/build_demo.sh 1.0.2-unhealthy --unhealthy
+
 .PHONY: up
-up: emulator ## install, start the emulator, build everything on inventories/local, print a summary
+up: demo emulator ## build the demo images, start the emulator, build everything on inventories/local, print a summary
 	MEGAPOOL_EMULATOR_PORT=$(EMULATOR_PORT) $(BIN)/ansible-playbook playbooks/site.yml -i $(INVENTORY)
 
 .PHONY: teardown

@@ -5,14 +5,16 @@
 #   openssh-client  ssh, the client Ansible drives (ProxyJump through the bastion)
 #   iproute2        `ip netns` / veth: the test's own network namespaces
 #   erlang-base     erl and epmd: the real BEAM nodes the discovery test clusters
+#   elixir          elixir and mix (Debian's, with the Erlang/OTP apps it needs): scripts/build_demo.sh builds the
+#                   demo release offline (no Hex) for `make up` and the demo tests
 #
 # Idempotent: installs only what is missing (dpkg -s), runs `apt-get update` only when it has to install,
 # never prompts (no stdin in CI). Prints what it found and what it did.
 set -euo pipefail
 
-PACKAGES=(openssh-server openssh-client iproute2 erlang-base)
+PACKAGES=(openssh-server openssh-client iproute2 erlang-base elixir)
 # A command each package must provide; checked after installing too.
-declare -A PROVIDES=([openssh-server]=/usr/sbin/sshd [openssh-client]=ssh [iproute2]=ip [erlang-base]=erl)
+declare -A PROVIDES=([openssh-server]=/usr/sbin/sshd [openssh-client]=ssh [iproute2]=ip [erlang-base]=erl [elixir]=mix)
 
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
 provides() { command -v "${PROVIDES[$1]}" >/dev/null 2>&1; }
