@@ -39,6 +39,7 @@ _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # A Cloud Map service name of a DNS namespace is one DNS label (ECS service discovery: the app's short name).
 _SERVICE_NAME_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 
 
 class DiscoveryError(ValueError):
@@ -86,6 +87,9 @@ class DesiredNamespace:
     vpc: str | None
     description: str | None  # None: "Private DNS namespace <name>" on create, left alone afterwards
     services: tuple[DesiredService, ...]
+    # More VPCs (any region of the account) the namespace's hosted zone answers in: ({"vpc_id", "vpc_region"}, ...);
+    # None: the zone's associations are left alone.
+    associated_vpcs: tuple[Mapping[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ def validate_namespace(params: Mapping[str, Any]) -> DesiredNamespace | None:
     duplicates = sorted({item for item in names if names.count(item) > 1})
     if duplicates:
         errors.append("services lists %s more than once: give each service once." % ", ".join(duplicates))
+    associated = _associated_vpcs(params.get("associated_vpcs"), vpc, errors)
     if errors:
         raise DiscoveryError(" ".join(errors))
     if state == "absent":
@@ -187,7 +192,31 @@ def validate_namespace(params: Mapping[str, Any]) -> DesiredNamespace | None:
         vpc=vpc,
         description=None if description is None else str(description),
         services=tuple(services),
+        associated_vpcs=associated,
     )
+
+
+def _associated_vpcs(raw: Any, own_vpc: str | None, errors: list[str]) -> tuple[Mapping[str, str], ...] | None:
+    """The ``associated_vpcs`` option as ({"vpc_id", "vpc_region"}, ...) in VPC order, or None (leave alone)."""
+    if raw is None:
+        return None
+    wanted: dict[str, dict[str, str]] = {}
+    for index, item in enumerate(raw):
+        vpc_id = str((item or {}).get("vpc_id") or "").strip()
+        region = str((item or {}).get("vpc_region") or "").strip()
+        if not _VPC_RE.match(vpc_id):
+            errors.append("associated_vpcs[%d].vpc_id=%r is not a VPC id (vpc-0123456789abcdef0)." % (index, (item or {}).get("vpc_id")))
+            continue
+        if not _REGION_RE.match(region):
+            errors.append("associated_vpcs[%d].vpc_region=%r is not a region name (e.g. eu-north-1): give the VPC's region." % (index, region))
+            continue
+        if vpc_id == own_vpc:
+            continue  # the namespace's own VPC is always associated
+        if vpc_id in wanted and wanted[vpc_id]["vpc_region"] != region:
+            errors.append("associated_vpcs lists %s with two regions (%s, %s): a VPC is in one region." % (vpc_id, wanted[vpc_id]["vpc_region"], region))
+            continue
+        wanted[vpc_id] = {"vpc_id": vpc_id, "vpc_region": region}
+    return tuple(wanted[key] for key in sorted(wanted))
 
 
 # ------------------------------------------------------------------------------------------- namespaces
@@ -203,6 +232,56 @@ def zone_vpcs(zone: Mapping[str, Any] | None) -> list[str] | None:
     """The VPC ids of a Route 53 GetHostedZone answer; None when it names none (the VPC cannot be read)."""
     vpcs = [vpc.get("VPCId") for vpc in (zone or {}).get("VPCs") or [] if vpc.get("VPCId")]
     return sorted(vpcs) or None
+
+
+def zone_associations(zone: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The VPCs of a Route 53 GetHostedZone answer as [{"vpc_id", "vpc_region"}], sorted by VPC id."""
+    found = {
+        vpc["VPCId"]: {"vpc_id": vpc["VPCId"], "vpc_region": str(vpc.get("VPCRegion") or "")}
+        for vpc in (zone or {}).get("VPCs") or [] if vpc.get("VPCId")
+    }
+    return [found[key] for key in sorted(found)]
+
+
+def own_vpc_ids(associations: Sequence[Mapping[str, str]], vpc: str | None, region: str | None) -> set[str]:
+    """The VPCs of the zone that are the namespace's own and never disassociated.
+
+    The namespace's VPC (``vpc_id``) when the zone lists it; else (teardown without ``vpc_id``) the zone's VPCs in the
+    namespace's own region: Cloud Map creates the zone on a VPC of the namespace's region, and Route 53 refuses to
+    disassociate a zone's last VPC (``LastVPCAssociation``,
+    https://docs.aws.amazon.com/Route53/latest/APIReference/API_DisassociateVPCFromHostedZone.html).
+    """
+    ids = {item["vpc_id"] for item in associations}
+    if vpc is not None and vpc in ids:
+        return {vpc}
+    return {item["vpc_id"] for item in associations if region and item.get("vpc_region") == region} or ({vpc} if vpc else set())
+
+
+def association_plan(
+    current: Sequence[Mapping[str, str]], own: set[str], wanted: Sequence[Mapping[str, str]] | None
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(to associate, to disassociate) so that the zone is on its own VPC(s) and exactly ``wanted``.
+
+    ``wanted`` None leaves the associations alone; an empty list removes every association but the own VPC(s)
+    (what a teardown does before the namespace, and with it its zone, is deleted).
+    """
+    if wanted is None:
+        return [], []
+    have = {item["vpc_id"] for item in current}
+    want = {item["vpc_id"] for item in wanted}
+    to_add = [dict(item) for item in sorted(wanted, key=lambda item: item["vpc_id"]) if item["vpc_id"] not in have and item["vpc_id"] not in own]
+    to_remove = [dict(item) for item in sorted(current, key=lambda item: item["vpc_id"]) if item["vpc_id"] not in want and item["vpc_id"] not in own]
+    return to_add, to_remove
+
+
+def associations_after(
+    current: Sequence[Mapping[str, str]], to_add: Sequence[Mapping[str, str]], to_remove: Sequence[Mapping[str, str]]
+) -> list[dict[str, str]]:
+    """The zone's VPCs after the plan, sorted by VPC id."""
+    gone = {item["vpc_id"] for item in to_remove}
+    merged = {item["vpc_id"]: dict(item) for item in current if item["vpc_id"] not in gone}
+    merged.update({item["vpc_id"]: dict(item) for item in to_add})
+    return [merged[key] for key in sorted(merged)]
 
 
 def pick_namespace(
@@ -234,10 +313,17 @@ def pick_namespace(
     )
 
 
-def namespace_view(namespace: Mapping[str, Any] | None, vpcs: Sequence[str] | None, tags: Mapping[str, str] | None) -> dict[str, Any]:
-    """The snake_case ``namespace`` result and diff picture ({} when there is none)."""
+def namespace_view(
+    namespace: Mapping[str, Any] | None, vpcs: Sequence[str] | None, tags: Mapping[str, str] | None,
+    associations: Sequence[Mapping[str, str]] | None = None, own_vpc: str | None = None,
+) -> dict[str, Any]:
+    """The snake_case ``namespace`` result and diff picture ({} when there is none).
+
+    ``vpc`` is the namespace's own VPC (``own_vpc`` when the zone lists it); ``associated_vpcs`` the zone's other VPCs.
+    """
     if not namespace:
         return {}
+    own = own_vpc if own_vpc and (not vpcs or own_vpc in vpcs) else (vpcs[0] if vpcs else None)
     return {
         "id": namespace.get("Id"),
         "arn": namespace.get("Arn"),
@@ -245,7 +331,8 @@ def namespace_view(namespace: Mapping[str, Any] | None, vpcs: Sequence[str] | No
         "type": namespace.get("Type", "DNS_PRIVATE"),
         "description": namespace.get("Description") or "",
         "hosted_zone_id": hosted_zone_id(namespace),
-        "vpc": vpcs[0] if vpcs else None,
+        "vpc": own,
+        "associated_vpcs": [dict(item) for item in associations or [] if item.get("vpc_id") != own],
         "tags": dict(sorted((tags or {}).items())),
     }
 

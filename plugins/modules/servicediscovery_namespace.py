@@ -92,6 +92,29 @@ options:
             discovery expects it.
         type: bool
         default: true
+  associated_vpcs:
+    description:
+      - More VPCs, of any region of the account, that the namespace's private hosted zone answers in
+        (Route 53 C(AssociateVPCWithHostedZone)). Cloud Map creates the zone on O(vpc_id) only; a task in another VPC
+        resolves C(<service>.<name>) once that VPC is associated with the zone (AWS Cloud Map Developer Guide,
+        namespaces, U(https://docs.aws.amazon.com/cloud-map/latest/dg/working-with-namespaces.html)).
+      - The zone is then on O(vpc_id) and exactly these VPCs; VPCs associated before and not listed are
+        disassociated. An empty list removes every other VPC. Not set, the associations are left alone.
+      - With O(state=absent), every VPC but the namespace's own is disassociated before the namespace (and with it the
+        zone) is deleted, whatever this option says.
+      - A VPC can be associated with only one private hosted zone of a given name (C(ConflictingDomainExists)), so
+        every region's namespace needs its own name.
+    type: list
+    elements: dict
+    suboptions:
+      vpc_id:
+        description: The VPC id.
+        type: str
+        required: true
+      vpc_region:
+        description: The VPC's region.
+        type: str
+        required: true
   purge_services:
     description:
       - Delete the namespace's services that O(services) does not list.
@@ -129,6 +152,8 @@ options:
       - Tags of the namespace and of its services. If not set, existing tags are left alone.
 notes:
   - Delete a service only after the ECS service that registers in it is gone (see O(deregister_instances)).
+  - Route 53 is global; the association calls go to Route 53 whatever O(region) is. O(region) is the namespace's
+    region (Cloud Map is regional).
   - Cloud Map deletes the namespace's private hosted zone with the namespace.
   - A namespace of the wanted name whose VPC cannot be read from its hosted zone counts as the one on O(vpc_id) when
     it is the only one of that name.
@@ -160,6 +185,16 @@ EXAMPLES = r"""
 - name: The ECS service registers its tasks there (service ARN for serviceRegistries)
   ansible.builtin.debug:
     msg: "{{ discovery.services | selectattr('name', '==', 'app') | map(attribute='arn') | first }}"
+
+- name: The namespace answers in the other regions' VPCs too (one Erlang cluster across regions, docs/clustering.md)
+  megapool.aws.servicediscovery_namespace:
+    name: eu-north-1.megapool.prod.internal
+    vpc_id: vpc-0123456789abcdef0
+    associated_vpcs:
+      - vpc_id: vpc-0fedcba9876543210
+        vpc_region: us-east-1
+    services:
+      - name: app
 
 - name: Bridge network mode needs SRV records (address and port)
   megapool.aws.servicediscovery_namespace:
@@ -229,6 +264,12 @@ namespace:
       type: str
       returned: when the namespace exists
       sample: vpc-0123456789abcdef0
+    associated_vpcs:
+      description: The other VPCs the namespace's hosted zone is associated with (see O(associated_vpcs)), by VPC id.
+      type: list
+      elements: dict
+      returned: when the namespace exists
+      sample: [{"vpc_id": "vpc-0fedcba9876543210", "vpc_region": "us-east-1"}]
     tags:
       description: The tags of the namespace.
       type: dict
@@ -339,6 +380,8 @@ from ansible_collections.megapool.aws.plugins.module_utils.service_discovery imp
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import DesiredNamespace
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import DiscoveryError
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import apply_tags
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import association_plan
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import associations_after
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import busy_services
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import default_namespace_description
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import hosted_zone_id
@@ -348,6 +391,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.service_discovery imp
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import normalize_name
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import operation_failed_message
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import operation_progress
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import own_vpc_ids
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import pick_namespace
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import plan_service
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import predict_service
@@ -357,6 +401,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.service_discovery imp
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import timeout_message
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import validate_namespace
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import wanted_tags
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import zone_associations
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import zone_vpcs
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
@@ -376,6 +421,10 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
             routing_policy=dict(type="str", choices=["MULTIVALUE", "WEIGHTED"], default="MULTIVALUE"),
             health_check_custom_config=dict(type="bool", default=True),
         ),
+    ),
+    associated_vpcs=dict(
+        type="list", elements="dict",
+        options=dict(vpc_id=dict(type="str", required=True), vpc_region=dict(type="str", required=True)),
     ),
     purge_services=dict(type="bool", default=False),
     deregister_instances=dict(type="bool", default=False),
@@ -416,6 +465,18 @@ def _get_namespace(client, namespace_id: str) -> dict:
 @AWSRetry.jittered_backoff()
 def _get_zone(client, zone_id: str) -> dict:
     return client.get_hosted_zone(Id=zone_id)
+
+
+@AWSErrorHandler.common_error_handler("associate a VPC with the namespace's hosted zone")
+@AWSRetry.jittered_backoff()
+def _associate(client, zone_id: str, vpc_id: str, vpc_region: str) -> None:
+    client.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": vpc_id, "VPCRegion": vpc_region})
+
+
+@AWSErrorHandler.common_error_handler("disassociate a VPC from the namespace's hosted zone")
+@AWSRetry.jittered_backoff()
+def _disassociate(client, zone_id: str, vpc_id: str, vpc_region: str) -> None:
+    client.disassociate_vpc_from_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": vpc_id, "VPCRegion": vpc_region})
 
 
 @AWSErrorHandler.common_error_handler("read tags")
@@ -531,6 +592,7 @@ class _Namespace:
         self.operation_id: str | None = None
         self.pending_progress: str | None = None  # why a run with wait=false is not done
         self.changed = False
+        self.zones: dict[str, list[dict[str, str]]] = {}  # namespace id -> its zone's VPCs (vpc_id, vpc_region)
 
     def _call(self, func, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -557,7 +619,50 @@ class _Namespace:
         if not zone_id:
             return None
         zone = self._maybe(_get_zone, self.route53, zone_id)
+        self.zones[namespace.get("Id") or ""] = zone_associations(zone)
         return zone_vpcs(zone)
+
+    def associations(self, namespace: dict | None) -> list[dict[str, str]]:
+        return list(self.zones.get((namespace or {}).get("Id") or "", []))
+
+    def association_changes(self, namespace: dict | None, wanted) -> tuple[list, list, list]:
+        """(current, to associate, to disassociate) of the namespace's hosted zone."""
+        current = self.associations(namespace)
+        own = own_vpc_ids(current, self.vpc, self.module.region)
+        to_add, to_remove = association_plan(current, own, wanted)
+        return current, to_add, to_remove
+
+    def apply_associations(self, namespace: dict, to_add: list, to_remove: list) -> None:
+        """Associate / disassociate VPCs with the namespace's hosted zone (Route 53 is global; no check mode)."""
+        zone_id = hosted_zone_id(namespace)
+        for item in to_add:
+            try:
+                _associate(self.route53, zone_id, item["vpc_id"], item["vpc_region"])
+            except is_ansible_aws_error_code(["ConflictingDomainExists"]):
+                self.fail(
+                    "Route 53 refused to associate %s (%s) with the hosted zone of namespace %s: that VPC is already "
+                    "associated with another private hosted zone called %s (ConflictingDomainExists). Give every "
+                    "region's namespace its own name (dns_discovery_namespace, default <region>.<cluster>.<env>.internal)."
+                    % (item["vpc_id"], item["vpc_region"], self.name, self.name)
+                )
+            except is_ansible_aws_error_code(["InvalidVPCId"]):
+                self.fail(
+                    "associated_vpcs: Route 53 knows no VPC %s in %s (InvalidVPCId): build that region's network first, "
+                    "or leave the VPC out." % (item["vpc_id"], item["vpc_region"])
+                )
+            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws_error(e)
+            self.changed = True
+            self.events.append("VPC %s (%s) associated with the hosted zone of %s" % (item["vpc_id"], item["vpc_region"], self.name))
+        for item in to_remove:
+            try:
+                _disassociate(self.route53, zone_id, item["vpc_id"], item["vpc_region"])
+            except is_ansible_aws_error_code(["VPCAssociationNotFound", "InvalidVPCId"]):
+                continue  # gone already (another run, or the VPC was deleted)
+            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws_error(e)
+            self.changed = True
+            self.events.append("VPC %s (%s) disassociated from the hosted zone of %s" % (item["vpc_id"], item["vpc_region"], self.name))
 
     def read(self) -> tuple[dict | None, list[str] | None]:
         """The namespace (GetNamespace) and its VPCs (None: unreadable), or (None, None)."""
@@ -803,11 +908,12 @@ def _present(ns: _Namespace) -> dict[str, Any]:
     live = ns.services(current)
     plans = ns.plan_services(current, live)
     purge = services_to_purge(live, desired.services) if ns.params["purge_services"] else []
+    associations, to_add, to_remove = ns.association_changes(current, desired.associated_vpcs)
     before_services = {service["Name"]: service_view(service, ns.tags_of(service)) for service in live
                        if any(service["Name"].lower() == d.name.lower() for d in desired.services) or service in purge}
-    before = _diff_side(namespace_view(current, vpcs, current_tags), before_services)
+    before = _diff_side(namespace_view(current, vpcs, current_tags, associations, ns.vpc), before_services)
     if module.check_mode:
-        return _predict(ns, current, vpcs, current_tags, plans, purge, before)
+        return _predict(ns, current, vpcs, current_tags, plans, purge, before, (associations, to_add, to_remove))
     done = True
     if current is None:
         current, done = ns.create()
@@ -819,30 +925,40 @@ def _present(ns: _Namespace) -> dict[str, Any]:
         vpcs = [ns.vpc]
         live = []
         plans = ns.plan_services(current, live)
+        ns.zones[current["Id"]] = [{"vpc_id": ns.vpc, "vpc_region": module.region}]
+        associations, to_add, to_remove = ns.association_changes(current, desired.associated_vpcs)
     else:
         ns.update_namespace(current)
     if purge and not ns.delete_services(purge):
         return dict(
-            changed=ns.changed, namespace=namespace_view(current, vpcs, current_tags), services=[], done=False,
+            changed=ns.changed, namespace=namespace_view(current, vpcs, current_tags, associations, ns.vpc), services=[], done=False,
             diff=dict(before=before, after=before), progress=ns.pending_progress,
         )
+    ns.apply_associations(current, to_add, to_remove)
     ns.apply_services(current, plans)
     after_ns = ns._call(_get_namespace, ns.sd, current["Id"])
+    after_vpcs = ns._vpcs(after_ns) if to_add or to_remove else vpcs
     after_services = {service["Name"].lower(): service for service in ns.services(after_ns)}
     listed = [after_services[d.name.lower()] for d in desired.services if d.name.lower() in after_services]
     views = [service_view(service, ns.tags_of(service)) for service in listed]
-    namespace = namespace_view(after_ns, vpcs or [ns.vpc], ns.tags_of(after_ns))
+    after_associations = ns.associations(after_ns) if to_add or to_remove else associations
+    namespace = namespace_view(after_ns, after_vpcs or [ns.vpc], ns.tags_of(after_ns), after_associations, ns.vpc)
     return dict(
         changed=ns.changed, namespace=namespace, services=views, done=True,
-        progress="namespace %s present on %s with %d service(s)" % (ns.name, namespace["vpc"], len(views)),
+        progress="namespace %s present on %s with %d service(s)%s" % (
+            ns.name, namespace["vpc"], len(views),
+            ", answering in %d more VPC(s)" % len(namespace["associated_vpcs"]) if namespace["associated_vpcs"] else ""),
         diff=dict(before=before, after=_diff_side(namespace, {view["name"]: view for view in views})),
     )
 
 
-def _predict(ns: _Namespace, current, vpcs, current_tags, plans, purge, before) -> dict[str, Any]:
+def _predict(ns: _Namespace, current, vpcs, current_tags, plans, purge, before, association_changes) -> dict[str, Any]:
     desired = ns.desired
-    changed = current is None
+    associations, to_add, to_remove = association_changes
+    changed = current is None or bool(to_add or to_remove)
     if current is None:
+        associations = [{"vpc_id": ns.vpc, "vpc_region": ns.module.region}]
+        to_add, to_remove = association_plan(associations, {ns.vpc}, desired.associated_vpcs)
         description = desired.description if desired.description is not None else default_namespace_description(ns.name)
         predicted = {"Id": None, "Arn": None, "Name": ns.name, "Type": "DNS_PRIVATE", "Description": description}
         tags_after = dict(ns.tags or {})
@@ -863,7 +979,7 @@ def _predict(ns: _Namespace, current, vpcs, current_tags, plans, purge, before) 
         after = predict_service(service, service_desired, predicted.get("Id"), ns.name) if plan.action != "none" else service
         service_tags = dict(ns.tags or {}) if service is None else apply_tags(tags, plan.tags_to_set or {}, plan.tags_to_unset)
         views.append(service_view(after, service_tags))
-    namespace = namespace_view(predicted, vpcs, tags_after)
+    namespace = namespace_view(predicted, vpcs, tags_after, associations_after(associations, to_add, to_remove), ns.vpc)
     return dict(
         changed=changed or bool(purge), namespace=namespace, services=views, done=not changed and not purge,
         progress="check mode: namespace %s %s" % (ns.name, "would change" if changed or purge else "present, no change"),
@@ -877,8 +993,11 @@ def _absent(ns: _Namespace) -> dict[str, Any]:
         return dict(changed=False, namespace={}, services=[], done=True, progress="namespace %s absent" % ns.name,
                     diff=dict(before=_diff_side({}, {}), after=_diff_side({}, {})))
     live = ns.services(current)
+    # Every VPC but the namespace's own leaves the zone before the namespace (and with it the zone) goes.
+    associations, _to_add, to_remove = ns.association_changes(current, [])
     before = _diff_side(
-        namespace_view(current, vpcs, ns.tags_of(current)), {service["Name"]: service_view(service, ns.tags_of(service)) for service in live}
+        namespace_view(current, vpcs, ns.tags_of(current), associations, ns.vpc),
+        {service["Name"]: service_view(service, ns.tags_of(service)) for service in live},
     )
     after = _diff_side({}, {})
     if not ns.delete_services(live):
@@ -886,6 +1005,7 @@ def _absent(ns: _Namespace) -> dict[str, Any]:
     if ns.module.check_mode:
         return dict(changed=True, namespace={}, services=[], done=False, progress="check mode: namespace %s would be deleted" % ns.name,
                     diff=dict(before=before, after=after))
+    ns.apply_associations(current, [], to_remove)
     done = ns.delete_namespace(current)
     progress = "namespace %s deleted" % ns.name if done else (ns.events[-1] if ns.events else "namespace %s delete running" % ns.name)
     return dict(changed=ns.changed, namespace={}, services=[], done=done, progress=progress, diff=dict(before=before, after=after))

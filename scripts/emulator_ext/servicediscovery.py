@@ -1,12 +1,15 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Emulator extension: Cloud Map private DNS namespaces own their hosted zone, and in-use resources are not deleted,
-like AWS.
+"""Emulator extension: Cloud Map private DNS namespaces own their hosted zone, in-use resources are not deleted, and
+a private zone's VPC associations are checked, like AWS.
 
 What moto 5.2 does
-    - ``CreatePrivateDnsNamespace`` creates a private hosted zone that is associated with no VPC, and
-      ``DeleteNamespace`` leaves that zone behind (a teardown leaves an empty private zone per namespace, and a reader
-      of the zone cannot tell the namespace's VPC).
+    - ``CreatePrivateDnsNamespace`` creates a private hosted zone called ``<namespace>-hz`` that is associated with
+      no VPC, and ``DeleteNamespace`` leaves that zone behind (a teardown leaves an empty private zone per namespace,
+      and a reader of the zone cannot tell the namespace's VPC).
+    - Route 53 ``AssociateVPCWithHostedZone`` associates any VPC id, one that exists in no region included, a VPC that
+      is already associated with another private zone of the same name included, and lists a VPC twice when it is
+      associated twice; ``DisassociateVPCFromHostedZone`` of a VPC that is not associated answers success.
     - ``DeleteService`` deletes a service that still has registered instances, and ``DeleteNamespace`` a namespace
       that still has services.
 
@@ -27,6 +30,11 @@ How the patch imitates it (emulator process only; ``apply()`` is idempotent, ``r
     - ``delete_namespace`` refuses a namespace that still has services (``ResourceInUse``); after moto deleted the
       namespace, its hosted zone is deleted too.
     - ``delete_service`` refuses a service that still has instances (``ResourceInUse``).
+    - The namespace's hosted zone is called like the namespace (SOA and NS records included).
+    - ``associate_vpc_with_hosted_zone`` refuses a VPC that the EC2 backend of its region does not have
+      (``InvalidVPCId``) and a VPC already associated with another private zone of the same name
+      (``ConflictingDomainExists``); associating a VPC that is already on the zone adds no second entry.
+    - ``disassociate_vpc_from_hosted_zone`` refuses a VPC that is not associated (``VPCAssociationNotFound``).
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ from typing import Any
 from typing import Callable
 
 from moto.core.exceptions import JsonRESTError
+from moto.ec2.models import ec2_backends
+from moto.route53.exceptions import Route53ClientError
+from moto.route53.models import Route53Backend
 from moto.route53.models import route53_backends
 from moto.servicediscovery.models import ServiceDiscoveryBackend
 from moto.utilities.utils import get_partition
@@ -47,6 +58,13 @@ class ResourceInUse(JsonRESTError):
 
     def __init__(self, message: str) -> None:
         super().__init__("ResourceInUse", message)
+
+
+class _Route53Error(Route53ClientError):
+    """A Route 53 error answer (code and message as AWS sends them)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
 
 
 def _zones(backend: ServiceDiscoveryBackend) -> Any:
@@ -66,6 +84,12 @@ def _create_private_dns_namespace(original: Callable[..., Any]) -> Callable[...,
         namespace_id = self.operations[operation_id].targets.get("NAMESPACE")
         namespace = self.namespaces.get(namespace_id)
         zone = _zones(self).zones.get(_zone_id(namespace) or "")
+        if zone is not None:
+            moto_name = zone.name
+            zone.name = namespace.name.rstrip(".") + "."  # as Route 53 spells zone names (and moto's API-made zones)
+            for record_set in zone.rrsets:
+                if record_set.name.rstrip(".") == moto_name.rstrip("."):
+                    record_set.name = namespace.name.rstrip(".") + "."
         if zone is not None and namespace.vpc:
             zone.private_zone = True
             zone.vpcs = [{"vpc_id": namespace.vpc, "vpc_region": self.region_name}]
@@ -102,14 +126,64 @@ def _delete_service(original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
+def _same_name(left: str, right: str) -> bool:
+    return left.rstrip(".").lower() == right.rstrip(".").lower()
+
+
+def _associate_vpc_with_hosted_zone(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def method(self: Route53Backend, zone_id: str, vpcid: str, vpcregion: str) -> Any:
+        zone = self.get_hosted_zone(zone_id)
+        region_backends = ec2_backends[self.account_id]
+        if vpcregion not in region_backends.regions or vpcid not in region_backends[vpcregion].vpcs:
+            raise _Route53Error(
+                "InvalidVPCId",
+                "The VPC ID that you specified either isn't a valid ID or the current account is not authorized to access this VPC.",
+            )
+        if any(vpc.get("vpc_id") == vpcid for vpc in zone.vpcs):
+            return zone
+        for other in self.zones.values():
+            if other is not zone and other.private_zone and _same_name(other.name, zone.name) \
+                    and any(vpc.get("vpc_id") == vpcid for vpc in other.vpcs):
+                raise _Route53Error(
+                    "ConflictingDomainExists",
+                    "The VPC %s in region %s has already been associated with the hosted zone %s with the same domain name."
+                    % (vpcid, vpcregion, other.id.rsplit("/", 1)[-1]),
+                )
+        return original(self, zone_id, vpcid, vpcregion)
+
+    return method
+
+
+def _disassociate_vpc_from_hosted_zone(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def method(self: Route53Backend, zone_id: str, vpcid: str) -> Any:
+        zone = self.get_hosted_zone(zone_id)
+        if not any(vpc.get("vpc_id") == vpcid for vpc in zone.vpcs):
+            raise _Route53Error(
+                "VPCAssociationNotFound",
+                "The specified VPC %s and hosted zone %s are not currently associated." % (vpcid, zone_id.rsplit("/", 1)[-1]),
+            )
+        return original(self, zone_id, vpcid)
+
+    return method
+
+
 _WRAPPERS = {
     "create_private_dns_namespace": _create_private_dns_namespace,
     "delete_namespace": _delete_namespace,
     "delete_service": _delete_service,
 }
+_ROUTE53_WRAPPERS = {
+    "associate_vpc_with_hosted_zone": _associate_vpc_with_hosted_zone,
+    "disassociate_vpc_from_hosted_zone": _disassociate_vpc_from_hosted_zone,
+}
 
 
-_INSTALLED = MethodPatches((ServiceDiscoveryBackend, name, wrap) for name, wrap in _WRAPPERS.items())
+_INSTALLED = MethodPatches(
+    [(ServiceDiscoveryBackend, name, wrap) for name, wrap in _WRAPPERS.items()]
+    + [(Route53Backend, name, wrap) for name, wrap in _ROUTE53_WRAPPERS.items()]
+)
 
 
 def apply() -> None:

@@ -97,3 +97,95 @@ def test_a_service_with_instances_is_not_deleted(clients, patched):  # pylint: d
     sd.delete_service(Id=service)
     sd.delete_namespace(Id=namespace["Id"])
     assert sd.list_namespaces()["Namespaces"] == []
+
+
+# ------------------------------------------------------------------------------- zone name and VPC associations
+
+OTHER_REGION = "ap-southeast-1"
+
+
+def _zone_of(namespace: dict) -> str:
+    return namespace["Properties"]["DnsProperties"]["HostedZoneId"].rsplit("/", 1)[-1]
+
+
+def _other_vpc(cidr: str = "10.20.0.0/16") -> str:
+    return boto3.client("ec2", region_name=OTHER_REGION).create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+
+
+def _associate(route53, zone_id: str, vpc: str, region: str) -> None:
+    route53.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": vpc, "VPCRegion": region})
+
+
+def test_plain_moto_names_the_zone_apart_and_associates_anything(clients):
+    sd, route53, vpc = clients
+    zone_id = _zone_of(_namespace(sd, vpc))
+    assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == NAME + "-hz", "moto changed: the extension may no longer be needed"
+    _associate(route53, zone_id, "vpc-0000000000000dead", OTHER_REGION)  # a VPC that exists nowhere
+    _associate(route53, zone_id, "vpc-0000000000000dead", OTHER_REGION)
+    assert [item["VPCId"] for item in route53.get_hosted_zone(Id=zone_id)["VPCs"]] == ["vpc-0000000000000dead"] * 2
+    route53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": "vpc-00000000000000abc", "VPCRegion": OTHER_REGION})
+
+
+def test_the_namespace_zone_has_the_namespace_name(clients, patched):  # pylint: disable=unused-argument
+    sd, route53, vpc = clients
+    zone_id = _zone_of(_namespace(sd, vpc))
+    assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == NAME + "."
+    records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    assert sorted((record["Name"], record["Type"]) for record in records) == [(NAME + ".", "NS"), (NAME + ".", "SOA")]
+
+
+def test_a_vpc_of_another_region_is_associated_once(clients, patched):  # pylint: disable=unused-argument
+    sd, route53, vpc = clients
+    zone_id = _zone_of(_namespace(sd, vpc))
+    other = _other_vpc()
+    _associate(route53, zone_id, other, OTHER_REGION)
+    _associate(route53, zone_id, other, OTHER_REGION)
+    assert route53.get_hosted_zone(Id=zone_id)["VPCs"] == [
+        {"VPCRegion": REGION, "VPCId": vpc}, {"VPCRegion": OTHER_REGION, "VPCId": other}]
+    assert [zone["HostedZoneId"] for zone in route53.list_hosted_zones_by_vpc(VPCId=other, VPCRegion=OTHER_REGION)["HostedZoneSummaries"]] == [zone_id]
+    route53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": other, "VPCRegion": OTHER_REGION})
+    assert route53.get_hosted_zone(Id=zone_id)["VPCs"] == [{"VPCRegion": REGION, "VPCId": vpc}]
+
+
+def test_a_vpc_that_does_not_exist_in_its_region_is_refused(clients, patched):  # pylint: disable=unused-argument
+    sd, route53, vpc = clients
+    zone_id = _zone_of(_namespace(sd, vpc))
+    with pytest.raises(route53.exceptions.InvalidVPCId):
+        _associate(route53, zone_id, "vpc-0000000000000dead", OTHER_REGION)
+    with pytest.raises(route53.exceptions.InvalidVPCId):
+        _associate(route53, zone_id, _other_vpc(), REGION)  # the VPC is in another region than the one given
+    assert route53.get_hosted_zone(Id=zone_id)["VPCs"] == [{"VPCRegion": REGION, "VPCId": vpc}]
+
+
+def test_a_vpc_is_on_one_private_zone_of_a_name(clients, patched):  # pylint: disable=unused-argument
+    """Two regions' namespaces of the SAME name: the other region's VPC cannot take both zones (why each region's
+    namespace has its own name, docs/clustering.md)."""
+    sd, route53, vpc = clients
+    zone_id = _zone_of(_namespace(sd, vpc))
+    other = _other_vpc()
+    other_sd = boto3.client("servicediscovery", region_name=OTHER_REGION)
+    operation = other_sd.create_private_dns_namespace(Name=NAME, Vpc=other, CreatorRequestId=str(uuid.uuid4()))["OperationId"]
+    assert other_sd.get_operation(OperationId=operation)["Operation"]["Status"] == "SUCCESS"
+    with pytest.raises(route53.exceptions.ConflictingDomainExists, match=other):
+        _associate(route53, zone_id, other, OTHER_REGION)
+    assert route53.get_hosted_zone(Id=zone_id)["VPCs"] == [{"VPCRegion": REGION, "VPCId": vpc}]
+
+
+def test_disassociating_a_vpc_that_is_not_associated_is_refused(clients, patched):  # pylint: disable=unused-argument
+    sd, route53, vpc = clients
+    zone_id = _zone_of(_namespace(sd, vpc))
+    other = _other_vpc()
+    with pytest.raises(route53.exceptions.VPCAssociationNotFound):
+        route53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": other, "VPCRegion": OTHER_REGION})
+    with pytest.raises(route53.exceptions.LastVPCAssociation):
+        route53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": vpc, "VPCRegion": REGION})
+
+
+def test_restore_puts_the_route53_methods_back(aws_env):  # pylint: disable=unused-argument
+    from moto.route53.models import Route53Backend  # pylint: disable=import-outside-toplevel
+
+    original = Route53Backend.associate_vpc_with_hosted_zone
+    ext.apply()
+    assert Route53Backend.associate_vpc_with_hosted_zone is not original
+    ext.restore()
+    assert Route53Backend.associate_vpc_with_hosted_zone is original

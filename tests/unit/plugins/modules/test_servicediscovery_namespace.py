@@ -540,3 +540,157 @@ def test_instance_messages_name_the_services_and_the_wait():
     )
     assert "still registered after wait_timeout=300s." in planner.in_use_message(NAME, busy, 300)
     assert "still registered. Stop" in planner.in_use_message(NAME, busy)
+
+
+# ------------------------------------------------------------------------------------------ VPC associations
+# Cross-region association of the namespace's private hosted zone (docs/clustering.md). Plain moto neither puts the
+# zone on its VPC nor checks associations; these tests run with the emulator extension that makes it behave like AWS
+# (scripts/emulator_ext/servicediscovery.py), restored afterwards.
+
+OTHER_REGION = "ap-southeast-1"
+THIRD_REGION = "us-east-1"
+
+
+@pytest.fixture
+def like_aws(aws):  # pylint: disable=unused-argument
+    from emulator_ext import servicediscovery as ext  # pylint: disable=import-outside-toplevel
+
+    ext.apply()
+    yield
+    ext.restore()
+
+
+def _vpc_in(region: str, cidr: str) -> dict[str, str]:
+    vpc = boto3.client("ec2", region_name=region).create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    return {"vpc_id": vpc, "vpc_region": region}
+
+
+def _zone_vpcs() -> list[dict[str, str]]:
+    [namespace] = _namespaces()
+    zone_id = _sd().get_namespace(Id=namespace["Id"])["Namespace"]["Properties"]["DnsProperties"]["HostedZoneId"]
+    return boto3.client("route53", region_name=REGION).get_hosted_zone(Id=zone_id)["VPCs"]
+
+
+def test_associates_the_other_regions_vpcs_and_is_idempotent(like_aws, run_module, aws_calls):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    others = [_vpc_in(OTHER_REGION, "10.20.0.0/16"), _vpc_in(THIRD_REGION, "10.30.0.0/16")]
+    args = _args(vpc, services=[dict(name="app")], associated_vpcs=list(reversed(others)))
+    aws_calls.clear()
+
+    checked = run_module(module_under_test.main, args, check_mode=True, diff=True)
+    assert aws_calls.writes() == [] and _namespaces() == []
+    created = run_module(module_under_test.main, args, diff=True)
+
+    assert created["changed"] is True, created
+    assert sorted(_zone_vpcs(), key=lambda item: item["VPCId"]) == sorted(
+        [{"VPCId": vpc, "VPCRegion": REGION}] + [{"VPCId": item["vpc_id"], "VPCRegion": item["vpc_region"]} for item in others],
+        key=lambda item: item["VPCId"])
+    expected = sorted(others, key=lambda item: item["vpc_id"])
+    assert created["namespace"]["vpc"] == vpc
+    assert created["namespace"]["associated_vpcs"] == expected
+    assert checked["diff"]["after"]["namespace"]["associated_vpcs"] == expected
+    associated = [call.params["VPC"] for call in aws_calls.of("AssociateVPCWithHostedZone")]
+    assert associated == [{"VPCId": item["vpc_id"], "VPCRegion": item["vpc_region"]} for item in expected]
+
+    aws_calls.clear()
+    again = run_module(module_under_test.main, args, diff=True)
+    assert again["changed"] is False and aws_calls.writes() == []
+    assert again["namespace"] == created["namespace"]
+
+
+def test_an_unlisted_vpc_is_disassociated_and_check_mode_only_predicts_it(like_aws, run_module, aws_calls):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    keep, drop = _vpc_in(OTHER_REGION, "10.20.0.0/16"), _vpc_in(THIRD_REGION, "10.30.0.0/16")
+    run_module(module_under_test.main, _args(vpc, associated_vpcs=[keep, drop]))
+    aws_calls.clear()
+
+    checked = run_module(module_under_test.main, _args(vpc, associated_vpcs=[keep]), check_mode=True, diff=True)
+    assert checked["changed"] is True and aws_calls.writes() == []
+    assert len(_zone_vpcs()) == 3
+    assert checked["diff"]["before"]["namespace"]["associated_vpcs"] == sorted([keep, drop], key=lambda item: item["vpc_id"])
+    assert checked["diff"]["after"]["namespace"]["associated_vpcs"] == [keep]
+
+    applied = run_module(module_under_test.main, _args(vpc, associated_vpcs=[keep]), diff=True)
+    assert applied["changed"] is True
+    assert [call.operation for call in aws_calls.writes()] == ["DisassociateVPCFromHostedZone"]
+    assert sorted(item["VPCId"] for item in _zone_vpcs()) == sorted([vpc, keep["vpc_id"]])
+    assert applied["diff"]["after"] == checked["diff"]["after"]
+
+    aws_calls.clear()
+    untouched = run_module(module_under_test.main, _args(vpc))  # associated_vpcs not given: left alone
+    assert untouched["changed"] is False and aws_calls.writes() == []
+    assert len(_zone_vpcs()) == 2
+
+
+def test_a_vpc_on_a_same_named_zone_fails_naming_the_fix(like_aws, run_module):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    other = _vpc_in(OTHER_REGION, "10.20.0.0/16")
+    other_sd = boto3.client("servicediscovery", region_name=OTHER_REGION)
+    other_sd.create_private_dns_namespace(Name=NAME, Vpc=other["vpc_id"], CreatorRequestId="other-region")
+
+    result = run_module(module_under_test.main, _args(vpc, associated_vpcs=[other]))
+
+    assert result["failed"] is True
+    assert "already associated with another private hosted zone called %s" % NAME in result["msg"]
+    assert "dns_discovery_namespace" in result["msg"]
+
+
+def test_absent_disassociates_the_other_vpcs_before_the_namespace_goes(like_aws, run_module, aws_calls):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    others = [_vpc_in(OTHER_REGION, "10.20.0.0/16"), _vpc_in(THIRD_REGION, "10.30.0.0/16")]
+    run_module(module_under_test.main, _args(vpc, services=[dict(name="app")], associated_vpcs=others))
+    aws_calls.clear()
+
+    checked = run_module(module_under_test.main, _args(None, state="absent"), check_mode=True, diff=True)
+    assert aws_calls.writes() == [] and len(_zone_vpcs()) == 3
+    removed = run_module(module_under_test.main, _args(None, state="absent"), diff=True)
+
+    assert removed["changed"] is True and removed["done"] is True, removed
+    writes = [call.operation for call in aws_calls.writes()]
+    assert writes == ["DeleteService", "DisassociateVPCFromHostedZone", "DisassociateVPCFromHostedZone", "DeleteNamespace"]
+    # Without vpc_id, the namespace's own VPC is the zone's VPC in the namespace's region: never disassociated.
+    assert all(call.params["VPC"]["VPCId"] != vpc for call in aws_calls.of("DisassociateVPCFromHostedZone"))
+    assert _namespaces() == []
+    assert checked["diff"] == removed["diff"]
+
+
+@pytest.mark.parametrize(
+    "associated, message",
+    [
+        pytest.param([dict(vpc_id="vpc12", vpc_region=OTHER_REGION)], "associated_vpcs[0].vpc_id='vpc12' is not a VPC id", id="vpc"),
+        pytest.param([dict(vpc_id="vpc-0123456789abcdef1", vpc_region="Mars")], "associated_vpcs[0].vpc_region='Mars' is not a region", id="region"),
+        pytest.param([dict(vpc_id="vpc-0123456789abcdef1", vpc_region=OTHER_REGION), dict(vpc_id="vpc-0123456789abcdef1", vpc_region=THIRD_REGION)],
+                     "associated_vpcs lists vpc-0123456789abcdef1 with two regions", id="two-regions"),
+    ],
+)
+def test_bad_associated_vpcs_fail_before_any_aws_call(aws, run_module, aws_calls, associated, message):  # pylint: disable=unused-argument
+    result = run_module(module_under_test.main, _args("vpc-0123456789abcdef0", associated_vpcs=associated))
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert aws_calls == []
+
+
+@pytest.mark.parametrize(
+    "current, own, wanted, expected_add, expected_remove",
+    [
+        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}], {"vpc-a"}, None, [], [], id="leave-alone"),
+        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}], {"vpc-a"}, [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
+                     [{"vpc_id": "vpc-b", "vpc_region": "r2"}], [], id="add"),
+        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}, {"vpc_id": "vpc-b", "vpc_region": "r2"}], {"vpc-a"}, [],
+                     [], [{"vpc_id": "vpc-b", "vpc_region": "r2"}], id="remove-all-but-own"),
+        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}], {"vpc-a"}, [{"vpc_id": "vpc-a", "vpc_region": "r1"}], [], [], id="own-listed"),
+        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}, {"vpc_id": "vpc-c", "vpc_region": "r3"}], {"vpc-a"},
+                     [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
+                     [{"vpc_id": "vpc-b", "vpc_region": "r2"}], [{"vpc_id": "vpc-c", "vpc_region": "r3"}], id="swap"),
+    ],
+)
+def test_association_plan(current, own, wanted, expected_add, expected_remove):
+    assert planner.association_plan(current, own, wanted) == (expected_add, expected_remove)
+
+
+def test_own_vpc_is_the_given_vpc_else_the_zones_vpcs_of_the_namespace_region():
+    zone = [{"vpc_id": "vpc-a", "vpc_region": "eu-north-1"}, {"vpc_id": "vpc-b", "vpc_region": "us-east-1"}]
+    assert planner.own_vpc_ids(zone, "vpc-b", "eu-north-1") == {"vpc-b"}
+    assert planner.own_vpc_ids(zone, None, "eu-north-1") == {"vpc-a"}
+    assert planner.own_vpc_ids(zone, "vpc-z", "eu-north-1") == {"vpc-a"}  # the given VPC is not on the zone
+    assert planner.own_vpc_ids([], "vpc-z", "eu-north-1") == {"vpc-z"}
