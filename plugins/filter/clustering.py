@@ -1,0 +1,48 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for one Erlang cluster across regions (docs/clustering.md). Pure; the planner is module_utils.clustering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.megapool.aws.plugins.module_utils.clustering import cluster_query
+from ansible_collections.megapool.aws.plugins.module_utils.clustering import discovery_namespace
+from ansible_collections.megapool.aws.plugins.module_utils.clustering import distribution
+from ansible_collections.megapool.aws.plugins.module_utils.clustering import namespace_errors
+
+
+def _namespace(region: Any, cluster: Any, env: Any, name: Any = None) -> str:
+    if not region or not cluster or not env:
+        raise AnsibleFilterError("discovery_namespace expects a region, a cluster and an env, got %r, %r, %r" % (region, cluster, env))
+    return discovery_namespace(str(region), str(cluster), str(env), name)
+
+
+def _namespace_errors(namespaces: Any, variable: str = "dns_discovery_namespace") -> list[str]:
+    if not isinstance(namespaces, dict):
+        raise AnsibleFilterError("discovery_namespace_errors expects {region: namespace}, got %r" % (namespaces,))
+    return namespace_errors(namespaces, variable)
+
+
+def _query(entries: Any) -> str:
+    if not isinstance(entries, (list, tuple)) or not all(isinstance(entry, dict) for entry in entries):
+        raise AnsibleFilterError("cluster_dns_query expects a list of {region, service, namespace}, got %r" % (entries,))
+    return cluster_query(entries)
+
+
+def _distribution(mode: Any, port_min: Any, port_max: Any, port: Any = None) -> dict[str, Any]:
+    return distribution(mode, port_min, port_max, port)
+
+
+class FilterModule:  # pylint: disable=too-few-public-methods
+    """megapool.aws clustering filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "discovery_namespace": _namespace,
+            "discovery_namespace_errors": _namespace_errors,
+            "cluster_dns_query": _query,
+            "erlang_distribution": _distribution,
+        }
