@@ -28,6 +28,9 @@ STATE_DIR = os.path.join(ROOT, ".emulator")
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 READY_TIMEOUT = 60.0
+# On stop, the emulator gives its task processes this long after SIGTERM before SIGKILL; `stop` waits for it.
+TASK_STOP_SECONDS = 3.0
+STOP_TIMEOUT = 20.0
 
 # Settings (docs/emulator.md): managed IAM policies exist, waits are short.
 EMULATOR_ENV = {
@@ -102,6 +105,8 @@ def start(port: int) -> int:
         return 2
     os.makedirs(STATE_DIR, exist_ok=True)
     env = dict(os.environ, **EMULATOR_ENV)
+    # Local release images (megapool.local/<name>:<tag>, docs/emulator.md "Local data plane: ECS tasks").
+    env.setdefault("MEGAPOOL_LOCAL_IMAGES", os.path.join(ROOT, ".cache", "images"))
     with open(_log_file(port), "ab") as log:
         process = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port)],
@@ -135,7 +140,7 @@ def stop(port: int) -> int:
         print("emulator not running on port %d" % port)
     else:
         os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + STOP_TIMEOUT
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         if _alive(pid):
@@ -172,7 +177,14 @@ def serve(port: int) -> int:
     import emulator_ext  # pylint: disable=import-outside-toplevel
 
     print("emulator extensions: %s" % (", ".join(emulator_ext.apply()) or "none"), flush=True)
-    moto_main(["--host", HOST, "--port", str(port)])
+    from emulator_ext import ecs_dataplane  # pylint: disable=import-outside-toplevel
+
+    try:
+        moto_main(["--host", HOST, "--port", str(port)])  # SIGTERM/SIGINT: moto's handler raises SystemExit
+    finally:
+        # Task processes run in their own process groups (sessions): `stop` signals only ours, so end them here.
+        ended = ecs_dataplane.stop_all(timeout=TASK_STOP_SECONDS)
+        print("emulator: stopped, %d task process(es) ended" % ended, flush=True)
     return 0
 
 

@@ -67,6 +67,8 @@ from typing import Any
 from typing import Callable
 from typing import Iterator
 
+from . import ecs_dataplane
+
 DEPLOY_SECONDS_ENV = "MEGAPOOL_EMULATOR_ECS_DEPLOY_SECONDS"
 DEFAULT_DEPLOY_SECONDS = 3.0
 FAIL_MARK = "emulator-fail"
@@ -148,7 +150,7 @@ def _start_deployment(service: Any, template: dict[str, Any], task_definition: s
     )
     service.deployments.insert(0, deployment)
     _TRACKED[deployment_id] = dict(start=_clock(), from_running=from_running, rollback_to=rollback_to, rollback=rollback)
-    if desired > from_running:
+    if desired > from_running and not ecs_dataplane.is_local_service(service._backend, service):  # pylint: disable=protected-access  # local: the scheduler's own events
         _event(service, "has started %d tasks: %s." % (desired - from_running, _task_ids(desired - from_running)))
     return deployment
 
@@ -187,7 +189,9 @@ def _fail(service: Any, deployment: dict[str, Any], tracked: dict[str, Any]) -> 
 
 
 def _advance(backend: Any, service: Any) -> None:
-    """Move the service's tracked PRIMARY deployment forward to now."""
+    """Move the service's tracked PRIMARY deployment forward to now (a local release's: the ECS data plane does)."""
+    if ecs_dataplane.is_local_service(backend, service):
+        return
     primary = _primary(service)
     tracked = _TRACKED.get(primary["id"]) if primary else None
     if not tracked:

@@ -42,6 +42,8 @@ from datetime import datetime
 from datetime import timezone
 from typing import Any
 
+from . import ecs_dataplane
+
 DEFAULT_SECONDS = 2.0
 SECONDS_ENV = "MEGAPOOL_EMULATOR_ECS_TASK_SECONDS"
 _EXIT_RE = re.compile(r"(?:^|\s)emulator-exit=(\d+)(?:\s|$)")
@@ -106,7 +108,12 @@ def _log_config(task: Any, container_definition: dict[str, Any]) -> dict[str, st
 
 
 def start(backend: Any, task: Any) -> None:
-    """Mark a task started by RunTask: RUNNING now, STOPPED with its exit code after the configured seconds."""
+    """Mark a task started by RunTask: RUNNING now, STOPPED with its exit code after the configured seconds.
+
+    A task of a local release (``megapool.local/`` image) really runs instead (``ecs_dataplane``).
+    """
+    if ecs_dataplane.start_task(backend, task) is not None:
+        return
     definition = backend.describe_task_definition(task.task_definition_arn)
     container_definition = definition.container_definitions[0]
     command = _command(task, container_definition)
