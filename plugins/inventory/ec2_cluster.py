@@ -53,6 +53,9 @@ notes:
     O(bastion_ssh_args) to the ssh that connects to the bastion."
   - The O(region) option is not used to choose regions (O(regions) does); it is the region of the STS call for
     O(assume_role_arn).
+  - "An option this plugin does not know (a typo such as C(regoins)) is a warning that names it, with the closest known
+    option (C(unknown option 'regoins' (did you mean 'regions'?))); Ansible itself ignores such a key silently."
+  - All regions' clients come from one boto3 session, so the EC2 service model is loaded once.
 author:
   - megapool.aws maintainers (@megapool)
 extends_documentation_fragment:
@@ -196,7 +199,8 @@ options:
     description:
       - A dictionary of botocore configuration for the EC2 clients
         (U(https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html#botocore.config.Config)),
-        merged over the plugin's own (C(connect_timeout=10), C(retries.max_attempts=2)).
+        merged over the plugin's own (C(connect_timeout=10), C(retries.mode=standard), C(retries.total_max_attempts=10);
+        throttling, 5xx answers and dropped connections are retried up to 9 times, with backoff).
     type: dict
 """
 
@@ -263,10 +267,18 @@ import json
 import shlex
 from typing import Any
 
+try:
+    import boto3
+    import botocore.exceptions
+except ImportError:
+    pass  # AWSInventoryBase.parse() reports the missing SDK
+
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.errors import AnsibleParserError
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MEGAPOOL_AWS_COLLECTION_NAME
@@ -281,19 +293,39 @@ from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances imp
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import instance_facts
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import instance_filters
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import inventory_hosts
+from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import region_clients
+from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import unknown_options
 from ansible_collections.megapool.aws.plugins.module_utils.regions import regions_error
 
 # What a cache entry holds; another value (or shape) is a malformed entry, ignored with a warning.
 CACHE_FORMAT = "megapool.aws.ec2_cluster/1"
 
+try:  # ansible-core 2.19+ (data tagging): a string is a template only when marked trusted
+    from ansible.template import trust_as_template as _trust_as_template  # noqa: F401  pylint: disable=unused-import
+
+    DATA_TAGGING = True
+except ImportError:
+    DATA_TAGGING = False
+
 
 def make_unsafe(value: Any) -> Any:
-    """Mark data that came from AWS as never to be templated.
+    """Mark data as never to be templated.
 
     ansible-core < 2.19: ``AnsibleUnsafe`` wrappers. 2.19+: ``wrap_var`` strips any template trust; data an inventory
     plugin sets is untrusted anyway (``trusted_by_default`` is False), so the two agree.
     """
     return wrap_var(value)
+
+
+def make_unsafe_aws(value: Any) -> Any:
+    """Mark data that came from AWS (JSON parsed by botocore, or read back from the cache) as never to be templated.
+
+    On ansible-core 2.19+ such data is untrusted already: only strings marked by ``trust_as_template`` (what Ansible
+    reads from playbooks, inventory and variable files) are templates, and botocore's strings carry no mark. Walking
+    every fact of every host through ``wrap_var`` there cost time and memory for nothing. Before 2.19 every string is a
+    template unless wrapped, so it is wrapped.
+    """
+    return value if DATA_TAGGING else wrap_var(value)
 
 
 def _host_facts(facts: dict[str, Any]) -> dict[str, Any]:
@@ -365,17 +397,45 @@ class InventoryModule(AWSInventoryBase):
         config = default_client_config()
         return config.merge(type(config)(user_agent_extra="%s/%s" % (MEGAPOOL_AWS_COLLECTION_NAME, MEGAPOOL_AWS_COLLECTION_VERSION)))
 
+    def _clients(self, regions: list[str]) -> dict[str, Any]:
+        """One EC2 client per region, all from one boto3 session (the EC2 model loaded once, not once per region).
+
+        The same connection settings as amazon.aws's ``client()`` (profile or keys, endpoint, ``validate_certs``,
+        ``aws_ca_bundle``, the assumed role's credentials); ``aws_config`` is merged over the plugin's config.
+        """
+        _region, endpoint_url, connect_kwargs = get_aws_connection_info(self)
+        connect_kwargs = dict(connect_kwargs, **self._frozen_credentials)
+        profile = connect_kwargs.pop("profile_name", None)
+        config = self._client_config()
+        user_config = connect_kwargs.pop("aws_config", None)
+        if user_config is not None:
+            config = config.merge(user_config)
+        try:
+            session = boto3.session.Session(profile_name=profile)
+            # Made here, one after the other (creating clients is not thread-safe), and used in the threads.
+            return region_clients(session, "ec2", regions, endpoint_url=endpoint_url, config=config, **connect_kwargs)
+        except (botocore.exceptions.BotoCoreError, ValueError) as exc:
+            raise AnsibleParserError("%s: could not make the EC2 clients: %s" % (self.NAME, exc)) from exc
+
     def _query(self, settings: dict[str, Any]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
         self._ready_credentials()
-        config = self._client_config()
-        # Clients are made here, one after the other (boto3 sessions are not thread-safe), and used in the threads.
-        clients = {region: self.client("ec2", region=region, config=config) for region in settings["regions"]}
+        clients = self._clients(settings["regions"])
         filters = instance_filters(settings["env"], settings["cluster"], extra=settings["filters"])
         found = describe_in_regions(clients, filters, max_workers=settings["max_workers"], page_size=settings["page_size"])
         facts = {region: [instance_facts(instance, region) for instance in instances] for region, instances in found.instances.items()}
         return facts, found.errors
 
     # ------------------------------------------------------------------ options
+
+    def _read_config_data(self, path: str) -> Any:
+        config = super()._read_config_data(path)
+        known = {}
+        for option, definition in (C.config.get_configuration_definitions("inventory", self._load_name) or {}).items():
+            known[option] = (definition or {}).get("aliases") or []
+        for message in unknown_options(list(config), known):
+            self.warn("%s: %s: %s; Ansible ignores it. The options are listed by `ansible-doc -t inventory %s`."
+                      % (self.NAME, path, message, self.NAME))
+        return config
 
     def _settings(self) -> dict[str, Any]:
         settings = {name: self.get_option(name) for name in ("env", "cluster", "regions", "filters", "max_workers", "page_size")}
@@ -467,7 +527,7 @@ class InventoryModule(AWSInventoryBase):
         for region, instances in facts.items():
             for instance in instances:
                 try:
-                    name = self._compose(template, make_unsafe(dict(_host_facts(instance), aws_region=region)))
+                    name = self._compose(template, make_unsafe_aws(dict(_host_facts(instance), aws_region=region)))
                 except Exception as exc:  # pylint: disable=broad-exception-caught
                     if strict:
                         raise AnsibleParserError(
@@ -489,7 +549,8 @@ class InventoryModule(AWSInventoryBase):
             for group in host.groups:
                 group = self.inventory.add_group(make_unsafe(group))
                 self.inventory.add_child(group, name)
-            host_vars = make_unsafe(dict(_host_facts(host.facts), **host.variables))
+            # The facts came from AWS; the variables this collection adds hold option values (bastion user, ssh args).
+            host_vars = dict(make_unsafe_aws(_host_facts(host.facts)), **make_unsafe(host.variables))
             for key, value in host_vars.items():
                 self.inventory.set_variable(name, key, value)
             self._set_composite_vars(self.get_option("compose"), host_vars, name, strict=strict)

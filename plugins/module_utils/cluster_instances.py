@@ -11,12 +11,16 @@ Shared by the inventory plugin ``megapool.aws.ec2_cluster`` and the module ``meg
 - ``instance_facts``: a raw instance -> a JSON-safe snake_case dict with a ``tags`` dict (what the inventory caches);
 - ``inventory_hosts`` (pure): facts -> host records (unique names, groups, ``ansible_host``, the proxy through the
   bastion of the host's own VPC) and warnings;
-- ``cluster_members`` (pure): facts -> Erlang node names ``basename[-release]@private_ip``.
+- ``cluster_members`` (pure): facts -> Erlang node names ``basename[-release]@private_ip``;
+- ``default_client_config`` and ``region_clients``: the retry policy (botocore standard mode, 10 attempts) and one
+  client per region from ONE boto3 session, so the service model is loaded and parsed once, not once per region;
+- ``unknown_options`` (pure): the keys of a configuration nobody reads, each with a "did you mean".
 """
 
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 import shlex
 from collections import Counter
@@ -36,7 +40,6 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
@@ -102,10 +105,12 @@ def instance_filters(
 def describe_instances(client: Any, filters: list[dict[str, Any]], page_size: int = PAGE_SIZE_MAX) -> list[dict[str, Any]]:
     """Every instance matching ``filters`` in the client's region: one paginated DescribeInstances.
 
-    Each page is retried on throttling (``AWSRetry.jittered_backoff``); other errors propagate. The reservation's
-    owner is copied onto its instances (``OwnerId``), as the amazon.aws inventory does.
+    Throttling, 5xx answers and dropped connections are retried by the client itself (``default_client_config``:
+    botocore standard mode, 10 attempts) - not by a second retry loop around it, which would multiply the attempts
+    (AWSRetry's 10 around botocore's 10 is up to 100 calls per page on an account that is being throttled). Other
+    errors propagate. The reservation's owner is copied onto its instances (``OwnerId``), as amazon.aws's inventory does.
     """
-    call = AWSRetry.jittered_backoff()(client.describe_instances)
+    call = client.describe_instances
     params: dict[str, Any] = {"Filters": filters, "MaxResults": page_size}
     instances: list[dict[str, Any]] = []
     seen_tokens: set[str] = set()
@@ -181,11 +186,74 @@ def failed_regions_message(errors: Mapping[str, str], endpoint_url: str | None, 
     return "could not %s %s (endpoint %s): %s" % (what, ", ".join(regions), endpoint, details)
 
 
+# The retry policy of every client the inventory plugin and node discovery make: botocore's "standard" mode, 10 attempts
+# (the first call and up to 9 retries). Standard mode retries throttling (Throttling, ThrottlingException,
+# RequestLimitExceeded, TooManyRequestsException, ...), transient errors (RequestTimeout, HTTP 500/502/503/504) and
+# connection errors, with truncated exponential backoff and jitter (at most 20 s between attempts) and a retry quota
+# per client; legacy mode (boto3's default) retries fewer errors 5 times.
+# https://docs.aws.amazon.com/boto3/latest/guide/retries.html
+# In botocore's Config, retries.max_attempts counts the retries only (10 would be 11 calls); total_max_attempts counts
+# the first call too, like max_attempts in ~/.aws/config and AWS_MAX_ATTEMPTS.
+RETRY_MODE = "standard"
+RETRY_MAX_ATTEMPTS = 10
+CONNECT_TIMEOUT = 10
+
+
 def default_client_config() -> Any:
-    """botocore config for the queries: give up on an unreachable endpoint after 3 tries (not 5), connect timeout 10 s."""
+    """botocore config for the queries: the retry policy (standard mode, 10 attempts), connect timeout 10 s."""
     import botocore.config  # pylint: disable=import-outside-toplevel
 
-    return botocore.config.Config(connect_timeout=10, retries={"max_attempts": 2})
+    return botocore.config.Config(connect_timeout=CONNECT_TIMEOUT, retries={"mode": RETRY_MODE, "total_max_attempts": RETRY_MAX_ATTEMPTS})
+
+
+def region_clients(
+    session: Any,
+    service: str,
+    regions: Iterable[str],
+    endpoint_url: str | None = None,
+    config: Any = None,
+    **client_kwargs: Any,
+) -> dict[str, Any]:
+    """``{region: client}``: one ``service`` client per region, all from the one boto3 ``session``.
+
+    A botocore session loads and parses a service model once and keeps it (its loader caches what it read); every new
+    session does it again. amazon.aws makes a new session for every client, so 8 regions load the EC2 model 8 times
+    (about 0.15 s of CPU each). Make the clients here, in one thread (creating clients from a session is not
+    thread-safe; using a client from several threads is):
+    https://docs.aws.amazon.com/boto3/latest/guide/clients.html#multithreading-or-multiprocessing-with-clients
+    ``client_kwargs`` are the credentials and ``verify`` of amazon.aws's ``get_aws_connection_info``.
+    """
+    return {
+        region: session.client(service, region_name=region, endpoint_url=endpoint_url, config=config, **client_kwargs)
+        for region in dict.fromkeys(regions)
+    }
+
+
+# ------------------------------------------------------------------------------------------------ configuration
+
+
+def unknown_options(given: Iterable[str], known: Mapping[str, Iterable[str]]) -> list[str]:
+    """One message per key of ``given`` that is neither an option of ``known`` (``{option: aliases}``) nor an alias.
+
+    ``"unknown option 'regoins' (did you mean 'regions'?)"``; without a close match, ``"unknown option 'x'"``. In the
+    order given. A typo in a configuration file is otherwise silently ignored (Ansible reads only the options it knows).
+    """
+    names: dict[str, str] = {}
+    for option, aliases in known.items():
+        names[str(option)] = str(option)
+        for alias in aliases or ():
+            names.setdefault(str(alias), str(option))
+    messages = []
+    for key in given:
+        key = str(key)
+        if key in names:
+            continue
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.7)
+        if not close:
+            close = [name for name in names if key.lower() == name.lower()]
+        hint = " (did you mean '%s'?)" % names[close[0]] if close else ""
+        messages.append("unknown option '%s'%s" % (key, hint))
+    return messages
 
 
 # ------------------------------------------------------------------------------------------------ facts

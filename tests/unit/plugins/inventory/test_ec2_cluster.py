@@ -472,7 +472,15 @@ def test_a_failed_result_is_not_cached(cloud, tmp_path, client_hooks, aws_calls)
     assert len(aws_calls.of("DescribeInstances")) == 2
 
 
-def test_unreachable_endpoint_is_a_clear_error_naming_it(aws_env, tmp_path):
+@pytest.fixture
+def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's standard-mode backoff without the pauses: all 10 attempts, at once."""
+    import botocore.retries.standard  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+
+
+def test_unreachable_endpoint_is_a_clear_error_naming_it(aws_env, tmp_path, no_retry_pause):
     endpoint = "http://127.0.0.1:%d" % closed_port()
 
     with pytest.raises(AnsibleParserError) as error:
@@ -507,6 +515,54 @@ def test_bad_options_fail_before_any_aws_call(aws_env, tmp_path, aws_calls, opti
     with pytest.raises(AnsibleError) as error:
         parse(config(tmp_path, **options))
     assert expected in str(error.value)
+    assert aws_calls == []
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        ({"regoins": ["eu-north-1"]}, "unknown option 'regoins' (did you mean 'regions'?)"),
+        ({"bastion_usr": "admin"}, "unknown option 'bastion_usr' (did you mean 'bastion_user'?)"),
+        ({"conection": "ssm", "ssm_bucket_name": "b"}, "unknown option 'conection' (did you mean 'connection'?)"),
+        ({"colour": "blue"}, "unknown option 'colour'; Ansible ignores it"),
+    ],
+)
+def test_an_unknown_option_is_a_warning_with_a_suggestion(cloud, tmp_path, warnings, options, expected):
+    path = config(tmp_path, **options)
+    parse(path)
+    assert [w for w in ours(warnings) if "unknown option" in w] == [
+        "%s: %s: %s" % (PLUGIN, path, expected) + ("" if expected.endswith("ignores it") else "; Ansible ignores it")
+        + ". The options are listed by `ansible-doc -t inventory %s`." % PLUGIN
+    ]
+
+
+def test_known_options_and_their_aliases_are_no_warning(cloud, tmp_path, warnings):
+    # aws_access_key_id / aws_secret_access_key are amazon.aws's aliases of access_key / secret_key; cache options too.
+    parse(config(tmp_path, aws_access_key_id="testing", aws_secret_access_key="testing", strict=False, compose={},
+                 keyed_groups=[], cache=False, bastion_proxy="jump", page_size=100))
+    assert not [w for w in warnings if "unknown option" in w]
+
+
+def test_one_boto3_session_for_all_regions(cloud, tmp_path, monkeypatch):
+    sessions: list[int] = []
+    original = boto3.session.Session.client
+
+    def _client(self, *args, **kwargs):
+        sessions.append(id(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(boto3.session.Session, "client", _client)
+    parse(config(tmp_path, regions=["eu-north-1", "us-east-1", "ap-southeast-1", "eu-west-1"]))
+
+    # amazon.aws's client() makes a session (which loads and parses the EC2 model again) per client.
+    assert len(sessions) == 4 and len(set(sessions)) == 1
+
+
+def test_a_missing_profile_is_a_clear_error(aws_env, tmp_path, aws_calls, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(AnsibleParserError, match="could not make the EC2 clients: The config profile \\(nosuch\\) could not be found"):
+        parse(config(tmp_path, profile="nosuch"))
     assert aws_calls == []
 
 
@@ -696,6 +752,38 @@ def test_aws_strings_are_never_templated(cloud, tmp_path):
     templar = Templar(loader=DataLoader(), variables=host.vars)
     assert templar.template(trust_as_template("{{ ec2_tags.Name }}")) == "{{ 6 * 7 }}"
     assert templar.template(trust_as_template("{{ release_label }}")) == "{{ lookup('pipe', 'echo pwned') }}"
+
+
+def test_aws_strings_from_a_warm_cache_are_never_templated(cloud, tmp_path, aws_calls):
+    cloud.run("eu-north-1", cloud.vpc("eu-north-1"), "app", megapool__release="{{ 6 * 7 }}")
+    path = cached_config(tmp_path)
+    parse(path)
+    aws_calls.clear()
+
+    inventory = parse(path)
+
+    assert aws_calls == []
+    (host,) = [h for h in inventory.hosts.values() if h.vars.get("megapool_role") == "app"]
+    assert not is_trusted_as_template(host.vars["ec2_tags"]["megapool:release"])
+    templar = Templar(loader=DataLoader(), variables=host.vars)
+    assert templar.template(trust_as_template("{{ ec2_tags['megapool:release'] }}")) == "{{ 6 * 7 }}"
+
+
+def test_option_values_set_as_host_variables_are_never_templated(cloud, tmp_path):
+    """The config file is read as trusted templates; what the plugin copies from it onto hosts must not be."""
+    vpc = cloud.vpc("eu-north-1")
+    cloud.run("eu-north-1", vpc, "bastion")
+    cloud.run("eu-north-1", vpc, "app")
+    path = config(tmp_path, bastion_user="{{ 6 * 7 }}", bastion_ssh_args="-o User={{ 6 * 7 }}")
+
+    manager = InventoryManager(loader=DataLoader(), sources=[str(path)])
+
+    (app,) = [h for h in manager.get_hosts() if h.vars.get("megapool_role") == "app"]
+    (bastion,) = [h for h in manager.get_hosts() if h.vars.get("megapool_role") == "bastion"]
+    assert not is_trusted_as_template(bastion.vars["ansible_user"])
+    assert not is_trusted_as_template(app.vars["ansible_ssh_common_args"])
+    templar = Templar(loader=DataLoader(), variables=bastion.vars)
+    assert templar.template(trust_as_template("{{ ansible_user }}")) == "{{ 6 * 7 }}"
 
 
 # ------------------------------------------------------------------------------------------------ constructed

@@ -116,6 +116,10 @@ def test_the_local_inventory_brings_region_hosts_and_instances_together(emulator
 
 
 def test_the_local_inventory_without_emulator_names_the_endpoint(aws_env, monkeypatch, warnings):
+    import botocore.retries.standard  # pylint: disable=import-outside-toplevel
+
+    # All 10 attempts of the retry policy (botocore standard mode), without its pauses.
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
     port = _free_port()
     monkeypatch.setenv("MEGAPOOL_EMULATOR_PORT", str(port))
 

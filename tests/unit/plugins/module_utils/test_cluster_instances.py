@@ -466,3 +466,122 @@ def test_cluster_members_basename_tag_and_skips():
     ]}
     members = ci.cluster_members(found, "shop", basename_tag="megapool:basename")
     assert [m["node"] for m in members] == ["shop@10.10.0.6", "web_node@10.10.0.5"]
+
+
+# ------------------------------------------------------------------------------------------------ retry policy and clients
+
+
+@pytest.fixture
+def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's standard-mode backoff without the pauses (the attempts stay, the test stays fast)."""
+    import botocore.retries.standard  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+
+
+def test_default_client_config_is_standard_mode_with_10_attempts():
+    config = ci.default_client_config()
+    assert config.retries == {"mode": "standard", "total_max_attempts": 10}
+    assert config.connect_timeout == 10
+
+
+def _attempts(client: Any) -> list[str]:
+    """Each HTTP request the client sends (every attempt of every call), answered 503 without a network."""
+    from botocore.awsrequest import AWSResponse  # pylint: disable=import-outside-toplevel
+
+    sent: list[str] = []
+
+    class _Raw:
+        def stream(self, **_kwargs: Any):
+            yield b""
+
+    def _unavailable(request: Any, **_kwargs: Any) -> Any:
+        sent.append(request.url)
+        return AWSResponse(request.url, 503, {}, _Raw())
+
+    client.meta.events.register("before-send", _unavailable)
+    return sent
+
+
+def test_a_throttled_or_failing_region_is_tried_10_times_not_2_and_not_100(aws_env, no_retry_pause):
+    client = boto3.Session().client("ec2", region_name="eu-north-1", config=ci.default_client_config())
+    sent = _attempts(client)
+
+    found = ci.describe_in_regions({"eu-north-1": client}, ci.instance_filters("prod", "shop"))
+
+    assert len(sent) == 10  # botocore's own retries only: no second retry loop around them
+    assert "eu-north-1" in found.errors
+
+
+class _FakeSession:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def client(self, service: str, region_name: str, **kwargs: Any) -> tuple[str, str]:
+        self.calls.append((service, region_name, kwargs))
+        return (service, region_name)
+
+
+def test_region_clients_one_client_per_region_from_the_one_session():
+    session = _FakeSession()
+    config = ci.default_client_config()
+
+    clients = ci.region_clients(session, "ec2", ["eu-north-1", "us-east-1", "eu-north-1"], endpoint_url="http://x",
+                                config=config, aws_access_key_id="a", verify=False)
+
+    assert clients == {"eu-north-1": ("ec2", "eu-north-1"), "us-east-1": ("ec2", "us-east-1")}
+    assert [call[:2] for call in session.calls] == [("ec2", "eu-north-1"), ("ec2", "us-east-1")]
+    assert all(call[2] == {"endpoint_url": "http://x", "config": config, "aws_access_key_id": "a", "verify": False}
+               for call in session.calls)
+
+
+def test_region_clients_share_the_loaded_service_model(aws_env):
+    """The point of one session: botocore's loader reads the EC2 model once for all regions."""
+    session = boto3.Session()
+    loader = session._session.get_component("data_loader")  # pylint: disable=protected-access
+    reads: list[str] = []
+    original = loader.load_data_with_path
+
+    def _counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(name)
+        return original(name, *args, **kwargs)
+
+    loader.load_data_with_path = _counting
+    ci.region_clients(session, "ec2", ["eu-north-1", "us-east-1", "ap-southeast-1"], config=ci.default_client_config())
+
+    assert len([name for name in reads if name.startswith("ec2/") and name.endswith("/service-2")]) == 1
+
+
+# ------------------------------------------------------------------------------------------------ unknown options
+
+KNOWN = {"regions": [], "env": [], "cluster": [], "bastion_user": [], "access_key": ["aws_access_key_id", "aws_access_key"],
+         "plugin": [], "filters": []}
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        (["plugin", "env", "cluster", "regions"], []),
+        (["aws_access_key_id"], []),  # an alias is an option
+        (["regoins"], ["unknown option 'regoins' (did you mean 'regions'?)"]),
+        (["bastion_usr", "env"], ["unknown option 'bastion_usr' (did you mean 'bastion_user'?)"]),
+        (["aws_acess_key_id"], ["unknown option 'aws_acess_key_id' (did you mean 'access_key'?)"]),  # the alias's option
+        (["Regions"], ["unknown option 'Regions' (did you mean 'regions'?)"]),
+        (["colour", "filter"], ["unknown option 'colour'", "unknown option 'filter' (did you mean 'filters'?)"]),
+    ],
+)
+def test_unknown_options(given, expected):
+    assert ci.unknown_options(given, KNOWN) == expected
+
+
+@given(st.lists(st.sampled_from(sorted({name for option, aliases in KNOWN.items() for name in [option, *aliases]}))))
+def test_known_options_and_aliases_are_never_reported(given):
+    assert ci.unknown_options(given, KNOWN) == []
+
+
+@given(st.text(min_size=1, max_size=20))
+def test_every_unknown_key_is_reported_once_by_name(key):
+    names = {name for option, aliases in KNOWN.items() for name in [option, *aliases]}
+    messages = ci.unknown_options([key], KNOWN)
+    assert len(messages) == (0 if key in names else 1)
+    assert all(message.startswith("unknown option '%s'" % key) for message in messages)
