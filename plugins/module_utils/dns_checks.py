@@ -42,6 +42,7 @@ def dns_input_errors(inputs: Mapping[str, Any]) -> list[str]:
     role resolves it (the ALB's health path by default)."""
     cluster, env = inputs.get("megapool_cluster"), inputs.get("megapool_env")
     errors = name_errors(cluster, env)
+    names_ok = not errors
     raw_zone = inputs.get("dns_zone_name")
     zone = _domain(raw_zone)
     if zone is None or zone.startswith("*"):
@@ -51,9 +52,9 @@ def dns_input_errors(inputs: Mapping[str, Any]) -> list[str]:
     elif str(raw_zone).strip().endswith("."):
         errors.append("dns_zone_name=%s ends with a dot: write the zone without it, dns_zone_name: %s (the role adds the dot "
                       "where Route 53 wants one)" % (_json(raw_zone), zone))
-    raw_app = inputs.get("dns_app_domain") or ("app." + zone if zone else "")
-    app = _domain(raw_app)
-    if app is None:
+    raw_app = inputs.get("dns_app_domain") or ("app." + zone if zone else None)
+    app = _domain(raw_app) if raw_app is not None else None
+    if raw_app is not None and app is None:
         errors.append("dns_app_domain=%s is not a domain name: use a name inside dns_zone_name, e.g. app.%s"
                       % (_json(raw_app), zone or "example.com"))
     elif zone and not in_zone(app, zone):
@@ -83,15 +84,18 @@ def dns_input_errors(inputs: Mapping[str, Any]) -> list[str]:
     threshold = as_int(inputs.get("dns_health_check_failure_threshold"))
     if threshold is None or not 1 <= threshold <= 10:
         errors.append("dns_health_check_failure_threshold=%s must be 1-10" % inputs.get("dns_health_check_failure_threshold"))
-    namespace = inputs.get("dns_discovery_namespace") or "%s.%s.internal" % (cluster, env)
-    if not isinstance(namespace, str) or not is_namespace_name(normalize_name(namespace)) or namespace.startswith("*"):
+    namespace = inputs.get("dns_discovery_namespace")
+    if namespace is None and names_ok:
+        namespace = "%s.%s.internal" % (cluster, env)
+    if namespace is not None and (not isinstance(namespace, str) or not is_namespace_name(normalize_name(namespace))
+                                  or namespace.startswith("*")):
         errors.append("dns_discovery_namespace=%s is not a domain name: use e.g. %s.%s.internal" % (_json(namespace), cluster, env))
-    service = inputs.get("dns_discovery_service") or cluster
-    if not isinstance(service, str) or not SERVICE_NAME_RE.match(service):
+    service = inputs.get("dns_discovery_service") or (cluster if names_ok else None)
+    if service is not None and (not isinstance(service, str) or not SERVICE_NAME_RE.match(service)):
         errors.append("dns_discovery_service=%s must be one DNS label (letters, digits, hyphens), e.g. %s" % (_json(service), cluster))
     types = inputs.get("dns_discovery_record_types", ["A"])
     shape = list_errors("dns_discovery_record_types", types, "[A]")
     errors += shape
     if not shape and any(str(kind) not in RECORD_TYPES for kind in types):
-        errors.append("dns_discovery_record_types=%s: use A (awsvpc), AAAA or SRV (bridge or host network mode)" % _json(list(types)))
+        errors.append("dns_discovery_record_types=%s: use A (awsvpc), AAAA or SRV (bridge or host network mode)" % json.dumps([str(kind) for kind in types]))
     return errors
