@@ -162,17 +162,21 @@ class FaultProxy(Proxy):
         self._counter = threading.Lock()
         self._server.RequestHandlerClass = _fault_handler(self, self._server.RequestHandlerClass)
 
-    def kill_at(self, ordinal: Optional[int], callback: Optional[Callable[[], None]] = None) -> None:
-        """Run ``callback`` once the ``ordinal``-th AWS call (counted from now) is forwarded, before its answer."""
+    def kill_at(self, ordinal: Optional[int], callback: Optional[Callable[[], None]] = None, action: Optional[str] = None) -> None:
+        """Run ``callback`` once the ``ordinal``-th AWS call (counted from now) -- or, with ``action``, the first call of
+        that action (e.g. ``UpdateService``) at or after it -- is forwarded, before its answer is sent."""
         with self._counter:
             self.ordinal = 0
-            self._kill = (ordinal, callback) if ordinal and callback else None
+            self._kill = (ordinal or 1, callback, action) if (ordinal or action) and callback else None
 
-    def next_call(self) -> tuple[int, Optional[str], bool]:
+    def next_call(self, call: Optional[Call] = None) -> tuple[int, Optional[str], bool]:
         """The ordinal of a new AWS call, its fault, and whether the client dies after it."""
         with self._counter:
             self.ordinal += 1
-            kill = self._kill is not None and self.ordinal == self._kill[0]
+            kill = False
+            if self._kill is not None and self.ordinal >= self._kill[0]:
+                wanted = self._kill[2]
+                kill = self.ordinal == self._kill[0] if wanted is None else (call is not None and call.action == wanted)
             return self.ordinal, (None if kill else self.faults(self.ordinal)), kill
 
     def killed(self) -> None:
@@ -192,7 +196,7 @@ def _fault_handler(proxy: FaultProxy, base: type) -> type:
             body = self._read_body()
             lowered = {name.lower(): value for name, value in self.headers.items()}
             call = classify(self.command, self.path, lowered, body)
-            ordinal, fault, kill = proxy.next_call()
+            ordinal, fault, kill = proxy.next_call(call)
             if fault:
                 status, headers, payload, code = error_reply(protocol(call, lowered), fault, ordinal)
                 with proxy._counter:  # pylint: disable=protected-access

@@ -1,0 +1,60 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Runs a playbook through a FaultProxy, optionally killed (SIGKILL to its whole process group, every fork
+included) when the proxy forwards its n-th AWS call -- the kill/resume harness of docs/reliability.md."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from fault_proxy import FaultProxy  # pylint: disable=import-error
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    killed: bool
+    calls: int
+
+    def changed(self) -> dict[str, int]:
+        """changed= of each host in the recap."""
+        return {host: int(count) for host, count in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", self.output, re.M)}
+
+
+def run_playbook(playbook: str, inventory: Path, proxy: FaultProxy, *args: str, kill_at: Optional[int] = None, timeout: float = 1800) -> Run:
+    """``playbooks/<playbook>`` on ``inventory`` with every AWS call through ``proxy``; killed at its ``kill_at``-th call."""
+    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(proxy.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / playbook), "-i", str(inventory), *args]
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    killed = []
+
+    def kill() -> None:
+        killed.append(True)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    proxy.kill_at(kill_at, kill)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        raise AssertionError("%s did not end within %d s:\n%s" % (playbook, timeout, output[-3000:]))
+    finally:
+        calls = proxy.ordinal
+        proxy.kill_at(None)
+    return Run(process.returncode, output, bool(killed), calls)
