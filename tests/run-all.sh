@@ -24,7 +24,7 @@ ALL_STAGES=(system unit sanity lint molecule integration contract compat)
 STAGES=("${@:-${ALL_STAGES[@]}}")
 
 stage_system() { bash tests/setup-system.sh; }
-stage_unit() { pytest tests/unit tests/reliability -q -p no:cacheprovider -n auto; }  # tests/reliability: the fault proxy itself  # moto in-process: independent tests, one worker per core
+stage_unit() { pytest tests/unit tests/reliability -q -p no:cacheprovider -n auto; }  # moto in-process, and the fault proxy: independent tests, one worker per core
 stage_sanity() { bash tests/sanity.sh; }
 stage_lint() { bash tests/lint.sh; }
 # Every AWS request of the molecule and integration stages (modules, plugins, test code) is recorded into one log per
