@@ -379,3 +379,75 @@ def differences(wanted: dict[str, Any], observed: dict[str, Any], role: str) -> 
         for key in ("PreferredBackupWindow", "MultiAZ", "AllocatedStorage", "MaxAllocatedStorage"):
             changes.pop(key, None)
     return changes
+
+
+# ---------------------------------------------------------------------------------------------- Aurora global database
+def global_membership(global_cluster: dict[str, Any] | None, cluster_arn: str | None) -> dict[str, Any]:
+    """Where ``cluster_arn`` stands in the DescribeGlobalClusters entry: ``member``, ``is_writer``, the writer's ARN
+    and the other members' ARNs."""
+    members = (global_cluster or {}).get("GlobalClusterMembers") or []
+    mine = [m for m in members if cluster_arn and m.get("DBClusterArn") == cluster_arn]
+    writer = [m["DBClusterArn"] for m in members if m.get("IsWriter")]
+    return {
+        "member": bool(mine),
+        "is_writer": bool(mine and mine[0].get("IsWriter")),
+        "writer_arn": writer[0] if writer else None,
+        "others": sorted(m["DBClusterArn"] for m in members if m.get("DBClusterArn") != cluster_arn),
+    }
+
+
+def cluster_topology_error(
+    role: str, region: str, observed: dict[str, Any] | None, global_cluster: dict[str, Any] | None, global_id: str
+) -> str | None:
+    """Why the region's existing DB cluster does not fit the planned role in the global database, or None.
+
+    ``observed`` is the DescribeDBClusters entry (None: nothing there yet), ``global_cluster`` the DescribeGlobalClusters
+    entry (None: no global cluster)."""
+    if not observed:
+        return None
+    membership = global_membership(global_cluster, observed.get("DBClusterArn"))
+    if not membership["member"]:
+        return (
+            "the DB cluster %s in %s is not a member of the global database %s (a standalone cluster, e.g. left by a "
+            "detach or a restore): delete it or give the role another database_identifier, then run again"
+            % (observed.get("DBClusterIdentifier"), region, global_id)
+        )
+    writer_region = str(membership["writer_arn"] or "").split(":")[3:4]
+    if role == "primary" and not membership["is_writer"]:
+        return (
+            "the DB cluster in %s is a secondary cluster of %s, but database_primary_region names %s as the writer: set "
+            "database_primary_region to the current writer's region (%s), or move the writer with a switchover of the "
+            "global database (docs/database.md, Failover)" % (region, global_id, region, ", ".join(writer_region) or "unknown")
+        )
+    if role == "secondary" and membership["is_writer"]:
+        return (
+            "the DB cluster in %s is the writer of %s, but database_primary_region names another region: set "
+            "database_primary_region to %s in the inventory" % (region, global_id, region)
+        )
+    return None
+
+
+def cluster_differences(wanted: dict[str, Any], observed: dict[str, Any]) -> dict[str, Any]:
+    """The ModifyDBCluster parameters that bring the DescribeDBClusters entry ``observed`` to ``wanted`` (only what
+    differs). ``wanted`` uses the DescribeDBClusters names; None means "leave it"."""
+    changes: dict[str, Any] = {}
+    for key, value in wanted.items():
+        if value is None:
+            continue
+        current = observed.get(key)
+        if key == "VpcSecurityGroupIds":
+            have = sorted(group["VpcSecurityGroupId"] for group in observed.get("VpcSecurityGroups") or [])
+            if have != sorted(value):
+                changes[key] = sorted(value)
+        elif key == "IAMDatabaseAuthenticationEnabled":
+            if bool(current) != bool(value):
+                changes["EnableIAMDatabaseAuthentication"] = bool(value)
+        elif key == "DBClusterParameterGroup":
+            if current != value:
+                changes["DBClusterParameterGroupName"] = value
+        elif key.startswith("Preferred"):
+            if str(value).lower() != str(current or "").lower():
+                changes[key] = value
+        elif current != value:
+            changes[key] = value
+    return changes

@@ -12,17 +12,21 @@ Guide "Removing a cluster from an Amazon Aurora global database", "Deleting an A
 - ``DeleteDBCluster`` of the primary member while the global cluster has other members is refused:
   ``InvalidGlobalClusterStateFault`` ("Unable to delete cluster that is a primary member of global cluster while
   there are other global cluster members", https://github.com/gruntwork-io/cloud-nuke/issues/597); a deleted member
-  is no longer listed in ``GlobalClusterMembers``.
+  is no longer listed in ``GlobalClusterMembers``;
+- "The global database can't be deleted when deletion protection is enabled" (CreateGlobalCluster
+  ``DeletionProtection``); ``ModifyGlobalCluster`` turns it off.
 
 What moto 5 does: the global clusters live in us-east-1's backend; ``DescribeGlobalClusters`` ignores
 ``GlobalClusterIdentifier`` (it answers every global cluster, never NotFound); ``RemoveFromGlobalCluster`` and
 ``DeleteDBCluster`` look for the global cluster in the *caller's* regional backend, so outside us-east-1 the
 removal silently does nothing and a deleted cluster stays a member for ever (``DeleteGlobalCluster`` then fails
-"not empty"); the primary member can be deleted under its secondaries.
+"not empty"); the primary member can be deleted under its secondaries; ``DeleteGlobalCluster`` ignores deletion protection and
+``ModifyGlobalCluster`` is not implemented.
 
 How this patch imitates AWS (emulator process only): ``RDSResponse.describe_global_clusters`` filters by the
 identifier; ``RDSBackend.remove_from_global_cluster`` and ``RDSBackend.delete_db_cluster`` find the global cluster
-in the global backend and the member by ARN in its own region.
+in the global backend and the member by ARN in its own region; ``delete_global_cluster`` refuses a protected
+global cluster; ``RDSResponse.modify_global_cluster`` changes ``DeletionProtection``.
 """
 
 from __future__ import annotations
@@ -138,11 +142,37 @@ def _delete(original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
+def _delete_global(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def method(self: RDSBackend, global_cluster_identifier: str) -> Any:
+        found = _find_global(self, global_cluster_identifier)
+        if found is not None and found.deletion_protection:
+            raise InvalidGlobalClusterState("The global database can't be deleted when deletion protection is enabled.")
+        return original(self, global_cluster_identifier)
+
+    return method
+
+
+def _modify_global(original: Callable[..., Any]) -> Callable[..., Any]:  # pylint: disable=unused-argument
+    def method(self: RDSResponse) -> Any:
+        identifier = self.params.get("GlobalClusterIdentifier")
+        found = _find_global(self.global_backend, identifier)
+        if found is None:
+            raise GlobalClusterNotFoundFault(identifier)
+        if self.params.get("DeletionProtection") is not None:
+            found.deletion_protection = bool(self.params["DeletionProtection"])
+        return ActionResult({"GlobalCluster": found})
+
+    return method
+
+
 _INSTALLED = MethodPatches(
     (
         (RDSResponse, "describe_global_clusters", _describe),
         (RDSBackend, "remove_from_global_cluster", _remove),
         (RDSBackend, "delete_db_cluster", _delete),
+        (RDSBackend, "delete_global_cluster", _delete_global),
+        (RDSResponse, "modify_global_cluster", _modify_global),
     )
 )
 

@@ -53,6 +53,10 @@ def _members(region=PRIMARY, name="g1"):
 
 
 def test_plain_moto_ignores_the_identifier_and_removes_nothing_outside_us_east_1(aws):
+    _rds(PRIMARY).create_global_cluster(GlobalClusterIdentifier="g0", Engine="aurora-postgresql", DeletionProtection=True)
+    _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g0")  # deletion protection ignored
+    with pytest.raises(NotImplementedError):
+        _rds(PRIMARY).modify_global_cluster(GlobalClusterIdentifier="g0", DeletionProtection=False)
     primary, secondary = _global_database()
     _global_database("g2")
     assert len(_rds(PRIMARY).describe_global_clusters(GlobalClusterIdentifier="g1")["GlobalClusters"]) == 2
@@ -101,6 +105,16 @@ def test_the_teardown_order_empties_the_global_cluster(aws, patched):  # pylint:
     assert _members() == {}
     _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g1")
     assert [s["DBClusterSnapshotIdentifier"] for s in _rds(PRIMARY).describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]] == ["c-g1-final"]
+
+
+def test_a_protected_global_cluster_is_kept_until_modified(aws, patched):  # pylint: disable=unused-argument
+    _rds(PRIMARY).create_global_cluster(GlobalClusterIdentifier="g3", Engine="aurora-postgresql", EngineVersion="16.4", DeletionProtection=True)
+    with pytest.raises(ClientError) as refused:
+        _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g3")
+    assert refused.value.response["Error"]["Code"] == "InvalidGlobalClusterStateFault"
+    assert _rds(SECONDARY).modify_global_cluster(GlobalClusterIdentifier="g3", DeletionProtection=False)["GlobalCluster"]["DeletionProtection"] is False
+    _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g3")
+    assert _rds(PRIMARY).describe_global_clusters()["GlobalClusters"] == []
 
 
 def test_restore_puts_moto_back(aws):  # pylint: disable=unused-argument
