@@ -89,7 +89,6 @@ from moto.elbv2.models import FakeHealthStatus
 from moto.moto_api._internal.models import MotoAPIBackend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from .patching import MethodPatches
 
 LOCAL_NETWORK = ipaddress.ip_network("127.0.0.0/8")
 FRONT_HOST = "127.0.0.1"
@@ -312,6 +311,7 @@ class DataPlane:
     def register(self, backend: ELBv2Backend, target_group_arn: str, targets: list[dict[str, Any]]) -> None:
         group = backend.target_groups.get(target_group_arn)
         with self.lock:
+            self.backends[backend.account_id, backend.region_name] = backend  # before its records: expire() reads it
             for target in targets:
                 if not is_local(target.get("Id")):
                     continue
@@ -569,6 +569,7 @@ class _FrontHandler(BaseHTTPRequestHandler):
         if listener is None:
             self._error(503)
             return
+        protocol, port = listener.protocol, _int(listener.port, self.front.listener_port)  # ModifyListener may change them
         path, _sep, query = self.path.partition("?")
         host = (self.headers.get("Host") or FRONT_HOST).rsplit(":", 1)[0] if not (self.headers.get("Host") or "").startswith("[") \
             else self.headers["Host"]
@@ -580,8 +581,7 @@ class _FrontHandler(BaseHTTPRequestHandler):
         for action in sorted(actions, key=lambda a: _int((a.data or {}).get("Order"), 50000)):
             kind = action.type
             if kind == "redirect":
-                status, location = redirect_location(action.data.get("RedirectConfig") or {}, self.front.protocol, host,
-                                                     self.front.listener_port, path, query)
+                status, location = redirect_location(action.data.get("RedirectConfig") or {}, protocol, host, port, path, query)
                 self._send(status, [("Location", location), ("Content-Type", "text/html")],
                            (_ERROR_BODY % {"code": status, "text": http.client.responses[status]}).encode())
                 return
@@ -591,11 +591,11 @@ class _FrontHandler(BaseHTTPRequestHandler):
                            (config.get("MessageBody") or "").encode())
                 return
             if kind == "forward":
-                self._forward(action, body)
+                self._forward(action, body, protocol, port)
                 return
         self._error(503)
 
-    def _forward(self, action: Any, body: bytes) -> None:
+    def _forward(self, action: Any, body: bytes, protocol: str, port: int) -> None:
         groups = [(arn, weight) for arn, weight in _target_group_arns(action) if weight > 0]
         if not groups:
             self._error(503)
@@ -612,8 +612,8 @@ class _FrontHandler(BaseHTTPRequestHandler):
         headers += [
             ("Host", self.headers.get("Host") or "%s:%d" % self.front.address),
             ("X-Forwarded-For", "%s, %s" % (forwarded_for, client) if forwarded_for else client),
-            ("X-Forwarded-Proto", self.front.protocol.lower()),
-            ("X-Forwarded-Port", str(self.front.listener_port)),
+            ("X-Forwarded-Proto", protocol.lower()),
+            ("X-Forwarded-Port", str(port)),
             ("X-Amzn-Trace-Id", "Root=1-%08x-%024x" % (int(time.time()), random.getrandbits(96))),
         ]
         if body or self.command in ("POST", "PUT", "PATCH"):
@@ -702,6 +702,10 @@ def _deregistered(self: ELBv2Backend, target_group_arn: str, instances: list[dic
     PLANE.deregister(self, target_group_arn, instances)
 
 
+def _watch(self: ELBv2Backend, *_args: Any, **_kwargs: Any) -> None:
+    PLANE.watch(self)
+
+
 def _describe_target_health(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def method(self: ELBv2Backend, target_group_arn: str, targets: list[dict[str, Any]]) -> list[FakeHealthStatus]:
@@ -720,20 +724,22 @@ def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
-_INSTALLED = MethodPatches([
+# Other extensions wrap some of the same methods (elbv2_certificates: delete_listener, delete_load_balancer; any
+# extension: moto's reset). MethodPatches would skip a method another extension already wrapped, so these wrappers
+# chain instead: each wraps whatever is there and is recognised by its own mark (also through functools.wraps).
+_PATCHES = (
     (ELBv2Backend, "register_targets", _after(_registered)),
     (ELBv2Backend, "deregister_targets", _after(_deregistered)),
     (ELBv2Backend, "describe_target_health", _describe_target_health),
-    (ELBv2Backend, "create_listener", _after(lambda self, *a, **k: PLANE.watch(self))),
-    (ELBv2Backend, "delete_listener", _after(lambda self, *a, **k: PLANE.watch(self))),
-    (ELBv2Backend, "delete_load_balancer", _after(lambda self, *a, **k: PLANE.watch(self))),
-    (ELBv2Backend, "delete_target_group", _after(lambda self, *a, **k: PLANE.watch(self))),
-])
-# moto's reset and its server's dispatcher may be wrapped by other extensions too: these two wrappers chain (they do
-# not carry the flag that makes MethodPatches skip an already wrapped method) and are recognised by their own mark.
-_CHAINED = ((MotoAPIBackend, "reset", _reset), (DomainDispatcherApplication, "__call__", _dispatch))
+    (ELBv2Backend, "create_listener", _after(_watch)),
+    (ELBv2Backend, "delete_listener", _after(_watch)),
+    (ELBv2Backend, "delete_load_balancer", _after(_watch)),
+    (ELBv2Backend, "delete_target_group", _after(_watch)),
+    (MotoAPIBackend, "reset", _reset),
+    (DomainDispatcherApplication, "__call__", _dispatch),
+)
 _MARK = "_megapool_elbv2_dataplane"
-_CHAINED_ORIGINALS: dict[tuple[type, str], Any] = {}
+_INSTALLED: dict[tuple[type, str], tuple[Any, Any]] = {}
 
 
 def _has_mark(method: Any) -> bool:
@@ -746,21 +752,21 @@ def _has_mark(method: Any) -> bool:
 
 def apply() -> None:
     """Install the patch (idempotent)."""
-    _INSTALLED.apply()
-    for owner, name, wrap in _CHAINED:
+    for owner, name, wrap in _PATCHES:
         current = getattr(owner, name)
         if _has_mark(current):
             continue
-        _CHAINED_ORIGINALS[owner, name] = current
         method = wrap(current)
         setattr(method, _MARK, True)
         setattr(owner, name, method)
+        _INSTALLED[owner, name] = (current, method)
 
 
 def restore() -> None:
-    """Close everything and put moto's methods back (for tests; the emulator never calls it)."""
+    """Close everything and put moto's methods back (for tests; the emulator never calls it). A method that another
+    extension wrapped after this one keeps the chain."""
     PLANE.shutdown()
-    _INSTALLED.restore()
-    for (owner, name), original in list(_CHAINED_ORIGINALS.items()):
-        setattr(owner, name, original)
-        del _CHAINED_ORIGINALS[owner, name]
+    for (owner, name), (original, method) in list(_INSTALLED.items()):
+        if getattr(owner, name) is method:
+            setattr(owner, name, original)
+        del _INSTALLED[owner, name]

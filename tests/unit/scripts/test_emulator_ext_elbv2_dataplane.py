@@ -342,7 +342,7 @@ def test_draining_takes_no_new_requests_and_finishes_in_flight_ones(aws, patched
     assert explicit[old.address]["Reason"] == "Target.NotRegistered"
 
 
-def test_redirect_no_target_and_https_listener(aws, patched):  # pylint: disable=unused-argument
+def test_redirect_no_target_and_https_listener(aws, patched, targets):  # pylint: disable=unused-argument
     elbv2, ec2 = aws
     lb = _balancer(elbv2, ec2)
     status, _body, headers = _get(_front(lb["balancer"], 80) + "/shop/cart?item=3")
@@ -355,6 +355,12 @@ def test_redirect_no_target_and_https_listener(aws, patched):  # pylint: disable
                           DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
                               "StatusCode": "418", "ContentType": "text/plain", "MessageBody": "tea"}}])
     assert _get(_front(lb["balancer"], 443) + "/")[:2] == (418, "tea")  # plain HTTP locally
+    https = next(item["ListenerArn"] for item in elbv2.describe_listeners(LoadBalancerArn=lb["balancer"])["Listeners"] if item["Port"] == 443)
+    elbv2.modify_listener(ListenerArn=https, DefaultActions=[{"Type": "forward", "TargetGroupArn": lb["group"]}])
+    app = targets("127.77.4.1", "app")
+    elbv2.register_targets(TargetGroupArn=lb["group"], Targets=[{"Id": app.address, "Port": app.port}])
+    # not healthy yet: the only registered target gets the request (fail-open); it sees what the client used on AWS
+    assert _get(_front(lb["balancer"], 443) + "/")[:2] == (200, "app https")
     listed = {(front["listener_port"], front["protocol"]) for front in ext.fronts() if front["load_balancer_arn"] == lb["balancer"]}
     assert listed == {(80, "HTTP"), (8080, "HTTP"), (443, "HTTPS")}
 
@@ -413,3 +419,26 @@ def test_fronts_route_on_the_emulator_port(patched):  # pylint: disable=unused-a
     assert seen == ["200 OK"]
     assert body.startswith(b"[")
     assert app(None, {"PATH_INFO": "/moto-api/"}, lambda *a: None) == [b"moto"]
+
+
+def test_chains_with_other_extensions_wrappers():
+    """In the emulator elbv2_certificates wraps delete_listener first: this extension wraps it too (a MethodPatches
+    flag check would have skipped it), and restore() takes back only its own wrapper."""
+    from moto.elbv2.models import ELBv2Backend  # pylint: disable=import-outside-toplevel
+
+    from emulator_ext import elbv2_certificates  # pylint: disable=import-outside-toplevel
+
+    moto_method = ELBv2Backend.delete_listener
+    elbv2_certificates.apply()
+    certificates_method = ELBv2Backend.delete_listener
+    try:
+        ext.apply()
+        assert ELBv2Backend.delete_listener.__wrapped__ is certificates_method
+        ext.apply()
+        assert ELBv2Backend.delete_listener.__wrapped__ is certificates_method  # not wrapped twice
+        ext.restore()
+        assert ELBv2Backend.delete_listener is certificates_method
+    finally:
+        ext.restore()
+        elbv2_certificates.restore()
+    assert ELBv2Backend.delete_listener is moto_method
