@@ -1,9 +1,10 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the edge roles (alb, dns) use to validate; the logic lives in module_utils.elbv2_attributes."""
+"""Filters the edge roles (alb, dns) use; the logic lives in module_utils (elbv2_attributes, alb_target_group)."""
 
 from __future__ import annotations
 
+from ansible_collections.megapool.aws.plugins.module_utils.alb_target_group import target_group_drift
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import idle_timeout_errors
 
 
@@ -11,8 +12,12 @@ def _alb_idle_timeout_errors(alb_idle_timeout, app_idle_timeout):
     return idle_timeout_errors(alb_idle_timeout, app_idle_timeout)
 
 
+def _target_group_drift(found, wanted):
+    return target_group_drift(found or None, dict(wanted))
+
+
 class FilterModule:
     """megapool.aws edge filters."""
 
     def filters(self):
-        return {"alb_idle_timeout_errors": _alb_idle_timeout_errors}
+        return {"alb_idle_timeout_errors": _alb_idle_timeout_errors, "target_group_drift": _target_group_drift}
