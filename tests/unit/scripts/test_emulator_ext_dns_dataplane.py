@@ -38,7 +38,7 @@ def query(address: tuple[str, int], name: str, qtype: int = 1) -> tuple[int, lis
     assert answer_id == query_id and flags & 0x8000
     offset = 12 + len(question)
     addresses = []
-    for _ in range(count):
+    for _attempt in range(count):
         _pointer, rtype, _rclass, _ttl, length = struct.unpack("!HHHIH", message[offset:offset + 12])
         assert rtype == 1 and length == 4
         addresses.append(socket.inet_ntoa(message[offset + 12:offset + 16]))

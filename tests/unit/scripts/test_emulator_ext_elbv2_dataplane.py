@@ -288,19 +288,19 @@ def test_health_checks_decide_traffic_and_fail_open(aws, patched, targets):  # p
     assert good.agents == {"ELB-HealthChecker/2.0"}
 
     front = _front(lb["balancer"], 8080)
-    answers = [_get(front + "/")[:2] for _ in range(6)]
+    answers = [_get(front + "/")[:2] for _attempt in range(6)]
     assert set(answers) == {(200, "good http")}  # never the unhealthy one
 
     # both unhealthy: the load balancer fails open and uses every registered target
     good.health_status = 500
     wait_for(lambda: _state(elbv2, lb["group"], good.address) == "unhealthy", "good unhealthy")
-    bodies = {_get(front + "/")[1] for _ in range(6)}
+    bodies = {_get(front + "/")[1] for _attempt in range(6)}
     assert bodies == {"good http", "bad http"}
 
     # one recovers after the healthy threshold: only it gets traffic again
     bad.health_status = 200
     wait_for(lambda: _state(elbv2, lb["group"], bad.address) == "healthy", "bad healthy again")
-    assert {_get(front + "/")[1] for _ in range(6)} == {"bad http"}
+    assert {_get(front + "/")[1] for _attempt in range(6)} == {"bad http"}
 
 
 def test_draining_takes_no_new_requests_and_finishes_in_flight_ones(aws, patched, targets):  # pylint: disable=unused-argument
@@ -316,7 +316,7 @@ def test_draining_takes_no_new_requests_and_finishes_in_flight_ones(aws, patched
     new.release.set()
     results: list = []
     slow = None
-    for _ in range(4):
+    for _attempt in range(4):
         thread = threading.Thread(target=lambda: results.append(_get(front + "/slow")[:2]), daemon=True)
         thread.start()
         wait_for(lambda: old.slow_started.is_set() or results, "the request reached a target", 5)
@@ -331,7 +331,7 @@ def test_draining_takes_no_new_requests_and_finishes_in_flight_ones(aws, patched
     health = _health(elbv2, lb["group"])
     assert health[old.address] == {"State": "draining", "Reason": "Target.DeregistrationInProgress",
                                    "Description": "Target deregistration is in progress"}
-    assert {_get(front + "/")[1] for _ in range(6)} == {"new http"}  # no new requests to a draining target
+    assert {_get(front + "/")[1] for _attempt in range(6)} == {"new http"}  # no new requests to a draining target
     old.release.set()
     slow.join(10)
     assert results == [(200, "old")]  # the one in flight finished
