@@ -15,6 +15,8 @@ import uuid
 
 import boto3
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from moto import mock_aws
 from moto.moto_api._internal.models import moto_api_backend
 
@@ -58,6 +60,26 @@ def test_wire_format_roundtrip_and_malformed():
             ext.parse_query(bad)
         assert struct.unpack("!H", ext.answer(bad, None)[2:4])[0] & 0xF == ext.RCODE_FORMERR
     assert ext.answer(b"\x00", None) is None
+
+
+LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=20)
+ADDRESS = st.tuples(*[st.integers(0, 255)] * 4).map(lambda parts: "%d.%d.%d.%d" % parts)
+
+
+@given(query_id=st.integers(0, 65535), labels=st.lists(LABEL, min_size=1, max_size=4),
+       addresses=st.lists(ADDRESS, max_size=8), ttl=st.integers(0, 86400))
+def test_wire_format_property(query_id, labels, addresses, ttl):
+    question = b"".join(bytes([len(label)]) + label.encode() for label in labels) + b"\0" + struct.pack("!HH", 1, 1)
+    message = struct.pack("!HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + question
+    assert ext.parse_query(message) == (query_id, 0x0100, ".".join(labels), 1, 1, question)
+    response = ext.build_response(query_id, 0x0100, question, 0, addresses, ttl)
+    assert len(response) <= 512  # one question and at most 8 answers fit a plain UDP answer
+    assert struct.unpack("!HHHH", response[:8]) == (query_id, 0x8180, 1, len(addresses))
+    offset = 12 + len(question)
+    for address in addresses:
+        assert struct.unpack("!HHHIH", response[offset:offset + 12]) == (0xC00C, 1, 1, ttl, 4)
+        assert socket.inet_ntoa(response[offset + 12:offset + 16]) == address
+        offset += 16
 
 
 @pytest.fixture

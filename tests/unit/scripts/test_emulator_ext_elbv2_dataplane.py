@@ -20,6 +20,8 @@ from http.server import ThreadingHTTPServer
 
 import boto3
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from moto import mock_aws
 from moto.moto_api._internal.models import moto_api_backend
 
@@ -37,6 +39,24 @@ SPEED = 20.0
 ])
 def test_matcher(matcher, status, accepted):
     assert ext.matcher_accepts(matcher, status) is accepted
+
+
+@given(low=st.integers(200, 499), span=st.integers(0, 99), status=st.integers(100, 599))
+def test_matcher_range_property(low, span, status):
+    high = low + span
+    assert ext.matcher_accepts("%d-%d" % (low, high), status) is (low <= status <= high)
+    assert ext.matcher_accepts("%d,%d-%d" % (status, low, high), status)
+
+
+@given(states=st.lists(st.sampled_from([ext.HEALTHY, ext.INITIAL_CHECKING, ext.DRAINING, ("unhealthy", "r", "d")]), max_size=8))
+def test_candidates_property(states):
+    records = [_record("t%d" % index, state) for index, state in enumerate(states)]
+    chosen = ext.pick_candidates(records)
+    assert all(record.state[0] != "draining" for record in chosen)  # never a draining target
+    if any(state == ext.HEALTHY for state in states):
+        assert {record.state for record in chosen} == {ext.HEALTHY}  # only healthy ones while there are some
+    else:
+        assert len(chosen) == sum(1 for state in states if state != ext.DRAINING)  # else every live one (fail-open)
 
 
 @pytest.mark.parametrize("status, timed_out, expected", [
