@@ -11,6 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import PlanError
+from ansible_collections.megapool.aws.plugins.module_utils.database_plan import cluster_differences
+from ansible_collections.megapool.aws.plugins.module_utils.database_plan import cluster_topology_error
+from ansible_collections.megapool.aws.plugins.module_utils.database_plan import global_membership
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import differences
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import effective
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import instance_class_error
@@ -286,3 +289,50 @@ def test_a_pending_modification_counts_as_applied():
     assert differences({**WANTED, "DBInstanceClass": "db.t4g.small"}, effective(pending), "primary") == {}
     assert differences({**WANTED, "DBInstanceClass": "db.t4g.small"}, OBSERVED, "primary") == {"DBInstanceClass": "db.t4g.small"}
     assert "MasterUserPassword" not in effective(pending)
+
+
+P_ARN = "arn:aws:rds:eu-north-1:123456789012:cluster:megapool-prod"
+S_ARN = "arn:aws:rds:ap-southeast-1:123456789012:cluster:megapool-prod"
+GLOBAL = {"GlobalClusterMembers": [{"DBClusterArn": P_ARN, "IsWriter": True}, {"DBClusterArn": S_ARN, "IsWriter": False}]}
+
+
+def test_global_membership():
+    assert global_membership(GLOBAL, S_ARN) == {"member": True, "is_writer": False, "writer_arn": P_ARN, "others": [P_ARN]}
+    assert global_membership(GLOBAL, P_ARN)["is_writer"] is True
+    assert global_membership(None, P_ARN) == {"member": False, "is_writer": False, "writer_arn": None, "others": []}
+    assert global_membership(GLOBAL, None)["member"] is False
+
+
+@pytest.mark.parametrize(
+    "role, region, observed, global_cluster, hint",
+    [
+        ("primary", "eu-north-1", None, None, None),
+        ("primary", "eu-north-1", {"DBClusterArn": P_ARN}, GLOBAL, None),
+        ("secondary", "ap-southeast-1", {"DBClusterArn": S_ARN}, GLOBAL, None),
+        ("primary", "ap-southeast-1", {"DBClusterArn": S_ARN}, GLOBAL, "current writer's region (eu-north-1)"),
+        ("secondary", "eu-north-1", {"DBClusterArn": P_ARN}, GLOBAL, "set database_primary_region to eu-north-1"),
+        ("primary", "eu-north-1", {"DBClusterArn": P_ARN, "DBClusterIdentifier": "megapool-prod"}, None, "not a member of the global database"),
+    ],
+)
+def test_cluster_topology(role, region, observed, global_cluster, hint):
+    error = cluster_topology_error(role, region, observed, global_cluster, "megapool-prod")
+    assert (error is None) if hint is None else (hint in error), error
+
+
+@pytest.mark.parametrize(
+    "wanted, observed, changes",
+    [
+        (dict(BackupRetentionPeriod=7), dict(BackupRetentionPeriod=7), {}),
+        (dict(BackupRetentionPeriod=14), dict(BackupRetentionPeriod=7), dict(BackupRetentionPeriod=14)),
+        (dict(PreferredBackupWindow="03:00-03:30"), dict(PreferredBackupWindow="03:00-03:30"), {}),
+        (dict(PreferredMaintenanceWindow="sun:04:00-sun:04:30"), dict(PreferredMaintenanceWindow="Sun:04:00-Sun:04:30"), {}),
+        (dict(IAMDatabaseAuthenticationEnabled=True), dict(IAMDatabaseAuthenticationEnabled=False), dict(EnableIAMDatabaseAuthentication=True)),
+        (dict(VpcSecurityGroupIds=["sg-b", "sg-a"]), dict(VpcSecurityGroups=[{"VpcSecurityGroupId": "sg-a"}, {"VpcSecurityGroupId": "sg-b"}]), {}),
+        (dict(VpcSecurityGroupIds=["sg-c"]), dict(VpcSecurityGroups=[{"VpcSecurityGroupId": "sg-a"}]), dict(VpcSecurityGroupIds=["sg-c"])),
+        (dict(DBClusterParameterGroup=None), dict(DBClusterParameterGroup="default.aurora-postgresql16"), {}),
+        (dict(DBClusterParameterGroup="mine"), dict(DBClusterParameterGroup="default.aurora-postgresql16"), dict(DBClusterParameterGroupName="mine")),
+        (dict(DeletionProtection=False), dict(DeletionProtection=True), dict(DeletionProtection=False)),
+    ],
+)
+def test_cluster_differences(wanted, observed, changes):
+    assert cluster_differences(wanted, observed) == changes
