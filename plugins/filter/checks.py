@@ -20,6 +20,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.input_checks import s
 from ansible_collections.megapool.aws.plugins.module_utils.input_checks import unknown_variable_messages
 from ansible_collections.megapool.aws.plugins.module_utils.input_checks import unknown_variables
 from ansible_collections.megapool.aws.plugins.module_utils.network_checks import network_input_errors
+from ansible_collections.megapool.aws.plugins.module_utils.peering_checks import peering_input_errors
 from ansible_collections.megapool.aws.plugins.module_utils.regions import known_regions
 from ansible_collections.megapool.aws.plugins.module_utils.release_checks import release_deploy_errors
 from ansible_collections.megapool.aws.plugins.module_utils.release_checks import release_input_errors
@@ -33,6 +34,10 @@ def _mapping(name: str, value: Any, what: str) -> dict:
 
 def _network(inputs, region):
     return network_input_errors(_mapping("network_input_errors", inputs, "the input"), str(region), known_regions())
+
+
+def _peering(inputs, inventory_hosts):
+    return peering_input_errors(_mapping("peering_input_errors", inputs, "the input"), [str(host) for host in inventory_hosts or []])
 
 
 def _ecs_hosts(inputs):
@@ -86,6 +91,7 @@ class FilterModule:
     def filters(self):
         return {
             "network_input_errors": _network,
+            "peering_input_errors": _peering,
             "ecs_hosts_input_errors": _ecs_hosts,
             "ecs_hosts_type_errors": _ecs_hosts_types,
             "alb_input_errors": _alb,
