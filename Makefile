@@ -68,8 +68,8 @@ test-unit: install-dev ## unit tests only
 	$(BIN)/pytest tests/unit -q
 
 .PHONY: bench
-bench: install-dev ## benchmarks (prints tables for docs/benchmarks.md)
-	$(BIN)/python benchmarks/converge.py
+bench: install-dev ## benchmarks: collection vs plain-modules peer, ec2_cluster vs aws_ec2 (ratios; fails if a no-op mutates)
+	$(BIN)/python benchmarks/converge.py --compare
 	$(BIN)/python benchmarks/inventory.py
 
 .PHONY: clean
