@@ -78,7 +78,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from dataclasses import field
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -169,9 +168,6 @@ class TargetRecord:
     next_check: float = 0.0
     checking: bool = False
     drain_until: float | None = None
-    in_flight: int = 0
-    generation: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def advance(record: TargetRecord, result: CheckResult, healthy_threshold: int, unhealthy_threshold: int) -> None:
@@ -320,8 +316,7 @@ class DataPlane:
                 if record is not None and record.state[0] != "draining":
                     continue  # registering a registered target changes nothing
                 port = _int(target.get("Port") or (group.port if group is not None else None), 80)
-                self.records[key] = TargetRecord(target_group_arn, str(target["Id"]), port, next_check=_clock(),
-                                                 generation=self.generation)
+                self.records[key] = TargetRecord(target_group_arn, str(target["Id"]), port, next_check=_clock())
         self.watch(backend)
 
     def deregister(self, backend: ELBv2Backend, target_group_arn: str, targets: list[dict[str, Any]]) -> None:
@@ -450,6 +445,7 @@ class DataPlane:
         wanted: dict[str, tuple[ELBv2Backend, Any, Any]] = {}
         with self.lock:
             backends = list(self.backends.values())
+            generation = self.generation
         for backend in backends:
             for balancer in list(backend.load_balancers.values()):
                 if balancer.type != "application":
@@ -459,6 +455,8 @@ class DataPlane:
                         wanted[listener.arn] = (backend, balancer, listener)
         closing = []
         with self.lock:
+            if generation != self.generation:
+                return  # a reset came in between: what was read belongs to the old world
             for arn in list(self.fronts):
                 if arn not in wanted:
                     closing.append(self.fronts.pop(arn))
@@ -620,8 +618,6 @@ class _FrontHandler(BaseHTTPRequestHandler):
             headers.append(("Content-Length", str(len(body))))
         balancer = self.front.backend.load_balancers.get(self.front.balancer_arn)
         idle = _int((balancer.attrs if balancer is not None else {}).get("idle_timeout.timeout_seconds"), 60)
-        with self.plane.lock:
-            record.in_flight += 1
         connection = http.client.HTTPConnection(record.target_id, record.port, timeout=idle)
         try:
             connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -638,8 +634,6 @@ class _FrontHandler(BaseHTTPRequestHandler):
             self._error(502)
         finally:
             connection.close()
-            with self.plane.lock:
-                record.in_flight -= 1
 
 
 PLANE = DataPlane()
