@@ -327,11 +327,14 @@ class _MetadataHandler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, status: int, body: Any) -> None:
         data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            return  # the task went away while asking
 
     def log_message(self, *args: Any) -> None:  # pylint: disable=arguments-differ
         return
@@ -826,12 +829,16 @@ def stop_all(timeout: float = SHUTDOWN_SECONDS) -> int:
 
 
 def forget_all() -> None:
-    """After a moto reset: every task stopped, nothing tracked any more."""
+    """At a moto reset: the scheduler forgets every service (so it starts no replacement), every task ends."""
+    from . import ecs_deployments  # pylint: disable=import-outside-toplevel
+
+    with SCHEDULER.lock:
+        SCHEDULER.services.clear()
+    with ecs_deployments._LOCK:  # pylint: disable=protected-access  # a scheduling step under way ends first
+        pass
     stop_all()
     with _TASKS_LOCK:
         TASKS.clear()
-    with SCHEDULER.lock:
-        SCHEDULER.services.clear()
 
 
 # --------------------------------------------------------------------------------------------- the service scheduler
@@ -870,6 +877,9 @@ class Scheduler:
             services = list(self.services.items())
         for key, (backend, service) in services:
             with ecs_deployments._LOCK:  # pylint: disable=protected-access
+                with self.lock:
+                    if self.services.get(key, (None, None))[1] is not service:
+                        continue  # forgotten meanwhile (a reset)
                 try:
                     done = schedule(backend, service)
                 except Exception as error:  # pylint: disable=broad-except
