@@ -18,7 +18,7 @@ description:
     does not exist, then the writer cluster in it (C(CreateDBCluster) with C(GlobalClusterIdentifier), encrypted with
     O(kms_key_id), the master user and the database) and its DB instances.
   - O(role=secondary) creates a secondary cluster of the global cluster in this region (no master user and no
-    database name: they come from the primary; an encrypted secondary in another region is given a KMS key of its own
+    database name, they come from the primary; an encrypted secondary in another region is given a KMS key of its own
     region, O(kms_key_id), C(CreateDBCluster) C(KmsKeyId)) and its DB instances, once the global cluster exists.
   - "The master password: Secrets Manager cannot manage the password of a cluster that is part of an Aurora global
     database (U(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations)),
@@ -33,7 +33,7 @@ description:
     security groups, the instances' class and Performance Insights) are modified (C(ModifyDBCluster),
     C(ModifyDBInstance)). A cluster whose place differs (a standalone cluster, a secondary where the writer is
     planned or the writer where a secondary is planned) fails with the fix.
-  - O(state=absent) removes the region's member in the order AWS requires: a secondary is removed from the global
+  - O(state=absent) removes the region's member in the order AWS requires. A secondary is removed from the global
     cluster (C(RemoveFromGlobalCluster)) and waited for until it is a standalone C(available) cluster, then its
     instances and the cluster are deleted; the primary is refused while the global cluster has other members, else it
     is removed from the global cluster, its instances deleted, the cluster deleted with a final cluster snapshot
@@ -112,7 +112,7 @@ options:
     type: str
     default: alias/aws/rds
   deletion_protection:
-    description: Deletion protection of the cluster (and of the global cluster, set by the primary).
+    description: Deletion protection of the cluster (the primary sets the global cluster's too).
     type: bool
     default: true
   iam_auth:

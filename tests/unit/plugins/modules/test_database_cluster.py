@@ -190,3 +190,7 @@ def test_absent_removes_the_secondary_first_and_refuses_the_primary_under_it(aws
     primary = run_module(module_under_test.main, _args(state="absent", skip_final_snapshot=True))
     assert not primary.get("failed") and primary["changed"], primary
     assert "DeleteGlobalCluster" in [call.operation for call in aws_calls.writes()]
+
+
+def test_the_documentation_matches_the_argument_spec(docs_match_spec):
+    docs_match_spec(module_under_test)
