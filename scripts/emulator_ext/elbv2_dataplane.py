@@ -626,7 +626,7 @@ class _FrontHandler(BaseHTTPRequestHandler):
             connection.endheaders(body or None)
             response = connection.getresponse()
             payload = response.read()
-            answer = [(n, v) for n, v in response.getheaders() if n.lower() not in HOP_BY_HOP and n.lower() != "server"]
+            answer = [(n, v) for n, v in response.getheaders() if n.lower() not in HOP_BY_HOP and n.lower() not in ("server", "date")]
             self._send(response.status, answer, payload)
         except socket.timeout:
             self._error(504)

@@ -154,6 +154,7 @@ class Target:
         self.health_status = 200
         self.health_checks = 0
         self.agents: set[str] = set()
+        self.seen_headers: dict = {}
         self.release = threading.Event()
         self.slow_started = threading.Event()
         owner = self
@@ -173,7 +174,9 @@ class Target:
                     status, body = 200, owner.name.encode()
                 else:
                     status, body = 200, ("%s %s" % (owner.name, self.headers.get("X-Forwarded-Proto"))).encode()
+                    owner.seen_headers = dict(self.headers)
                 self.send_response(status)
+                self.send_header("X-Target", owner.name)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -310,6 +313,11 @@ def test_health_checks_decide_traffic_and_fail_open(aws, patched, targets):  # p
     front = _front(lb["balancer"], 8080)
     answers = [_get(front + "/")[:2] for _attempt in range(6)]
     assert set(answers) == {(200, "good http")}  # never the unhealthy one
+
+    status, _body, headers = _get(front + "/")
+    assert status == 200 and headers["X-Target"] == "good"  # the target's headers come back
+    assert good.seen_headers["X-Forwarded-For"] == "127.0.0.1" and good.seen_headers["X-Forwarded-Port"] == "8080"
+    assert good.seen_headers["X-Amzn-Trace-Id"].startswith("Root=1-")
 
     # both unhealthy: the load balancer fails open and uses every registered target
     good.health_status = 500
