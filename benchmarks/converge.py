@@ -3,7 +3,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge benchmark: wall time and AWS API calls of playbooks/site.yml on the local emulator.
 
-    .venv/bin/python benchmarks/converge.py [--regions 2,4] [--repeat K] [--profile]   (or: make bench)
+    .venv/bin/python benchmarks/converge.py --compare [--repeat K] [--strategy mitogen_linear]   (make bench)
+    .venv/bin/python benchmarks/converge.py [--regions 2,4] [--repeat K] [--profile]
+
+--compare: this collection's site.yml against the plain-modules peer of the same stack (benchmarks/peer/site.yml),
+interleaved in one run (collection then peer, then peer then collection, ...), each from an empty emulator: a first
+converge and a no-op converge, 2 regions. Per run: CPU s (ansible-playbook and every process it ran), wall s, module
+processes (every Python interpreter Ansible started for a module: counted by a wrapper given as
+ansible_python_interpreter), task results (ok/changed lines of the output), API calls and mutating calls (the proxy).
+It prints the medians and the ratios collection / peer, and exits 1 when the collection's no-op makes a mutating call
+or reports a change (the peer's no-op changes are printed, they are the stock modules').
+
+Without --compare:
 
 For each region count it builds a temporary copy of inventories/local (extra regions get their own
 non-overlapping VPC CIDRs), points it at a counting proxy (benchmarks/awsproxy.py) in front of a fresh
@@ -27,6 +38,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -55,6 +67,8 @@ EXTRA_REGIONS = [
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 PROFILE_LINE = re.compile(r"^(.+?)\s-{3,}\s+(\d+\.\d+)s$", re.MULTILINE)
 RUNS = ("first converge", "no-op re-converge", "teardown")
+PEER_DIR = os.path.join(ROOT, "benchmarks", "peer")
+RESULT_LINE = re.compile(r"^(ok|changed): \[", re.MULTILINE)
 PLAYBOOKS = {"first converge": "site.yml", "no-op re-converge": "site.yml", "teardown": "teardown.yml"}
 
 
@@ -71,6 +85,9 @@ class Run:
     errors: int
     actions: list[dict] = field(default_factory=list)
     slowest_tasks: list[tuple[str, float]] = field(default_factory=list)
+    processes: int = 0  # module processes (interpreters started through the counting wrapper)
+    results: int = 0  # ok/changed result lines (a task on a host, or a loop item)
+    side: str = "collection"
     # The ECS layer alone (plays whose name matches ECS_PLAY): wall s, calls, mutating, changed tasks, actions.
     ecs: dict = field(default_factory=dict)
 
@@ -167,6 +184,22 @@ def make_inventory(regions: int, directory: str) -> str:
     return path
 
 
+def make_peer_inventory(regions: int, directory: str) -> str:
+    """A copy of benchmarks/peer/inventory with the same region hosts and VPC CIDRs as make_inventory()."""
+    path = os.path.join(directory, "peer-inventory-%d" % regions)
+    shutil.copytree(os.path.join(PEER_DIR, "inventory"), path)
+    with open(os.path.join(BASE_INVENTORY, "hosts.yml"), encoding="utf-8") as handle:
+        hosts = dict(yaml.safe_load(handle)["regions"]["hosts"])
+    for name, cidr in EXTRA_REGIONS[: max(0, regions - len(hosts))]:
+        hosts[name] = {"network_vpc_cidr": cidr}
+    with open(os.path.join(path, "hosts.yml"), encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    inventory["regions"]["hosts"] = {name: {"peer_vpc_cidr": values["network_vpc_cidr"]} for name, values in list(hosts.items())[:regions]}
+    with open(os.path.join(path, "hosts.yml"), "w", encoding="utf-8") as handle:
+        yaml.safe_dump(inventory, handle, sort_keys=False)
+    return path
+
+
 def ansible_env(proxy_port: int, profile: bool) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -186,9 +219,32 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def play(proxy: Proxy, regions: int, run: str, inventory: str, env: dict[str, str], log_path: str) -> Run:
+def counting_interpreter(directory: str) -> tuple[str, str]:
+    """A wrapper of .venv/bin/python that appends a line to a file each time it starts: (wrapper, count file)."""
+    count_file = os.path.join(directory, "module-processes")
+    wrapper = os.path.join(directory, "python-counting")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write("#!/bin/sh\necho >> %s\nexec %s \"$@\"\n" % (shlex.quote(count_file), shlex.quote(os.path.join(VENV_BIN, "python"))))
+    os.chmod(wrapper, 0o755)
+    return wrapper, count_file
+
+
+def _lines(path: str) -> int:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return sum(1 for _line in handle)
+    except FileNotFoundError:
+        return 0
+
+
+def play(proxy: Proxy, regions: int, run: str, inventory: str, env: dict[str, str], log_path: str,
+         playbook: str | None = None, interpreter: tuple[str, str] | None = None, side: str = "collection") -> Run:
     proxy.reset()
-    command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", PLAYBOOKS[run]), "-i", inventory]
+    command = [os.path.join(VENV_BIN, "ansible-playbook"), playbook or os.path.join("playbooks", PLAYBOOKS[run]), "-i", inventory]
+    processes_before = 0
+    if interpreter:
+        command += ["-e", "ansible_python_interpreter=%s" % interpreter[0]]
+        processes_before = _lines(interpreter[1])
     started, cpu_before = time.monotonic(), _children_cpu()
     tracker = _PlayTracker(proxy)
     lines = []
@@ -214,6 +270,8 @@ def play(proxy: Proxy, regions: int, run: str, inventory: str, env: dict[str, st
         regions=regions, run=run, wall_s=round(wall, 2), cpu_s=round(cpu, 2), calls=stats["calls"], mutating=stats["mutating"],
         changed=sum(row[1] for row in recap), failed=sum(row[3] for row in recap), errors=stats["errors"],
         actions=stats["actions"], slowest_tasks=slowest, ecs=tracker.layer(ECS_PLAY, stats),
+        processes=(_lines(interpreter[1]) - processes_before) if interpreter else 0,
+        results=len(RESULT_LINE.findall(output)), side=side,
     )
 
 
@@ -249,6 +307,89 @@ def top_actions(runs: list[Run], mutating_only: bool, limit: int = 12, ecs_only:
     return [(action, round(count / len(runs))) for action, count in counts.most_common(limit)]
 
 
+COMPARE_RUNS = ("first converge", "no-op re-converge")
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return "%.2fx" % (ours / theirs) if theirs else "-"
+
+
+def compare(args: argparse.Namespace) -> int:
+    """This collection against the plain-modules peer, interleaved, from an empty emulator each time."""
+    regions = int(args.regions.split(",")[0])
+    started_emulator = emulator("status", args.port) != 0
+    if emulator("start", args.port) != 0:
+        raise SystemExit("could not start the emulator on port %d" % args.port)
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    results: dict[tuple[str, str], list[Run]] = collections.defaultdict(list)
+    loads: list[float] = []
+    try:
+        with Proxy("http://127.0.0.1:%d" % args.port, port=args.proxy_port, latency_ms=args.latency_ms) as proxy, \
+                tempfile.TemporaryDirectory(prefix="megapool-bench-") as scratch:
+            env = ansible_env(proxy.port, False)
+            env["PEER_STATE_DIR"] = os.path.join(scratch, "peer-state")
+            if args.strategy:
+                env["ANSIBLE_STRATEGY"] = args.strategy
+            if args.strategy.startswith("mitogen"):
+                import ansible_mitogen  # pylint: disable=import-outside-toplevel
+
+                env["ANSIBLE_STRATEGY_PLUGINS"] = os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy")
+            interpreter = counting_interpreter(scratch)
+            sides = {
+                "collection": (make_inventory(regions, scratch), None),
+                "peer": (make_peer_inventory(regions, scratch), os.path.join(PEER_DIR, "site.yml")),
+            }
+            log("compare: emulator :%d, proxy %s, %d regions, strategy %s, results in %s"
+                % (args.port, proxy.url, regions, args.strategy or "linear (ansible.cfg)", os.path.relpath(RESULTS, ROOT)))
+            for repetition in range(1, args.repeat + 1):
+                order = ["collection", "peer"] if repetition % 2 else ["peer", "collection"]
+                for side in order:
+                    inventory, playbook = sides[side]
+                    reset_emulator(args.port)
+                    for run in COMPARE_RUNS:
+                        log_path = os.path.join(RESULTS, "compare-%s-%s-%d-%s.log" % (stamp, side, repetition, run.split()[0]))
+                        result = play(proxy, regions, run, inventory, env, log_path, playbook=playbook, interpreter=interpreter, side=side)
+                        results[side, run].append(result)
+                        loads.append(os.getloadavg()[0])
+                        log("#%d %-10s %-18s %6.1f s wall, %6.1f s cpu, %4d processes, %4d results, %4d calls, %3d mutating, "
+                            "%2d changed (load %.1f)" % (repetition, side, run, result.wall_s, result.cpu_s, result.processes,
+                                                         result.results, result.calls, result.mutating, result.changed, loads[-1]))
+                reset_emulator(args.port)
+    finally:
+        if started_emulator:
+            emulator("stop", args.port)
+        else:
+            reset_emulator(args.port)
+
+    with open(os.path.join(RESULTS, "compare-%s.json" % stamp), "w", encoding="utf-8") as handle:
+        json.dump([asdict(run) for runs in results.values() for run in runs], handle, indent=1)
+
+    print("site.yml (this collection) against benchmarks/peer/site.yml (plain amazon.aws/community.aws), %d regions, "
+          "interleaved, median of %d; strategy %s; 1-minute load %.1f to %.1f\n"
+          % (regions, args.repeat, args.strategy or "linear", min(loads), max(loads)))
+    print("| run | measure | collection | peer | collection / peer |")
+    print("|---|---|---:|---:|---:|")
+    for run in COMPARE_RUNS:
+        for label, attribute, digits in (("CPU s", "cpu_s", 1), ("wall s", "wall_s", 1), ("module processes", "processes", 0),
+                                         ("task results", "results", 0), ("API calls", "calls", 0), ("mutating calls", "mutating", 0),
+                                         ("changed tasks", "changed", 0)):
+            ours = statistics.median(getattr(r, attribute) for r in results["collection", run])
+            theirs = statistics.median(getattr(r, attribute) for r in results["peer", run])
+            print("| %s | %s | %.*f | %.*f | %s |" % (run, label, digits, ours, digits, theirs, _ratio(ours, theirs)))
+    broken = any(r.mutating or r.changed for r in results["collection", "no-op re-converge"])
+    peer_noop = results["peer", "no-op re-converge"]
+    if any(r.mutating for r in peer_noop):
+        print("\nThe peer's no-op makes mutating calls (the stock modules'): " + ", ".join(
+            "%s:%s %d" % (action, name, count) for action, name, count in
+            [(a.split(":")[0], a.split(":", 1)[1], c) for a, c in top_actions(peer_noop, mutating_only=True)]))
+    if broken:
+        print("\nBUG: the collection's no-op converge changed something. Mutating actions:")
+        for action, count in top_actions(results["collection", "no-op re-converge"], mutating_only=True):
+            print("  %5d  %s" % (count, action))
+    return 1 if broken else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--regions", default="2,4", help="region counts to measure (default %(default)s)")
@@ -257,7 +398,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--proxy-port", type=int, default=0, help="counting proxy port (default: any free one)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay the proxy adds to every AWS call")
     parser.add_argument("--profile", action="store_true", help="also list the slowest tasks (ansible.posix.profile_tasks)")
+    parser.add_argument("--compare", action="store_true", help="this collection against the plain-modules peer (benchmarks/peer)")
+    parser.add_argument("--strategy", default="", help="ANSIBLE_STRATEGY for the runs, e.g. mitogen_linear (default: ansible.cfg's)")
     args = parser.parse_args(argv)
+    if args.compare:
+        if not os.path.isdir(os.path.join(ROOT, ".collections", "ansible_collections", "megapool", "aws")):
+            raise SystemExit("the collection is not linked: run `make install` first")
+        return compare(args)
     counts = [int(n) for n in args.regions.split(",")]
     if not os.path.isdir(os.path.join(ROOT, ".collections", "ansible_collections", "megapool", "aws")):
         raise SystemExit("the collection is not linked: run `make install` first")

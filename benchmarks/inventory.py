@@ -96,6 +96,7 @@ class Run:
     errors: int
     found: int  # hosts, or node names
     actions: list[dict] = field(default_factory=list)
+    peak_mb: float = 0.0  # the command's peak resident memory (ru_maxrss of the process)
 
 
 def _tags(env: str, cluster: str, role: str) -> list[dict[str, Any]]:
@@ -277,19 +278,33 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+PEAK_MARKER = "\n__peak_rss_kb="
+PEAK_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "sys.stderr.write(%r + str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n" % PEAK_MARKER
+)
+
+
 def timed(proxy: TimingProxy, group: str, name: str, command: list[str], env: dict[str, str], count: Callable[[str], int]) -> tuple[Run, str, str]:
     """Run `command` once (a fresh process), with the proxy's counters zeroed first; `count` reads the result."""
     proxy.reset()
     started, cpu_before = time.monotonic(), _children_cpu()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    # The command runs under a small Python that reports its child's peak memory: a child forked from this (large)
+    # process would count this process's memory as its own until it execs.
+    result = subprocess.run([sys.executable, "-c", PEAK_WRAPPER] + command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     wall, cpu = time.monotonic() - started, _children_cpu() - cpu_before
+    stderr, _marker, peak = result.stderr.rpartition(PEAK_MARKER)
+    result = subprocess.CompletedProcess(command, result.returncode, result.stdout, stderr)
+    peak_mb = int(peak.strip() or 0) / 1024.0
     stats = proxy.stats()
     if result.returncode != 0:
         log("%s failed with exit code %d: %s" % (name, result.returncode, " ".join(command)))
         sys.stderr.write("\n".join((result.stdout + result.stderr).splitlines()[-40:]) + "\n")
         raise SystemExit(2)
     run = Run(group, name, round(wall, 3), round(cpu, 3), round(proxy.window(), 3), stats["calls"], stats["errors"], count(result.stdout),
-              stats["actions"])
+              stats["actions"], round(peak_mb, 1))
     return run, result.stdout, result.stderr
 
 
@@ -439,12 +454,13 @@ def table(runs: list[Run], digits: int = 2, found: str = "hosts") -> list[str]:
     by_name: dict[str, list[Run]] = collections.defaultdict(list)
     for run in runs:
         by_name[run.name].append(run)
-    lines = ["| run | median s | min s | max s | CPU s | AWS s | API calls | %s |" % found, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| run | median s | min s | max s | CPU s | peak MB | AWS s | API calls | %s |" % found, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, group in by_name.items():
         walls = [run.wall_s for run in group]
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             name, _fmt(statistics.median(walls), digits), _fmt(min(walls), digits), _fmt(max(walls), digits),
-            _fmt(statistics.median(run.cpu_s for run in group), digits), _fmt(statistics.median(run.aws_s for run in group), digits),
+            _fmt(statistics.median(run.cpu_s for run in group), digits), _fmt(statistics.median(run.peak_mb for run in group), 0),
+            _fmt(statistics.median(run.aws_s for run in group), digits),
             _count([run.calls for run in group]),
             _count([run.found for run in group])))
     return lines
@@ -492,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
                         help="answer repeated read-only calls from memory instead of the emulator (see Replay): AWS-like, every region "
                              "answers in parallel in the proxy latency")
     parser.add_argument("--proxy-port", type=int, default=0, help="proxy port (default: any free one)")
+    parser.add_argument("--inventory-only", action="store_true", help="only the inventory comparison (no node discovery, no in-process)")
     args = parser.parse_args(argv)
     regions = REGIONS[: args.regions]
     if not 1 <= args.regions <= len(REGIONS):
@@ -560,53 +577,57 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
                     log("#%d %-18s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d hosts"
                         % (repetition + 1, name, run.wall_s, run.cpu_s, run.aws_s, os.getloadavg()[0], run.calls, run.found))
 
-            # 2. node discovery through Ansible
-            module_args = "regions=%s env=%s cluster=%s endpoint_url=%s access_key=testing secret_key=testing" % (
-                ",".join(regions), ENV, CLUSTER, proxy.url)
-            json_env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-            commands = {
-                "floor: ansible localhost -m ping": ([ansible_bin, "localhost", "-m", "ansible.builtin.ping", "-o"], env, None),
-                "ansible localhost -m ec2_cluster_nodes_info": (
-                    [ansible_bin, "localhost", "-m", "megapool.aws.ec2_cluster_nodes_info", "-a", module_args, "-o"], env, ("nodes_info", False)),
-                "playbook: ec2_cluster_nodes_info": ([playbook_bin, paths["nodes_info playbook"]], json_env, ("nodes_info", True)),
-                "playbook: ec2_instance_info, loop over regions": ([playbook_bin, paths["instance_info loop"]], json_env, ("instance_info", True)),
-            }
-            outputs: dict[str, str] = {}
+            inproc: list[Run] = []
+            emulator_ms = 0.0
+            if not args.inventory_only:
+                # 2. node discovery through Ansible
+                module_args = "regions=%s env=%s cluster=%s endpoint_url=%s access_key=testing secret_key=testing" % (
+                    ",".join(regions), ENV, CLUSTER, proxy.url)
+                json_env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+                commands = {
+                    "floor: ansible localhost -m ping": ([ansible_bin, "localhost", "-m", "ansible.builtin.ping", "-o"], env, None),
+                    "ansible localhost -m ec2_cluster_nodes_info": (
+                        [ansible_bin, "localhost", "-m", "megapool.aws.ec2_cluster_nodes_info", "-a", module_args, "-o"], env, ("nodes_info", False)),
+                    "playbook: ec2_cluster_nodes_info": ([playbook_bin, paths["nodes_info playbook"]], json_env, ("nodes_info", True)),
+                    "playbook: ec2_instance_info, loop over regions": ([playbook_bin, paths["instance_info loop"]], json_env, ("instance_info", True)),
+                }
+                outputs: dict[str, str] = {}
 
-            def discovery(name: str) -> Run:
-                command, run_env, parse = commands[name]
+                def discovery(name: str) -> Run:
+                    command, run_env, parse = commands[name]
 
-                def count(output: str) -> int:
-                    outputs[name] = output
-                    return len(discovered_ips(output, parse[1], parse[0])) if parse else 0
+                    def count(output: str) -> int:
+                        outputs[name] = output
+                        return len(discovered_ips(output, parse[1], parse[0])) if parse else 0
 
-                run = timed(proxy, "discovery", name, command, run_env, count)[0]
-                if parse and discovered_ips(outputs[name], parse[1], parse[0]) != seeded.app_ips:
-                    problems.append("%s found %d nodes, %d expected" % (name, run.found, len(seeded.app_ips)))
-                return run
+                    run = timed(proxy, "discovery", name, command, run_env, count)[0]
+                    if parse and discovered_ips(outputs[name], parse[1], parse[0]) != seeded.app_ips:
+                        problems.append("%s found %d nodes, %d expected" % (name, run.found, len(seeded.app_ips)))
+                    return run
 
-            for name in commands:  # warm-up
-                run = discovery(name)
-                log("warm-up %-48s %6.2f s  %3d calls  %3d nodes" % (name, run.wall_s, run.calls, run.found))
-            for repetition in range(args.repeat):
-                names = list(commands)
-                for name in names if repetition % 2 == 0 else [names[0]] + names[:0:-1]:
+                for name in commands:  # warm-up
                     run = discovery(name)
-                    runs.append(run)
-                    log("#%d %-48s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d nodes"
-                        % (repetition + 1, name, run.wall_s, run.cpu_s, run.aws_s, os.getloadavg()[0], run.calls, run.found))
+                    log("warm-up %-48s %6.2f s  %3d calls  %3d nodes" % (name, run.wall_s, run.calls, run.found))
+                for repetition in range(args.repeat):
+                    names = list(commands)
+                    for name in names if repetition % 2 == 0 else [names[0]] + names[:0:-1]:
+                        run = discovery(name)
+                        runs.append(run)
+                        log("#%d %-48s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d nodes"
+                            % (repetition + 1, name, run.wall_s, run.cpu_s, run.aws_s, os.getloadavg()[0], run.calls, run.found))
 
-            # 3. the helper in-process
-            inproc = in_process(proxy, regions, args.inproc_repeat)
-            for run in inproc:
-                if run.found != seeded.app_count:
-                    problems.append("in-process %s found %d instances, %d expected" % (run.name, run.found, seeded.app_count))
-            runs.extend(inproc)
-            # The upstream's time per call when the calls come one at a time (concurrent ones queue in the emulator).
-            per_call = [row["upstream_s"] / row["calls"] for run in inproc if run.name.startswith("sequential") for row in run.actions]
-            emulator_ms = 1000 * statistics.median(per_call) if per_call else 0.0
+                # 3. the helper in-process
+                inproc = in_process(proxy, regions, args.inproc_repeat)
+                for run in inproc:
+                    if run.found != seeded.app_count:
+                        problems.append("in-process %s found %d instances, %d expected" % (run.name, run.found, seeded.app_count))
+                runs.extend(inproc)
+                # The upstream's time per call when the calls come one at a time (concurrent ones queue in the emulator).
+                per_call = [row["upstream_s"] / row["calls"] for run in inproc if run.name.startswith("sequential") for row in run.actions]
+                emulator_ms = 1000 * statistics.median(per_call) if per_call else 0.0
             replay_hits = replay.hits if replay else 0
-            log("in-process: %s" % ", ".join("%s %.3f s" % (name, median_wall(inproc, name)) for name in dict.fromkeys(r.name for r in inproc)))
+            if inproc:
+                log("in-process: %s" % ", ".join("%s %.3f s" % (name, median_wall(inproc, name)) for name in dict.fromkeys(r.name for r in inproc)))
     finally:
         if started_emulator:
             emulator("stop", args.port)
@@ -631,13 +652,18 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
           "%.2fx in the AWS part (%.2f s vs %.2f s)"
           % (theirs / ours, (theirs - floor) / max(ours - floor, 1e-9), ours - floor, theirs - floor, floor,
              theirs_aws / max(ours_aws, 1e-9), ours_aws, theirs_aws))
-    print("\nNode discovery (%d app members, %d distinct private IPs)\n" % (seeded.app_count, len(seeded.app_ips)))
-    print("\n".join(table(discovery_runs, found="nodes")))
-    print("\nThe shared helper in-process (clients made beforehand; median of %d; upstream time of a lone call %.0f ms)\n"
-          % (args.inproc_repeat, emulator_ms))
-    print("\n".join(table(inproc, digits=3, found="instances")))
-    print("\none round trip = %g ms latency + ~%.0f ms upstream = ~%.0f ms"
-          % (args.latency_ms, emulator_ms, args.latency_ms + emulator_ms))
+    ours_cpu, theirs_cpu = (median_wall(inventory_runs, name, "cpu_s") for name in ("ec2_cluster", "aws_ec2"))
+    ours_mb, theirs_mb = (median_wall(inventory_runs, name, "peak_mb") for name in ("ec2_cluster", "aws_ec2"))
+    print("ec2_cluster / aws_ec2, cold: CPU %.2fx (%.2f s vs %.2f s; aim <= 0.6x), peak memory %.2fx (%.0f MB vs %.0f MB; aim <= 1x)"
+          % (ours_cpu / theirs_cpu, ours_cpu, theirs_cpu, ours_mb / theirs_mb, ours_mb, theirs_mb))
+    if not args.inventory_only:
+        print("\nNode discovery (%d app members, %d distinct private IPs)\n" % (seeded.app_count, len(seeded.app_ips)))
+        print("\n".join(table(discovery_runs, found="nodes")))
+        print("\nThe shared helper in-process (clients made beforehand; median of %d; upstream time of a lone call %.0f ms)\n"
+              % (args.inproc_repeat, emulator_ms))
+        print("\n".join(table(inproc, digits=3, found="instances")))
+        print("\none round trip = %g ms latency + ~%.0f ms upstream = ~%.0f ms"
+              % (args.latency_ms, emulator_ms, args.latency_ms + emulator_ms))
     print("\nAPI actions per run (all regions):")
     print("\n".join(actions_summary([run for run in runs if run.group in ("inventory", "fill", "inventory-warm", "discovery")])))
     print("\n".join(actions_summary(inproc)))
