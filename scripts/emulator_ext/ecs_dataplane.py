@@ -634,7 +634,8 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
         states = []
         for region, arn, port in self.targets:
             try:
-                found = elbv2_backends[self.task._account_id][region].describe_target_health(arn, [{"Id": self.address, "Port": port}])  # pylint: disable=protected-access
+                backend = elbv2_backends[self.task._account_id][region]  # pylint: disable=protected-access
+                found = backend.describe_target_health(arn, [{"Id": self.address, "Port": port}])
                 states.append(found[0].status if found else "unused")
             except Exception:  # pylint: disable=broad-except
                 states.append("unused")
@@ -1047,8 +1048,9 @@ def schedule(backend: Any, service: Any) -> bool:  # pylint: disable=too-many-lo
             deployment["desiredCount"] = desired
     ecs_deployments._sync_counts(service)  # pylint: disable=protected-access
     leftovers = [local for local in live if local.deployment_id != primary["id"] and not local.finished.is_set()]
-    if (primary.get("rolloutState") == "IN_PROGRESS" and len(primary_healthy) >= desired and not leftovers
-            and not [item for item in service.deployments if item is not primary and item.get("rolloutState") != "FAILED" and int(item.get("runningCount") or 0)]):
+    others_running = [item for item in service.deployments
+                      if item is not primary and item.get("rolloutState") != "FAILED" and int(item.get("runningCount") or 0)]
+    if primary.get("rolloutState") == "IN_PROGRESS" and len(primary_healthy) >= desired and not leftovers and not others_running:
         ecs_deployments._complete(service, primary)  # pylint: disable=protected-access
         setattr(service, BACKOFF, (0, 0.0))
         _sync_counts_after_complete(service, primary, len(primary_running))

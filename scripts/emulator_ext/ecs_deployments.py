@@ -150,7 +150,8 @@ def _start_deployment(service: Any, template: dict[str, Any], task_definition: s
     )
     service.deployments.insert(0, deployment)
     _TRACKED[deployment_id] = dict(start=_clock(), from_running=from_running, rollback_to=rollback_to, rollback=rollback)
-    if desired > from_running and not ecs_dataplane.is_local_service(service._backend, service):  # pylint: disable=protected-access  # local: the scheduler's own events
+    # a local release's tasks are real: the scheduler writes their events
+    if desired > from_running and not ecs_dataplane.is_local_service(service._backend, service):  # pylint: disable=protected-access
         _event(service, "has started %d tasks: %s." % (desired - from_running, _task_ids(desired - from_running)))
     return deployment
 

@@ -35,6 +35,7 @@ GROUP = "/ecs/megapool-local"
 PORT = 4000
 FIXTURES = Path(__file__).resolve().parents[1] / "contract" / "data" / "task_metadata_v4"
 
+
 @pytest.fixture
 def images(tmp_path, monkeypatch) -> Path:
     return release_images(tmp_path, monkeypatch)
