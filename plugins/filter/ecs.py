@@ -1,12 +1,13 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the ecs_hosts role uses to plan; the logic lives in module_utils.ecs_settings."""
+"""Filters the ecs_hosts role uses to plan; the logic lives in module_utils (ecs_settings, ecs_capacity, ecs_hosts_capacity)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_task_size
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_capacity import capacity_plan
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import SettingsError
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import asg_differences
 
@@ -33,8 +34,17 @@ def _ecs_task_size(types, reserve_mib, task_memory_mib=None, measured=None):
         raise AnsibleFilterError("ecs_task_size: %s" % exc) from None
 
 
+def _ecs_hosts_capacity_plan(desired, region, group, services):
+    if not isinstance(group, dict):
+        raise AnsibleFilterError("ecs_hosts_capacity_plan: group must be an item of autoscaling_group_info's results")
+    try:
+        return capacity_plan(int(desired), str(region), group, list(services or []))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError("ecs_hosts_capacity_plan: %s" % exc) from None
+
+
 class FilterModule:
     """megapool.aws ECS filters."""
 
     def filters(self):
-        return {"asg_differences": _asg_differences, "ecs_task_size": _ecs_task_size}
+        return {"asg_differences": _asg_differences, "ecs_task_size": _ecs_task_size, "ecs_hosts_capacity_plan": _ecs_hosts_capacity_plan}
