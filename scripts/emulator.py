@@ -162,7 +162,9 @@ def status(port: int) -> int:
 
 def reset(port: int) -> int:
     request = urllib.request.Request(_url(port) + "/moto-api/reset", data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
+    # A reset rebuilds every backend and ends the data plane's tasks (SIGTERM, then SIGKILL): seconds on a busy
+    # machine, so the bound is generous.
+    with urllib.request.urlopen(request, timeout=120) as response:
         json.load(response)
     print("emulator on %s reset" % _url(port))
     return 0
