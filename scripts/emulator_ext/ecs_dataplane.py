@@ -48,6 +48,8 @@ How this extension imitates AWS (docs/emulator.md, "Local data plane: ECS tasks"
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import http.server
 import ipaddress
 import json
@@ -64,7 +66,6 @@ from datetime import timezone
 from typing import Any
 from typing import Callable
 
-from .patching import MethodPatches
 
 LOCAL_PREFIX = "megapool.local/"
 IMAGES_ENV = "MEGAPOOL_LOCAL_IMAGES"
@@ -139,9 +140,12 @@ def local_definition(definition: Any) -> bool:
 
 
 def inetrc_text(host: str, port: int) -> str:
-    """An Erlang inetrc that resolves through the DNS server at ``host:port`` (the local VPC resolver)."""
+    """An Erlang inetrc that resolves through the DNS server at ``host:port`` (the local VPC resolver).
+
+    ``{resolv_conf, ""}`` first, so that inet_db never replaces the nameserver with the host's /etc/resolv.conf.
+    """
     quad = ",".join(host.split("."))
-    return "{nameserver, {%s}, %d}.\n{lookup, [file, dns]}.\n" % (quad, int(port))
+    return '{resolv_conf, ""}.\n{nameserver, {%s}, %d}.\n{lookup, [dns]}.\n' % (quad, int(port))
 
 
 def circuit_breaker_threshold(desired: int) -> int:
@@ -178,30 +182,73 @@ def _parameter_name(value_from: str) -> tuple[str | None, str]:
     return None, value_from
 
 
-class Addresses:
-    """Loopback addresses for tasks, from ``first`` upward, unique among the tasks running (never 127.0.0.x)."""
+def _listening_addresses() -> set[str]:
+    """Loopback addresses something listens on (TCP) or is bound to (UDP), from /proc/net (empty elsewhere)."""
+    found = set()
+    for table, state in (("/proc/net/tcp", "0A"), ("/proc/net/udp", "07")):
+        try:
+            with open(table, encoding="ascii") as handle:
+                lines = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[3] == state:
+                packed = int(fields[1].split(":")[0], 16)
+                found.add(str(ipaddress.IPv4Address(packed.to_bytes(4, "little"))))
+    return found
 
-    def __init__(self, first: str = FIRST_ADDRESS) -> None:
+
+class Addresses:
+    """Loopback addresses for tasks, from ``first`` upward, unique among the tasks running (never 127.0.0.x).
+
+    Several emulators may run on one host (make up on 5000, the tests on 5100, ...): an address is also held with
+    an exclusive lock on ``<lock_dir>/<address>`` for as long as a task has it (the lock goes with the process that
+    holds it), and an address something already listens on is skipped.
+    """
+
+    def __init__(self, first: str = FIRST_ADDRESS, lock_dir: str | None = None) -> None:
         self.first = int(ipaddress.IPv4Address(first))
         if ipaddress.IPv4Address(self.first) in ipaddress.IPv4Network("127.0.0.0/24"):
             raise ValueError("task addresses never come from 127.0.0.0/24")
         self.last = int(ipaddress.IPv4Address("127.255.255.254"))
-        self.taken: set[int] = set()
+        self.lock_dir = lock_dir if lock_dir is not None else os.path.join(tempfile.gettempdir(), "megapool-task-addresses")
+        self.taken: dict[int, Any] = {}
         self.lock = threading.Lock()
+
+    def _hold(self, address: str) -> Any:
+        """An open file holding the address's lock, or None when another process holds it."""
+        os.makedirs(self.lock_dir, exist_ok=True)
+        handle = open(os.path.join(self.lock_dir, address), "a+", encoding="ascii")  # pylint: disable=consider-using-with
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return None
+        return handle
 
     def allocate(self) -> str:
         """The lowest free address (no .0 or .255 last octet)."""
         with self.lock:
+            busy = _listening_addresses() if self.lock_dir else set()
             for value in range(self.first, self.last + 1):
                 if value in self.taken or value % 256 in (0, 255):
                     continue
-                self.taken.add(value)
-                return str(ipaddress.IPv4Address(value))
+                address = str(ipaddress.IPv4Address(value))
+                if address in busy:
+                    continue
+                holder = self._hold(address) if self.lock_dir else True
+                if holder is None:
+                    continue
+                self.taken[value] = holder
+                return address
         raise RuntimeError("no free loopback address for a task")
 
     def release(self, address: str) -> None:
         with self.lock:
-            self.taken.discard(int(ipaddress.IPv4Address(address)))
+            holder = self.taken.pop(int(ipaddress.IPv4Address(address)), None)
+            if holder not in (None, True):
+                holder.close()
 
 
 ADDRESSES = Addresses()
@@ -263,16 +310,19 @@ def _secrets_manager_value(account_id: str, value_from: str) -> str:
     return str(value)
 
 
-def _dns_resolver() -> tuple[str, int] | None:
-    """``dns_dataplane.resolver()`` when that extension is there and serving, else None (then no ERL_INETRC)."""
+def _erl_inetrc(vpc_id: str | None) -> str | None:
+    """The ERL_INETRC content that resolves through the DNS part's resolver of the task's VPC (its ``inetrc()``, else
+    :func:`inetrc_text` of its ``resolver()``); None when that extension is absent or serves nothing."""
     import importlib  # pylint: disable=import-outside-toplevel
 
     try:
         module = importlib.import_module("%s.dns_dataplane" % __package__)
-        found = module.resolver()
+        if hasattr(module, "inetrc"):
+            return module.inetrc(vpc_id)
+        found = module.resolver(vpc_id)
     except Exception:  # pylint: disable=broad-except
         return None
-    return (str(found[0]), int(found[1])) if found else None
+    return inetrc_text(str(found[0]), int(found[1])) if found else None
 
 
 def _log_target(task: Any, container_definition: dict[str, Any]) -> dict[str, Any] | None:
@@ -425,11 +475,11 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
         self.address = ADDRESSES.allocate()
         environment["ECS_CONTAINER_METADATA_URI_V4"] = METADATA.uri(self)
         environment["ECS_CONTAINER_METADATA_URI"] = environment["ECS_CONTAINER_METADATA_URI_V4"]
-        resolver = _dns_resolver()
-        if resolver:
+        inetrc = _erl_inetrc(self._vpc_id())
+        if inetrc:
             handle, self.inetrc = tempfile.mkstemp(prefix="megapool-task-%s-" % task.id, suffix=".inetrc")
             with os.fdopen(handle, "w", encoding="ascii") as stream:
-                stream.write(inetrc_text(*resolver))
+                stream.write(inetrc)
             environment["ERL_INETRC"] = self.inetrc
         self._set_address()
         try:
@@ -1121,29 +1171,53 @@ def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
     return reset
 
 
-def _patches() -> MethodPatches:
+# moto's reset (and maybe StopTask, ListTasks) are wrapped by other extensions too (elbv2_dataplane, dns_dataplane):
+# MethodPatches would skip a method another extension wrapped first, so these wrappers chain instead, each wrapping
+# whatever is there and recognised by its own mark (also through functools.wraps).
+_MARK = "_megapool_ecs_dataplane"
+_INSTALLED: dict[tuple[type, str], tuple[Any, Any]] = {}
+
+
+def _patches() -> tuple[tuple[type, str, Callable[[Any], Any]], ...]:
     from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
     from moto.moto_api._internal.models import MotoAPIBackend  # pylint: disable=import-outside-toplevel
 
-    return MethodPatches((
+    return (
         (EC2ContainerServiceBackend, "stop_task", _stop_task),
         (EC2ContainerServiceBackend, "list_tasks", _list_tasks),
         (MotoAPIBackend, "reset", _reset),
-    ))
+    )
 
 
-_PATCHES: list[MethodPatches] = []
+def _has_mark(method: Any) -> bool:
+    while method is not None:
+        if getattr(method, _MARK, False):
+            return True
+        method = getattr(method, "__wrapped__", None)
+    return False
 
 
 def apply() -> None:
     """Install the patches (idempotent)."""
-    if not _PATCHES:
-        _PATCHES.append(_patches())
-    _PATCHES[0].apply()
+    for owner, name, wrap in _patches():
+        current = getattr(owner, name)
+        if _has_mark(current):
+            continue
+        method = functools.wraps(current)(wrap(current))
+        setattr(method, _MARK, True)
+        setattr(owner, name, method)
+        _INSTALLED[owner, name] = (current, method)
+
+
+def applied() -> bool:
+    """Whether every patch is installed."""
+    return all(_has_mark(getattr(owner, name)) for owner, name, _wrap in _patches())
 
 
 def remove() -> None:
-    """Undo :func:`apply` and end every task (tests)."""
+    """End every task and undo :func:`apply` (tests); a method another extension wrapped afterwards keeps the chain."""
     forget_all()
-    if _PATCHES:
-        _PATCHES[0].restore()
+    for (owner, name), (original, method) in list(_INSTALLED.items()):
+        if getattr(owner, name) is method:
+            setattr(owner, name, original)
+        del _INSTALLED[owner, name]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
 import urllib.request
@@ -162,7 +163,7 @@ def test_missing_image_error_says_where_and_which_variable(tmp_path):
 
 
 def test_addresses_start_at_127_1_0_2_skip_broadcast_like_octets_and_are_reused():
-    addresses = ecs_dataplane.Addresses()
+    addresses = ecs_dataplane.Addresses(lock_dir="")  # this process only
     first = [addresses.allocate() for _index in range(254)]
     assert first[0] == "127.1.0.2"
     assert len(set(first)) == 254
@@ -170,6 +171,24 @@ def test_addresses_start_at_127_1_0_2_skip_broadcast_like_octets_and_are_reused(
     assert first[-1] == "127.1.1.1"
     addresses.release("127.1.0.7")
     assert addresses.allocate() == "127.1.0.7"
+
+
+def test_an_address_another_emulator_holds_is_skipped(tmp_path):
+    mine = ecs_dataplane.Addresses(worker_address(), lock_dir=str(tmp_path))
+    other = ecs_dataplane.Addresses(worker_address(), lock_dir=str(tmp_path))  # another emulator on the same host
+    first = mine.allocate()
+    assert first == worker_address()
+    assert other.allocate() != first
+    mine.release(first)
+    assert other.allocate() == first
+
+
+def test_an_address_something_listens_on_is_skipped(tmp_path):
+    with socket.socket() as listener:
+        listener.bind((worker_address(), 0))
+        listener.listen()
+        assert ecs_dataplane.Addresses(worker_address(), lock_dir=str(tmp_path)).allocate() != worker_address()
+    assert ecs_dataplane.Addresses(worker_address(), lock_dir=str(tmp_path)).allocate() == worker_address()
 
 
 def test_addresses_never_come_from_127_0_0():
@@ -189,8 +208,8 @@ def test_deployment_limits_round_the_maximum_down_and_the_minimum_up(desired, ma
     assert ecs_dataplane.deployment_limits(desired, maximum, minimum) == expected
 
 
-def test_inetrc_points_erlang_at_the_dns_server():
-    assert ecs_dataplane.inetrc_text("127.0.0.1", 53535) == "{nameserver, {127,0,0,1}, 53535}.\n{lookup, [file, dns]}.\n"
+def test_inetrc_points_erlang_at_the_dns_server_and_nowhere_else():
+    assert ecs_dataplane.inetrc_text("127.0.0.1", 53535) == '{resolv_conf, ""}.\n{nameserver, {127,0,0,1}, 53535}.\n{lookup, [dns]}.\n'
 
 
 def test_command_line_is_entrypoint_then_the_overridden_command():
@@ -273,19 +292,34 @@ def test_metadata_answers_have_aws_documented_shape(aws):
     assert task_answer["Containers"][0]["Networks"][0]["IPv4Addresses"] == container["Networks"][0]["IPv4Addresses"]
 
 
-def test_erl_inetrc_points_at_the_dns_part_when_it_serves(aws, monkeypatch):
+def test_erl_inetrc_points_at_the_resolver_of_the_tasks_vpc(aws, monkeypatch):
+    asked = []
+
     class Dns:  # pylint: disable=too-few-public-methods
         @staticmethod
-        def resolver():
+        def resolver(vpc_id=None):
+            asked.append(vpc_id)
             return ("127.0.0.1", 53535)
 
     monkeypatch.setitem(sys.modules, "emulator_ext.dns_dataplane", Dns)
     task = run(aws, register(aws["ecs"]))
     path = serving(aws, task)["env"]["ERL_INETRC"]
-    assert Path(path).read_text() == "{nameserver, {127,0,0,1}, 53535}.\n{lookup, [file, dns]}.\n"
+    assert asked == [aws["vpc"]]
+    assert Path(path).read_text() == ecs_dataplane.inetrc_text("127.0.0.1", 53535)
     aws["ecs"].stop_task(cluster=CLUSTER, task=task["taskArn"], reason="done")
     stopped(aws, task)
     assert not Path(path).exists()
+
+
+def test_erl_inetrc_is_the_dns_parts_own_text_when_it_has_one(aws, monkeypatch):
+    class Dns:  # pylint: disable=too-few-public-methods
+        @staticmethod
+        def inetrc(vpc_id=None):
+            return "%% resolver of %s\n" % vpc_id
+
+    monkeypatch.setitem(sys.modules, "emulator_ext.dns_dataplane", Dns)
+    path = serving(aws, run(aws, register(aws["ecs"])))["env"]["ERL_INETRC"]
+    assert Path(path).read_text() == "%% resolver of %s\n" % aws["vpc"]
 
 
 def test_the_exit_code_is_the_processes(aws):
