@@ -12,9 +12,12 @@ from ansible_collections.megapool.aws.plugins.module_utils.clustering import clu
 from ansible_collections.megapool.aws.plugins.module_utils.clustering import discovery_namespace
 from ansible_collections.megapool.aws.plugins.module_utils.clustering import distribution
 from ansible_collections.megapool.aws.plugins.module_utils.clustering import namespace_errors
+from ansible_collections.megapool.aws.plugins.module_utils.clustering import peer_vpcs
 
 
 def _namespace(region: Any, cluster: Any, env: Any, name: Any = None) -> str:
+    if isinstance(region, (list, tuple)) and len(region) == 2:
+        region, name = region[0], region[1]
     if not region or not cluster or not env:
         raise AnsibleFilterError("discovery_namespace expects a region, a cluster and an env, got %r, %r, %r" % (region, cluster, env))
     return discovery_namespace(str(region), str(cluster), str(env), name)
@@ -32,6 +35,12 @@ def _query(entries: Any) -> str:
     return cluster_query(entries)
 
 
+def _peers(results: Any) -> list[dict[str, str]]:
+    if not isinstance(results, (list, tuple)) or not all(isinstance(result, dict) for result in results):
+        raise AnsibleFilterError("discovery_peer_vpcs expects the results of a loop of ec2_vpc_net_info over regions, got %r" % (results,))
+    return peer_vpcs(results)
+
+
 def _distribution(mode: Any, port_min: Any, port_max: Any, port: Any = None) -> dict[str, Any]:
     return distribution(mode, port_min, port_max, port)
 
@@ -45,4 +54,5 @@ class FilterModule:  # pylint: disable=too-few-public-methods
             "discovery_namespace_errors": _namespace_errors,
             "cluster_dns_query": _query,
             "erlang_distribution": _distribution,
+            "discovery_peer_vpcs": _peers,
         }

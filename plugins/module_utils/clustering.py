@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure planning for ONE Erlang cluster across regions (docs/clustering.md). No boto3, no I/O.
 
-- :func:`discovery_namespace` - the Cloud Map private DNS namespace of a region: ``<region>.<cluster>.<env>.internal``
-  unless given. Every region's namespace needs its own name: its private hosted zone is associated with every other
+- :func:`discovery_namespace` - the Cloud Map private DNS namespace of a region: ``<region>.<domain>``, the domain
+  ``dns_discovery_namespace`` (default ``<cluster>.<env>.internal``). Every region's namespace needs its own name: its private hosted zone is associated with every other
   region's VPC, and Route 53 associates a VPC with only one private hosted zone of a name
   (``ConflictingDomainExists``, https://docs.aws.amazon.com/Route53/latest/APIReference/API_AssociateVPCWithHostedZone.html).
 - :func:`namespace_errors` - the namespaces of all regions, checked (distinct, valid DNS names).
@@ -40,12 +40,17 @@ def normalize(name: Any) -> str:
     return str(name or "").strip().rstrip(".").lower()
 
 
-def discovery_namespace(region: str, cluster: str, env: str, name: Any = None) -> str:
-    """The region's Cloud Map namespace: ``name`` when given, else ``<region>.<cluster>.<env>.internal``."""
-    given = normalize(name)
-    if given:
-        return given
-    return normalize("%s.%s.%s.internal" % (region, cluster, env))
+def discovery_domain(cluster: str, env: str, domain: Any = None) -> str:
+    """The cluster's discovery domain: ``domain`` when given, else ``<cluster>.<env>.internal``."""
+    return normalize(domain) or normalize("%s.%s.internal" % (cluster, env))
+
+
+def discovery_namespace(region: str, cluster: str, env: str, domain: Any = None) -> str:
+    """The region's Cloud Map namespace: ``<region>.<domain>`` (domain: :func:`discovery_domain`).
+
+    The region prefix gives every region's namespace its own name, whatever the inventory sets at group level.
+    """
+    return "%s.%s" % (normalize(region), discovery_domain(cluster, env, domain))
 
 
 def namespace_errors(namespaces: Mapping[str, Any], variable: str = "dns_discovery_namespace") -> list[str]:
@@ -66,10 +71,26 @@ def namespace_errors(namespaces: Mapping[str, Any], variable: str = "dns_discove
             errors.append(
                 "%s: the regions %s all use the Cloud Map namespace %s. Each region's namespace hosted zone is associated "
                 "with every other region's VPC, and Route 53 associates a VPC with only one private hosted zone of a "
-                "name (ConflictingDomainExists): leave %s unset (default <region>.<cluster>.<env>.internal) or set a "
-                "different name per region (host_vars)." % (variable, ", ".join(regions), name, variable)
+                "name (ConflictingDomainExists): give each region its own namespace (%s is the domain under which "
+                "each region's namespace <region>.<domain> is made; do not repeat the region)." % (variable, ", ".join(regions), name, variable)
             )
     return errors
+
+
+def peer_vpcs(found: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The other regions' VPCs as ``associated_vpcs`` wants them, from per-region VPC reads.
+
+    ``found``: ``{"item": <region>, "vpcs": [{"id": ...}, ...]}`` (the results of a loop of ``ec2_vpc_net_info`` over
+    the regions); a region without a VPC (not built yet, or torn down) contributes nothing. Sorted by region, then id.
+    """
+    pairs = set()
+    for result in found:
+        region = str(result.get("item") or "").strip()
+        for vpc in result.get("vpcs") or []:
+            vpc_id = str(vpc.get("id") or vpc.get("vpc_id") or "").strip()
+            if region and vpc_id:
+                pairs.add((region, vpc_id))
+    return [{"vpc_id": vpc_id, "vpc_region": region} for region, vpc_id in sorted(pairs)]
 
 
 def cluster_query(entries: Iterable[Mapping[str, Any]]) -> str:

@@ -22,6 +22,11 @@ description:
   - A region that cannot be queried is a warning and is reported in RV(errors), unless O(strict_regions=true); when no
     region answers, the module fails with a message that names the endpoint.
   - Read-only; runs the same in check mode.
+  - "Scope: the names are built from the B(instances') private IPs. They are the Erlang nodes only where a node runs on
+    its instance's address (ECS C(host) network mode, or BEAM nodes outside ECS). The release role of this collection
+    runs its tasks in C(awsvpc) mode: each task has its own ENI and IP, and its node is C(<basename>@<task IP>), which
+    this module does not return. For those nodes use the Cloud Map names of every region (C(DNS_CLUSTER_QUERY),
+    docs/clustering.md); this module then lists the cluster's hosts, not its nodes."
 options:
   regions:
     description:

@@ -19,7 +19,7 @@ REGIONS = ["eu-north-1", "ap-southeast-1", "us-east-1", "eu-west-1", "sa-east-1"
     [
         pytest.param("eu-north-1", None, "eu-north-1.megapool.prod.internal", id="default"),
         pytest.param("eu-north-1", "", "eu-north-1.megapool.prod.internal", id="empty-is-default"),
-        pytest.param("eu-north-1", "North.Example.Internal.", "north.example.internal", id="given-normalized"),
+        pytest.param("eu-north-1", "Shop.Example.Internal.", "eu-north-1.shop.example.internal", id="given-normalized"),
     ],
 )
 def test_discovery_namespace(region, name, expected):
@@ -29,7 +29,7 @@ def test_discovery_namespace(region, name, expected):
 def test_namespace_errors_refuse_one_name_for_two_regions_naming_the_fix():
     [error] = clustering.namespace_errors({"us-east-1": "shop.internal", "eu-north-1": "shop.internal", "eu-west-1": "b.internal"})
     assert error.startswith("dns_discovery_namespace: the regions eu-north-1, us-east-1 all use the Cloud Map namespace shop.internal")
-    assert "ConflictingDomainExists" in error and "host_vars" in error
+    assert "ConflictingDomainExists" in error and "do not repeat the region" in error
 
 
 @pytest.mark.parametrize("bad", ["not a name", "-a.internal", "single", "a..b", "x" * 64 + ".internal"])
@@ -38,10 +38,12 @@ def test_namespace_errors_refuse_what_is_not_a_dns_name(bad):
     assert "is not a DNS name" in error and "(region eu-north-1)" in error
 
 
-@given(st.lists(st.sampled_from(REGIONS), unique=True, min_size=1))
-def test_default_namespaces_never_conflict(regions):
-    names = {region: clustering.discovery_namespace(region, "megapool", "local") for region in regions}
+@given(st.lists(st.sampled_from(REGIONS), unique=True, min_size=1), st.sampled_from([None, "", "shop.internal", "a.b.example"]))
+def test_one_domain_for_every_region_never_conflicts(regions, domain):
+    """One dns_discovery_namespace at group level gives every region its own namespace."""
+    names = {region: clustering.discovery_namespace(region, "megapool", "local", domain) for region in regions}
     assert clustering.namespace_errors(names) == []
+    assert all(name.startswith(region + ".") for region, name in names.items())
 
 
 def test_cluster_query_lists_every_region_in_region_order_once():
@@ -116,3 +118,23 @@ def test_the_filters_are_the_planner():
     assert filters["cluster_dns_query"]([{"region": "r", "service": "s", "namespace": "n.internal"}]) == "s.n.internal"
     assert filters["erlang_distribution"]("epmdless", 9100, 9155)["erl_aflags"] == "-start_epmd false -erl_epmd_port 9100"
     assert filters["discovery_namespace_errors"]({"a": "x.internal", "b": "x.internal"})
+
+
+def test_peer_vpcs_from_the_loop_results():
+    results = [
+        {"item": "us-east-1", "vpcs": [{"id": "vpc-0b"}]},
+        {"item": "ap-southeast-1", "vpcs": []},  # not built yet
+        {"item": "eu-west-1", "vpcs": [{"id": "vpc-0c"}, {"id": "vpc-0a"}]},
+        {"item": "us-east-1", "vpcs": [{"id": "vpc-0b"}]},  # twice
+        {"item": "sa-east-1", "skipped": True},
+    ]
+    assert clustering.peer_vpcs(results) == [
+        {"vpc_id": "vpc-0a", "vpc_region": "eu-west-1"}, {"vpc_id": "vpc-0c", "vpc_region": "eu-west-1"},
+        {"vpc_id": "vpc-0b", "vpc_region": "us-east-1"}]
+    assert FilterModule().filters()["discovery_peer_vpcs"](results) == clustering.peer_vpcs(results)
+
+
+def test_the_namespace_filter_takes_region_and_name_pairs():
+    namespace = FilterModule().filters()["discovery_namespace"]
+    assert namespace(["eu-north-1", ""], "megapool", "local") == "eu-north-1.megapool.local.internal"
+    assert namespace(["eu-north-1", "North.internal"], "megapool", "local") == "eu-north-1.north.internal"
