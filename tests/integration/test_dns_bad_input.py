@@ -35,6 +35,18 @@ CASES = {
         {"dns_zone_name": "megapool test"},
         ['dns_zone_name="megapool test" is not a domain name', "set it to the public Route 53 hosted zone"],
     ),
+    "zone_name_with_a_trailing_dot": (
+        {"dns_zone_name": "megapool.test."},
+        ['dns_zone_name="megapool.test." ends with a dot: write the zone without it, dns_zone_name: megapool.test'],
+    ),
+    "extra_names_a_string": (
+        {"dns_extra_names": "www.megapool.test"},
+        ["dns_extra_names='www.megapool.test' is a string, but a list is expected"],
+    ),
+    "discovery_service_not_a_label": (
+        {"dns_discovery_service": "megapool.web"},
+        ['dns_discovery_service="megapool.web" must be one DNS label'],
+    ),
     "health_check_path_without_slash": (
         {"dns_health_check_path": "health"},
         ['dns_health_check_path="health" must start with a slash, e.g. /health'],
