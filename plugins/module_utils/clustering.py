@@ -3,9 +3,11 @@
 """Pure planning for ONE Erlang cluster across regions (docs/clustering.md). No boto3, no I/O.
 
 - :func:`discovery_namespace` - the Cloud Map private DNS namespace of a region: ``<region>.<domain>``, the domain
-  ``dns_discovery_namespace`` (default ``<cluster>.<env>.internal``). Every region's namespace needs its own name: its private hosted zone is associated with every other
-  region's VPC, and Route 53 associates a VPC with only one private hosted zone of a name
-  (``ConflictingDomainExists``, https://docs.aws.amazon.com/Route53/latest/APIReference/API_AssociateVPCWithHostedZone.html).
+  ``dns_discovery_namespace`` (default ``<cluster>.<env>.internal``). Every region's namespace needs its own name:
+  its private hosted zone is associated with every other region's VPC, and Route 53 associates a VPC with only one
+  private hosted zone of a name (``ConflictingDomainExists``,
+  https://docs.aws.amazon.com/Route53/latest/APIReference/API_AssociateVPCWithHostedZone.html).
+- :func:`peer_vpcs` - the other regions' VPCs (read by tags per region) for the namespace's ``associated_vpcs``.
 - :func:`namespace_errors` - the namespaces of all regions, checked (distinct, valid DNS names).
 - :func:`cluster_query` - ``DNS_CLUSTER_QUERY``: every region's ``<service>.<namespace>``, comma-separated, in region
   order (the same value in every region).

@@ -69,7 +69,8 @@ def test_cluster_query_does_not_depend_on_the_order_of_the_regions(regions):
     "mode, low, high, port, aflags, ports",
     [
         pytest.param("epmd", 9100, 9155, None, "-kernel inet_dist_listen_min 9100 inet_dist_listen_max 9155", ["9100-9155", "4369"], id="epmd"),
-        pytest.param("epmd", "9100", "9100", 9999, "-kernel inet_dist_listen_min 9100 inet_dist_listen_max 9100", ["9100-9100", "4369"], id="epmd-ignores-port"),
+        pytest.param("epmd", "9100", "9100", 9999, "-kernel inet_dist_listen_min 9100 inet_dist_listen_max 9100", ["9100-9100", "4369"],
+                     id="epmd-ignores-port"),
         pytest.param("epmdless", 9100, 9155, None, "-start_epmd false -erl_epmd_port 9100", ["9100"], id="epmdless-default-port"),
         pytest.param("epmdless", 9100, 9155, "9120", "-start_epmd false -erl_epmd_port 9120", ["9120"], id="epmdless-port"),
     ],
