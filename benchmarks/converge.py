@@ -344,7 +344,7 @@ def compare(args: argparse.Namespace) -> int:
                 % (args.port, proxy.url, regions, args.strategy or "linear (ansible.cfg)", os.path.relpath(RESULTS, ROOT)))
             for repetition in range(1, args.repeat + 1):
                 order = ["collection", "peer"] if repetition % 2 else ["peer", "collection"]
-                for side in order:
+                for side in [side for side in order if not args.only or side == args.only]:
                     inventory, playbook = sides[side]
                     reset_emulator(args.port)
                     for run in COMPARE_RUNS:
@@ -370,13 +370,17 @@ def compare(args: argparse.Namespace) -> int:
           % (regions, args.repeat, args.strategy or "linear", min(loads), max(loads)))
     print("| run | measure | collection | peer | collection / peer |")
     print("|---|---|---:|---:|---:|")
-    for run in COMPARE_RUNS:
+    for run in COMPARE_RUNS if not args.only else ():
         for label, attribute, digits in (("CPU s", "cpu_s", 1), ("wall s", "wall_s", 1), ("module processes", "processes", 0),
                                          ("task results", "results", 0), ("API calls", "calls", 0), ("mutating calls", "mutating", 0),
                                          ("changed tasks", "changed", 0)):
             ours = statistics.median(getattr(r, attribute) for r in results["collection", run])
             theirs = statistics.median(getattr(r, attribute) for r in results["peer", run])
             print("| %s | %s | %.*f | %.*f | %s |" % (run, label, digits, ours, digits, theirs, _ratio(ours, theirs)))
+    measures = ("cpu_s", "wall_s", "processes", "results", "calls", "mutating", "changed")
+    for (side, run), runs in results.items() if args.only else ():
+        print("| %s %s | CPU s %.1f | wall s %.1f | processes %d | results %d | calls %d | mutating %d | changed %d |"
+              % (side, run, *(statistics.median(getattr(r, a) for r in runs) for a in measures)))
     broken = any(r.mutating or r.changed for r in results["collection", "no-op re-converge"])
     peer_noop = results["peer", "no-op re-converge"]
     if any(r.mutating for r in peer_noop):
@@ -399,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay the proxy adds to every AWS call")
     parser.add_argument("--profile", action="store_true", help="also list the slowest tasks (ansible.posix.profile_tasks)")
     parser.add_argument("--compare", action="store_true", help="this collection against the plain-modules peer (benchmarks/peer)")
+    parser.add_argument("--only", choices=["collection", "peer"], help="with --compare: run one side only")
     parser.add_argument("--strategy", default="", help="ANSIBLE_STRATEGY for the runs, e.g. mitogen_linear (default: ansible.cfg's)")
     args = parser.parse_args(argv)
     if args.compare:
