@@ -30,7 +30,7 @@ if os.environ.get("IGNORE_TERM"):
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         status = int(os.environ.get("HEALTH", "200")) if self.path == "/health" else 200
-        body = json.dumps({"env": dict(os.environ), "cwd": os.getcwd(), "container": container, "task": task}).encode()
+        body = json.dumps({"env": dict(os.environ), "cwd": os.getcwd(), "container": container, "task": task, "pid": os.getpid()}).encode()
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
