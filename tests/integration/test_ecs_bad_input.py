@@ -104,6 +104,11 @@ CASES = {
         {"ecs_hosts_instance_types": ["t3.small", "t9.nope"]},
         ["ecs_hosts_instance_types: t9.nope is not an instance type eu-north-1 offers", "fix the name or choose types the region has"],
     ),
+    # A string where a list is expected is refused as such, not checked letter by letter (issue 16).
+    "instance_types_a_string": (
+        {"ecs_hosts_instance_types": "t4g.small"},
+        ["ecs_hosts_instance_types='t4g.small' is a string, but a list is expected", "ecs_hosts_instance_types: [t4g.small, c7g.medium"],
+    ),
     "malformed_instance_type": (
         {"ecs_hosts_instance_types": ["t3.small", "T3.*"]},
         ["ecs_hosts_instance_types: T3.* is not an instance type name", "e.g. t3.small (no wildcards)"],
