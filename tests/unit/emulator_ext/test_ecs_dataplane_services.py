@@ -224,9 +224,10 @@ def test_a_task_that_exits_is_replaced_and_deregistered(aws):
     assert all(release_of(task) == "1.0.0" for task in tasks)
 
 
-def test_a_rolling_update_keeps_the_minimum_healthy_and_replaces_every_task(aws):
+@pytest.mark.parametrize("minimum, maximum, fewest_targets, most_targets", [(100, 200, 2, 4), (50, 100, 1, 2)])
+def test_a_rolling_update_keeps_the_minimum_healthy_and_replaces_every_task(aws, minimum, maximum, fewest_targets, most_targets):
     first = register(aws["ecs"])
-    create(aws, first)
+    create(aws, first, minimum=minimum, maximum=maximum)
     settled(aws, first)
     old = [task["taskArn"] for task in wait_for(lambda: running_tasks(aws) if len(running_tasks(aws)) == 2 else None)]
     second = register(aws["ecs"], tag="2.0.0")
@@ -247,8 +248,8 @@ def test_a_rolling_update_keeps_the_minimum_healthy_and_replaces_every_task(aws)
         stop.set()
         watcher.join()
     tasks = wait_for(lambda: running_tasks(aws) if len(running_tasks(aws)) == 2 else None)
-    assert min(fewest) >= 2  # minimumHealthyPercent 100: never fewer than 2 targets
-    assert max(fewest) <= 4  # maximumPercent 200
+    assert min(fewest) >= fewest_targets  # minimumHealthyPercent of 2 tasks
+    assert max(fewest) <= most_targets  # maximumPercent of 2 tasks
     assert [release_of(task) for task in tasks] == ["2.0.0", "2.0.0"]
     for arn in old:
         stopped = wait_for(lambda arn=arn: describe(aws, arn) if describe(aws, arn)["lastStatus"] == "STOPPED" else None)
