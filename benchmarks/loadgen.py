@@ -165,7 +165,7 @@ class LoadGenerator:
     def run(self) -> dict[str, Any]:
         """Send the load, wait until done; the report."""
         self._started = time.monotonic()
-        workers = [threading.Thread(target=self._worker, daemon=True) for _ in range(self.concurrency)]
+        workers = [threading.Thread(target=self._worker, daemon=True) for _number in range(self.concurrency)]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -193,11 +193,11 @@ class LoadGenerator:
         if not samples:
             result.update({"requests": 0, "failures": 0, "p50_ms": None, "p95_ms": None, "max_ms": None, "outcomes": {}})
         else:
-            summary = probe.latency_summary([sample for _, _, sample in samples], 1.0)
+            summary = probe.latency_summary([sample for _at, _index, sample in samples], 1.0)
             result.update({key: summary[key] for key in ("requests", "failures", "p50_ms", "p95_ms", "max_ms", "outcomes")})
         result["per_url"] = {}
         for which, url in enumerate(self.urls):
-            mine = [sample for _, index, sample in samples if index == which]
+            mine = [sample for _at, index, sample in samples if index == which]
             if mine:
                 summary = probe.latency_summary(mine, 1.0)
                 result["per_url"][url] = {key: summary[key] for key in ("requests", "failures", "p50_ms", "p95_ms", "max_ms", "outcomes")}

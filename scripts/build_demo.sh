@@ -31,8 +31,9 @@ done
 [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ && ${#version} -le 128 ]] ||
     die "version '$version' is not a SemVer version such as 1.0.0 or 1.0.2-unhealthy (it is the image tag too)"
 
-command -v elixir >/dev/null 2>&1 && command -v mix >/dev/null 2>&1 ||
+if ! command -v elixir >/dev/null 2>&1 || ! command -v mix >/dev/null 2>&1; then
     die "elixir is not installed: install the Debian package elixir (apt-get install elixir; tests/setup-system.sh does it)"
+fi
 
 target=$IMAGES/$NAME/$version
 # What the build depends on: the sources, this script, the flag and the Elixir/OTP that compiles and runs it.

@@ -113,7 +113,7 @@ def _free_addresses(count: int) -> list[str]:
 
 def _free_port(addresses: list[str]) -> int:
     """A TCP port free on every address (one distribution port for all nodes, as without epmd)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket() as probe:
             probe.bind((addresses[0], 0))
             port = probe.getsockname()[1]
