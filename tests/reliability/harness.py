@@ -31,8 +31,11 @@ class Run:
         return {host: int(count) for host, count in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", self.output, re.M)}
 
 
-def run_playbook(playbook: str, inventory: Path, proxy: FaultProxy, *args: str, kill_at: Optional[int] = None, timeout: float = 1800) -> Run:
-    """``playbooks/<playbook>`` on ``inventory`` with every AWS call through ``proxy``; killed at its ``kill_at``-th call."""
+def run_playbook(
+    playbook: str, inventory: Path, proxy: FaultProxy, *args: str, kill_at: Optional[int] = None, action: Optional[str] = None, timeout: float = 1800
+) -> Run:
+    """``playbooks/<playbook>`` on ``inventory`` with every AWS call through ``proxy``; killed at its ``kill_at``-th call
+    or right after its first call of ``action`` (e.g. ``UpdateService``)."""
     env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(proxy.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / playbook), "-i", str(inventory), *args]
     process = subprocess.Popen(  # pylint: disable=consider-using-with
@@ -47,7 +50,7 @@ def run_playbook(playbook: str, inventory: Path, proxy: FaultProxy, *args: str, 
         except ProcessLookupError:
             pass
 
-    proxy.kill_at(kill_at, kill)
+    proxy.kill_at(kill_at, kill, action=action)
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
