@@ -368,8 +368,9 @@ def compare(args: argparse.Namespace) -> int:
     print("site.yml (this collection) against benchmarks/peer/site.yml (plain amazon.aws/community.aws), %d regions, "
           "interleaved, median of %d; strategy %s; 1-minute load %.1f to %.1f\n"
           % (regions, args.repeat, args.strategy or "linear", min(loads), max(loads)))
-    print("| run | measure | collection | peer | collection / peer |")
-    print("|---|---|---:|---:|---:|")
+    if not args.only:
+        print("| run | measure | collection | peer | collection / peer |")
+        print("|---|---|---:|---:|---:|")
     for run in COMPARE_RUNS if not args.only else ():
         for label, attribute, digits in (("CPU s", "cpu_s", 1), ("wall s", "wall_s", 1), ("module processes", "processes", 0),
                                          ("task results", "results", 0), ("API calls", "calls", 0), ("mutating calls", "mutating", 0),
