@@ -576,6 +576,20 @@ def _deregister(client, service_id: str, instance_id: str) -> None:
 # ---------------------------------------------------------------------------------------------- the namespace
 
 
+def _association_refused(error: Exception, item: dict, name: str) -> str:
+    """Why Route 53 refused to associate ``item`` with the zone of namespace ``name``, and the fix."""
+    if "ConflictingDomainExists" in str(error) or "ConflictingDomainExists" in repr(getattr(error, "exception", "")):
+        return (
+            "Route 53 refused to associate %s (%s) with the hosted zone of namespace %s: that VPC is already associated "
+            "with another private hosted zone called %s (ConflictingDomainExists). Give every region's namespace its own "
+            "name (dns_discovery_namespace is the domain of <region>.<domain>)." % (item["vpc_id"], item["vpc_region"], name, name)
+        )
+    return (
+        "associated_vpcs: Route 53 knows no VPC %s in %s (InvalidVPCId): build that region's network first, or leave the VPC "
+        "out." % (item["vpc_id"], item["vpc_region"])
+    )
+
+
 class _Namespace:
     """Reads the namespace and its services, applies what the options ask for."""
 
@@ -638,18 +652,8 @@ class _Namespace:
         for item in to_add:
             try:
                 _associate(self.route53, zone_id, item["vpc_id"], item["vpc_region"])
-            except is_ansible_aws_error_code(["ConflictingDomainExists"]):
-                self.fail(
-                    "Route 53 refused to associate %s (%s) with the hosted zone of namespace %s: that VPC is already "
-                    "associated with another private hosted zone called %s (ConflictingDomainExists). Give every "
-                    "region's namespace its own name (dns_discovery_namespace, default <region>.<cluster>.<env>.internal)."
-                    % (item["vpc_id"], item["vpc_region"], self.name, self.name)
-                )
-            except is_ansible_aws_error_code(["InvalidVPCId"]):
-                self.fail(
-                    "associated_vpcs: Route 53 knows no VPC %s in %s (InvalidVPCId): build that region's network first, "
-                    "or leave the VPC out." % (item["vpc_id"], item["vpc_region"])
-                )
+            except is_ansible_aws_error_code(["ConflictingDomainExists", "InvalidVPCId"]) as e:
+                self.fail(_association_refused(e, item, self.name))
             except AnsibleAWSError as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws_error(e)
             self.changed = True

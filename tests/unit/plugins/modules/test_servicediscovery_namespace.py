@@ -694,3 +694,10 @@ def test_own_vpc_is_the_given_vpc_else_the_zones_vpcs_of_the_namespace_region():
     assert planner.own_vpc_ids(zone, None, "eu-north-1") == {"vpc-a"}
     assert planner.own_vpc_ids(zone, "vpc-z", "eu-north-1") == {"vpc-a"}  # the given VPC is not on the zone
     assert planner.own_vpc_ids([], "vpc-z", "eu-north-1") == {"vpc-z"}
+
+
+def test_a_vpc_that_does_not_exist_fails_naming_it(like_aws, run_module):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    result = run_module(module_under_test.main, _args(vpc, associated_vpcs=[{"vpc_id": "vpc-0000000000000dead", "vpc_region": OTHER_REGION}]))
+    assert result["failed"] is True
+    assert "Route 53 knows no VPC vpc-0000000000000dead in %s (InvalidVPCId)" % OTHER_REGION in result["msg"]
