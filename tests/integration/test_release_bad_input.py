@@ -90,6 +90,23 @@ CASES = {
         ["-e", "release_image=repo/megapool:1.4.2", "-e", "release_migration_memory_mib=64"],
         ["release_migration_memory_mib=64: give 128-"],
     ),
+    # A secret given as a dict (issue 16): refused by name, its value never shown.
+    "secret_as_a_dict": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", json.dumps({"release_secrets": {"SMTP_PASSWORD": {"value": "hunter2-secret"}}})],
+        ["release_secrets: SMTP_PASSWORD is a mapping or list, not a value: give each secret its value as a string"],
+    ),
+    "required_secrets_a_string": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", json.dumps({"release_required_secrets": "DATABASE_URL"})],
+        ["release_required_secrets='DATABASE_URL' is a string, but a list is expected"],
+    ),
+    "service_name_with_a_space": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", json.dumps({"release_service_name": "megapool web"})],
+        ["release_service_name='megapool web' is not an ECS service name"],
+    ),
+    "typo_with_strict_vars": (
+        ["-e", "release_image=repo/megapool:1.4.2", "-e", json.dumps({"release_desired_cuont": 3, "megapool_strict_vars": True})],
+        ["release_desired_cuont is set but role megapool.aws.release has no such variable: did you mean release_desired_count?"],
+    ),
     "no_image": (
         [],
         ["release_image is not set: give the image to deploy, -e release_image=<repository>:<tag>"],
@@ -108,6 +125,7 @@ def test_bad_deploy_input_fails_early_and_changes_nothing(case, built):
     for text in expected:
         assert text in flat(output), "%r not in output:\n%s" % (text, output[-3000:])
     assert "PLAY [Register the release" not in output
+    assert "hunter2-secret" not in output
     assert snapshot((REGION,)) == before, "the failed run changed the emulator"
     assert _service()["taskDefinition"] == service_before
 
