@@ -45,7 +45,7 @@ server.serve_forever()
 '''
 
 
-def wait_for(predicate, timeout=20.0, interval=0.1):
+def wait_for(predicate, timeout=60.0, interval=0.1):
     """The predicate's first true value within ``timeout`` seconds (bounded), else AssertionError."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

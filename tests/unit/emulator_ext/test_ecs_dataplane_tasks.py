@@ -125,7 +125,7 @@ def log_lines(task: dict) -> list[str]:
     return [event["message"] for event in events]
 
 
-def stopped(aws, task: dict, timeout: float = 20.0) -> dict:
+def stopped(aws, task: dict, timeout: float = 60.0) -> dict:
     def done():
         described = describe(aws, task)
         return described if described["lastStatus"] == "STOPPED" else None
@@ -341,7 +341,7 @@ def test_stoptask_sends_sigterm_and_the_task_stops(aws):
     serving(aws, task)
     answer = aws["ecs"].stop_task(cluster=CLUSTER, task=task["taskArn"], reason="gate timed out")["task"]
     assert answer["desiredStatus"] == "STOPPED"
-    described = stopped(aws, task, timeout=20)  # far below the stopTimeout: SIGTERM ended it
+    described = stopped(aws, task, timeout=60)  # far below the stopTimeout: SIGTERM ended it
     assert described["stoppedReason"] == "gate timed out"
     assert described["stopCode"] == "UserInitiated"
     assert described["containers"][0]["exitCode"] == 143  # 128 + SIGTERM
@@ -353,7 +353,7 @@ def test_stoptask_waits_the_stop_timeout_then_kills(aws):
     aws["ecs"].stop_task(cluster=CLUSTER, task=task["taskArn"], reason="stop")
     time.sleep(1.0)
     assert describe(aws, task)["lastStatus"] != "STOPPED"  # SIGTERM ignored: still there within the stopTimeout
-    described = stopped(aws, task, timeout=20)
+    described = stopped(aws, task, timeout=60)
     assert described["containers"][0]["exitCode"] == 137  # 128 + SIGKILL
 
 
