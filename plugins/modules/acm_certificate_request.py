@@ -373,7 +373,6 @@ _RECORDS_POLL = 2.0
 
 
 @AWSErrorHandler.common_error_handler("get the hosted zone")
-@AWSRetry.jittered_backoff()
 def _get_zone(client, hosted_zone_id: str) -> dict | None:
     try:
         return client.get_hosted_zone(Id=hosted_zone_id)["HostedZone"]
@@ -382,14 +381,12 @@ def _get_zone(client, hosted_zone_id: str) -> dict | None:
 
 
 @AWSErrorHandler.common_error_handler("find the hosted zone")
-@AWSRetry.jittered_backoff()
 def _zones_by_name(client, name: str) -> list[dict]:
     zones = client.list_hosted_zones_by_name(DNSName=name, MaxItems="100").get("HostedZones", [])
     return [zone for zone in zones if fqdn(zone["Name"]) == fqdn(name)]
 
 
 @AWSErrorHandler.common_error_handler("list the certificates")
-@AWSRetry.jittered_backoff()
 def _list_certificates(client, key_types: list[str]) -> list[dict]:
     paginator = client.get_paginator("list_certificates")
     return paginator.paginate(Includes={"keyTypes": key_types}).build_full_result().get("CertificateSummaryList", [])
@@ -402,37 +399,31 @@ def _describe(client, arn: str) -> dict:
 
 
 @AWSErrorHandler.common_error_handler("list the tags of the certificate")
-@AWSRetry.jittered_backoff()
 def _list_tags(client, arn: str) -> dict[str, str]:
     return tags_dict(client.list_tags_for_certificate(CertificateArn=arn).get("Tags"))
 
 
 @AWSErrorHandler.common_error_handler("request the certificate")
-@AWSRetry.jittered_backoff()
 def _request(client, **params: Any) -> str:
     return client.request_certificate(**params)["CertificateArn"]
 
 
 @AWSErrorHandler.common_error_handler("tag the certificate")
-@AWSRetry.jittered_backoff()
 def _add_tags(client, arn: str, tags: dict[str, str]) -> None:
     client.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())])
 
 
 @AWSErrorHandler.common_error_handler("untag the certificate")
-@AWSRetry.jittered_backoff()
 def _remove_tags(client, arn: str, keys: list[str]) -> None:
     client.remove_tags_from_certificate(CertificateArn=arn, Tags=[{"Key": key} for key in keys])
 
 
 @AWSErrorHandler.common_error_handler("delete the certificate")
-@AWSRetry.jittered_backoff()
 def _delete_certificate(client, arn: str) -> None:
     client.delete_certificate(CertificateArn=arn)
 
 
 @AWSErrorHandler.common_error_handler("read the validation records in the hosted zone")
-@AWSRetry.jittered_backoff()
 def _record_set(client, hosted_zone_id: str, name: str, rtype: str) -> dict | None:
     answer = client.list_resource_record_sets(HostedZoneId=hosted_zone_id, StartRecordName=name, StartRecordType=rtype, MaxItems="1")
     for rrset in answer.get("ResourceRecordSets", []):
@@ -442,7 +433,6 @@ def _record_set(client, hosted_zone_id: str, name: str, rtype: str) -> dict | No
 
 
 @AWSErrorHandler.common_error_handler("change the validation records in the hosted zone")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["PriorRequestNotComplete"])
 def _change_records(client, hosted_zone_id: str, changes: list[dict], comment: str) -> None:
     client.change_resource_record_sets(HostedZoneId=hosted_zone_id, ChangeBatch={"Comment": comment, "Changes": changes})
 

@@ -143,7 +143,6 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 
 
 @AWSErrorHandler.common_error_handler("describe the Auto Scaling group")
-@AWSRetry.jittered_backoff()
 def _describe(client, name: str) -> dict[str, Any] | None:
     groups = client.describe_auto_scaling_groups(AutoScalingGroupNames=[name]).get("AutoScalingGroups", [])
     return groups[0] if groups else None
@@ -156,7 +155,6 @@ def _update(client, name: str, params: dict[str, bool]) -> None:
 
 
 @AWSErrorHandler.common_error_handler("set the scale-in protection of the instances")
-@AWSRetry.jittered_backoff()
 def _protect(client, name: str, instance_ids: list[str], protect: bool) -> None:
     client.set_instance_protection(AutoScalingGroupName=name, InstanceIds=instance_ids, ProtectedFromScaleIn=protect)
 

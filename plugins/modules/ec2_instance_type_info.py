@@ -159,7 +159,6 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import INSTANCE_TYPE_BATCH
@@ -175,7 +174,6 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 
 
 @AWSErrorHandler.common_error_handler("describe the instance types")
-@AWSRetry.jittered_backoff()
 def _describe(client, names: list[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     paginator = client.get_paginator("describe_instance_types")
@@ -187,7 +185,6 @@ def _describe(client, names: list[str]) -> list[dict[str, Any]]:
 
 
 @AWSErrorHandler.common_error_handler("describe the instance type offerings")
-@AWSRetry.jittered_backoff()
 def _offerings(client, names: list[str], location_type: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     paginator = client.get_paginator("describe_instance_type_offerings")
@@ -201,7 +198,6 @@ def _offerings(client, names: list[str], location_type: str) -> list[dict[str, A
 
 
 @AWSErrorHandler.common_error_handler("describe the availability zones")
-@AWSRetry.jittered_backoff()
 def _zones(client) -> list[dict[str, Any]]:
     return client.describe_availability_zones(
         Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}, {"Name": "state", "Values": ["available"]}]

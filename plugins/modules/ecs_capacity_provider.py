@@ -301,25 +301,21 @@ _IN_USE_CODES = ["ResourceInUseException", "ClientException"]
 
 
 @AWSErrorHandler.common_error_handler("describe the capacity provider")
-@AWSRetry.jittered_backoff()
 def _describe_providers(client, name: str) -> list[dict]:
     return client.describe_capacity_providers(capacityProviders=[name], include=["TAGS"]).get("capacityProviders", [])
 
 
 @AWSErrorHandler.common_error_handler("describe the Auto Scaling group")
-@AWSRetry.jittered_backoff()
 def _describe_group(client, name: str) -> dict | None:
     groups = client.describe_auto_scaling_groups(AutoScalingGroupNames=[name]).get("AutoScalingGroups", [])
     return groups[0] if groups else None
 
 
-@AWSRetry.jittered_backoff()
 def _create_raw(client, **params: Any) -> dict:
     return client.create_capacity_provider(**params)["capacityProvider"]
 
 
 @AWSErrorHandler.common_error_handler("create the ECS service-linked role")
-@AWSRetry.jittered_backoff()
 def _create_service_linked_role(client) -> None:
     try:
         client.create_service_linked_role(AWSServiceName=ECS_SERVICE_LINKED_ROLE_SERVICE)
@@ -355,25 +351,21 @@ def _update(client, **params: Any) -> dict:
 
 
 @AWSErrorHandler.common_error_handler("tag the capacity provider")
-@AWSRetry.jittered_backoff()
 def _tag(client, arn: str, tags: dict[str, str]) -> None:
     client.tag_resource(resourceArn=arn, tags=[{"key": key, "value": str(value)} for key, value in tags.items()])
 
 
 @AWSErrorHandler.common_error_handler("untag the capacity provider")
-@AWSRetry.jittered_backoff()
 def _untag(client, arn: str, keys: list[str]) -> None:
     client.untag_resource(resourceArn=arn, tagKeys=keys)
 
 
 @AWSErrorHandler.common_error_handler("delete the capacity provider")
-@AWSRetry.jittered_backoff()
 def _delete(client, name: str) -> dict:
     return client.delete_capacity_provider(capacityProvider=name).get("capacityProvider") or {}
 
 
 @AWSErrorHandler.common_error_handler("find the clusters that use the capacity provider")
-@AWSRetry.jittered_backoff()
 def _clusters_using(client, name: str) -> list[str]:
     arns = client.get_paginator("list_clusters").paginate().build_full_result().get("clusterArns", [])
     using = []

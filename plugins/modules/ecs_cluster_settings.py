@@ -110,7 +110,6 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
@@ -128,26 +127,22 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 
 
 @AWSErrorHandler.common_error_handler("describe the cluster")
-@AWSRetry.jittered_backoff()
 def _describe(client, name: str) -> dict[str, Any] | None:
     clusters = client.describe_clusters(clusters=[name], include=["SETTINGS", "TAGS"]).get("clusters", [])
     return clusters[0] if clusters and clusters[0].get("status") != "INACTIVE" else None
 
 
 @AWSErrorHandler.common_error_handler("update the cluster settings")
-@AWSRetry.jittered_backoff()
 def _update(client, name: str, settings: tuple[tuple[str, str], ...]) -> None:
     client.update_cluster(cluster=name, settings=[{"name": key, "value": value} for key, value in settings])
 
 
 @AWSErrorHandler.common_error_handler("tag the cluster")
-@AWSRetry.jittered_backoff()
 def _tag(client, arn: str, tags: dict[str, str]) -> None:
     client.tag_resource(resourceArn=arn, tags=[{"key": key, "value": value} for key, value in tags.items()])
 
 
 @AWSErrorHandler.common_error_handler("untag the cluster")
-@AWSRetry.jittered_backoff()
 def _untag(client, arn: str, keys: tuple[str, ...]) -> None:
     client.untag_resource(resourceArn=arn, tagKeys=list(keys))
 

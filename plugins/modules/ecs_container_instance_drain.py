@@ -252,7 +252,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_message
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import DESCRIBE_BATCH
@@ -300,14 +299,12 @@ _ASG_DESCRIBE_BATCH = 50
 
 
 @AWSErrorHandler.common_error_handler("list the container instances of the cluster")
-@AWSRetry.jittered_backoff()
 def _list_container_instances(client, cluster: str) -> list[str]:
     paginator = client.get_paginator("list_container_instances")
     return paginator.paginate(cluster=cluster).build_full_result().get("containerInstanceArns", [])
 
 
 @AWSErrorHandler.common_error_handler("describe the container instances")
-@AWSRetry.jittered_backoff()
 def _describe_container_instances(client, cluster: str, arns: list[str]) -> list[dict]:
     found: list[dict] = []
     for start in range(0, len(arns), DESCRIBE_BATCH):
@@ -317,14 +314,12 @@ def _describe_container_instances(client, cluster: str, arns: list[str]) -> list
 
 
 @AWSErrorHandler.common_error_handler("update the state of the container instances")
-@AWSRetry.jittered_backoff()
 def _update_state(client, cluster: str, arns: list[str], status: str) -> tuple[list[dict], list[dict]]:
     answer = client.update_container_instances_state(cluster=cluster, containerInstances=arns, status=status)
     return answer.get("containerInstances", []), answer.get("failures", [])
 
 
 @AWSErrorHandler.common_error_handler("describe the Auto Scaling instances")
-@AWSRetry.jittered_backoff()
 def _describe_asg_instances(client, instance_ids: list[str]) -> list[dict]:
     found: list[dict] = []
     for start in range(0, len(instance_ids), _ASG_DESCRIBE_BATCH):
@@ -334,7 +329,6 @@ def _describe_asg_instances(client, instance_ids: list[str]) -> list[dict]:
 
 
 @AWSErrorHandler.common_error_handler("complete the lifecycle action")
-@AWSRetry.jittered_backoff()
 def _complete_lifecycle_action(client, **params: str) -> None:
     client.complete_lifecycle_action(**params)
 

@@ -279,7 +279,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_message
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import Assessment
@@ -322,7 +321,6 @@ _sleep: Callable[[float], None] = time.sleep
 
 
 @AWSErrorHandler.common_error_handler("describe the ECS service")
-@AWSRetry.jittered_backoff()
 def _describe_service(client, cluster: str, service: str) -> dict | None:
     answer = client.describe_services(cluster=cluster, services=[service])
     found = [item for item in answer.get("services", []) if item.get("status") != "INACTIVE"]
@@ -330,13 +328,11 @@ def _describe_service(client, cluster: str, service: str) -> dict | None:
 
 
 @AWSErrorHandler.common_error_handler("describe the task definition")
-@AWSRetry.jittered_backoff()
 def _describe_task_definition(client, reference: str) -> dict:
     return client.describe_task_definition(taskDefinition=reference)["taskDefinition"]
 
 
 @AWSErrorHandler.common_error_handler("update the ECS service")
-@AWSRetry.jittered_backoff()
 def _update_service(client, cluster: str, service: str, **params: Any) -> dict:
     return client.update_service(cluster=cluster, service=service, **params)["service"]
 

@@ -313,7 +313,6 @@ from typing import Callable
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import FAILED
@@ -373,39 +372,33 @@ _sleep: Callable[[float], None] = time.sleep
 
 
 @AWSErrorHandler.common_error_handler("describe the task definition")
-@AWSRetry.jittered_backoff()
 def _describe_task_definition(client, task_definition: str) -> dict:
     return client.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
 
 
 @AWSErrorHandler.common_error_handler("run the task")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
 def _run_task(client, params: dict) -> tuple[list[dict], list[dict]]:
     answer = client.run_task(**params)
     return answer.get("tasks", []), answer.get("failures", [])
 
 
 @AWSErrorHandler.common_error_handler("describe the task")
-@AWSRetry.jittered_backoff()
 def _describe_task(client, cluster: str, task_arn: str) -> dict | None:
     tasks = client.describe_tasks(cluster=cluster, tasks=[task_arn]).get("tasks", [])
     return tasks[0] if tasks else None
 
 
 @AWSErrorHandler.common_error_handler("stop the task")
-@AWSRetry.jittered_backoff()
 def _stop_task(client, cluster: str, task_arn: str, reason: str) -> None:
     client.stop_task(cluster=cluster, task=task_arn, reason=reason)
 
 
-@AWSRetry.jittered_backoff()
 def _log_tail(client, group: str, stream: str, count: int) -> list[str]:
     events = client.get_log_events(logGroupName=group, logStreamName=stream, limit=count, startFromHead=False).get("events", [])
     return [event.get("message", "").rstrip("\n") for event in events][-count:]
 
 
 @AWSErrorHandler.common_error_handler("read the image from ECR")
-@AWSRetry.jittered_backoff()
 def _batch_get_image(client, where: dict) -> dict:
     return client.batch_get_image(registryId=where["registry"], repositoryName=where["repository"], imageIds=[where["image_id"]],
                                   acceptedMediaTypes=MANIFEST_MEDIA_TYPES)

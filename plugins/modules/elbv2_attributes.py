@@ -132,7 +132,6 @@ from typing import Callable
 from ansible_collections.amazon.aws.plugins.module_utils.elb_utils import ELBv2ErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.elb_utils import ELBv2TargetGroupErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import AttributesError
@@ -159,19 +158,16 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 
 
 @ELBv2ErrorHandler.list_error_handler("describe the load balancer")
-@AWSRetry.jittered_backoff()
 def _load_balancer_arn(client, name: str) -> str | None:
     return client.describe_load_balancers(Names=[name])["LoadBalancers"][0]["LoadBalancerArn"]
 
 
 @ELBv2ErrorHandler.list_error_handler("describe the load balancer attributes")
-@AWSRetry.jittered_backoff()
 def _load_balancer_attributes(client, arn: str) -> list[dict[str, str]] | None:
     return client.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
 
 
 @ELBv2ErrorHandler.common_error_handler("modify the load balancer attributes")
-@AWSRetry.jittered_backoff()
 def _modify_load_balancer_attributes(client, arn: str, attributes: list[dict[str, str]]) -> list[dict[str, str]]:
     return client.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=attributes)["Attributes"]
 
@@ -180,19 +176,16 @@ def _modify_load_balancer_attributes(client, arn: str, attributes: list[dict[str
 
 
 @ELBv2TargetGroupErrorHandler.list_error_handler("describe the target group")
-@AWSRetry.jittered_backoff()
 def _target_group_arn(client, name: str) -> str | None:
     return client.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
 
 
 @ELBv2TargetGroupErrorHandler.list_error_handler("describe the target group attributes")
-@AWSRetry.jittered_backoff()
 def _target_group_attributes(client, arn: str) -> list[dict[str, str]] | None:
     return client.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
 
 
 @ELBv2TargetGroupErrorHandler.common_error_handler("modify the target group attributes")
-@AWSRetry.jittered_backoff()
 def _modify_target_group_attributes(client, arn: str, attributes: list[dict[str, str]]) -> list[dict[str, str]]:
     return client.modify_target_group_attributes(TargetGroupArn=arn, Attributes=attributes)["Attributes"]
 
