@@ -176,6 +176,20 @@ STATIC_CASES = {
         ["alb_idle_timeout=300 must be below alb_app_idle_timeout=300"],
     ),
     "idle_timeout_out_of_range": ({"alb_idle_timeout": 4001, "alb_app_idle_timeout": 5000}, ["alb_idle_timeout=4001 is outside 1-4000 seconds"]),
+    # Names: the target group name <cluster>-<env>-app may have 32 characters (AWS); refused before the network.
+    "target_group_name_too_long": (
+        {"megapool_cluster": "megapool-cluster-of-the-shop"},
+        ["makes the target group name megapool-cluster-of-the-shop-local-app, 38 characters; AWS allows 32",
+         "Shorten megapool_cluster or megapool_env by 6 characters"],
+    ),
+    "security_groups_a_string": (
+        {"alb_security_group_ids": "sg-0123456789abcdef0"},
+        ["alb_security_group_ids='sg-0123456789abcdef0' is a string, but a list is expected"],
+    ),
+    "typo_with_strict_vars": (
+        {"alb_idle_timout": 30, "megapool_strict_vars": True},
+        ["alb_idle_timout is set but role megapool.aws.alb has no such variable: did you mean alb_idle_timeout?"],
+    ),
     "certificate_of_another_region": (
         {"alb_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0e3f0e4c-0000-4000-8000-000000000000"},
         ["alb_certificate_arn is a certificate of us-east-1 but the load balancer is in eu-north-1", "use one requested in eu-north-1"],
