@@ -348,7 +348,7 @@ def compare(args: argparse.Namespace) -> int:
                     inventory, playbook = sides[side]
                     reset_emulator(args.port)
                     for run in COMPARE_RUNS:
-                        log_path = os.path.join(RESULTS, "compare-%s-%s-%d-%s.log" % (stamp, side, repetition, run.split()[0]))
+                        log_path = os.path.join(RESULTS, "compare-%s-%s-%s-%d-%s.log" % (stamp, args.strategy or "linear", side, repetition, run.split()[0]))
                         result = play(proxy, regions, run, inventory, env, log_path, playbook=playbook, interpreter=interpreter, side=side)
                         results[side, run].append(result)
                         loads.append(os.getloadavg()[0])
