@@ -1,6 +1,6 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the release role. Pure functions, no I/O; the planners live in module_utils.release_plan.
+"""Filters of the release role. Pure functions, no I/O; the planners live in module_utils (release_plan, release_rollback).
 
 (The health probe summary of playbooks/verify.yml is part of the module megapool.aws.http_probe.)
 """
@@ -18,6 +18,8 @@ from ansible_collections.megapool.aws.plugins.module_utils.release_plan import c
 from ansible_collections.megapool.aws.plugins.module_utils.release_plan import release_checks
 from ansible_collections.megapool.aws.plugins.module_utils.release_plan import shared_secrets
 from ansible_collections.megapool.aws.plugins.module_utils.release_plan import task_definition_changes
+from ansible_collections.megapool.aws.plugins.module_utils.release_rollback import rollback_candidates
+from ansible_collections.megapool.aws.plugins.module_utils.release_rollback import rollback_target
 
 
 def release_revisions(family_and_latest: Sequence[Any]) -> list[list[Any]]:
@@ -61,6 +63,23 @@ def _shared(values_by_region: Any, names: Any, prefix: str = "") -> dict[str, An
     return result
 
 
+def _explicit(revision: Any) -> int | None:
+    if revision in (None, ""):
+        return None
+    try:
+        return int(revision)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("release_rollback_revision must be a revision number, got %r" % (revision,)) from None
+
+
+def _rollback_candidates(current_revision: Any, explicit: Any = None) -> list[int]:
+    return rollback_candidates(int(current_revision or 0), _explicit(explicit))
+
+
+def _rollback_target(current: Any, region: str, described: Any, explicit: Any = None) -> dict[str, Any]:
+    return rollback_target(str(region), dict(current or {}), list(described or []), _explicit(explicit))
+
+
 class FilterModule:  # pylint: disable=too-few-public-methods
     """megapool.aws release filters."""
 
@@ -71,4 +90,6 @@ class FilterModule:  # pylint: disable=too-few-public-methods
             "release_api_token": _token,
             "release_task_definition_changes": _changes,
             "release_shared_secrets": _shared,
+            "rollback_candidates": _rollback_candidates,
+            "rollback_target": _rollback_target,
         }
