@@ -863,7 +863,12 @@ def local_task(task: Any) -> LocalTask | None:
 
 
 def stop_all(timeout: float = SHUTDOWN_SECONDS) -> int:
-    """End every task process (SIGTERM, SIGKILL after ``timeout``), in parallel; the number of tasks ended."""
+    """End every task process (SIGTERM, SIGKILL after ``timeout``), in parallel; the number of tasks ended.
+
+    The scheduler forgets every service first: otherwise it starts replacements for the tasks this ends, and those
+    outlive the emulator (seen: four demo nodes left with parent 1 after `emulator.py stop`)."""
+    with SCHEDULER.lock:
+        SCHEDULER.services.clear()
     with _TASKS_LOCK:
         running = [local for local in TASKS.values() if not local.finished.is_set() and local.process is not None]
     threads = []
