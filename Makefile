@@ -11,6 +11,8 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 EMULATOR_PORT ?= 5000
 TEST_EMULATOR_PORT ?= 5100
 INVENTORY ?= inventories/local
+# `make up` deploys the demo release (docs/demo.md); UP_VARS= builds the stack with the placeholder image instead.
+UP_VARS ?= -e @inventories/demo.yml
 COLLECTION_LINK := .collections/ansible_collections/megapool/aws
 
 .PHONY: help
@@ -48,8 +50,9 @@ demo: ## build the demo release images (megapool.local/megapool-demo:1.0.0, 1.0.
 	bash scripts/build_demo.sh 1.0.2-unhealthy --unhealthy
 
 .PHONY: up
-up: demo emulator ## build the demo images, start the emulator, build everything on inventories/local, print a summary
-	MEGAPOOL_EMULATOR_PORT=$(EMULATOR_PORT) $(BIN)/ansible-playbook playbooks/site.yml -i $(INVENTORY)
+up: demo emulator ## build the demo images, start the emulator, build everything on inventories/local, print the status (fronts, one cluster)
+	MEGAPOOL_EMULATOR_PORT=$(EMULATOR_PORT) $(BIN)/ansible-playbook playbooks/site.yml -i $(INVENTORY) $(UP_VARS)
+	MEGAPOOL_EMULATOR_PORT=$(EMULATOR_PORT) $(BIN)/ansible-playbook playbooks/status.yml -i $(INVENTORY) $(UP_VARS)
 
 .PHONY: teardown
 teardown: emulator ## remove everything site.yml built on inventories/local
