@@ -42,8 +42,8 @@ def rollback_target(
     revision = int(current.get("revision") or 0)
     if explicit is None and not (current.get("service_exists") and revision > 1):
         hint = "" if current.get("service_exists") else " (run playbooks/site.yml first)"
-        return {"target": None, "errors": ["%s runs %s: there is no earlier revision to roll back to%s"
-                                            % (region, current.get("task_definition") or "no service", hint)]}
+        message = "%s runs %s: there is no earlier revision to roll back to%s" % (region, current.get("task_definition") or "no service", hint)
+        return {"target": None, "errors": [message]}
     for answer in described:
         if answer.get("status") == "ACTIVE" and answer.get("revision") is not None:
             return {"target": "%s:%s" % (family, answer["revision"]), "errors": []}

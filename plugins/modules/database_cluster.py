@@ -611,7 +611,9 @@ class _Cluster:
         if global_cluster is None:
             if p["role"] == "secondary":
                 if not self.module.check_mode:
-                    self.module.fail_json(msg="The global cluster %s does not exist yet: build the primary cluster in %s first" % (self.global_id, p["primary_region"]))
+                    self.module.fail_json(
+                        msg="The global cluster %s does not exist yet: build the primary cluster in %s first" % (self.global_id, p["primary_region"])
+                    )
             else:
                 self.create_global()
         password = self.password()
@@ -624,7 +626,13 @@ class _Cluster:
                 self.changed = True
                 self.events.append("%s modified: %s" % (p["identifier"], ", ".join(sorted(changes))))
                 if not self.module.check_mode:
-                    self._call("modify %s" % p["identifier"], self.rds.modify_db_cluster, DBClusterIdentifier=p["identifier"], ApplyImmediately=p["apply_immediately"], **changes)
+                    self._call(
+                        "modify %s" % p["identifier"],
+                        self.rds.modify_db_cluster,
+                        DBClusterIdentifier=p["identifier"],
+                        ApplyImmediately=p["apply_immediately"],
+                        **changes,
+                    )
                     cluster = self.describe_cluster()
             self._tag(cluster)
         instances = self.converge_instances()
@@ -664,7 +672,12 @@ class _Cluster:
         self.changed = True
         self.events.append("%s tagged: %s" % (self.params["identifier"], ", ".join(sorted(missing))))
         if not self.module.check_mode:
-            self._call("tag %s" % self.params["identifier"], self.rds.add_tags_to_resource, ResourceName=cluster["DBClusterArn"], Tags=[{"Key": k, "Value": v} for k, v in missing.items()])
+            self._call(
+                "tag %s" % self.params["identifier"],
+                self.rds.add_tags_to_resource,
+                ResourceName=cluster["DBClusterArn"],
+                Tags=[{"Key": k, "Value": v} for k, v in missing.items()],
+            )
 
     # ------------------------------------------------------------------ absent
     def absent(self) -> dict[str, Any]:
@@ -727,7 +740,13 @@ class _Cluster:
         if self.module.check_mode:
             return snapshot
         if cluster.get("DeletionProtection"):
-            self._call("turn off deletion protection of %s" % identifier, self.rds.modify_db_cluster, DBClusterIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
+            self._call(
+                "turn off deletion protection of %s" % identifier,
+                self.rds.modify_db_cluster,
+                DBClusterIdentifier=identifier,
+                DeletionProtection=False,
+                ApplyImmediately=True,
+            )
         for name in members:
             # A cluster's instances have no final snapshot of their own (the cluster's is taken).
             self._call("delete the DB instance %s" % name, self.rds.delete_db_instance, DBInstanceIdentifier=name, SkipFinalSnapshot=True)
@@ -743,7 +762,9 @@ class _Cluster:
         return snapshot
 
     def delete_global(self, rds: Any, global_cluster: dict[str, Any], removed: dict[str, Any] | None) -> None:
-        others = [m["DBClusterArn"] for m in global_cluster.get("GlobalClusterMembers") or [] if not removed or m["DBClusterArn"] != removed.get("DBClusterArn")]
+        others = [
+            m["DBClusterArn"] for m in global_cluster.get("GlobalClusterMembers") or [] if not removed or m["DBClusterArn"] != removed.get("DBClusterArn")
+        ]
         if others:
             self.module.fail_json(msg="The global cluster %s still has the members %s: remove them first" % (self.global_id, ", ".join(others)))
         if global_cluster.get("DeletionProtection") and not self.params["force_delete"]:
@@ -756,7 +777,12 @@ class _Cluster:
         if self.module.check_mode:
             return
         if global_cluster.get("DeletionProtection"):
-            self._call("turn off deletion protection of %s" % self.global_id, rds.modify_global_cluster, GlobalClusterIdentifier=self.global_id, DeletionProtection=False)
+            self._call(
+                "turn off deletion protection of %s" % self.global_id,
+                rds.modify_global_cluster,
+                GlobalClusterIdentifier=self.global_id,
+                DeletionProtection=False,
+            )
         self._call("delete the global cluster %s" % self.global_id, rds.delete_global_cluster, GlobalClusterIdentifier=self.global_id)
 
     def delete_parameters(self) -> None:

@@ -90,7 +90,7 @@ def _cluster_by_arn_or_id(backend: RDSBackend, identifier: str) -> Any | None:
     if identifier.startswith("arn:"):
         region = identifier.split(":")[3]
         regional = rds_backends[backend.account_id][region]
-        name = identifier.split(":")[-1]
+        name = identifier.rsplit(":", maxsplit=1)[-1]
         return regional.clusters.get(name)
     return backend.clusters.get(identifier)
 

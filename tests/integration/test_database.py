@@ -28,7 +28,12 @@ PREFIX = "/megapool/local/database/"
 
 def _converge(inventory: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "extensions" / "molecule" / "database" / "converge.yml"), "-i", str(inventory)]
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(ROOT / "extensions" / "molecule" / "database" / "converge.yml"),
+        "-i",
+        str(inventory),
+    ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
@@ -87,7 +92,9 @@ CASES = {
     ),
     "aurora_secrets_manager": (
         dict(
-            database_engine="aurora-postgresql", database_engine_version="16.4", database_instance_class="db.r6g.large",
+            database_engine="aurora-postgresql",
+            database_engine_version="16.4",
+            database_instance_class="db.r6g.large",
             database_master_password_mode="secrets_manager",
         ),
         ["cannot manage the master password of a DB cluster that is part of an Aurora global database"],
@@ -216,7 +223,9 @@ def test_the_release_removes_its_former_database_url_parameter(built, tmp_path):
     command = [str(Path(sys.executable).parent / "ansible-playbook"), str(play), "-i", str(built.path)]
 
     # An explicit release_secrets.DATABASE_URL is the release's own: kept.
-    kept = subprocess.run([*command, "-e", '{"release_secrets": {"DATABASE_URL": "ecto://old"}}'], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    kept = subprocess.run(
+        [*command, "-e", '{"release_secrets": {"DATABASE_URL": "ecto://old"}}'], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     assert kept.returncode == 0, kept.stdout[-3000:]
     for region in REGIONS:
         assert client("ssm", region).get_parameter(Name=legacy)["Parameter"]["Name"] == legacy

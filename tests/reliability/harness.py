@@ -52,10 +52,10 @@ def run_playbook(
 
     proxy.kill_at(kill_at, kill, action=action)
     try:
-        output, _ = process.communicate(timeout=timeout)
+        output = process.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
+        output = process.communicate()[0]
         raise AssertionError("%s did not end within %d s:\n%s" % (playbook, timeout, output[-3000:]))
     finally:
         calls = proxy.ordinal

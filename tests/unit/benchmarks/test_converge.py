@@ -36,7 +36,7 @@ def test_the_counting_interpreter_counts_each_start_and_is_the_venv_python(tmp_p
     wrapper, count_file = converge.counting_interpreter(str(tmp_path))
 
     outputs = [subprocess.run([wrapper, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True).stdout
-               for _ in range(3)]
+               for _run in range(3)]
 
     assert converge._lines(count_file) == 3  # pylint: disable=protected-access
     assert set(outputs) == {sys.prefix + "\n"}

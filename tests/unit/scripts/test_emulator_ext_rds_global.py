@@ -104,7 +104,9 @@ def test_the_teardown_order_empties_the_global_cluster(aws, patched):  # pylint:
     _rds(PRIMARY).delete_db_cluster(DBClusterIdentifier="c-g1", FinalDBSnapshotIdentifier="c-g1-final")
     assert _members() == {}
     _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g1")
-    assert [s["DBClusterSnapshotIdentifier"] for s in _rds(PRIMARY).describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]] == ["c-g1-final"]
+    assert [s["DBClusterSnapshotIdentifier"] for s in _rds(PRIMARY).describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]] == [
+        "c-g1-final"
+    ]
 
 
 def test_a_protected_global_cluster_is_kept_until_modified(aws, patched):  # pylint: disable=unused-argument

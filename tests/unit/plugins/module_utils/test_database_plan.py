@@ -121,7 +121,7 @@ AURORA = dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_
 
 @pytest.mark.parametrize("version", ["13.3", "14.3", "15.2", "16.1", "16.4", "17.4", "17.10"])
 def test_aurora_global_versions_accepted(version):
-    assert validate(_inputs(**dict(AURORA, engine_version=version))) == []
+    assert validate(_inputs(**{**AURORA, "engine_version": version})) == []
 
 
 def test_aurora_is_a_global_database_with_the_password_in_ssm_even_in_one_region():

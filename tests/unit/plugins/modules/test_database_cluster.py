@@ -157,7 +157,9 @@ def test_drift_is_modified(aws, run_module, aws_calls):  # pylint: disable=unuse
     assert aws_calls.of("ModifyDBInstance")[0].params["DBInstanceClass"] == "db.r7g.large"
 
 
-def test_absent_refuses_deletion_protection_then_removes_the_primary_with_a_final_snapshot(aws, aws_global, run_module, aws_calls):  # pylint: disable=unused-argument
+def test_absent_refuses_deletion_protection_then_removes_the_primary_with_a_final_snapshot(  # pylint: disable=unused-argument
+    aws, aws_global, run_module, aws_calls
+):
     run_module(module_under_test.main, _args(deletion_protection=True))
     aws_calls.clear()
     refused = run_module(module_under_test.main, _args(state="absent"))
@@ -169,7 +171,9 @@ def test_absent_refuses_deletion_protection_then_removes_the_primary_with_a_fina
     rds = boto3.client("rds", region_name=PRIMARY)
     assert rds.describe_db_clusters()["DBClusters"] == []
     assert rds.describe_db_instances()["DBInstances"] == []
-    assert [s["DBClusterSnapshotIdentifier"] for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]] == ["megapool-test-final"]
+    assert [s["DBClusterSnapshotIdentifier"] for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]] == [
+        "megapool-test-final"
+    ]
     assert _parameter(PRIMARY, "url") is None and _parameter(PRIMARY, "master_password") is None
     assert boto3.client("rds", region_name=PRIMARY).describe_global_clusters()["GlobalClusters"] == []
     assert run_module(module_under_test.main, _args(state="absent"))["changed"] is False
