@@ -17,7 +17,7 @@ GROUP = {"min_size": 1, "max_size": 4, "desired_capacity": 2, "instances": []}
 
 
 def test_filters_offered():
-    assert set(FilterModule().filters()) == {"asg_differences", "ecs_task_size"}
+    assert set(FilterModule().filters()) == {"asg_differences", "ecs_task_size", "ecs_hosts_capacity_plan"}
 
 
 def test_asg_differences():
