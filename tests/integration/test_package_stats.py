@@ -74,3 +74,69 @@ def test_nothing_built_yet_publishes_the_regions_with_empty_values(tmp_path):
     stats = _run(tmp_path, {"eu-north-1": {}, "ap-southeast-1": {}})
     assert sorted(stats["megapool_outputs"]) == ["ap-southeast-1", "eu-north-1"]
     assert set(stats["megapool_outputs"]["eu-north-1"].values()) == {None}
+
+
+# ---------------------------------------------------------------------------------------------- deploy.yml, rollback.yml
+# Their Summary play ends with roles/release/tasks/report.yml, whose last task publishes what each region runs. The
+# task is taken out of report.yml as it is and run with the results the two reads before it register (ECS
+# DescribeServices as community.aws.ecs_service_info returns it, DescribeTaskDefinition snake_cased).
+
+REPORT = yaml.safe_load((ROOT / "roles" / "release" / "tasks" / "report.yml").read_text(encoding="utf-8"))
+TD_ARN = "arn:aws:ecs:%s:123456789012:task-definition/megapool-local-web:%d"
+
+
+def _report_stats_task() -> dict:
+    tasks = [task for task in REPORT if "ansible.builtin.set_stats" in task]
+    assert len(tasks) == 1, "roles/release/tasks/report.yml has no (or more than one) ansible.builtin.set_stats task"
+    return tasks[0]
+
+
+def _registered(region: str, revision: int, rollout_state: str) -> tuple[dict, dict]:
+    service = {"item": region, "services": [{
+        "serviceName": "web", "status": "ACTIVE", "runningCount": 2, "desiredCount": 2, "taskDefinition": TD_ARN % (region, revision),
+        "deployments": [{"status": "PRIMARY", "taskDefinition": TD_ARN % (region, revision), "rolloutState": rollout_state}],
+    }]}
+    td = {"item": service, "family": "megapool-local-web", "revision": revision, "container_definitions": [
+        {"name": "web", "image": "megapool.local/web:1.0.%d" % revision, "environment": [{"name": "RELEASE_VERSION", "value": "1.0.%d" % revision}]}]}
+    return service, td
+
+
+def _run_report(tmp_path: Path, registered: dict, extra: dict) -> dict:
+    inventory = {"regions": {"hosts": {"eu-north-1": {}, "ap-southeast-1": {}},
+                             "vars": {"megapool_env": "local", "megapool_cluster": "megapool", **extra}}}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")  # eu-north-1 first
+    play = {"name": "Summary", "hosts": "regions", "gather_facts": False, "connection": "local", "vars": registered,
+            "tasks": [_report_stats_task()]}
+    (tmp_path / "report.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_SHOW_CUSTOM_STATS="true")
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(tmp_path / "report.yml"), "-i", str(tmp_path / "hosts.yml"),
+                             "-e", "ansible_python_interpreter=%s" % sys.executable],
+                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(result.stdout)["global_custom_stats"]
+
+
+def test_deploy_publishes_what_each_region_runs_and_the_canary(tmp_path):
+    eu_service, eu_td = _registered("eu-north-1", 3, "COMPLETED")
+    ap_service, ap_td = _registered("ap-southeast-1", 2, "IN_PROGRESS")
+    registered = {"_release_report_services": {"results": [eu_service, ap_service]}, "_release_report_tds": {"results": [eu_td, ap_td]}}
+    stats = _run_report(tmp_path, registered, {"release_canary_region": "ap-southeast-1"})
+    assert stats["megapool_environment"] == {"env": "local", "cluster": "megapool", "regions": ["ap-southeast-1", "eu-north-1"]}
+    release = stats["megapool_release"]
+    assert release["canary_region"] == "ap-southeast-1"
+    assert release["regions"]["eu-north-1"] == {
+        "service": "web", "status": "ACTIVE", "task_definition": "megapool-local-web:3", "task_definition_arn": TD_ARN % ("eu-north-1", 3),
+        "image": "megapool.local/web:1.0.3", "version": "1.0.3", "rollout_state": "COMPLETED", "running_count": 2, "desired_count": 2,
+    }
+    assert (release["regions"]["ap-southeast-1"]["version"], release["regions"]["ap-southeast-1"]["rollout_state"]) == ("1.0.2", "IN_PROGRESS")
+    assert "megapool_outputs" not in stats  # site.yml's artifact is left alone in a workflow site -> deploy
+
+
+def test_deploy_without_a_service_publishes_the_regions_with_null_values_and_the_default_canary(tmp_path):
+    stats = _run_report(tmp_path, {"_release_report_services": {"results": [{"item": "eu-north-1", "failed": True}]},
+                                   "_release_report_tds": {"results": []}}, {})
+    release = stats["megapool_release"]
+    assert release["canary_region"] == "eu-north-1"  # deploy.yml's default: the first region of the play
+    assert sorted(release["regions"]) == ["ap-southeast-1", "eu-north-1"]
+    assert set(release["regions"]["eu-north-1"].values()) == {None}
