@@ -166,3 +166,117 @@ def release_deploy_errors(inputs: Mapping[str, Any], facts: Mapping[str, Any]) -
     if not STARTED_BY_RE.match(started_by):
         errors.append("internal: startedBy " + started_by)
     return errors
+
+
+# Service autoscaling (docs/deploy.md, "Service autoscaling"). Target tracking on the service's desired count with the
+# predefined metrics of Application Auto Scaling
+# (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PredefinedMetricSpecification.html).
+AUTOSCALING_PERCENT_TARGETS = {
+    "release_autoscaling_cpu_target": "ECSServiceAverageCPUUtilization",
+    "release_autoscaling_memory_target": "ECSServiceAverageMemoryUtilization",
+}
+AUTOSCALING_REQUESTS_TARGET = "release_autoscaling_requests_per_target"
+
+
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() in ("", "None", "none", "null"))
+
+
+def _autoscaling_target_errors(inputs: Mapping[str, Any]) -> list[str]:
+    errors = []
+    for variable in AUTOSCALING_PERCENT_TARGETS:
+        value = inputs.get(variable)
+        if not _unset(value) and (as_int(value) is None or not 1 <= as_int(value) <= 100):
+            errors.append("%s=%s must be a percentage of the tasks' reservation, 1-100 (e.g. 60), or null to leave it out"
+                          % (variable, value))
+    requests = inputs.get(AUTOSCALING_REQUESTS_TARGET)
+    if not _unset(requests):
+        if as_int(requests) is None or as_int(requests) < 1:
+            errors.append("%s=%s must be the ALB requests per task per minute to hold (1 or more, e.g. 1000), or null"
+                          % (AUTOSCALING_REQUESTS_TARGET, requests))
+        elif not inputs.get("release_target_group_arn"):
+            errors.append("%s=%s needs the service's ALB target group: set release_target_group_arn (or run the alb role in "
+                          "the play), or set %s: null" % (AUTOSCALING_REQUESTS_TARGET, requests, AUTOSCALING_REQUESTS_TARGET))
+    if not errors and all(_unset(inputs.get(variable)) for variable in (*AUTOSCALING_PERCENT_TARGETS, AUTOSCALING_REQUESTS_TARGET)):
+        errors.append("release_autoscaling_enabled is true but no target is set: set release_autoscaling_cpu_target (e.g. 60), "
+                      "release_autoscaling_memory_target or release_autoscaling_requests_per_target, or set "
+                      "release_autoscaling_enabled: false")
+    return errors
+
+
+def autoscaling_count_range(inputs: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The service's minimum and maximum task count: the ones given, else the minimum is release_desired_count and the
+    maximum the most tasks a rollout at that count can still place with one BEAM node per instance
+    (floor(ecs_hosts_max_size * 100 / release_deployment_maximum_percent)). None where unknown or not a number."""
+    low = inputs.get("release_autoscaling_min_count")
+    low = as_int(inputs.get("release_desired_count")) if _unset(low) else as_int(low)
+    high = inputs.get("release_autoscaling_max_count")
+    if _unset(high):
+        max_size, percent = as_int(inputs.get("ecs_hosts_max_size")), as_int(inputs.get("release_deployment_maximum_percent", 200))
+        high = max_size * 100 // percent if max_size is not None and percent else None
+    else:
+        high = as_int(high)
+    return low, high
+
+
+def _autoscaling_count_errors(inputs: Mapping[str, Any]) -> list[str]:
+    for variable in ("release_autoscaling_min_count", "release_autoscaling_max_count"):
+        value = inputs.get(variable)
+        if not _unset(value) and (as_int(value) is None or as_int(value) < 0):
+            return ["%s=%s must be a task count, 0 or more, or null for the default" % (variable, value)]
+    low, high = autoscaling_count_range(inputs)
+    if high is None:
+        return ["release_autoscaling_max_count is not set and ecs_hosts_max_size is unknown: set release_autoscaling_max_count "
+                "(at most the Auto Scaling group's maximum: one BEAM node per instance)"]
+    if low is None:
+        return ["release_autoscaling_min_count: give the fewest tasks to run (1 or more), or a valid release_desired_count"]
+    errors = []
+    desired = as_int(inputs.get("release_desired_count"))
+    if low > high:
+        errors.append("release_autoscaling_min_count=%s is above release_autoscaling_max_count=%s: lower the minimum or raise "
+                      "the maximum" % (low, high))
+    elif desired is not None and not low <= desired <= high:
+        errors.append("release_desired_count=%s is outside release_autoscaling_min_count=%s .. release_autoscaling_max_count=%s: "
+                      "the first deploy starts that many tasks and Application Auto Scaling would move them at once; give a "
+                      "release_desired_count within the range" % (desired, low, high))
+    max_size = as_int(inputs.get("ecs_hosts_max_size"))
+    percent = as_int(inputs.get("release_deployment_maximum_percent", 200)) or 200
+    peak = high * percent // 100
+    if max_size is not None and peak > max_size:
+        errors.append("release_autoscaling_max_count=%s with release_deployment_maximum_percent=%s: a rollout at the maximum runs "
+                      "up to %s tasks, one BEAM node per instance, but ecs_hosts_max_size=%s: lower release_autoscaling_max_count "
+                      "to %s or raise ecs_hosts_max_size to %s (the capacity provider adds the instances)"
+                      % (high, percent, peak, max_size, max_size * 100 // percent, peak))
+    return errors
+
+
+def _autoscaling_cooldown_errors(inputs: Mapping[str, Any]) -> list[str]:
+    errors = []
+    for variable in ("release_autoscaling_scale_in_cooldown", "release_autoscaling_scale_out_cooldown"):
+        value = as_int(inputs.get(variable))
+        if value is None or value < 0:
+            errors.append("%s=%s must be seconds, 0 or more" % (variable, inputs.get(variable)))
+    if errors:
+        return errors
+    cooldown = as_int(inputs.get("release_autoscaling_scale_in_cooldown"))
+    stop = as_int(inputs.get("release_stop_timeout")) or 0
+    delay = as_int(inputs.get("alb_deregistration_delay")) if inputs.get("release_target_group_arn") else 0
+    leave = stop + (delay or 0)
+    if cooldown is not None and cooldown < leave:
+        errors.append("release_autoscaling_scale_in_cooldown=%s is shorter than a BEAM node takes to leave (ALB deregistration "
+                      "delay %s + release_stop_timeout %s = %s seconds): the next scale-in would stop another node while the "
+                      "last one still drains; set release_autoscaling_scale_in_cooldown to %s or more"
+                      % (cooldown, delay or 0, stop, leave, leave))
+    return errors
+
+
+def release_autoscaling_errors(inputs: Mapping[str, Any]) -> list[str]:
+    """The service autoscaling inputs (none when release_autoscaling_enabled is false). ``inputs``: release_autoscaling_*,
+    release_desired_count, release_deployment_maximum_percent, release_stop_timeout, release_target_group_arn,
+    ecs_hosts_max_size (the Auto Scaling group's maximum, an inventory variable) and alb_deregistration_delay."""
+    enabled = inputs.get("release_autoscaling_enabled", False)
+    if not isinstance(enabled, bool) and str(enabled).lower() not in ("true", "false", "yes", "no", "1", "0"):
+        return ["release_autoscaling_enabled=%r must be true or false" % (enabled,)]
+    if str(enabled).lower() not in ("true", "yes", "1"):
+        return []
+    return _autoscaling_target_errors(inputs) + _autoscaling_count_errors(inputs) + _autoscaling_cooldown_errors(inputs)
