@@ -451,6 +451,21 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
         self.targets: list[tuple[str, str, int]] = []  # (region, target group ARN, port)
         self.registrations: list[tuple[str, str]] = []  # (region, Cloud Map service id)
         self.lock = threading.Lock()
+        # The container instance it is placed on (ecs_instances; None: not placed) and what it holds there.
+        self.instance: Any = None
+        self.holds: tuple[int, int] | None = None
+        self.ports: list[int] = []
+
+    def place(self, instance: Any, cpu: int, memory: int, ports: list[int]) -> None:
+        """Hold the task's resources on its container instance until the task stops."""
+        from . import ecs_instances  # pylint: disable=import-outside-toplevel
+
+        self.instance, self.holds, self.ports = instance, (int(cpu), int(memory)), list(ports)
+        ecs_instances.use_resources(instance, cpu, memory, 1)
+
+    def draining(self) -> bool:
+        """Whether its container instance is no longer ACTIVE (DRAINING, or deregistered)."""
+        return self.instance is not None and self.instance.status != "ACTIVE"
 
     # ---- start
 
@@ -591,6 +606,12 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             self.finished.set()
 
     def _release(self) -> None:
+        with _TASKS_LOCK:
+            holds, self.holds = self.holds, None
+        if holds is not None and self.instance is not None:
+            from . import ecs_instances  # pylint: disable=import-outside-toplevel
+
+            ecs_instances.use_resources(self.instance, holds[0], holds[1], -1)
         if self.address:
             ADDRESSES.release(self.address)
         METADATA.forget(self)
@@ -862,6 +883,13 @@ def local_task(task: Any) -> LocalTask | None:
         return TASKS.get(task.task_arn)
 
 
+def tasks_on(container_instance_arn: str) -> list[LocalTask]:
+    """The local tasks placed on a container instance that have not stopped."""
+    with _TASKS_LOCK:
+        return [local for local in TASKS.values()
+                if local.instance is not None and local.instance.container_instance_arn == container_instance_arn and not local.finished.is_set()]
+
+
 def stop_all(timeout: float = SHUTDOWN_SECONDS) -> int:
     """End every task process (SIGTERM, SIGKILL after ``timeout``), in parallel; the number of tasks ended.
 
@@ -970,16 +998,63 @@ def _network_configuration(service: Any) -> dict[str, Any] | None:
     return None
 
 
+# The "unable to place a task" event is written at most this often per service (AWS throttles it too).
+UNPLACED_EVENT_SECONDS = 30.0
+UNPLACED = "_megapool_unplaced_event"
+
+
+def _placement(backend: Any, service: Any, cluster: Any, definition: Any) -> tuple[bool, Any, tuple[int, int, list[int]]]:
+    """(placed or no placement needed, the container instance or None, the task's requirements).
+
+    Tasks go on the cluster's container instances (ecs_instances) unless the service is FARGATE or the cluster has
+    never had one registered (the emulator's tests that deploy without instances: docs/emulator.md)."""
+    from . import ecs_instances  # pylint: disable=import-outside-toplevel
+
+    needs = ecs_instances.task_requirements(definition)
+    if (service.launch_type or "") == "FARGATE" or not backend.container_instances.get(cluster.name):
+        return True, None, needs
+    with _TASKS_LOCK:
+        mine: dict[str, int] = {}
+        ports: dict[str, list[int]] = {}
+        for local in TASKS.values():
+            if local.instance is None or local.finished.is_set():
+                continue
+            arn = local.instance.container_instance_arn
+            ports.setdefault(arn, []).extend(local.ports)
+            if local.service is service:
+                mine[arn] = mine.get(arn, 0) + 1
+    distinct = any((item.get("type") or "") == "distinctInstance" for item in getattr(service, "placement_constraints", None) or [])
+    arn = ecs_instances.choose_instance(ecs_instances.candidates(backend, cluster.name, mine, ports), needs[0], needs[1], distinct, needs[2])
+    if arn is None:
+        return False, None, needs
+    instance = next(item for item in ecs_instances.container_instances(backend, cluster.name) if item.container_instance_arn == arn)
+    return True, instance, needs
+
+
+def _unplaced(backend: Any, service: Any) -> None:
+    """No container instance has room: AWS's service event (throttled), and the capacity provider scales out."""
+    from . import ecs_instances  # pylint: disable=import-outside-toplevel
+
+    if time.monotonic() >= getattr(service, UNPLACED, 0.0):
+        setattr(service, UNPLACED, time.monotonic() + UNPLACED_EVENT_SECONDS)
+        _event(service, ecs_instances.unable_to_place(service.name)[len("service %s " % service.name):])
+    ecs_instances.scale_out(backend, service, 1)
+
+
 def _launch(backend: Any, service: Any, deployment: dict[str, Any]) -> LocalTask | None:
     from moto.ecs.models import Task  # pylint: disable=import-outside-toplevel
 
     definition = backend.describe_task_definition(deployment["taskDefinition"])
     cluster = backend._get_cluster(service.cluster_name)  # pylint: disable=protected-access
+    placed, instance, needs = _placement(backend, service, cluster, definition)
+    if not placed:
+        _unplaced(backend, service)
+        return None
     strategy = getattr(service, "capacity_provider_strategy", None) or deployment.get("capacityProviderStrategy")
     task = Task(
         cluster=cluster,
         task_definition=definition,
-        container_instance_arn=None,
+        container_instance_arn=instance.container_instance_arn if instance is not None else None,
         resource_requirements=backend._calculate_task_resource_requirements(definition),  # pylint: disable=protected-access
         backend=backend,
         group="service:%s" % service.name,
@@ -991,6 +1066,8 @@ def _launch(backend: Any, service: Any, deployment: dict[str, Any]) -> LocalTask
     )
     backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
     local = LocalTask(backend, task, definition, service, deployment["id"])
+    if instance is not None:
+        local.place(instance, needs[0], needs[1], needs[2])
     local.start()
     if not local.finished.is_set():
         local.register()
@@ -1064,6 +1141,11 @@ def schedule(backend: Any, service: Any) -> bool:  # pylint: disable=too-many-lo
     most, fewest = deployment_limits(desired, config.get("maximumPercent", 200), config.get("minimumHealthyPercent", 100))
     mine = [local for local in running if local.deployment_id == primary["id"]]
     others = [local for local in running if local.deployment_id != primary["id"]]
+    # Tasks on a DRAINING (or gone) container instance are replaced like old ones: new tasks elsewhere within
+    # maximumPercent, then stopped (drained first) while minimumHealthyPercent stays (container-instance-draining.html).
+    evicted = [local for local in mine if local.draining()]
+    mine = [local for local in mine if local not in evicted]
+    others = others + evicted
     healthy = [local for local in running if local.healthy()]
     launching = primary.get("rolloutState") != "FAILED" and time.monotonic() >= getattr(service, BACKOFF, (0, 0.0))[1]
     # 3. Scale the primary deployment in (desired count lowered).
