@@ -17,6 +17,7 @@ Module ``servicediscovery_namespace``:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from dataclasses import field
@@ -514,3 +515,16 @@ def timeout_message(action: str, name: str, timeout: float, progress: str) -> st
 
 def default_namespace_description(name: str) -> str:
     return "Private DNS namespace %s" % name
+
+
+def creator_request_id(region: str, name: str, vpc: str, attempt: str = "") -> str:
+    """The ``CreatorRequestId`` of CreatePrivateDnsNamespace for namespace ``name`` on ``vpc`` in ``region``.
+
+    The same for every run, so that a run killed after sending the request, whose namespace the next run cannot see
+    yet (the creation runs for a while and its operation may not be listed at once), sends the *same* request again
+    and AWS makes no second namespace: CreatorRequestId "allows failed CreatePrivateDnsNamespace requests to be
+    retried without the risk of running the operation twice"
+    (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreatePrivateDnsNamespace.html). ``attempt`` makes another
+    one, for a namespace of the same name created again after a deletion. At most 64 characters (AWS's limit)."""
+    digest = hashlib.sha256("\0".join((region or "", normalize_name(name), vpc or "", attempt)).encode("utf-8")).hexdigest()
+    return "megapool-" + digest[:48]

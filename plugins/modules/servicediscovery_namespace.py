@@ -20,6 +20,11 @@ description:
     the module follows the operation with a bounded wait (O(wait), O(wait_timeout), O(poll_interval)) and reports
     RV(done), RV(progress) and RV(events). Run again with the same options while an operation is still running and the
     module picks it up instead of starting another one.
+  - The creation's C(CreatorRequestId) is the same in every run (derived from the region, O(name) and O(vpc_id)), so
+    a run killed after sending it makes no second namespace even when the next run cannot list the first one yet -
+    Cloud Map answers the identical request with C(DuplicateRequest) (the running operation is followed) or
+    C(NamespaceAlreadyExists) naming that request (the namespace is adopted); a namespace of the same name that
+    another request made is refused with a message.
   - Inputs are validated (names, VPC id, TTLs, record types) before any AWS call.
   - Cloud Map calls are made with C(inject_host_prefix=False), so that an O(endpoint_url) on C(127.0.0.1) works (the
     C(data-servicediscovery.) host prefix only matters for C(DiscoverInstances), which this module does not use).
@@ -383,6 +388,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.service_discovery imp
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import association_plan
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import associations_after
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import busy_services
+from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import creator_request_id
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import default_namespace_description
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import hosted_zone_id
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import in_use_message
@@ -607,6 +613,7 @@ class _Namespace:
         self.pending_progress: str | None = None  # why a run with wait=false is not done
         self.changed = False
         self.zones: dict[str, list[dict[str, str]]] = {}  # namespace id -> its zone's VPCs (vpc_id, vpc_region)
+        self.adopted = False  # create() found the namespace an earlier run's identical request made
 
     def _call(self, func, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -746,26 +753,69 @@ class _Namespace:
     # ----------------------------------------------------------------------------------------- changes
 
     def create(self) -> tuple[dict | None, bool]:
-        """Create the namespace (or pick up its running creation); returns (namespace or None, done)."""
+        """Create the namespace (or pick up its running creation); returns (namespace or None, done).
+
+        The CreatorRequestId is the same in every run (module_utils/service_discovery.py creator_request_id): a run
+        killed after sending the request, whose namespace this run cannot list yet, is answered DuplicateRequest (its
+        operation is followed) or NamespaceAlreadyExists (that namespace is adopted) instead of making a second one."""
         operation = self.running_operation("CREATE_NAMESPACE")
         if operation is None:
-            params: dict[str, Any] = dict(
-                Name=self.name, Vpc=self.vpc, CreatorRequestId=str(uuid.uuid4()),
-                Description=self.desired.description if self.desired.description is not None else default_namespace_description(self.name),
-            )
-            if self.tags:
-                params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
-            operation_id = self._call(_create_namespace, self.sd, **params)
-            self.changed = True
-            self.events.append("namespace %s create requested on %s" % (self.name, self.vpc))
+            operation_id, adopted = self._request_creation(creator_request_id(self.module.region, self.name, self.vpc))
+            if adopted is not None:
+                return adopted, True
         else:
             operation_id = operation["Id"]
             self.events.append("namespace %s create already running (operation %s)" % (self.name, operation_id))
         operation, done = self.follow(operation_id, "create")
         if not done:
             return None, False
-        namespace_id = (operation.get("Targets") or {}).get("NAMESPACE")
-        return self._call(_get_namespace, self.sd, namespace_id), True
+        namespace = self._maybe(_get_namespace, self.sd, (operation.get("Targets") or {}).get("NAMESPACE"))
+        if namespace is None:
+            # The answer named the operation of an earlier namespace of the same request, deleted since (what AWS
+            # answers then is not documented): a request of its own for this one.
+            self.events.append("namespace %s of operation %s is gone: requested anew" % (self.name, operation_id))
+            operation_id, adopted = self._request_creation(
+                creator_request_id(self.module.region, self.name, self.vpc, attempt=str(int(time.time())))
+            )
+            if adopted is not None:
+                return adopted, True
+            operation, done = self.follow(operation_id, "create")
+            if not done:
+                return None, False
+            namespace = self._call(_get_namespace, self.sd, (operation.get("Targets") or {}).get("NAMESPACE"))
+        return namespace, True
+
+    def _request_creation(self, request_id: str) -> tuple[str | None, dict | None]:
+        """CreatePrivateDnsNamespace; (operation id, None), or (None, the namespace an earlier identical request made)."""
+        params: dict[str, Any] = dict(
+            Name=self.name, Vpc=self.vpc, CreatorRequestId=request_id,
+            Description=self.desired.description if self.desired.description is not None else default_namespace_description(self.name),
+        )
+        if self.tags:
+            params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
+        try:
+            operation_id = _create_namespace(self.sd, **params)
+        except is_ansible_aws_error_code("DuplicateRequest") as e:
+            # The request of a killed run is still running (its operation was not listed yet).
+            operation_id = (getattr(e.exception, "response", None) or {}).get("DuplicateOperationId")
+            self.events.append("namespace %s create already requested (operation %s)" % (self.name, operation_id))
+            return operation_id, None
+        except is_ansible_aws_error_code("NamespaceAlreadyExists") as e:  # pylint: disable=duplicate-except
+            answer = getattr(e.exception, "response", None) or {}
+            namespace = self._maybe(_get_namespace, self.sd, answer["NamespaceId"]) if answer.get("NamespaceId") else None
+            if answer.get("CreatorRequestId") == request_id and namespace is not None:
+                self.adopted = True
+                self.events.append("namespace %s made by an earlier run's request adopted (%s)" % (self.name, namespace["Id"]))
+                return None, namespace
+            self.fail(
+                "Cloud Map already has a namespace %s (%s) that was not requested for VPC %s: delete it, or give this "
+                "region's namespace another name (dns_discovery_namespace)." % (self.name, answer.get("NamespaceId"), self.vpc)
+            )
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws_error(e)
+        self.changed = True
+        self.events.append("namespace %s create requested on %s" % (self.name, self.vpc))
+        return operation_id, None
 
     def update_namespace(self, namespace: dict) -> None:
         if self.desired.description is not None and (namespace.get("Description") or "") != self.desired.description:
@@ -927,9 +977,13 @@ def _present(ns: _Namespace) -> dict[str, Any]:
                 progress=ns.events[-1] if ns.events else "namespace %s create running" % ns.name,
             )
         vpcs = [ns.vpc]
-        live = []
+        live = ns.services(current) if ns.adopted else []
         plans = ns.plan_services(current, live)
-        ns.zones[current["Id"]] = [{"vpc_id": ns.vpc, "vpc_region": module.region}]
+        if ns.adopted:
+            vpcs = ns._vpcs(current) or [ns.vpc]
+            ns.update_namespace(current)  # its description and tags, as for a namespace that was listed
+        else:
+            ns.zones[current["Id"]] = [{"vpc_id": ns.vpc, "vpc_region": module.region}]
         associations, to_add, to_remove = ns.association_changes(current, desired.associated_vpcs)
     else:
         ns.update_namespace(current)

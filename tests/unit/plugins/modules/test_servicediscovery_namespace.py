@@ -701,3 +701,109 @@ def test_a_vpc_that_does_not_exist_fails_naming_it(like_aws, run_module):  # pyl
     result = run_module(module_under_test.main, _args(vpc, associated_vpcs=[{"vpc_id": "vpc-0000000000000dead", "vpc_region": OTHER_REGION}]))
     assert result["failed"] is True
     assert "Route 53 knows no VPC vpc-0000000000000dead in %s (InvalidVPCId)" % OTHER_REGION in result["msg"]
+
+
+# ------------------------------------------------------------------------------------------ a run killed during the creation
+# A run killed after sending CreatePrivateDnsNamespace: AWS creates the namespace, but for a while the next run may
+# neither list it (ListNamespaces) nor its operation (ListOperations). The next run sends the same request (the same
+# CreatorRequestId) and AWS answers DuplicateRequest while the creation runs, NamespaceAlreadyExists once it exists.
+# moto ignores CreatorRequestId; the emulator extension servicediscovery_requests answers like AWS and is applied here.
+
+
+@pytest.fixture
+def repeats_like_aws():
+    from emulator_ext import servicediscovery_requests  # pylint: disable=import-error,import-outside-toplevel
+
+    servicediscovery_requests.apply()
+    yield
+    servicediscovery_requests.restore()
+
+
+def _killed_run_request(vpc: str) -> str:
+    """What the killed run sent (the module's own request id); the operation id."""
+    return _sd().create_private_dns_namespace(
+        Name=NAME, Vpc=vpc, CreatorRequestId=planner.creator_request_id(REGION, NAME, vpc), Description="x",
+    )["OperationId"]
+
+
+def _hide_namespaces(monkeypatch, hide_operations: bool = True) -> None:
+    """ListNamespaces (and ListOperations) do not show the killed run's namespace yet."""
+    monkeypatch.setattr(sd_models.ServiceDiscoveryBackend, "list_namespaces", lambda self: [])
+    if hide_operations:
+        monkeypatch.setattr(sd_models.ServiceDiscoveryBackend, "list_operations", lambda self: [])
+
+
+def test_the_request_id_is_the_same_in_every_run_and_differs_per_vpc_region_name_and_attempt():
+    first = planner.creator_request_id(REGION, NAME, "vpc-1")
+    assert first == planner.creator_request_id(REGION, NAME.upper() + ".", "vpc-1") and len(first) <= 64
+    others = {planner.creator_request_id(REGION, NAME, "vpc-2"), planner.creator_request_id("us-east-1", NAME, "vpc-1"),
+              planner.creator_request_id(REGION, "other." + NAME, "vpc-1"), planner.creator_request_id(REGION, NAME, "vpc-1", "1")}
+    assert first not in others and len(others) == 4
+
+
+def test_a_namespace_the_killed_run_created_and_this_run_cannot_list_is_adopted(aws, run_module, aws_calls, repeats_like_aws, monkeypatch):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    operation = _killed_run_request(vpc)
+    namespace_id = _backend().operations[operation].targets["NAMESPACE"]
+    _hide_namespaces(monkeypatch)
+    aws_calls.clear()
+    result = run_module(module_under_test.main, _args(vpc, services=[dict(name="app")], tags=TAGS))
+    assert result.get("failed") is not True, result
+    assert result["namespace"]["id"] == namespace_id
+    assert "adopted" in " ".join(result["events"])
+    assert len(_backend().namespaces) == 1
+    assert [call.operation for call in aws_calls.writes()] == ["CreatePrivateDnsNamespace", "TagResource", "CreateService"]
+    assert [service["Name"] for service in _services()] == ["app"]
+
+
+def test_a_creation_the_killed_run_started_and_this_run_cannot_list_is_followed(aws, run_module, repeats_like_aws, monkeypatch):  # pylint: disable=unused-argument
+    original = sd_models.Operation.__init__
+
+    def _pending(self, operation_type, targets):
+        original(self, operation_type, targets)
+        self.status = "PENDING"
+
+    monkeypatch.setattr(sd_models.Operation, "__init__", _pending)
+    vpc = _vpc()
+    operation = _killed_run_request(vpc)
+    _hide_namespaces(monkeypatch)
+    started = run_module(module_under_test.main, _args(vpc, wait=False))
+    assert started.get("failed") is not True, started
+    assert started["operation_id"] == operation and started["done"] is False
+    assert "already requested" in started["events"][0]
+    assert len(_backend().namespaces) == 1
+
+
+def test_a_namespace_of_the_same_name_another_request_made_is_refused_naming_the_fix(aws, run_module, repeats_like_aws, monkeypatch):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    _sd().create_private_dns_namespace(Name=NAME, Vpc=vpc, CreatorRequestId="someone-else")
+    original = module_under_test._create_namespace  # pylint: disable=protected-access
+
+    def _already_exists(client, **params):
+        params["CreatorRequestId"] = "someone-else"  # AWS answers NamespaceAlreadyExists with that request's id
+        return original(client, **params)
+
+    monkeypatch.setattr(module_under_test, "_create_namespace", _already_exists)
+    _hide_namespaces(monkeypatch)
+    result = run_module(module_under_test.main, _args(vpc))
+    assert result["failed"] is True
+    assert "already has a namespace %s" % NAME in result["msg"] and "dns_discovery_namespace" in result["msg"]
+
+
+def test_an_answer_naming_a_namespace_deleted_since_requests_anew(aws, run_module, monkeypatch):  # pylint: disable=unused-argument
+    vpc = _vpc()
+    ids = []
+    original = module_under_test._create_namespace  # pylint: disable=protected-access
+
+    def _first_answer_is_stale(client, **params):
+        ids.append(params["CreatorRequestId"])
+        operation_id = original(client, **params)
+        if len(ids) == 1:  # the namespace of that answer is gone (deleted since the same request made it)
+            _backend().namespaces.pop(_backend().operations[operation_id].targets["NAMESPACE"])
+        return operation_id
+
+    monkeypatch.setattr(module_under_test, "_create_namespace", _first_answer_is_stale)
+    result = run_module(module_under_test.main, _args(vpc))
+    assert result.get("failed") is not True, result
+    assert len(ids) == 2 and ids[0] == planner.creator_request_id(REGION, NAME, vpc) and ids[1] != ids[0]
+    assert [n["Id"] for n in _namespaces()] == [result["namespace"]["id"]]
