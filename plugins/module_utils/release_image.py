@@ -79,8 +79,9 @@ def image_plan(source: Mapping[str, Any], found: Mapping[str, Any] | None, regio
         (not_created if check_mode and not state.get("repository_exists") else missing).append(str(region))
     errors, notes = [], []
     if missing:
-        errors.append("release_image=%s (%s) is not in the repository %s of %s yet, so those regions cannot run it; nothing "
-                      "was changed: %s" % (image, digest, source["repository"], ", ".join(missing), _replication_hint(source, digest)))
+        errors.append("release_image=%s (%s) is not in the repository %s of %s yet, so those regions cannot run it; stopped "
+                      "before the task definitions and the migration gate: %s"
+                      % (image, digest, source["repository"], ", ".join(missing), _replication_hint(source, digest)))
     if not_created:
         notes.append("Check mode: the repository %s does not exist yet in %s (it would be created); the image %s must be there "
                      "before the migration gate" % (source["repository"], ", ".join(not_created), digest))
