@@ -95,7 +95,7 @@ def image_version(given_version: Any, image: Any, current_image: Any, current_ve
     if given_version:
         return str(given_version)
     text = str(image or "")
-    tag = re.search(r":([^:/]+)$", text.split("@")[0])
+    tag = re.search(r":([^:/]+)$", text.split("@", maxsplit=1)[0])
     if tag:
         return tag.group(1)
     if text and text == str(current_image or ""):
