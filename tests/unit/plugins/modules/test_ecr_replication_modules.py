@@ -81,3 +81,8 @@ def test_image_info_finds_the_digest_and_the_regions_holding_it(aws, run_module,
     assert _info(run_module, image_tag="9.9.9")["digest"] == ""
     # only the test's own pushes wrote: the module reads
     assert [call.operation for call in aws_calls.writes()] == ["PutImage", "CreateRepository", "PutImage"]
+
+
+@pytest.mark.parametrize("module", [ecr_replication, ecr_image_info])
+def test_documented_options_match_the_argument_spec(module, docs_match_spec):
+    docs_match_spec(module)
