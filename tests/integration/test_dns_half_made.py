@@ -85,12 +85,13 @@ def test_a_second_untagged_check_beside_the_named_one_is_deleted(emulator, tmp_p
     fqdn = "%s-local-1.%s.elb.amazonaws.com" % (cluster, REGION)
     code, output = _converge(tmp_path, inventory, cluster, fqdn)
     assert code == 0, output[-4000:]
-    (named,) = _checks_of(fqdn)
+    named = list(_checks_of(fqdn))
+    assert len(named) == 1, named
     _plant_untagged(fqdn)  # a later run killed after its own CreateHealthCheck (before this fix's lookup existed)
 
     code, output = _converge(tmp_path, inventory, cluster, fqdn)
     assert code == 0, output[-4000:]
-    assert list(_checks_of(fqdn)) == [named]
+    assert list(_checks_of(fqdn)) == named
 
 
 def _load_balancer(name: str) -> str:

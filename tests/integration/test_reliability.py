@@ -17,6 +17,7 @@ extra site converge):
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections import Counter
@@ -200,9 +201,16 @@ def test_a_deploy_killed_during_the_rollout_ends_on_the_new_release_when_re_run(
     killed = _run("deploy killed at UpdateService", "deploy.yml", site_inventory, faulty, "-e", "release_image=" + NEW_IMAGE, action="UpdateService")
     assert killed.killed, killed.output[-3000:]
 
-    deploy = _run("deploy again", "deploy.yml", site_inventory, faulty, "-e", "release_image=" + NEW_IMAGE)
-    assert deploy.returncode == 0, deploy.output[-5000:]
+    # Re-run with the JSON stdout callback, as AWX runs it: the output is one JSON document holding the artifacts.
+    deploy = _run("deploy again", "deploy.yml", site_inventory, faulty, "-e", "release_image=" + NEW_IMAGE, json_stdout=True)
+    assert deploy.returncode == 0, deploy.output[-5000:] + deploy.stderr[-3000:]
+    stats = json.loads(deploy.output)["global_custom_stats"]
+    assert stats["megapool_environment"]["regions"] == sorted(REGIONS), stats
+    assert stats["megapool_release"]["canary_region"] == REGIONS[0], stats
     for region, (service, image) in _services().items():
         assert image == NEW_IMAGE, region
         assert [(d["status"], d.get("rolloutState")) for d in service["deployments"]] == [("PRIMARY", "COMPLETED")], (region, service["deployments"])
         assert service["runningCount"] == service["desiredCount"], region
+        published = stats["megapool_release"]["regions"][region]
+        assert (published["image"], published["version"], published["rollout_state"]) == (NEW_IMAGE, "2.0.0", "COMPLETED"), published
+        assert published["task_definition_arn"] == service["taskDefinition"], published

@@ -25,6 +25,7 @@ class Run:
     output: str
     killed: bool
     calls: int
+    stderr: str = ""  # with json_stdout only (else merged into output)
 
     def changed(self) -> dict[str, int]:
         """changed= of each host in the recap."""
@@ -32,14 +33,19 @@ class Run:
 
 
 def run_playbook(
-    playbook: str, inventory: Path, proxy: FaultProxy, *args: str, kill_at: Optional[int] = None, action: Optional[str] = None, timeout: float = 1800
+    playbook: str, inventory: Path, proxy: FaultProxy, *args: str, kill_at: Optional[int] = None, action: Optional[str] = None, timeout: float = 1800,
+    json_stdout: bool = False,
 ) -> Run:
     """``playbooks/<playbook>`` on ``inventory`` with every AWS call through ``proxy``; killed at its ``kill_at``-th call
-    or right after its first call of ``action`` (e.g. ``UpdateService``)."""
+    or right after its first call of ``action`` (e.g. ``UpdateService``). With ``json_stdout``, the output is the JSON
+    stdout callback's document with the custom stats (what AWX reads; docs/awx.md) and stderr is kept apart."""
     env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(proxy.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    if json_stdout:
+        env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_SHOW_CUSTOM_STATS="true")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / playbook), "-i", str(inventory), *args]
     process = subprocess.Popen(  # pylint: disable=consider-using-with
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if json_stdout else subprocess.STDOUT, text=True, start_new_session=True
     )
     killed = []
 
@@ -52,7 +58,7 @@ def run_playbook(
 
     proxy.kill_at(kill_at, kill, action=action)
     try:
-        output = process.communicate(timeout=timeout)[0]
+        output, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         output = process.communicate()[0]
@@ -60,4 +66,4 @@ def run_playbook(
     finally:
         calls = proxy.ordinal
         proxy.kill_at(None)
-    return Run(process.returncode, output, bool(killed), calls)
+    return Run(process.returncode, output, bool(killed), calls, stderr or "")
