@@ -41,6 +41,12 @@ How this extension imitates AWS (docs/emulator.md, "Local data plane: ECS tasks"
       ``dns_dataplane`` when it runs (the local stand-in for the VPC resolver), and its output in CloudWatch Logs.
     - RunTask tasks and service tasks alike; a background thread (wall clock) runs the service scheduler, so
       traffic and deployments progress between API calls.
+    - Service tasks are placed on the cluster's container instances (ecs_instances: the agent of the Auto Scaling
+      group's instances, ``choose_instance``, managed scale-out) and hold their resources there; a task on a DRAINING
+      instance is replaced like a task of an old deployment (a new one elsewhere within maximumPercent, the old one
+      drained and stopped while minimumHealthyPercent allows,
+      https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html). A cluster that
+      never had a container instance, and FARGATE, run tasks without one (the tests without instances).
     - Differences: no network namespace or cgroup limits; container health checks (``127.0.0.1`` inside a task)
       are not run, the ALB's health checks decide; the image's own ENV is the host's ``PATH``, ``HOME`` and
       ``LANG``.
@@ -453,15 +459,12 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
         self.lock = threading.Lock()
         # The container instance it is placed on (ecs_instances; None: not placed) and what it holds there.
         self.instance: Any = None
-        self.holds: tuple[int, int] | None = None
         self.ports: list[int] = []
 
     def place(self, instance: Any, cpu: int, memory: int, ports: list[int]) -> None:
-        """Hold the task's resources on its container instance until the task stops."""
-        from . import ecs_instances  # pylint: disable=import-outside-toplevel
-
-        self.instance, self.holds, self.ports = instance, (int(cpu), int(memory)), list(ports)
-        ecs_instances.use_resources(instance, cpu, memory, 1)
+        """The task holds its resources on its container instance until it stops (ecs_instances.refresh counts them)."""
+        self.instance, self.ports = instance, list(ports)
+        self.task.resource_requirements = {"CPU": int(cpu), "MEMORY": int(memory), "PORTS": list(ports), "PORTS_UDP": []}
 
     def draining(self) -> bool:
         """Whether its container instance is no longer ACTIVE (DRAINING, or deregistered)."""
@@ -606,12 +609,6 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             self.finished.set()
 
     def _release(self) -> None:
-        with _TASKS_LOCK:
-            holds, self.holds = self.holds, None
-        if holds is not None and self.instance is not None:
-            from . import ecs_instances  # pylint: disable=import-outside-toplevel
-
-            ecs_instances.use_resources(self.instance, holds[0], holds[1], -1)
         if self.address:
             ADDRESSES.release(self.address)
         METADATA.forget(self)
@@ -1013,6 +1010,7 @@ def _placement(backend: Any, service: Any, cluster: Any, definition: Any) -> tup
     needs = ecs_instances.task_requirements(definition)
     if (service.launch_type or "") == "FARGATE" or not backend.container_instances.get(cluster.name):
         return True, None, needs
+    ecs_instances.refresh(backend, cluster.name)
     with _TASKS_LOCK:
         mine: dict[str, int] = {}
         ports: dict[str, list[int]] = {}

@@ -203,11 +203,59 @@ def task_requirements(definition: Any) -> tuple[int, int, list[int]]:
     return cpu, memory, ports
 
 
-def use_resources(instance: Any, cpu: int, memory: int, sign: int = 1) -> None:
-    """Take (sign 1) or give back (sign -1) a task's resources on a container instance; runningTasksCount follows."""
-    for name, value in (("CPU", cpu), ("MEMORY", memory)):
-        _set_resource(instance.remaining_resources, name, _resource(instance.remaining_resources, name) - sign * int(value))
-    instance.running_tasks_count = max(int(instance.running_tasks_count or 0) + sign, 0)
+def remaining(registered: Mapping[str, int], holding: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """What is left on an instance: its registered CPU and MEMORY minus those of the tasks that hold it, their host
+    ``ports`` (only tasks outside awsvpc hold host ports), and how many tasks run there."""
+    holding = list(holding)
+    return {
+        "CPU": int(registered.get("CPU") or 0) - sum(int(item.get("cpu") or 0) for item in holding),
+        "MEMORY": int(registered.get("MEMORY") or 0) - sum(int(item.get("memory") or 0) for item in holding),
+        "PORTS": sorted({str(port) for item in holding for port in item.get("ports") or ()}),
+        "running": len(holding),
+    }
+
+
+def _holds(task: Any) -> bool:
+    """Whether a task still holds its instance's resources: until it is STOPPED (a local task: until its process ended;
+    an ecs_tasks timer task: until its time is up)."""
+    from . import ecs_dataplane  # pylint: disable=import-outside-toplevel
+
+    local = ecs_dataplane.local_task(task)
+    if local is not None:
+        return not local.finished.is_set()
+    if task.desired_status == "STOPPED" or getattr(task, "_status", None) == "STOPPED":
+        return False
+    run = getattr(task, "_megapool_run", None) or {}  # ecs_tasks' timer
+    return not (run.get("stop_at") is not None and run.get("exit") is not None and time.monotonic() >= run["stop_at"])
+
+
+def refresh(backend: Any, cluster_name: str) -> None:
+    """Recompute every container instance's remainingResources and runningTasksCount from the tasks placed on it.
+
+    moto counts them up when it places a RunTask task and down only in its own StopTask, so a task that ends by itself
+    would hold its instance for ever (and an awsvpc task's container port, which on AWS is on the task's own ENI)."""
+    instances = container_instances(backend, cluster_name)
+    if not instances:
+        return
+    holding: dict[str, list[dict[str, Any]]] = {}
+    for task in list((backend.tasks.get(cluster_name) or {}).values()):
+        arn = getattr(task, "container_instance_arn", None)
+        if not arn or not _holds(task):
+            continue
+        needs = getattr(task, "resource_requirements", None) or {}
+        awsvpc = bool(getattr(task, "attachments", None))  # an ENI of its own
+        holding.setdefault(arn, []).append({"cpu": needs.get("CPU"), "memory": needs.get("MEMORY"),
+                                            "ports": [] if awsvpc else list(needs.get("PORTS") or [])})
+    for instance in instances:
+        registered = {name: _resource(instance.registered_resources, name) for name in ("CPU", "MEMORY")}
+        left = remaining(registered, holding.get(instance.container_instance_arn, []))
+        _set_resource(instance.remaining_resources, "CPU", left["CPU"])
+        _set_resource(instance.remaining_resources, "MEMORY", left["MEMORY"])
+        base = next((item.get("stringSetValue") or [] for item in instance.registered_resources if item.get("name") == "PORTS"), [])
+        for item in instance.remaining_resources:
+            if item.get("name") == "PORTS":
+                item["stringSetValue"] = sorted(set(base) | set(left["PORTS"]))
+        instance.running_tasks_count = left["running"]
 
 
 def candidates(backend: Any, cluster_name: str, service_arns: Mapping[str, int],
@@ -370,6 +418,18 @@ def _terminate_instances(original: Callable[..., Any]) -> Callable[..., Any]:
     return terminate_instances
 
 
+def _refreshed(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def method(self: Any, cluster_str: Any = None, *args: Any, **kwargs: Any) -> Any:
+        try:
+            refresh(self, str(cluster_str or "default").split("/")[-1])
+        except Exception:  # pylint: disable=broad-except
+            pass
+        return original(self, cluster_str, *args, **kwargs)
+
+    return method
+
+
 def _dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def method(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
@@ -394,9 +454,12 @@ def _dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _patches() -> tuple[tuple[type, str, Callable[[Any], Any]], ...]:
     from moto.ec2.models.instances import InstanceBackend  # pylint: disable=import-outside-toplevel
+    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication  # pylint: disable=import-outside-toplevel
 
     return (
+        (EC2ContainerServiceBackend, "describe_container_instances", _refreshed),
+        (EC2ContainerServiceBackend, "run_task", _refreshed),
         (InstanceBackend, "run_instances", _run_instances),
         (InstanceBackend, "terminate_instances", _terminate_instances),
         (DomainDispatcherApplication, "__call__", _dispatch),

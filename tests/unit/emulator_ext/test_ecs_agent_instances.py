@@ -128,6 +128,16 @@ def test_scale_out_target(desired, maximum, in_service, wanted, expected):
     assert ecs_instances.scale_out_target(desired, maximum, in_service, wanted) == expected
 
 
+@pytest.mark.parametrize("holding, expected", [
+    ([], {"CPU": 2048, "MEMORY": 1868, "PORTS": [], "running": 0}),
+    ([{"cpu": 1024, "memory": 1700, "ports": []}], {"CPU": 1024, "MEMORY": 168, "PORTS": [], "running": 1}),
+    ([{"cpu": 512, "memory": 256, "ports": [80]}, {"cpu": 512, "memory": 256, "ports": [8080]}],
+     {"CPU": 1024, "MEMORY": 1356, "PORTS": ["80", "8080"], "running": 2}),
+])
+def test_remaining_is_the_registered_resources_minus_the_tasks_that_hold_them(holding, expected):
+    assert ecs_instances.remaining({"CPU": 2048, "MEMORY": 1868}, holding) == expected
+
+
 def test_the_unable_to_place_event_is_aws_wording():
     assert ecs_instances.unable_to_place("web").startswith(
         "service web was unable to place a task because no container instance met all of its requirements.")

@@ -157,3 +157,24 @@ def test_draining_an_instance_replaces_its_task_elsewhere_before_stopping_it(hos
     assert stopped["stopCode"] == "ServiceSchedulerInitiated" and stopped["containers"][0]["exitCode"] == 143
     wait_for(lambda: container_instances(hosts)[drained]["runningTasksCount"] == 0, 30)
     assert container_instances(hosts)[drained]["status"] == "DRAINING"
+
+
+def test_a_run_task_that_ends_by_itself_gives_its_instance_back(hosts):
+    """moto places a RunTask task and counts its resources down, but counts them up again only in its own StopTask:
+    a migration task that exits would hold its instance for ever, and the service would find no room."""
+    group(hosts, 1)
+    task_definition = definition(hosts)
+    started = hosts["ecs"].run_task(
+        cluster=CLUSTER, taskDefinition=task_definition, launchType="EC2",
+        overrides={"containerOverrides": [{"name": "web", "command": ["exit 0"]}]},
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [hosts["subnet"]], "securityGroups": [hosts["group"]]}},
+    )["tasks"][0]
+    (arn,) = container_instances(hosts)
+    assert started["containerInstanceArn"] == arn
+    wait_for(lambda: describe(hosts, started["taskArn"])["lastStatus"] == "STOPPED", 60)
+    item = container_instances(hosts)[arn]
+    assert item["runningTasksCount"] == 0
+    assert {resource["name"]: resource["integerValue"] for resource in item["remainingResources"]}["MEMORY"] == 1996 - 128
+    create(hosts, desired=1)
+    tasks = wait_for(lambda: running_tasks(hosts) if len(running_tasks(hosts)) == 1 else None)
+    assert tasks[0]["containerInstanceArn"] == arn
