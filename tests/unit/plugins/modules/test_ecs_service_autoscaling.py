@@ -112,4 +112,3 @@ def test_the_requests_match_the_botocore_model(aas, run_module, aws_calls):
         assert not report.has_errors(), (call.operation, report.generate_report())
         operations.add(call.operation)
     assert {"RegisterScalableTarget", "PutScalingPolicy", "DeleteScalingPolicy", "DeregisterScalableTarget"} <= operations
-
