@@ -10,132 +10,23 @@ with 1.0.1 serving every request throughout. Counts, not timings.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 
-import pytest
-
-from conftest import ENDPOINT, REGIONS, ROOT, _emulator, flat, run_playbook
-
-_spec = importlib.util.spec_from_file_location("megapool_loadgen", ROOT / "benchmarks" / "loadgen.py")
-loadgen = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = loadgen
-_spec.loader.exec_module(loadgen)
-
-IMAGE = "megapool.local/megapool-demo:%s"
-
-
-@pytest.fixture(scope="module")
-def demo_images():
-    """The demo's images in the default local image store (the emulator's MEGAPOOL_LOCAL_IMAGES)."""
-    for version, flags in (("1.0.0", []), ("1.0.1", []), ("1.0.2-unhealthy", ["--unhealthy"])):
-        result = subprocess.run(["bash", str(ROOT / "scripts" / "build_demo.sh"), version, *flags],
-                                capture_output=True, text=True, timeout=600, check=False)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.fixture
-def demo_emulator(empty_emulator):
-    """The wiped test emulator; wiped again afterwards, which ends the demo's task processes."""
-    yield empty_emulator
-    _emulator("reset")
-
-
-def _get(url: str, timeout: float = 5) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-def _fronts() -> dict[str, str]:
-    """region -> the URL of the front of its load balancer's HTTPS listener (served as plain HTTP locally)."""
-    status, body = _get(ENDPOINT + "/megapool-api/fronts")
-    assert status == 200, body
-    fronts = {}
-    for front in json.loads(body):
-        if front["protocol"] == "HTTPS":
-            fronts[front["region"]] = front["url"]
-    assert sorted(fronts) == sorted(REGIONS), body
-    return fronts
-
-
-def _wait(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except OSError as error:
-            last = error
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(1)
-    raise AssertionError("%s within %d s (last: %r)" % (what, timeout, last))
-
-
-def _cluster_views(fronts: dict[str, str], per_region: int = 8) -> dict[str, list[str]]:
-    """node -> the members it reports, from GET /cluster through each region's front (round robin over its targets)."""
-    views = {}
-    for url in fronts.values():
-        for _request in range(per_region):
-            status, body = _get(url + "/cluster")
-            if status == 200:
-                view = json.loads(body)
-                views[view["node"]] = view["members"]
-    return views
-
-
-class VersionSampler:
-    """GET / through every front, one after the other, until stopped: which versions answered, and any failure."""
-
-    def __init__(self, fronts: dict[str, str]):
-        self.urls = list(fronts.values())
-        self.versions: dict[str, int] = {}
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for url in self.urls:
-                try:
-                    status, body = _get(url + "/")
-                    if status == 200:
-                        version = json.loads(body)["version"]
-                        self.versions[version] = self.versions.get(version, 0) + 1
-                    else:
-                        self.failures.append("%s HTTP %s" % (url, status))
-                except OSError as error:
-                    self.failures.append("%s %s" % (url, error))
-            self._stop.wait(0.1)
-
-    def __enter__(self) -> "VersionSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(10)
+from conftest import REGIONS, flat, run_playbook
+from demo_helpers import IMAGE
+from demo_helpers import VersionSampler
+from demo_helpers import _cluster_views
+from demo_helpers import _fronts
+from demo_helpers import _get
+from demo_helpers import _wait
+from demo_helpers import configure_demo
+from demo_helpers import demo_emulator  # noqa: F401  # pylint: disable=unused-import  # fixture
+from demo_helpers import demo_images  # noqa: F401  # pylint: disable=unused-import  # fixture
+from demo_helpers import loadgen
 
 
 def test_demo_serves_one_cluster_and_deploys_without_dropping_requests(inventory, demo_emulator, demo_images):
-    inventory.set_vars("release", release_initial_image=IMAGE % "1.0.0", release_bind_to_node_address=True,
-                       release_health_check_start_period=10)
-    inventory.set_all(network_erlang_epmdless=True)
-    # Health checks and draining short enough for a test (AWS's minimum interval is 5 s).
-    alb = inventory.path / "group_vars" / "all" / "alb.yml"
-    if not alb.exists():
-        alb.write_text("---\n")
-    inventory.set_vars("alb", alb_health_check_interval=5, alb_health_check_timeout=2, alb_healthy_threshold=2, alb_unhealthy_threshold=2,
-                       alb_deregistration_delay=5)
+    configure_demo(inventory)
 
     site = run_playbook("site.yml", inventory.path)
     assert site.returncode == 0, site.stdout[-4000:] + site.stderr[-2000:]
