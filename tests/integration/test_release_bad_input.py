@@ -194,17 +194,20 @@ def test_cookies_that_differ_between_regions_stop_the_deploy(built):
         other.delete_parameter(Name="/megapool/local/RELEASE_COOKIE")
 
 
-def test_an_ecr_image_not_pushed_stops_at_the_gate(built):
-    """The image is in this account's ECR but was never pushed: the gate refuses before any task runs and the service
-    keeps its release (D10)."""
-    service_before = _service()["taskDefinition"]
+def test_an_ecr_image_not_pushed_is_refused_before_any_change(built):
+    """The image is in this account's ECR but was never pushed: deploy.yml's validation play refuses it (issue 17: the
+    digest check in every region; before, the gate refused it after the task definitions were registered, D10), so no
+    task runs, nothing is registered and the service keeps its release."""
+    before, service_before = _state(), _service()["taskDefinition"]
     image = "123456789012.dkr.ecr.%s.amazonaws.com/megapool-local:9.9.9" % REGION
     result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=" + image)
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0
-    assert "image %s is not in ECR (repository megapool-local of account 123456789012 in %s): push it before deploying" % (image, REGION) in output
+    assert "release_image=%s: the repository megapool-local in %s has no image 9.9.9: push it there first" % (image, REGION) in output, output[-3000:]
+    assert "PLAY [Register the release" not in output
     assert client("ecs", REGION).list_tasks(cluster=CLUSTER, startedBy="release-9-9-9")["taskArns"] == []
     assert _service()["taskDefinition"] == service_before
+    assert _state() == before, "the failed run changed the emulator"
 
 
 def _revisions() -> dict:
@@ -251,3 +254,67 @@ def test_a_migration_gate_in_a_database_replica_region_is_refused(built):
     assert ("The migration gate would run in eu-north-1 (release_primary_region), but the database's writer is in ap-southeast-1"
             " and eu-north-1 has a read replica: set release_primary_region: ap-southeast-1") in output, output[-3000:]
     assert snapshot((REGION,)) == before
+
+
+# One image for every region (issue 17): ECR replication from the primary region, the digest check, the pinning.
+ACCOUNT = "123456789012"
+REPOSITORY = "megapool-local"
+OTHER = "ap-southeast-1"
+
+
+def _state() -> dict:
+    """The emulator's resources plus the primary registry's replication configuration (not in snapshot())."""
+    return {"resources": snapshot((REGION,)), "replication": client("ecr", REGION).describe_registry()["replicationConfiguration"]}
+
+
+def _push(region: str, tag: str) -> str:
+    """`docker push` of a small image to the region's release repository (manifest only); returns its digest."""
+    subprocess.run([sys.executable, str(ROOT / "extensions" / "molecule" / "release" / "push_image.py"),
+                    "http://127.0.0.1:%s" % PORT, region, REPOSITORY, tag], check=True, capture_output=True)
+    return client("ecr", region).describe_images(repositoryName=REPOSITORY, imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"]
+
+
+def test_an_image_missing_in_a_region_is_refused_naming_the_region(built):
+    """Pushed to ap-southeast-1 only (the replication rule goes from the primary region, eu-north-1): eu-north-1 does
+    not hold the digest, so deploy.yml stops in its validation play, naming the region and the fix; nothing changes."""
+    digest = _push(OTHER, "2.0.0")
+    image = "%s.dkr.ecr.%s.amazonaws.com/%s:2.0.0" % (ACCOUNT, OTHER, REPOSITORY)
+    before, service_before = _state(), _service()["taskDefinition"]
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=" + image)
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode != 0, output[-3000:]
+    assert ("release_image=%s (%s) is not in the repository %s of %s yet, so those regions cannot run it; stopped before the task "
+            "definitions and the migration gate" % (image, digest, REPOSITORY, REGION)) in output, output[-3000:]
+    assert "describe-image-replication-status --region %s --repository-name %s --image-id imageDigest=%s" % (OTHER, REPOSITORY, digest) in output
+    assert "PLAY [Register the release" not in output and "PLAY [Migration gate" not in output
+    assert _state() == before, "the failed run changed the emulator"
+    assert _service()["taskDefinition"] == service_before
+
+
+def test_a_release_pushed_once_is_replicated_and_pinned_by_digest(built):
+    """The converge put the replication rule into the primary registry; a push to eu-north-1 reaches ap-southeast-1
+    with its digest and tag, and deploy.yml registers the region's own copy by digest, keeping the tag as version."""
+    rules = client("ecr", REGION).describe_registry()["replicationConfiguration"]["rules"]
+    assert {"destinations": [{"region": OTHER, "registryId": ACCOUNT}],
+            "repositoryFilters": [{"filter": REPOSITORY, "filterType": "PREFIX_MATCH"}]} in rules
+    digest = _push(REGION, "2.1.0")
+    replica = client("ecr", OTHER).describe_images(repositoryName=REPOSITORY, imageIds=[{"imageDigest": digest}])["imageDetails"][0]
+    assert replica["imageTags"] == ["2.1.0"]
+    image = "%s.dkr.ecr.%s.amazonaws.com/%s:2.1.0" % (ACCOUNT, REGION, REPOSITORY)
+    # Check mode: the digest check runs (it only reads) and passes; nothing is registered or changed.
+    before, revisions = _state(), _revisions()
+    checked = run_playbook("deploy.yml", built.path, "--limit", REGION, "--check", "-e", "release_image=" + image)
+    assert checked.returncode == 0, checked.stdout[-4000:]
+    assert _state() == before and _revisions() == revisions
+    result = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=" + image)
+    output = flat(result.stdout + result.stderr)
+    assert result.returncode == 0, output[-4000:]
+    definition = client("ecs", REGION).describe_task_definition(taskDefinition=_service()["taskDefinition"])["taskDefinition"]
+    container = definition["containerDefinitions"][0]
+    assert container["image"] == "%s.dkr.ecr.%s.amazonaws.com/%s@%s" % (ACCOUNT, REGION, REPOSITORY, digest)
+    assert {item["name"]: item["value"] for item in container["environment"]}["RELEASE_VERSION"] == "2.1.0"
+    # Deploying the same again registers nothing (the pinned image is the running one) and keeps the version.
+    revisions, running = _revisions(), _service()["taskDefinition"]
+    again = run_playbook("deploy.yml", built.path, "--limit", REGION, "-e", "release_image=" + image)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert _revisions() == revisions and _service()["taskDefinition"] == running
