@@ -117,3 +117,19 @@ def test_a_teardown_removes_the_untagged_check_of_the_region(emulator, tmp_path,
     assert code == 0, output[-4000:]
     assert _checks_of(fqdn) == {}, "the named and the half-made (%s) check stay" % planted
     assert list(_checks_of("%s-other-1.%s.elb.amazonaws.com" % (cluster, REGION))) == [elsewhere]
+
+
+def test_more_than_ten_health_checks_in_the_account_are_read_ten_at_a_time(emulator, tmp_path, inventory):  # pylint: disable=unused-argument
+    """Route 53 ListTagsForResources takes at most 10 ids (the emulator extension route53_limits refuses more, as AWS
+    does): with 11 other checks in the account the converge and the teardown still read every check's tags."""
+    cluster = _cluster()
+    for index in range(11):
+        _plant_untagged("%s-elsewhere-%d.%s.elb.amazonaws.com" % (cluster, index, REGION))
+    fqdn = "%s-local-1.%s.elb.amazonaws.com" % (cluster, REGION)
+    planted = _plant_untagged(fqdn)
+    code, output = _converge(tmp_path, inventory, cluster, fqdn)
+    assert code == 0, output[-4000:]
+    assert list(_checks_of(fqdn)) == [planted]
+    code, output = _play(tmp_path, inventory, "absent", cluster, {"_dns_zone_id": ""})
+    assert code == 0, output[-4000:]
+    assert _checks_of(fqdn) == {}
