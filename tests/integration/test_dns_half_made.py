@@ -11,18 +11,57 @@ test uses its own cluster name and load balancer name, so no reset of the emulat
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from conftest import Inventory, client, run_playbook
 
 REGION = "eu-north-1"
 
 
+CREATED: list[tuple[str, str]] = []  # (kind, id) of what a test made outside the health checks, for the clean-up
+
+
 def _cluster() -> str:
     return "hc" + uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(autouse=True)
+def _clean_up(emulator):  # pylint: disable=unused-argument
+    """Leave the shared test emulator as it was: the tests' health checks (every FQDN starts with ``hc``), load
+    balancers, subnets and VPCs go after each test."""
+    yield
+    route53 = client("route53", REGION)
+    for check in route53.list_health_checks()["HealthChecks"]:
+        if check["HealthCheckConfig"].get("FullyQualifiedDomainName", "").startswith("hc"):
+            route53.delete_health_check(HealthCheckId=check["Id"])
+    ec2, elbv2 = client("ec2", REGION), client("elbv2", REGION)
+    for kind, resource_id in reversed(CREATED):
+        if kind == "load_balancer":
+            elbv2.delete_load_balancer(LoadBalancerArn=resource_id)
+        elif kind == "subnet":
+            _until_no_dependency(lambda subnet=resource_id: ec2.delete_subnet(SubnetId=subnet))
+        else:
+            _until_no_dependency(lambda vpc=resource_id: ec2.delete_vpc(VpcId=vpc))
+    CREATED.clear()
+
+
+def _until_no_dependency(delete) -> None:
+    """EC2 answers DependencyViolation for a while after a subnet's users went (on AWS as on the emulator)."""
+    for _attempt in range(30):
+        try:
+            delete()
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "DependencyViolation":
+                raise
+            time.sleep(1)
+    delete()
 
 
 def _plant_untagged(fqdn: str, interval: int = 30) -> str:
@@ -98,10 +137,14 @@ def _load_balancer(name: str) -> str:
     """An ALB of that name in REGION (the teardown finds the FQDN of the half-made check through it); its DNS name."""
     ec2 = client("ec2", REGION)
     vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    CREATED.append(("vpc", vpc))
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.99.%d.0/24" % i, AvailabilityZone=zone)["Subnet"]["SubnetId"]
                for i, zone in enumerate(zones)]
-    return client("elbv2", REGION).create_load_balancer(Name=name, Subnets=subnets, Type="application")["LoadBalancers"][0]["DNSName"]
+    CREATED.extend(("subnet", subnet) for subnet in subnets)
+    balancer = client("elbv2", REGION).create_load_balancer(Name=name, Subnets=subnets, Type="application")["LoadBalancers"][0]
+    CREATED.append(("load_balancer", balancer["LoadBalancerArn"]))
+    return balancer["DNSName"]
 
 
 def test_a_teardown_removes_the_untagged_check_of_the_region(emulator, tmp_path, inventory):  # pylint: disable=unused-argument
