@@ -430,6 +430,54 @@ def _refreshed(original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
+_RUN_TASK_PARAMS = ("cluster_str", "task_definition_str", "count", "overrides", "started_by", "tags", "launch_type",
+                    "networking_configuration", "group", "platform_version", "capacity_provider_strategy")
+
+
+class _Strategy:  # pylint: disable=too-few-public-methods
+    """What scale_out reads of a service, for a RunTask request."""
+
+    def __init__(self, cluster_name: str, strategy: list[dict[str, Any]]) -> None:
+        self.cluster_name = cluster_name
+        self.capacity_provider_strategy = strategy
+        self.deployments: list[dict[str, Any]] = []
+
+
+def provision(backend: Any, cluster_name: str, definition: Any, count: int, strategy: list[dict[str, Any]] | None, launch_type: str | None) -> int:
+    """RunTask on capacity providers: tasks that have no room wait in PROVISIONING while managed scaling adds instances
+    (cluster-auto-scaling.html); here the group is scaled out before moto places them. The instances added."""
+    if launch_type or not container_instances(backend, cluster_name):
+        return 0
+    cluster = backend.clusters.get(cluster_name)
+    strategy = list(strategy or getattr(cluster, "default_capacity_provider_strategy", None) or [])
+    if not strategy or strategy[0].get("capacityProvider") in ("FARGATE", "FARGATE_SPOT"):
+        return 0
+    cpu, memory, ports = task_requirements(definition)
+    refresh(backend, cluster_name)
+    free = [item for item in candidates(backend, cluster_name, {}) if choose_instance([item], cpu, memory, False, ports)]
+    wanted = max(int(count or 1) - len(free), 0)
+    if wanted and scale_out(backend, _Strategy(cluster_name, strategy), wanted) is not None:
+        refresh(backend, cluster_name)
+        return wanted
+    return 0
+
+
+def _provisioned(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def run_task(self: Any, *args: Any, **kwargs: Any) -> Any:
+        given = dict(zip(_RUN_TASK_PARAMS, args), **kwargs)
+        try:
+            cluster_name = str(given.get("cluster_str") or "default").split("/")[-1]
+            refresh(self, cluster_name)
+            provision(self, cluster_name, self.describe_task_definition(given["task_definition_str"]), int(given.get("count") or 1),
+                      given.get("capacity_provider_strategy"), given.get("launch_type"))
+        except Exception:  # pylint: disable=broad-except
+            pass
+        return original(self, *args, **kwargs)
+
+    return run_task
+
+
 def _dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def method(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
@@ -459,7 +507,7 @@ def _patches() -> tuple[tuple[type, str, Callable[[Any], Any]], ...]:
 
     return (
         (EC2ContainerServiceBackend, "describe_container_instances", _refreshed),
-        (EC2ContainerServiceBackend, "run_task", _refreshed),
+        (EC2ContainerServiceBackend, "run_task", _provisioned),
         (InstanceBackend, "run_instances", _run_instances),
         (InstanceBackend, "terminate_instances", _terminate_instances),
         (DomainDispatcherApplication, "__call__", _dispatch),

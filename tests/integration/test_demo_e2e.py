@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import REGIONS, flat, run_playbook
+from conftest import flat, run_playbook
 from demo_helpers import IMAGE
 from demo_helpers import VersionSampler
 from demo_helpers import _cluster_views

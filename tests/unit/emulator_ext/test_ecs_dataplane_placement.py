@@ -178,3 +178,20 @@ def test_a_run_task_that_ends_by_itself_gives_its_instance_back(hosts):
     create(hosts, desired=1)
     tasks = wait_for(lambda: running_tasks(hosts) if len(running_tasks(hosts)) == 1 else None)
     assert tasks[0]["containerInstanceArn"] == arn
+
+
+def test_a_run_task_on_the_capacity_provider_without_room_gets_an_instance_from_managed_scaling(hosts):
+    """The migration gate's RunTask while every instance runs its one node: on AWS the task waits in PROVISIONING
+    while managed scaling adds an instance (cluster-auto-scaling.html); moto alone places nothing and says nothing."""
+    group(hosts, 1)
+    capacity_provider(hosts)
+    create(hosts, desired=1, provider=True)
+    (busy,) = [task["containerInstanceArn"] for task in wait_for(lambda: running_tasks(hosts) if len(running_tasks(hosts)) == 1 else None)]
+    started = hosts["ecs"].run_task(
+        cluster=CLUSTER, taskDefinition=definition(hosts), capacityProviderStrategy=[{"capacityProvider": PROVIDER, "weight": 1}],
+        overrides={"containerOverrides": [{"name": "web", "command": ["exit 0"]}]},
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [hosts["subnet"]], "securityGroups": [hosts["group"]]}},
+    )["tasks"]
+    assert len(started) == 1 and started[0]["containerInstanceArn"] not in (None, busy)
+    found = boto3.client("autoscaling", region_name=REGION).describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP_NAME])["AutoScalingGroups"][0]
+    assert found["DesiredCapacity"] == 2
