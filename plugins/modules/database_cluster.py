@@ -50,11 +50,6 @@ options:
   global_identifier:
     description: The global cluster identifier; by default O(identifier).
     type: str
-  state:
-    description: V(present) creates or updates; V(absent) deletes.
-    type: str
-    choices: [present, absent]
-    default: present
   role:
     description: V(primary) (the writer cluster) or V(secondary) (a read-only cluster of the global database).
     type: str
@@ -79,14 +74,6 @@ options:
     description: Days of automated backups (1-35).
     type: int
     default: 7
-  backup_window:
-    description: The daily backup window (UTC).
-    type: str
-    default: "03:00-03:30"
-  maintenance_window:
-    description: The weekly maintenance window (UTC).
-    type: str
-    default: "sun:04:00-sun:04:30"
   performance_insights:
     description: Turn Performance Insights on for the instances.
     type: bool
@@ -103,45 +90,12 @@ options:
     description: The master user name (primary only).
     type: str
     default: megapool
-  port:
-    description: The port.
-    type: int
-    default: 5432
-  kms_key_id:
-    description: The KMS key of this region for storage encryption.
-    type: str
-    default: alias/aws/rds
   deletion_protection:
     description: Deletion protection of the cluster (the primary sets the global cluster's too).
     type: bool
     default: true
-  iam_auth:
-    description: IAM database authentication.
-    type: bool
-    default: false
-  subnet_group:
-    description: The DB subnet group (private subnets).
-    type: str
-  security_group_ids:
-    description: The VPC security groups.
-    type: list
-    elements: str
-    default: []
-  apply_immediately:
-    description: Apply modifications now instead of in the maintenance window.
-    type: bool
-    default: false
   master_password_parameter:
     description: The SSM SecureString parameter of the master password, in this region.
-    type: str
-  master_password:
-    description: A password to seed O(master_password_parameter) with when it does not exist yet (keep it in a vault).
-    type: str
-  url_parameter:
-    description: The SSM SecureString parameter (this region) to write the writer's Ecto URL to.
-    type: str
-  reader_url_parameter:
-    description: The SSM SecureString parameter (this region) to write this region's reader Ecto URL to.
     type: str
   skip_final_snapshot:
     description: With O(state=absent), delete the primary cluster without a final cluster snapshot.
@@ -150,23 +104,12 @@ options:
   final_snapshot_identifier:
     description: The final cluster snapshot's name; by default C(<identifier>-final-<UTC timestamp>).
     type: str
-  force_delete:
-    description: With O(state=absent), turn deletion protection off first.
-    type: bool
-    default: false
-  delete_parameters:
-    description: With O(state=absent), delete the SSM parameters too.
-    type: bool
-    default: true
   wait_timeout:
     description: Seconds to wait for a cluster or an instance to become available, detached or deleted.
     type: int
     default: 3600
-  poll_interval:
-    description: Seconds between two polls.
-    type: float
-    default: 30
 extends_documentation_fragment:
+  - megapool.aws.database
   - megapool.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -259,160 +202,60 @@ final_snapshot:
   type: str
 """
 
-import secrets
-import string
-import time
-from datetime import datetime
-from datetime import timezone
 from typing import Any
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports missing botocore
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.database_common import DATABASE_ARGUMENT_SPEC
+from ansible_collections.megapool.aws.plugins.module_utils.database_common import DatabaseMember
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import cluster_differences
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import cluster_topology_error
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import global_membership
-from ansible_collections.megapool.aws.plugins.module_utils.database_plan import url as ecto_url
 
 ENGINE = "aurora-postgresql"
 
 ARGUMENT_SPEC: dict[str, Any] = dict(
-    identifier=dict(type="str", required=True),
+    DATABASE_ARGUMENT_SPEC,
     global_identifier=dict(type="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
     role=dict(type="str", choices=["primary", "secondary"], default="primary"),
     primary_region=dict(type="str"),
     engine_version=dict(type="str", default="16.4"),
     instance_class=dict(type="str", default="db.r6g.large"),
     instances=dict(type="int", default=1),
-    backup_retention=dict(type="int", default=7),
-    backup_window=dict(type="str", default="03:00-03:30"),
-    maintenance_window=dict(type="str", default="sun:04:00-sun:04:30"),
-    performance_insights=dict(type="bool", default=False),
-    parameter_group=dict(type="str", default=""),
-    db_name=dict(type="str", default="megapool"),
-    username=dict(type="str", default="megapool"),
-    port=dict(type="int", default=5432),
-    kms_key_id=dict(type="str", default="alias/aws/rds"),
-    deletion_protection=dict(type="bool", default=True),
-    iam_auth=dict(type="bool", default=False),
-    subnet_group=dict(type="str"),
-    security_group_ids=dict(type="list", elements="str", default=[]),
-    apply_immediately=dict(type="bool", default=False),
-    master_password_parameter=dict(type="str", no_log=False),
-    master_password=dict(type="str", no_log=True),
-    url_parameter=dict(type="str"),
-    reader_url_parameter=dict(type="str"),
-    skip_final_snapshot=dict(type="bool", default=False),
-    final_snapshot_identifier=dict(type="str"),
-    force_delete=dict(type="bool", default=False),
-    delete_parameters=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=3600),
-    poll_interval=dict(type="float", default=30),
-    **TAGS_ARGUMENT_SPEC,
 )
 
-# The waits' clock (the unit tests replace both).
-_clock = time.monotonic
-_sleep = time.sleep
 
-# Aurora passwords: printable ASCII except / " @ and space, 8-128 characters (CreateDBCluster MasterUserPassword).
-_PASSWORD_ALPHABET = string.ascii_letters + string.digits
-_PASSWORD_LENGTH = 32
-_AWS_ERRORS = ()
-try:
-    _AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except NameError:  # pragma: no cover - AnsibleAWSModule reports missing botocore
-    pass
-
-
-class _Cluster:
+class _Cluster(DatabaseMember):
     """One region's member of the global database, its instances and its parameters."""
 
     def __init__(self, module: MegapoolAWSModule):
-        self.module = module
-        self.params = module.params
-        self.region = module.region
-        self.rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
-        self.ssm = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
+        super().__init__(module)
         self.global_id = self.params["global_identifier"] or self.params["identifier"]
-        self.events: list[str] = []
-        self.changed = False
-
-    def _client(self, service: str, region: str | None) -> Any:
-        if not region or region == self.region:
-            return self.rds if service == "rds" else self.ssm
-        return self.module.client(service, region=region, retry_decorator=AWSRetry.jittered_backoff())
-
-    def _call(self, what: str, method: Any, **kwargs: Any) -> Any:
-        try:
-            return method(aws_retry=True, **kwargs)
-        except _AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg="Could not %s" % what, events=self.events)
-        return None
 
     # ------------------------------------------------------------------ reads
     def describe_global(self, rds: Any = None) -> dict[str, Any] | None:
-        try:
-            found = (rds or self.rds).describe_global_clusters(aws_retry=True, GlobalClusterIdentifier=self.global_id)["GlobalClusters"]
-        except is_boto3_error_code("GlobalClusterNotFoundFault"):
-            return None
-        except _AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not read the global cluster %s" % self.global_id)
-        return found[0] if found else None
+        return self.describe_first(
+            "the global cluster %s" % self.global_id, (rds or self.rds).describe_global_clusters, "GlobalClusterNotFoundFault", "GlobalClusters",
+            GlobalClusterIdentifier=self.global_id,
+        )
 
     def describe_cluster(self, rds: Any = None) -> dict[str, Any] | None:
-        try:
-            found = (rds or self.rds).describe_db_clusters(aws_retry=True, DBClusterIdentifier=self.params["identifier"])["DBClusters"]
-        except is_boto3_error_code("DBClusterNotFoundFault"):
-            return None
-        except _AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not read the DB cluster %s" % self.params["identifier"])
-        return found[0] if found else None
+        return self.describe_first(
+            "the DB cluster %s" % self.params["identifier"], (rds or self.rds).describe_db_clusters, "DBClusterNotFoundFault", "DBClusters",
+            DBClusterIdentifier=self.params["identifier"],
+        )
 
     def describe_instances(self) -> list[dict[str, Any]]:
-        found = self._call(
+        found = self.call(
             "read the instances of %s" % self.params["identifier"],
             self.rds.describe_db_instances,
             Filters=[{"Name": "db-cluster-id", "Values": [self.params["identifier"]]}],
         )
         return sorted(found["DBInstances"], key=lambda db: db["DBInstanceIdentifier"])
 
-    def get_parameter(self, name: str, ssm: Any = None) -> dict[str, Any] | None:
-        try:
-            return (ssm or self.ssm).get_parameter(aws_retry=True, Name=name, WithDecryption=True)["Parameter"]
-        except is_boto3_error_code("ParameterNotFound"):
-            return None
-        except _AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not read the SSM parameter %s" % name)
-        return None
-
     # ------------------------------------------------------------------ waits
     def wait(self, read: Any, done: Any, name: str, what: str) -> Any:
         """Poll ``read()`` until ``done(value)``; fail after wait_timeout with the last state."""
-        deadline = _clock() + self.params["wait_timeout"]
-        last = None
-        while True:
-            value = read()
-            status = (value or {}).get("Status") or (value or {}).get("DBInstanceStatus") or "gone"
-            if status != last:
-                self.events.append("%s %s: %s" % (name, what, status))
-                last = status
-            if done(value):
-                return value
-            if _clock() >= deadline:
-                self.module.fail_json(
-                    msg="%s did not become %s within %d s (last status %s); run again to keep waiting" % (name, what, self.params["wait_timeout"], status),
-                    events=self.events,
-                )
-            _sleep(self.params["poll_interval"])
+        return self.poll(read, lambda value: (value or {}).get("Status") or (value or {}).get("DBInstanceStatus") or "gone", done, name, what)
 
     def wait_cluster(self, what: str = "available", detached_from: Any = None) -> dict[str, Any]:
         """Until the cluster is ``available`` (and, with ``detached_from`` (the global cluster's RDS client), no longer
@@ -428,75 +271,15 @@ class _Cluster:
         return self.wait(self.describe_cluster, done, self.params["identifier"], what)
 
     def _describe_instance(self, identifier: str) -> dict[str, Any] | None:
-        try:
-            return self.rds.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)["DBInstances"][0]
-        except is_boto3_error_code("DBInstanceNotFound"):
-            return None
-        except _AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not read the DB instance %s" % identifier)
-        return None
+        return self.describe_first(
+            "the DB instance %s" % identifier, self.rds.describe_db_instances, "DBInstanceNotFound", "DBInstances", DBInstanceIdentifier=identifier
+        )
 
     def wait_instance(self, identifier: str, gone: bool = False) -> None:
         def done(instance: dict[str, Any] | None) -> bool:
             return instance is None if gone else bool(instance) and instance["DBInstanceStatus"] == "available"
 
         self.wait(lambda: self._describe_instance(identifier), done, identifier, "deleted" if gone else "available")
-
-    # ------------------------------------------------------------------ password and URLs
-    def _put_secure(self, name: str, value: str, existing: dict[str, Any] | None) -> None:
-        if existing is not None and existing.get("Value") == value:
-            return
-        self.changed = True
-        self.events.append("SSM parameter %s %s" % (name, "updated" if existing else "created"))
-        if self.module.check_mode:
-            return
-        args: dict[str, Any] = dict(Name=name, Value=value, Type="SecureString")
-        if existing is None:
-            tags = [{"Key": k, "Value": str(v)} for k, v in (self.params["tags"] or {}).items()]
-            if tags:
-                args["Tags"] = tags
-        else:
-            args["Overwrite"] = True
-        self._call("write the SSM parameter %s" % name, self.ssm.put_parameter, **args)
-
-    def password(self) -> str | None:
-        """The master password, present in this region; None in check mode before the primary's region has it."""
-        name = self.params["master_password_parameter"]
-        here = self.get_parameter(name)
-        if self.params["role"] == "secondary":
-            there = self.get_parameter(name, self._client("ssm", self.params["primary_region"]))
-            if there is None:
-                if here is not None:
-                    return here["Value"]
-                if self.module.check_mode:
-                    return None
-                self.module.fail_json(msg="The master password parameter %s is missing in the primary region %s" % (name, self.params["primary_region"]))
-            self._put_secure(name, there["Value"], here)
-            return there["Value"]
-        if here is not None:
-            return here["Value"]
-        value = self.params["master_password"] or "".join(secrets.choice(_PASSWORD_ALPHABET) for _position in range(_PASSWORD_LENGTH))
-        self._put_secure(name, value, None)
-        return value
-
-    def write_urls(self, password: str | None, writer: str | None, reader: str | None) -> None:
-        p = self.params
-        for name, host in ((p["url_parameter"], writer), (p["reader_url_parameter"], reader)):
-            if not name:
-                continue
-            if password is None or not host:
-                self.changed = True  # check mode on a new database: the URL will be written
-                self.events.append("SSM parameter %s will be written" % name)
-                continue
-            self._put_secure(name, ecto_url(p["username"], password, host, p["port"], p["db_name"]), self.get_parameter(name))
-
-    def parameter_arns(self) -> dict[str, str]:
-        out = {}
-        for key, option in (("master_password", "master_password_parameter"), ("url", "url_parameter"), ("reader_url", "reader_url_parameter")):
-            found = self.get_parameter(self.params[option]) if self.params[option] else None
-            if found:
-                out[key] = found["ARN"]
-        return out
 
     # ------------------------------------------------------------------ present
     def _tags(self) -> list[dict[str, str]]:
@@ -508,7 +291,7 @@ class _Cluster:
         self.events.append("global cluster %s created" % self.global_id)
         if self.module.check_mode:
             return
-        self._call(
+        self.call(
             "create the global cluster %s" % self.global_id,
             self.rds.create_global_cluster,
             GlobalClusterIdentifier=self.global_id,
@@ -549,7 +332,7 @@ class _Cluster:
         self.events.append("%s %s cluster created in %s" % (p["identifier"], p["role"], self.global_id))
         if self.module.check_mode:
             return None
-        self._call("create the DB cluster %s" % p["identifier"], self.rds.create_db_cluster, **args)
+        self.call("create the DB cluster %s" % p["identifier"], self.rds.create_db_cluster, **args)
         return self.wait_cluster()
 
     def converge_instances(self) -> list[str]:
@@ -562,7 +345,7 @@ class _Cluster:
                 self.changed = True
                 self.events.append("%s instance %s created" % (p["identifier"], name))
                 if not self.module.check_mode:
-                    self._call(
+                    self.call(
                         "create the DB instance %s" % name,
                         self.rds.create_db_instance,
                         DBInstanceIdentifier=name,
@@ -585,7 +368,7 @@ class _Cluster:
                 self.changed = True
                 self.events.append("%s modified: %s" % (name, ", ".join(sorted(changes))))
                 if not self.module.check_mode:
-                    self._call("modify %s" % name, self.rds.modify_db_instance, DBInstanceIdentifier=name, ApplyImmediately=p["apply_immediately"], **changes)
+                    self.call("modify %s" % name, self.rds.modify_db_instance, DBInstanceIdentifier=name, ApplyImmediately=p["apply_immediately"], **changes)
         return wanted
 
     def wanted_settings(self) -> dict[str, Any]:
@@ -602,7 +385,7 @@ class _Cluster:
 
     def present(self) -> dict[str, Any]:
         p = self.params
-        primary_rds = self._client("rds", p["primary_region"] if p["role"] == "secondary" else None)
+        primary_rds = self.client("rds", p["primary_region"] if p["role"] == "secondary" else None)
         global_cluster = self.describe_global(primary_rds)
         before = self.describe_cluster()
         error = cluster_topology_error(p["role"], self.region, before, global_cluster, self.global_id)
@@ -616,7 +399,7 @@ class _Cluster:
                     )
             else:
                 self.create_global()
-        password = self.password()
+        password = self.master_password(p["primary_region"] if p["role"] == "secondary" else None, "primary region")
         cluster = before
         if cluster is None:
             cluster = self.create_cluster(password)
@@ -626,7 +409,7 @@ class _Cluster:
                 self.changed = True
                 self.events.append("%s modified: %s" % (p["identifier"], ", ".join(sorted(changes))))
                 if not self.module.check_mode:
-                    self._call(
+                    self.call(
                         "modify %s" % p["identifier"],
                         self.rds.modify_db_cluster,
                         DBClusterIdentifier=p["identifier"],
@@ -640,7 +423,8 @@ class _Cluster:
             cluster = self.describe_cluster()
         global_cluster = self.describe_global(primary_rds) if not self.module.check_mode or global_cluster else None
         writer = self.writer_endpoint(global_cluster, primary_rds)
-        self.write_urls(password, writer, (cluster or {}).get("ReaderEndpoint"))
+        reader = (cluster or {}).get("ReaderEndpoint")
+        self.write_urls(password, (writer, p["port"]) if writer else None, (reader, p["port"]) if reader else None)
         return dict(
             changed=self.changed,
             cluster=_view(cluster, p["role"], writer, global_cluster, instances),
@@ -658,7 +442,7 @@ class _Cluster:
         if not writer_arn:
             return None
         region = writer_arn.split(":")[3]
-        found = self._call("read the primary cluster", self._client("rds", region).describe_db_clusters, DBClusterIdentifier=writer_arn)
+        found = self.call("read the primary cluster", self.client("rds", region).describe_db_clusters, DBClusterIdentifier=writer_arn)
         return (found["DBClusters"] or [{}])[0].get("Endpoint") if found else None
 
     def _tag(self, cluster: dict[str, Any] | None) -> None:
@@ -672,7 +456,7 @@ class _Cluster:
         self.changed = True
         self.events.append("%s tagged: %s" % (self.params["identifier"], ", ".join(sorted(missing))))
         if not self.module.check_mode:
-            self._call(
+            self.call(
                 "tag %s" % self.params["identifier"],
                 self.rds.add_tags_to_resource,
                 ResourceName=cluster["DBClusterArn"],
@@ -683,17 +467,13 @@ class _Cluster:
     def absent(self) -> dict[str, Any]:
         p = self.params
         cluster = self.describe_cluster()
-        global_rds = self._client("rds", p["primary_region"])
+        global_rds = self.client("rds", p["primary_region"])
         global_cluster = self.describe_global(global_rds)
         snapshot = None
         # The global cluster goes with its writer (wherever it is after a switchover) or with the planned primary.
         delete_global = p["role"] == "primary"
         if cluster is not None:
-            if cluster.get("DeletionProtection") and not p["force_delete"]:
-                self.module.fail_json(
-                    msg="%s in %s has deletion protection on: set database_deletion_protection: false and run site.yml first, "
-                    "or pass database_force_delete=true to remove it anyway" % (p["identifier"], self.region)
-                )
+            self.refuse_if_protected(cluster)
             membership = global_membership(global_cluster, cluster.get("DBClusterArn"))
             if membership["member"] and membership["is_writer"] and membership["others"]:
                 self.module.fail_json(
@@ -707,7 +487,7 @@ class _Cluster:
                 self.changed = True
                 self.events.append("%s removed from the global cluster %s" % (p["identifier"], self.global_id))
                 if not self.module.check_mode:
-                    self._call(
+                    self.call(
                         "remove %s from %s" % (p["identifier"], self.global_id),
                         self.rds.remove_from_global_cluster,
                         GlobalClusterIdentifier=self.global_id,
@@ -731,7 +511,7 @@ class _Cluster:
         identifier = cluster["DBClusterIdentifier"]
         snapshot = None
         if final_snapshot:
-            snapshot = p["final_snapshot_identifier"] or "%s-final-%s" % (identifier, datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S"))
+            snapshot = self.final_snapshot_name(identifier)
         members = [m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers") or []]
         self.changed = True
         for name in members:
@@ -740,7 +520,7 @@ class _Cluster:
         if self.module.check_mode:
             return snapshot
         if cluster.get("DeletionProtection"):
-            self._call(
+            self.call(
                 "turn off deletion protection of %s" % identifier,
                 self.rds.modify_db_cluster,
                 DBClusterIdentifier=identifier,
@@ -749,7 +529,7 @@ class _Cluster:
             )
         for name in members:
             # A cluster's instances have no final snapshot of their own (the cluster's is taken).
-            self._call("delete the DB instance %s" % name, self.rds.delete_db_instance, DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+            self.call("delete the DB instance %s" % name, self.rds.delete_db_instance, DBInstanceIdentifier=name, SkipFinalSnapshot=True)
         for name in members:
             self.wait_instance(name, gone=True)
         args: dict[str, Any] = dict(DBClusterIdentifier=identifier)
@@ -757,7 +537,7 @@ class _Cluster:
             args["FinalDBSnapshotIdentifier"] = snapshot
         else:
             args["SkipFinalSnapshot"] = True
-        self._call("delete the DB cluster %s" % identifier, self.rds.delete_db_cluster, **args)
+        self.call("delete the DB cluster %s" % identifier, self.rds.delete_db_cluster, **args)
         self.wait(self.describe_cluster, lambda found: found is None, identifier, "deleted")
         return snapshot
 
@@ -777,27 +557,13 @@ class _Cluster:
         if self.module.check_mode:
             return
         if global_cluster.get("DeletionProtection"):
-            self._call(
+            self.call(
                 "turn off deletion protection of %s" % self.global_id,
                 rds.modify_global_cluster,
                 GlobalClusterIdentifier=self.global_id,
                 DeletionProtection=False,
             )
-        self._call("delete the global cluster %s" % self.global_id, rds.delete_global_cluster, GlobalClusterIdentifier=self.global_id)
-
-    def delete_parameters(self) -> None:
-        for option in ("url_parameter", "reader_url_parameter", "master_password_parameter"):
-            name = self.params[option]
-            if name and self.get_parameter(name) is not None:
-                self.changed = True
-                self.events.append("SSM parameter %s deleted" % name)
-                if not self.module.check_mode:
-                    try:
-                        self.ssm.delete_parameter(aws_retry=True, Name=name)
-                    except is_boto3_error_code("ParameterNotFound"):
-                        pass
-                    except _AWS_ERRORS as e:  # pylint: disable=duplicate-except
-                        self.module.fail_json_aws(e, msg="Could not delete the SSM parameter %s" % name)
+        self.call("delete the global cluster %s" % self.global_id, rds.delete_global_cluster, GlobalClusterIdentifier=self.global_id)
 
 
 def _settings(cluster: dict[str, Any] | None) -> dict[str, Any]:

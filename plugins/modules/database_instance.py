@@ -45,11 +45,6 @@ options:
     description: The DB instance identifier (the same in every region).
     type: str
     required: true
-  state:
-    description: V(present) creates or updates; V(absent) deletes.
-    type: str
-    choices: [present, absent]
-    default: present
   role:
     description: V(primary) (the writer) or V(replica) (a read replica of O(source_identifier) in O(source_region)).
     type: str
@@ -102,14 +97,6 @@ options:
     description: Days of automated backups (0-35; read replicas need at least 1 on their source).
     type: int
     default: 7
-  backup_window:
-    description: The daily backup window (UTC).
-    type: str
-    default: "03:00-03:30"
-  maintenance_window:
-    description: The weekly maintenance window (UTC).
-    type: str
-    default: "sun:04:00-sun:04:30"
   performance_insights:
     description: Turn Performance Insights on.
     type: bool
@@ -126,34 +113,10 @@ options:
     description: The master user name.
     type: str
     default: megapool
-  port:
-    description: The port.
-    type: int
-    default: 5432
-  kms_key_id:
-    description: The KMS key of this region for storage encryption.
-    type: str
-    default: alias/aws/rds
   deletion_protection:
     description: Deletion protection.
     type: bool
     default: true
-  iam_auth:
-    description: IAM database authentication.
-    type: bool
-    default: false
-  subnet_group:
-    description: The DB subnet group (private subnets).
-    type: str
-  security_group_ids:
-    description: The VPC security groups.
-    type: list
-    elements: str
-    default: []
-  apply_immediately:
-    description: Apply modifications now instead of in the maintenance window.
-    type: bool
-    default: false
   master_password_mode:
     description: V(secrets_manager) (RDS manages it; no replicas possible) or V(ssm) (generated once, SSM SecureString).
     type: str
@@ -162,15 +125,6 @@ options:
   master_password_parameter:
     description: The SSM parameter of the password (V(ssm) mode), in this region.
     type: str
-  master_password:
-    description: A password to seed O(master_password_parameter) with when it does not exist yet (keep it in a vault).
-    type: str
-  url_parameter:
-    description: The SSM SecureString parameter (this region) to write the writer's Ecto URL to.
-    type: str
-  reader_url_parameter:
-    description: The SSM SecureString parameter (this region) to write this region's reader Ecto URL to.
-    type: str
   skip_final_snapshot:
     description: With O(state=absent), delete a writer without a final snapshot.
     type: bool
@@ -178,29 +132,18 @@ options:
   final_snapshot_identifier:
     description: The final snapshot's name; by default C(<identifier>-final-<UTC timestamp>).
     type: str
-  force_delete:
-    description: With O(state=absent), turn deletion protection off first.
-    type: bool
-    default: false
   delete_automated_backups:
     description:
       - With O(state=absent), delete the automated backups too. Kept by default (RDS retains them for their retention
         period, so a deleted instance can still be restored to a point in time).
     type: bool
     default: false
-  delete_parameters:
-    description: With O(state=absent), delete the SSM parameters too.
-    type: bool
-    default: true
   wait_timeout:
     description: Seconds to wait for the instance to become available or deleted.
     type: int
     default: 3600
-  poll_interval:
-    description: Seconds between two polls.
-    type: float
-    default: 30
 extends_documentation_fragment:
+  - megapool.aws.database
   - megapool.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -286,31 +229,17 @@ final_snapshot:
 """
 
 import json
-import secrets
-import string
-import time
-from datetime import datetime
-from datetime import timezone
 from typing import Any
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports missing botocore
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.database_common import DATABASE_ARGUMENT_SPEC
+from ansible_collections.megapool.aws.plugins.module_utils.database_common import DatabaseMember
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import differences
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import effective
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import topology_error
-from ansible_collections.megapool.aws.plugins.module_utils.database_plan import url as ecto_url
 
 ARGUMENT_SPEC: dict[str, Any] = dict(
-    identifier=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    DATABASE_ARGUMENT_SPEC,
     role=dict(type="str", choices=["primary", "replica"], default="primary"),
     source_region=dict(type="str"),
     source_identifier=dict(type="str"),
@@ -323,100 +252,28 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     max_allocated_storage=dict(type="int", default=0),
     storage_type=dict(type="str", default="gp3"),
     multi_az=dict(type="bool", default=False),
-    backup_retention=dict(type="int", default=7),
-    backup_window=dict(type="str", default="03:00-03:30"),
-    maintenance_window=dict(type="str", default="sun:04:00-sun:04:30"),
-    performance_insights=dict(type="bool", default=False),
-    parameter_group=dict(type="str", default=""),
-    db_name=dict(type="str", default="megapool"),
-    username=dict(type="str", default="megapool"),
-    port=dict(type="int", default=5432),
-    kms_key_id=dict(type="str", default="alias/aws/rds"),
-    deletion_protection=dict(type="bool", default=True),
-    iam_auth=dict(type="bool", default=False),
-    subnet_group=dict(type="str"),
-    security_group_ids=dict(type="list", elements="str", default=[]),
-    apply_immediately=dict(type="bool", default=False),
     master_password_mode=dict(type="str", choices=["secrets_manager", "ssm"], default="ssm", no_log=False),
-    master_password_parameter=dict(type="str", no_log=False),
-    master_password=dict(type="str", no_log=True),
-    url_parameter=dict(type="str"),
-    reader_url_parameter=dict(type="str"),
-    skip_final_snapshot=dict(type="bool", default=False),
-    final_snapshot_identifier=dict(type="str"),
-    force_delete=dict(type="bool", default=False),
     delete_automated_backups=dict(type="bool", default=False),
-    delete_parameters=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=3600),
-    poll_interval=dict(type="float", default=30),
-    **TAGS_ARGUMENT_SPEC,
 )
 
-# The waits' clock (the unit tests replace both).
-_clock = time.monotonic
-_sleep = time.sleep
 
-# RDS passwords: printable ASCII except / " @ and space (CreateDBInstance MasterUserPassword); URL-safe on top.
-_PASSWORD_ALPHABET = string.ascii_letters + string.digits
-_PASSWORD_LENGTH = 32
-
-
-class _Database:
+class _Database(DatabaseMember):
     """One region's instance, its source and its parameters."""
-
-    def __init__(self, module: MegapoolAWSModule):
-        self.module = module
-        self.params = module.params
-        self.rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
-        self.ssm = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
-        self.region = module.region
-        self.events: list[str] = []
-        self.changed = False
 
     # ------------------------------------------------------------------ reads
     def describe(self, rds: Any = None, identifier: str | None = None) -> dict[str, Any] | None:
-        try:
-            found = (rds or self.rds).describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier or self.params["identifier"])["DBInstances"]
-        except is_boto3_error_code("DBInstanceNotFound"):
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not read the DB instance %s" % (identifier or self.params["identifier"]))
-        return found[0] if found else None
+        name = identifier or self.params["identifier"]
+        return self.describe_first(
+            "the DB instance %s" % name, (rds or self.rds).describe_db_instances, "DBInstanceNotFound", "DBInstances", DBInstanceIdentifier=name
+        )
 
     def source_client(self) -> Any:
-        return self.module.client("rds", region=self.params["source_region"], retry_decorator=AWSRetry.jittered_backoff())
-
-    def source_ssm(self) -> Any:
-        return self.module.client("ssm", region=self.params["source_region"], retry_decorator=AWSRetry.jittered_backoff())
-
-    def get_parameter(self, name: str, ssm: Any = None) -> dict[str, Any] | None:
-        try:
-            return (ssm or self.ssm).get_parameter(aws_retry=True, Name=name, WithDecryption=True)["Parameter"]
-        except is_boto3_error_code("ParameterNotFound"):
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not read the SSM parameter %s" % name)
+        return self.client("rds", self.params["source_region"])
 
     # ------------------------------------------------------------------ waits
     def wait(self, rds: Any, identifier: str, done: Any, what: str) -> dict[str, Any] | None:
         """Poll until ``done(instance or None)``; fail after wait_timeout with the last state."""
-        deadline = _clock() + self.params["wait_timeout"]
-        last = None
-        while True:
-            instance = self.describe(rds, identifier)
-            status = instance["DBInstanceStatus"] if instance else "gone"
-            if status != last:
-                self.events.append("%s %s: %s" % (identifier, what, status))
-                last = status
-            if done(instance):
-                return instance
-            if _clock() >= deadline:
-                self.module.fail_json(
-                    msg="%s did not become %s within %d s (last status %s); run again to keep waiting"
-                    % (identifier, what, self.params["wait_timeout"], status),
-                    events=self.events,
-                )
-            _sleep(self.params["poll_interval"])
+        return self.poll(lambda: self.describe(rds, identifier), lambda found: found["DBInstanceStatus"] if found else "gone", done, identifier, what)
 
     def wait_available(self, rds: Any = None, identifier: str | None = None, promoted: bool = False) -> dict[str, Any]:
         def done(instance):
@@ -429,74 +286,13 @@ class _Database:
     def wait_gone(self, identifier: str | None = None) -> None:
         self.wait(self.rds, identifier or self.params["identifier"], lambda instance: instance is None, "deleted")
 
-    # ------------------------------------------------------------------ password and URLs
-    def _put_secure(self, name: str, value: str, existing: dict[str, Any] | None) -> None:
-        if existing is not None and existing.get("Value") == value:
-            return
-        self.changed = True
-        self.events.append("SSM parameter %s %s" % (name, "updated" if existing else "created"))
-        if self.module.check_mode:
-            return
-        args = dict(Name=name, Value=value, Type="SecureString")
-        try:
-            if existing is None:
-                tags = [{"Key": k, "Value": str(v)} for k, v in (self.params["tags"] or {}).items()]
-                self.ssm.put_parameter(aws_retry=True, Tags=tags, **args) if tags else self.ssm.put_parameter(aws_retry=True, **args)
-            else:
-                self.ssm.put_parameter(aws_retry=True, Overwrite=True, **args)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not write the SSM parameter %s" % name)
-
-    def password(self) -> str | None:
-        """The master password (ssm mode), made present in this region; None in check mode before it exists."""
-        name = self.params["master_password_parameter"]
-        here = self.get_parameter(name)
-        if self.params["role"] == "replica":
-            there = self.get_parameter(name, self.source_ssm())
-            if there is None:
-                if here is not None:
-                    return here["Value"]
-                if self.module.check_mode:
-                    return None  # the writer's region has not been built yet (check mode on an empty account)
-                self.module.fail_json(msg="The master password parameter %s is missing in the writer's region %s" % (name, self.params["source_region"]))
-            self._put_secure(name, there["Value"], here)
-            return there["Value"]
-        if here is not None:
-            return here["Value"]
-        value = self.params["master_password"] or "".join(secrets.choice(_PASSWORD_ALPHABET) for _position in range(_PASSWORD_LENGTH))
-        self._put_secure(name, value, None)
-        return value
-
+    # ------------------------------------------------------------------ password
     def managed_password(self, instance: dict[str, Any] | None) -> str | None:
         arn = ((instance or {}).get("MasterUserSecret") or {}).get("SecretArn")
         if not arn:
             return None
-        sm = self.module.client("secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
-        try:
-            return json.loads(sm.get_secret_value(aws_retry=True, SecretId=arn)["SecretString"])["password"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not read the master secret of %s" % self.params["identifier"])
-        return None
-
-    def write_urls(self, password: str | None, writer: dict[str, Any] | None, reader: dict[str, Any] | None) -> None:
-        p = self.params
-        for name, target in ((p["url_parameter"], writer), (p["reader_url_parameter"], reader)):
-            if not name:
-                continue
-            if password is None or not target or not target.get("Endpoint"):
-                self.changed = True  # check mode on a new database: the URL will be written
-                self.events.append("SSM parameter %s will be written" % name)
-                continue
-            value = ecto_url(p["username"], password, target["Endpoint"]["Address"], target["Endpoint"]["Port"], p["db_name"])
-            self._put_secure(name, value, self.get_parameter(name))
-
-    def parameter_arns(self) -> dict[str, str]:
-        out = {}
-        for key, option in (("master_password", "master_password_parameter"), ("url", "url_parameter"), ("reader_url", "reader_url_parameter")):
-            found = self.get_parameter(self.params[option]) if self.params[option] else None
-            if found:
-                out[key] = found["ARN"]
-        return out
+        found = self.call("read the master secret of %s" % self.params["identifier"], self.client("secretsmanager").get_secret_value, SecretId=arn)
+        return json.loads(found["SecretString"])["password"]
 
     # ------------------------------------------------------------------ present
     def wanted_settings(self) -> dict[str, Any]:
@@ -544,57 +340,52 @@ class _Database:
         self.events.append("%s %s created" % (p["identifier"], "replica of %s" % source_arn if source_arn else "writer"))
         if self.module.check_mode:
             return None
-        try:
-            if source_arn:
-                # An encrypted replica in another region: KmsKeyId of this region; SourceRegion makes botocore sign
-                # the PreSignedUrl the source region needs (CreateDBInstanceReadReplica).
-                self.rds.create_db_instance_read_replica(
-                    aws_retry=True, SourceDBInstanceIdentifier=source_arn, KmsKeyId=p["kms_key_id"], SourceRegion=p["source_region"], **common
-                )
+        what = "create the DB instance %s" % p["identifier"]
+        if source_arn:
+            # An encrypted replica in another region: KmsKeyId of this region; SourceRegion makes botocore sign
+            # the PreSignedUrl the source region needs (CreateDBInstanceReadReplica).
+            self.call(
+                what, self.rds.create_db_instance_read_replica,
+                SourceDBInstanceIdentifier=source_arn, KmsKeyId=p["kms_key_id"], SourceRegion=p["source_region"], **common
+            )
+        else:
+            extra: dict[str, Any] = dict(
+                Engine=p["engine"],
+                EngineVersion=p["engine_version"],
+                AllocatedStorage=p["allocated_storage"],
+                DBName=p["db_name"],
+                MasterUsername=p["username"],
+                Port=p["port"],
+                StorageEncrypted=True,
+                KmsKeyId=p["kms_key_id"],
+                BackupRetentionPeriod=p["backup_retention"],
+                PreferredBackupWindow=p["backup_window"],
+                PreferredMaintenanceWindow=p["maintenance_window"],
+            )
+            if p["master_password_mode"] == "secrets_manager":
+                extra["ManageMasterUserPassword"] = True
             else:
-                extra: dict[str, Any] = dict(
-                    Engine=p["engine"],
-                    EngineVersion=p["engine_version"],
-                    AllocatedStorage=p["allocated_storage"],
-                    DBName=p["db_name"],
-                    MasterUsername=p["username"],
-                    Port=p["port"],
-                    StorageEncrypted=True,
-                    KmsKeyId=p["kms_key_id"],
-                    BackupRetentionPeriod=p["backup_retention"],
-                    PreferredBackupWindow=p["backup_window"],
-                    PreferredMaintenanceWindow=p["maintenance_window"],
-                )
-                if p["master_password_mode"] == "secrets_manager":
-                    extra["ManageMasterUserPassword"] = True
-                else:
-                    extra["MasterUserPassword"] = password
-                self.rds.create_db_instance(aws_retry=True, **common, **extra)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not create the DB instance %s" % p["identifier"], events=self.events)
+                extra["MasterUserPassword"] = password
+            self.call(what, self.rds.create_db_instance, **common, **extra)
         return self.wait_available()
 
     def delete(self, instance: dict[str, Any], final_snapshot: bool) -> str | None:
         p = self.params
         identifier = instance["DBInstanceIdentifier"]
-        snapshot = None
-        if final_snapshot:
-            snapshot = p["final_snapshot_identifier"] or "%s-final-%s" % (identifier, datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S"))
+        snapshot = self.final_snapshot_name(identifier) if final_snapshot else None
         self.changed = True
         self.events.append("%s deleted%s" % (identifier, " (final snapshot %s)" % snapshot if snapshot else ""))
         if self.module.check_mode:
             return snapshot
-        try:
-            if instance.get("DeletionProtection"):
-                self.rds.modify_db_instance(aws_retry=True, DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
-            args: dict[str, Any] = dict(DBInstanceIdentifier=identifier, DeleteAutomatedBackups=p["delete_automated_backups"])
-            if snapshot:
-                args["FinalDBSnapshotIdentifier"] = snapshot
-            else:
-                args["SkipFinalSnapshot"] = True
-            self.rds.delete_db_instance(aws_retry=True, **args)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not delete the DB instance %s" % identifier, events=self.events)
+        what = "delete the DB instance %s" % identifier
+        if instance.get("DeletionProtection"):
+            self.call(what, self.rds.modify_db_instance, DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
+        args: dict[str, Any] = dict(DBInstanceIdentifier=identifier, DeleteAutomatedBackups=p["delete_automated_backups"])
+        if snapshot:
+            args["FinalDBSnapshotIdentifier"] = snapshot
+        else:
+            args["SkipFinalSnapshot"] = True
+        self.call(what, self.rds.delete_db_instance, **args)
         self.wait_gone(identifier)
         return snapshot
 
@@ -616,10 +407,9 @@ class _Database:
             self.changed = True
             self.events.append("%s promoted from replica of %s to writer" % (p["identifier"], before.get("ReadReplicaSourceDBInstanceIdentifier")))
             if not self.module.check_mode:
-                try:
-                    self.rds.promote_read_replica(aws_retry=True, DBInstanceIdentifier=p["identifier"], BackupRetentionPeriod=p["backup_retention"])
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    self.module.fail_json_aws(e, msg="Could not promote %s" % p["identifier"], events=self.events)
+                self.call(
+                    "promote %s" % p["identifier"], self.rds.promote_read_replica, DBInstanceIdentifier=p["identifier"], BackupRetentionPeriod=p["backup_retention"]
+                )
                 instance = self.wait_available(promoted=True)
             error = None
         elif error and p["role"] == "replica" and p["rebuild"]:
@@ -634,7 +424,7 @@ class _Database:
         if p["master_password_mode"] == "ssm":
             if not p["master_password_parameter"]:
                 self.module.fail_json(msg="master_password_parameter is required with master_password_mode=ssm")
-            password = self.password()
+            password = self.master_password(p["source_region"] if p["role"] == "replica" else None, "writer's region")
         if instance is None:
             instance = self.create(source_arn, password)
         else:
@@ -649,16 +439,16 @@ class _Database:
                     major = str(instance.get("EngineVersion", "")).split(".", maxsplit=1)[0]
                     if "EngineVersion" in changes and changes["EngineVersion"].split(".", maxsplit=1)[0] != major:
                         changes["AllowMajorVersionUpgrade"] = True
-                    try:
-                        self.rds.modify_db_instance(aws_retry=True, DBInstanceIdentifier=p["identifier"], ApplyImmediately=p["apply_immediately"], **changes)
-                    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                        self.module.fail_json_aws(e, msg="Could not modify %s" % p["identifier"], events=self.events)
+                    self.call(
+                        "modify %s" % p["identifier"], self.rds.modify_db_instance,
+                        DBInstanceIdentifier=p["identifier"], ApplyImmediately=p["apply_immediately"], **changes
+                    )
                     instance = self.describe()
             self._tags(instance)
         if p["master_password_mode"] == "secrets_manager":
             password = self.managed_password(instance)
         writer = instance if p["role"] == "primary" else source
-        self.write_urls(password, writer, instance)
+        self.write_urls(password, _endpoint(writer), _endpoint(instance))
         result: dict[str, Any] = dict(
             changed=self.changed,
             instance=_view(instance, p["role"], writer),
@@ -682,10 +472,10 @@ class _Database:
         self.events.append("%s tagged: %s" % (self.params["identifier"], ", ".join(sorted(missing))))
         if self.module.check_mode:
             return
-        try:
-            self.rds.add_tags_to_resource(aws_retry=True, ResourceName=instance["DBInstanceArn"], Tags=[{"Key": k, "Value": v} for k, v in missing.items()])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not tag %s" % self.params["identifier"])
+        self.call(
+            "tag %s" % self.params["identifier"], self.rds.add_tags_to_resource,
+            ResourceName=instance["DBInstanceArn"], Tags=[{"Key": k, "Value": v} for k, v in missing.items()]
+        )
 
     # ------------------------------------------------------------------ absent
     def absent(self) -> dict[str, Any]:
@@ -693,31 +483,22 @@ class _Database:
         before = self.describe()
         snapshot = None
         if before is not None:
-            if before.get("DeletionProtection") and not p["force_delete"]:
-                self.module.fail_json(
-                    msg="%s in %s has deletion protection on: set database_deletion_protection: false and run site.yml first, "
-                    "or pass database_force_delete=true to remove it anyway" % (p["identifier"], self.region)
-                )
+            self.refuse_if_protected(before)
             is_replica = bool(before.get("ReadReplicaSourceDBInstanceIdentifier"))
             # RDS takes no final snapshot of a read replica (DeleteDBInstance FinalDBSnapshotIdentifier).
             snapshot = self.delete(before, final_snapshot=not is_replica and not p["skip_final_snapshot"])
         if p["delete_parameters"]:
-            for option in ("url_parameter", "reader_url_parameter", "master_password_parameter"):
-                name = p[option]
-                if name and self.get_parameter(name) is not None:
-                    self.changed = True
-                    self.events.append("SSM parameter %s deleted" % name)
-                    if not self.module.check_mode:
-                        try:
-                            self.ssm.delete_parameter(aws_retry=True, Name=name)
-                        except is_boto3_error_code("ParameterNotFound"):
-                            pass
-                        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                            self.module.fail_json_aws(e, msg="Could not delete the SSM parameter %s" % name)
+            self.delete_parameters()
         result: dict[str, Any] = dict(changed=self.changed, instance={}, parameters={}, events=self.events, diff=dict(before=_settings(before), after={}))
         if snapshot:
             result["final_snapshot"] = snapshot
         return result
+
+
+def _endpoint(instance: dict[str, Any] | None) -> tuple | None:
+    """``(address, port)`` of an instance's endpoint, None while it has none."""
+    endpoint = (instance or {}).get("Endpoint") or {}
+    return (endpoint["Address"], endpoint.get("Port")) if endpoint.get("Address") else None
 
 
 def _settings(instance: dict[str, Any] | None) -> dict[str, Any]:

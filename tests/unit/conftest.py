@@ -174,9 +174,10 @@ class FakeClock:
 
 @pytest.fixture
 def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """A :class:`FakeClock` installed in the test file's ``module_under_test`` (its ``_clock`` and ``_sleep``)."""
+    """A :class:`FakeClock` installed where the test file's waits read the time: its ``clock_under_test`` (a shared
+    module_utils file), else its ``module_under_test`` (their ``_clock`` and ``_sleep``)."""
     fake = FakeClock()
-    target = request.module.module_under_test
+    target = getattr(request.module, "clock_under_test", None) or request.module.module_under_test
     monkeypatch.setattr(target, "_clock", fake.clock)
     monkeypatch.setattr(target, "_sleep", fake.sleep)
     return fake
@@ -232,8 +233,21 @@ def docs_match_spec() -> Callable[[Any], None]:
     defaults, choices, elements and required flags, and that EXAMPLES and RETURN parse."""
     import yaml  # pylint: disable=import-outside-toplevel
 
+    def documented(module: Any) -> dict[str, Any]:
+        """The module's own options and those of the collection's doc fragments it extends (megapool.aws.<name>)."""
+        import importlib  # pylint: disable=import-outside-toplevel
+
+        doc = yaml.safe_load(module.DOCUMENTATION)
+        options = dict(doc["options"])
+        for fragment in doc.get("extends_documentation_fragment") or []:
+            if fragment.startswith("megapool.aws."):
+                name, _dot, variant = fragment[len("megapool.aws."):].partition(".")
+                source = importlib.import_module("ansible_collections.megapool.aws.plugins.doc_fragments." + name).ModuleDocFragment
+                options.update(yaml.safe_load(getattr(source, variant.upper() or "DOCUMENTATION")).get("options") or {})
+        return options
+
     def check(module: Any) -> None:
-        _same_options(yaml.safe_load(module.DOCUMENTATION)["options"], module.ARGUMENT_SPEC, "")
+        _same_options(documented(module), module.ARGUMENT_SPEC, "")
         yaml.safe_load(module.EXAMPLES)
         yaml.safe_load(module.RETURN)
 

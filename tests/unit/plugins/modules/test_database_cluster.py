@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ansible_collections.megapool.aws.plugins.module_utils import database_common
 from ansible_collections.megapool.aws.plugins.modules import database_cluster as module_under_test
 
 PRIMARY, SECONDARY = "eu-north-1", "ap-southeast-1"
@@ -20,7 +21,7 @@ TAGS = {"megapool:env": "test", "megapool:cluster": "megapool"}
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch):
-    monkeypatch.setattr(module_under_test, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(database_common, "_sleep", lambda seconds: None)
 
 
 @pytest.fixture
