@@ -408,7 +408,8 @@ class _Database(DatabaseMember):
             self.events.append("%s promoted from replica of %s to writer" % (p["identifier"], before.get("ReadReplicaSourceDBInstanceIdentifier")))
             if not self.module.check_mode:
                 self.call(
-                    "promote %s" % p["identifier"], self.rds.promote_read_replica, DBInstanceIdentifier=p["identifier"], BackupRetentionPeriod=p["backup_retention"]
+                    "promote %s" % p["identifier"], self.rds.promote_read_replica,
+                    DBInstanceIdentifier=p["identifier"], BackupRetentionPeriod=p["backup_retention"],
                 )
                 instance = self.wait_available(promoted=True)
             error = None
