@@ -3,6 +3,7 @@
 #
 #     bash tests/run-all.sh              # every stage
 #     bash tests/run-all.sh unit lint    # only the named stages
+#     bash tests/run-all.sh molecule+integration   # stages joined by "+" run at the same time
 #
 # Stages: unit (pytest, moto in-process), sanity (ansible-test, offline), lint (ansible-lint production),
 # molecule (every scenario under extensions/molecule: converge, idempotence, verify, teardown),
@@ -11,6 +12,10 @@
 # compat (the oldest ansible-core meta/runtime.yml claims, on the installed tarball: ansible-doc + a playbook).
 # The tests use their own emulator on $MEGAPOOL_EMULATOR_PORT (default 5100), never the one `make up` leaves on 5000.
 # Every stage runs even when an earlier one fails; the exit status is non-zero when any failed.
+# Stages joined by "+" run at the same time, the n-th of them on its own emulator (port $MEGAPOOL_EMULATOR_PORT + n),
+# each one's output kept in tests/output/<stage>.log and printed when it ends. The molecule and integration stages
+# spend much of their time waiting (polls, health checks, deregistration delays, demo nodes starting), so on CI's two
+# cores they overlap well: the suite's wall time is about the longer of the two (docs/testing.md).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +25,7 @@ export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 export MEGAPOOL_EMULATOR_PORT=${MEGAPOOL_EMULATOR_PORT:-${TEST_EMULATOR_PORT:-5100}}
 export PY_COLORS=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
 
-ALL_STAGES=(system unit sanity lint molecule integration contract compat)
+ALL_STAGES=(system unit sanity lint molecule+integration contract compat)
 STAGES=("${@:-${ALL_STAGES[@]}}")
 
 stage_system() { bash tests/setup-system.sh; }
@@ -36,27 +41,66 @@ recorded() {  # recorded <stage> <command...>
     MEGAPOOL_CALL_LOG="$CALL_LOG" MEGAPOOL_CALL_STAGE="$1" PYTHONPATH="$ROOT/tests/contract/recorder${PYTHONPATH:+:$PYTHONPATH}" "${@:2}"
 }
 stage_molecule() { recorded molecule molecule test --all; }
-stage_integration() { recorded integration pytest tests/integration -q -p no:cacheprovider; }
+# Two workers, each with its own emulator (tests/integration/conftest.py); a file's tests stay together, in order.
+stage_integration() { recorded integration pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup --durations=25; }
 stage_contract() { MEGAPOOL_CONTRACT_LOGS="$CALL_LOG" pytest tests/contract -q -p no:cacheprovider; }
 stage_compat() { bash tests/compat/run.sh; }  # ansible-core 2.17 in .cache/venv-compat (tests/compat/requirements.txt)
 
 python scripts/emulator.py start || exit 2
-trap 'python scripts/emulator.py stop >/dev/null' EXIT
 
 passed=0
 failed=0
 summary=()
-for stage in "${STAGES[@]}"; do
-    echo
-    echo "=== ${stage} ==="
-    start=$(date +%s)
-    if "stage_${stage}"; then
+record() {  # record <stage> <exit status> <start time>
+    if [[ $2 -eq 0 ]]; then
         passed=$((passed + 1))
-        summary+=("  ${stage}: passed ($(( $(date +%s) - start ))s)")
+        summary+=("  $1: passed ($(( $(date +%s) - $3 ))s)")
     else
         failed=$((failed + 1))
-        summary+=("  ${stage}: FAILED ($(( $(date +%s) - start ))s)")
+        summary+=("  $1: FAILED ($(( $(date +%s) - $3 ))s)")
     fi
+}
+extra_ports=()
+stop_extra_emulators() {
+    for port in "${extra_ports[@]}"; do python scripts/emulator.py stop --port "$port" >/dev/null; done
+}
+trap 'stop_extra_emulators; python scripts/emulator.py stop >/dev/null' EXIT
+
+for group in "${STAGES[@]}"; do
+    IFS=+ read -r -a members <<< "$group"
+    start=$(date +%s)
+    if [[ ${#members[@]} -eq 1 ]]; then
+        echo
+        echo "=== ${group} ==="
+        "stage_${group}"
+        record "$group" $? "$start"
+        continue
+    fi
+    echo
+    echo "=== ${members[*]} (at the same time; each one's output follows when it ends) ==="
+    pids=()
+    for i in "${!members[@]}"; do
+        stage=${members[$i]}
+        port=$((MEGAPOOL_EMULATOR_PORT + i))
+        if [[ $i -gt 0 ]]; then
+            extra_ports+=("$port")
+            python scripts/emulator.py start --port "$port" >/dev/null || exit 2
+        fi
+        (
+            export MEGAPOOL_EMULATOR_PORT=$port
+            "stage_${stage}" > "tests/output/${stage}.log" 2>&1
+            status=$?
+            echo
+            echo "=== ${stage} (port ${port}, exit ${status}, $(( $(date +%s) - start ))s) ==="
+            cat "tests/output/${stage}.log"
+            exit "$status"
+        ) &
+        pids+=($!)
+    done
+    for i in "${!members[@]}"; do
+        wait "${pids[$i]}"
+        record "${members[$i]}" $? "$start"
+    done
 done
 
 echo

@@ -16,7 +16,13 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-PORT = int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or 5100)
+# In parallel (pytest-xdist, `-n 2 --dist loadgroup`, as tests/run-all.sh runs this stage) each worker has an emulator
+# of its own on $MEGAPOOL_EMULATOR_PORT + 10 + its number, which every program a test starts inherits; the tests of a
+# file stay together on one worker, in order (module fixtures share a converge), and files marked with the same
+# xdist_group share a worker (pytest_collection_modifyitems below).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PORT = int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or 5100) + (10 + int(_WORKER[2:]) if _WORKER.startswith("gw") else 0)
+os.environ["MEGAPOOL_EMULATOR_PORT"] = str(PORT)
 ENDPOINT = "http://127.0.0.1:%d" % PORT
 REGIONS = ("eu-north-1", "ap-southeast-1")
 
@@ -25,11 +31,21 @@ def _emulator(command: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "scripts" / "emulator.py"), command, "--port", str(PORT)], check=True)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items) -> None:
+    """Every test file is one xdist group (its own name) unless it names a group of its own (``pytestmark``)."""
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(scope="session")
-def emulator() -> str:
-    """The test emulator (started if needed), its URL."""
+def emulator():
+    """The test emulator (started if needed), its URL; a parallel worker's own emulator is stopped at the end."""
     _emulator("start")
-    return ENDPOINT
+    yield ENDPOINT
+    if _WORKER:
+        _emulator("stop")
 
 
 @pytest.fixture

@@ -24,6 +24,9 @@ import yaml
 from conftest import client
 from netns import CLUSTER, ENV, PLAN, ROOT, Lab, adhoc_results, require_lab_prerequisites, wait_for
 
+# The bastion lab routes fixed prefixes in the root namespace: one lab at a time (one xdist worker for both files).
+pytestmark = pytest.mark.xdist_group("netns")
+
 BASENAME = "app"
 JOIN_TIMEOUT_S = 30
 EPMD_PORT = 4369

@@ -32,6 +32,9 @@ import yaml
 from conftest import client
 from netns import CLUSTER, ENV, PLAN, Lab, adhoc_results, ansible, require_lab_prerequisites
 
+# The bastion lab routes fixed prefixes in the root namespace: one lab at a time (one xdist worker for both files).
+pytestmark = pytest.mark.xdist_group("netns")
+
 IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
 CONNECTION_VARS = ("ansible_host", "ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args")
 
