@@ -16,7 +16,8 @@ import pytest
 from moto import mock_aws
 from moto.rds import models as rds_models
 
-from ansible_collections.megapool.aws.plugins.module_utils import database_common as clock_under_test
+# The clock fixture (tests/unit/conftest.py) installs itself in clock_under_test: the waits are database_common's.
+from ansible_collections.megapool.aws.plugins.module_utils import database_common as clock_under_test  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.megapool.aws.plugins.modules import database_instance as module_under_test
 
 WRITER, READER = "eu-north-1", "ap-southeast-1"

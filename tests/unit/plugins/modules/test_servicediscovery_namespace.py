@@ -741,7 +741,8 @@ def test_the_request_id_is_the_same_in_every_run_and_differs_per_vpc_region_name
     assert first not in others and len(others) == 4
 
 
-def test_a_namespace_the_killed_run_created_and_this_run_cannot_list_is_adopted(aws, run_module, aws_calls, repeats_like_aws, monkeypatch):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aws", "repeats_like_aws")
+def test_a_namespace_the_killed_run_created_and_this_run_cannot_list_is_adopted(run_module, aws_calls, monkeypatch):
     vpc = _vpc()
     operation = _killed_run_request(vpc)
     namespace_id = _backend().operations[operation].targets["NAMESPACE"]
@@ -756,7 +757,8 @@ def test_a_namespace_the_killed_run_created_and_this_run_cannot_list_is_adopted(
     assert [service["Name"] for service in _services()] == ["app"]
 
 
-def test_a_creation_the_killed_run_started_and_this_run_cannot_list_is_followed(aws, run_module, repeats_like_aws, monkeypatch):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aws", "repeats_like_aws")
+def test_a_creation_the_killed_run_started_and_this_run_cannot_list_is_followed(run_module, monkeypatch):
     original = sd_models.Operation.__init__
 
     def _pending(self, operation_type, targets):
@@ -774,7 +776,8 @@ def test_a_creation_the_killed_run_started_and_this_run_cannot_list_is_followed(
     assert len(_backend().namespaces) == 1
 
 
-def test_a_namespace_of_the_same_name_another_request_made_is_refused_naming_the_fix(aws, run_module, repeats_like_aws, monkeypatch):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aws", "repeats_like_aws")
+def test_a_namespace_of_the_same_name_another_request_made_is_refused_naming_the_fix(run_module, monkeypatch):
     vpc = _vpc()
     _sd().create_private_dns_namespace(Name=NAME, Vpc=vpc, CreatorRequestId="someone-else")
     original = module_under_test._create_namespace  # pylint: disable=protected-access
