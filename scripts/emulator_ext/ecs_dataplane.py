@@ -595,6 +595,8 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             if not self.stopping:
                 self.failed = True
             self._unregister()
+            # What the task held goes before it reads STOPPED (a caller that sees STOPPED finds it all gone).
+            self._free()
             task.status = "STOPPED"
             task.desired_status = "STOPPED"
             task.stop_code = self.stop_code or "EssentialContainerExited"
@@ -605,10 +607,14 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             for container in task.containers:
                 container.last_status = "STOPPED"
                 container.exitCode = self.exit_code
-            self._release()
             self.finished.set()
 
     def _release(self) -> None:
+        self._free()
+        self.finished.set()
+
+    def _free(self) -> None:
+        """The task's address, metadata endpoint, inetrc file and ENI."""
         if self.address:
             ADDRESSES.release(self.address)
         METADATA.forget(self)
@@ -618,7 +624,6 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             except OSError:
                 pass
         self._delete_eni()
-        self.finished.set()
 
     def _delete_eni(self) -> None:
         """AWS deletes a task's ENI when the task stops (moto keeps it)."""

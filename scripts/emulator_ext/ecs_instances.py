@@ -422,7 +422,7 @@ def _refreshed(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def method(self: Any, cluster_str: Any = None, *args: Any, **kwargs: Any) -> Any:
         try:
-            refresh(self, str(cluster_str or "default").split("/")[-1])
+            refresh(self, str(cluster_str or "default").rsplit("/", maxsplit=1)[-1])
         except Exception:  # pylint: disable=broad-except
             pass
         return original(self, cluster_str, *args, **kwargs)
@@ -467,7 +467,7 @@ def _provisioned(original: Callable[..., Any]) -> Callable[..., Any]:
     def run_task(self: Any, *args: Any, **kwargs: Any) -> Any:
         given = dict(zip(_RUN_TASK_PARAMS, args), **kwargs)
         try:
-            cluster_name = str(given.get("cluster_str") or "default").split("/")[-1]
+            cluster_name = str(given.get("cluster_str") or "default").rsplit("/", maxsplit=1)[-1]
             refresh(self, cluster_name)
             provision(self, cluster_name, self.describe_task_definition(given["task_definition_str"]), int(given.get("count") or 1),
                       given.get("capacity_provider_strategy"), given.get("launch_type"))

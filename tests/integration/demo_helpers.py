@@ -133,5 +133,3 @@ class VersionSampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join(10)
-
-

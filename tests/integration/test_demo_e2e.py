@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import flat, run_playbook
 from demo_helpers import IMAGE
 from demo_helpers import VersionSampler
@@ -23,6 +25,10 @@ from demo_helpers import configure_demo
 from demo_helpers import demo_emulator  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import demo_images  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import loadgen
+
+# The demo's images are built into one shared store (.cache/images) and the tests measure failed requests under load:
+# one demo at a time (one xdist worker for both files).
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 def test_demo_serves_one_cluster_and_deploys_without_dropping_requests(inventory, demo_emulator, demo_images):

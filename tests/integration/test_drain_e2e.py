@@ -24,6 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from conftest import ENDPOINT, PORT, REGIONS, ROOT, client, run_playbook
 from demo_helpers import _cluster_views
 from demo_helpers import _fronts
@@ -33,6 +35,10 @@ from demo_helpers import configure_demo
 from demo_helpers import demo_emulator  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import demo_images  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import loadgen
+
+# The demo's images are built into one shared store (.cache/images) and the tests measure failed requests under load:
+# one demo at a time (one xdist worker for both files).
+pytestmark = pytest.mark.xdist_group("demo")
 
 REGION = REGIONS[0]
 CLUSTER = "megapool-local"
