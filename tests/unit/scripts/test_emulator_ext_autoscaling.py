@@ -18,13 +18,6 @@ GROUP = "hosts"
 
 
 @pytest.fixture
-def patched():
-    ext.apply()
-    yield
-    ext.restore()
-
-
-@pytest.fixture
 def autoscaling(aws_env, mixed_group):  # pylint: disable=unused-argument
     """A mixed on-demand/spot group of 2 instances, capacity rebalance off."""
     with mock_aws():

@@ -18,13 +18,6 @@ from emulator_ext import ec2_zones as ext
 REGION = "us-east-1"
 
 
-@pytest.fixture
-def patched():
-    ext.apply()
-    yield
-    ext.restore()
-
-
 def _zones(ec2) -> dict[str, str]:
     return {zone["ZoneName"]: zone["ZoneId"] for zone in ec2.describe_availability_zones()["AvailabilityZones"]}
 

@@ -26,14 +26,6 @@ MANIFEST = json.dumps({
 
 
 @pytest.fixture
-def patched():
-    ext.apply()
-    ext.apply()  # idempotent
-    yield
-    ext.restore()
-
-
-@pytest.fixture
 def aws(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
         boto3.client("ecr", region_name=SOURCE).create_repository(repositoryName="shop-prod", imageTagMutability="IMMUTABLE")

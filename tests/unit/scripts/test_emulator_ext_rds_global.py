@@ -16,14 +16,6 @@ PRIMARY, SECONDARY = "eu-north-1", "ap-southeast-1"
 
 
 @pytest.fixture
-def patched():
-    ext.apply()
-    ext.apply()  # idempotent
-    yield
-    ext.restore()
-
-
-@pytest.fixture
 def aws(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
         yield

@@ -20,14 +20,6 @@ GROUPS = {WRITER: "db-writer", READER: "db-reader"}
 
 
 @pytest.fixture
-def patched():
-    ext.apply()
-    ext.apply()  # idempotent
-    yield
-    ext.restore()
-
-
-@pytest.fixture
 def aws(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
         for region, cidr in ((WRITER, "10.10.0.0/16"), (READER, "10.20.0.0/16")):

@@ -18,14 +18,6 @@ from emulator_ext import route53_limits as ext
 
 
 @pytest.fixture
-def patched():
-    ext.apply()
-    ext.apply()  # idempotent
-    yield
-    ext.restore()
-
-
-@pytest.fixture
 def checks(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
         route53 = boto3.client("route53", region_name="us-east-1")

@@ -21,14 +21,6 @@ NAME = "megapool.test.internal"
 
 
 @pytest.fixture
-def patched():
-    ext.apply()
-    ext.apply()  # idempotent
-    yield
-    ext.restore()
-
-
-@pytest.fixture
 def clients(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
         yield boto3.client("servicediscovery", region_name=REGION), boto3.client("route53", region_name=REGION), \

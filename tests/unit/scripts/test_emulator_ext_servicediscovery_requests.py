@@ -21,14 +21,6 @@ REGION = "eu-north-1"
 
 
 @pytest.fixture
-def patched():
-    ext.apply()
-    ext.apply()  # idempotent
-    yield
-    ext.restore()
-
-
-@pytest.fixture
 def clients(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
