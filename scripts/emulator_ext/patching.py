@@ -3,8 +3,10 @@
 """How an extension installs its wrappers around moto's methods: once, idempotently, and restorably (for its tests).
 
 An extension lists ``(owner class, method name, wrap)`` triples; ``wrap(original)`` returns the method that replaces
-moto's (``original`` is None where moto has no such method). Every installed method carries :data:`PATCHED_FLAG`, so
-applying twice (the emulator process and a test in the same interpreter) never wraps a wrapper.
+moto's (``original`` is None where moto has no such method). Every installed method carries the extension's own mark
+(``_megapool_ext_<module of the wraps>``), so applying twice (the emulator process and a test in the same interpreter)
+never wraps its own wrapper again, while another extension still wraps the same method (its wrapper around this one:
+the marks are found along the ``__wrapped__`` chain that ``functools.wraps`` leaves).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from typing import Callable
 from typing import Iterable
 
-PATCHED_FLAG = "_megapool_emulator_ext"
+PATCHED_FLAG = "_megapool_emulator_ext"  # every extension's wrapper carries it too (any megapool wrapper)
 
 Wrap = Callable[[Any], Callable[..., Any]]
 
@@ -21,19 +23,32 @@ Wrap = Callable[[Any], Callable[..., Any]]
 class MethodPatches:
     """The wrapped methods of one extension, with moto's originals kept for :meth:`restore`."""
 
-    def __init__(self, patches: Iterable[tuple[type, str, Wrap]]) -> None:
+    def __init__(self, patches: Iterable[tuple[type, str, Wrap]], mark: str | None = None) -> None:
         self.patches = tuple(patches)
         self.originals: dict[tuple[type, str], Any] = {}
+        modules = sorted({getattr(wrap, "__module__", "") or "" for _owner, _attribute, wrap in self.patches})
+        self.mark = mark or "_megapool_ext_" + "_".join(module.rsplit(".", maxsplit=1)[-1] for module in modules)
+
+    def installed(self, method: Any) -> bool:
+        """Whether ``method``, or a method it wraps, is this extension's wrapper."""
+        seen = 0
+        while method is not None and seen < 100:
+            if getattr(method, self.mark, False):
+                return True
+            method = getattr(method, "__wrapped__", None)
+            seen += 1
+        return False
 
     def apply(self) -> None:
-        """Install every wrapper not installed yet."""
+        """Install every wrapper not installed yet (around whatever is there, another extension's wrapper too)."""
         for owner, attribute, wrap in self.patches:
             current = getattr(owner, attribute, None)
-            if getattr(current, PATCHED_FLAG, False):
+            if self.installed(current):
                 continue
             self.originals[owner, attribute] = current
             method = wrap(current)
             setattr(method, PATCHED_FLAG, True)
+            setattr(method, self.mark, True)
             setattr(owner, attribute, method)
 
     def restore(self) -> None:
@@ -47,4 +62,4 @@ class MethodPatches:
 
     def applied(self) -> bool:
         """Whether every wrapper is installed."""
-        return all(getattr(getattr(owner, attribute, None), PATCHED_FLAG, False) for owner, attribute, _wrap in self.patches)
+        return all(self.installed(getattr(owner, attribute, None)) for owner, attribute, _wrap in self.patches)
