@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from emulator_ext import rds_replicas as ext
+from emulator_ext import rds_replicas as ext  # noqa: F401  pylint: disable=unused-import  # the patched fixture (conftest.py) applies it
 
 WRITER, READER = "eu-north-1", "ap-southeast-1"
 # A DB subnet group name of each region (each exists only in its region).
