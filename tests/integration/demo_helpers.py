@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ENDPOINT, REGIONS, ROOT, _emulator
+from conftest import ENDPOINT, REGIONS, ROOT, _emulator, run_playbook
 
 _spec = importlib.util.spec_from_file_location("megapool_loadgen", ROOT / "benchmarks" / "loadgen.py")
 loadgen = importlib.util.module_from_spec(_spec)
@@ -133,3 +133,15 @@ class VersionSampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join(10)
+
+
+def converge_demo(inventory) -> dict[str, str]:
+    """site.yml with the demo 1.0.0 (configure_demo); both regions' local fronts answer with it. The fronts' URLs."""
+    configure_demo(inventory)
+    site = run_playbook("site.yml", inventory.path)
+    assert site.returncode == 0, site.stdout[-4000:] + site.stderr[-2000:]
+    fronts = _fronts()
+    for region, url in fronts.items():
+        about = _wait(lambda url=url: json.loads(_get(url + "/")[1]), 120, "%s's front answers" % region)
+        assert about["version"] == "1.0.0" and about["region"] == region, about
+    return fronts

@@ -18,10 +18,9 @@ from conftest import flat, run_playbook
 from demo_helpers import IMAGE
 from demo_helpers import VersionSampler
 from demo_helpers import _cluster_views
-from demo_helpers import _fronts
 from demo_helpers import _get
 from demo_helpers import _wait
-from demo_helpers import configure_demo
+from demo_helpers import converge_demo
 from demo_helpers import demo_emulator  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import demo_images  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import loadgen
@@ -32,16 +31,8 @@ pytestmark = pytest.mark.xdist_group("demo")
 
 
 def test_demo_serves_one_cluster_and_deploys_without_dropping_requests(inventory, demo_emulator, demo_images):
-    configure_demo(inventory)
-
-    site = run_playbook("site.yml", inventory.path)
-    assert site.returncode == 0, site.stdout[-4000:] + site.stderr[-2000:]
-
-    # Both regions' fronts answer with the demo.
-    fronts = _fronts()
-    for region, url in fronts.items():
-        about = _wait(lambda url=url: json.loads(_get(url + "/")[1]), 120, "%s's front answers" % region)
-        assert about["version"] == "1.0.0" and about["region"] == region, about
+    # site.yml with the demo; both regions' fronts answer with it.
+    fronts = converge_demo(inventory)
 
     # One Erlang cluster across both regions: every node lists every node (2 tasks per region).
     def one_cluster():

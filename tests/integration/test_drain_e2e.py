@@ -28,10 +28,8 @@ import pytest
 
 from conftest import ENDPOINT, PORT, REGIONS, ROOT, client, run_playbook
 from demo_helpers import _cluster_views
-from demo_helpers import _fronts
-from demo_helpers import _get
 from demo_helpers import _wait
-from demo_helpers import configure_demo
+from demo_helpers import converge_demo
 from demo_helpers import demo_emulator  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import demo_images  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import loadgen
@@ -107,14 +105,8 @@ def _healthy_tasks_elsewhere(excluded: set[str]):
 
 
 def test_a_drain_and_a_spot_interruption_under_load_drop_no_request(inventory, demo_emulator, demo_images):
-    configure_demo(inventory)
-    site = run_playbook("site.yml", inventory.path)
-    assert site.returncode == 0, site.stdout[-4000:] + site.stderr[-2000:]
-
-    fronts = _fronts()
-    for region, url in fronts.items():
-        about = _wait(lambda url=url: json.loads(_get(url + "/")[1]), 120, "%s's front answers" % region)
-        assert about["version"] == "1.0.0" and about["region"] == region, about
+    # site.yml with the demo; both regions' fronts answer with it.
+    fronts = converge_demo(inventory)
     _wait(lambda: _one_cluster(fronts), 180, "4 nodes in one cluster")
 
     # Every task runs on a container instance of the group (the emulator's agent registered them).
