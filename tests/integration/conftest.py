@@ -15,28 +15,71 @@ from botocore.config import Config
 import pytest
 import yaml
 
+from xdist_groups import FileGroupScheduling, check_groups
+
 ROOT = Path(__file__).resolve().parents[2]
 # In parallel (pytest-xdist, `-n 2 --dist loadgroup`, as tests/run-all.sh runs this stage) each worker has an emulator
 # of its own on $MEGAPOOL_EMULATOR_PORT + 10 + its number, which every program a test starts inherits; the tests of a
-# file stay together on one worker, in order (module fixtures share a converge), and files marked with the same
-# xdist_group share a worker (pytest_collection_modifyitems below).
+# file stay together on one worker, in order (module fixtures share a converge), and the files of one SHARED_WORKER
+# group share a worker (xdist_groups.py: xdist's own loadgroup loses its groups under pytest 9).
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 PORT = int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or 5100) + (10 + int(_WORKER[2:]) if _WORKER.startswith("gw") else 0)
 os.environ["MEGAPOOL_EMULATOR_PORT"] = str(PORT)
 ENDPOINT = "http://127.0.0.1:%d" % PORT
 REGIONS = ("eu-north-1", "ap-southeast-1")
 
+# Files that must run on one worker, by group (each also carries pytest.mark.xdist_group(<group>)): the
+# network-namespace lab (one set of namespaces and veth names), the demo releases (one image store, failures measured
+# under the same load).
+SHARED_WORKER = {
+    "test_erlang_discovery.py": "netns",
+    "test_ssh_bastion.py": "netns",
+    "test_demo_e2e.py": "demo",
+    "test_drain_e2e.py": "demo",
+}
+# Seconds a unit (file or group) takes on one worker of CI's two cores (the stage's --durations, docs/testing.md): the
+# scheduler hands out the longest first, so both workers end at about the same time.
+WEIGHTS = {
+    "demo": 700,
+    "test_release_bad_input.py": 600,
+    "test_ecs_bad_input.py": 450,
+    "test_database.py": 450,
+    "test_bad_input.py": 300,
+    "test_release_autoscaling.py": 250,
+    "test_site.py": 230,
+    "test_alb_bad_input.py": 200,
+    "test_network_zones.py": 150,
+    "netns": 150,
+}
+
 
 def _emulator(command: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "scripts" / "emulator.py"), command, "--port", str(PORT)], check=True)
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup`: one unit of work per file or SHARED_WORKER group, the longest first (xdist_groups.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return FileGroupScheduling(config, log, SHARED_WORKER, WEIGHTS)
+
+
+_WRONG_GROUP = pytest.StashKey[str]()
+
+
 def pytest_collection_modifyitems(items) -> None:
-    """Every test file is one xdist group (its own name) unless it names a group of its own (``pytestmark``)."""
+    """Each file's xdist_group mark and SHARED_WORKER agree (the scheduler reads only SHARED_WORKER); a test of a file
+    where they do not fails at its setup with the fix (an error raised here, on a worker, would lose its message)."""
+    wrong = check_groups(items, SHARED_WORKER)
     for item in items:
-        if not any(item.iter_markers("xdist_group")):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        if item.nodeid in wrong:
+            item.stash[_WRONG_GROUP] = wrong[item.nodeid]
+
+
+def pytest_runtest_setup(item) -> None:
+    if _WRONG_GROUP in item.stash:
+        pytest.fail(item.stash[_WRONG_GROUP], pytrace=False)
 
 
 @pytest.fixture(scope="session")
