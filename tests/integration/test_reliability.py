@@ -184,7 +184,9 @@ def test_a_run_killed_twice_then_completed_converges_without_duplicates(faulty, 
 def test_a_second_run_through_the_faults_changes_nothing(faulty, site_inventory):
     again = _run("site again (no-op)", "site.yml", site_inventory, faulty)
     assert again.returncode == 0, again.output[-5000:]
-    assert set(again.changed()) == set(REGIONS) and set(again.changed().values()) == {0}, flat(again.output)[-5000:]
+    assert set(again.changed()) == set(REGIONS) and set(again.changed().values()) == {0}, "changed tasks:\n%s\n\n%s" % (
+        "\n".join(again.changed_tasks()), flat(again.output)[-3000:]
+    )
 
 
 def _services() -> dict:

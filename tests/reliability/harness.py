@@ -31,6 +31,17 @@ class Run:
         """changed= of each host in the recap."""
         return {host: int(count) for host, count in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", self.output, re.M)}
 
+    def changed_tasks(self) -> list[str]:
+        """Every task that reported a change, with its hosts and result lines ("TASK [name]: changed: [host] ..."):
+        what a failed no-op assertion prints, whole, where the tail of the output would show only the last tasks."""
+        found = []
+        for block in re.split(r"^(?=TASK \[)", self.output, flags=re.M):
+            lines = block.splitlines()
+            changed = [line for line in lines if line.startswith("changed: [")]
+            if lines and changed:
+                found.append("%s %s" % (lines[0].rstrip(" *"), " | ".join(line[:300] for line in changed)))
+        return found
+
 
 def run_playbook(
     playbook: str, inventory: Path, proxy: FaultProxy, *args: str, kill_at: Optional[int] = None, action: Optional[str] = None, timeout: float = 1800,

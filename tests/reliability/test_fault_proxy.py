@@ -13,6 +13,7 @@ import botocore.exceptions
 import pytest
 
 import fault_proxy
+from harness import Run  # pylint: disable=import-error
 
 
 class _Upstream(BaseHTTPRequestHandler):
@@ -120,3 +121,17 @@ def test_a_killed_call_is_never_faulted(upstream):
         with pytest.raises(botocore.exceptions.ConnectionClosedError):
             _ecs(proxy.url).list_clusters()
     assert killed == [True] and len(_Upstream.seen) == 1
+
+
+def test_changed_tasks_names_every_changed_task_with_its_hosts():
+    output = (
+        "TASK [megapool.aws.release : Read the service] ***\nok: [a]\nok: [b]\n\n"
+        "TASK [megapool.aws.release : Create the service (first deploy)] ***\nskipping: [a]\nchanged: [b]\n\n"
+        "TASK [megapool.aws.dns : Latency records] ***\nok: [a] => (item=x)\nchanged: [a] => (item=y)\n\n"
+        "PLAY RECAP ***\na : ok=3 changed=1\nb : ok=2 changed=1\n"
+    )
+    assert Run(0, output, False, 0).changed_tasks() == [
+        "TASK [megapool.aws.release : Create the service (first deploy)] changed: [b]",
+        "TASK [megapool.aws.dns : Latency records] changed: [a] => (item=y)",
+    ]
+    assert Run(0, "TASK [x] ***\nok: [a]\n", False, 0).changed_tasks() == []
