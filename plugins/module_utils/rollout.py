@@ -22,6 +22,10 @@ from typing import Sequence
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import MAX_BAKE_TIME_MINUTES
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import rolling_load_balancers
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import same_load_balancers
+
 # The longest wait_timeout we accept (a day); AWS's own deployment timeouts are far shorter.
 MAX_WAIT_TIMEOUT = 86400
 STRATEGIES = {"rolling": "ROLLING", "blue_green": "BLUE_GREEN"}
@@ -45,6 +49,8 @@ class RolloutRequest:
     desired_count: int | None = None
     force_new_deployment: bool = False
     strategy: str | None = None
+    bake_time_minutes: int | None = None
+    load_balancers: tuple[dict[str, Any], ...] | None = None
     wait: bool = True
     wait_timeout: int = 900
     poll_interval: float = 10.0
@@ -143,6 +149,20 @@ def validate_rollout(params: Mapping[str, Any]) -> RolloutRequest:
     poll_interval = params.get("poll_interval", 10)
     if not poll_interval > 0:
         errors.append("poll_interval must be more than 0 seconds, got %s." % poll_interval)
+    bake = params.get("bake_time_minutes")
+    if bake is not None and not 0 <= bake <= MAX_BAKE_TIME_MINUTES:
+        errors.append("bake_time_minutes must be between 0 and %d, got %s." % (MAX_BAKE_TIME_MINUTES, bake))
+    load_balancers = params.get("load_balancers")
+    for index, entry in enumerate(load_balancers or []):
+        if not isinstance(entry, dict) or not entry.get("targetGroupArn"):
+            errors.append("load_balancers[%d] needs a targetGroupArn (the ECS API's loadBalancers form), got %r." % (index, entry))
+    if params.get("strategy") == "blue_green" and load_balancers is not None and not all(
+        isinstance(entry, dict) and (entry.get("advancedConfiguration") or {}).get("alternateTargetGroupArn") for entry in load_balancers
+    ):
+        errors.append(
+            "strategy=blue_green needs advancedConfiguration (alternateTargetGroupArn, productionListenerRule, roleArn) on every "
+            "entry of load_balancers: ECS refuses a blue/green service without them."
+        )
     events_since = None
     try:
         events_since = parse_timestamp(params.get("events_since"))
@@ -157,6 +177,8 @@ def validate_rollout(params: Mapping[str, Any]) -> RolloutRequest:
         desired_count=desired_count,
         force_new_deployment=bool(params.get("force_new_deployment")),
         strategy=STRATEGIES.get(params.get("strategy") or ""),
+        bake_time_minutes=bake,
+        load_balancers=tuple(dict(entry) for entry in load_balancers) if load_balancers is not None else None,
         wait=bool(params.get("wait", True)),
         wait_timeout=int(wait_timeout),
         poll_interval=float(poll_interval),
@@ -173,25 +195,71 @@ def current_strategy(service: Mapping[str, Any]) -> str:
     return (service.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"
 
 
-def plan_rollout(service: Mapping[str, Any], task_definition_arn: str, request: RolloutRequest) -> RolloutPlan:
+def orient_to_live(entries: Iterable[Mapping[str, Any]], live: Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """Blue/green loadBalancers with ``targetGroupArn`` on the target group that takes production traffic now.
+
+    ``live``: production listener rule ARN -> live target group ARN. ECS alternates the live target group of the pair
+    on every deployment; a loadBalancers entry that named the idle one as the primary would point the next deployment
+    the wrong way round.
+    """
+    result = []
+    for entry in entries:
+        entry = dict(entry)
+        advanced = dict(entry.get("advancedConfiguration") or {})
+        now_live = live.get(advanced.get("productionListenerRule") or "")
+        if now_live and advanced.get("alternateTargetGroupArn") == now_live:
+            advanced["alternateTargetGroupArn"], entry["targetGroupArn"] = entry.get("targetGroupArn"), now_live
+            entry["advancedConfiguration"] = advanced
+        result.append(entry)
+    return result
+
+
+def plan_rollout(
+    service: Mapping[str, Any],
+    task_definition_arn: str,
+    request: RolloutRequest,
+    live: Mapping[str, str | None] | None = None,
+) -> RolloutPlan:
     """The UpdateService that points ``service`` (as DescribeServices returns it) at ``task_definition_arn``.
 
-    No change when the service already runs that revision with the wanted desired count and strategy, and no
-    new deployment is forced.
+    No change when the service already runs that revision with the wanted desired count, strategy, bake time and load
+    balancers, and no new deployment is forced. ``live`` (production listener rule ARN -> the target group it sends
+    production traffic to) is read by the caller for a blue/green service: going back to rolling keeps the service on
+    the live target group, and blue/green load balancers are oriented to it (:func:`orient_to_live`).
     """
     changes: list[str] = []
     params: dict[str, Any] = {}
+    live = live or {}
     if not same_task_definition(service.get("taskDefinition"), task_definition_arn):
         changes.append("task_definition")
         params["taskDefinition"] = task_definition_arn
     if request.desired_count is not None and service.get("desiredCount") != request.desired_count:
         changes.append("desired_count")
         params["desiredCount"] = request.desired_count
+    configuration = dict(service.get("deploymentConfiguration") or {})
+    wanted = dict(configuration)
+    if request.strategy:
+        wanted["strategy"] = request.strategy
+    if (wanted.get("strategy") or "ROLLING") == "BLUE_GREEN" and request.bake_time_minutes is not None:
+        wanted["bakeTimeInMinutes"] = request.bake_time_minutes
+    if (wanted.get("strategy") or "ROLLING") != "BLUE_GREEN":
+        wanted.pop("bakeTimeInMinutes", None)
     if request.strategy and current_strategy(service) != request.strategy:
         changes.append("strategy")
-        configuration = dict(service.get("deploymentConfiguration") or {})
-        configuration["strategy"] = request.strategy
-        params["deploymentConfiguration"] = configuration
+    if (configuration.get("bakeTimeInMinutes") != wanted.get("bakeTimeInMinutes")) and wanted.get("strategy") == "BLUE_GREEN":
+        changes.append("bake_time_minutes")
+    if "strategy" in changes or "bake_time_minutes" in changes:
+        params["deploymentConfiguration"] = wanted
+    current_lbs = service.get("loadBalancers") or []
+    wanted_lbs: list[dict[str, Any]] | None = None
+    if request.load_balancers is not None:
+        wanted_lbs = orient_to_live(request.load_balancers, live) if wanted.get("strategy") == "BLUE_GREEN" else [dict(e) for e in request.load_balancers]
+    if current_strategy(service) == "BLUE_GREEN" and wanted.get("strategy") == "ROLLING":
+        # Back to rolling: the service stays on the target group that serves now (it may be the alternate one).
+        wanted_lbs = rolling_load_balancers(current_lbs, live)
+    if wanted_lbs is not None and not same_load_balancers(current_lbs, wanted_lbs):
+        changes.append("load_balancers")
+        params["loadBalancers"] = wanted_lbs
     if request.force_new_deployment:
         changes.append("force_new_deployment")
         params["forceNewDeployment"] = True

@@ -60,9 +60,28 @@ options:
       - The deployment strategy of the service (C(deploymentConfiguration.strategy)). V(rolling) replaces tasks in
         place; V(blue_green) is the ECS-native blue/green deployment, which needs the service's load balancer to have
         an alternate target group, a production listener rule and a role (AWS refuses the update otherwise).
-      - Left alone when not set. Set on the same C(UpdateService) call that deploys the revision.
+      - Left alone when not set. Set on the same C(UpdateService) call that deploys the revision (the strategy is a
+        parameter of C(UpdateService), so a service may switch both ways).
+      - Going from V(blue_green) back to V(rolling), the module reads the production listener rule and keeps the service
+        on the target group that takes the production traffic now (ECS alternates the live one of the pair with every
+        blue/green deployment), without C(advancedConfiguration).
     type: str
     choices: ['rolling', 'blue_green']
+  bake_time_minutes:
+    description:
+      - With the V(blue_green) strategy, how many minutes blue and green both run after the production traffic moved
+        (C(deploymentConfiguration.bakeTimeInMinutes), 0 to 1440); ECS rolls back when the deployment fails in that
+        time. Left alone when not set.
+    type: int
+  load_balancers:
+    description:
+      - The service's load balancers in the ECS API's form (C(targetGroupArn), C(containerName), C(containerPort) and,
+        for V(blue_green), C(advancedConfiguration) with C(alternateTargetGroupArn), C(productionListenerRule),
+        C(roleArn) and optionally C(testListenerRule)). Left alone when not set.
+      - The target group and the alternate one count as a pair in either order, and the entry sent is turned so that
+        C(targetGroupArn) is the one the production listener rule sends traffic to now.
+    type: list
+    elements: dict
   wait:
     description:
       - Wait until the rollout is COMPLETED (or has failed). With V(false), make the change and report the state once.
@@ -95,6 +114,10 @@ author:
 notes:
   - The deployment circuit breaker (C(deploymentConfiguration.deploymentCircuitBreaker) with C(rollback)) is a
     setting of the service; turn it on when creating the service, so that a failing release is rolled back by ECS.
+  - For a blue/green service the progress also names the lifecycle stage of the newest service deployment
+    (C(ecs:ListServiceDeployments), C(ecs:DescribeServiceDeployments); without these permissions the stage is left
+    out), and a service deployment that ECS rolls back or stops fails the module like a failed rollout.
+    U(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html)
 extends_documentation_fragment:
   - megapool.aws.attributes
   - amazon.aws.common.modules
@@ -123,6 +146,22 @@ EXAMPLES = r"""
     task_definition: "{{ rollout.deployment.task_definition }}"
     force_new_deployment: true
     wait: false
+
+- name: Blue/green with a 5-minute bake time (the alb role's alternate target group, rule and role)
+  megapool.aws.ecs_service_rollout:
+    cluster: megapool-prod
+    service: web
+    task_definition: "web-megapool-prod:5"
+    strategy: blue_green
+    bake_time_minutes: 5
+    load_balancers:
+      - targetGroupArn: "{{ alb_outputs.target_group_arn }}"
+        containerName: app
+        containerPort: 4000
+        advancedConfiguration:
+          alternateTargetGroupArn: "{{ alb_outputs.alternate_target_group_arn }}"
+          productionListenerRule: "{{ alb_outputs.production_listener_rule_arn }}"
+          roleArn: "{{ alb_outputs.infrastructure_role_arn }}"
 
 - name: What would change (nothing is written)
   megapool.aws.ecs_service_rollout:
@@ -232,10 +271,18 @@ done:
   sample: true
 progress:
   description:
-    - A one-line summary of the followed deployment.
+    - A one-line summary of the followed deployment; for a blue/green service led by the lifecycle stage and status of
+      its newest service deployment.
   returned: always
   type: str
   sample: "rollout IN_PROGRESS: running 1/2, pending 1, 2 deployments"
+lifecycle_stage:
+  description:
+    - The lifecycle stage of the newest service deployment of a blue/green service (C(SCALE_UP), C(BAKE_TIME), ...), null
+      for a rolling service or when it cannot be read.
+  returned: always
+  type: str
+  sample: BAKE_TIME
 events:
   description:
     - The service events after RV(events_since), oldest first, as C(<UTC time> <message>).
@@ -271,6 +318,7 @@ diff:
     after: {"task_definition": "web-megapool-prod:3", "images": {"web": "123456789012.dkr.ecr.eu-north-1.amazonaws.com/web:1.4.2"}, "desired_count": 2}
 """
 
+import datetime
 import time
 from typing import Any
 from typing import Callable
@@ -281,6 +329,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_an
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_message
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import live_target_group
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import rolled_back
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import stage_of
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import Assessment
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import RolloutError
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import RolloutRequest
@@ -290,6 +341,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.rollout import diff_v
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import failed_deployment_of
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import failure_message
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import newest_event_time
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import parse_timestamp
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import plan_rollout
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import primary_deployment
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import same_task_definition
@@ -305,6 +357,8 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     desired_count=dict(type="int"),
     force_new_deployment=dict(type="bool", default=False),
     strategy=dict(type="str", choices=["rolling", "blue_green"]),
+    bake_time_minutes=dict(type="int"),
+    load_balancers=dict(type="list", elements="dict"),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=900),
     poll_interval=dict(type="float", default=10),
@@ -335,6 +389,21 @@ def _describe_task_definition(client, reference: str) -> dict:
 @AWSErrorHandler.common_error_handler("update the ECS service")
 def _update_service(client, cluster: str, service: str, **params: Any) -> dict:
     return client.update_service(cluster=cluster, service=service, **params)["service"]
+
+
+@AWSErrorHandler.common_error_handler("read the production listener rule")
+def _describe_rules(client, rule_arns: list[str]) -> list[dict]:
+    return client.describe_rules(RuleArns=rule_arns).get("Rules", [])
+
+
+@AWSErrorHandler.common_error_handler("read the service deployments")
+def _newest_service_deployment(client, cluster: str, service: str) -> dict | None:
+    listed = client.list_service_deployments(cluster=cluster, service=service).get("serviceDeployments") or []
+    if not listed:
+        return None
+    newest = max(listed, key=lambda item: item.get("createdAt") or item.get("startedAt") or 0)
+    found = client.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]]).get("serviceDeployments") or []
+    return found[0] if found else None
 
 
 # ---------------------------------------------------------------------------------------------- the rollout
@@ -409,6 +478,7 @@ class _Rollout:
             progress="",
             events=[],
             events_since=since.isoformat() if since else None,
+            lifecycle_stage=None,
         )
         before = diff_view(service, current)
         if request.deployment_id:
@@ -416,7 +486,7 @@ class _Rollout:
             after = diff_view(service, wanted)
         else:
             self._refuse_redeploying_a_failure(service, wanted_arn)
-            plan = plan_rollout(service, wanted_arn, request)
+            plan = plan_rollout(service, wanted_arn, request, self._live_target_groups(service))
             after = diff_view(service, wanted, request.desired_count)
             self.result["diff"] = dict(before=before, after=after)
             if plan.update and self.module.check_mode:
@@ -436,6 +506,30 @@ class _Rollout:
         self.result["changed"] = self.changed
         return self.result
 
+    def _live_target_groups(self, service: dict) -> dict[str, str | None]:
+        """Production listener rule ARN -> the target group of its pair that takes production traffic now (blue/green)."""
+        pairs = {}
+        for entry in list(service.get("loadBalancers") or []) + list(self.request.load_balancers or []):
+            advanced = entry.get("advancedConfiguration") or {}
+            if advanced.get("productionListenerRule") and advanced.get("alternateTargetGroupArn"):
+                pairs[advanced["productionListenerRule"]] = (entry.get("targetGroupArn"), advanced["alternateTargetGroupArn"])
+        if not pairs:
+            return {}
+        try:
+            rules = _describe_rules(self.module.client("elbv2"), sorted(pairs))
+        except AnsibleAWSError as e:
+            self.module.fail_json_aws_error(e)
+        return {rule["RuleArn"]: live_target_group(rule.get("Actions"), *pairs[rule["RuleArn"]]) for rule in rules if rule.get("RuleArn") in pairs}
+
+    def _service_deployment(self, service: dict) -> dict | None:
+        """The newest service deployment of a blue/green service (its lifecycle stage), None when it cannot be read."""
+        if (service.get("deploymentConfiguration") or {}).get("strategy") != "BLUE_GREEN":
+            return None
+        try:
+            return _newest_service_deployment(self.ecs, self.request.cluster, self.request.service)
+        except AnsibleAWSError:
+            return None  # no permission for the service deployments, or an older endpoint: the rollout state still tells
+
     def _refuse_redeploying_a_failure(self, service: dict, wanted_arn: str) -> None:
         failed = failed_deployment_of(service, wanted_arn)
         primary = primary_deployment(service) or {}
@@ -454,12 +548,29 @@ class _Rollout:
     def _report(self, service: dict, wanted_arn: str, deployment_id: str | None, since) -> Assessment:
         """Assess one read of the service, store it in the result; fail on a failed rollout."""
         assessment = assess(service, wanted_arn, deployment_id, since)
+        progress = assessment.progress
+        service_deployment = self._service_deployment(service) if not self.module.check_mode else None
+        if service_deployment:
+            progress = "blue/green %s | %s" % (stage_of(service_deployment), progress)
+            started = parse_timestamp((assessment.deployment or {}).get("createdAt"))
+            created = parse_timestamp(service_deployment.get("createdAt"))
+            ours = started is None or created is None or created >= started - datetime.timedelta(seconds=60)
+            if ours and rolled_back(service_deployment) and not assessment.failed:
+                assessment = Assessment(
+                    done=True, failed=True, progress=progress, deployment=assessment.deployment, events=assessment.events,
+                    reason="ECS %s the blue/green deployment of %s in its %s stage (%s)" % (
+                        "stopped" if "STOP" in service_deployment.get("status", "") else "rolled back",
+                        short_task_definition(wanted_arn), service_deployment.get("lifecycleStage") or "-",
+                        service_deployment.get("statusReason") or "no reason given"),
+                )
+        assessment = Assessment(assessment.done, assessment.failed, progress, assessment.deployment, assessment.events, assessment.reason)
         self.result.update(
             service=service_result(service),
             deployment=deployment_result(assessment.deployment),
             done=assessment.done,
             progress=assessment.progress,
             events=assessment.events,
+            lifecycle_stage=(service_deployment or {}).get("lifecycleStage"),
         )
         if assessment.failed:
             self._fail(failure_message(self.request, assessment, assessment.events))

@@ -93,6 +93,10 @@ BACKOFF = "_megapool_launch_backoff"
 HOST_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL")
 
 STOPPED_EXITED = "Essential container in task exited"
+# Blue/green deployments (scripts/emulator_ext/ecs_blue_green.py sets these when applied): "target_group" (local task,
+# loadBalancers entry) -> the target group the task registers in; "schedule" (backend, service, PRIMARY deployment)
+# -> True when it moved a blue/green deployment in progress (the rolling steps below are then skipped).
+HOOKS: dict[str, Callable[..., Any]] = {}
 # ecs_tasks' mark of a task whose lastStatus is its own (not moto's per-poll state manager); read task._status only.
 TASK_MARK = "_megapool_run"
 
@@ -649,7 +653,7 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             return
         account, region = task._account_id, task.region_name  # pylint: disable=protected-access
         for balancer in service.load_balancers or []:
-            arn = balancer.get("targetGroupArn")
+            arn = HOOKS["target_group"](self, balancer) if "target_group" in HOOKS else balancer.get("targetGroupArn")
             if not arn or balancer.get("containerName") not in (None, self.container_definition.get("name")):
                 continue
             port = int(balancer.get("containerPort") or 0)
@@ -1091,6 +1095,8 @@ def schedule(backend: Any, service: Any) -> bool:  # pylint: disable=too-many-lo
         return not live
     primary = ecs_deployments._primary(service)  # pylint: disable=protected-access
     if primary is None:
+        return False
+    if "schedule" in HOOKS and HOOKS["schedule"](backend, service, primary):
         return False
     deployment_ids = {item["id"]: item for item in service.deployments}
     # Tasks of a deployment that went (a rollback takes over the tasks of the deployment it returns to).

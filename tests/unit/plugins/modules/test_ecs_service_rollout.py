@@ -20,6 +20,7 @@ from ansible_collections.megapool.aws.plugins.modules import ecs_service_rollout
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "scripts"))
 
+from emulator_ext import ecs_blue_green  # noqa: E402  pylint: disable=wrong-import-position
 from emulator_ext import ecs_deployments  # noqa: E402  pylint: disable=wrong-import-position
 
 REGION = "eu-north-1"
@@ -369,10 +370,134 @@ def test_moto_check_mode_of_a_no_op_is_no_change(moto_service, run_module, aws_c
     assert aws_calls.writes() == []
 
 
-def test_moto_strategy_goes_into_the_deployment_configuration(moto_service, run_module, aws_calls, clock):  # pylint: disable=unused-argument
-    result = run_module(module_under_test.main, _args(task_definition="web-megapool-local:1", strategy="blue_green", wait=False))
-    assert result["changed"] is True
-    assert aws_calls.of("UpdateService")[0].params["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+def test_moto_blue_green_without_its_load_balancer_is_refused_and_nothing_changes(moto_service, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    # AWS refuses BLUE_GREEN on a service without an alternate target group, production rule and role; so does the
+    # emulator (ecs_blue_green). The strategy goes into the deploymentConfiguration of the one UpdateService.
+    ecs_blue_green.apply()
+    try:
+        result = run_module(module_under_test.main, _args(task_definition="web-megapool-local:1", strategy="blue_green", bake_time_minutes=5, wait=False))
+    finally:
+        ecs_blue_green.remove()
+    assert result["failed"] is True and "InvalidParameterException" in str(result), result
+    sent = aws_calls.of("UpdateService")[0].params["deploymentConfiguration"]
+    assert (sent["strategy"], sent["bakeTimeInMinutes"]) == ("BLUE_GREEN", 5)
+    service = moto_service.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    assert (service.get("deploymentConfiguration") or {}).get("strategy") in (None, "ROLLING")
+
+
+# ------------------------------------------------------------------------------------------ blue/green (moto + extensions)
+
+ROLE = "arn:aws:iam::123456789012:role/megapool-local-ecs-infrastructure"
+
+
+@pytest.fixture
+def blue_green_world(aws_env, monkeypatch):  # pylint: disable=unused-argument
+    """moto with ecs_deployments (0 s deployments) and ecs_blue_green: an ALB rule over two target groups, the service on :1."""
+    monkeypatch.setenv(ecs_deployments.DEPLOY_SECONDS_ENV, "0")
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    with mock_aws(), ecs_deployments.installed():
+        ecs_blue_green.apply()
+        try:
+            ec2 = boto3.client("ec2", region_name=REGION)
+            elbv2 = boto3.client("elbv2", region_name=REGION)
+            ecs = boto3.client("ecs", region_name=REGION)
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=REGION + z)["Subnet"]["SubnetId"]
+                       for i, z in ((1, "a"), (2, "b"))]
+            lb = elbv2.create_load_balancer(Name="megapool-local", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+            blue, green = (elbv2.create_target_group(Name=name, Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+                           for name in ("megapool-local-app", "megapool-local-alt"))
+            listener = elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                                             DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}])["Listeners"][0]["ListenerArn"]
+            rule = elbv2.create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                                     Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                                         {"TargetGroupArn": blue, "Weight": 1}, {"TargetGroupArn": green, "Weight": 0}]}}])["Rules"][0]["RuleArn"]
+            ecs.create_cluster(clusterName=CLUSTER)
+            for tag in ("1.4.1", "1.4.2", "1.4.3"):
+                ecs.register_task_definition(family="web-megapool-local", containerDefinitions=[{"name": "web", "image": "repo/web:%s" % tag, "memory": 128}])
+            ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="web-megapool-local:1", desiredCount=1,
+                               loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 4000}])
+            ecs.describe_services(cluster=CLUSTER, services=[SERVICE])
+            yield dict(ecs=ecs, elbv2=elbv2, blue=blue, green=green, rule=rule)
+        finally:
+            ecs_blue_green.remove()
+
+
+def _lbs(world, primary="blue", alternate="green") -> list[dict]:
+    return [{"targetGroupArn": world[primary], "containerName": "web", "containerPort": 4000,
+             "advancedConfiguration": {"alternateTargetGroupArn": world[alternate], "productionListenerRule": world["rule"], "roleArn": ROLE}}]
+
+
+def _live(world) -> str:
+    rule = world["elbv2"].describe_rules(RuleArns=[world["rule"]])["Rules"][0]
+    groups = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
+    heavy = max(groups, key=lambda group: int(group["Weight"]))["TargetGroupArn"]
+    return "blue" if heavy == world["blue"] else "green"
+
+
+def _bg_args(world, revision: int, **extra: Any) -> dict[str, Any]:
+    base = dict(task_definition="web-megapool-local:%d" % revision, strategy="blue_green", bake_time_minutes=0, load_balancers=_lbs(world))
+    base.update(extra)
+    return _args(**base)
+
+
+def test_blue_green_deploys_flip_the_rule_and_a_rerun_changes_nothing(blue_green_world, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    world = blue_green_world
+    first = run_module(module_under_test.main, _bg_args(world, 2))
+    assert not first.get("failed"), first
+    assert first["changed"] is True and first["done"] is True
+    sent = aws_calls.of("UpdateService")[0].params
+    assert sent["deploymentConfiguration"]["strategy"] == "BLUE_GREEN" and sent["loadBalancers"] == _lbs(world)
+    assert _live(world) == "green"
+    assert first["lifecycle_stage"] == "CLEAN_UP" and first["progress"].startswith("blue/green CLEAN_UP (SUCCESSFUL) | rollout COMPLETED")
+
+    # the same inputs again: the target groups are a pair in either order, nothing is sent (ECS owns who is live)
+    aws_calls.clear()
+    again = run_module(module_under_test.main, _bg_args(world, 2))
+    assert again["changed"] is False and aws_calls.writes() == []
+    assert _live(world) == "green"
+
+    # the next release goes the other way round; the entry sent names the live group first
+    aws_calls.clear()
+    third = run_module(module_under_test.main, _bg_args(world, 3, load_balancers=_lbs(world, "green", "blue")))
+    assert not third.get("failed"), third
+    assert "loadBalancers" not in aws_calls.of("UpdateService")[0].params
+    assert _live(world) == "blue"
+
+
+def test_blue_green_check_mode_writes_nothing(blue_green_world, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    world = blue_green_world
+    result = run_module(module_under_test.main, _bg_args(world, 2), check_mode=True, diff=True)
+    assert result["changed"] is True and result["done"] is False
+    assert "strategy" in result["progress"] and "load_balancers" in result["progress"]
+    assert aws_calls.writes() == []
+    assert _live(world) == "blue"
+
+
+def test_back_to_rolling_keeps_the_service_on_the_live_target_group(blue_green_world, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    world = blue_green_world
+    assert not run_module(module_under_test.main, _bg_args(world, 2)).get("failed")
+    assert _live(world) == "green"
+    aws_calls.clear()
+    result = run_module(module_under_test.main, _args(task_definition="web-megapool-local:2", strategy="rolling"))
+    assert not result.get("failed"), result
+    sent = aws_calls.of("UpdateService")[0].params
+    assert sent["deploymentConfiguration"]["strategy"] == "ROLLING" and "bakeTimeInMinutes" not in sent["deploymentConfiguration"]
+    assert sent["loadBalancers"] == [{"targetGroupArn": world["green"], "containerName": "web", "containerPort": 4000}]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (dict(bake_time_minutes=1441), "bake_time_minutes must be between 0 and 1440"),
+        (dict(load_balancers=[{"containerName": "web"}]), "load_balancers[0] needs a targetGroupArn"),
+        (dict(strategy="blue_green", load_balancers=[{"targetGroupArn": "arn:tg"}]), "strategy=blue_green needs advancedConfiguration"),
+    ],
+)
+def test_bad_blue_green_input_fails_before_any_aws_call(aws_env, run_module, aws_calls, args, message):  # pylint: disable=unused-argument
+    result = run_module(module_under_test.main, _args(**args))
+    assert result["failed"] is True and message in result["msg"], result["msg"]
+    assert aws_calls == []
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,207 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pure planner of the release's deployment strategy (rolling or ECS-native blue/green): no I/O.
+
+What AWS does (Amazon ECS developer guide and API reference):
+
+- ``deploymentConfiguration.strategy`` is ``ROLLING`` (default) or ``BLUE_GREEN``; with ``BLUE_GREEN``
+  ``bakeTimeInMinutes`` (0-1440) is how long blue and green both run after the production traffic moved
+  (API_DeploymentConfiguration, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html).
+  The strategy is a parameter of UpdateService: an existing service may switch both ways.
+- Each load balancer of a blue/green service carries ``advancedConfiguration``: ``alternateTargetGroupArn``,
+  ``productionListenerRule`` (for an Application Load Balancer a listener RULE, not a listener's default action),
+  optional ``testListenerRule``, and ``roleArn``, the infrastructure role ECS assumes to change the rules
+  (API_AdvancedConfiguration, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AdvancedConfiguration.html;
+  Application Load Balancer resources for blue/green deployments,
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html: both target groups
+  with the same settings, both in the production rule's forward action).
+- ECS shifts production traffic by rewriting the production rule's forward action into a weighted ``ForwardConfig``
+  over both target groups (green 100 / blue 0 after a deployment) and swings the weights again on the next
+  deployment: the target group that is live alternates between the two. Whatever builds the rule must therefore read
+  who is live and never write the rule back to its first form (:func:`production_rule_actions`).
+- Lifecycle stages of a service deployment (DescribeServiceDeployments ``lifecycleStage``): RECONCILE_SERVICE,
+  PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT,
+  POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, CLEAN_UP (API_ServiceDeployment,
+  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Mapping
+from typing import Sequence
+
+STRATEGIES = {"rolling": "ROLLING", "blue_green": "BLUE_GREEN"}
+MAX_BAKE_TIME_MINUTES = 1440
+LIFECYCLE_STAGES = (
+    "RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP",
+)
+# Service deployment statuses that end in (or are on the way to) the previous revision (API_ServiceDeployment).
+ROLLBACK_STATUSES = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED", "STOP_REQUESTED")
+# The AWS managed policy ECS's infrastructure role needs for blue/green with Elastic Load Balancing
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AmazonECSInfrastructureRolePolicyForLoadBalancers.html).
+INFRASTRUCTURE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonECS-InfrastructureRolePolicyForLoadBalancers"
+# Who may assume it: ECS (the trust policy of the infrastructure IAM role for load balancers).
+INFRASTRUCTURE_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "AllowAccessToECSForInfrastructureManagement",
+        "Effect": "Allow",
+        "Principal": {"Service": "ecs.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }],
+}
+_BLUE_GREEN_KEYS = ("alternate_target_group_arn", "production_listener_rule_arn", "infrastructure_role_arn")
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def strategy_errors(inputs: Mapping[str, Any]) -> list[str]:
+    """Errors of the release's strategy inputs (before any AWS change), each naming the variable and the fix.
+
+    ``inputs``: release_strategy, release_bake_time_minutes, release_target_group_arn and the blue/green resources
+    (alternate_target_group_arn, production_listener_rule_arn, infrastructure_role_arn; from alb_outputs or given).
+    """
+    errors: list[str] = []
+    strategy = str(inputs.get("release_strategy") if inputs.get("release_strategy") is not None else "rolling").strip()
+    if strategy not in STRATEGIES:
+        errors.append("release_strategy=%r is not a deployment strategy: use rolling (default) or blue_green." % strategy)
+    bake = _int(inputs.get("release_bake_time_minutes", 0))
+    if bake is None or not 0 <= bake <= MAX_BAKE_TIME_MINUTES:
+        errors.append(
+            "release_bake_time_minutes=%r must be a whole number of minutes from 0 to %d (ECS's bakeTimeInMinutes: how long "
+            "blue and green both run after the production traffic moved)." % (inputs.get("release_bake_time_minutes"), MAX_BAKE_TIME_MINUTES)
+        )
+    if strategy != "blue_green":
+        return errors
+    if not inputs.get("release_target_group_arn"):
+        errors.append(
+            "release_strategy=blue_green needs the load balancer: release_target_group_arn is empty. Run role "
+            "megapool.aws.alb before the release (playbooks/site.yml does), or use release_strategy: rolling."
+        )
+        return errors
+    missing = [key for key in _BLUE_GREEN_KEYS if not inputs.get(key)]
+    if missing:
+        errors.append(
+            "release_strategy=blue_green needs the alternate target group, the production listener rule and the ECS "
+            "infrastructure role (missing: %s): set alb_blue_green: true so that role megapool.aws.alb builds them "
+            "(docs/deploy.md, \"Blue/green\"), or use release_strategy: rolling." % ", ".join(missing)
+        )
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------- the rule
+
+
+def forward_groups(actions: Sequence[Mapping[str, Any]] | None) -> list[tuple[str, int]]:
+    """``[(target group ARN, weight)]`` of a rule's forward action (a single TargetGroupArn weighs 1)."""
+    for action in actions or []:
+        if action.get("Type") != "forward":
+            continue
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+        if groups:
+            return [(str(group["TargetGroupArn"]), int(group.get("Weight", 1) if group.get("Weight") is not None else 1)) for group in groups]
+        if action.get("TargetGroupArn"):
+            return [(str(action["TargetGroupArn"]), 1)]
+    return []
+
+
+def live_target_group(actions: Sequence[Mapping[str, Any]] | None, primary: str, alternate: str) -> str | None:
+    """The target group of the pair that takes the production traffic of a rule (the heavier one; None: neither)."""
+    weights = {arn: weight for arn, weight in forward_groups(actions) if arn in (primary, alternate)}
+    if not weights or max(weights.values()) <= 0:
+        return None
+    return max(weights, key=lambda arn: (weights[arn], arn == primary))
+
+
+def production_rule_actions(current: Sequence[Mapping[str, Any]] | None, primary: str, alternate: str) -> list[dict[str, Any]]:
+    """The forward action the production rule should have.
+
+    A rule that already forwards over exactly the pair, one of them weighted, is kept as it is (ECS owns the weights:
+    writing them back would send production traffic to the idle target group). Anything else becomes the first form:
+    all traffic to ``primary``, ``alternate`` at weight 0.
+    """
+    groups = forward_groups(current)
+    if {arn for arn, _weight in groups} == {primary, alternate} and len(groups) == 2 and live_target_group(current, primary, alternate):
+        return [dict(action) for action in current or []]
+    return [{
+        "Type": "forward",
+        "Order": 1,
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": primary, "Weight": 1}, {"TargetGroupArn": alternate, "Weight": 0}],
+            "TargetGroupStickinessConfig": {"Enabled": False},
+        },
+    }]
+
+
+# ---------------------------------------------------------------------------------------------- the service
+
+
+def load_balancers(
+    strategy: str,
+    target_group_arn: str,
+    container_name: str,
+    container_port: int,
+    blue_green: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The service's ``loadBalancers`` for a strategy (``rolling``/``blue_green``); blue/green adds advancedConfiguration."""
+    entry: dict[str, Any] = {"targetGroupArn": target_group_arn, "containerName": container_name, "containerPort": int(container_port)}
+    if strategy == "blue_green":
+        resources = dict(blue_green or {})
+        advanced = {
+            "alternateTargetGroupArn": resources["alternate_target_group_arn"],
+            "productionListenerRule": resources["production_listener_rule_arn"],
+            "roleArn": resources["infrastructure_role_arn"],
+        }
+        if resources.get("test_listener_rule_arn"):
+            advanced["testListenerRule"] = resources["test_listener_rule_arn"]
+        entry["advancedConfiguration"] = advanced
+    return [entry]
+
+
+def _pair(entry: Mapping[str, Any]) -> tuple[Any, ...]:
+    advanced = dict(entry.get("advancedConfiguration") or {})
+    groups = tuple(sorted(str(arn) for arn in (entry.get("targetGroupArn"), advanced.pop("alternateTargetGroupArn", None)) if arn))
+    return (groups, entry.get("containerName"), int(entry.get("containerPort") or 0), tuple(sorted(advanced.items())))
+
+
+def same_load_balancers(current: Sequence[Mapping[str, Any]] | None, wanted: Sequence[Mapping[str, Any]] | None) -> bool:
+    """Whether a service's loadBalancers already are the wanted ones. The target group and the alternate one count as a
+    pair in either order: ECS alternates which of them is live, and an UpdateService that swaps them back is what
+    breaks the alternation."""
+    return sorted(map(repr, map(_pair, current or []))) == sorted(map(repr, map(_pair, wanted or [])))
+
+
+def rolling_load_balancers(current: Sequence[Mapping[str, Any]] | None, live: Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """The loadBalancers of a blue/green service going back to rolling: each on the target group that is live now
+    (``live``: production rule ARN -> live target group ARN), without advancedConfiguration."""
+    result = []
+    for entry in current or []:
+        advanced = entry.get("advancedConfiguration") or {}
+        target = live.get(advanced.get("productionListenerRule") or "") or entry.get("targetGroupArn")
+        plain = {key: value for key, value in entry.items() if key != "advancedConfiguration"}
+        plain["targetGroupArn"] = target
+        result.append(plain)
+    return result
+
+
+def stage_of(service_deployment: Mapping[str, Any] | None) -> str:
+    """``<lifecycleStage> (<status>)`` of a service deployment, or "" when there is none."""
+    if not service_deployment:
+        return ""
+    stage = service_deployment.get("lifecycleStage") or "-"
+    return "%s (%s)" % (stage, service_deployment.get("status") or "UNKNOWN")
+
+
+def rolled_back(service_deployment: Mapping[str, Any] | None) -> bool:
+    """Whether a service deployment is being (or was) rolled back or stopped."""
+    return bool(service_deployment) and (service_deployment or {}).get("status") in ROLLBACK_STATUSES

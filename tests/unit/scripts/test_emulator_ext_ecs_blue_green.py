@@ -1,0 +1,194 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""scripts/emulator_ext/ecs_blue_green.py: UpdateService's BLUE_GREEN checks, the production rule switched when a
+blue/green deployment completes (and not when it fails), the service deployments API; the pure rules table-driven.
+
+moto in-process with ecs_deployments' timers (10 s deployments, a fake clock); the local data plane's stages (real
+tasks, bake time, health-check rollback) are proven end to end by tests/integration/test_blue_green.py.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from emulator_ext import ecs_blue_green as ext
+from emulator_ext import ecs_deployments
+
+REGION = "eu-north-1"
+CLUSTER = "megapool-local"
+SERVICE = "web"
+ROLE = "arn:aws:iam::123456789012:role/megapool-local-ecs-infrastructure"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(ecs_deployments, "_clock", fake)
+    return fake
+
+
+@pytest.fixture
+def world(aws_env, monkeypatch, clock):  # pylint: disable=unused-argument
+    monkeypatch.setenv(ecs_deployments.DEPLOY_SECONDS_ENV, "10")
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    with mock_aws(), ecs_deployments.installed():
+        ext.apply()
+        ext.apply()
+        try:
+            ec2 = boto3.client("ec2", region_name=REGION)
+            elbv2 = boto3.client("elbv2", region_name=REGION)
+            ecs = boto3.client("ecs", region_name=REGION)
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=REGION + z)["Subnet"]["SubnetId"]
+                       for i, z in ((1, "a"), (2, "b"))]
+            lb = elbv2.create_load_balancer(Name="megapool-local", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+            blue, green = (elbv2.create_target_group(Name=name, Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+                           for name in ("megapool-local-app", "megapool-local-alt"))
+            listener = elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                                             DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}])["Listeners"][0]["ListenerArn"]
+            rule = elbv2.create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                                     Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                                         {"TargetGroupArn": blue, "Weight": 1}, {"TargetGroupArn": green, "Weight": 0}]}}])["Rules"][0]["RuleArn"]
+            ecs.create_cluster(clusterName=CLUSTER)
+            for image in ("repo/web:1.4.1", "repo/web:1.4.2", "repo/web:1.4.3-emulator-fail", "repo/web:1.4.4"):
+                ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": image, "memory": 128}])
+            ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="web:1", desiredCount=1,
+                               loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 4000}])
+            clock.now += 20
+            ecs.describe_services(cluster=CLUSTER, services=[SERVICE])
+            yield dict(ecs=ecs, elbv2=elbv2, blue=blue, green=green, rule=rule)
+        finally:
+            ext.remove()
+
+
+def _blue_green(world, blue=None, green=None) -> list[dict]:
+    return [{"targetGroupArn": blue or world["blue"], "containerName": "web", "containerPort": 4000,
+             "advancedConfiguration": {"alternateTargetGroupArn": green or world["green"], "productionListenerRule": world["rule"], "roleArn": ROLE}}]
+
+
+def _weights(world) -> dict[str, int]:
+    rule = world["elbv2"].describe_rules(RuleArns=[world["rule"]])["Rules"][0]
+    groups = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
+    return {("blue" if group["TargetGroupArn"] == world["blue"] else "green"): int(group["Weight"]) for group in groups}
+
+
+def _newest(world) -> dict:
+    listed = world["ecs"].list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
+    return world["ecs"].describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"]])["serviceDeployments"][0]
+
+
+def _deploy(world, clock, revision: int) -> dict:
+    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, taskDefinition="web:%d" % revision)
+    clock.now += 20
+    return world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+
+
+def _to_blue_green(world, bake: int = 0) -> None:
+    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_blue_green(world),
+                                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": bake, "maximumPercent": 200,
+                                                         "minimumHealthyPercent": 100})
+
+
+def test_blue_green_without_advanced_configuration_is_refused_and_nothing_changes(world):
+    with pytest.raises(ClientError) as caught:
+        world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1})
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "advancedConfiguration" in caught.value.response["Error"]["Message"]
+    service = world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    assert service["deploymentConfiguration"].get("strategy") in (None, "ROLLING")
+
+
+def test_a_rule_that_does_not_forward_to_both_groups_is_refused(world):
+    world["elbv2"].modify_rule(RuleArn=world["rule"], Actions=[{"Type": "forward", "TargetGroupArn": world["blue"]}])
+    with pytest.raises(ClientError) as caught:
+        _to_blue_green(world)
+    assert "must forward to both" in caught.value.response["Error"]["Message"]
+
+
+def test_the_rule_flips_on_each_deployment_and_the_service_deployments_answer(world, clock):
+    _to_blue_green(world)
+    assert _weights(world) == {"blue": 1, "green": 0}
+    service = _deploy(world, clock, 2)
+    assert service["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert _weights(world) == {"blue": 0, "green": 1}
+    first = _newest(world)
+    assert (first["status"], first["lifecycleStage"]) == ("SUCCESSFUL", "CLEAN_UP")
+    # the next deployment goes the other way round
+    _deploy(world, clock, 4)
+    assert _weights(world) == {"blue": 1, "green": 0}
+    assert len(world["ecs"].list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]) == 2
+
+
+def test_a_failing_deployment_rolls_back_and_the_rule_stays(world, clock):
+    _to_blue_green(world)
+    _deploy(world, clock, 3)
+    service = world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    assert service["taskDefinition"].endswith("web:1")
+    assert _weights(world) == {"blue": 1, "green": 0}
+    assert _newest(world)["status"] == "ROLLBACK_IN_PROGRESS"
+    clock.now += 20  # the rollback deployment completes
+    world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])
+    assert _newest(world)["status"] == "ROLLBACK_SUCCESSFUL"
+
+
+def test_a_rolling_service_has_no_service_deployments_and_no_rule_change(world, clock):
+    _deploy(world, clock, 2)
+    assert world["ecs"].list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"] == []
+    assert _weights(world) == {"blue": 1, "green": 0}
+
+
+@pytest.mark.parametrize(
+    "configuration, balancers, groups, expected",
+    [
+        ({"strategy": "ROLLING"}, [], None, []),
+        (None, [], None, []),
+        ({"strategy": "BLUE_GREEN"}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"}}],
+         ["b", "g"], ["bakeTimeInMinutes is required"]),
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, [], None, ["requires a load balancer"]),
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g"}}],
+         None, ["missing productionListenerRule, roleArn"]),
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"}}],
+         None, ["does not exist"]),
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"}}],
+         ["b", "g"], []),
+    ],
+)
+def test_blue_green_errors(configuration, balancers, groups, expected):
+    errors = ext.blue_green_errors(configuration, balancers, lambda _arn: groups)
+    assert len(errors) == len(expected)
+    for error, fragment in zip(errors, expected):
+        assert fragment in error
+
+
+@pytest.mark.parametrize(
+    "actions, live",
+    [
+        ([{"Type": "forward", "TargetGroupArn": "b"}], "b"),
+        ([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": "b", "Weight": 0}, {"TargetGroupArn": "g", "Weight": 1}]}}], "g"),
+        ([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": "b", "Weight": "100"}, {"TargetGroupArn": "g", "Weight": "0"}]}}], "b"),
+        ([], "b"),
+    ],
+)
+def test_live_of(actions, live):
+    assert ext.live_of(actions, "b", "g") == live
+
+
+def test_shifted_actions_keep_other_actions_and_stickiness():
+    actions = [{"Type": "authenticate-oidc", "Order": 1}, {"Type": "forward", "Order": 2, "TargetGroupArn": "b",
+                                                          "ForwardConfig": {"TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}}]
+    shifted = ext.shifted_actions(actions, "g", "b")
+    assert shifted[0] == actions[0]
+    assert "TargetGroupArn" not in shifted[1] and shifted[1]["Order"] == 2
+    assert shifted[1]["ForwardConfig"] == {"TargetGroups": [{"TargetGroupArn": "g", "Weight": 1}, {"TargetGroupArn": "b", "Weight": 0}],
+                                           "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}
