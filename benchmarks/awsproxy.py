@@ -36,6 +36,10 @@ READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Qu
 NOT_FORWARDED = frozenset(
     ("connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "content-length")
 )
+# REST reads sent as POST (a body too long for a query string): the botocore service models' requestUri of each.
+# Route 53 ListTagsForResources is POST /2013-04-01/tags/{ResourceType} (ChangeTagsForResource, the write, has the
+# resource id after it: POST /2013-04-01/tags/{ResourceType}/{ResourceId}).
+REST_POST_READS = ((re.compile(r"^/2013-04-01/tags/(healthcheck|hostedzone)$"), "ListTagsForResources"),)
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 UPSTREAM_TIMEOUT = 300.0
 
@@ -72,6 +76,8 @@ def classify(method: str, path: str, headers: dict[str, str], body: bytes) -> Ca
         action = query["Action"][0]
     elif headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):  # query protocol in the body
         action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+    if not action and method == "POST":
+        action = next((name for pattern, name in REST_POST_READS if pattern.match(url.path)), "")
     if not action:  # REST protocols: the method and path are the action
         action = "%s %s" % (method, url.path)
 
