@@ -68,8 +68,10 @@ def _int(value: Any) -> int | None:
 def strategy_errors(inputs: Mapping[str, Any]) -> list[str]:
     """Errors of the release's strategy inputs (before any AWS change), each naming the variable and the fix.
 
-    ``inputs``: release_strategy, release_bake_time_minutes, release_target_group_arn and the blue/green resources
-    (alternate_target_group_arn, production_listener_rule_arn, infrastructure_role_arn; from alb_outputs or given).
+    ``inputs``: release_strategy, release_bake_time_minutes, and either ``alb_blue_green`` (the inputs alone, before
+    anything is built: blue/green needs the alb role to build its pieces, or all three given) or
+    ``release_target_group_arn`` with the blue/green resources (alternate_target_group_arn,
+    production_listener_rule_arn, infrastructure_role_arn; from alb_outputs or given) just before the service changes.
     """
     errors: list[str] = []
     strategy = str(inputs.get("release_strategy") if inputs.get("release_strategy") is not None else "rolling").strip()
@@ -82,6 +84,17 @@ def strategy_errors(inputs: Mapping[str, Any]) -> list[str]:
             "blue and green both run after the production traffic moved)." % (inputs.get("release_bake_time_minutes"), MAX_BAKE_TIME_MINUTES)
         )
     if strategy != "blue_green":
+        return errors
+    if "alb_blue_green" in inputs:
+        # Before anything is built (site.yml's validation play): the inputs only.
+        given = [key for key in _BLUE_GREEN_KEYS if inputs.get(key)]
+        if not _truthy(inputs.get("alb_blue_green")) and len(given) < len(_BLUE_GREEN_KEYS):
+            errors.append(
+                "release_strategy=blue_green but alb_blue_green is false: the alb role would build no alternate target group, "
+                "production listener rule or ECS infrastructure role. Leave alb_blue_green unset (it follows "
+                "release_strategy) or set it true, or give release_alternate_target_group_arn, "
+                "release_production_listener_rule_arn and release_infrastructure_role_arn."
+            )
         return errors
     if not inputs.get("release_target_group_arn"):
         errors.append(
@@ -97,6 +110,10 @@ def strategy_errors(inputs: Mapping[str, Any]) -> list[str]:
             "(docs/deploy.md, \"Blue/green\"), or use release_strategy: rolling." % ", ".join(missing)
         )
     return errors
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("true", "yes", "on", "1")
 
 
 # ---------------------------------------------------------------------------------------------- the rule

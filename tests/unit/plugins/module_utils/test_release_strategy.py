@@ -39,6 +39,12 @@ def _forward(*groups: tuple[str, int]) -> list[dict]:
          ["release_strategy=blue_green needs the load balancer: release_target_group_arn is empty"]),
         ({"release_strategy": "blue_green", "release_target_group_arn": TG, "alternate_target_group_arn": ALT},
          ["missing: production_listener_rule_arn, infrastructure_role_arn): set alb_blue_green: true"]),
+        ({"release_strategy": "blue_green", "alb_blue_green": True}, []),
+        ({"release_strategy": "blue_green", "alb_blue_green": "True"}, []),
+        ({"release_strategy": "rolling", "alb_blue_green": False}, []),
+        (dict(BG, release_strategy="blue_green", alb_blue_green=False), []),
+        ({"release_strategy": "blue_green", "alb_blue_green": False, "alternate_target_group_arn": ALT},
+         ["release_strategy=blue_green but alb_blue_green is false"]),
     ],
 )
 def test_strategy_errors(inputs, expected):

@@ -1,0 +1,35 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The release's deployment strategy (rolling, blue/green) for the alb and release roles; the logic lives in
+module_utils/release_strategy.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import production_rule_actions
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import strategy_errors
+
+
+def _release_strategy_errors(inputs: Any) -> list[str]:
+    if not isinstance(inputs, dict):
+        raise AnsibleFilterError("release_strategy_errors expects a dict of the role's variables, got %r" % (inputs,))
+    return strategy_errors(inputs)
+
+
+def _blue_green_rule_actions(current: Any, primary: Any, alternate: Any) -> list[dict[str, Any]]:
+    if current is not None and not isinstance(current, list):
+        raise AnsibleFilterError("blue_green_rule_actions expects the rule's actions (a list) or none, got %r" % (current,))
+    # amazon.aws.elb_application_lb_info answers in snake_case; the rule is written in the API's CamelCase.
+    actions = [snake_dict_to_camel_dict(action, capitalize_first=True) if "type" in action else action for action in current or []]
+    return production_rule_actions(actions or None, str(primary), str(alternate))
+
+
+class FilterModule:
+    """megapool.aws deployment strategy filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"release_strategy_errors": _release_strategy_errors, "blue_green_rule_actions": _blue_green_rule_actions}
