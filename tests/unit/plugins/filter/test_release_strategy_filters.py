@@ -1,0 +1,35 @@
+# Copyright: megapool.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugins/filter/release_strategy.py: the role-facing wrappers (snake_case rule actions as elb_application_lb_info
+answers them, bad input types named)."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.megapool.aws.plugins.filter.release_strategy import FilterModule
+
+FILTERS = FilterModule().filters()
+TG, ALT = "arn:tg/app", "arn:tg/alt"
+
+
+def test_a_flipped_rule_read_in_snake_case_is_kept_in_camel_case():
+    snake = [{"type": "forward", "order": 1, "forward_config": {
+        "target_groups": [{"target_group_arn": TG, "weight": 0}, {"target_group_arn": ALT, "weight": 1}],
+        "target_group_stickiness_config": {"enabled": False}}}]
+    kept = FILTERS["blue_green_rule_actions"](snake, TG, ALT)
+    assert kept == [{"Type": "forward", "Order": 1, "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": TG, "Weight": 0}, {"TargetGroupArn": ALT, "Weight": 1}],
+        "TargetGroupStickinessConfig": {"Enabled": False}}}]
+
+
+def test_no_rule_yet_gets_the_first_form():
+    first = FILTERS["blue_green_rule_actions"](None, TG, ALT)
+    assert first[0]["ForwardConfig"]["TargetGroups"] == [{"TargetGroupArn": TG, "Weight": 1}, {"TargetGroupArn": ALT, "Weight": 0}]
+
+
+@pytest.mark.parametrize("name, args", [("blue_green_rule_actions", ("nope", TG, ALT)), ("release_strategy_errors", (["x"],))])
+def test_bad_input_types_are_named(name, args):
+    with pytest.raises(AnsibleFilterError, match=name):
+        FILTERS[name](*args)
