@@ -7,7 +7,8 @@
 #
 # Stages: unit (pytest, moto in-process), sanity (ansible-test, offline), lint (ansible-lint production),
 # molecule (every scenario under extensions/molecule: converge, idempotence, verify, teardown),
-# integration (pytest against the emulator: bad input, check mode), reliability (the fault/kill chain, alone),
+# integration (pytest against the emulator: bad input, check mode, the fault/kill chain), reliability (the fault/kill
+# chain alone: not part of `make test`, where the integration stage runs it),
 # contract (every recorded AWS request of the run against the botocore models, call order, IAM policy lint),
 # compat (the oldest ansible-core meta/runtime.yml claims, on the installed tarball: ansible-doc + a playbook).
 # The tests use their own emulator on $MEGAPOOL_EMULATOR_PORT (default 5100), never the one `make up` leaves on 5000.
@@ -25,7 +26,7 @@ export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 export MEGAPOOL_EMULATOR_PORT=${MEGAPOOL_EMULATOR_PORT:-${TEST_EMULATOR_PORT:-5100}}
 export PY_COLORS=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
 
-ALL_STAGES=(system unit sanity lint molecule+integration reliability contract compat)
+ALL_STAGES=(system unit sanity lint molecule+integration contract compat)
 STAGES=("${@:-${ALL_STAGES[@]}}")
 
 stage_system() { bash tests/setup-system.sh; }
@@ -41,14 +42,14 @@ recorded() {  # recorded <stage> <command...>
     MEGAPOOL_CALL_LOG="$CALL_LOG" MEGAPOOL_CALL_STAGE="$1" PYTHONPATH="$ROOT/tests/contract/recorder${PYTHONPATH:+:$PYTHONPATH}" "${@:2}"
 }
 stage_molecule() { recorded molecule molecule test --all; }
-# Two workers, each with its own emulator (tests/integration/conftest.py); a file's tests stay together, in order.
-# test_reliability.py runs in a stage of its own, alone: its kill points are AWS call counts, and with three streams
-# on two cores its second run through the faults once redeployed (it passes alone; docs/development.md).
+# Two workers, each with its own emulator (tests/integration/conftest.py); a file's tests stay together on one worker,
+# in order, the longest files first (tests/integration/xdist_groups.py). test_reliability.py is one of those files:
+# its "second run through the faults changes nothing" once redeployed here only because xdist's loadgroup had lost its
+# groups (pytest 9) and sent that test to the other worker, whose emulator held another file's stack (docs/testing.md).
 stage_integration() {
-    recorded integration pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup --durations=25 \
-        --ignore=tests/integration/test_reliability.py
+    recorded integration pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup --durations=25
 }
-stage_reliability() { recorded reliability pytest tests/integration/test_reliability.py -q -p no:cacheprovider; }
+stage_reliability() { recorded reliability pytest tests/integration/test_reliability.py -q -p no:cacheprovider; }  # alone, by name
 stage_contract() { MEGAPOOL_CONTRACT_LOGS="$CALL_LOG" pytest tests/contract -q -p no:cacheprovider; }
 stage_compat() { bash tests/compat/run.sh; }  # ansible-core 2.17 in .cache/venv-compat (tests/compat/requirements.txt)
 

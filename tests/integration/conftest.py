@@ -40,6 +40,7 @@ SHARED_WORKER = {
 # Seconds a unit (file or group) takes on one worker of CI's two cores (the stage's --durations, docs/testing.md): the
 # scheduler hands out the longest first, so both workers end at about the same time.
 WEIGHTS = {
+    "test_reliability.py": 800,
     "demo": 700,
     "test_release_bad_input.py": 600,
     "test_ecs_bad_input.py": 450,
