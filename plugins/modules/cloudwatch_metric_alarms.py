@@ -231,7 +231,7 @@ def _run(module: MegapoolAWSModule) -> None:
     if errors:
         module.fail_json(msg=" | ".join(errors))
     client = module.client("cloudwatch")
-    names = [alarm["name"] for alarm in alarms] + [name for name in absent]
+    names = [alarm["name"] for alarm in alarms] + list(absent)
     try:
         plan = plan_alarms(_describe(client, names) if names else [], alarms, absent)
         if plan.changed and not module.check_mode:

@@ -22,8 +22,9 @@ SPEC = {
 }
 
 
-def described(spec=SPEC, **changes):
+def described(spec=None, **changes):
     """An alarm as DescribeAlarms returns it for ``spec`` (with state fields the planner must ignore)."""
+    spec = spec or SPEC
     alarm = dict(wanted_alarm(spec), AlarmArn="arn:aws:cloudwatch:eu-north-1:1:alarm:" + spec["name"], StateValue="ALARM",
                  ActionsEnabled=True, StateReason="x", InsufficientDataActions=[], AlarmConfigurationUpdatedTimestamp="t")
     alarm.update(changes)

@@ -39,7 +39,7 @@ def test_one_batch_then_a_no_op_writes_nothing(zone, run_module, aws_calls):
     first = _run(run_module, zone_id)
     assert first["changed"] is True and first["written"] == ["app.example.com.", "example.com.", "www.example.com."]
     assert [call.operation for call in aws_calls.writes()] == ["ChangeResourceRecordSets"]
-    assert [name for name, *_ in _records(client, zone_id)] == ["app.example.com.", "example.com.", "www.example.com."]
+    assert [record[0] for record in _records(client, zone_id)] == ["app.example.com.", "example.com.", "www.example.com."]
 
     aws_calls.clear()
     again = _run(run_module, zone_id)
@@ -76,7 +76,7 @@ def test_check_mode_predicts_and_writes_nothing(zone, run_module, aws_calls):
 
 
 def test_bad_input_fails_before_any_call(zone, run_module, aws_calls):
-    _, zone_id = zone
+    zone_id = zone[1]
     aws_calls.clear()
     result = _run(run_module, zone_id, names=["a.example.com", "A.example.com"])
     assert result["failed"] is True and "names: A.example.com is listed twice: list each name once" in result["msg"]
