@@ -67,8 +67,8 @@ test: install-dev ## the whole test suite (what CI runs)
 	bash tests/run-all.sh
 
 .PHONY: test-unit
-test-unit: install-dev ## unit tests only
-	$(BIN)/pytest tests/unit -q
+test-unit: install-dev ## unit tests only (the unit stage of make test: tests/unit and tests/reliability, one worker per core)
+	$(BIN)/pytest tests/unit tests/reliability -q -p no:cacheprovider -n auto
 
 .PHONY: bench
 bench: install-dev ## benchmarks: collection vs plain-modules peer, ec2_cluster vs aws_ec2 (ratios; fails if a no-op mutates)
