@@ -80,7 +80,7 @@ def test_each_file_runs_on_one_worker_in_order_and_a_shared_group_on_one(tmp_pat
     result = _pytest(tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = [line.split() for line in log.read_text().splitlines()]
-    builds = collections.Counter(module for what, module, _ in lines if what == "build")
+    builds = collections.Counter(module for what, module, _worker in lines if what == "build")
     assert builds == {m: 1 for m in ("test_alpha", "test_beta", "test_gamma", "test_erlang_discovery", "test_ssh_bastion")}, builds
     workers = collections.defaultdict(set)
     order = collections.defaultdict(list)
