@@ -19,13 +19,18 @@ from conftest import snapshot
 RETRY = {"group/megapool.aws.aws": "{{ megapool_aws | megapool.aws.aws_retry_policy }}"}
 
 
+# site.yml's validation play imports every role's checks: their defaults are all visible there, not in a role's play.
+SITE_ROLES = ("network", "peering", "ecs_hosts", "dns", "database")
+
+
 def playbook(tmp_path: Path, role: str, validate_first: bool, later_vars: dict | None = None) -> str:
     """A validation play like site.yml's (optional), then the role's own play (with ``later_vars``, if any)."""
     plays = []
     if validate_first:
         plays.append({
             "name": "Validation play", "hosts": "regions", "gather_facts": False, "module_defaults": RETRY,
-            "tasks": [{"name": "Check the inputs", "ansible.builtin.import_role": {"name": "megapool.aws." + role, "tasks_from": "validate"}}],
+            "tasks": [{"name": "Check the %s inputs" % name, "ansible.builtin.import_role": {"name": "megapool.aws." + name, "tasks_from": "validate"}}
+                      for name in SITE_ROLES],
         })
     plays.append({"name": "The role's play", "hosts": "regions", "gather_facts": False, "module_defaults": RETRY,
                   "vars": later_vars or {}, "roles": [{"role": "megapool.aws." + role}]})
@@ -46,6 +51,18 @@ def test_the_role_play_does_not_check_the_inputs_the_validation_play_checked(tmp
     assert banners(output, "peering", "Check the peering inputs") == 1, output[-3000:]
     assert "TASK [megapool.aws.peering : Check the peering inputs (no AWS call)]" in output
     assert flat(output).count("skipping: [eu-north-1]") >= 1
+
+
+@pytest.mark.parametrize(("role", "task"), [("network", "Check the region's network inputs"), ("ecs_hosts", "Check the ECS inputs"),
+                                          ("dns", "Check the DNS inputs"), ("database", "Refuse a master password in plain text")])
+def test_after_a_site_like_validation_play_each_role_checks_once(tmp_path, inventory, empty_emulator, role, task):
+    """Check mode (nothing is built): the role's play starts with its inputs already checked by the validation play."""
+    before = snapshot()
+    result = run_playbook(playbook(tmp_path, role, True), inventory.path, "--check")
+    output = result.stdout + result.stderr
+    assert "PLAY [The role's play]" in output, output[-3000:]
+    assert banners(output, role, task) == 1, output[-3000:]
+    assert snapshot() == before
 
 
 def test_a_role_used_alone_checks_its_inputs(tmp_path, inventory, empty_emulator):
