@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """site.yml and deploy.yml through AWS as it is (docs/reliability.md; issue 16): every AWS call goes through
 tests/reliability/fault_proxy.py, which throttles 10 % of the calls and fails 5 % with a 5xx in each service's own
-error shape, and kills ansible-playbook (its whole process group) at fixed call counts.
+error shape, and kills ansible-playbook (its whole process tree) at fixed call counts.
 
 One chain shares its state, so the whole module costs about one converge more than the suite had (the suite's one
 extra site converge):

@@ -16,7 +16,7 @@ It is benchmarks/awsproxy.py's counting proxy with two faults added:
   errors: ``InternalError``/``InternalFailure`` on 500 and ``ServiceUnavailable``/``Unavailable`` on 503.
   Which call fails depends only on ``seed`` and the call's ordinal (deterministic by seed).
 - **a killed client**: ``kill_at(n, callback)`` forwards the n-th AWS call, so the change happens in the
-  emulator, then runs ``callback`` (the test kills ansible-playbook's process group) before the answer is sent:
+  emulator, then runs ``callback`` (the test kills ansible-playbook's process tree) before the answer is sent:
   the worst moment, a resource made but not known to the run.
 
 Requests to /moto-api/ and /_proxy/ pass untouched and are not counted.

@@ -1,7 +1,8 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runs a playbook through a FaultProxy, optionally killed (SIGKILL to its whole process group, every fork
-included) when the proxy forwards its n-th AWS call -- the kill/resume harness of docs/reliability.md."""
+"""Runs a playbook through a FaultProxy, optionally killed (SIGKILL to its whole process tree, every fork and module
+included: the machine running it died) when the proxy forwards its n-th AWS call -- the kill/resume harness of
+docs/reliability.md."""
 
 from __future__ import annotations
 
@@ -17,6 +18,52 @@ from typing import Optional
 from fault_proxy import FaultProxy  # pylint: disable=import-error
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, encoding="utf-8") as stat:
+                # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after its last ")".
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def kill_tree(root: int) -> set[int]:
+    """SIGKILL ``root`` and every descendant. A process group is not enough: ansible-core's workers call setsid()
+    (ansible/executor/process/worker.py, _detach), so killing ansible-playbook's group leaves its forks and their
+    module processes running, still calling AWS beside the next run. Each process is stopped first (a stopped
+    process forks no more), the tree read again until it holds nothing new, then all are killed."""
+    stopped: set[int] = set()
+    for _ in range(10):
+        children, tree, todo = _children(), set(), [root]
+        while todo:
+            pid = todo.pop()
+            if pid not in tree:
+                tree.add(pid)
+                todo.extend(children.get(pid, []))
+        new = tree - stopped
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.add(pid)
+            except ProcessLookupError:
+                pass
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return stopped
 
 
 @dataclass
@@ -62,16 +109,13 @@ def run_playbook(
 
     def kill() -> None:
         killed.append(True)
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_tree(process.pid)
 
     proxy.kill_at(kill_at, kill, action=action)
     try:
         output, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        kill_tree(process.pid)
         output = process.communicate()[0]
         raise AssertionError("%s did not end within %d s:\n%s" % (playbook, timeout, output[-3000:]))
     finally:

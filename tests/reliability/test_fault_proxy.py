@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
@@ -13,7 +17,7 @@ import botocore.exceptions
 import pytest
 
 import fault_proxy
-from harness import Run  # pylint: disable=import-error
+from harness import Run, kill_tree  # pylint: disable=import-error
 
 
 class _Upstream(BaseHTTPRequestHandler):
@@ -135,3 +139,43 @@ def test_changed_tasks_names_every_changed_task_with_its_hosts():
         "TASK [megapool.aws.dns : Latency records] changed: [a] => (item=y)",
     ]
     assert Run(0, "TASK [x] ***\nok: [a]\n", False, 0).changed_tasks() == []
+
+
+def test_kill_tree_kills_forks_in_their_own_sessions(tmp_path):
+    # Like ansible-playbook: a parent whose fork calls setsid() (ansible-core's WorkerProcess._detach), and that
+    # fork's own child (the module process). Killing the parent's process group would leave both running.
+    script = (
+        "import os, subprocess, sys, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.setsid()\n"
+        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "    open(sys.argv[1], 'w').write('%d %d' % (os.getpid(), child.pid))\n"
+        "    time.sleep(60)\n"
+        "time.sleep(60)\n"
+    )
+    pids_file = tmp_path / "pids"
+    parent = subprocess.Popen([sys.executable, "-c", script, str(pids_file)], start_new_session=True)
+    for _ in range(100):
+        if pids_file.exists() and pids_file.read_text().count(" ") == 1:
+            break
+        time.sleep(0.05)
+    worker, module = (int(pid) for pid in pids_file.read_text().split())
+    assert os.getsid(worker) != os.getsid(parent.pid)
+
+    killed = kill_tree(parent.pid)
+
+    assert {parent.pid, worker, module} <= killed
+    parent.wait(timeout=10)
+    for pid in (worker, module):
+        for _ in range(100):  # killed orphans are reaped by init: gone, or a zombie for a moment
+            try:
+                with open("/proc/%d/stat" % pid, encoding="utf-8") as stat:
+                    state = stat.read().rsplit(")", 1)[1].split()[0]
+            except FileNotFoundError:
+                break
+            if state == "Z":
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("process %d still runs" % pid)
