@@ -1,14 +1,21 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The base class of every megapool.aws module (the module kernel), the collection's AWS retry policy, and argument
-specs the modules share."""
+"""The base class of every megapool.aws module (the module kernel), the collection's AWS retry policy, argument
+specs the modules share, and the one bounded wait every module polls with (``poll_until``)."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import time
 from typing import Any
+from typing import Callable
+from typing import Iterable
+from typing import Iterator
 from typing import Mapping
 from typing import Optional
+from typing import TypeVar
+from typing import Union
 
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -86,3 +93,80 @@ class MegapoolAWSModule(AnsibleAWSModule):
             collection_name=MEGAPOOL_AWS_COLLECTION_NAME,
             collection_version=MEGAPOOL_AWS_COLLECTION_VERSION,
         )
+
+
+# ---------------------------------------------------------------------------------------------- the wait
+
+T = TypeVar("T")
+_UNREAD: Any = object()
+
+
+class WaitTimeout(Exception):
+    """``poll_until`` gave up: ``what`` was not done within ``timeout`` seconds; ``last`` is the last value read.
+
+    Its message names what was waited for and the timeout; a module that has a more specific message (the resource,
+    its last state, what to do) catches it and fails with that, built from ``last``."""
+
+    def __init__(self, what: str, timeout: float, last: Any, waited: float) -> None:
+        self.what = what
+        self.timeout = timeout
+        self.last = last
+        self.waited = waited
+        super().__init__("Timed out after wait_timeout=%ss waiting for %s; raise wait_timeout, or run again to keep waiting." % (timeout, what))
+
+
+def backoff_pauses(first: float, factor: float = 2.0, cap: Optional[float] = None) -> Iterator[float]:
+    """The pauses ``first, first*factor, ...`` each at most ``cap`` (endless): an ``interval`` for ``poll_until``."""
+    pause = float(first)
+    while True:
+        yield pause if cap is None else min(pause, cap)
+        pause = pause * factor if cap is None else min(pause * factor, cap)
+
+
+def poll_until(
+    read: Callable[[], T],
+    done: Callable[[T], bool],
+    *,
+    what: str,
+    timeout: float,
+    interval: Union[float, Iterable[float]],
+    first: T = _UNREAD,
+    progress: Optional[Callable[[T, float], None]] = None,
+    wait: bool = True,
+    started: Optional[float] = None,
+    clock: Optional[Callable[[], float]] = None,
+    sleep: Optional[Callable[[float], None]] = None,
+) -> T:
+    """Read until ``done(value)``; return the last value read. The one bounded wait of the collection's modules.
+
+    - ``read()`` gets the current value (``first``, when given, is a value already read: the first check uses it);
+    - ``progress(value, waited)`` sees every value before ``done`` does (events, progress lines, side steps such as
+      completing a lifecycle action; it may fail the module), with the seconds waited since ``started``;
+    - ``wait=False`` checks once and returns the value done or not (the wait protocol's ``wait: false``: the caller
+      reports ``done`` and its action plugin polls again);
+    - the wait ends ``timeout`` seconds after ``started`` (a clock time, default: now; a module that waits in several
+      phases passes its start so that they share one ``wait_timeout``); no pause goes past that deadline, a last read
+      is made at it, and then ``WaitTimeout`` is raised with the last value;
+    - ``interval``: seconds between two reads, or an iterable of pauses (``backoff_pauses``; its last pause repeats);
+    - ``clock`` and ``sleep`` default to ``time.monotonic`` and ``time.sleep`` (read when called); modules pass their
+      own module-level ``_clock`` and ``_sleep`` so that their tests can run the wait on a fake clock.
+    """
+    clock = clock or time.monotonic
+    sleep = sleep or time.sleep
+    pauses = itertools.repeat(float(interval)) if isinstance(interval, (int, float)) else iter(interval)
+    pause = 0.0
+    start = clock() if started is None else started
+    deadline = start + timeout
+    value = read() if first is _UNREAD else first
+    while True:
+        if progress is not None:
+            progress(value, clock() - start)
+        if done(value) or not wait:
+            return value
+        now = clock()
+        remaining = deadline - now
+        if remaining <= 0:
+            raise WaitTimeout(what, timeout, value, now - start)
+        pause = next(pauses, pause)
+        sleep(min(pause, remaining))
+        value = read()

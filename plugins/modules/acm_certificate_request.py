@@ -343,6 +343,8 @@ from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import valida
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import zone_id
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -575,10 +577,15 @@ class _Run:
 
     def await_records(self, certificate: dict, deadline: float) -> dict:
         """Read the certificate until ACM has published every validation record, or until ``deadline``."""
-        while not records_ready(certificate) and _clock() < deadline:
-            _sleep(max(0.0, min(_RECORDS_POLL, self.params["poll_interval"], deadline - _clock())))
-            certificate = self.describe(certificate["CertificateArn"])
-        return certificate
+        arn = certificate["CertificateArn"]
+        try:
+            return poll_until(
+                lambda: self.describe(arn), records_ready, what="ACM to publish the validation records of %s" % arn,
+                timeout=deadline - self.start, started=self.start, interval=min(_RECORDS_POLL, self.params["poll_interval"]),
+                first=certificate, clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            return timed_out.last  # not published yet: the records ACM has published are written, the rest next run
 
     def sync_records(self, certificate: dict) -> list[tuple[str, str]]:
         """UPSERT the missing or differing validation records; return the keys of the records in the zone after."""
@@ -620,16 +627,25 @@ class _Run:
 
     def wait_issued(self, certificate: dict, tags: dict, deadline: float) -> dict:
         """Poll until the certificate leaves PENDING_VALIDATION; fail on timeout."""
-        while certificate.get("Status") == "PENDING_VALIDATION":
-            remaining = deadline - _clock()
-            if remaining <= 0:
-                self.fail(timeout_message(certificate, self.params["wait_timeout"], self.zone_name, self.zone_id or ""), certificate, tags)
-            _sleep(max(0.0, min(self.params["poll_interval"], remaining)))
-            after = self.describe(certificate["CertificateArn"])
-            self.events.extend(validation_events(certificate, after))
-            if records_ready(after) and not records_ready(certificate):
+        last = [certificate]
+
+        def progress(after: dict, _waited: float) -> None:
+            before, last[0] = last[0], after
+            if after is before:
+                return
+            self.events.extend(validation_events(before, after))
+            if records_ready(after) and not records_ready(before):
                 self.sync_records(after)  # names whose records ACM published late
-            certificate = after
+
+        arn = certificate["CertificateArn"]
+        try:
+            return poll_until(
+                lambda: self.describe(arn), lambda after: after.get("Status") != "PENDING_VALIDATION",
+                what="certificate %s to be issued" % arn, timeout=deadline - self.start, started=self.start,
+                interval=self.params["poll_interval"], first=certificate, progress=progress, clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            self.fail(timeout_message(timed_out.last, self.params["wait_timeout"], self.zone_name, self.zone_id or ""), timed_out.last, tags)
         return certificate
 
     def check_final(self, certificate: dict, tags: dict) -> None:
@@ -718,23 +734,35 @@ def _await_release(run: _Run, found: list[dict], deadline: float) -> dict[str, A
     ACM lists a load balancer in ``InUseBy`` for minutes after it (or its listener) is deleted, and refuses the delete
     meanwhile. Returns None once they are free; with ``wait: false`` the not-done result to return now (the caller, or
     the live-progress action plugin, polls again); fails on timeout naming the users."""
-    users = in_use_by(found)
-    shown: dict[str, list[str]] = {}
-    while users:
-        waited = _clock() - run.start
-        if users != shown:
-            run.events.append(in_use_progress(users, waited))
-            shown = users
-        if not run.params["wait"]:
-            return dict(certificate={}, diff=dict(before={}, after={}), done=False, _progress=in_use_progress(users, waited))
-        remaining = deadline - _clock()
-        if remaining <= 0:
-            run.fail(in_use_timeout_message(users, run.params["wait_timeout"]))
-        _sleep(max(0.0, min(run.params["poll_interval"], remaining)))
+    shown: list[dict[str, list[str]]] = [{}]
+    line = [""]
+
+    def read() -> dict[str, list[str]]:
+        users = in_use_by(found)
         for cert in found:
             if cert["CertificateArn"] in users:
                 cert["InUseBy"] = run.call(_describe, run.acm, cert["CertificateArn"]).get("InUseBy") or []
-        users = in_use_by(found)
+        return in_use_by(found)
+
+    def progress(users: dict[str, list[str]], waited: float) -> None:
+        if not users:
+            return
+        line[0] = in_use_progress(users, waited)
+        if users != shown[0]:
+            run.events.append(line[0])
+            shown[0] = users
+
+    try:
+        users = poll_until(
+            read, lambda users: not users, what="the certificates to be released", timeout=deadline - run.start, started=run.start,
+            interval=run.params["poll_interval"], first=in_use_by(found), progress=progress, wait=run.params["wait"],
+            clock=_clock, sleep=_sleep,
+        )
+    except WaitTimeout as timed_out:
+        run.fail(in_use_timeout_message(timed_out.last, run.params["wait_timeout"]))
+        return None
+    if users:  # wait: false
+        return dict(certificate={}, diff=dict(before={}, after={}), done=False, _progress=line[0])
     return None
 
 
@@ -791,26 +819,40 @@ def _delete_one(run: _Run, certificate: dict, deadline: float) -> dict[str, Any]
     """Delete the certificate; while ACM refuses it as in use (its ``InUseBy`` can lag behind in both directions), wait
     and retry until ``deadline``. None when deleted; with ``wait: false`` the not-done result to return now."""
     arn = certificate["CertificateArn"]
-    while True:
-        users: dict[str, list[str]] = {arn: ["another resource"]}
+    line = [""]
+
+    def attempt() -> dict[str, list[str]] | None:
+        """None once deleted, else the users ACM names."""
         try:
             _delete_certificate(run.acm, arn)
             return None
         except is_ansible_aws_error_code("ResourceInUseException"):
-            users = {arn: run.call(_describe, run.acm, arn).get("InUseBy") or ["another resource"]}
+            return {arn: run.call(_describe, run.acm, arn).get("InUseBy") or ["another resource"]}
         except is_ansible_aws_error_code("ResourceNotFoundException"):  # pylint: disable=duplicate-except
             return None  # gone meanwhile (a parallel teardown)
         except AnsibleAWSError as e:  # pylint: disable=duplicate-except
             run.module.fail_json_aws_error(e)
-        progress_line = in_use_progress(users, _clock() - run.start)
-        if progress_line not in run.events:
-            run.events.append(progress_line)
-        if not run.params["wait"]:
-            return dict(certificate={}, done=False, _progress=progress_line)
-        remaining = deadline - _clock()
-        if remaining <= 0:
-            run.fail(in_use_timeout_message(users, run.params["wait_timeout"]))
-        _sleep(max(0.0, min(run.params["poll_interval"], remaining)))
+        return None
+
+    def progress(users: dict[str, list[str]] | None, waited: float) -> None:
+        if users is None:
+            return
+        line[0] = in_use_progress(users, waited)
+        if line[0] not in run.events:
+            run.events.append(line[0])
+
+    try:
+        users = poll_until(
+            attempt, lambda users: users is None, what="certificate %s to be deleted" % arn, timeout=deadline - run.start,
+            started=run.start, interval=run.params["poll_interval"], progress=progress, wait=run.params["wait"],
+            clock=_clock, sleep=_sleep,
+        )
+    except WaitTimeout as timed_out:
+        run.fail(in_use_timeout_message(timed_out.last, run.params["wait_timeout"]))
+        return None
+    if users is not None:  # wait: false
+        return dict(certificate={}, done=False, _progress=line[0])
+    return None
 
 
 def _desired(module: MegapoolAWSModule) -> DesiredCertificate:

@@ -327,6 +327,7 @@ diff:
 
 import time
 from typing import Any
+from typing import Callable
 
 try:
     from botocore.exceptions import BotoCoreError
@@ -345,6 +346,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import a
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import backoff_pauses
+from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.peering_mesh import IGNORED_STATUSES
 from ansible_collections.megapool.aws.plugins.module_utils.peering_mesh import MeshError
 from ansible_collections.megapool.aws.plugins.module_utils.peering_mesh import MeshVpc
@@ -375,6 +379,10 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     wait_timeout=dict(type="int", default=300),
     **TAGS_ARGUMENT_SPEC,
 )
+
+# The clock and the pause of the waits (tests replace them).
+_clock: Callable[[], float] = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
 
 # "Not visible (yet)": a peering requested in one region reaches the peer region's API a moment later
 # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
@@ -520,36 +528,41 @@ class _Mesh:
             self.module.fail_json_aws(e, msg="Could not accept VPC peering %s in %s" % (peering_id, region_name))
 
     def _wait_for(self, peering_id: str, region_name: str, wanted: set[str]) -> dict:
-        """Poll the view of ``peering_id`` in a region until its status is in ``wanted`` (bounded by wait_timeout)."""
+        """Poll the view of ``peering_id`` in a region until its status is in ``wanted`` (bounded by wait_timeout),
+        after 1 s, then twice as long each time up to 15 s."""
         region = self.regions[region_name]
-        deadline = time.monotonic() + self.deadline_seconds
-        delay = 1.0
-        status = "not visible"
-        while True:
+
+        def read() -> dict | None:
             try:
                 found = region.ec2.describe_vpc_peering_connections(aws_retry=True, VpcPeeringConnectionIds=[peering_id])["VpcPeeringConnections"]
             except is_boto3_error_code(_NOT_FOUND_CODES):
-                found = []
+                return None
             except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws(e, msg="Could not describe VPC peering %s in %s" % (peering_id, region_name))
-            if found:
-                status = found[0]["Status"]["Code"]
-                self.views[(peering_id, region_name)] = found[0]
-                if status in wanted:
-                    return found[0]
-                if status in IGNORED_STATUSES:
-                    self.module.fail_json(
-                        msg="VPC peering %s is %s in %s: %s" % (peering_id, status, region_name, found[0]["Status"].get("Message", ""))
-                    )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if not found:
+                return None
+            self.views[(peering_id, region_name)] = found[0]
+            status = found[0]["Status"]["Code"]
+            if status in IGNORED_STATUSES:
                 self.module.fail_json(
-                    msg="Timed out after %ss waiting for VPC peering %s to become %s in %s (last status: %s). "
-                    "Raise wait_timeout, or look at the peering in the AWS console."
-                    % (self.deadline_seconds, peering_id, " or ".join(sorted(wanted)), region_name, status)
+                    msg="VPC peering %s is %s in %s: %s" % (peering_id, status, region_name, found[0]["Status"].get("Message", ""))
                 )
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 15.0)
+            return found[0]
+
+        try:
+            return poll_until(
+                read, lambda view: view is not None and view["Status"]["Code"] in wanted,
+                what="VPC peering %s in %s" % (peering_id, region_name), timeout=self.deadline_seconds,
+                interval=backoff_pauses(1.0, 2.0, 15.0), clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            status = timed_out.last["Status"]["Code"] if timed_out.last else "not visible"
+            self.module.fail_json(
+                msg="Timed out after %ss waiting for VPC peering %s to become %s in %s (last status: %s). "
+                "Raise wait_timeout, or look at the peering in the AWS console."
+                % (self.deadline_seconds, peering_id, " or ".join(sorted(wanted)), region_name, status)
+            )
+        return {}
 
     def _tag(self, peering_id: str, region_name: str, to_set: dict, to_unset: list, recheck: bool) -> None:
         region = self.regions[region_name]

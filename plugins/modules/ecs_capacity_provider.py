@@ -240,6 +240,7 @@ diff:
 
 import time
 from typing import Any
+from typing import Callable
 
 try:
     import botocore
@@ -253,6 +254,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import ECS_SERVICE_LINKED_ROLE_SERVICE
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import SERVICE_LINKED_ROLE_RETRY_DELAYS
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import CapacityError
@@ -296,6 +299,10 @@ _PROTECTION_FIX = (
 # Errors of DeleteCapacityProvider that can mean "still in use" (the message says by what).
 _IN_USE_CODES = ["ResourceInUseException", "ClientException"]
 
+# The clock and the pause of the wait for the service-linked role (tests replace them).
+_clock: Callable[[], float] = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
+
 
 # ---------------------------------------------------------------------------------------------- AWS calls
 
@@ -329,19 +336,31 @@ def _create_service_linked_role(client) -> None:
 def _create(module, client, **params: Any) -> dict:
     """CreateCapacityProvider; when the account has no ECS service-linked role yet, create it and try again while
     IAM propagates it (ecs_capacity.SERVICE_LINKED_ROLE_RETRY_DELAYS)."""
-    delays = list(SERVICE_LINKED_ROLE_RETRY_DELAYS)
-    role_created = False
-    while True:
+    role_created = [False]
+
+    def attempt() -> tuple[dict | None, Exception | None]:
         try:
-            return _create_raw(client, **params)
+            return _create_raw(client, **params), None
         except botocore.exceptions.ClientError as e:
             error = e.response.get("Error", {})
-            if not missing_service_linked_role(error.get("Code"), error.get("Message")) or not delays:
+            if not missing_service_linked_role(error.get("Code"), error.get("Message")):
                 raise
-        if not role_created:
+            return None, e
+
+    def progress(outcome: tuple[dict | None, Exception | None], _waited: float) -> None:
+        if outcome[1] is not None and not role_created[0]:
             _create_service_linked_role(module.client("iam"))
-            role_created = True
-        time.sleep(delays.pop(0))
+            role_created[0] = True
+
+    try:
+        created, _error = poll_until(
+            attempt, lambda outcome: outcome[1] is None, what="ECS to see its service-linked role",
+            timeout=sum(SERVICE_LINKED_ROLE_RETRY_DELAYS), interval=SERVICE_LINKED_ROLE_RETRY_DELAYS, progress=progress,
+            clock=_clock, sleep=_sleep,
+        )
+    except WaitTimeout as timed_out:
+        raise timed_out.last[1] from None  # ECS's own refusal, reported by the error handler
+    return created
 
 
 @AWSErrorHandler.common_error_handler("update the capacity provider")

@@ -254,6 +254,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_an
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_message
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import DESCRIBE_BATCH
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import UPDATE_BATCH
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import CapacityError
@@ -448,33 +450,36 @@ class _Drain:
 
     def wait(self, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Poll until no instance has tasks, completing lifecycle actions on the way; fail after wait_timeout."""
-        start = _clock()
-        now = instances
-        self.history.append(dict(elapsed=0.0, tasks_left=tasks_left(now)))
-        while True:
-            self.complete_lifecycle(now)
-            if not still_busy(now):
-                return now
-            remaining = self.request.wait_timeout - (_clock() - start)
-            if remaining <= 0:
-                self.module.fail_json(
-                    msg=timeout_message(self.request.cluster, now, self.request.wait_timeout),
-                    changed=self.changed,
-                    instances=now,
-                    history=self.history,
-                    events=self.events,
-                    done=False,
-                    progress=drain_summary(now, self.request.status),
-                    lifecycle_actions_completed=self.completed,
-                )
-            _sleep(min(self.request.poll_interval, remaining))
-            polled = self._poll(now)
-            progress = drain_progress(now, polled)
-            if progress is not None:
-                elapsed = round(_clock() - start, 1)
-                self.history.append(dict(elapsed=elapsed, tasks_left=progress))
-                self.events.append(drain_event(elapsed, progress))
-            now = polled
+        self.history.append(dict(elapsed=0.0, tasks_left=tasks_left(instances)))
+        last = [instances]
+
+        def progress(polled: list[dict[str, Any]], waited: float) -> None:
+            change = drain_progress(last[0], polled)
+            if change is not None:
+                self.history.append(dict(elapsed=round(waited, 1), tasks_left=change))
+                self.events.append(drain_event(round(waited, 1), change))
+            last[0] = polled
+            self.complete_lifecycle(polled)
+
+        try:
+            return poll_until(
+                lambda: self._poll(last[0]), lambda polled: not still_busy(polled),
+                what="the tasks of the draining instances to stop", timeout=self.request.wait_timeout,
+                interval=self.request.poll_interval, first=instances, progress=progress, clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            now = timed_out.last
+            self.module.fail_json(
+                msg=timeout_message(self.request.cluster, now, self.request.wait_timeout),
+                changed=self.changed,
+                instances=now,
+                history=self.history,
+                events=self.events,
+                done=False,
+                progress=drain_summary(now, self.request.status),
+                lifecycle_actions_completed=self.completed,
+            )
+        return instances
 
     # ------------------------------------------------------------------ the run
 

@@ -315,6 +315,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import backoff_pauses
+from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import FAILED
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import MANIFEST_MEDIA_TYPES
 from ansible_collections.megapool.aws.plugins.module_utils.task_gate import RUNNING
@@ -369,6 +372,9 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 # The clock and the pause of the wait (tests replace them).
 _clock: Callable[[], float] = time.monotonic
 _sleep: Callable[[float], None] = time.sleep
+# RunTask while ECS cannot assume a new role: the first pause, doubled each time up to the cap (seconds).
+_ROLE_PAUSE = 2.0
+_ROLE_PAUSE_CAP = 15.0
 
 
 @AWSErrorHandler.common_error_handler("describe the task definition")
@@ -489,23 +495,38 @@ class _Gate:
         return view
 
     def _run_task_when_roles_work(self, params: dict[str, Any]) -> tuple[list[dict], list[dict]]:
-        """RunTask, retried while ECS cannot assume a role that was just created (IAM eventual consistency)."""
-        deadline = _clock() + self.request.role_wait_timeout
-        pause = 2.0
-        while True:
+        """RunTask, retried while ECS cannot assume a role that was just created (IAM eventual consistency): after
+        2 s, then twice as long each time up to 15 s, for role_wait_timeout."""
+        refusals = [0]
+
+        def attempt() -> tuple[Any, AnsibleAWSError | None]:
             try:
-                return _run_task(self.ecs, params)
+                return _run_task(self.ecs, params), None
             except AnsibleAWSError as e:
-                if not role_not_ready(str(e)) or _clock() + pause > deadline:
-                    if role_not_ready(str(e)):
-                        self.module.fail_json(
-                            msg="ECS could not assume the task's role for role_wait_timeout=%ds (IAM changes take a while to"
-                            " reach every region); run again, or raise role_wait_timeout: %s" % (self.request.role_wait_timeout, e)
-                        )
-                    return self._call(_raise, e)
+                if not role_not_ready(str(e)):
+                    return self._call(_raise, e), None
+                return None, e
+
+        def progress(outcome: tuple[Any, AnsibleAWSError | None], waited: float) -> None:
+            if outcome[1] is None:
+                return
+            pause = min(_ROLE_PAUSE * 2 ** refusals[0], _ROLE_PAUSE_CAP, self.request.role_wait_timeout - waited)
+            refusals[0] += 1
+            if pause > 0:
                 self.events.append("RunTask: ECS cannot assume the role yet (IAM is eventually consistent), retrying in %ds" % pause)
-                _sleep(pause)
-                pause = min(pause * 2, 15.0)
+
+        try:
+            placed, _error = poll_until(
+                attempt, lambda outcome: outcome[1] is None, what="ECS to assume the task's role",
+                timeout=self.request.role_wait_timeout, interval=backoff_pauses(_ROLE_PAUSE, 2.0, _ROLE_PAUSE_CAP),
+                progress=progress, clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            self.module.fail_json(
+                msg="ECS could not assume the task's role for role_wait_timeout=%ds (IAM changes take a while to"
+                " reach every region); run again, or raise role_wait_timeout: %s" % (self.request.role_wait_timeout, timed_out.last[1])
+            )
+        return placed
 
     def poll(self, view: dict[str, Any]) -> dict[str, Any]:
         raw = self._call(_describe_task, self.ecs, self.request.cluster, view["task_arn"])
@@ -534,12 +555,20 @@ class _Gate:
         self.module.fail_json(msg=msg, **self.result(view, log_lines=lines))
 
     def wait(self, view: dict[str, Any]) -> dict[str, Any]:
-        while gate_state(view) == RUNNING:
-            remaining = self.request.wait_timeout - self._elapsed()
-            if remaining <= 0:
-                self.fail(view, timed_out=True)
-            _sleep(min(self.request.poll_interval, remaining))
-            view = self.poll(view)
+        last = [view]
+
+        def read() -> dict[str, Any]:
+            last[0] = self.poll(last[0])
+            return last[0]
+
+        try:
+            return poll_until(
+                read, lambda polled: gate_state(polled) != RUNNING, what="task %s to stop" % view.get("task_arn"),
+                timeout=self.request.wait_timeout, started=self.start, interval=self.request.poll_interval, first=view,
+                clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            self.fail(timed_out.last, timed_out=True)
         return view
 
     def check_image(self, definition: dict[str, Any]) -> None:

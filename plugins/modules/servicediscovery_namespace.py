@@ -367,6 +367,7 @@ diff:
 import time
 import uuid
 from typing import Any
+from typing import Callable
 
 try:
     from botocore.config import Config
@@ -381,6 +382,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import OPERATION_RUNNING
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import DesiredNamespace
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import DiscoveryError
@@ -443,6 +446,9 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 # Only DiscoverInstances uses the "data-servicediscovery." host prefix; without this an endpoint_url on 127.0.0.1
 # would be called as data-servicediscovery.127.0.0.1 for it. Harmless for the calls made here.
 _CLIENT_CONFIG = dict(inject_host_prefix=False)
+# The clock and the pause of the waits (tests replace them).
+_clock: Callable[[], float] = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
 _NOT_FOUND = ["NamespaceNotFound", "ServiceNotFound", "OperationNotFound", "NoSuchHostedZone", "InstanceNotFound"]
 
 
@@ -730,25 +736,27 @@ class _Namespace:
     def follow(self, operation_id: str, action: str) -> tuple[dict, bool]:
         """Read the operation (and with ``wait``, poll it until final or the timeout); returns (operation, done)."""
         self.operation_id = operation_id
-        start = time.monotonic()
-        timeout, interval = self.params["wait_timeout"], self.params["poll_interval"]
-        last_status = None
-        while True:
-            operation = self._call(_get_operation, self.sd, operation_id)
-            progress = operation_progress(action, self.name, operation)
-            if operation.get("Status") != last_status:
-                self.events.append(progress)
-                last_status = operation.get("Status")
+        timeout = self.params["wait_timeout"]
+        last_status: list[str | None] = [None]
+
+        def progress(operation: dict, _waited: float) -> None:
+            line = operation_progress(action, self.name, operation)
+            if operation.get("Status") != last_status[0]:
+                self.events.append(line)
+                last_status[0] = operation.get("Status")
             if operation.get("Status") == "FAIL":
-                self.fail(operation_failed_message(action, self.name, operation), progress=progress, done=True)
-            if operation.get("Status") == "SUCCESS":
-                return operation, True
-            if not self.params["wait"]:
-                return operation, False
-            remaining = timeout - (time.monotonic() - start)
-            if remaining <= 0:
-                self.fail(timeout_message(action, self.name, timeout, progress), progress=progress, done=False, operation_id=operation_id)
-            time.sleep(min(interval, remaining))
+                self.fail(operation_failed_message(action, self.name, operation), progress=line, done=True)
+
+        try:
+            operation = poll_until(
+                lambda: self._call(_get_operation, self.sd, operation_id), lambda operation: operation.get("Status") == "SUCCESS",
+                what="Cloud Map to %s namespace %s" % (action, self.name), timeout=timeout, interval=self.params["poll_interval"],
+                progress=progress, wait=self.params["wait"], clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            line = operation_progress(action, self.name, timed_out.last)
+            self.fail(timeout_message(action, self.name, timeout, line), progress=line, done=False, operation_id=operation_id)
+        return operation, operation.get("Status") == "SUCCESS"
 
     # ----------------------------------------------------------------------------------------- changes
 
@@ -903,35 +911,43 @@ class _Namespace:
 
     def _await_deregistered(self, services: list[dict], busy: dict[str, int]) -> dict[str, list[dict]] | None:
         """Poll until no service of ``services`` has instances; the (empty) instances, or None with wait=false."""
-        start = time.monotonic()
-        shown: dict[str, int] = {}
-        while busy:
-            waited = time.monotonic() - start
-            line = instances_progress(self.name, busy, waited)
-            if busy != shown:
+        shown: list[dict[str, int]] = [{}]
+
+        def progress(now_busy: dict[str, int], waited: float) -> None:
+            if not now_busy:
+                return
+            line = instances_progress(self.name, now_busy, waited)
+            if now_busy != shown[0]:
                 self.events.append(line)
-                shown = busy
+                shown[0] = now_busy
             self.pending_progress = line
-            if not self.params["wait"]:
-                return None
-            remaining = self.params["wait_timeout"] - waited
-            if remaining <= 0:
-                self.fail(in_use_message(self.name, busy, self.params["wait_timeout"]), progress=line, done=False)
-            time.sleep(min(self.params["poll_interval"], remaining))
-            instances = self._instances(services)
-            busy = busy_services(services, instances)
+
+        try:
+            busy = poll_until(
+                lambda: busy_services(services, self._instances(services)), lambda now_busy: not now_busy,
+                what="the instances of the services of namespace %s to be deregistered" % self.name,
+                timeout=self.params["wait_timeout"], interval=self.params["poll_interval"], first=busy, progress=progress,
+                wait=self.params["wait"], clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            self.fail(in_use_message(self.name, timed_out.last, self.params["wait_timeout"]), progress=self.pending_progress, done=False)
+        if busy:
+            return None  # wait=false
         self.events.append("the instances of the services to delete are deregistered")
         return {service["Id"]: [] for service in services}
 
     def _wait_deregistered(self, service: dict) -> None:
-        start = time.monotonic()
-        while self._maybe(_list_instances, self.sd, service["Id"]):
-            if time.monotonic() - start > self.params["wait_timeout"]:
-                self.fail(
-                    "Timed out after %ss waiting for the instances of service %s to be deregistered: raise wait_timeout, or "
-                    "run again later." % (self.params["wait_timeout"], service["Name"])
-                )
-            time.sleep(self.params["poll_interval"])
+        try:
+            poll_until(
+                lambda: self._maybe(_list_instances, self.sd, service["Id"]), lambda instances: not instances,
+                what="the instances of service %s to be deregistered" % service["Name"], timeout=self.params["wait_timeout"],
+                interval=self.params["poll_interval"], clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout:
+            self.fail(
+                "Timed out after %ss waiting for the instances of service %s to be deregistered: raise wait_timeout, or "
+                "run again later." % (self.params["wait_timeout"], service["Name"])
+            )
 
     def delete_namespace(self, namespace: dict) -> bool:
         """Delete the (service-free) namespace; returns done."""

@@ -427,17 +427,19 @@ def test_route_table_of_another_vpc_is_refused(aws, run_module, aws_calls):  # p
     assert aws_calls.writes() == []
 
 
-def test_waiting_is_bounded(aws, run_module, monkeypatch):  # pylint: disable=unused-argument
+@pytest.mark.parametrize("wait_timeout, pauses", [(0, []), (30, [1, 2, 4, 8, 15])])
+def test_waiting_is_bounded(aws, run_module, monkeypatch, clock, wait_timeout, pauses):  # pylint: disable=unused-argument
+    """Polled after 1 s, then twice as long each time up to 15 s, the last pause ending at wait_timeout."""
     # A peering that never leaves initiating-request (moto makes them pending at once).
     from moto.ec2.models.vpc_peering_connections import PeeringConnectionStatus  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(PeeringConnectionStatus, "pending", PeeringConnectionStatus.initiating)
-    monkeypatch.setattr(module_under_test.time, "sleep", lambda seconds: None)
     vpcs = _make_vpcs(regions=REGIONS[:2])
-    result = run_module(module_under_test.main, _args(vpcs, wait_timeout=0))
+    result = run_module(module_under_test.main, _args(vpcs, wait_timeout=wait_timeout))
     assert result["failed"] is True
-    assert "Timed out after 0s waiting for VPC peering pcx-" in result["msg"]
+    assert "Timed out after %ss waiting for VPC peering pcx-" % wait_timeout in result["msg"]
     assert "to become active or pending-acceptance or provisioning in us-east-1 (last status: initiating-request)" in result["msg"]
+    assert clock.sleeps == pauses
 
 
 # ------------------------------------------------------------------------------------------ base class

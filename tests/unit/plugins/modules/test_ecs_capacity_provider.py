@@ -18,6 +18,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.ecs import models as ecs_models
 
 from ansible_collections.megapool.aws.plugins.module_utils import base
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import SERVICE_LINKED_ROLE_RETRY_DELAYS
 from ansible_collections.megapool.aws.plugins.modules import ecs_capacity_provider as module_under_test
 
 REGION = "us-east-1"
@@ -467,12 +468,12 @@ def test_documented_options_match_the_argument_spec(docs_match_spec):
 
 
 @pytest.fixture
-def aws_like_account(aws, monkeypatch):  # pylint: disable=unused-argument
-    """moto with the emulator's ecs_agent patch: no ECS service-linked role until someone creates it (as on AWS)."""
+def aws_like_account(aws, monkeypatch, clock):  # pylint: disable=unused-argument
+    """moto with the emulator's ecs_agent patch: no ECS service-linked role until someone creates it (as on AWS); the
+    module's pauses on the fake clock (``clock``)."""
     from emulator_ext import ecs_agent  # pylint: disable=import-outside-toplevel
 
     ecs_agent.install(monkeypatch)
-    monkeypatch.setattr(module_under_test.time, "sleep", lambda seconds: None)
     return ecs_agent
 
 
@@ -480,7 +481,7 @@ def _iam_roles() -> list[str]:
     return [role["RoleName"] for role in boto3.client("iam", region_name=REGION).list_roles()["Roles"]]
 
 
-def test_account_without_ecs_role_gets_it_then_the_provider(aws_like_account, run_module, aws_calls):
+def test_account_without_ecs_role_gets_it_then_the_provider(aws_like_account, run_module, aws_calls, clock):
     asg_arn = _asg()
     aws_calls.clear()
     result = run_module(module_under_test.main, _args(asg_arn, tags=TAGS))
@@ -488,6 +489,26 @@ def test_account_without_ecs_role_gets_it_then_the_provider(aws_like_account, ru
     assert _described()["name"] == NAME
     assert aws_like_account.ECS_ROLE_NAME in _iam_roles()
     assert [call.operation for call in aws_calls.writes()] == ["CreateCapacityProvider", "CreateServiceLinkedRole", "CreateCapacityProvider"]
+    assert clock.sleeps == [2]
+
+
+def test_a_role_ecs_never_sees_fails_after_the_retry_schedule(aws_like_account, run_module, aws_calls, clock, monkeypatch):
+    """IAM propagation that never reaches ECS: the role is created once, CreateCapacityProvider is tried 8 times over
+    the schedule's 74 s (2, 4, 8, 15, 15, 15, 15), then ECS's own refusal is the error."""
+    asg_arn = _asg()
+
+    def _refuse(self, *args, **kwargs):
+        from moto.ecs.exceptions import EcsClientException  # pylint: disable=import-outside-toplevel
+
+        raise EcsClientException(aws_like_account.SLR_MISSING)
+
+    monkeypatch.setattr(ecs_models.EC2ContainerServiceBackend, "create_capacity_provider", _refuse)
+    aws_calls.clear()
+    result = run_module(module_under_test.main, _args(asg_arn))
+    assert result.get("failed") is True, result
+    assert "Failed to create the capacity provider" in result["msg"] and "service linked role" in result["msg"].lower(), result["msg"]
+    assert clock.sleeps == list(SERVICE_LINKED_ROLE_RETRY_DELAYS)
+    assert [call.operation for call in aws_calls.writes()] == ["CreateCapacityProvider", "CreateServiceLinkedRole"] + ["CreateCapacityProvider"] * 7
 
 
 def test_role_created_meanwhile_counts_as_created(aws_like_account, run_module, monkeypatch):

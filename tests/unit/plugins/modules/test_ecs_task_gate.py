@@ -243,7 +243,10 @@ def test_run_task_waits_for_a_new_role(cluster, clock, run_module, monkeypatch):
     assert result.get("failed") is not True, result
     assert calls["n"] == 3
     assert result["exit_code"] == 0
-    assert any("cannot assume the role yet" in event for event in result["events"])
+    assert [event for event in result["events"] if "cannot assume the role yet" in event] == [
+        "RunTask: ECS cannot assume the role yet (IAM is eventually consistent), retrying in %ds" % pause for pause in (2, 4)
+    ]
+    assert clock.sleeps[:2] == [2, 4]
 
 
 def test_run_task_gives_up_on_the_role_after_role_wait_timeout(cluster, clock, run_module, monkeypatch):  # pylint: disable=unused-argument
@@ -252,7 +255,8 @@ def test_run_task_gives_up_on_the_role_after_role_wait_timeout(cluster, clock, r
     result = run_module(module_under_test.main, _args(role_wait_timeout=10))
     assert result["failed"] is True
     assert "ECS could not assume the task's role for role_wait_timeout=10s" in result["msg"]
-    assert 2 <= calls["n"] <= 4
+    assert calls["n"] == 4, "tried at 0, 2, 6 and 10 s"
+    assert clock.sleeps == [2, 4, 4], "the last pause ends at role_wait_timeout"
 
 
 ECR_IMAGE = "%s.dkr.ecr.%s.amazonaws.com/shop-local:1.4.2" % (DEFAULT_ACCOUNT_ID, REGION)

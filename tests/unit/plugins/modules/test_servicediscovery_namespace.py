@@ -37,7 +37,7 @@ def aws(aws_env):  # pylint: disable=unused-argument
 
 @pytest.fixture(autouse=True)
 def _no_sleep(monkeypatch):
-    monkeypatch.setattr(module_under_test.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(module_under_test, "_sleep", lambda seconds: None)
 
 
 def _sd():
@@ -274,7 +274,7 @@ def test_a_creation_that_never_ends_times_out_naming_wait_timeout(aws, run_modul
 
     monkeypatch.setattr(sd_models.Operation, "__init__", _pending)
     clock = iter(range(0, 1000, 2))
-    monkeypatch.setattr(module_under_test.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(module_under_test, "_clock", lambda: next(clock))
     result = run_module(module_under_test.main, _args(_vpc(), wait_timeout=10))
     assert result["failed"] is True
     assert "Timed out after 10s waiting for Cloud Map to create namespace %s" % NAME in result["msg"]
@@ -365,8 +365,8 @@ class Pauses(list):
 @pytest.fixture
 def pauses(monkeypatch) -> Pauses:
     recorded = Pauses()
-    monkeypatch.setattr(module_under_test.time, "sleep", recorded.sleep)
-    monkeypatch.setattr(module_under_test.time, "monotonic", lambda: recorded.now)
+    monkeypatch.setattr(module_under_test, "_sleep", recorded.sleep)
+    monkeypatch.setattr(module_under_test, "_clock", lambda: recorded.now)
     return recorded
 
 
