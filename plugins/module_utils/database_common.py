@@ -29,6 +29,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
+from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import url as ecto_url
 
 DATABASE_ARGUMENT_SPEC: dict[str, Any] = dict(
@@ -116,22 +118,26 @@ class DatabaseMember:
     def poll(self, read: Callable[[], Any], status: Callable[[Any], str], done: Callable[[Any], bool], name: str, what: str) -> Any:
         """Call ``read()`` every ``poll_interval`` until ``done(value)``; each new ``status(value)`` is an event; fail
         after ``wait_timeout`` naming the last status."""
-        deadline = _clock() + self.params["wait_timeout"]
-        last = None
-        while True:
-            value = read()
+        last: list[Optional[str]] = [None]
+
+        def progress(value: Any, _waited: float) -> None:
             current = status(value)
-            if current != last:
+            if current != last[0]:
                 self.events.append("%s %s: %s" % (name, what, current))
-                last = current
-            if done(value):
-                return value
-            if _clock() >= deadline:
-                self.module.fail_json(
-                    msg="%s did not become %s within %d s (last status %s); run again to keep waiting" % (name, what, self.params["wait_timeout"], current),
-                    events=self.events,
-                )
-            _sleep(self.params["poll_interval"])
+                last[0] = current
+
+        try:
+            return poll_until(
+                read, done, what="%s to become %s" % (name, what), timeout=self.params["wait_timeout"],
+                interval=self.params["poll_interval"], progress=progress, clock=_clock, sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            self.module.fail_json(
+                msg="%s did not become %s within %d s (last status %s); run again to keep waiting"
+                % (name, what, self.params["wait_timeout"], status(timed_out.last)),
+                events=self.events,
+            )
+        return None
 
     def refuse_if_protected(self, described: Optional[dict[str, Any]]) -> None:
         """Fail when the instance or cluster to delete has deletion protection on and ``force_delete`` is off."""

@@ -191,7 +191,7 @@ def test_the_wait_is_bounded(aws, run_module, clock):  # pylint: disable=unused-
     database.status = "modifying"
     stuck = run_module(module_under_test.main, _args(WRITER, promote=True, wait_timeout=10, poll_interval=3))
     assert stuck["failed"] and "did not become available within 10 s (last status modifying)" in stuck["msg"]
-    assert clock.sleeps == [3, 3, 3, 3]
+    assert clock.sleeps == [3, 3, 3, 1], "the last pause ends at wait_timeout (module_utils/base.py poll_until), not 2 s past it"
 
 
 def test_absent_refuses_deletion_protection_unless_forced_and_removes_the_parameters(aws, run_module):  # pylint: disable=unused-argument
