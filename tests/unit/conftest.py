@@ -26,11 +26,17 @@ from unittest import mock
 
 import boto3
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from ansible.utils.collection_loader import AnsibleCollectionConfig
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+# Property tests have no per-example deadline: hypothesis's default (200 ms) fails a test whose example happens to
+# run while CI's two cores are busy (a flake, not a finding). Each test's own @settings (max_examples) still applies.
+hypothesis_settings.register_profile("megapool", deadline=None)
+hypothesis_settings.load_profile("megapool")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS_ROOT = REPO_ROOT / ".collections"
