@@ -47,6 +47,7 @@ WEIGHTS = {
     "test_database.py": 450,
     "test_bad_input.py": 300,
     "test_release_autoscaling.py": 250,
+    "test_validate_once.py": 250,
     "test_site.py": 230,
     "test_alb_bad_input.py": 200,
     "test_network_zones.py": 150,
