@@ -64,6 +64,8 @@ from typing import Callable
 from typing import Iterable
 from typing import Mapping
 
+from .patching import MethodPatches
+
 ROUTE = "/megapool-api/spot-interruption"
 SPOT_NOTICE_SECONDS = 120.0
 # MemTotal / installed memory of the one figure AWS publishes (m4.large: 7985 of 8192 MiB, memory-management.html).
@@ -514,40 +516,28 @@ def _patches() -> tuple[tuple[type, str, Callable[[Any], Any]], ...]:
     )
 
 
-# Other extensions wrap run_instances (autoscaling) and the dispatcher (elbv2_dataplane): these wrappers chain,
-# each wrapping whatever is there, recognised by their own mark (also through functools.wraps).
-_MARK = "_megapool_ecs_instances"
-_INSTALLED: dict[tuple[type, str], tuple[Any, Any]] = {}
+# Other extensions wrap run_instances (autoscaling) and the dispatcher (elbv2_dataplane): the wrappers chain, each
+# wrapping whatever is there, recognised by this extension's own mark (patching.MethodPatches). Made at the first
+# apply(): moto's classes are imported then, not when the emulator imports its extensions.
+_INSTALLED: list[MethodPatches] = []
 
 
-def _has_mark(method: Any) -> bool:
-    while method is not None:
-        if getattr(method, _MARK, False):
-            return True
-        method = getattr(method, "__wrapped__", None)
-    return False
+def _installed() -> MethodPatches:
+    if not _INSTALLED:
+        _INSTALLED.append(MethodPatches(_patches()))
+    return _INSTALLED[0]
 
 
 def apply() -> None:
     """Install the patches (idempotent)."""
-    for owner, name, wrap in _patches():
-        current = getattr(owner, name)
-        if _has_mark(current):
-            continue
-        method = wrap(current)
-        setattr(method, _MARK, True)
-        setattr(owner, name, method)
-        _INSTALLED[owner, name] = (current, method)
+    _installed().apply()
 
 
 def applied() -> bool:
     """Whether every patch is installed."""
-    return all(_has_mark(getattr(owner, name)) for owner, name, _wrap in _patches())
+    return _installed().applied()
 
 
 def restore() -> None:
     """Put moto's methods back (tests); a method another extension wrapped afterwards keeps the chain."""
-    for (owner, name), (original, method) in list(_INSTALLED.items()):
-        if getattr(owner, name) is method:
-            setattr(owner, name, original)
-        del _INSTALLED[owner, name]
+    _installed().restore()

@@ -26,6 +26,7 @@ class MethodPatches:
     def __init__(self, patches: Iterable[tuple[type, str, Wrap]], mark: str | None = None) -> None:
         self.patches = tuple(patches)
         self.originals: dict[tuple[type, str], Any] = {}
+        self.methods: dict[tuple[type, str], Any] = {}  # the wrappers installed, to know whether one is still on top
         modules = sorted({getattr(wrap, "__module__", "") or "" for _owner, _attribute, wrap in self.patches})
         self.mark = mark or "_megapool_ext_" + "_".join(module.rsplit(".", maxsplit=1)[-1] for module in modules)
 
@@ -50,15 +51,23 @@ class MethodPatches:
             setattr(method, PATCHED_FLAG, True)
             setattr(method, self.mark, True)
             setattr(owner, attribute, method)
+            self.methods[owner, attribute] = method
 
     def restore(self) -> None:
-        """Put moto's methods back (a method moto did not have is removed again)."""
+        """Put back what each wrapper wrapped (a method moto did not have is removed again).
+
+        A wrapper that another extension wrapped afterwards stays where it is, so that the other extension keeps
+        working (its wrapper calls this one); it is restored by a later ``restore()``, once the other one has
+        restored its own."""
         for (owner, attribute), original in list(self.originals.items()):
+            if getattr(owner, attribute, None) is not self.methods[owner, attribute]:
+                continue
             if original is None:
                 delattr(owner, attribute)
             else:
                 setattr(owner, attribute, original)
             del self.originals[owner, attribute]
+            del self.methods[owner, attribute]
 
     def applied(self) -> bool:
         """Whether every wrapper is installed."""

@@ -48,6 +48,28 @@ def test_a_second_extension_wraps_a_method_the_first_one_wrapped():
     assert Backend().call() == ["moto"]
 
 
+def test_restoring_out_of_order_keeps_the_later_wrapper_working():
+    """An extension restored while another one's wrapper wraps its own leaves the chain whole until that one is gone."""
+    first = MethodPatches([(Backend, "call", _wrapping("first"))], mark="_test_first")
+    second = MethodPatches([(Backend, "call", _wrapping("second"))], mark="_test_second")
+    first.apply()
+    second.apply()
+    first.restore()
+    assert Backend().call() == ["second", "first", "moto"], "the second extension still wraps the first"
+    second.restore()
+    assert Backend().call() == ["first", "moto"]
+    first.restore()
+    assert Backend().call() == ["moto"] and not first.applied() and not second.applied()
+
+
+def test_a_method_moto_lacks_is_removed_again():
+    patches = MethodPatches([(Backend, "extra", lambda original: lambda self: ["extra", original])], mark="_test_extra")
+    patches.apply()
+    assert Backend().extra() == ["extra", None]  # pylint: disable=no-member
+    patches.restore()
+    assert not hasattr(Backend, "extra")
+
+
 def test_the_default_mark_is_the_extension_module():
     patches = MethodPatches([(Backend, "call", _wrapping("x"))])
     assert patches.mark == "_megapool_ext_test_emulator_ext_patching"
