@@ -117,6 +117,38 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
 
 
+@pytest.fixture
+def blue_green_alb() -> Callable[[str], dict]:
+    """In the active moto mock of a test, what the alb role builds for blue/green in ``region``: a VPC with two
+    subnets, a load balancer, the target groups ``megapool-local-app`` (blue) and ``megapool-local-alt`` (green), an
+    HTTP listener and its production rule (``/*``) forwarding to both (weights 1 and 0). Returns the ARNs and clients."""
+
+    def build(region: str) -> dict:
+        ec2 = boto3.client("ec2", region_name=region)
+        elbv2 = boto3.client("elbv2", region_name=region)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=region + zone)["Subnet"]["SubnetId"]
+            for i, zone in ((1, "a"), (2, "b"))
+        ]
+        balancer = elbv2.create_load_balancer(Name="megapool-local", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        blue, green = (
+            elbv2.create_target_group(Name=name, Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+            for name in ("megapool-local-app", "megapool-local-alt")
+        )
+        listener = elbv2.create_listener(
+            LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}]
+        )["Listeners"][0]["ListenerArn"]
+        forward = {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 1}, {"TargetGroupArn": green, "Weight": 0}]}
+        rule = elbv2.create_rule(
+            ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+            Actions=[{"Type": "forward", "ForwardConfig": forward}],
+        )["Rules"][0]["RuleArn"]
+        return dict(elbv2=elbv2, blue=blue, green=green, listener=listener, rule=rule)
+
+    return build
+
+
 class AwsCall(NamedTuple):
     region: str
     operation: str

@@ -391,27 +391,16 @@ ROLE = "arn:aws:iam::123456789012:role/megapool-local-ecs-infrastructure"
 
 
 @pytest.fixture
-def blue_green_world(aws_env, monkeypatch):  # pylint: disable=unused-argument
+def blue_green_world(aws_env, monkeypatch, blue_green_alb):  # pylint: disable=unused-argument
     """moto with ecs_deployments (0 s deployments) and ecs_blue_green: an ALB rule over two target groups, the service on :1."""
     monkeypatch.setenv(ecs_deployments.DEPLOY_SECONDS_ENV, "0")
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     with mock_aws(), ecs_deployments.installed():
         ecs_blue_green.apply()
         try:
-            ec2 = boto3.client("ec2", region_name=REGION)
-            elbv2 = boto3.client("elbv2", region_name=REGION)
+            alb = blue_green_alb(REGION)
+            elbv2, blue, green, rule = alb["elbv2"], alb["blue"], alb["green"], alb["rule"]
             ecs = boto3.client("ecs", region_name=REGION)
-            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-            subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=REGION + z)["Subnet"]["SubnetId"]
-                       for i, z in ((1, "a"), (2, "b"))]
-            lb = elbv2.create_load_balancer(Name="megapool-local", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-            blue, green = (elbv2.create_target_group(Name=name, Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-                           for name in ("megapool-local-app", "megapool-local-alt"))
-            listener = elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
-                                             DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}])["Listeners"][0]["ListenerArn"]
-            rule = elbv2.create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
-                                     Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
-                                         {"TargetGroupArn": blue, "Weight": 1}, {"TargetGroupArn": green, "Weight": 0}]}}])["Rules"][0]["RuleArn"]
             ecs.create_cluster(clusterName=CLUSTER)
             for tag in ("1.4.1", "1.4.2", "1.4.3"):
                 ecs.register_task_definition(family="web-megapool-local", containerDefinitions=[{"name": "web", "image": "repo/web:%s" % tag, "memory": 128}])
