@@ -317,7 +317,9 @@ def _fail_green(service: Any, green: list[Any]) -> str | None:
         states = local.target_states()
         if "unhealthy" in states and time.monotonic() - local.started >= grace:
             local.failed = local.counted = True
-            ecs_dataplane._event(service, "(task %s) failed ELB health checks in (target-group %s)" % (local.task.id, local.targets[0][1] if local.targets else ""))  # pylint: disable=protected-access
+            group = local.targets[0][1] if local.targets else ""
+            message = "(task %s) failed ELB health checks in (target-group %s)" % (local.task.id, group)
+            ecs_dataplane._event(service, message)  # pylint: disable=protected-access
             local.stop("Task failed ELB health checks", "ServiceSchedulerInitiated")
             return "task %s failed ELB health checks" % local.task.id
     return None
@@ -336,7 +338,8 @@ def _rollback(service: Any, primary: dict[str, Any], state: BlueGreen, reason: s
     _set(state, status="ROLLBACK_IN_PROGRESS", statusReason="Rolling back: %s" % reason,
          rollback={"reason": reason, "startedAt": _now(), "serviceRevisionArn": (state.record.get("sourceServiceRevisions") or [{}])[0].get("arn")})
     state.done = True
-    ecs_dataplane._event(service, "(deployment %s) blue/green deployment failed in %s: %s; rolling back." % (primary["id"], state.stage, reason))  # pylint: disable=protected-access
+    message = "(deployment %s) blue/green deployment failed in %s: %s; rolling back." % (primary["id"], state.stage, reason)
+    ecs_dataplane._event(service, message)  # pylint: disable=protected-access
     tracked = dict(ecs_deployments._TRACKED.get(primary["id"]) or {})  # pylint: disable=protected-access
     failed = max(int(primary.get("failedTasks") or 0), 1)
     ecs_deployments._fail(service, primary, tracked)  # pylint: disable=protected-access
@@ -387,7 +390,8 @@ def schedule(backend: Any, service: Any, primary: dict[str, Any]) -> bool:
     elif stage == "PRODUCTION_TRAFFIC_SHIFT":
         _shift(account, region, state.rule_arn, state.green_tg, state.blue_tg)
         state.shifted = True
-        ecs_dataplane._event(service, "(deployment %s) production traffic shifted to (target-group %s)." % (primary["id"], state.green_tg))  # pylint: disable=protected-access
+        message = "(deployment %s) production traffic shifted to (target-group %s)." % (primary["id"], state.green_tg)
+        ecs_dataplane._event(service, message)  # pylint: disable=protected-access
         _set(state, lifecycleStage="POST_PRODUCTION_TRAFFIC_SHIFT")
     elif stage == "POST_PRODUCTION_TRAFFIC_SHIFT":
         state.bake_until = _clock() + state.bake_seconds
@@ -510,9 +514,12 @@ def _list_service_deployments(self: Any) -> Any:
     statuses = self._get_param("status") or []
     with _LOCK:
         records = [record for record in reversed(_RECORDS.get(service.arn, [])) if not statuses or record["status"] in statuses]
-        summaries = [{key: record.get(key) for key in ("serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt",
-                                                        "finishedAt", "status") if record.get(key) is not None}
-                     | {"targetServiceRevisionArn": record["targetServiceRevision"]["arn"]} for record in records]
+        keys = ("serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt", "finishedAt", "status")
+        summaries = [
+            {key: record.get(key) for key in keys if record.get(key) is not None}
+            | {"targetServiceRevisionArn": record["targetServiceRevision"]["arn"]}
+            for record in records
+        ]
     return ActionResult({"serviceDeployments": summaries})
 
 

@@ -53,8 +53,10 @@ def test_the_role_play_does_not_check_the_inputs_the_validation_play_checked(tmp
     assert flat(output).count("skipping: [eu-north-1]") >= 1
 
 
-@pytest.mark.parametrize(("role", "task"), [("network", "Check the region's network inputs"), ("ecs_hosts", "Check the ECS inputs"),
-                                          ("dns", "Check the DNS inputs"), ("database", "Refuse a master password in plain text")])
+@pytest.mark.parametrize(("role", "task"), [
+    ("network", "Check the region's network inputs"), ("ecs_hosts", "Check the ECS inputs"),
+    ("dns", "Check the DNS inputs"), ("database", "Refuse a master password in plain text"),
+])
 def test_after_a_site_like_validation_play_each_role_checks_once(tmp_path, inventory, empty_emulator, role, task):
     """Check mode (nothing is built): the role's play starts with its inputs already checked by the validation play."""
     before = snapshot()

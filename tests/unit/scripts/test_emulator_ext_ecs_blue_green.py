@@ -21,6 +21,8 @@ REGION = "eu-north-1"
 CLUSTER = "megapool-local"
 SERVICE = "web"
 ROLE = "arn:aws:iam::123456789012:role/megapool-local-ecs-infrastructure"
+# A load balancer with every advancedConfiguration field blue/green needs.
+FULL_LB = {"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"}}
 
 
 class Clock:
@@ -142,14 +144,14 @@ def test_a_rolling_service_has_no_service_deployments_and_no_rule_change(world, 
     [
         ({"strategy": "ROLLING"}, [], None, []),
         (None, [], None, []),
-        ({"strategy": "BLUE_GREEN"}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"}}],
+        ({"strategy": "BLUE_GREEN"}, [FULL_LB],
          ["b", "g"], ["bakeTimeInMinutes is required"]),
         ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, [], None, ["requires a load balancer"]),
         ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g"}}],
          None, ["missing productionListenerRule, roleArn"]),
-        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"}}],
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [FULL_LB],
          None, ["does not exist"]),
-        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"}}],
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [FULL_LB],
          ["b", "g"], []),
     ],
 )
@@ -174,8 +176,8 @@ def test_live_of(actions, live):
 
 
 def test_shifted_actions_keep_other_actions_and_stickiness():
-    actions = [{"Type": "authenticate-oidc", "Order": 1}, {"Type": "forward", "Order": 2, "TargetGroupArn": "b",
-                                                          "ForwardConfig": {"TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}}]
+    stickiness = {"TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}
+    actions = [{"Type": "authenticate-oidc", "Order": 1}, {"Type": "forward", "Order": 2, "TargetGroupArn": "b", "ForwardConfig": stickiness}]
     shifted = ext.shifted_actions(actions, "g", "b")
     assert shifted[0] == actions[0]
     assert "TargetGroupArn" not in shifted[1] and shifted[1]["Order"] == 2

@@ -370,7 +370,9 @@ def test_moto_check_mode_of_a_no_op_is_no_change(moto_service, run_module, aws_c
     assert aws_calls.writes() == []
 
 
-def test_moto_blue_green_without_its_load_balancer_is_refused_and_nothing_changes(moto_service, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+def test_moto_blue_green_without_its_load_balancer_is_refused_and_nothing_changes(
+    moto_service, run_module, aws_calls, clock,  # pylint: disable=unused-argument
+):
     # AWS refuses BLUE_GREEN on a service without an alternate target group, production rule and role; so does the
     # emulator (ecs_blue_green). The strategy goes into the deploymentConfiguration of the one UpdateService.
     ecs_blue_green.apply()
