@@ -42,7 +42,7 @@ def kill_tree(root: int) -> set[int]:
     module processes running, still calling AWS beside the next run. Each process is stopped first (a stopped
     process forks no more), the tree read again until it holds nothing new, then all are killed."""
     stopped: set[int] = set()
-    for _ in range(10):
+    for _attempt in range(10):
         children, tree, todo = _children(), set(), [root]
         while todo:
             pid = todo.pop()

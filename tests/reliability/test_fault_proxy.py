@@ -156,7 +156,7 @@ def test_kill_tree_kills_forks_in_their_own_sessions(tmp_path):
     )
     pids_file = tmp_path / "pids"
     parent = subprocess.Popen([sys.executable, "-c", script, str(pids_file)], start_new_session=True)
-    for _ in range(100):
+    for _attempt in range(100):
         if pids_file.exists() and pids_file.read_text().count(" ") == 1:
             break
         time.sleep(0.05)
@@ -168,7 +168,7 @@ def test_kill_tree_kills_forks_in_their_own_sessions(tmp_path):
     assert {parent.pid, worker, module} <= killed
     parent.wait(timeout=10)
     for pid in (worker, module):
-        for _ in range(100):  # killed orphans are reaped by init: gone, or a zombie for a moment
+        for _attempt in range(100):  # killed orphans are reaped by init: gone, or a zombie for a moment
             try:
                 with open("/proc/%d/stat" % pid, encoding="utf-8") as stat:
                     state = stat.read().rsplit(")", 1)[1].split()[0]
