@@ -5,6 +5,7 @@ module_utils/release_strategy.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -20,11 +21,21 @@ def _release_strategy_errors(inputs: Any) -> list[str]:
     return strategy_errors(inputs)
 
 
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists of a template value: ansible-core 2.19 hands filters lazy containers, which
+    snake_dict_to_camel_dict cannot rebuild (it makes ``type(value)()``, and their constructor takes arguments)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _blue_green_rule_actions(current: Any, primary: Any, alternate: Any) -> list[dict[str, Any]]:
     if current is not None and not isinstance(current, list):
         raise AnsibleFilterError("blue_green_rule_actions expects the rule's actions (a list) or none, got %r" % (current,))
     # amazon.aws.elb_application_lb_info answers in snake_case; the rule is written in the API's CamelCase.
-    actions = [snake_dict_to_camel_dict(action, capitalize_first=True) if "type" in action else action for action in current or []]
+    actions = [snake_dict_to_camel_dict(action, capitalize_first=True) if "type" in action else action for action in _plain(current or [])]
     return production_rule_actions(actions or None, str(primary), str(alternate))
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+from ansible.template import trust_as_template
 
 from ansible_collections.megapool.aws.plugins.filter.release_strategy import FilterModule
 
@@ -33,3 +36,16 @@ def test_no_rule_yet_gets_the_first_form():
 def test_bad_input_types_are_named(name, args):
     with pytest.raises(AnsibleFilterError, match=name):
         FILTERS[name](*args)
+
+
+def test_the_rule_read_by_a_task_goes_through_ansibles_templar():
+    # As the alb role calls it: the rule comes from a registered variable, which ansible-core 2.19 hands to the
+    # filter as lazy containers (snake_dict_to_camel_dict alone fails on them: their type takes arguments).
+    rule = {"actions": [{"type": "forward", "order": 1, "forward_config": {
+        "target_groups": [{"target_group_arn": TG, "weight": 0}, {"target_group_arn": ALT, "weight": 1}],
+        "target_group_stickiness_config": {"enabled": False}}}]}
+    templar = Templar(loader=DataLoader(), variables={"rule": rule, "tg": TG, "alt": ALT})
+    kept = templar.template(trust_as_template("{{ rule.actions | megapool.aws.blue_green_rule_actions(tg, alt) }}"))
+    assert kept == [{"Type": "forward", "Order": 1, "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": TG, "Weight": 0}, {"TargetGroupArn": ALT, "Weight": 1}],
+        "TargetGroupStickinessConfig": {"Enabled": False}}}]
