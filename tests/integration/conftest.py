@@ -36,12 +36,13 @@ SHARED_WORKER = {
     "test_ssh_bastion.py": "netns",
     "test_demo_e2e.py": "demo",
     "test_drain_e2e.py": "demo",
+    "test_blue_green.py": "demo",
 }
 # Seconds a unit (file or group) takes on one worker of CI's two cores (the stage's --durations, docs/testing.md): the
 # scheduler hands out the longest first, so both workers end at about the same time.
 WEIGHTS = {
     "test_reliability.py": 800,
-    "demo": 700,
+    "demo": 1500,
     "test_release_bad_input.py": 600,
     "test_ecs_bad_input.py": 450,
     "test_database.py": 450,
