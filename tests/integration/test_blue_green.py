@@ -109,7 +109,7 @@ def test_blue_green_deploys_without_dropping_requests_and_rolls_back_a_bad_green
     again = run_playbook("site.yml", inventory.path)
     assert again.returncode == 0, again.stdout[-4000:]
     changed = [block.splitlines()[0] for block in re.split(r"^(?=TASK \[)", again.stdout, flags=re.M) if "\nchanged: [" in block]
-    assert "changed=0" in flat(again.stdout).split("PLAY RECAP")[-1], "changed: %s\n%s" % (changed, again.stdout[-3000:])
+    assert "changed=0" in flat(again.stdout).rsplit("PLAY RECAP", maxsplit=1)[-1], "changed: %s\n%s" % (changed, again.stdout[-3000:])
     for region in REGIONS:
         assert _live(region).endswith("-alt"), _pair(region)
 
