@@ -43,6 +43,30 @@ def test_a_wrong_policy_is_caught(kind, document, issue):
     assert any(f.startswith(issue) for f in findings), findings
 
 
+RULE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/megapool-local/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+MODIFY_RULE = {"Effect": "Allow", "Action": "elasticloadbalancing:ModifyRule", "Resource": [RULE]}
+
+
+def test_one_of_an_actions_alternative_resource_types_is_enough():
+    # ModifyRule takes an ALB's or an NLB's listener rule; the blue/green infrastructure role names its one ALB rule
+    # (parliament alone reports the NLB format as missing: issue #48).
+    assert policies.lint(doc(MODIFY_RULE)) == []
+    assert policies.lint(doc(dict(MODIFY_RULE, Action=["elasticloadbalancing:Modify*Rule"]))) == []
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        RULE.replace("listener-rule", "listener"),
+        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/megapool-local/50dc6c495c0c9188",
+        "arn:aws:s3:::bucket",
+    ],
+)
+def test_an_action_with_none_of_its_resource_types_is_still_caught(resource):
+    findings = policies.lint(doc(dict(MODIFY_RULE, Resource=[resource])))
+    assert any(f.startswith("RESOURCE_MISMATCH") and "ModifyRule" in f for f in findings), findings
+
+
 def test_documents_are_taken_from_the_recorded_calls():
     records = [
         {"service": "iam", "operation": "CreateRole", "params": {"RoleName": "r", "AssumeRolePolicyDocument": doc(TRUST)}},

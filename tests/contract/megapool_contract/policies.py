@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 
-from parliament import analyze_policy_string
+from parliament import analyze_policy_string, expand_action, is_arn_strictly_valid
+from parliament.statement import get_arn_format, get_privilege_info
 
 # Operation -> (member holding the document, "identity" or "trust").
 POLICY_MEMBERS = {
@@ -88,5 +89,48 @@ def lint(document: str, kind: str = "identity") -> list[str]:
     for finding in result.findings:
         if kind == "trust" and finding.issue in TRUST_IGNORED:
             continue
-        findings.append("%s: %s" % (finding.issue, finding.detail or ""))
+        detail = finding.detail
+        if finding.issue == "RESOURCE_MISMATCH" and isinstance(detail, list):
+            detail = _without_alternatives_met(policy, detail)
+            if not detail:
+                continue
+        findings.append("%s: %s" % (finding.issue, detail or ""))
     return findings
+
+
+def _required_formats(action: str) -> list[str]:
+    """The ARN formats of the resource types the IAM definition marks required (``*``) for one action."""
+    service, _sep, name = (action or "").partition(":")
+    info = get_privilege_info(service, name)
+    return [
+        get_arn_format(entry["resource_type"], info["service_resources"]) for entry in info["resource_types"] if "*" in entry["resource_type"]
+    ]
+
+
+def _without_alternatives_met(policy, detail: list) -> list:
+    """RESOURCE_MISMATCH entries of actions none of whose alternative resource types is met.
+
+    parliament asks a statement to name every resource type the IAM definition marks required for an action. Where an
+    action lists several (``elasticloadbalancing:ModifyRule``: ``listener-rule/app*`` and ``listener-rule/net*``),
+    they are alternatives: one rule is either an ALB's or an NLB's, and a policy scoped to the one rule it may change
+    names one ARN (the Service Authorization Reference's resource-types column; parliament issue #48 and its unmerged
+    fix, pull request #208, "Action only needs to match at least one resource"). An action is kept as a finding only
+    when no resource of a statement that allows it matches any of its required resource types.
+    """
+    formats = {entry.get("action"): _required_formats(entry.get("action")) for entry in detail}
+    resources = {}
+    for statement in _statements(policy if isinstance(policy, dict) else {}):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        named = statement.get("Resource", [])
+        for action in actions if isinstance(actions, list) else [actions]:
+            for expanded in expand_action(action, raise_exceptions=False) or []:
+                key = "%s:%s" % (expanded["service"], expanded["action"])
+                resources.setdefault(key, []).extend(named if isinstance(named, list) else [named])
+    met = {
+        action
+        for action, required in formats.items()
+        if any(isinstance(resource, str) and is_arn_strictly_valid("", fmt, resource) for fmt in required for resource in resources.get(action, []))
+    }
+    return [entry for entry in detail if entry.get("action") not in met]
