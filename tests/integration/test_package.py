@@ -149,3 +149,30 @@ def test_ansible_builder_create_writes_the_build_context(tools, tmp_path):
     assert "quay.io/centos/centos:stream9" in text
     galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
     assert galaxy["collections"][0]["name"] == "megapool.aws"
+
+
+def test_the_awx_project_of_the_docs_runs_the_installed_playbooks(installed, tmp_path):
+    """docs/awx.md, section 2-3, made as a user would: the one-line wrappers of its project tree and its
+    inventory/hosts.yml; every job template's playbook of section 5 exists; each parses against the installed tarball,
+    and the inventory gives the regions group its hosts."""
+    page = (ROOT / "docs" / "awx.md").read_text(encoding="utf-8")
+    wrappers = dict(re.findall(r"^  (\w+\.yml) +# - ansible\.builtin\.import_playbook: (megapool\.aws\.\w+)$", page, re.M))
+    assert {"site.yml", "deploy.yml", "verify.yml", "rollback.yml", "status.yml"} <= set(wrappers), wrappers
+    templates = re.findall(r"^\| \w[\w ]* \| `(\w+\.yml)` \|", page, re.M)
+    assert templates and set(templates) <= set(wrappers), (templates, wrappers)
+    hosts = re.search(r"`inventory/hosts.yml`:\n\n```yaml\n(.*?)```", page, re.S)
+    assert hosts, "docs/awx.md shows no inventory/hosts.yml"
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "hosts.yml").write_text(hosts.group(1), encoding="utf-8")
+    for name, playbook in wrappers.items():
+        (tmp_path / name).write_text("---\n- ansible.builtin.import_playbook: %s\n" % playbook, encoding="utf-8")
+    env = dict(_env_without_checkout_config(), ANSIBLE_COLLECTIONS_PATH=str(installed))
+    bin_dir = Path(sys.executable).parent
+    graph = subprocess.run([str(bin_dir / "ansible-inventory"), "-i", "inventory/hosts.yml", "--graph", "regions"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert graph.returncode == 0 and "eu-north-1" in graph.stdout and "us-east-1" in graph.stdout, graph.stdout + graph.stderr
+    for name in sorted(wrappers):
+        check = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", "inventory/hosts.yml", "--syntax-check", name],
+                               cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+        assert check.returncode == 0, name + ":\n" + check.stdout[-2000:] + check.stderr[-2000:]
+        assert "[WARNING]" not in check.stderr, name + ":\n" + check.stderr[-2000:]
