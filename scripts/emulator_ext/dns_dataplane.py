@@ -52,6 +52,8 @@ from moto.moto_api._internal.models import MotoAPIBackend
 from moto.route53.models import route53_backends
 from moto.servicediscovery.models import servicediscovery_backends
 
+from .patching import MethodPatches
+
 HOST = "127.0.0.1"
 MAX_ANSWERS = 8
 TYPE_A = 1
@@ -294,18 +296,9 @@ def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
-# moto's reset may be wrapped by other extensions too: this wrapper chains (it does not carry the flag that makes
-# MethodPatches skip an already wrapped method) and is recognised by its own mark.
-_MARK = "_megapool_dns_dataplane"
-_ORIGINALS: dict[tuple[type, str], Any] = {}
-
-
-def _has_mark(method: Any) -> bool:
-    while method is not None:
-        if getattr(method, _MARK, False):
-            return True
-        method = getattr(method, "__wrapped__", None)
-    return False
+# moto's reset is wrapped by other extensions too: the wrappers chain, each recognised by its own mark
+# (patching.MethodPatches).
+_PATCHES = MethodPatches([(MotoAPIBackend, "reset", _reset)])
 
 
 def apply() -> None:
@@ -313,12 +306,12 @@ def apply() -> None:
     from . import elbv2_dataplane  # pylint: disable=import-outside-toplevel
 
     elbv2_dataplane.ROUTES["dns"] = _describe
-    current = MotoAPIBackend.reset
-    if not _has_mark(current):
-        _ORIGINALS[MotoAPIBackend, "reset"] = current
-        method = _reset(current)
-        setattr(method, _MARK, True)
-        MotoAPIBackend.reset = method  # type: ignore[method-assign]
+    _PATCHES.apply()
+
+
+def applied() -> bool:
+    """Whether the reset hook is installed."""
+    return _PATCHES.applied()
 
 
 def restore() -> None:
@@ -327,6 +320,4 @@ def restore() -> None:
 
     shutdown()
     elbv2_dataplane.ROUTES.pop("dns", None)
-    for (owner, name), original in list(_ORIGINALS.items()):
-        setattr(owner, name, original)
-        del _ORIGINALS[owner, name]
+    _PATCHES.restore()

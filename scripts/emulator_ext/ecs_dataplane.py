@@ -72,6 +72,8 @@ from datetime import timezone
 from typing import Any
 from typing import Callable
 
+from .patching import MethodPatches
+
 
 LOCAL_PREFIX = "megapool.local/"
 IMAGES_ENV = "MEGAPOOL_LOCAL_IMAGES"
@@ -1233,6 +1235,7 @@ def is_local_service(backend: Any, service: Any) -> bool:
 
 
 def _stop_task(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def stop_task(self: Any, cluster_str: str, task_str: str, reason: str) -> Any:
         cluster = self._get_cluster(cluster_str)  # pylint: disable=protected-access
         task_id = task_str.split("/")[-1]
@@ -1249,6 +1252,7 @@ def _stop_task(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _list_tasks(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def list_tasks(self: Any, cluster_str: str | None = None, container_instance: str | None = None, family: str | None = None,
                    started_by: str | None = None, service_name: str | None = None, desiredStatus: str | None = None) -> list:  # noqa: N803  # pylint: disable=invalid-name
         found = original(self, cluster_str, container_instance, family, started_by, service_name, desiredStatus)
@@ -1260,6 +1264,7 @@ def _list_tasks(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def reset(self: Any) -> None:
         forget_all()
         original(self)
@@ -1268,52 +1273,38 @@ def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # moto's reset (and maybe StopTask, ListTasks) are wrapped by other extensions too (elbv2_dataplane, dns_dataplane):
-# MethodPatches would skip a method another extension wrapped first, so these wrappers chain instead, each wrapping
-# whatever is there and recognised by its own mark (also through functools.wraps).
-_MARK = "_megapool_ecs_dataplane"
-_INSTALLED: dict[tuple[type, str], tuple[Any, Any]] = {}
+# the wrappers chain, each wrapping whatever is there, recognised by this extension's own mark
+# (patching.MethodPatches). Made at the first apply(): moto's ECS classes are imported then.
+_INSTALLED: list[MethodPatches] = []
 
 
-def _patches() -> tuple[tuple[type, str, Callable[[Any], Any]], ...]:
+def _patches() -> MethodPatches:
     from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
     from moto.moto_api._internal.models import MotoAPIBackend  # pylint: disable=import-outside-toplevel
 
-    return (
-        (EC2ContainerServiceBackend, "stop_task", _stop_task),
-        (EC2ContainerServiceBackend, "list_tasks", _list_tasks),
-        (MotoAPIBackend, "reset", _reset),
-    )
-
-
-def _has_mark(method: Any) -> bool:
-    while method is not None:
-        if getattr(method, _MARK, False):
-            return True
-        method = getattr(method, "__wrapped__", None)
-    return False
+    if not _INSTALLED:
+        _INSTALLED.append(MethodPatches((
+            (EC2ContainerServiceBackend, "stop_task", _stop_task),
+            (EC2ContainerServiceBackend, "list_tasks", _list_tasks),
+            (MotoAPIBackend, "reset", _reset),
+        )))
+    return _INSTALLED[0]
 
 
 def apply() -> None:
     """Install the patches (idempotent)."""
-    for owner, name, wrap in _patches():
-        current = getattr(owner, name)
-        if _has_mark(current):
-            continue
-        method = functools.wraps(current)(wrap(current))
-        setattr(method, _MARK, True)
-        setattr(owner, name, method)
-        _INSTALLED[owner, name] = (current, method)
+    _patches().apply()
 
 
 def applied() -> bool:
     """Whether every patch is installed."""
-    return all(_has_mark(getattr(owner, name)) for owner, name, _wrap in _patches())
+    return _patches().applied()
 
 
-def remove() -> None:
+def restore() -> None:
     """End every task and undo :func:`apply` (tests); a method another extension wrapped afterwards keeps the chain."""
     forget_all()
-    for (owner, name), (original, method) in list(_INSTALLED.items()):
-        if getattr(owner, name) is method:
-            setattr(owner, name, original)
-        del _INSTALLED[owner, name]
+    _patches().restore()
+
+
+remove = restore  # the name the data plane's older tests use

@@ -58,6 +58,7 @@ How this patch imitates it (only in the emulator process; ``scripts/emulator.py 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import threading
@@ -68,6 +69,7 @@ from typing import Callable
 from typing import Iterator
 
 from . import ecs_dataplane
+from .patching import MethodPatches
 
 DEPLOY_SECONDS_ENV = "MEGAPOOL_EMULATOR_ECS_DEPLOY_SECONDS"
 DEFAULT_DEPLOY_SECONDS = 3.0
@@ -80,7 +82,6 @@ _clock: Callable[[], float] = time.monotonic
 _LOCK = threading.RLock()
 # deployment id -> how it progresses: start (clock), from_running, rollback_to (deployment dict or None), rollback (bool)
 _TRACKED: dict[str, dict[str, Any]] = {}
-_ORIGINALS: dict[str, Any] = {}
 
 
 def _deploy_seconds() -> float:
@@ -222,57 +223,67 @@ def _advance(backend: Any, service: Any) -> None:
 # ---------------------------------------------------------------------------------------------- the patched calls
 
 
-def _create_service(self, *args: Any, **kwargs: Any) -> Any:
-    service = _ORIGINALS["create_service"](self, *args, **kwargs)
-    with _LOCK:
-        primary = _primary(service)
-        if primary is None:
-            return service
-        service.deployments.remove(primary)
-        _start_deployment(service, primary, service.task_definition, None)
-        _advance(self, service)
-    return service
-
-
-def _update_service(self, service_properties: dict[str, Any]) -> Any:
-    properties = dict(service_properties)
-    force = bool(properties.pop("force_new_deployment", False))
-    service = self._get_service(properties.get("cluster", "default"), str(properties.get("service", "")).rsplit("/", maxsplit=1)[-1])
-    wanted = properties.get("task_definition")
-    wanted_arn = self.describe_task_definition(wanted).arn if wanted else None  # fails before any change
-    with _LOCK:
-        _advance(self, service)
-        updated = _ORIGINALS["update_service"](self, properties)
-        if wanted_arn:
-            updated.task_definition = wanted_arn
-        primary = _primary(updated)
-        if primary is None:
-            return updated
-        if force or (wanted_arn and wanted_arn != primary.get("taskDefinition")):
-            tracked = _TRACKED.get(primary["id"])
-            rollback_to = primary if primary.get("rolloutState") == "COMPLETED" else (tracked or {}).get("rollback_to")
-            primary["status"] = "ACTIVE"
-            _start_deployment(updated, primary, updated.task_definition, rollback_to)
-        elif int(primary.get("desiredCount") or 0) != int(updated.desired_count or 0):
-            primary["desiredCount"] = int(updated.desired_count or 0)
-            tracked = _TRACKED.get(primary["id"])
-            if tracked is None:
-                _TRACKED[primary["id"]] = dict(start=_clock(), from_running=min(int(primary.get("runningCount") or 0), primary["desiredCount"]),
-                                               rollback_to=None, rollback=True)
-        _advance(self, updated)
-        _sync_counts(updated)
-    return updated
-
-
-def _describe_services(self, *args: Any, **kwargs: Any) -> Any:
-    services, failures = _ORIGINALS["describe_services"](self, *args, **kwargs)
-    with _LOCK:
-        for service in services:
+def _create_service(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def create_service(self: Any, *args: Any, **kwargs: Any) -> Any:
+        service = original(self, *args, **kwargs)
+        with _LOCK:
+            primary = _primary(service)
+            if primary is None:
+                return service
+            service.deployments.remove(primary)
+            _start_deployment(service, primary, service.task_definition, None)
             _advance(self, service)
-    return services, failures
+        return service
+
+    return create_service
 
 
-_PATCHES = {"create_service": _create_service, "update_service": _update_service, "describe_services": _describe_services}
+def _update_service(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
+        properties = dict(service_properties)
+        force = bool(properties.pop("force_new_deployment", False))
+        service = self._get_service(properties.get("cluster", "default"), str(properties.get("service", "")).rsplit("/", maxsplit=1)[-1])
+        wanted = properties.get("task_definition")
+        wanted_arn = self.describe_task_definition(wanted).arn if wanted else None  # fails before any change
+        with _LOCK:
+            _advance(self, service)
+            updated = original(self, properties)
+            if wanted_arn:
+                updated.task_definition = wanted_arn
+            primary = _primary(updated)
+            if primary is None:
+                return updated
+            if force or (wanted_arn and wanted_arn != primary.get("taskDefinition")):
+                tracked = _TRACKED.get(primary["id"])
+                rollback_to = primary if primary.get("rolloutState") == "COMPLETED" else (tracked or {}).get("rollback_to")
+                primary["status"] = "ACTIVE"
+                _start_deployment(updated, primary, updated.task_definition, rollback_to)
+            elif int(primary.get("desiredCount") or 0) != int(updated.desired_count or 0):
+                primary["desiredCount"] = int(updated.desired_count or 0)
+                tracked = _TRACKED.get(primary["id"])
+                if tracked is None:
+                    _TRACKED[primary["id"]] = dict(start=_clock(), from_running=min(int(primary.get("runningCount") or 0), primary["desiredCount"]),
+                                                   rollback_to=None, rollback=True)
+            _advance(self, updated)
+            _sync_counts(updated)
+        return updated
+
+    return update_service
+
+
+def _describe_services(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def describe_services(self: Any, *args: Any, **kwargs: Any) -> Any:
+        services, failures = original(self, *args, **kwargs)
+        with _LOCK:
+            for service in services:
+                _advance(self, service)
+        return services, failures
+
+    return describe_services
+
 
 # CreateService parameters moto's handler does not pass on, and the Service attribute each is answered from.
 KEPT_PARAMETERS = {
@@ -293,56 +304,63 @@ def deployment_configuration(given: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def _create_service_response(self, *args: Any, **kwargs: Any) -> Any:
-    answer = _RESPONSE_ORIGINALS["create_service"](self, *args, **kwargs)
-    service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))  # pylint: disable=protected-access
-    for parameter, attribute in KEPT_PARAMETERS.items():
-        value = self._get_param(parameter)
-        if parameter == "deploymentConfiguration":
-            value = deployment_configuration(value)
-        if value is not None:
-            setattr(service, attribute, value)
-    if self._get_param("capacityProviderStrategy") and not self._get_param("launchType"):
-        service.launch_type = None  # AWS: a service on capacity providers has no launch type
-        for deployment in service.deployments:
-            deployment.pop("launchType", None)
-            deployment["capacityProviderStrategy"] = self._get_param("capacityProviderStrategy")
-    return answer
+def _create_service_response(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def create_service(self: Any, *args: Any, **kwargs: Any) -> Any:
+        answer = original(self, *args, **kwargs)
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))  # pylint: disable=protected-access
+        for parameter, attribute in KEPT_PARAMETERS.items():
+            value = self._get_param(parameter)
+            if parameter == "deploymentConfiguration":
+                value = deployment_configuration(value)
+            if value is not None:
+                setattr(service, attribute, value)
+        if self._get_param("capacityProviderStrategy") and not self._get_param("launchType"):
+            service.launch_type = None  # AWS: a service on capacity providers has no launch type
+            for deployment in service.deployments:
+                deployment.pop("launchType", None)
+                deployment["capacityProviderStrategy"] = self._get_param("capacityProviderStrategy")
+        return answer
+
+    return create_service
 
 
-_RESPONSE_PATCHES = {"create_service": _create_service_response}
-_RESPONSE_ORIGINALS: dict[str, Any] = {}
+# Other extensions wrap UpdateService (ecs_blue_green) and may wrap the others: the wrappers chain, each recognised by
+# its own mark (patching.MethodPatches). Made at the first apply(): moto's ECS classes are imported then.
+_INSTALLED: list[MethodPatches] = []
+
+
+def _patches() -> MethodPatches:
+    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
+    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
+
+    if not _INSTALLED:
+        _INSTALLED.append(MethodPatches((
+            (EC2ContainerServiceBackend, "create_service", _create_service),
+            (EC2ContainerServiceBackend, "update_service", _update_service),
+            (EC2ContainerServiceBackend, "describe_services", _describe_services),
+            (EC2ContainerServiceResponse, "create_service", _create_service_response),
+        )))
+    return _INSTALLED[0]
 
 
 def apply() -> None:
     """Install the patch (idempotent)."""
-    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
-
-    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
-
-    if _ORIGINALS:
-        return
-    for name, replacement in _PATCHES.items():
-        _ORIGINALS[name] = getattr(EC2ContainerServiceBackend, name)
-        setattr(EC2ContainerServiceBackend, name, replacement)
-    for name, replacement in _RESPONSE_PATCHES.items():
-        _RESPONSE_ORIGINALS[name] = getattr(EC2ContainerServiceResponse, name)
-        setattr(EC2ContainerServiceResponse, name, replacement)
+    _patches().apply()
 
 
-def remove() -> None:
-    """Undo :func:`apply` (tests)."""
-    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
+def applied() -> bool:
+    """Whether every patch is installed."""
+    return _patches().applied()
 
-    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
 
-    for name, original in list(_ORIGINALS.items()):
-        setattr(EC2ContainerServiceBackend, name, original)
-    _ORIGINALS.clear()
-    for name, original in list(_RESPONSE_ORIGINALS.items()):
-        setattr(EC2ContainerServiceResponse, name, original)
-    _RESPONSE_ORIGINALS.clear()
+def restore() -> None:
+    """Undo :func:`apply` (tests); a method another extension wrapped afterwards keeps the chain."""
+    _patches().restore()
     _TRACKED.clear()
+
+
+remove = restore  # the name older tests use
 
 
 @contextlib.contextmanager
@@ -352,4 +370,4 @@ def installed() -> Iterator[None]:
     try:
         yield
     finally:
-        remove()
+        restore()

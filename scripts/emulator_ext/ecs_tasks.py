@@ -35,14 +35,17 @@ How this patch imitates AWS (emulator process only, never the unit tests):
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
 from datetime import datetime
 from datetime import timezone
 from typing import Any
+from typing import Callable
 
 from . import ecs_dataplane
+from .patching import MethodPatches
 
 DEFAULT_SECONDS = 2.0
 SECONDS_ENV = "MEGAPOOL_EMULATOR_ECS_TASK_SECONDS"
@@ -153,19 +156,28 @@ def advance(task: Any) -> None:
         _finish(task)
 
 
-def current_status(task: Any) -> str | None:
-    """The task's lastStatus: a marked task's own status; any other task keeps moto's state manager."""
-    if getattr(task, _MARK, None) is None:
-        return _ORIGINAL["last_status"].fget(task)
-    return task._status  # pylint: disable=protected-access  # set by start(), _finish() and StopTask
+def _last_status(original: property) -> property:
+    """Task.lastStatus: a marked task's own status; any other task keeps moto's state manager."""
+
+    def current_status(task: Any) -> str | None:
+        if getattr(task, _MARK, None) is None:
+            return original.fget(task)
+        return task._status  # pylint: disable=protected-access  # set by start(), _finish() and StopTask
+
+    return property(current_status, original.fset, original.fdel, original.__doc__)
 
 
-def describe_tasks(backend: Any, cluster_str: str, tasks: list[str]) -> list:
+def _describe_tasks(original: Callable[..., Any]) -> Callable[..., Any]:
     """DescribeTasks: moto's lookup, after moving the marked tasks forward in time."""
-    found = _ORIGINAL["describe_tasks"](backend, cluster_str, tasks)
-    for task in found:
-        advance(task)
-    return found
+
+    @functools.wraps(original)
+    def describe_tasks(self: Any, cluster_str: str, tasks: list[str]) -> list:
+        found = original(self, cluster_str, tasks)
+        for task in found:
+            advance(task)
+        return found
+
+    return describe_tasks
 
 
 def _has_active_instances(backend: Any, cluster_name: str) -> bool:
@@ -199,51 +211,67 @@ def _place_without_instance(backend: Any, cluster: Any, definition_str: str, cou
     return tasks
 
 
-_ORIGINAL: dict[str, Any] = {}
 _PARAMS = ("overrides", "started_by", "tags", "launch_type", "networking_configuration", "group", "platform_version", "capacity_provider_strategy")
 
 
-def run_task(backend: Any, cluster_str: str, task_definition_str: str, count: int, *args: Any, **kwargs: Any) -> list:
+def _run_task(original: Callable[..., Any]) -> Callable[..., Any]:
     """RunTask: moto's placement, or placement without an instance on an EC2 cluster that has none; then start()."""
-    kwargs.update(zip(_PARAMS, args))
-    cluster = backend._get_cluster(cluster_str)  # pylint: disable=protected-access
-    launch_type = kwargs.get("launch_type")
-    strategy = kwargs.get("capacity_provider_strategy") or (None if launch_type else cluster.default_capacity_provider_strategy)
-    fargate = launch_type == "FARGATE" or (strategy and strategy[0]["capacityProvider"] in ("FARGATE", "FARGATE_SPOT"))
-    if fargate or _has_active_instances(backend, cluster.name) or (launch_type and launch_type not in ("EC2", "EXTERNAL")):
-        tasks = _ORIGINAL["run_task"](backend, cluster_str, task_definition_str, count, **kwargs)
-    else:
-        tasks = _place_without_instance(backend, cluster, task_definition_str, count, kwargs, strategy)
-    for task in tasks:
-        start(backend, task)
-    return tasks
+
+    @functools.wraps(original)
+    def run_task(self: Any, cluster_str: str, task_definition_str: str, count: int, *args: Any, **kwargs: Any) -> list:
+        kwargs.update(zip(_PARAMS, args))
+        cluster = self._get_cluster(cluster_str)  # pylint: disable=protected-access
+        launch_type = kwargs.get("launch_type")
+        strategy = kwargs.get("capacity_provider_strategy") or (None if launch_type else cluster.default_capacity_provider_strategy)
+        fargate = launch_type == "FARGATE" or (strategy and strategy[0]["capacityProvider"] in ("FARGATE", "FARGATE_SPOT"))
+        if fargate or _has_active_instances(self, cluster.name) or (launch_type and launch_type not in ("EC2", "EXTERNAL")):
+            tasks = original(self, cluster_str, task_definition_str, count, **kwargs)
+        else:
+            tasks = _place_without_instance(self, cluster, task_definition_str, count, kwargs, strategy)
+        for task in tasks:
+            start(self, task)
+        return tasks
+
+    return run_task
 
 
-def install(monkeypatch: Any = None) -> None:
-    """Patch moto's ECS backend and Task (``monkeypatch``: a pytest MonkeyPatch, so a test can undo it)."""
+# ecs_instances wraps RunTask too (around this wrapper): the wrappers chain, each recognised by its own mark
+# (patching.MethodPatches). Made at the first apply(): moto's ECS classes are imported then.
+_INSTALLED: list[MethodPatches] = []
+
+
+def _patches() -> MethodPatches:
     from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
     from moto.ecs.models import Task  # pylint: disable=import-outside-toplevel
 
-    if getattr(EC2ContainerServiceBackend.run_task, "_megapool_patch", False):
-        return
-    _ORIGINAL.setdefault("run_task", EC2ContainerServiceBackend.run_task)
-    _ORIGINAL.setdefault("last_status", Task.last_status)
-    _ORIGINAL.setdefault("describe_tasks", EC2ContainerServiceBackend.describe_tasks)
-
-    def _run_task(self: Any, *args: Any, **kwargs: Any) -> list:
-        return run_task(self, *args, **kwargs)
-
-    def _describe_tasks(self: Any, *args: Any, **kwargs: Any) -> list:
-        return describe_tasks(self, *args, **kwargs)
-
-    _run_task._megapool_patch = True  # type: ignore[attr-defined]  # pylint: disable=protected-access
-    status = property(current_status, _ORIGINAL["last_status"].fset)
-    setter = monkeypatch.setattr if monkeypatch is not None else setattr
-    setter(EC2ContainerServiceBackend, "run_task", _run_task)
-    setter(EC2ContainerServiceBackend, "describe_tasks", _describe_tasks)
-    setter(Task, "last_status", status)
+    if not _INSTALLED:
+        _INSTALLED.append(MethodPatches((
+            (EC2ContainerServiceBackend, "run_task", _run_task),
+            (EC2ContainerServiceBackend, "describe_tasks", _describe_tasks),
+            (Task, "last_status", _last_status),
+        )))
+    return _INSTALLED[0]
 
 
 def apply() -> None:
     """Install the patch (idempotent)."""
-    install()
+    _patches().apply()
+
+
+def applied() -> bool:
+    """Whether every patch is installed."""
+    return _patches().applied()
+
+
+def restore() -> None:
+    """Put moto's methods back (tests); a method another extension wrapped afterwards keeps the chain."""
+    _patches().restore()
+
+
+def install(monkeypatch: Any = None) -> None:
+    """:func:`apply`; with a pytest ``monkeypatch``, moto's methods are recorded in it first, so that its undo (the
+    end of the test) puts them back (the data plane's older tests use this)."""
+    if monkeypatch is not None:
+        for owner, attribute, _wrap in _patches().patches:
+            monkeypatch.setattr(owner, attribute, getattr(owner, attribute))
+    apply()

@@ -88,6 +88,8 @@ from moto.elbv2.models import FakeHealthStatus
 from moto.moto_api._internal.models import MotoAPIBackend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
+from .patching import MethodPatches
+
 
 LOCAL_NETWORK = ipaddress.ip_network("127.0.0.0/8")
 FRONT_HOST = "127.0.0.1"
@@ -719,9 +721,9 @@ def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # Other extensions wrap some of the same methods (elbv2_certificates: delete_listener, delete_load_balancer; any
-# extension: moto's reset). MethodPatches would skip a method another extension already wrapped, so these wrappers
-# chain instead: each wraps whatever is there and is recognised by its own mark (also through functools.wraps).
-_PATCHES = (
+# extension: moto's reset): the wrappers chain, each wrapping whatever is there, recognised by this extension's own
+# mark (patching.MethodPatches).
+_PATCHES = MethodPatches((
     (ELBv2Backend, "register_targets", _after(_registered)),
     (ELBv2Backend, "deregister_targets", _after(_deregistered)),
     (ELBv2Backend, "describe_target_health", _describe_target_health),
@@ -731,36 +733,21 @@ _PATCHES = (
     (ELBv2Backend, "delete_target_group", _after(_watch)),
     (MotoAPIBackend, "reset", _reset),
     (DomainDispatcherApplication, "__call__", _dispatch),
-)
-_MARK = "_megapool_elbv2_dataplane"
-_INSTALLED: dict[tuple[type, str], tuple[Any, Any]] = {}
-
-
-def _has_mark(method: Any) -> bool:
-    while method is not None:
-        if getattr(method, _MARK, False):
-            return True
-        method = getattr(method, "__wrapped__", None)
-    return False
+))
 
 
 def apply() -> None:
     """Install the patch (idempotent)."""
-    for owner, name, wrap in _PATCHES:
-        current = getattr(owner, name)
-        if _has_mark(current):
-            continue
-        method = wrap(current)
-        setattr(method, _MARK, True)
-        setattr(owner, name, method)
-        _INSTALLED[owner, name] = (current, method)
+    _PATCHES.apply()
+
+
+def applied() -> bool:
+    """Whether every patch is installed."""
+    return _PATCHES.applied()
 
 
 def restore() -> None:
     """Close everything and put moto's methods back (for tests; the emulator never calls it). A method that another
     extension wrapped after this one keeps the chain."""
     PLANE.shutdown()
-    for (owner, name), (original, method) in list(_INSTALLED.items()):
-        if getattr(owner, name) is method:
-            setattr(owner, name, original)
-        del _INSTALLED[owner, name]
+    _PATCHES.restore()

@@ -6,7 +6,11 @@ An extension lists ``(owner class, method name, wrap)`` triples; ``wrap(original
 moto's (``original`` is None where moto has no such method). Every installed method carries the extension's own mark
 (``_megapool_ext_<module of the wraps>``), so applying twice (the emulator process and a test in the same interpreter)
 never wraps its own wrapper again, while another extension still wraps the same method (its wrapper around this one:
-the marks are found along the ``__wrapped__`` chain that ``functools.wraps`` leaves).
+the marks are found along the ``__wrapped__`` chain that ``functools.wraps`` leaves; a wrapper made without it gets
+its ``__wrapped__`` here, so the chain never breaks).
+
+``wrap`` may also return a ``property`` (a patched attribute such as moto's ``Task.last_status``): it is installed as
+a :class:`MarkedProperty`, which can carry the marks and the ``__wrapped__`` link a plain property cannot.
 """
 
 from __future__ import annotations
@@ -17,7 +21,20 @@ from typing import Iterable
 
 PATCHED_FLAG = "_megapool_emulator_ext"  # every extension's wrapper carries it too (any megapool wrapper)
 
-Wrap = Callable[[Any], Callable[..., Any]]
+Wrap = Callable[[Any], Any]
+
+
+class MarkedProperty(property):
+    """A property that takes attributes (the marks, ``__wrapped__``): a plain ``property`` has no ``__dict__``."""
+
+
+def _markable(method: Any, original: Any) -> Any:
+    """``method`` ready to carry the marks, linked to ``original`` through ``__wrapped__``."""
+    if isinstance(method, property) and not isinstance(method, MarkedProperty):
+        method = MarkedProperty(method.fget, method.fset, method.fdel, method.__doc__)
+    if original is not None and getattr(method, "__wrapped__", None) is None:
+        method.__wrapped__ = original
+    return method
 
 
 class MethodPatches:
@@ -47,7 +64,7 @@ class MethodPatches:
             if self.installed(current):
                 continue
             self.originals[owner, attribute] = current
-            method = wrap(current)
+            method = _markable(wrap(current), current)
             setattr(method, PATCHED_FLAG, True)
             setattr(method, self.mark, True)
             setattr(owner, attribute, method)
@@ -58,9 +75,14 @@ class MethodPatches:
 
         A wrapper that another extension wrapped afterwards stays where it is, so that the other extension keeps
         working (its wrapper calls this one); it is restored by a later ``restore()``, once the other one has
-        restored its own."""
+        restored its own. A wrapper that is no longer anywhere in the chain (something else put moto's method back,
+        e.g. a test's ``monkeypatch`` undo) is forgotten, so a later :meth:`apply` starts afresh."""
         for (owner, attribute), original in list(self.originals.items()):
-            if getattr(owner, attribute, None) is not self.methods[owner, attribute]:
+            current = getattr(owner, attribute, None)
+            if current is not self.methods[owner, attribute]:
+                if not self.installed(current):
+                    del self.originals[owner, attribute]
+                    del self.methods[owner, attribute]
                 continue
             if original is None:
                 delattr(owner, attribute)
