@@ -11,6 +11,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import blue_green_removal
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import production_rule_actions
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import strategy_errors
 
@@ -35,12 +36,28 @@ def _blue_green_rule_actions(current: Any, primary: Any, alternate: Any) -> list
     if current is not None and not isinstance(current, list):
         raise AnsibleFilterError("blue_green_rule_actions expects the rule's actions (a list) or none, got %r" % (current,))
     # amazon.aws.elb_application_lb_info answers in snake_case; the rule is written in the API's CamelCase.
-    actions = [snake_dict_to_camel_dict(action, capitalize_first=True) if "type" in action else action for action in _plain(current or [])]
+    actions = _camel(current)
     return production_rule_actions(actions or None, str(primary), str(alternate))
+
+
+def _camel(items: Any) -> list[dict[str, Any]]:
+    """amazon.aws.elb_application_lb_info answers in snake_case; the rules are written in the API's CamelCase."""
+    return [snake_dict_to_camel_dict(item, capitalize_first=True) if "type" in item or "priority" in item else item for item in _plain(items or [])]
+
+
+def _blue_green_removal(rules: Any, primary: Any, alternate: Any, priority: Any, region: Any = "") -> dict[str, Any]:
+    if rules is not None and not isinstance(rules, list):
+        raise AnsibleFilterError("blue_green_removal expects the listener's rules (a list) or none, got %r" % (rules,))
+    try:
+        priority = int(priority)
+    except (TypeError, ValueError) as e:
+        raise AnsibleFilterError("blue_green_removal expects the production rule's priority as a whole number, got %r" % (priority,)) from e
+    return blue_green_removal(_camel(rules), str(primary or ""), str(alternate or ""), priority, str(region or ""))
 
 
 class FilterModule:
     """megapool.aws deployment strategy filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"release_strategy_errors": _release_strategy_errors, "blue_green_rule_actions": _blue_green_rule_actions}
+        return {"release_strategy_errors": _release_strategy_errors, "blue_green_rule_actions": _blue_green_rule_actions,
+                "blue_green_removal": _blue_green_removal}

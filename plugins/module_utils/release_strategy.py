@@ -222,3 +222,50 @@ def stage_of(service_deployment: Mapping[str, Any] | None) -> str:
 def rolled_back(service_deployment: Mapping[str, Any] | None) -> bool:
     """Whether a service deployment is being (or was) rolled back or stopped."""
     return bool(service_deployment) and (service_deployment or {}).get("status") in ROLLBACK_STATUSES
+
+
+# ---------------------------------------------------------------------------------------------- switching it off
+
+
+def blue_green_removal(
+    rules: Sequence[Mapping[str, Any]] | None,
+    primary: str,
+    alternate: str,
+    priority: int,
+    region: str = "",
+) -> dict[str, Any]:
+    """What removing the blue/green pieces of a listener does (alb_blue_green false on a load balancer that has them).
+
+    ``rules``: the listener's rules as DescribeRules answers them (CamelCase). The production rule is the rule at
+    ``priority`` that forwards to ``alternate`` (a rule of yours at that priority is never ours). Answers
+    ``rule_arn`` (None: no production rule), ``rules``: the listener's other rules in the form
+    amazon.aws.elb_application_lb takes (kept as they are while the production rule is purged), and ``error``: why
+    removing is refused. Deleting the rule sends every request it took to the listener's default action, the primary
+    target group: when ECS's last blue/green deployment left the production traffic on the alternate group, the
+    primary one has no task, so removal is refused (before any change) instead of leaving production without targets.
+    """
+    ours = None
+    others: list[dict[str, Any]] = []
+    for rule in rules or []:
+        if rule.get("IsDefault") in (True, "true", "True"):
+            continue
+        groups = {arn for arn, _weight in forward_groups(rule.get("Actions"))}
+        if ours is None and str(rule.get("Priority")) == str(priority) and alternate and alternate in groups:
+            ours = rule
+            continue
+        others.append({"Priority": int(rule["Priority"]), "Conditions": [dict(c) for c in rule.get("Conditions") or []],
+                       "Actions": [dict(a) for a in rule.get("Actions") or []]})
+    result: dict[str, Any] = {"rule_arn": None, "rules": others, "error": None}
+    if ours is None:
+        return result
+    result["rule_arn"] = ours.get("RuleArn")
+    if live_target_group(ours.get("Actions"), primary, alternate) == alternate:
+        result["error"] = (
+            "alb_blue_green is false%s but the production listener rule %s sends the production traffic to the alternate "
+            "target group %s (ECS's last blue/green deployment moved it there): removing the rule and that group would "
+            "send every request to the primary target group, which runs no task. Keep alb_blue_green: true (the release "
+            "may use release_strategy: rolling meanwhile), or deploy once more with release_strategy: blue_green (ECS "
+            "moves the traffic back to the primary target group) and then set alb_blue_green: false; nothing was changed."
+            % (" in %s" % region if region else "", ours.get("RuleArn"), alternate.rsplit(":", 1)[-1])
+        )
+    return result

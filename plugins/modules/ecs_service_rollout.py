@@ -396,6 +396,14 @@ def _describe_rules(client, rule_arns: list[str]) -> list[dict]:
     return client.describe_rules(RuleArns=rule_arns).get("Rules", [])
 
 
+@AWSErrorHandler.common_error_handler("read the target groups of the blue/green pair")
+def _target_group_exists(client, arn: str) -> bool:
+    try:
+        return bool(client.describe_target_groups(TargetGroupArns=[arn]).get("TargetGroups"))
+    except client.exceptions.TargetGroupNotFoundException:
+        return False
+
+
 @AWSErrorHandler.common_error_handler("read the service deployments")
 def _newest_service_deployment(client, cluster: str, service: str) -> dict | None:
     listed = client.list_service_deployments(cluster=cluster, service=service).get("serviceDeployments") or []
@@ -515,11 +523,28 @@ class _Rollout:
                 pairs[advanced["productionListenerRule"]] = (entry.get("targetGroupArn"), advanced["alternateTargetGroupArn"])
         if not pairs:
             return {}
+        elbv2 = self.module.client("elbv2")
+        live: dict[str, str | None] = {}
+        for rule_arn, pair in sorted(pairs.items()):
+            try:
+                rules = _describe_rules(elbv2, [rule_arn])
+            except is_ansible_aws_error_code("RuleNotFound"):
+                # The alb role removed blue/green's pieces (alb_blue_green false) before the release goes back to rolling:
+                # the target group of the pair that still exists is the one that serves (the role removes the
+                # alternate one only while the rule sent no production traffic to it).
+                live[rule_arn] = self._surviving_target_group(elbv2, pair)
+                continue
+            except AnsibleAWSError as e:
+                self.module.fail_json_aws_error(e)
+            live.update({rule["RuleArn"]: live_target_group(rule.get("Actions"), *pair) for rule in rules if rule.get("RuleArn") == rule_arn})
+        return live
+
+    def _surviving_target_group(self, elbv2, pair: tuple[str | None, str]) -> str | None:
         try:
-            rules = _describe_rules(self.module.client("elbv2"), sorted(pairs))
+            existing = [arn for arn in pair if arn and _target_group_exists(elbv2, arn)]
         except AnsibleAWSError as e:
             self.module.fail_json_aws_error(e)
-        return {rule["RuleArn"]: live_target_group(rule.get("Actions"), *pairs[rule["RuleArn"]]) for rule in rules if rule.get("RuleArn") in pairs}
+        return existing[0] if len(existing) == 1 else None
 
     def _service_deployment(self, service: dict) -> dict | None:
         """The newest service deployment of a blue/green service (its lifecycle stage), None when it cannot be read."""

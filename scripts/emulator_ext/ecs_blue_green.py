@@ -9,7 +9,8 @@ API_DeploymentConfiguration, API_AdvancedConfiguration, API_ServiceDeployment, D
     - UpdateService may set ``deploymentConfiguration.strategy`` to ``BLUE_GREEN`` (with ``bakeTimeInMinutes``, 0-1440)
       when every load balancer of the service has ``advancedConfiguration``: ``alternateTargetGroupArn``,
       ``productionListenerRule`` (an ALB listener rule whose forward action lists both target groups), optional
-      ``testListenerRule``, and ``roleArn`` (the infrastructure role ECS assumes to modify the rules). Without them
+      ``testListenerRule`` (a rule of another listener, e.g. a test port, forwarding over the same pair: ECS sends its
+      traffic to green in TEST_TRAFFIC_SHIFT, before any production traffic moves), and ``roleArn`` (the infrastructure role ECS assumes to modify the rules). Without them
       the call is refused with an InvalidParameterException.
     - A deployment of a blue/green service passes the lifecycle stages RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP
       (the green tasks start beside the blue ones and register in the target group that takes no production
@@ -27,8 +28,10 @@ What moto (5.2) does
     ListServiceDeployments / DescribeServiceDeployments are not implemented.
 
 How this extension imitates AWS (docs/emulator.md, "ECS blue/green deployments")
-    - UpdateService refuses BLUE_GREEN without the advanced configuration, a bake time, or a production rule that
-      forwards to both target groups (before any change).
+    - UpdateService refuses BLUE_GREEN without the advanced configuration, a bake time, or a production rule (or a
+      test rule, when one is given) that forwards to both target groups (before any change). The test rule moves to
+      green in TEST_TRAFFIC_SHIFT (the local data plane; timer deployments move it with the production rule when they
+      complete) and back to blue on a rollback.
     - A new deployment of a BLUE_GREEN service that has a previous one (a new revision or forceNewDeployment) is played
       stage by stage. Local releases (ecs_dataplane: real tasks) get the real thing: green tasks in the idle target
       group, the ALB's real health checks, the production rule's weights switched (the local HTTP front follows the
@@ -135,12 +138,15 @@ def blue_green_errors(configuration: dict[str, Any] | None, load_balancers: list
         if missing:
             errors.append("loadBalancers advancedConfiguration is missing %s for the BLUE_GREEN deployment strategy." % ", ".join(missing))
             continue
-        groups = rule_groups(advanced["productionListenerRule"])
-        if groups is None:
-            errors.append("The production listener rule %s does not exist." % advanced["productionListenerRule"])
-        elif not {entry.get("targetGroupArn"), advanced["alternateTargetGroupArn"]} <= set(groups):
-            errors.append("The production listener rule %s must forward to both the target group and the alternate target group."
-                          % advanced["productionListenerRule"])
+        for kind, key in (("production", "productionListenerRule"), ("test", "testListenerRule")):
+            if not advanced.get(key):
+                continue  # the test listener rule is optional
+            groups = rule_groups(advanced[key])
+            if groups is None:
+                errors.append("The %s listener rule %s does not exist." % (kind, advanced[key]))
+            elif not {entry.get("targetGroupArn"), advanced["alternateTargetGroupArn"]} <= set(groups):
+                errors.append("The %s listener rule %s must forward to both the target group and the alternate target group."
+                              % (kind, advanced[key]))
     return errors
 
 

@@ -183,3 +183,116 @@ def test_shifted_actions_keep_other_actions_and_stickiness():
     assert "TargetGroupArn" not in shifted[1] and shifted[1]["Order"] == 2
     assert shifted[1]["ForwardConfig"] == {"TargetGroups": [{"TargetGroupArn": "g", "Weight": 1}, {"TargetGroupArn": "b", "Weight": 0}],
                                            "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}
+
+
+# ------------------------------------------------------------------------------------------ the test listener rule
+
+
+def _test_rule(world, groups=None) -> str:
+    """A test listener (port 8080) with one rule forwarding over both groups, as the alb role builds it."""
+    balancer = world["elbv2"].describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = world["elbv2"].create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=8080,
+                                              DefaultActions=[{"Type": "forward", "TargetGroupArn": world["blue"]}])["Listeners"][0]["ListenerArn"]
+    forward = {"TargetGroups": groups or [{"TargetGroupArn": world["blue"], "Weight": 1}, {"TargetGroupArn": world["green"], "Weight": 0}]}
+    return world["elbv2"].create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                                      Actions=[{"Type": "forward", "ForwardConfig": forward}])["Rules"][0]["RuleArn"]
+
+
+def _rule_weights(world, rule: str) -> dict[str, int]:
+    found = world["elbv2"].describe_rules(RuleArns=[rule])["Rules"][0]
+    return {("blue" if group["TargetGroupArn"] == world["blue"] else "green"): int(group["Weight"])
+            for group in found["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+
+
+def _with_test_rule(world, test_rule: str) -> list[dict]:
+    balancers = _blue_green(world)
+    balancers[0]["advancedConfiguration"]["testListenerRule"] = test_rule
+    return balancers
+
+
+def test_a_test_rule_that_does_not_forward_to_both_groups_is_refused(world):
+    test_rule = _test_rule(world, groups=[{"TargetGroupArn": world["blue"], "Weight": 1}])
+    with pytest.raises(ClientError) as caught:
+        world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_with_test_rule(world, test_rule),
+                                    deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    assert "The test listener rule %s must forward to both" % test_rule in caught.value.response["Error"]["Message"]
+    service = world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    assert "advancedConfiguration" not in service["loadBalancers"][0]
+
+
+def test_the_test_rule_moves_with_each_deployment_and_stays_on_a_rollback(world, clock):
+    test_rule = _test_rule(world)
+    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_with_test_rule(world, test_rule),
+                                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    _deploy(world, clock, 2)
+    assert _rule_weights(world, test_rule) == {"blue": 0, "green": 1} == _weights(world)
+    _deploy(world, clock, 3)  # emulator-fail: rolled back, neither rule moves
+    assert _rule_weights(world, test_rule) == {"blue": 0, "green": 1} == _weights(world)
+
+
+@pytest.mark.parametrize("missing", ["arn:aws:elasticloadbalancing:eu-north-1:123456789012:listener-rule/app/x/1/2/3"])
+def test_a_test_rule_that_does_not_exist_is_refused(world, missing):
+    with pytest.raises(ClientError) as caught:
+        world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_with_test_rule(world, missing),
+                                    deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    assert "The test listener rule %s does not exist" % missing in caught.value.response["Error"]["Message"]
+
+
+class _Task:
+    """A local task of the data plane, as the blue/green scheduler sees it."""
+
+    def __init__(self, deployment_id: str) -> None:
+        import threading  # pylint: disable=import-outside-toplevel
+
+        self.deployment_id = deployment_id
+        self.finished = threading.Event()
+        self.stopping = self.failed = False
+        self.task = type("T", (), {"id": "t-" + deployment_id})()
+        self.started = 0.0
+        self.targets: list = []
+
+    def target_states(self) -> list[str]:
+        return ["healthy"]
+
+    def healthy(self) -> bool:
+        return True
+
+    def stop(self, *_args) -> None:
+        self.stopping = True
+        self.finished.set()
+
+
+def test_the_local_scheduler_sends_test_traffic_to_green_before_production_traffic(world, clock, monkeypatch):
+    from emulator_ext import ecs_dataplane  # pylint: disable=import-outside-toplevel
+
+    test_rule = _test_rule(world)
+    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_with_test_rule(world, test_rule),
+                                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    monkeypatch.setenv(ecs_deployments.DEPLOY_SECONDS_ENV, "1000")  # the timers stay out of the way: the stages decide
+    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, taskDefinition="web:2")
+    from moto.ecs.models import ecs_backends  # pylint: disable=import-outside-toplevel
+
+    backend = ecs_backends["123456789012"][REGION]
+    service = backend._get_service(CLUSTER, SERVICE)  # pylint: disable=protected-access
+    primary = ecs_deployments._primary(service)  # pylint: disable=protected-access
+    tasks = [_Task("blue-deployment")]
+    monkeypatch.setattr(ecs_dataplane, "service_tasks", lambda _service: list(tasks))
+    monkeypatch.setattr(ecs_dataplane, "_event", lambda *_args: None)
+
+    def launch(_backend, _service, deployment):
+        tasks.append(_Task(deployment["id"]))
+        return tasks[-1]
+
+    monkeypatch.setattr(ecs_dataplane, "_launch", launch)
+    seen = []
+    for _step in range(20):
+        if not ext.schedule(backend, service, primary):
+            break
+        stage = ext._STATE[primary["id"]].stage  # pylint: disable=protected-access
+        seen.append((stage, _rule_weights(world, test_rule)["green"], _weights(world)["green"]))
+    stages = [stage for stage, _test, _production in seen]
+    assert stages.index("POST_TEST_TRAFFIC_SHIFT") < stages.index("POST_PRODUCTION_TRAFFIC_SHIFT")
+    # After the test traffic shift and before the production one: test traffic on green, production still on blue.
+    assert ("PRODUCTION_TRAFFIC_SHIFT", 1, 0) in seen
+    assert seen[-1][1:] == (1, 1)
+    assert ext._STATE[primary["id"]].record["status"] == "SUCCESSFUL"  # pylint: disable=protected-access

@@ -49,3 +49,30 @@ def test_the_rule_read_by_a_task_goes_through_ansibles_templar():
     assert kept == [{"Type": "forward", "Order": 1, "ForwardConfig": {
         "TargetGroups": [{"TargetGroupArn": TG, "Weight": 0}, {"TargetGroupArn": ALT, "Weight": 1}],
         "TargetGroupStickinessConfig": {"Enabled": False}}}]
+
+
+def test_blue_green_removal_through_ansibles_templar_in_snake_case():
+    # As tasks/blue_green_off_read.yml calls it, on elb_application_lb_info's snake_case rules.
+    rules = [
+        {"rule_arn": "arn:rule/default", "priority": "default", "is_default": True, "conditions": [],
+         "actions": [{"type": "forward", "target_group_arn": TG}]},
+        {"rule_arn": "arn:rule/mine", "priority": "10", "is_default": False,
+         "conditions": [{"field": "host-header", "values": ["admin.example.com"], "host_header_config": {"values": ["admin.example.com"]}}],
+         "actions": [{"type": "forward", "order": 1, "target_group_arn": "arn:tg/admin"}]},
+        {"rule_arn": "arn:rule/production", "priority": "50000", "is_default": False,
+         "conditions": [{"field": "path-pattern", "values": ["/*"]}],
+         "actions": [{"type": "forward", "order": 1, "forward_config": {
+             "target_groups": [{"target_group_arn": TG, "weight": 1}, {"target_group_arn": ALT, "weight": 0}]}}]},
+    ]
+    templar = Templar(loader=DataLoader(), variables={"rules": rules, "tg": TG, "alt": ALT})
+    removal = templar.template(trust_as_template("{{ rules | megapool.aws.blue_green_removal(tg, alt, '50000', 'eu-north-1') }}"))
+    assert removal["rule_arn"] == "arn:rule/production" and removal["error"] is None
+    assert removal["rules"] == [{"Priority": 10,
+                                 "Conditions": [{"Field": "host-header", "Values": ["admin.example.com"], "HostHeaderConfig": {"Values": ["admin.example.com"]}}],
+                                 "Actions": [{"Type": "forward", "Order": 1, "TargetGroupArn": "arn:tg/admin"}]}]
+
+
+@pytest.mark.parametrize("args, fragment", [(("nope", TG, ALT, 50000), "the listener's rules"), (([], TG, ALT, "last"), "priority")])
+def test_blue_green_removal_bad_input_types_are_named(args, fragment):
+    with pytest.raises(AnsibleFilterError, match=fragment):
+        FILTERS["blue_green_removal"](*args)

@@ -141,3 +141,60 @@ def test_the_stage_names_are_botocore_s():
     assert tuple(model.shape_for("ServiceDeployment").members["lifecycleStage"].enum) == rs.LIFECYCLE_STAGES
     statuses = set(model.shape_for("ServiceDeployment").members["status"].enum)
     assert set(rs.ROLLBACK_STATUSES) <= statuses
+
+
+# ---------------------------------------------------------------------------------------------- blue/green off
+
+OTHER = {"RuleArn": "arn:rule/mine", "Priority": "10", "IsDefault": False,
+         "Conditions": [{"Field": "host-header", "Values": ["admin.example.com"], "HostHeaderConfig": {"Values": ["admin.example.com"]}}],
+         "Actions": [{"Type": "forward", "Order": 1, "TargetGroupArn": "arn:tg/admin"}]}
+DEFAULT = {"RuleArn": "arn:rule/default", "Priority": "default", "IsDefault": True, "Conditions": [],
+           "Actions": [{"Type": "forward", "TargetGroupArn": TG}]}
+
+
+def _rule(*groups: tuple[str, int], priority: str = "50000") -> dict:
+    return {"RuleArn": RULE, "Priority": priority, "IsDefault": False,
+            "Conditions": [{"Field": "path-pattern", "Values": ["/*"]}], "Actions": _forward(*groups)}
+
+
+@pytest.mark.parametrize(
+    "rules, rule_arn, kept, error",
+    [
+        # Nothing to remove: no rules, only the default one, or only rules of yours.
+        (None, None, [], None),
+        ([DEFAULT], None, [], None),
+        ([DEFAULT, OTHER], None, [10], None),
+        # The production rule with the traffic on the primary group goes; your rules stay as they are.
+        ([DEFAULT, _rule((TG, 1), (ALT, 0))], RULE, [], None),
+        ([DEFAULT, OTHER, _rule((TG, 1), (ALT, 0))], RULE, [10], None),
+        ([_rule((TG, 100), (ALT, 0))], RULE, [], None),
+        # A rule of yours at that priority that does not forward to the alternate group is not ours.
+        ([_rule((TG, 1))], None, [50000], None),
+        # Another priority: not ours either.
+        ([_rule((TG, 1), (ALT, 0), priority="49999")], None, [49999], None),
+        # ECS left production on the alternate group: refused.
+        ([DEFAULT, _rule((TG, 0), (ALT, 1))], RULE, [], "sends the production traffic to the alternate target group"),
+    ],
+)
+def test_blue_green_removal(rules, rule_arn, kept, error):
+    removal = rs.blue_green_removal(rules, TG, ALT, 50000, "eu-north-1")
+    assert removal["rule_arn"] == rule_arn
+    assert [rule["Priority"] for rule in removal["rules"]] == kept
+    if error is None:
+        assert removal["error"] is None
+    else:
+        assert error in removal["error"]
+        assert "alb_blue_green is false in eu-north-1" in removal["error"] and "nothing was changed" in removal["error"]
+        assert "megapool-prod-alt" in removal["error"]
+
+
+def test_blue_green_removal_keeps_your_rules_in_the_form_elb_application_lb_compares():
+    removal = rs.blue_green_removal([DEFAULT, OTHER, _rule((TG, 1), (ALT, 0))], TG, ALT, 50000)
+    assert removal["rules"] == [{"Priority": 10, "Conditions": OTHER["Conditions"], "Actions": OTHER["Actions"]}]
+
+
+@given(st.integers(min_value=0, max_value=999), st.integers(min_value=0, max_value=999))
+def test_blue_green_removal_is_refused_exactly_when_the_alternate_group_is_live(primary_weight, alternate_weight):
+    removal = rs.blue_green_removal([_rule((TG, primary_weight), (ALT, alternate_weight))], TG, ALT, 50000)
+    assert removal["rule_arn"] == RULE
+    assert (removal["error"] is not None) == (rs.live_target_group(_forward((TG, primary_weight), (ALT, alternate_weight)), TG, ALT) == ALT)

@@ -477,6 +477,23 @@ def test_back_to_rolling_keeps_the_service_on_the_live_target_group(blue_green_w
     assert sent["loadBalancers"] == [{"targetGroupArn": world["green"], "containerName": "web", "containerPort": 4000}]
 
 
+def test_back_to_rolling_after_the_alb_role_removed_the_rule_and_the_alternate_group(blue_green_world, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    # alb_blue_green false runs before the release (site.yml): the production rule and the alternate target group are
+    # gone when the service goes back to rolling (the role removes them only while the primary group is live).
+    world = blue_green_world
+    assert not run_module(module_under_test.main, _bg_args(world, 2)).get("failed")
+    assert not run_module(module_under_test.main, _bg_args(world, 3)).get("failed")
+    assert _live(world) == "blue"
+    world["elbv2"].delete_rule(RuleArn=world["rule"])
+    world["elbv2"].delete_target_group(TargetGroupArn=world["green"])
+    aws_calls.clear()
+    result = run_module(module_under_test.main, _args(task_definition="web-megapool-local:3", strategy="rolling"))
+    assert not result.get("failed"), result
+    sent = aws_calls.of("UpdateService")[0].params
+    assert sent["deploymentConfiguration"]["strategy"] == "ROLLING"
+    assert sent["loadBalancers"] == [{"targetGroupArn": world["blue"], "containerName": "web", "containerPort": 4000}]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
