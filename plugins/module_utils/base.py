@@ -19,6 +19,7 @@ from typing import Union
 
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 MEGAPOOL_AWS_COLLECTION_NAME = "megapool.aws"
 # Keep in step with galaxy.yml (a unit test checks it).
@@ -93,6 +94,27 @@ class MegapoolAWSModule(AnsibleAWSModule):
             collection_name=MEGAPOOL_AWS_COLLECTION_NAME,
             collection_version=MEGAPOOL_AWS_COLLECTION_VERSION,
         )
+
+
+class _StateRetry(AWSRetry):
+    """amazon.aws's ``AWSRetry`` that retries only the error codes it is given (see ``retry_while``)."""
+
+    @staticmethod
+    def found(response_code: str, catch_extra_error_codes: Optional[Iterable[str]] = None) -> bool:
+        return response_code in (catch_extra_error_codes or ())
+
+
+def retry_while(codes: Iterable[str], retries: int = 10, delay: float = 3, max_delay: float = 60) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Retry a call, with jittered exponential backoff, while AWS answers one of ``codes``: a state of the resource that
+    clears by itself (``ResourceInUse`` while Cloud Map finishes an operation, ECS ``UpdateInProgressException``,
+    Auto Scaling ``ScalingActivityInProgress``, EC2 ``...NotFound`` of a resource just created in another region).
+
+    Throttling and server errors are not retried here: every client already retries them with ``RETRY_POLICY``
+    (botocore's standard mode). amazon.aws's ``AWSRetry.jittered_backoff()`` retries its own list of throttling codes
+    (``Throttling``, ``RequestLimitExceeded``, ...) as well, so a call wrapped in it under botocore's policy makes up to
+    10 x 10 requests on a throttled account and defeats the policy's retry quota; no module uses it.
+    """
+    return _StateRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=list(codes))
 
 
 # ---------------------------------------------------------------------------------------------- the wait

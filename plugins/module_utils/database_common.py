@@ -26,7 +26,6 @@ except ImportError:
     pass  # AnsibleAWSModule reports missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
@@ -86,8 +85,8 @@ class DatabaseMember:
         self.module = module
         self.params = module.params
         self.region = module.region
-        self.rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
-        self.ssm = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
+        self.rds = module.client("rds")
+        self.ssm = module.client("ssm")
         self.events: list[str] = []
         self.changed = False
 
@@ -95,12 +94,12 @@ class DatabaseMember:
         """The ``rds`` or ``ssm`` client of this region, or a new client (any service) of another region."""
         if (not region or region == self.region) and service in ("rds", "ssm"):
             return self.rds if service == "rds" else self.ssm
-        return self.module.client(service, region=region or self.region, retry_decorator=AWSRetry.jittered_backoff())
+        return self.module.client(service, region=region or self.region)
 
     def call(self, what: str, method: Callable[..., Any], **kwargs: Any) -> Any:
-        """``method(**kwargs)`` with the retries; fail with "Could not <what>" and the events so far."""
+        """``method(**kwargs)`` (the client retries throttling: the kernel's policy); fail with "Could not <what>" and the events so far."""
         try:
-            return method(aws_retry=True, **kwargs)
+            return method(**kwargs)
         except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg="Could not %s" % what, events=self.events)
         return None
@@ -108,7 +107,7 @@ class DatabaseMember:
     def describe_first(self, what: str, method: Callable[..., Any], not_found: str, key: str, **kwargs: Any) -> Optional[dict[str, Any]]:
         """The first item of ``method(**kwargs)[key]``, None when AWS answers ``not_found``."""
         try:
-            found = method(aws_retry=True, **kwargs)[key]
+            found = method(**kwargs)[key]
         except is_boto3_error_code(not_found):
             return None
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
@@ -154,7 +153,7 @@ class DatabaseMember:
     # ------------------------------------------------------------------ SSM parameters
     def get_parameter(self, name: str, ssm: Any = None) -> Optional[dict[str, Any]]:
         try:
-            return (ssm or self.ssm).get_parameter(aws_retry=True, Name=name, WithDecryption=True)["Parameter"]
+            return (ssm or self.ssm).get_parameter(Name=name, WithDecryption=True)["Parameter"]
         except is_boto3_error_code("ParameterNotFound"):
             return None
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
@@ -234,7 +233,7 @@ class DatabaseMember:
             self.events.append("SSM parameter %s deleted" % name)
             if not self.module.check_mode:
                 try:
-                    self.ssm.delete_parameter(aws_retry=True, Name=name)
+                    self.ssm.delete_parameter(Name=name)
                 except is_boto3_error_code("ParameterNotFound"):
                     pass
                 except AWS_ERRORS as e:  # pylint: disable=duplicate-except

@@ -308,7 +308,6 @@ from typing import Callable
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import KEY_ALGORITHMS
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import AcmDnsError
@@ -345,6 +344,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGU
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
 from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
+from ansible_collections.megapool.aws.plugins.module_utils.base import retry_while
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -395,7 +395,7 @@ def _list_certificates(client, key_types: list[str]) -> list[dict]:
 
 
 @AWSErrorHandler.common_error_handler("describe the certificate")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceNotFoundException"])
+@retry_while(["ResourceNotFoundException"])  # a certificate just requested is not visible at once
 def _describe(client, arn: str) -> dict:
     return client.describe_certificate(CertificateArn=arn)["Certificate"]
 

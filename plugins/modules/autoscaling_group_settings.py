@@ -124,9 +124,9 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import retry_while
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import PROTECTION_BATCH
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import GroupSettingsPlan
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import group_settings_view
@@ -149,7 +149,7 @@ def _describe(client, name: str) -> dict[str, Any] | None:
 
 
 @AWSErrorHandler.common_error_handler("update the Auto Scaling group")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["ScalingActivityInProgress"])
+@retry_while(["ScalingActivityInProgress"])
 def _update(client, name: str, params: dict[str, bool]) -> None:
     client.update_auto_scaling_group(AutoScalingGroupName=name, **params)
 

@@ -336,7 +336,6 @@ except ImportError:
     pass  # Handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -349,6 +348,7 @@ from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolA
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
 from ansible_collections.megapool.aws.plugins.module_utils.base import backoff_pauses
 from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
+from ansible_collections.megapool.aws.plugins.module_utils.base import retry_while
 from ansible_collections.megapool.aws.plugins.module_utils.peering_mesh import IGNORED_STATUSES
 from ansible_collections.megapool.aws.plugins.module_utils.peering_mesh import MeshError
 from ansible_collections.megapool.aws.plugins.module_utils.peering_mesh import MeshVpc
@@ -396,15 +396,13 @@ _ROUTE_TARGET_KEYS = (
 
 
 class _Region:
-    """The EC2 clients of one region: ``ec2`` retries throttling, ``fresh`` also 'not found yet' after a create."""
+    """The EC2 clients of one region: ``ec2`` (throttling and server errors retried by the kernel's policy), ``fresh``
+    the same client that also retries 'not found yet' after a create (``aws_retry=True``)."""
 
     def __init__(self, module: MegapoolAWSModule, name: str) -> None:
         self.name = name
-        self.ec2 = module.client("ec2", region=name, retry_decorator=AWSRetry.jittered_backoff())
-        self.fresh = RetryingBotoClientWrapper(
-            self.ec2.client,
-            AWSRetry.jittered_backoff(retries=8, delay=2, max_delay=20, catch_extra_error_codes=_NOT_FOUND_CODES),
-        )
+        self.ec2 = module.client("ec2", region=name)
+        self.fresh = RetryingBotoClientWrapper(self.ec2, retry_while(_NOT_FOUND_CODES, retries=8, delay=2, max_delay=20))
 
 
 class _Mesh:
@@ -511,7 +509,7 @@ class _Mesh:
         if item.accepter_region != item.requester_region:
             params["PeerRegion"] = item.accepter_region
         try:
-            peering = region.ec2.create_vpc_peering_connection(aws_retry=True, **params)["VpcPeeringConnection"]
+            peering = region.ec2.create_vpc_peering_connection(**params)["VpcPeeringConnection"]
         except (BotoCoreError, ClientError) as e:
             self.module.fail_json_aws(e, msg="Could not create the VPC peering %s" % item.name)
         peering_id = peering["VpcPeeringConnectionId"]
@@ -534,7 +532,7 @@ class _Mesh:
 
         def read() -> dict | None:
             try:
-                found = region.ec2.describe_vpc_peering_connections(aws_retry=True, VpcPeeringConnectionIds=[peering_id])["VpcPeeringConnections"]
+                found = region.ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[peering_id])["VpcPeeringConnections"]
             except is_boto3_error_code(_NOT_FOUND_CODES):
                 return None
             except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
@@ -612,7 +610,7 @@ class _Mesh:
 
     def _delete_route(self, region_name: str, table_id: str, destination: str) -> None:
         try:
-            self.regions[region_name].ec2.delete_route(aws_retry=True, RouteTableId=table_id, DestinationCidrBlock=destination)
+            self.regions[region_name].ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock=destination)
         except is_boto3_error_code("InvalidRoute.NotFound"):
             pass  # gone meanwhile
         except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
@@ -620,7 +618,7 @@ class _Mesh:
 
     def _delete(self, peering_id: str, region_name: str) -> None:
         try:
-            self.regions[region_name].ec2.delete_vpc_peering_connection(aws_retry=True, VpcPeeringConnectionId=peering_id)
+            self.regions[region_name].ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
         except (BotoCoreError, ClientError) as e:
             self.module.fail_json_aws(e, msg="Could not delete VPC peering %s in %s" % (peering_id, region_name))
 

@@ -250,10 +250,10 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import retry_while
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
 from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import ECS_SERVICE_LINKED_ROLE_SERVICE
@@ -364,7 +364,7 @@ def _create(module, client, **params: Any) -> dict:
 
 
 @AWSErrorHandler.common_error_handler("update the capacity provider")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["UpdateInProgressException"])
+@retry_while(["UpdateInProgressException"])
 def _update(client, **params: Any) -> dict:
     return client.update_capacity_provider(**params)["capacityProvider"]
 

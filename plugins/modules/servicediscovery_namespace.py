@@ -377,11 +377,11 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import retry_while
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
 from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.service_discovery import OPERATION_RUNNING
@@ -460,7 +460,6 @@ def _eq(name: str, values: list[str], condition: str = "EQ") -> dict[str, Any]:
 
 
 @AWSErrorHandler.common_error_handler("list the namespaces")
-@AWSRetry.jittered_backoff()
 def _list_namespaces(client, name: str) -> list[dict]:
     paginator = client.get_paginator("list_namespaces")
     filters = [_eq("TYPE", ["DNS_PRIVATE"]), _eq("NAME", [name])]
@@ -468,49 +467,41 @@ def _list_namespaces(client, name: str) -> list[dict]:
 
 
 @AWSErrorHandler.common_error_handler("read the namespace")
-@AWSRetry.jittered_backoff()
 def _get_namespace(client, namespace_id: str) -> dict:
     return client.get_namespace(Id=namespace_id)["Namespace"]
 
 
 @AWSErrorHandler.common_error_handler("read the namespace's hosted zone")
-@AWSRetry.jittered_backoff()
 def _get_zone(client, zone_id: str) -> dict:
     return client.get_hosted_zone(Id=zone_id)
 
 
 @AWSErrorHandler.common_error_handler("associate a VPC with the namespace's hosted zone")
-@AWSRetry.jittered_backoff()
 def _associate(client, zone_id: str, vpc_id: str, vpc_region: str) -> None:
     client.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": vpc_id, "VPCRegion": vpc_region})
 
 
 @AWSErrorHandler.common_error_handler("disassociate a VPC from the namespace's hosted zone")
-@AWSRetry.jittered_backoff()
 def _disassociate(client, zone_id: str, vpc_id: str, vpc_region: str) -> None:
     client.disassociate_vpc_from_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": vpc_id, "VPCRegion": vpc_region})
 
 
 @AWSErrorHandler.common_error_handler("read tags")
-@AWSRetry.jittered_backoff()
 def _list_tags(client, arn: str) -> dict[str, str]:
     return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(ResourceARN=arn).get("Tags", []))
 
 
 @AWSErrorHandler.common_error_handler("tag")
-@AWSRetry.jittered_backoff()
 def _tag(client, arn: str, tags: dict[str, str]) -> None:
     client.tag_resource(ResourceARN=arn, Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
 
 
 @AWSErrorHandler.common_error_handler("untag")
-@AWSRetry.jittered_backoff()
 def _untag(client, arn: str, keys: list[str]) -> None:
     client.untag_resource(ResourceARN=arn, TagKeys=keys)
 
 
 @AWSErrorHandler.common_error_handler("list the namespace operations")
-@AWSRetry.jittered_backoff()
 def _list_operations(client, kind: str) -> list[dict]:
     paginator = client.get_paginator("list_operations")
     filters = [_eq("TYPE", [kind]), _eq("STATUS", sorted(OPERATION_RUNNING), "IN")]
@@ -518,69 +509,60 @@ def _list_operations(client, kind: str) -> list[dict]:
 
 
 @AWSErrorHandler.common_error_handler("read the operation")
-@AWSRetry.jittered_backoff()
 def _get_operation(client, operation_id: str) -> dict:
     return client.get_operation(OperationId=operation_id)["Operation"]
 
 
 @AWSErrorHandler.common_error_handler("create the namespace")
-@AWSRetry.jittered_backoff()
 def _create_namespace(client, **params: Any) -> str:
     return client.create_private_dns_namespace(**params)["OperationId"]
 
 
 @AWSErrorHandler.common_error_handler("update the namespace")
-@AWSRetry.jittered_backoff()
 def _update_namespace(client, namespace_id: str, description: str) -> None:
     client.update_private_dns_namespace(Id=namespace_id, UpdaterRequestId=str(uuid.uuid4()), Namespace={"Description": description})
 
 
 @AWSErrorHandler.common_error_handler("delete the namespace")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceInUse"])
+@retry_while(["ResourceInUse"])
 def _delete_namespace(client, namespace_id: str) -> str:
     return client.delete_namespace(Id=namespace_id)["OperationId"]
 
 
 @AWSErrorHandler.common_error_handler("list the services")
-@AWSRetry.jittered_backoff()
 def _list_services(client, namespace_id: str) -> list[dict]:
     paginator = client.get_paginator("list_services")
     return paginator.paginate(Filters=[_eq("NAMESPACE_ID", [namespace_id])]).build_full_result().get("Services", [])
 
 
 @AWSErrorHandler.common_error_handler("read the service")
-@AWSRetry.jittered_backoff()
 def _get_service(client, service_id: str) -> dict:
     return client.get_service(Id=service_id)["Service"]
 
 
 @AWSErrorHandler.common_error_handler("create the service")
-@AWSRetry.jittered_backoff()
 def _create_service(client, **params: Any) -> dict:
     return client.create_service(**params)["Service"]
 
 
 @AWSErrorHandler.common_error_handler("update the service")
-@AWSRetry.jittered_backoff()
 def _update_service(client, service_id: str, service: dict) -> None:
     client.update_service(Id=service_id, Service=service)
 
 
 @AWSErrorHandler.common_error_handler("delete the service")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceInUse"])
+@retry_while(["ResourceInUse"])
 def _delete_service(client, service_id: str) -> None:
     client.delete_service(Id=service_id)
 
 
 @AWSErrorHandler.common_error_handler("list the service's instances")
-@AWSRetry.jittered_backoff()
 def _list_instances(client, service_id: str) -> list[dict]:
     paginator = client.get_paginator("list_instances")
     return paginator.paginate(ServiceId=service_id).build_full_result().get("Instances", [])
 
 
 @AWSErrorHandler.common_error_handler("deregister an instance")
-@AWSRetry.jittered_backoff()
 def _deregister(client, service_id: str, instance_id: str) -> None:
     client.deregister_instance(ServiceId=service_id, InstanceId=instance_id)
 

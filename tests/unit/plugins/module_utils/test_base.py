@@ -173,3 +173,58 @@ def test_a_config_the_module_passes_does_not_drop_the_policy(upstream):
         client = _module(proxy.url).client("ec2", config=botocore.config.Config(connect_timeout=10, retries={"max_attempts": 2}))
         client.describe_vpcs()
         assert proxy.stats()["calls"] == 10
+
+
+# ---------------------------------------------------------------------------------------------- retry_while
+
+
+def _client_error(code: str) -> botocore.exceptions.ClientError:
+    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": code}}, "AnyCall")
+
+
+@pytest.fixture()
+def no_sleep(monkeypatch):
+    pauses = []
+    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", pauses.append)
+    return pauses
+
+
+def _flaky(codes: list[str]):
+    calls = []
+
+    def call():
+        calls.append(1)
+        if len(calls) <= len(codes):
+            raise _client_error(codes[len(calls) - 1])
+        return "done"
+
+    return call, calls
+
+
+def test_retry_while_waits_out_the_state_it_is_given(no_sleep):
+    call, calls = _flaky(["ResourceInUse", "ResourceInUse"])
+    assert base.retry_while(["ResourceInUse"])(call)() == "done"
+    assert len(calls) == 3 and len(no_sleep) == 2
+
+
+@pytest.mark.parametrize("code", ["Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "InternalError"])
+def test_retry_while_leaves_throttling_and_server_errors_to_the_clients_policy(no_sleep, code):
+    # botocore's standard mode has already made its 10 attempts when such an error reaches the module: a retry here
+    # would multiply them (amazon.aws's AWSRetry.jittered_backoff() retries these codes).
+    call, calls = _flaky([code])
+    with pytest.raises(botocore.exceptions.ClientError):
+        base.retry_while(["ResourceInUse"])(call)()
+    assert len(calls) == 1 and no_sleep == []
+
+
+def test_retry_while_gives_up_after_its_retries(no_sleep):
+    call, calls = _flaky(["ScalingActivityInProgress"] * 5)
+    with pytest.raises(botocore.exceptions.ClientError):
+        base.retry_while(["ScalingActivityInProgress"], retries=3)(call)()
+    assert len(calls) == 3
+
+
+def test_no_module_nests_amazon_aws_retries_under_the_policy():
+    modules = Path(__file__).resolve().parents[4] / "plugins"
+    offenders = [str(path.relative_to(modules)) for path in sorted(modules.rglob("*.py")) if "AWSRetry." in path.read_text(encoding="utf-8")]
+    assert offenders == ["module_utils/base.py"], "use base.retry_while(codes) for a state that clears; throttling is the policy's: %s" % offenders
