@@ -170,6 +170,46 @@ def reset(port: int) -> int:
     return 0
 
 
+def parse_managed_policies_once() -> None:
+    """Performance only: moto's AWS managed policies are parsed once per process instead of once per IAM backend.
+
+    With MOTO_IAM_LOAD_MANAGED_POLICIES (EMULATOR_ENV) every ``IAMBackend`` parses moto's 4.7 MB of managed-policy
+    JSON (``moto/iam/aws_managed_policies.py``, 1582 policies) and dumps each document back to a string, and moto
+    makes one IAM backend per partition (``get_account_id_from`` looks in every partition on a request) and makes
+    them all again on each reset: the largest item of the emulator's own CPU in a molecule scenario (py-spy,
+    docs/testing.md). Here the values ``AWSManagedPolicy.from_data`` derives (strings and datetimes, immutable) are
+    computed once; every backend still gets policy objects of its own, built by the same constructor with the same
+    arguments, so nothing moto changes (attachment counts, versions) is shared. tests/unit/test_emulator_script.py
+    compares the policies with moto's own method's.
+    """
+    from datetime import datetime  # pylint: disable=import-outside-toplevel
+
+    from moto.iam import models  # pylint: disable=import-outside-toplevel
+
+    if getattr(models.IAMBackend._init_aws_policies, "_parsed_once", False):  # pylint: disable=protected-access
+        return
+    parsed: list[tuple] = []
+
+    def _init_aws_policies(self):
+        if not models.load_iam_aws_managed_policies():
+            return []
+        if not parsed:
+            data = json.loads(models.aws_managed_policies_data)
+            parsed.extend(
+                (name, d.get("DefaultVersionId"), d.get("Path"), json.dumps(d.get("Document")),
+                 datetime.fromisoformat(d["CreateDate"]), datetime.fromisoformat(d["UpdateDate"]))
+                for name, d in data.items()
+            )
+        return [
+            models.AWSManagedPolicy(name, account_id=self.account_id, region=self.region_name, default_version_id=version,
+                                    path=path, document=document, create_date=created, update_date=updated)
+            for name, version, path, document, created, updated in parsed
+        ]
+
+    _init_aws_policies._parsed_once = True  # type: ignore[attr-defined]
+    models.IAMBackend._init_aws_policies = _init_aws_policies  # pylint: disable=protected-access
+
+
 def serve(port: int) -> int:
     """Run the moto server in this process (what `start` launches in the background)."""
     from moto.server import main as moto_main  # pylint: disable=import-outside-toplevel
@@ -179,6 +219,7 @@ def serve(port: int) -> int:
     import emulator_ext  # pylint: disable=import-outside-toplevel
 
     print("emulator extensions: %s" % (", ".join(emulator_ext.apply()) or "none"), flush=True)
+    parse_managed_policies_once()
     from emulator_ext import ecs_dataplane  # pylint: disable=import-outside-toplevel
 
     try:
