@@ -14,6 +14,7 @@ from ansible.module_utils.common.dict_transformations import snake_dict_to_camel
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import blue_green_removal
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import production_rule_actions
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import strategy_errors
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import test_listener_errors
 
 
 def _release_strategy_errors(inputs: Any) -> list[str]:
@@ -55,9 +56,18 @@ def _blue_green_removal(rules: Any, primary: Any, alternate: Any, priority: Any,
     return blue_green_removal(_camel(rules), str(primary or ""), str(alternate or ""), priority, str(region or ""))
 
 
+def _blue_green_test_listener_errors(inputs: Any) -> list[str]:
+    if not isinstance(inputs, Mapping):
+        raise AnsibleFilterError("blue_green_test_listener_errors expects a dict of the role's variables, got %r" % (inputs,))
+    inputs = _plain(inputs)
+    return test_listener_errors(inputs.get("alb_blue_green_test_listener_port"), inputs.get("alb_blue_green_test_cidrs"),
+                                inputs.get("alb_blue_green"))
+
+
 class FilterModule:
     """megapool.aws deployment strategy filters."""
 
     def filters(self) -> dict[str, Any]:
         return {"release_strategy_errors": _release_strategy_errors, "blue_green_rule_actions": _blue_green_rule_actions,
-                "blue_green_removal": _blue_green_removal}
+                "blue_green_removal": _blue_green_removal,
+                "blue_green_test_listener_errors": _blue_green_test_listener_errors}

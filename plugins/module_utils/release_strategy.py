@@ -27,6 +27,7 @@ What AWS does (Amazon ECS developer guide and API reference):
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from typing import Mapping
 from typing import Sequence
@@ -269,3 +270,94 @@ def blue_green_removal(
             % (" in %s" % region if region else "", ours.get("RuleArn"), alternate.rsplit(":", 1)[-1])
         )
     return result
+
+
+# ---------------------------------------------------------------------------------------------- the test listener
+
+
+def test_listener_errors(port: Any, cidrs: Any, blue_green: Any) -> list[str]:
+    """Errors of the optional blue/green test listener (alb_blue_green_test_listener_port, alb_blue_green_test_cidrs).
+
+    The test listener carries the test listener rule ECS sends to green in TEST_TRAFFIC_SHIFT, before any production
+    traffic moves (API_AdvancedConfiguration ``testListenerRule``): a port of its own on the load balancer, HTTPS with the
+    production certificate, reachable only from the given networks (nobody outside should reach a release that is not
+    live yet).
+    """
+    import ipaddress  # pylint: disable=import-outside-toplevel
+
+    if port is None or str(port).strip() in ("", "None", "none", "null"):
+        return []
+    errors = []
+    number = _int(port)
+    if number is None or not 1 <= number <= 65535 or number in (80, 443):
+        errors.append("alb_blue_green_test_listener_port=%r must be a port from 1 to 65535 other than 80 and 443 (the production "
+                      "listeners), e.g. 8443; leave it unset for no test listener." % (port,))
+    if not _truthy(blue_green):
+        errors.append("alb_blue_green_test_listener_port=%r needs alb_blue_green: true (the test listener rule is part of ECS "
+                      "blue/green); unset it, or use release_strategy: blue_green." % (port,))
+    if not isinstance(cidrs, (list, tuple)) or not cidrs:
+        errors.append("alb_blue_green_test_cidrs is empty: nobody could reach the test listener on port %s. Give the networks "
+                      "that test a green release (e.g. your office or VPN, network_admin_cidrs is the default)." % port)
+    else:
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(str(cidr), strict=False)
+            except ValueError:
+                errors.append("alb_blue_green_test_cidrs has %r, which is not a CIDR block (e.g. 203.0.113.0/24)." % (cidr,))
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------- lifecycle hooks
+
+# A Lambda function ARN, optionally with a version or alias (API_DeploymentLifecycleHook hookTargetArn: "the Amazon
+# Resource Name (ARN) of the hook target. Currently, only Lambda function ARNs are supported").
+_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+def lifecycle_hook_errors(hooks: Any, stages: Sequence[str]) -> list[str]:
+    """Errors of ecs_service_rollout's ``lifecycle_hooks`` (before any AWS call), each naming the entry and the fix.
+
+    ``stages``: the stages a hook may run at (botocore's ECS model, enum DeploymentLifecycleHookStage).
+    """
+    if hooks is None:
+        return []
+    if not isinstance(hooks, (list, tuple)):
+        return ["lifecycle_hooks must be a list of hooks (hook_target_arn, role_arn, lifecycle_stages), got %r." % (hooks,)]
+    errors = []
+    for index, hook in enumerate(hooks):
+        where = "lifecycle_hooks[%d]" % index
+        if not isinstance(hook, Mapping):
+            errors.append("%s must be a dict with hook_target_arn, role_arn and lifecycle_stages, got %r." % (where, hook))
+            continue
+        target = str(hook.get("hook_target_arn") or "")
+        if not _LAMBDA_ARN.match(target):
+            errors.append("%s.hook_target_arn=%r is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:alias]): "
+                          "ECS runs only Lambda functions as lifecycle hooks." % (where, target))
+        role = str(hook.get("role_arn") or "")
+        if not _ROLE_ARN.match(role):
+            errors.append("%s.role_arn=%r is not an IAM role ARN (arn:aws:iam::<account>:role/<name>): the role ECS assumes to "
+                          "invoke the function (lambda:InvokeFunction)." % (where, role))
+        given = hook.get("lifecycle_stages")
+        if not isinstance(given, (list, tuple)) or not given:
+            errors.append("%s.lifecycle_stages must list one or more of: %s." % (where, ", ".join(stages)))
+            continue
+        unknown = [stage for stage in given if stage not in stages]
+        if unknown:
+            errors.append("%s.lifecycle_stages has %s, which ECS does not run hooks at: use %s."
+                          % (where, ", ".join(map(repr, unknown)), ", ".join(stages)))
+    return errors
+
+
+def lifecycle_hooks_wanted(hooks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``deploymentConfiguration.lifecycleHooks`` in the ECS API's form."""
+    return [{"hookTargetArn": hook["hook_target_arn"], "roleArn": hook["role_arn"], "lifecycleStages": list(hook["lifecycle_stages"])}
+            for hook in hooks]
+
+
+def same_lifecycle_hooks(current: Sequence[Mapping[str, Any]] | None, wanted: Sequence[Mapping[str, Any]] | None) -> bool:
+    """Whether the service's hooks are the wanted ones (in order; the stages of a hook as a set)."""
+    def key(hook: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (hook.get("hookTargetArn"), hook.get("roleArn"), tuple(sorted(hook.get("lifecycleStages") or [])))
+
+    return [key(hook) for hook in current or []] == [key(hook) for hook in wanted or []]

@@ -82,6 +82,32 @@ options:
         C(targetGroupArn) is the one the production listener rule sends traffic to now.
     type: list
     elements: dict
+  lifecycle_hooks:
+    description:
+      - With the V(blue_green) strategy, Lambda functions ECS runs at lifecycle stages of each deployment
+        (C(deploymentConfiguration.lifecycleHooks)); a hook that fails rolls the deployment back. Set on the same
+        C(UpdateService) call; an empty list removes the hooks; left alone when not set.
+      - The stages are checked against botocore's ECS model (C(DeploymentLifecycleHookStage)), the ARNs by their form,
+        before any AWS call.
+      - U(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html)
+    type: list
+    elements: dict
+    suboptions:
+      hook_target_arn:
+        description: The ARN of the Lambda function (optionally with a version or alias).
+        type: str
+        required: true
+      role_arn:
+        description: The IAM role ECS assumes to invoke the function (it needs C(lambda:InvokeFunction) on it).
+        type: str
+        required: true
+      lifecycle_stages:
+        description:
+          - The stages to run the function at, e.g. C(POST_SCALE_UP) (green runs, no traffic yet),
+            C(POST_TEST_TRAFFIC_SHIFT) (test traffic on green) or C(POST_PRODUCTION_TRAFFIC_SHIFT).
+        type: list
+        elements: str
+        required: true
   wait:
     description:
       - Wait until the rollout is COMPLETED (or has failed). With V(false), make the change and report the state once.
@@ -329,11 +355,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_an
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_message
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import lifecycle_hook_errors
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import lifecycle_hooks_wanted
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import live_target_group
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import rolled_back
+from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import same_lifecycle_hooks
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import stage_of
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import Assessment
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import RolloutError
+from ansible_collections.megapool.aws.plugins.module_utils.rollout import RolloutPlan
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import RolloutRequest
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import assess
 from ansible_collections.megapool.aws.plugins.module_utils.rollout import deployment_result
@@ -359,6 +389,15 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     strategy=dict(type="str", choices=["rolling", "blue_green"]),
     bake_time_minutes=dict(type="int"),
     load_balancers=dict(type="list", elements="dict"),
+    lifecycle_hooks=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            hook_target_arn=dict(type="str", required=True),
+            role_arn=dict(type="str", required=True),
+            lifecycle_stages=dict(type="list", elements="str", required=True),
+        ),
+    ),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=900),
     poll_interval=dict(type="float", default=10),
@@ -494,7 +533,7 @@ class _Rollout:
             after = diff_view(service, wanted)
         else:
             self._refuse_redeploying_a_failure(service, wanted_arn)
-            plan = plan_rollout(service, wanted_arn, request, self._live_target_groups(service))
+            plan = self._with_lifecycle_hooks(plan_rollout(service, wanted_arn, request, self._live_target_groups(service)), service)
             after = diff_view(service, wanted, request.desired_count)
             self.result["diff"] = dict(before=before, after=after)
             if plan.update and self.module.check_mode:
@@ -513,6 +552,18 @@ class _Rollout:
             self._wait(assessment, wanted_arn, deployment_id, since)
         self.result["changed"] = self.changed
         return self.result
+
+    def _with_lifecycle_hooks(self, plan: RolloutPlan, service: dict) -> RolloutPlan:
+        """The plan with deploymentConfiguration.lifecycleHooks when the wanted hooks differ from the service's."""
+        hooks = self.module.params.get("lifecycle_hooks")
+        if hooks is None:
+            return plan
+        configuration = dict(plan.params.get("deploymentConfiguration") or service.get("deploymentConfiguration") or {})
+        wanted = lifecycle_hooks_wanted(hooks)
+        if same_lifecycle_hooks(configuration.get("lifecycleHooks"), wanted):
+            return plan
+        configuration["lifecycleHooks"] = wanted
+        return RolloutPlan(changes=tuple(plan.changes) + ("lifecycle_hooks",), params=dict(plan.params, deploymentConfiguration=configuration))
 
     def _live_target_groups(self, service: dict) -> dict[str, str | None]:
         """Production listener rule ARN -> the target group of its pair that takes production traffic now (blue/green)."""
@@ -611,12 +662,33 @@ class _Rollout:
             assessment = self._report(self.read_service(), wanted_arn, deployment_id, since)
 
 
+def hook_stages() -> list[str]:
+    """The stages ECS runs lifecycle hooks at, from botocore's ECS model (no AWS call)."""
+    import botocore.session  # pylint: disable=import-outside-toplevel
+
+    try:
+        return list(botocore.session.get_session().get_service_model("ecs").shape_for("DeploymentLifecycleHookStage").enum)
+    except Exception:  # pylint: disable=broad-except  # an older botocore without the shape
+        return []
+
+
 def _validated(module: MegapoolAWSModule) -> RolloutRequest:
     try:
-        return validate_rollout(module.params)
+        request = validate_rollout(module.params)
     except RolloutError as e:
         module.fail_json(msg=str(e))
-    raise AssertionError("unreachable")
+        raise AssertionError("unreachable") from e
+    hooks = module.params.get("lifecycle_hooks")
+    if hooks is not None:
+        stages = hook_stages()
+        if not stages:
+            module.fail_json(msg="lifecycle_hooks needs a botocore whose ECS model has deployment lifecycle hooks: upgrade boto3 and botocore.")
+        errors = lifecycle_hook_errors(hooks, stages)
+        if hooks and (module.params.get("strategy") or "") == "rolling":
+            errors.append("lifecycle_hooks run at the stages of a blue/green deployment: use them with strategy=blue_green.")
+        if errors:
+            module.fail_json(msg=" ".join(errors))
+    return request
 
 
 def main() -> None:

@@ -273,6 +273,26 @@ def _set(state: BlueGreen, **values: Any) -> None:
         state.stage = values["lifecycleStage"]
 
 
+# Hook stages (botocore's DeploymentLifecycleHookStage) that run when a deployment enters a stage of STAGES.
+HOOK_STAGES_AT = {"PRODUCTION_TRAFFIC_SHIFT": ("PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")}
+
+
+def hooks_at(hooks: list[dict[str, Any]] | None, stage: str) -> list[tuple[str, dict[str, Any]]]:
+    """``[(hook stage, hook)]`` of the lifecycle hooks that run when a deployment enters ``stage``, in order."""
+    return [(hook_stage, hook) for hook_stage in HOOK_STAGES_AT.get(stage, (stage,)) for hook in hooks or []
+            if hook_stage in (hook.get("lifecycleStages") or [])]
+
+
+def _run_hooks(service: Any, state: BlueGreen, stage: str) -> None:
+    """The lifecycle hooks of ``stage``: the emulator runs no Lambda function (no Docker, no Lambda runtime). Each
+    hook is recorded and counted as SUCCEEDED, and a service event says so: never a silent success."""
+    hooks = (getattr(service, "deployment_configuration", None) or {}).get("lifecycleHooks")
+    for hook_stage, hook in hooks_at(hooks, stage):
+        state.record.setdefault("_hook_runs", []).append({"stage": hook_stage, "hookTargetArn": hook.get("hookTargetArn"), "status": "SUCCEEDED"})
+        ecs_dataplane._event(service, "lifecycle hook %s at %s: not invoked (the emulator runs no Lambda function), counted as SUCCEEDED."  # pylint: disable=protected-access
+                             % (hook.get("hookTargetArn"), hook_stage))
+
+
 def _begin(backend: Any, service: Any) -> None:
     """After UpdateService: a new PRIMARY deployment of a BLUE_GREEN service with a previous one is a blue/green one."""
     from . import ecs_deployments  # pylint: disable=import-outside-toplevel
@@ -293,6 +313,7 @@ def _begin(backend: Any, service: Any) -> None:
     record = _record(service, primary, previous.get("taskDefinition"))
     _STATE[primary["id"]] = BlueGreen(primary["id"], green, blue, advanced["productionListenerRule"], advanced.get("testListenerRule"),
                                       minutes * bake_seconds_per_minute(), record)
+    _run_hooks(service, _STATE[primary["id"]], "RECONCILE_SERVICE")
     del backend  # the deployment is moved by the ECS data plane (local releases) or ecs_deployments' timers
 
 
@@ -413,6 +434,8 @@ def schedule(backend: Any, service: Any, primary: dict[str, Any]) -> bool:
             _set(state, status="SUCCESSFUL", finishedAt=_now())
             state.done = True
             ecs_deployments._complete(service, primary)  # pylint: disable=protected-access
+    if state.stage != stage:
+        _run_hooks(service, state, state.stage)
     # counts
     for deployment in service.deployments:
         own = [local for local in live if local.deployment_id == deployment["id"] and not local.stopping]
@@ -435,6 +458,8 @@ def _on_complete(original: Callable[..., Any]) -> Callable[..., Any]:
             state = _STATE.get(deployment["id"])
             if state is not None and not state.done:
                 account, region = service._account_id, service.region_name  # pylint: disable=protected-access
+                for stage in STAGES[STAGES.index(state.stage) + 1:]:
+                    _run_hooks(service, state, stage)
                 _shift(account, region, state.test_rule_arn, state.green_tg, state.blue_tg)
                 _shift(account, region, state.rule_arn, state.green_tg, state.blue_tg)
                 state.shifted = state.done = True

@@ -296,3 +296,39 @@ def test_the_local_scheduler_sends_test_traffic_to_green_before_production_traff
     assert ("PRODUCTION_TRAFFIC_SHIFT", 1, 0) in seen
     assert seen[-1][1:] == (1, 1)
     assert ext._STATE[primary["id"]].record["status"] == "SUCCESSFUL"  # pylint: disable=protected-access
+
+
+# ------------------------------------------------------------------------------------------ lifecycle hooks
+
+HOOK = "arn:aws:lambda:eu-north-1:123456789012:function:smoke-test"
+HOOK_ROLE = "arn:aws:iam::123456789012:role/megapool-local-ecs-hooks"
+
+
+@pytest.mark.parametrize(
+    "stage, expected",
+    [
+        ("POST_SCALE_UP", [("POST_SCALE_UP", HOOK)]),
+        ("PRODUCTION_TRAFFIC_SHIFT", [("PRE_PRODUCTION_TRAFFIC_SHIFT", HOOK + ":live"), ("PRODUCTION_TRAFFIC_SHIFT", HOOK)]),
+        ("BAKE_TIME", []),
+    ],
+)
+def test_hooks_at(stage, expected):
+    hooks = [{"hookTargetArn": HOOK, "lifecycleStages": ["POST_SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT"]},
+             {"hookTargetArn": HOOK + ":live", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}]
+    assert [(hook_stage, hook["hookTargetArn"]) for hook_stage, hook in ext.hooks_at(hooks, stage)] == expected
+
+
+def test_lifecycle_hooks_are_recorded_and_announced_never_silently_run(world, clock):
+    hooks = [{"hookTargetArn": HOOK, "roleArn": HOOK_ROLE, "lifecycleStages": ["POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"]}]
+    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_blue_green(world),
+                                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": hooks})
+    _deploy(world, clock, 2)
+    events = [event["message"] for event in world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["events"]]
+    announced = [message for message in events if "lifecycle hook" in message]
+    assert len(announced) == 2, events
+    assert all("not invoked (the emulator runs no Lambda function), counted as SUCCEEDED" in message and HOOK in message for message in announced)
+    assert {stage for stage in ("POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT") if any(stage in message for message in announced)} == {
+        "POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"}
+    record = next(iter(ext._RECORDS.values()))[-1]  # pylint: disable=protected-access
+    assert [run["stage"] for run in record["_hook_runs"]] == ["POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"]
+    assert "_hook_runs" not in _newest(world)  # internal: DescribeServiceDeployments answers AWS's fields only

@@ -198,3 +198,26 @@ def test_blue_green_removal_is_refused_exactly_when_the_alternate_group_is_live(
     removal = rs.blue_green_removal([_rule((TG, primary_weight), (ALT, alternate_weight))], TG, ALT, 50000)
     assert removal["rule_arn"] == RULE
     assert (removal["error"] is not None) == (rs.live_target_group(_forward((TG, primary_weight), (ALT, alternate_weight)), TG, ALT) == ALT)
+
+
+@pytest.mark.parametrize(
+    "port, cidrs, blue_green, expected",
+    [
+        (None, [], False, []),
+        ("", None, True, []),
+        (8443, ["203.0.113.0/24"], True, []),
+        ("8443", ["203.0.113.0/24", "2001:db8::/32"], "true", []),
+        (443, ["203.0.113.0/24"], True, ["other than 80 and 443"]),
+        (80, ["203.0.113.0/24"], True, ["other than 80 and 443"]),
+        (70000, ["203.0.113.0/24"], True, ["alb_blue_green_test_listener_port=70000 must be a port"]),
+        ("soon", ["203.0.113.0/24"], True, ["alb_blue_green_test_listener_port='soon'"]),
+        (8443, ["203.0.113.0/24"], False, ["needs alb_blue_green: true"]),
+        (8443, [], True, ["alb_blue_green_test_cidrs is empty: nobody could reach the test listener on port 8443"]),
+        (8443, ["office"], True, ["alb_blue_green_test_cidrs has 'office', which is not a CIDR block"]),
+    ],
+)
+def test_test_listener_errors(port, cidrs, blue_green, expected):
+    errors = rs.test_listener_errors(port, cidrs, blue_green)
+    assert len(errors) == len(expected), errors
+    for error, fragment in zip(errors, expected):
+        assert fragment in error

@@ -494,6 +494,56 @@ def test_back_to_rolling_after_the_alb_role_removed_the_rule_and_the_alternate_g
     assert sent["loadBalancers"] == [{"targetGroupArn": world["blue"], "containerName": "web", "containerPort": 4000}]
 
 
+HOOK = {"hook_target_arn": "arn:aws:lambda:eu-north-1:123456789012:function:smoke-test:live",
+        "role_arn": "arn:aws:iam::123456789012:role/megapool-local-ecs-hooks", "lifecycle_stages": ["POST_TEST_TRAFFIC_SHIFT"]}
+
+
+def test_lifecycle_hooks_are_sent_once_with_the_blue_green_update(blue_green_world, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+    world = blue_green_world
+    first = run_module(module_under_test.main, _bg_args(world, 2, lifecycle_hooks=[HOOK]))
+    assert not first.get("failed"), first
+    sent = aws_calls.of("UpdateService")[0].params["deploymentConfiguration"]
+    assert sent["strategy"] == "BLUE_GREEN"
+    assert sent["lifecycleHooks"] == [{"hookTargetArn": HOOK["hook_target_arn"], "roleArn": HOOK["role_arn"], "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
+    aws_calls.clear()
+    again = run_module(module_under_test.main, _bg_args(world, 2, lifecycle_hooks=[HOOK]))
+    assert again["changed"] is False and aws_calls.writes() == []
+    # an empty list removes them
+    removed = run_module(module_under_test.main, _bg_args(world, 2, lifecycle_hooks=[]), check_mode=True)
+    assert removed["changed"] is True and "lifecycle_hooks" in removed["progress"]
+
+
+@pytest.mark.parametrize(
+    "hook, message",
+    [
+        (dict(HOOK, hook_target_arn="arn:aws:sns:eu-north-1:123456789012:topic"), "lifecycle_hooks[0].hook_target_arn='arn:aws:sns:"),
+        (dict(HOOK, role_arn="megapool-local-ecs-hooks"), "lifecycle_hooks[0].role_arn='megapool-local-ecs-hooks' is not an IAM role ARN"),
+        (dict(HOOK, lifecycle_stages=["BAKE_TIME"]), "lifecycle_hooks[0].lifecycle_stages has 'BAKE_TIME', which ECS does not run hooks at"),
+        (dict(HOOK, lifecycle_stages=[]), "lifecycle_hooks[0].lifecycle_stages must list one or more of: RECONCILE_SERVICE"),
+    ],
+)
+def test_bad_lifecycle_hooks_fail_before_any_aws_call(aws_env, run_module, aws_calls, hook, message):  # pylint: disable=unused-argument
+    result = run_module(module_under_test.main, _args(strategy="blue_green", load_balancers=_bad_lbs(), lifecycle_hooks=[hook]))
+    assert result["failed"] is True and message in result["msg"], result["msg"]
+    assert aws_calls == []
+
+
+def test_lifecycle_hooks_with_rolling_are_refused(aws_env, run_module, aws_calls):  # pylint: disable=unused-argument
+    result = run_module(module_under_test.main, _args(strategy="rolling", lifecycle_hooks=[HOOK]))
+    assert result["failed"] is True and "use them with strategy=blue_green" in result["msg"], result["msg"]
+    assert aws_calls == []
+
+
+def test_the_hook_stages_come_from_botocores_model():
+    stages = module_under_test.hook_stages()
+    assert "POST_TEST_TRAFFIC_SHIFT" in stages and "PRE_PRODUCTION_TRAFFIC_SHIFT" in stages and "BAKE_TIME" not in stages
+
+
+def _bad_lbs() -> list[dict]:
+    return [{"targetGroupArn": "arn:tg", "containerName": "web", "containerPort": 4000,
+             "advancedConfiguration": {"alternateTargetGroupArn": "arn:alt", "productionListenerRule": "arn:rule", "roleArn": ROLE}}]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
