@@ -1,6 +1,6 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What site.yml's Summary play prints per region (module_utils/site_summary.py decides it)."""
+"""What site.yml's Summary play prints and publishes per region (module_utils/site_summary.py decides it)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.megapool.aws.plugins.module_utils.site_summary import site_outputs
 from ansible_collections.megapool.aws.plugins.module_utils.site_summary import site_summary
 
 
@@ -23,8 +24,17 @@ def _site_summary(region, network=None, nat_mode=None, peerings=None, ecs_hosts=
     return site_summary(region, network, nat_mode, peerings, ecs_hosts, alb, dns, certificate_arn, database, release)
 
 
+def _site_outputs(region, network=None, ecs_hosts=None, alb=None, dns=None, release=None):
+    if not isinstance(region, str) or not region:
+        raise AnsibleFilterError("site_outputs: the input must be the region (inventory_hostname), got %r" % (region,))
+    for name, value in (("network", network), ("ecs_hosts", ecs_hosts), ("alb", alb), ("dns", dns), ("release", release)):
+        if value is not None and not isinstance(value, Mapping):
+            raise AnsibleFilterError("site_outputs: %s must be the role's %s_outputs (a dictionary) or null, got %r" % (name, name, value))
+    return site_outputs(region, network, ecs_hosts, alb, dns, release)
+
+
 class FilterModule:
-    """megapool.aws site summary filter."""
+    """megapool.aws site summary filters."""
 
     def filters(self):
-        return {"site_summary": _site_summary}
+        return {"site_summary": _site_summary, "site_outputs": _site_outputs}

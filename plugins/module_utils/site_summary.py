@@ -1,6 +1,11 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What site.yml's Summary play prints per region: a pure function of the roles' published outputs (no I/O)."""
+"""What site.yml's Summary play prints and publishes per region: pure functions of the roles' published outputs (no I/O).
+
+- ``site_summary``: the dict the play prints for a region (filter ``megapool.aws.site_summary``);
+- ``site_outputs``: the region's entry of ``megapool_outputs``, the artifact the play publishes with ``set_stats`` for
+  AWX workflows (filter ``megapool.aws.site_outputs``; docs/awx.md).
+"""
 
 from __future__ import annotations
 
@@ -93,3 +98,39 @@ def site_summary(
         "database": db,
         "release": release_line,
     }
+
+
+# The keys of a region's entry in megapool_outputs: (key, role, the key in that role's <role>_outputs). A contract with
+# AWX workflows (docs/awx.md): keys are added, never renamed.
+OUTPUT_KEYS = (
+    ("vpc_id", "network", "vpc_id"),
+    ("vpc_cidr", "network", "cidr"),
+    ("ecs_cluster", "ecs_hosts", "cluster_name"),
+    ("capacity_provider", "ecs_hosts", "capacity_provider"),
+    ("auto_scaling_group", "ecs_hosts", "auto_scaling_group_name"),
+    ("alb_name", "alb", "name"),
+    ("alb_dns_name", "alb", "dns_name"),
+    ("alb_arn", "alb", "arn"),
+    ("target_group_arn", "alb", "target_group_arn"),
+    ("app_domain", "dns", "app_domain"),
+    ("certificate_arn", "dns", "certificate_arn"),
+    ("service", "release", "service"),
+    ("task_definition", "release", "task_definition"),
+    ("image", "release", "image"),
+    ("version", "release", "version"),
+)
+
+
+def site_outputs(
+    region: str,
+    network: Optional[Mapping[str, Any]] = None,
+    ecs_hosts: Optional[Mapping[str, Any]] = None,
+    alb: Optional[Mapping[str, Any]] = None,
+    dns: Optional[Mapping[str, Any]] = None,
+    release: Optional[Mapping[str, Any]] = None,
+) -> dict[str, dict[str, Any]]:
+    """``{region: {key: value}}``, every key of ``OUTPUT_KEYS``: what the roles published in their ``<role>_outputs``,
+    None where a role published nothing (yet, e.g. in check mode) or not that key. Keyed by region, so that
+    ``set_stats`` with ``aggregate`` merges the regions into one dict."""
+    published = {"network": network, "ecs_hosts": ecs_hosts, "alb": alb, "dns": dns, "release": release}
+    return {region: {key: (published[role] or {}).get(name) for key, role, name in OUTPUT_KEYS}}

@@ -21,6 +21,7 @@ from ansible.template import trust_as_template
 from ansible_collections.megapool.aws.plugins.filter.site_summary import FilterModule
 from ansible_collections.megapool.aws.plugins.module_utils.site_summary import NOTHING_BUILT
 from ansible_collections.megapool.aws.plugins.module_utils.site_summary import region_peerings
+from ansible_collections.megapool.aws.plugins.module_utils.site_summary import site_outputs
 from ansible_collections.megapool.aws.plugins.module_utils.site_summary import site_summary
 
 SITE = Path(__file__).resolve().parents[4] / "playbooks" / "site.yml"
@@ -170,3 +171,74 @@ def test_site_yml_prints_what_it_printed_before(variables):
     msg = [task for task in plays[0]["tasks"] if task["name"] == "Summary per region"][0]["ansible.builtin.debug"]["msg"]
     templar = Templar(loader=DataLoader(), variables=dict(variables, inventory_hostname=REGION))
     assert templar.template(trust_as_template(msg)) == _jinja(variables)
+
+
+# ------------------------------------------------------------------------- megapool_outputs (set_stats), site_outputs
+# The expression site.yml's set_stats task held before the planner, rendered by Ansible on the same variables.
+JINJA_OUTPUTS = """{{ {inventory_hostname: {
+    'vpc_id': network_outputs.vpc_id | default(None),
+    'vpc_cidr': network_outputs.cidr | default(None),
+    'ecs_cluster': ecs_hosts_outputs.cluster_name | default(None),
+    'capacity_provider': ecs_hosts_outputs.capacity_provider | default(None),
+    'auto_scaling_group': ecs_hosts_outputs.auto_scaling_group_name | default(None),
+    'alb_name': alb_outputs.name | default(None),
+    'alb_dns_name': alb_outputs.dns_name | default(None),
+    'alb_arn': alb_outputs.arn | default(None),
+    'target_group_arn': alb_outputs.target_group_arn | default(None),
+    'app_domain': dns_outputs.app_domain | default(None),
+    'certificate_arn': dns_outputs.certificate_arn | default(None),
+    'service': release_outputs.service | default(None),
+    'task_definition': release_outputs.task_definition | default(None),
+    'image': release_outputs.image | default(None),
+    'version': release_outputs.version | default(None)}} }}"""
+
+OUTPUT_CASES = dict(CASES, **{
+    "every output key": dict(
+        network_outputs=NETWORK, ecs_hosts_outputs=ECS,
+        alb_outputs=dict(ALB, arn="arn:alb", target_group_arn="arn:tg"), dns_outputs=dict(DNS, app_domain="app.example.com", certificate_arn=CERTIFICATE),
+        release_outputs=dict(RELEASE, service="shop-local-web", version="1.0.0")),
+})
+
+
+def _set_stats_outputs() -> str:
+    plays = [play for play in yaml.safe_load(SITE.read_text()) if play["name"] == "Summary"]
+    tasks = [task for task in plays[0]["tasks"] if "ansible.builtin.set_stats" in task]
+    assert len(tasks) == 1
+    return tasks[0]["ansible.builtin.set_stats"]["data"]["megapool_outputs"]
+
+
+@pytest.mark.parametrize("variables", list(OUTPUT_CASES.values()), ids=list(OUTPUT_CASES))
+def test_site_yml_publishes_what_it_published_before(variables):
+    """site.yml's own set_stats value, rendered by Ansible (the filter by its FQCN), against the expression it replaced."""
+    assert "megapool.aws.site_outputs(" in _set_stats_outputs()
+    templar = Templar(loader=DataLoader(), variables=dict(variables, inventory_hostname=REGION))
+    assert templar.template(trust_as_template(_set_stats_outputs())) == templar.template(trust_as_template(JINJA_OUTPUTS))
+
+
+def test_site_outputs_every_key():
+    outputs = site_outputs(REGION, NETWORK, ECS, dict(ALB, arn="arn:alb", target_group_arn="arn:tg"),
+                           dict(DNS, app_domain="app.example.com", certificate_arn=CERTIFICATE), dict(RELEASE, service="web", version="1.0.0"))
+    assert outputs == {REGION: {
+        "vpc_id": "vpc-0a1", "vpc_cidr": "10.20.0.0/16", "ecs_cluster": "shop-local", "capacity_provider": "shop-local-cp",
+        "auto_scaling_group": "shop-local-asg", "alb_name": "shop-local", "alb_dns_name": "shop-local-1.eu-north-1.elb.amazonaws.com",
+        "alb_arn": "arn:alb", "target_group_arn": "arn:tg", "app_domain": "app.example.com", "certificate_arn": CERTIFICATE,
+        "service": "web", "task_definition": "shop-local-web:3", "image": "megapool.local/megapool-demo:1.0.0", "version": "1.0.0"}}
+
+
+def test_site_outputs_nothing_published_is_every_key_null():
+    outputs = site_outputs(REGION)
+    assert list(outputs) == [REGION]
+    assert len(outputs[REGION]) == 15 and set(outputs[REGION].values()) == {None}
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        (("",), {}, "site_outputs: the input must be the region"),
+        ((REGION,), {"alb": "arn:alb"}, "alb must be the role's alb_outputs"),
+        ((REGION,), {"release": ["x"]}, "release must be the role's release_outputs"),
+    ],
+)
+def test_the_outputs_filter_refuses_what_is_not_outputs(args, kwargs, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        FilterModule().filters()["site_outputs"](*args, **kwargs)
