@@ -18,20 +18,7 @@ REGION = "eu-north-1"
 CLUSTER = "megapool-local"
 SERVICE = "web"
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(ecs_deployments, "_clock", fake)
-    return fake
+clock_under_test = ecs_deployments  # the shared ``clock`` fixture (tests/unit/scripts/conftest.py) drives its timers
 
 
 @pytest.fixture
@@ -61,7 +48,7 @@ def _messages(service: dict) -> list[str]:
     return [event["message"] for event in reversed(service["events"])]
 
 
-def _deployed(client, clock: Clock) -> dict:
+def _deployed(client, clock) -> dict:
     client.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="web:1", desiredCount=2)
     clock.now += 10
     return _service(client)

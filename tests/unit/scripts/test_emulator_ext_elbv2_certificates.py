@@ -17,28 +17,11 @@ from emulator_ext import elbv2_certificates as ext
 REGION = "eu-north-1"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(ext, "_clock", fake)
-    return fake
-
-
-@pytest.fixture
-def patched(monkeypatch, clock):  # pylint: disable=unused-argument
+def patched(monkeypatch, clock, patched):  # pylint: disable=redefined-outer-name,unused-argument
+    """The extension applied (tests/unit/scripts/conftest.py), with its default lag on the fake clock."""
     monkeypatch.delenv(ext.RELEASE_SECONDS_ENV, raising=False)
-    ext.apply()
-    ext.apply()  # idempotent
-    yield
-    ext.restore()
+    return patched
 
 
 @pytest.fixture
