@@ -309,9 +309,7 @@ def apply() -> None:
     _PATCHES.apply()
 
 
-def applied() -> bool:
-    """Whether the reset hook is installed."""
-    return _PATCHES.applied()
+applied = _PATCHES.applied  # whether the reset hook is installed
 
 
 def restore() -> None:

@@ -1273,38 +1273,17 @@ def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # moto's reset (and maybe StopTask, ListTasks) are wrapped by other extensions too (elbv2_dataplane, dns_dataplane):
-# the wrappers chain, each wrapping whatever is there, recognised by this extension's own mark
-# (patching.MethodPatches). Made at the first apply(): moto's ECS classes are imported then.
-_INSTALLED: list[MethodPatches] = []
-
-
-def _patches() -> MethodPatches:
-    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
-    from moto.moto_api._internal.models import MotoAPIBackend  # pylint: disable=import-outside-toplevel
-
-    if not _INSTALLED:
-        _INSTALLED.append(MethodPatches((
-            (EC2ContainerServiceBackend, "stop_task", _stop_task),
-            (EC2ContainerServiceBackend, "list_tasks", _list_tasks),
-            (MotoAPIBackend, "reset", _reset),
-        )))
-    return _INSTALLED[0]
-
-
-def apply() -> None:
-    """Install the patches (idempotent)."""
-    _patches().apply()
-
-
-def applied() -> bool:
-    """Whether every patch is installed."""
-    return _patches().applied()
+# the wrappers chain, each recognised by its own mark (patching.MethodPatches; moto imported at the first apply()).
+_ECS = "moto.ecs.models:EC2ContainerServiceBackend"
+_PATCHES = MethodPatches(((_ECS, "stop_task", _stop_task), (_ECS, "list_tasks", _list_tasks),
+                          ("moto.moto_api._internal.models:MotoAPIBackend", "reset", _reset)))
+apply, applied = _PATCHES.apply, _PATCHES.applied  # apply() is idempotent
 
 
 def restore() -> None:
     """End every task and undo :func:`apply` (tests); a method another extension wrapped afterwards keeps the chain."""
     forget_all()
-    _patches().restore()
+    _PATCHES.restore()
 
 
 remove = restore  # the name the data plane's older tests use

@@ -326,37 +326,17 @@ def _create_service_response(original: Callable[..., Any]) -> Callable[..., Any]
 
 
 # Other extensions wrap UpdateService (ecs_blue_green) and may wrap the others: the wrappers chain, each recognised by
-# its own mark (patching.MethodPatches). Made at the first apply(): moto's ECS classes are imported then.
-_INSTALLED: list[MethodPatches] = []
-
-
-def _patches() -> MethodPatches:
-    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
-    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
-
-    if not _INSTALLED:
-        _INSTALLED.append(MethodPatches((
-            (EC2ContainerServiceBackend, "create_service", _create_service),
-            (EC2ContainerServiceBackend, "update_service", _update_service),
-            (EC2ContainerServiceBackend, "describe_services", _describe_services),
-            (EC2ContainerServiceResponse, "create_service", _create_service_response),
-        )))
-    return _INSTALLED[0]
-
-
-def apply() -> None:
-    """Install the patch (idempotent)."""
-    _patches().apply()
-
-
-def applied() -> bool:
-    """Whether every patch is installed."""
-    return _patches().applied()
+# its own mark (patching.MethodPatches; moto imported at the first apply()).
+_ECS = "moto.ecs.models:EC2ContainerServiceBackend"
+_PATCHES = MethodPatches(((_ECS, "create_service", _create_service), (_ECS, "update_service", _update_service),
+                          (_ECS, "describe_services", _describe_services),
+                          ("moto.ecs.responses:EC2ContainerServiceResponse", "create_service", _create_service_response)))
+apply, applied = _PATCHES.apply, _PATCHES.applied  # apply() is idempotent
 
 
 def restore() -> None:
     """Undo :func:`apply` (tests); a method another extension wrapped afterwards keeps the chain."""
-    _patches().restore()
+    _PATCHES.restore()
     _TRACKED.clear()
 
 

@@ -236,42 +236,17 @@ def _run_task(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # ecs_instances wraps RunTask too (around this wrapper): the wrappers chain, each recognised by its own mark
-# (patching.MethodPatches). Made at the first apply(): moto's ECS classes are imported then.
-_INSTALLED: list[MethodPatches] = []
-
-
-def _patches() -> MethodPatches:
-    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
-    from moto.ecs.models import Task  # pylint: disable=import-outside-toplevel
-
-    if not _INSTALLED:
-        _INSTALLED.append(MethodPatches((
-            (EC2ContainerServiceBackend, "run_task", _run_task),
-            (EC2ContainerServiceBackend, "describe_tasks", _describe_tasks),
-            (Task, "last_status", _last_status),
-        )))
-    return _INSTALLED[0]
-
-
-def apply() -> None:
-    """Install the patch (idempotent)."""
-    _patches().apply()
-
-
-def applied() -> bool:
-    """Whether every patch is installed."""
-    return _patches().applied()
-
-
-def restore() -> None:
-    """Put moto's methods back (tests); a method another extension wrapped afterwards keeps the chain."""
-    _patches().restore()
+# (patching.MethodPatches; moto imported at the first apply()). restore() is for tests.
+_ECS = "moto.ecs.models:EC2ContainerServiceBackend"
+_PATCHES = MethodPatches(((_ECS, "run_task", _run_task), (_ECS, "describe_tasks", _describe_tasks),
+                          ("moto.ecs.models:Task", "last_status", _last_status)))
+apply, applied, restore = _PATCHES.apply, _PATCHES.applied, _PATCHES.restore  # apply() is idempotent
 
 
 def install(monkeypatch: Any = None) -> None:
     """:func:`apply`; with a pytest ``monkeypatch``, moto's methods are recorded in it first, so that its undo (the
     end of the test) puts them back (the data plane's older tests use this)."""
     if monkeypatch is not None:
-        for owner, attribute, _wrap in _patches().patches:
+        for owner, attribute, _wrap in _PATCHES.patches:
             monkeypatch.setattr(owner, attribute, getattr(owner, attribute))
     apply()

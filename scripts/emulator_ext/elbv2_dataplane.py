@@ -734,16 +734,7 @@ _PATCHES = MethodPatches((
     (MotoAPIBackend, "reset", _reset),
     (DomainDispatcherApplication, "__call__", _dispatch),
 ))
-
-
-def apply() -> None:
-    """Install the patch (idempotent)."""
-    _PATCHES.apply()
-
-
-def applied() -> bool:
-    """Whether every patch is installed."""
-    return _PATCHES.applied()
+apply, applied = _PATCHES.apply, _PATCHES.applied  # apply() is idempotent
 
 
 def restore() -> None:

@@ -15,6 +15,7 @@ a :class:`MarkedProperty`, which can carry the marks and the ``__wrapped__`` lin
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 from typing import Callable
 from typing import Iterable
@@ -22,6 +23,14 @@ from typing import Iterable
 PATCHED_FLAG = "_megapool_emulator_ext"  # every extension's wrapper carries it too (any megapool wrapper)
 
 Wrap = Callable[[Any], Any]
+
+
+def _owner(owner: type | str) -> type:
+    """A class, or the class named ``"module:Class"`` (imported now)."""
+    if not isinstance(owner, str):
+        return owner
+    module, _colon, name = owner.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class MarkedProperty(property):
@@ -40,12 +49,29 @@ def _markable(method: Any, original: Any) -> Any:
 class MethodPatches:
     """The wrapped methods of one extension, with moto's originals kept for :meth:`restore`."""
 
-    def __init__(self, patches: Iterable[tuple[type, str, Wrap]], mark: str | None = None) -> None:
-        self.patches = tuple(patches)
+    def __init__(self, patches: Iterable[tuple[type | str, str, Wrap]], mark: str | None = None) -> None:
+        """``patches``: the triples; an owner may be named ``"module:Class"``, imported at the first use (so that an
+        extension imports moto's classes when it is applied, not when the emulator imports it)."""
+        self._given = tuple(patches)
+        self._patches: tuple[tuple[type, str, Wrap], ...] | None = None
+        self._mark = mark
         self.originals: dict[tuple[type, str], Any] = {}
         self.methods: dict[tuple[type, str], Any] = {}  # the wrappers installed, to know whether one is still on top
-        modules = sorted({getattr(wrap, "__module__", "") or "" for _owner, _attribute, wrap in self.patches})
-        self.mark = mark or "_megapool_ext_" + "_".join(module.rsplit(".", maxsplit=1)[-1] for module in modules)
+
+    @property
+    def patches(self) -> tuple[tuple[type, str, Wrap], ...]:
+        """The ``(owner class, method name, wrap)`` triples, the owners imported."""
+        if self._patches is None:
+            self._patches = tuple((_owner(owner), attribute, wrap) for owner, attribute, wrap in self._given)
+        return self._patches
+
+    @property
+    def mark(self) -> str:
+        """The extension's mark: given, else ``_megapool_ext_`` and the module(s) of the wraps."""
+        if self._mark is None:
+            modules = sorted({getattr(wrap, "__module__", "") or "" for _class, _attribute, wrap in self._given})
+            self._mark = "_megapool_ext_" + "_".join(module.rsplit(".", maxsplit=1)[-1] for module in modules)
+        return self._mark
 
     def installed(self, method: Any) -> bool:
         """Whether ``method``, or a method it wraps, is this extension's wrapper."""

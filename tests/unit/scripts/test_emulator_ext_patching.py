@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import itertools
 
 import pytest
@@ -167,4 +168,24 @@ def test_restore_forgets_a_wrapper_something_else_removed_and_apply_starts_afres
     patches.apply()
     assert Backend().call() == ["first", "moto"]
     patches.restore()
+    assert Backend().call() == ["moto"]
+
+
+def test_an_owner_named_by_its_module_is_imported_at_the_first_use(monkeypatch):
+    """An extension imports moto's classes when it is applied, not when the emulator imports it."""
+    imported = []
+    real_import = importlib.import_module
+
+    def recording(name, *args):
+        imported.append(name)
+        return real_import(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", recording)
+    named = MethodPatches([(__name__ + ":Backend", "call", _wrapping("named"))])
+    assert imported == []
+    named.apply()
+    named.apply()
+    assert Backend().call() == ["named", "moto"] and imported == [__name__]
+    assert named.mark == "_megapool_ext_test_emulator_ext_patching"
+    named.restore()
     assert Backend().call() == ["moto"]
