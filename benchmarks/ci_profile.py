@@ -63,7 +63,7 @@ def classify(argv: list[str], comm: str, ancestors: list[tuple[list[str], str]],
         if argv == (ancestors[0][0] if ancestors else None) and ("ansible-playbook" in parent or "ansible" in parent):
             return "ansible forks (workers)"
         return "ansible controller"
-    under_ansible = any("ansible-playbook" in " ".join(a[:3]) or (a[:1] and a[0].endswith("/ansible")) for a, _ in ancestors)
+    under_ansible = any("ansible-playbook" in " ".join(a[:3]) or (a[:1] and a[0].endswith("/ansible")) for a, _comm in ancestors)
     if under_ansible:
         if comm in ("sh", "bash", "dash", "sleep"):
             return "module wrappers (sh)"
@@ -74,7 +74,7 @@ def classify(argv: list[str], comm: str, ancestors: list[tuple[list[str], str]],
         return "molecule"
     if any("pytest" in a for a in argv[:3]) or (argv[:1] and "python" in argv[0] and "-m" in argv[1:2] and "pytest" in argv[2:3]):
         return "pytest (test code, boto3 asserts)"
-    if comm.startswith("python") and any("pytest" in " ".join(a[:3]) for a, _ in ancestors):
+    if comm.startswith("python") and any("pytest" in " ".join(a[:3]) for a, _comm in ancestors):
         if len(argv) > 1 and argv[1].endswith("emulator.py"):
             return "emulator.py start/reset/stop"
         return "python under pytest"
