@@ -1,6 +1,7 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the release role. Pure functions, no I/O; the planners live in module_utils (release_plan, release_rollback).
+"""Filters of the release role. Pure functions, no I/O; the planners live in module_utils (release_plan, release_rollback,
+release_waves).
 
 (The health probe summary of playbooks/verify.yml is part of the module megapool.aws.http_probe.)
 """
@@ -20,6 +21,8 @@ from ansible_collections.megapool.aws.plugins.module_utils.release_plan import s
 from ansible_collections.megapool.aws.plugins.module_utils.release_plan import task_definition_changes
 from ansible_collections.megapool.aws.plugins.module_utils.release_rollback import rollback_candidates
 from ansible_collections.megapool.aws.plugins.module_utils.release_rollback import rollback_target
+from ansible_collections.megapool.aws.plugins.module_utils.release_waves import in_wave
+from ansible_collections.megapool.aws.plugins.module_utils.release_waves import release_waves
 
 
 def release_revisions(family_and_latest: Sequence[Any]) -> list[list[Any]]:
@@ -80,6 +83,27 @@ def _rollback_target(current: Any, region: str, described: Any, explicit: Any = 
     return rollback_target(str(region), dict(current or {}), list(described or []), _explicit(explicit))
 
 
+def _list(name: str, value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise AnsibleFilterError("release_waves: %s must be a list of inventory hosts, got %r" % (name, value))
+    return [str(item) for item in value]
+
+
+def _waves(environment_hosts: Any, play_hosts: Any, canary_region: Any = None, rollout: Any = None, image: Any = None,
+           image_required: bool = False) -> dict[str, Any]:
+    return release_waves(_list("the environment's hosts", environment_hosts), _list("play_hosts", play_hosts), canary_region, rollout,
+                         image, bool(image_required))
+
+
+def _in_wave(plan: Any, host: str, wave: str = "all") -> bool:
+    if not isinstance(plan, dict) or "canary" not in plan:
+        raise AnsibleFilterError("release_in_wave: the input must be what megapool.aws.release_waves returns, got %r" % (plan,))
+    try:
+        return in_wave(plan, str(host), str(wave))
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 class FilterModule:  # pylint: disable=too-few-public-methods
     """megapool.aws release filters."""
 
@@ -92,4 +116,6 @@ class FilterModule:  # pylint: disable=too-few-public-methods
             "release_shared_secrets": _shared,
             "rollback_candidates": _rollback_candidates,
             "rollback_target": _rollback_target,
+            "release_waves": _waves,
+            "release_in_wave": _in_wave,
         }

@@ -82,6 +82,8 @@ def test_nothing_built_yet_publishes_the_regions_with_empty_values(tmp_path):
 # DescribeServices as community.aws.ecs_service_info returns it, DescribeTaskDefinition snake_cased).
 
 REPORT = yaml.safe_load((ROOT / "roles" / "release" / "tasks" / "report.yml").read_text(encoding="utf-8"))
+# The canary region is the role's (_release_waves, module_utils/release_waves.py): the task runs with the role's variables.
+RELEASE_DEFAULTS = yaml.safe_load((ROOT / "roles" / "release" / "defaults" / "main.yml").read_text(encoding="utf-8"))
 TD_ARN = "arn:aws:ecs:%s:123456789012:task-definition/megapool-local-web:%d"
 
 
@@ -102,11 +104,12 @@ def _registered(region: str, revision: int, rollout_state: str) -> tuple[dict, d
 
 
 def _run_report(tmp_path: Path, registered: dict, extra: dict) -> dict:
+    # The role's defaults under the inventory's variables (their precedence inside the role), its variables in the play.
     inventory = {"regions": {"hosts": {"eu-north-1": {}, "ap-southeast-1": {}},
-                             "vars": {"megapool_env": "local", "megapool_cluster": "megapool", **extra}}}
+                             "vars": {**RELEASE_DEFAULTS, "megapool_env": "local", "megapool_cluster": "megapool", **extra}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")  # eu-north-1 first
     play = {"name": "Summary", "hosts": "regions", "gather_facts": False, "connection": "local", "vars": registered,
-            "tasks": [_report_stats_task()]}
+            "vars_files": [str(ROOT / "roles" / "release" / "vars" / "main.yml")], "tasks": [_report_stats_task()]}
     (tmp_path / "report.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
                ANSIBLE_SHOW_CUSTOM_STATS="true")

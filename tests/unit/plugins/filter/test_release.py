@@ -58,3 +58,17 @@ def test_release_shared_secrets_filter():
     assert result["errors"] and "/m/p/RELEASE_COOKIE differs between regions (a | b)" in result["errors"][0]
     with pytest.raises(AnsibleFilterError, match="expects"):
         FILTERS["release_shared_secrets"]([], ["X"])
+
+
+def test_release_waves_filters():
+    filters = FilterModule().filters()
+    plan = filters["release_waves"](["eu-north-1", "ap-southeast-1"], ["eu-north-1", "ap-southeast-1"], "ap-southeast-1")
+    assert plan["canary"] == "ap-southeast-1"
+    assert filters["release_in_wave"](plan, "ap-southeast-1", "canary") is True
+    assert filters["release_in_wave"](plan, "eu-north-1", "canary") is False
+    with pytest.raises(AnsibleFilterError, match="play_hosts must be a list of inventory hosts"):
+        filters["release_waves"](["eu-north-1"], "eu-north-1")
+    with pytest.raises(AnsibleFilterError, match="release_wave=first: choose canary, others or all"):
+        filters["release_in_wave"](plan, "eu-north-1", "first")
+    with pytest.raises(AnsibleFilterError, match="the input must be what megapool.aws.release_waves returns"):
+        filters["release_in_wave"]({}, "eu-north-1")
