@@ -1,12 +1,12 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the ecs_hosts role uses to plan; the logic lives in module_utils (ecs_settings, ecs_capacity, ecs_hosts_capacity)."""
+"""Filters the ecs_hosts role uses to plan; the logic lives in module_utils (ecs_settings, ecs_task_size, ecs_hosts_capacity)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_task_size
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_task_size import plan_task_size
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_capacity import capacity_plan
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import SettingsError
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import asg_differences

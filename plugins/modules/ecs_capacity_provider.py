@@ -256,21 +256,21 @@ from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolA
 from ansible_collections.megapool.aws.plugins.module_utils.base import retry_while
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
 from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import ECS_SERVICE_LINKED_ROLE_SERVICE
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import SERVICE_LINKED_ROLE_RETRY_DELAYS
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import CapacityError
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import DesiredProvider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import ProviderPlan
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import deleting_provider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import live_provider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import not_applied
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import missing_service_linked_role
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_provider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import predict_provider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import provider_result
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import provider_view
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import service_linked_role_taken
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import validate_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import ECS_SERVICE_LINKED_ROLE_SERVICE
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import SERVICE_LINKED_ROLE_RETRY_DELAYS
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import CapacityError
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import DesiredProvider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import ProviderPlan
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import deleting_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import live_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import not_applied
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import missing_service_linked_role
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import plan_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import predict_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import provider_result
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import provider_view
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import service_linked_role_taken
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import validate_provider
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     name=dict(type="str", required=True),

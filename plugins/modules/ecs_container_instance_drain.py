@@ -256,25 +256,25 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_an
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
 from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import DESCRIBE_BATCH
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import UPDATE_BATCH
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import CapacityError
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import DrainRequest
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import drain_event
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import drain_progress
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import drain_summary
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import instance_record
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import is_drained
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import lifecycle_pending
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_states
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import predict_states
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import resolve_instances
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import status_view
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import still_busy
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import tasks_left
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import timeout_message
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import unknown_message
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import validate_drain
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import DESCRIBE_BATCH
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import UPDATE_BATCH
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import DrainError
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import DrainRequest
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import drain_event
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import drain_progress
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import drain_summary
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import instance_record
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import is_drained
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import lifecycle_pending
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import plan_states
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import predict_states
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import resolve_instances
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import status_view
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import still_busy
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import tasks_left
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import timeout_message
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import unknown_message
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import validate_drain
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     cluster=dict(type="str", required=True),
@@ -516,7 +516,7 @@ class _Drain:
 def _validated(module: MegapoolAWSModule) -> DrainRequest:
     try:
         request = validate_drain(module.params)
-    except CapacityError as e:
+    except DrainError as e:
         module.fail_json(msg=str(e))
     if request.status == "ACTIVE" and module.params["lifecycle_hook_name"]:
         module.warn("lifecycle_hook_name is only used with state=draining; ignored.")

@@ -9,31 +9,32 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import CapacityError
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import ProviderPlan
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import asg_name_from_arn
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import deleting_provider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import drain_progress
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import instance_key
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import instance_record
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import is_drained
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import lifecycle_pending
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import live_provider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import not_applied
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_provider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_states
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import predict_provider
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import predict_states
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import provider_result
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import provider_view
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import resolve_instances
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import status_view
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import still_busy
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import tasks_left
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import timeout_message
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import unknown_message
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import validate_drain
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import validate_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import CapacityError
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import DrainError
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import ProviderPlan
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import asg_name_from_arn
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import deleting_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import drain_progress
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import instance_key
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import instance_record
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import is_drained
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import lifecycle_pending
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import live_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import not_applied
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import plan_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import plan_states
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import predict_provider
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import predict_states
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import provider_result
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import provider_view
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import resolve_instances
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import status_view
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import still_busy
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import tasks_left
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import timeout_message
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import unknown_message
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_container_instance_drain import validate_drain
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import validate_provider
 
 ASG_ARN = "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:0b1c2d3e-aaaa-bbbb-cccc-0123456789ab:autoScalingGroupName/shop-prod"
 OTHER_ASG_ARN = "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:99999999-aaaa-bbbb-cccc-0123456789ab:autoScalingGroupName/shop-new"
@@ -420,7 +421,7 @@ def test_drain_request_defaults_and_dedup():
     ],
 )
 def test_invalid_drain_options(overrides, message):
-    with pytest.raises(CapacityError) as error:
+    with pytest.raises(DrainError) as error:
         validate_drain(_drain_params(**overrides))
     assert message in str(error.value)
 

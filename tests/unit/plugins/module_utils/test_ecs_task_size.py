@@ -1,6 +1,6 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils.ecs_capacity.plan_task_size: the BEAM task fits the REGISTERED memory of every type, never twice."""
+"""module_utils.ecs_task_size.plan_task_size: the BEAM task fits the REGISTERED memory of every type, never twice."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import MEMTOTAL_OBSERVATIONS
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import memtotal_lower_bound
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import missing_service_linked_role
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import plan_task_size
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import service_linked_role_taken
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_task_size import MEMTOTAL_OBSERVATIONS
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_task_size import memtotal_lower_bound
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import missing_service_linked_role
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_task_size import plan_task_size
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import service_linked_role_taken
 
 
 def _type(name: str, memory: int, vcpus: int = 2) -> dict:

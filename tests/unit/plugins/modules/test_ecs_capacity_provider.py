@@ -18,7 +18,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.ecs import models as ecs_models
 
 from ansible_collections.megapool.aws.plugins.module_utils import base
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity import SERVICE_LINKED_ROLE_RETRY_DELAYS
+from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider import SERVICE_LINKED_ROLE_RETRY_DELAYS
 from ansible_collections.megapool.aws.plugins.modules import ecs_capacity_provider as module_under_test
 
 REGION = "us-east-1"
