@@ -22,15 +22,11 @@ from typing import Iterable
 from typing import Mapping
 from typing import Sequence
 
-
-
 from ansible_collections.megapool.aws.plugins.module_utils.text import seconds
-# --------------------------------------------------------------------------------------------------
-# container-instance draining
+
 
 class DrainError(ValueError):
     """Bad module options: the message names the option and the fix."""
-
 
 
 INSTANCE_STATES = {"draining": "DRAINING", "active": "ACTIVE"}

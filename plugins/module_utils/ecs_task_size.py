@@ -10,7 +10,6 @@ from typing import Mapping
 from typing import Sequence
 
 
-
 # ---------------------------------------------------------------------------------------------- task sizing
 #
 # ECS places a task by the memory the container agent REGISTERS, not by the instance type's nominal memory: the agent
