@@ -10,7 +10,8 @@ API_DeploymentConfiguration, API_AdvancedConfiguration, API_ServiceDeployment, D
       when every load balancer of the service has ``advancedConfiguration``: ``alternateTargetGroupArn``,
       ``productionListenerRule`` (an ALB listener rule whose forward action lists both target groups), optional
       ``testListenerRule`` (a rule of another listener, e.g. a test port, forwarding over the same pair: ECS sends its
-      traffic to green in TEST_TRAFFIC_SHIFT, before any production traffic moves), and ``roleArn`` (the infrastructure role ECS assumes to modify the rules). Without them
+      traffic to green in TEST_TRAFFIC_SHIFT, before any production traffic moves), and ``roleArn`` (the infrastructure
+      role ECS assumes to modify the rules). Without them
       the call is refused with an InvalidParameterException.
     - A deployment of a blue/green service passes the lifecycle stages RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP
       (the green tasks start beside the blue ones and register in the target group that takes no production

@@ -5,7 +5,6 @@ routes to it now, once (blue/green's production rule forwards to the primary gro
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from moto import mock_aws
 

@@ -67,8 +67,8 @@ def test_blue_green_removal_through_ansibles_templar_in_snake_case():
     templar = Templar(loader=DataLoader(), variables={"rules": rules, "tg": TG, "alt": ALT})
     removal = templar.template(trust_as_template("{{ rules | megapool.aws.blue_green_removal(tg, alt, '50000', 'eu-north-1') }}"))
     assert removal["rule_arn"] == "arn:rule/production" and removal["error"] is None
-    assert removal["rules"] == [{"Priority": 10,
-                                 "Conditions": [{"Field": "host-header", "Values": ["admin.example.com"], "HostHeaderConfig": {"Values": ["admin.example.com"]}}],
+    condition = {"Field": "host-header", "Values": ["admin.example.com"], "HostHeaderConfig": {"Values": ["admin.example.com"]}}
+    assert removal["rules"] == [{"Priority": 10, "Conditions": [condition],
                                  "Actions": [{"Type": "forward", "Order": 1, "TargetGroupArn": "arn:tg/admin"}]}]
 
 
