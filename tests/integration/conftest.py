@@ -40,13 +40,11 @@ SHARED_WORKER = {
 }
 # Seconds a unit (file or group) takes on one worker of CI's two cores (the stage's --durations, docs/testing.md): the
 # scheduler hands out the longest first, so both workers end at about the same time. From the last CI run's slowest
-# tests: test_reliability's killed-twice chain 685 s and its teardown after a partial run 250 s; test_site's bastion
-# hardening and teardown 524 s (it was weighed 230 and so handed out late, when a 500-s unit lengthens the stage).
+# tests: test_reliability's killed-twice chain 685 s and its teardown after a partial run 250 s.
 WEIGHTS = {
     "test_reliability.py": 1100,
     "demo": 1500,
     "test_release_bad_input.py": 600,
-    "test_site.py": 600,
     "test_ecs_bad_input.py": 450,
     "test_database.py": 450,
     "test_bad_input.py": 300,
@@ -54,6 +52,7 @@ WEIGHTS = {
     "test_validate_once.py": 250,
     "test_alb_bad_input.py": 200,
     "test_network_zones.py": 150,
+    "test_network_type_cache.py": 80,
     "netns": 150,
 }
 

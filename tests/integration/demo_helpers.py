@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -140,6 +141,8 @@ def converge_demo(inventory) -> dict[str, str]:
     configure_demo(inventory)
     site = run_playbook("site.yml", inventory.path)
     assert site.returncode == 0, site.stdout[-4000:] + site.stderr[-2000:]
+    # The Summary play names the regions' peering, active (module_utils/site_summary.py).
+    assert re.search(r"(eu-north-1-ap-southeast-1|ap-southeast-1-eu-north-1): active", site.stdout), site.stdout[-3000:]
     fronts = _fronts()
     for region, url in fronts.items():
         about = _wait(lambda url=url: json.loads(_get(url + "/")[1]), 120, "%s's front answers" % region)

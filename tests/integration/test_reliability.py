@@ -164,6 +164,11 @@ def test_a_teardown_after_a_partial_run_leaves_nothing(empty_emulator, faulty, s
     assert teardown.returncode == 0, teardown.output[-4000:]
     assert full_snapshot() == empty
 
+    # Once more with nothing left: a teardown of nothing finds nothing to change (and fails on nothing missing).
+    again = _run("teardown again", "teardown.yml", site_inventory, faulty)
+    assert again.returncode == 0, again.output[-4000:]
+    assert set(again.changed().values()) == {0}, again.changed_tasks()
+
 
 def test_a_run_killed_twice_then_completed_converges_without_duplicates(faulty, site_inventory):
     # A gateway a killed run created but never attached: adopted (attached), never a second one made.
