@@ -52,15 +52,9 @@ mkdir -p "$ROOT/tests/output" && rm -f "$CALL_LOG"
 recorded() {  # recorded <stage> <command...>
     MEGAPOOL_CALL_LOG="$CALL_LOG" MEGAPOOL_CALL_STAGE="$1" PYTHONPATH="$ROOT/tests/contract/recorder${PYTHONPATH:+:$PYTHONPATH}" "${@:2}"
 }
-# Molecule writes an ansible.cfg of its own for each scenario (from molecule.yml's config_options) and never reads the
-# project's: ansible.cfg's internal_poll_interval (the controller's CPU while modules wait, docs/testing.md) reaches
-# its runs as a base config, which molecule deep-merges under each scenario's molecule.yml.
-stage_molecule() {
-    local base="$ROOT/tests/output/molecule-base.yml"
-    printf 'provisioner:\n  config_options:\n    defaults:\n      internal_poll_interval: %s\n' \
-        "$(awk -F' *= *' '$1 == "internal_poll_interval" { print $2 }' "$ROOT/ansible.cfg")" > "$base"
-    recorded molecule molecule --base-config "$base" test --all
-}
+# Every scenario under extensions/molecule (their shared settings, ansible.cfg's included, in
+# extensions/molecule/config.yml, molecule's base config for a collection).
+stage_molecule() { recorded molecule molecule test --all; }
 # Two workers, each with its own emulator (tests/integration/conftest.py); a file's tests stay together on one worker,
 # in order, the longest files first (tests/integration/xdist_groups.py). test_reliability.py is one of those files:
 # its "second run through the faults changes nothing" once redeployed here only because xdist's loadgroup had lost its
