@@ -42,9 +42,9 @@ from moto.acm.models import acm_backends
 from moto.core.exceptions import AWSError
 from moto.elbv2.models import ELBv2Backend
 
-_PATCHED_FLAG = "_megapool_emulator_ext"
+from .patching import MethodPatches
+
 _METHODS = ("delete_listener", "delete_load_balancer", "modify_listener", "remove_listener_certificates")
-_ORIGINALS: dict[tuple[type, str], Callable[..., Any]] = {}
 # Where a certificate bundle keeps the release time (monotonic seconds) of each user that went away.
 _RELEASE_AT = "_megapool_release_at"
 RELEASE_SECONDS_ENV = "MEGAPOOL_EMULATOR_ACM_RELEASE_SECONDS"
@@ -116,7 +116,6 @@ def _releasing(original: Callable[..., Any]) -> Callable[..., Any]:
         release_certificates(self)
         return result
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
@@ -127,7 +126,6 @@ def _get_certificate(original: Callable[..., Any]) -> Callable[..., Any]:
         expire(bundle)
         return bundle
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
@@ -141,28 +139,24 @@ def _delete_certificate(original: Callable[..., Any]) -> Callable[..., Any]:
                 raise ResourceInUseException("Certificate %s in account %s is in use." % (arn, self.account_id))
         return original(self, arn)
 
-    setattr(method, _PATCHED_FLAG, True)
     return method
 
 
-def _patch(cls: type, name: str, wrapper: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    current = getattr(cls, name)
-    if getattr(current, _PATCHED_FLAG, False):
-        return
-    _ORIGINALS[(cls, name)] = current
-    setattr(cls, name, wrapper(current))
+_INSTALLED = MethodPatches(
+    tuple((ELBv2Backend, name, _releasing) for name in _METHODS)
+    + ((AWSCertificateManagerBackend, "get_certificate", _get_certificate), (AWSCertificateManagerBackend, "delete_certificate", _delete_certificate))
+)
 
 
 def apply() -> None:
     """Install the patch (idempotent)."""
-    for name in _METHODS:
-        _patch(ELBv2Backend, name, _releasing)
-    _patch(AWSCertificateManagerBackend, "get_certificate", _get_certificate)
-    _patch(AWSCertificateManagerBackend, "delete_certificate", _delete_certificate)
+    _INSTALLED.apply()
 
 
 def restore() -> None:
     """Put moto's original methods back (for tests; the emulator never calls it)."""
-    for (cls, name), original in list(_ORIGINALS.items()):
-        setattr(cls, name, original)
-        del _ORIGINALS[(cls, name)]
+    _INSTALLED.restore()
+
+
+def applied() -> bool:
+    return _INSTALLED.applied()
