@@ -585,7 +585,7 @@ class _Rollout:
                 # alternate one only while the rule sent no production traffic to it).
                 live[rule_arn] = self._surviving_target_group(elbv2, pair)
                 continue
-            except AnsibleAWSError as e:
+            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws_error(e)
             live.update({rule["RuleArn"]: live_target_group(rule.get("Actions"), *pair) for rule in rules if rule.get("RuleArn") == rule_arn})
         return live

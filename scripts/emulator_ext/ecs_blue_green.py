@@ -290,8 +290,9 @@ def _run_hooks(service: Any, state: BlueGreen, stage: str) -> None:
     hooks = (getattr(service, "deployment_configuration", None) or {}).get("lifecycleHooks")
     for hook_stage, hook in hooks_at(hooks, stage):
         state.record.setdefault("_hook_runs", []).append({"stage": hook_stage, "hookTargetArn": hook.get("hookTargetArn"), "status": "SUCCEEDED"})
-        ecs_dataplane._event(service, "lifecycle hook %s at %s: not invoked (the emulator runs no Lambda function), counted as SUCCEEDED."  # pylint: disable=protected-access
-                             % (hook.get("hookTargetArn"), hook_stage))
+        message = "lifecycle hook %s at %s: not invoked (the emulator runs no Lambda function), counted as SUCCEEDED." % (
+            hook.get("hookTargetArn"), hook_stage)
+        ecs_dataplane._event(service, message)  # pylint: disable=protected-access
 
 
 def _begin(backend: Any, service: Any) -> None:

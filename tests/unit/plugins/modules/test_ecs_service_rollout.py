@@ -477,7 +477,8 @@ def test_back_to_rolling_keeps_the_service_on_the_live_target_group(blue_green_w
     assert sent["loadBalancers"] == [{"targetGroupArn": world["green"], "containerName": "web", "containerPort": 4000}]
 
 
-def test_back_to_rolling_after_the_alb_role_removed_the_rule_and_the_alternate_group(blue_green_world, run_module, aws_calls, clock):  # pylint: disable=unused-argument
+def test_back_to_rolling_after_the_alb_role_removed_the_rule_and_the_alternate_group(  # pylint: disable=unused-argument
+        blue_green_world, run_module, aws_calls, clock):
     # alb_blue_green false runs before the release (site.yml): the production rule and the alternate target group are
     # gone when the service goes back to rolling (the role removes them only while the primary group is live).
     world = blue_green_world
