@@ -38,6 +38,9 @@ pytestmark = pytest.mark.xdist_group("demo")
 os.environ.setdefault("MEGAPOOL_EMULATOR_ECS_BAKE_SECONDS_PER_MINUTE", "3")
 
 
+TEST_PORT = 8443
+
+
 def _pair(region: str) -> tuple[str, dict[str, int]]:
     """The production rule of the region's HTTPS listener: its ARN and the weight of each target group (by name)."""
     elbv2 = client("elbv2", region)
@@ -68,6 +71,8 @@ def _targets(region: str, name: str) -> list[str]:
 def _blue_green(inventory) -> None:
     # 3 bake minutes (9 s on this emulator) and 1-s polls: the bake time shows in the progress lines.
     inventory.set_vars("release", release_strategy="blue_green", release_bake_time_minutes=3, release_poll_interval=1)
+    # A test listener: ECS sends its traffic to green before production (the release role passes its rule).
+    inventory.set_all(alb_blue_green_test_listener_port=TEST_PORT)
 
 
 def test_blue_green_bad_input_is_refused_before_any_change(inventory, empty_emulator):  # pylint: disable=unused-argument
@@ -87,7 +92,10 @@ def test_blue_green_deploys_without_dropping_requests_and_rolls_back_a_bad_green
         assert _live(region).endswith("-app"), _pair(region)
         service = client("ecs", region).describe_services(cluster="megapool-local", services=["megapool-local-web"])["services"][0]
         assert service["deploymentConfiguration"]["strategy"] == "BLUE_GREEN", service["deploymentConfiguration"]
-        assert service["loadBalancers"][0]["advancedConfiguration"]["alternateTargetGroupArn"].rsplit("/", 2)[-2].endswith("-alt")
+        advanced = service["loadBalancers"][0]["advancedConfiguration"]
+        assert advanced["alternateTargetGroupArn"].rsplit("/", 2)[-2].endswith("-alt")
+        test_listener = advanced["testListenerRule"].replace(":listener-rule/", ":listener/").rsplit("/", 1)[0]
+        assert client("elbv2", region).describe_listeners(ListenerArns=[test_listener])["Listeners"][0]["Port"] == TEST_PORT, advanced
 
     # 1.0.1 under load through both fronts: the stages in the output, the rule switched, no request fails.
     load = loadgen.LoadGenerator([url + "/" for url in fronts.values()], count=1_000_000, duration=1800,
