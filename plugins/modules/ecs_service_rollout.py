@@ -355,6 +355,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_an
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_message
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import lifecycle_hook_errors
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import lifecycle_hooks_wanted
 from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import live_target_group
@@ -653,13 +655,20 @@ class _Rollout:
         return assessment
 
     def _wait(self, assessment: Assessment, wanted_arn: str, deployment_id: str | None, since) -> None:
-        start = _clock()
-        while not assessment.done:
-            remaining = self.request.wait_timeout - (_clock() - start)
-            if remaining <= 0:
-                self._fail(timeout_message(self.request, assessment.progress))
-            _sleep(min(self.request.poll_interval, remaining))
-            assessment = self._report(self.read_service(), wanted_arn, deployment_id, since)
+        """Read and assess the service until the rollout is done (``_report`` fails a failed one), within wait_timeout."""
+        try:
+            poll_until(
+                lambda: self._report(self.read_service(), wanted_arn, deployment_id, since),
+                lambda current: current.done,
+                what="the rollout of %s" % self.request.service,
+                timeout=self.request.wait_timeout,
+                interval=self.request.poll_interval,
+                first=assessment,
+                clock=_clock,
+                sleep=_sleep,
+            )
+        except WaitTimeout as timed_out:
+            self._fail(timeout_message(self.request, timed_out.last.progress))
 
 
 def hook_stages() -> list[str]:
