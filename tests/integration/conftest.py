@@ -53,6 +53,7 @@ WEIGHTS = {
     "test_alb_bad_input.py": 200,
     "test_network_zones.py": 150,
     "test_network_type_cache.py": 80,
+    "test_release_validate_once.py": 170,
     "netns": 150,
 }
 

@@ -20,7 +20,7 @@ RETRY = {"group/megapool.aws.aws": "{{ megapool_aws | megapool.aws.aws_retry_pol
 
 
 # site.yml's validation play imports every role's checks: their defaults are all visible there, not in a role's play.
-SITE_ROLES = ("network", "peering", "ecs_hosts", "dns", "database")
+SITE_ROLES = ("network", "peering", "ecs_hosts", "dns", "alb", "database")
 
 
 def playbook(tmp_path: Path, role: str, validate_first: bool, later_vars: dict | None = None) -> str:
@@ -55,7 +55,7 @@ def test_the_role_play_does_not_check_the_inputs_the_validation_play_checked(tmp
 
 @pytest.mark.parametrize(("role", "task"), [
     ("network", "Check the region's network inputs"), ("ecs_hosts", "Check the ECS inputs"),
-    ("dns", "Check the DNS inputs"), ("database", "Refuse a master password in plain text"),
+    ("dns", "Check the DNS inputs"), ("alb", "Check the load balancer inputs"), ("database", "Refuse a master password in plain text"),
 ])
 def test_after_a_site_like_validation_play_each_role_checks_once(tmp_path, inventory, empty_emulator, role, task):
     """Check mode (nothing is built): the role's play starts with its inputs already checked by the validation play."""
@@ -86,6 +86,7 @@ def test_a_role_used_alone_checks_its_inputs(tmp_path, inventory, empty_emulator
         ("peering", {"peering_wait_timeout": -5}, "peering_wait_timeout=-5 must be a positive number of seconds"),
         ("network", {"network_az_count": 1}, "network_az_count=1: at least 2 availability zones are needed"),
         ("dns", {"dns_health_check_path": "health"}, 'dns_health_check_path="health" must start with a slash'),
+        ("alb", {"alb_health_check_path": "health"}, "alb_health_check_path=health must be an absolute path"),
         ("database", {"database_backup_retention": 99}, "database_backup_retention=99 is outside 0-"),
     ],
 )
