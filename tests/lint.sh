@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ansible-lint (profile production, configured by .ansible-lint) on the whole repository, offline:
+# ansible-lint (profile production, configured by .ansible-lint) on the whole repository, offline, and the Python
+# formatter's check (ruff format, ruff.toml):
 #
 #     bash tests/lint.sh                  # what CI runs
 #     bash tests/lint.sh roles/network    # extra arguments go to ansible-lint
@@ -38,11 +39,21 @@ start=$(date +%s)
 set +e
 ansible-lint --offline --profile production --config-file "$ROOT/.ansible-lint" "$@"
 status=$?
+# The Python formatter (ruff.toml), on the whole repository when no paths are given: every file as `ruff format`
+# writes it. `.venv/bin/ruff format` fixes what it lists.
+if [[ $# -eq 0 ]]; then
+    if ruff format --check --output-format concise "$ROOT"; then
+        echo "lint.sh: ruff format --check passed"
+    else
+        echo "lint.sh: ruff format --check FAILED: the files above are not formatted; run .venv/bin/ruff format" >&2
+        status=1
+    fi
+fi
 set -e
 elapsed=$(( $(date +%s) - start ))
 if [[ $status -eq 0 ]]; then
-    echo "lint.sh: ansible-lint (production) passed in ${elapsed}s"
+    echo "lint.sh: ansible-lint (production) and ruff format passed in ${elapsed}s"
 else
-    echo "lint.sh: ansible-lint (production) FAILED (exit $status) in ${elapsed}s" >&2
+    echo "lint.sh: FAILED (exit $status) in ${elapsed}s" >&2
 fi
 exit "$status"
