@@ -34,7 +34,17 @@ from typing import NamedTuple
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Query", "Scan", "BatchGet")
 # Hop-by-hop headers are the proxy's own business; the body is re-sent with an exact Content-Length.
 NOT_FORWARDED = frozenset(
-    ("connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "content-length")
+    (
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+    )
 )
 # REST reads sent as POST (a body too long for a query string): the botocore service models' requestUri of each.
 # Route 53 ListTagsForResources is POST /2013-04-01/tags/{ResourceType} (ChangeTagsForResource, the write, has the
@@ -220,7 +230,9 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
                 proxy.reset()
                 payload = b'{"reset": true}'
             else:
-                self._reply(404, [("Content-Type", "text/plain")], b"awsproxy: GET /_proxy/stats or POST /_proxy/reset\n")
+                self._reply(
+                    404, [("Content-Type", "text/plain")], b"awsproxy: GET /_proxy/stats or POST /_proxy/reset\n"
+                )
                 return
             self._reply(200, [("Content-Type", "application/json")], payload)
 
@@ -237,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every counted call")
     args = parser.parse_args(argv)
     proxy = Proxy(args.upstream, port=args.port, latency_ms=args.latency_ms).start()
-    print("awsproxy on %s -> %s (latency %g ms); stats: %s/_proxy/stats" % (proxy.url, args.upstream, args.latency_ms, proxy.url), flush=True)
+    print(
+        "awsproxy on %s -> %s (latency %g ms); stats: %s/_proxy/stats"
+        % (proxy.url, args.upstream, args.latency_ms, proxy.url),
+        flush=True,
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:

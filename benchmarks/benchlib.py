@@ -21,7 +21,9 @@ def emulator(command: str, port: int) -> int:
     """Run ``scripts/emulator.py <command> --port <port>``; its exit code."""
     return subprocess.run(
         [sys.executable, os.path.join(ROOT, "scripts", "emulator.py"), command, "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, check=False,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        check=False,
     ).returncode
 
 

@@ -50,8 +50,14 @@ def _cmdline(pid: int) -> list[str]:
         return []
 
 
-def classify(argv: list[str], comm: str, ancestors: list[tuple[list[str], str]], emulator_pid: int | None, pid: int,
-             ancestor_pids: list[int]) -> str:
+def classify(
+    argv: list[str],
+    comm: str,
+    ancestors: list[tuple[list[str], str]],
+    emulator_pid: int | None,
+    pid: int,
+    ancestor_pids: list[int],
+) -> str:
     """The class of a process from its command line and its ancestors' (nearest first)."""
     if pid == emulator_pid:
         return "emulator (moto server + extensions)"
@@ -63,7 +69,9 @@ def classify(argv: list[str], comm: str, ancestors: list[tuple[list[str], str]],
         if argv == (ancestors[0][0] if ancestors else None) and ("ansible-playbook" in parent or "ansible" in parent):
             return "ansible forks (workers)"
         return "ansible controller"
-    under_ansible = any("ansible-playbook" in " ".join(a[:3]) or (a[:1] and a[0].endswith("/ansible")) for a, _comm in ancestors)
+    under_ansible = any(
+        "ansible-playbook" in " ".join(a[:3]) or (a[:1] and a[0].endswith("/ansible")) for a, _comm in ancestors
+    )
     if under_ansible:
         if comm in ("sh", "bash", "dash", "sleep"):
             return "module wrappers (sh)"
@@ -72,7 +80,9 @@ def classify(argv: list[str], comm: str, ancestors: list[tuple[list[str], str]],
         return "other under ansible (ssh, ...)"
     if any("molecule" in a for a in argv[:3]):
         return "molecule"
-    if any("pytest" in a for a in argv[:3]) or (argv[:1] and "python" in argv[0] and "-m" in argv[1:2] and "pytest" in argv[2:3]):
+    if any("pytest" in a for a in argv[:3]) or (
+        argv[:1] and "python" in argv[0] and "-m" in argv[1:2] and "pytest" in argv[2:3]
+    ):
         return "pytest (test code, boto3 asserts)"
     if comm.startswith("python") and any("pytest" in " ".join(a[:3]) for a, _comm in ancestors):
         if len(argv) > 1 and argv[1].endswith("emulator.py"):
@@ -121,8 +131,12 @@ class Sampler:
                 argv = _cmdline(pid)
                 ancestors = [(_cmdline(p), table[p][3]) for p in chain[:6]]
                 entry = self.seen[key] = {
-                    "pid": pid, "class": classify(argv, comm, ancestors, self.emulator, pid, chain), "cpu": 0.0,
-                    "first": cpu, "argv": argv[:4], "in_root": in_root,
+                    "pid": pid,
+                    "class": classify(argv, comm, ancestors, self.emulator, pid, chain),
+                    "cpu": 0.0,
+                    "first": cpu,
+                    "argv": argv[:4],
+                    "in_root": in_root,
                 }
             elif comm != entry.get("comm", comm):  # exec'd since (sh -c 'python ...'): classify again
                 ancestors = [(_cmdline(p), table[p][3]) for p in chain[:6]]
@@ -154,8 +168,12 @@ def _idle() -> tuple[float, float]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, action="append", help="an emulator's port (repeat for several; default"
-                        " $MEGAPOOL_EMULATOR_PORT or 5100)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        action="append",
+        help="an emulator's port (repeat for several; default $MEGAPOOL_EMULATOR_PORT or 5100)",
+    )
     parser.add_argument("--interval", type=float, default=0.02)
     parser.add_argument("--json", default=None)
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -163,7 +181,9 @@ def main(argv=None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("a command to run")
-    emulators = [pid for pid in map(_emulator_pid, args.port or [int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or 5100)]) if pid]
+    emulators = [
+        pid for pid in map(_emulator_pid, args.port or [int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or 5100)]) if pid
+    ]
     idle0, total0 = _idle()
     wall0 = time.monotonic()
     process = subprocess.Popen(command)  # pylint: disable=consider-using-with
@@ -189,21 +209,34 @@ def main(argv=None) -> int:
     total = sum(v[0] for v in classes.values())
     machine = (total1 - total0) - (idle1 - idle0)
     report = {
-        "command": command, "exit": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 1),
-        "tree_cpu_s": round(counted, 1), "tree_user_s": round(usage.ru_utime, 1), "tree_sys_s": round(usage.ru_stime, 1),
-        "total_cpu_s": round(total, 1), "machine_busy_cpu_s": round(machine, 1), "machine_capacity_cpu_s": round(wall * os.cpu_count(), 1),
+        "command": command,
+        "exit": os.waitstatus_to_exitcode(status),
+        "wall_s": round(wall, 1),
+        "tree_cpu_s": round(counted, 1),
+        "tree_user_s": round(usage.ru_utime, 1),
+        "tree_sys_s": round(usage.ru_stime, 1),
+        "total_cpu_s": round(total, 1),
+        "machine_busy_cpu_s": round(machine, 1),
+        "machine_capacity_cpu_s": round(wall * os.cpu_count(), 1),
         "samples": sampler.samples,
-        "runnable_share": {"none": 0.0, "one": 0.0, "two or more": 0.0} if not sampler.samples else dict(
-            zip(("none", "one", "two or more"), (round(n / sampler.samples, 3) for n in sampler.runnable))),
+        "runnable_share": {"none": 0.0, "one": 0.0, "two or more": 0.0}
+        if not sampler.samples
+        else dict(zip(("none", "one", "two or more"), (round(n / sampler.samples, 3) for n in sampler.runnable))),
         "classes": {name: {"cpu_s": round(v[0], 2), "processes": v[1]} for name, v in rows},
     }
     print("\n%-45s %9s %9s %7s" % ("class", "CPU s", "processes", "share"), file=sys.stderr)
     for name, (cpu, count) in rows:
         print("%-45s %9.1f %9d %6.1f%%" % (name, cpu, count, 100.0 * cpu / total if total else 0.0), file=sys.stderr)
     print("%-45s %9.1f" % ("total (command tree + emulator)", total), file=sys.stderr)
-    print("wall %.1f s; the whole machine was busy %.1f of %.1f CPU s (%d cores); exit %d"
-          % (wall, machine, wall * os.cpu_count(), os.cpu_count(), report["exit"]), file=sys.stderr)
-    print("samples with none / one / two or more of these processes runnable: %s" % report["runnable_share"], file=sys.stderr)
+    print(
+        "wall %.1f s; the whole machine was busy %.1f of %.1f CPU s (%d cores); exit %d"
+        % (wall, machine, wall * os.cpu_count(), os.cpu_count(), report["exit"]),
+        file=sys.stderr,
+    )
+    print(
+        "samples with none / one / two or more of these processes runnable: %s" % report["runnable_share"],
+        file=sys.stderr,
+    )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(report, handle, indent=1)

@@ -101,6 +101,7 @@ CHANGED_LINE = re.compile(r"^changed: \[([^\]]+)\]")
 
 def _delta(after: dict, before: dict) -> dict:
     """Proxy stats ``after`` minus ``before`` (both from Proxy.stats())."""
+
     def key(row: dict) -> tuple[str, str, str]:
         return (row["service"], row["region"], row["action"])
 
@@ -128,7 +129,9 @@ class _PlayTracker:
     def line(self, text: str) -> None:
         banner = PLAY_BANNER.match(text)
         if banner:
-            self.plays.append({"name": banner.group(1), "start": time.monotonic(), "stats": self.proxy.stats(), "changed": set()})
+            self.plays.append(
+                {"name": banner.group(1), "start": time.monotonic(), "stats": self.proxy.stats(), "changed": set()}
+            )
             return
         task = TASK_BANNER.match(text)
         if task:
@@ -194,7 +197,9 @@ def make_peer_inventory(regions: int, directory: str) -> str:
         hosts[name] = {"network_vpc_cidr": cidr}
     with open(os.path.join(path, "hosts.yml"), encoding="utf-8") as handle:
         inventory = yaml.safe_load(handle)
-    inventory["regions"]["hosts"] = {name: {"peer_vpc_cidr": values["network_vpc_cidr"]} for name, values in list(hosts.items())[:regions]}
+    inventory["regions"]["hosts"] = {
+        name: {"peer_vpc_cidr": values["network_vpc_cidr"]} for name, values in list(hosts.items())[:regions]
+    }
     with open(os.path.join(path, "hosts.yml"), "w", encoding="utf-8") as handle:
         yaml.safe_dump(inventory, handle, sort_keys=False)
     return path
@@ -224,7 +229,10 @@ def counting_interpreter(directory: str) -> tuple[str, str]:
     count_file = os.path.join(directory, "module-processes")
     wrapper = os.path.join(directory, "python-counting")
     with open(wrapper, "w", encoding="utf-8") as handle:
-        handle.write("#!/bin/sh\necho >> %s\nexec %s \"$@\"\n" % (shlex.quote(count_file), shlex.quote(os.path.join(VENV_BIN, "python"))))
+        handle.write(
+            '#!/bin/sh\necho >> %s\nexec %s "$@"\n'
+            % (shlex.quote(count_file), shlex.quote(os.path.join(VENV_BIN, "python")))
+        )
     os.chmod(wrapper, 0o755)
     return wrapper, count_file
 
@@ -237,10 +245,24 @@ def _lines(path: str) -> int:
         return 0
 
 
-def play(proxy: Proxy, regions: int, run: str, inventory: str, env: dict[str, str], log_path: str,
-         playbook: str | None = None, interpreter: tuple[str, str] | None = None, side: str = "collection") -> Run:
+def play(
+    proxy: Proxy,
+    regions: int,
+    run: str,
+    inventory: str,
+    env: dict[str, str],
+    log_path: str,
+    playbook: str | None = None,
+    interpreter: tuple[str, str] | None = None,
+    side: str = "collection",
+) -> Run:
     proxy.reset()
-    command = [os.path.join(VENV_BIN, "ansible-playbook"), playbook or os.path.join("playbooks", PLAYBOOKS[run]), "-i", inventory]
+    command = [
+        os.path.join(VENV_BIN, "ansible-playbook"),
+        playbook or os.path.join("playbooks", PLAYBOOKS[run]),
+        "-i",
+        inventory,
+    ]
     processes_before = 0
     if interpreter:
         command += ["-e", "ansible_python_interpreter=%s" % interpreter[0]]
@@ -249,7 +271,9 @@ def play(proxy: Proxy, regions: int, run: str, inventory: str, env: dict[str, st
     tracker = _PlayTracker(proxy)
     lines = []
     # One stream (stderr merged), read as it comes: the proxy's counters are read at each play banner.
-    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
         for text in process.stdout:
             lines.append(text)
             tracker.line(text.rstrip("\n"))
@@ -261,17 +285,29 @@ def play(proxy: Proxy, regions: int, run: str, inventory: str, env: dict[str, st
         handle.write(output)
     recap = [tuple(map(int, row[1:])) for row in RECAP.findall(output)]
     if returncode != 0 or not recap:
-        log("%s (%d regions) failed with exit code %d; the end of its output (all of it in %s):"
-            % (run, regions, returncode, os.path.relpath(log_path, ROOT)))
+        log(
+            "%s (%d regions) failed with exit code %d; the end of its output (all of it in %s):"
+            % (run, regions, returncode, os.path.relpath(log_path, ROOT))
+        )
         sys.stderr.write("\n".join(output.splitlines()[-40:]) + "\n")
         raise SystemExit(2)
     slowest = [(name.strip(), float(seconds)) for name, seconds in PROFILE_LINE.findall(output)]
     return Run(
-        regions=regions, run=run, wall_s=round(wall, 2), cpu_s=round(cpu, 2), calls=stats["calls"], mutating=stats["mutating"],
-        changed=sum(row[1] for row in recap), failed=sum(row[3] for row in recap), errors=stats["errors"],
-        actions=stats["actions"], slowest_tasks=slowest, ecs=tracker.layer(ECS_PLAY, stats),
+        regions=regions,
+        run=run,
+        wall_s=round(wall, 2),
+        cpu_s=round(cpu, 2),
+        calls=stats["calls"],
+        mutating=stats["mutating"],
+        changed=sum(row[1] for row in recap),
+        failed=sum(row[3] for row in recap),
+        errors=stats["errors"],
+        actions=stats["actions"],
+        slowest_tasks=slowest,
+        ecs=tracker.layer(ECS_PLAY, stats),
         processes=(_lines(interpreter[1]) - processes_before) if interpreter else 0,
-        results=len(RESULT_LINE.findall(output)), side=side,
+        results=len(RESULT_LINE.findall(output)),
+        side=side,
     )
 
 
@@ -281,27 +317,40 @@ def median_row(runs: list[Run]) -> list[str]:
         return str(int(value)) if value == int(value) else "%.1f" % value
 
     first = runs[0]
-    return [str(first.regions), first.run, "%.1f" % statistics.median(r.wall_s for r in runs),
-            med([r.calls for r in runs]), med([r.mutating for r in runs]), med([r.changed for r in runs]),
-            "%.1f" % statistics.median(r.cpu_s for r in runs)]
+    return [
+        str(first.regions),
+        first.run,
+        "%.1f" % statistics.median(r.wall_s for r in runs),
+        med([r.calls for r in runs]),
+        med([r.mutating for r in runs]),
+        med([r.changed for r in runs]),
+        "%.1f" % statistics.median(r.cpu_s for r in runs),
+    ]
 
 
 def ecs_row(runs: list[Run]) -> list[str]:
     """The ECS layer's figures (median over the repetitions)."""
+
     def med(values: list[float]) -> str:
         value = statistics.median(values)
         return str(int(value)) if value == int(value) else "%.1f" % value
 
     first = runs[0]
-    return [str(first.regions), first.run, "%.1f" % statistics.median(r.ecs["wall_s"] for r in runs),
-            med([r.ecs["calls"] for r in runs]), med([r.ecs["mutating"] for r in runs]), med([r.ecs["changed"] for r in runs])]
+    return [
+        str(first.regions),
+        first.run,
+        "%.1f" % statistics.median(r.ecs["wall_s"] for r in runs),
+        med([r.ecs["calls"] for r in runs]),
+        med([r.ecs["mutating"] for r in runs]),
+        med([r.ecs["changed"] for r in runs]),
+    ]
 
 
 def top_actions(runs: list[Run], mutating_only: bool, limit: int = 12, ecs_only: bool = False) -> list[tuple[str, int]]:
     """The most frequent actions over the given runs, summed over regions (per run, on average)."""
     counts: collections.Counter[str] = collections.Counter()
     for run in runs:
-        for row in (run.ecs.get("actions", []) if ecs_only else run.actions):
+        for row in run.ecs.get("actions", []) if ecs_only else run.actions:
             if row["mutating"] or not mutating_only:
                 counts["%s:%s" % (row["service"], row["action"])] += row["calls"]
     return [(action, round(count / len(runs))) for action, count in counts.most_common(limit)]
@@ -325,8 +374,9 @@ def compare(args: argparse.Namespace) -> int:
     results: dict[tuple[str, str], list[Run]] = collections.defaultdict(list)
     loads: list[float] = []
     try:
-        with Proxy("http://127.0.0.1:%d" % args.port, port=args.proxy_port, latency_ms=args.latency_ms) as proxy, \
-                tempfile.TemporaryDirectory(prefix="megapool-bench-") as scratch:
+        with Proxy(
+            "http://127.0.0.1:%d" % args.port, port=args.proxy_port, latency_ms=args.latency_ms
+        ) as proxy, tempfile.TemporaryDirectory(prefix="megapool-bench-") as scratch:
             env = ansible_env(proxy.port, False)
             env["PEER_STATE_DIR"] = os.path.join(scratch, "peer-state")
             if args.strategy:
@@ -334,27 +384,65 @@ def compare(args: argparse.Namespace) -> int:
             if args.strategy.startswith("mitogen"):
                 import ansible_mitogen  # pylint: disable=import-outside-toplevel
 
-                env["ANSIBLE_STRATEGY_PLUGINS"] = os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy")
+                env["ANSIBLE_STRATEGY_PLUGINS"] = os.path.join(
+                    os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"
+                )
             interpreter = counting_interpreter(scratch)
             sides = {
                 "collection": (make_inventory(regions, scratch), None),
                 "peer": (make_peer_inventory(regions, scratch), os.path.join(PEER_DIR, "site.yml")),
             }
-            log("compare: emulator :%d, proxy %s, %d regions, strategy %s, results in %s"
-                % (args.port, proxy.url, regions, args.strategy or "linear (ansible.cfg)", os.path.relpath(RESULTS, ROOT)))
+            log(
+                "compare: emulator :%d, proxy %s, %d regions, strategy %s, results in %s"
+                % (
+                    args.port,
+                    proxy.url,
+                    regions,
+                    args.strategy or "linear (ansible.cfg)",
+                    os.path.relpath(RESULTS, ROOT),
+                )
+            )
             for repetition in range(1, args.repeat + 1):
                 order = ["collection", "peer"] if repetition % 2 else ["peer", "collection"]
                 for side in [side for side in order if not args.only or side == args.only]:
                     inventory, playbook = sides[side]
                     reset_emulator(args.port)
                     for run in COMPARE_RUNS:
-                        log_path = os.path.join(RESULTS, "compare-%s-%s-%s-%d-%s.log" % (stamp, args.strategy or "linear", side, repetition, run.split()[0]))
-                        result = play(proxy, regions, run, inventory, env, log_path, playbook=playbook, interpreter=interpreter, side=side)
+                        log_path = os.path.join(
+                            RESULTS,
+                            "compare-%s-%s-%s-%d-%s.log"
+                            % (stamp, args.strategy or "linear", side, repetition, run.split()[0]),
+                        )
+                        result = play(
+                            proxy,
+                            regions,
+                            run,
+                            inventory,
+                            env,
+                            log_path,
+                            playbook=playbook,
+                            interpreter=interpreter,
+                            side=side,
+                        )
                         results[side, run].append(result)
                         loads.append(os.getloadavg()[0])
-                        log("#%d %-10s %-18s %6.1f s wall, %6.1f s cpu, %4d processes, %4d results, %4d calls, %3d mutating, "
-                            "%2d changed (load %.1f)" % (repetition, side, run, result.wall_s, result.cpu_s, result.processes,
-                                                         result.results, result.calls, result.mutating, result.changed, loads[-1]))
+                        log(
+                            "#%d %-10s %-18s %6.1f s wall, %6.1f s cpu, %4d processes, %4d results, %4d calls, %3d mutating, "
+                            "%2d changed (load %.1f)"
+                            % (
+                                repetition,
+                                side,
+                                run,
+                                result.wall_s,
+                                result.cpu_s,
+                                result.processes,
+                                result.results,
+                                result.calls,
+                                result.mutating,
+                                result.changed,
+                                loads[-1],
+                            )
+                        )
                 reset_emulator(args.port)
     finally:
         if started_emulator:
@@ -365,29 +453,45 @@ def compare(args: argparse.Namespace) -> int:
     with open(os.path.join(RESULTS, "compare-%s.json" % stamp), "w", encoding="utf-8") as handle:
         json.dump([asdict(run) for runs in results.values() for run in runs], handle, indent=1)
 
-    print("site.yml (this collection) against benchmarks/peer/site.yml (plain amazon.aws/community.aws), %d regions, "
-          "interleaved, median of %d; strategy %s; 1-minute load %.1f to %.1f\n"
-          % (regions, args.repeat, args.strategy or "linear", min(loads), max(loads)))
+    print(
+        "site.yml (this collection) against benchmarks/peer/site.yml (plain amazon.aws/community.aws), %d regions, "
+        "interleaved, median of %d; strategy %s; 1-minute load %.1f to %.1f\n"
+        % (regions, args.repeat, args.strategy or "linear", min(loads), max(loads))
+    )
     if not args.only:
         print("| run | measure | collection | peer | collection / peer |")
         print("|---|---|---:|---:|---:|")
     for run in COMPARE_RUNS if not args.only else ():
-        for label, attribute, digits in (("CPU s", "cpu_s", 1), ("wall s", "wall_s", 1), ("module processes", "processes", 0),
-                                         ("task results", "results", 0), ("API calls", "calls", 0), ("mutating calls", "mutating", 0),
-                                         ("changed tasks", "changed", 0)):
+        for label, attribute, digits in (
+            ("CPU s", "cpu_s", 1),
+            ("wall s", "wall_s", 1),
+            ("module processes", "processes", 0),
+            ("task results", "results", 0),
+            ("API calls", "calls", 0),
+            ("mutating calls", "mutating", 0),
+            ("changed tasks", "changed", 0),
+        ):
             ours = statistics.median(getattr(r, attribute) for r in results["collection", run])
             theirs = statistics.median(getattr(r, attribute) for r in results["peer", run])
             print("| %s | %s | %.*f | %.*f | %s |" % (run, label, digits, ours, digits, theirs, _ratio(ours, theirs)))
     measures = ("cpu_s", "wall_s", "processes", "results", "calls", "mutating", "changed")
     for (side, run), runs in results.items() if args.only else ():
-        print("| %s %s | CPU s %.1f | wall s %.1f | processes %d | results %d | calls %d | mutating %d | changed %d |"
-              % (side, run, *(statistics.median(getattr(r, a) for r in runs) for a in measures)))
+        print(
+            "| %s %s | CPU s %.1f | wall s %.1f | processes %d | results %d | calls %d | mutating %d | changed %d |"
+            % (side, run, *(statistics.median(getattr(r, a) for r in runs) for a in measures))
+        )
     broken = any(r.mutating or r.changed for r in results["collection", "no-op re-converge"])
     peer_noop = results["peer", "no-op re-converge"]
     if any(r.mutating for r in peer_noop):
-        print("\nThe peer's no-op makes mutating calls (the stock modules'): " + ", ".join(
-            "%s:%s %d" % (action, name, count) for action, name, count in
-            [(a.split(":")[0], a.split(":", 1)[1], c) for a, c in top_actions(peer_noop, mutating_only=True)]))
+        print(
+            "\nThe peer's no-op makes mutating calls (the stock modules'): "
+            + ", ".join(
+                "%s:%s %d" % (action, name, count)
+                for action, name, count in [
+                    (a.split(":")[0], a.split(":", 1)[1], c) for a, c in top_actions(peer_noop, mutating_only=True)
+                ]
+            )
+        )
     if broken:
         print("\nBUG: the collection's no-op converge changed something. Mutating actions:")
         for action, count in top_actions(results["collection", "no-op re-converge"], mutating_only=True):
@@ -402,10 +506,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=5200, help="emulator port (default %(default)s)")
     parser.add_argument("--proxy-port", type=int, default=0, help="counting proxy port (default: any free one)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay the proxy adds to every AWS call")
-    parser.add_argument("--profile", action="store_true", help="also list the slowest tasks (ansible.posix.profile_tasks)")
-    parser.add_argument("--compare", action="store_true", help="this collection against the plain-modules peer (benchmarks/peer)")
+    parser.add_argument(
+        "--profile", action="store_true", help="also list the slowest tasks (ansible.posix.profile_tasks)"
+    )
+    parser.add_argument(
+        "--compare", action="store_true", help="this collection against the plain-modules peer (benchmarks/peer)"
+    )
     parser.add_argument("--only", choices=["collection", "peer"], help="with --compare: run one side only")
-    parser.add_argument("--strategy", default="", help="ANSIBLE_STRATEGY for the runs, e.g. mitogen_linear (default: ansible.cfg's)")
+    parser.add_argument(
+        "--strategy", default="", help="ANSIBLE_STRATEGY for the runs, e.g. mitogen_linear (default: ansible.cfg's)"
+    )
     args = parser.parse_args(argv)
     if args.compare:
         if not os.path.isdir(os.path.join(ROOT, ".collections", "ansible_collections", "megapool", "aws")):
@@ -422,21 +532,38 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     results: dict[tuple[int, str], list[Run]] = collections.defaultdict(list)
     try:
-        with Proxy("http://127.0.0.1:%d" % args.port, port=args.proxy_port, latency_ms=args.latency_ms) as proxy, \
-                tempfile.TemporaryDirectory(prefix="megapool-bench-") as scratch:
-            log("emulator :%d, proxy %s, latency %g ms, results in %s" % (args.port, proxy.url, args.latency_ms, os.path.relpath(RESULTS, ROOT)))
+        with Proxy(
+            "http://127.0.0.1:%d" % args.port, port=args.proxy_port, latency_ms=args.latency_ms
+        ) as proxy, tempfile.TemporaryDirectory(prefix="megapool-bench-") as scratch:
+            log(
+                "emulator :%d, proxy %s, latency %g ms, results in %s"
+                % (args.port, proxy.url, args.latency_ms, os.path.relpath(RESULTS, ROOT))
+            )
             env = ansible_env(proxy.port, args.profile)
             for regions in counts:
                 inventory = make_inventory(regions, scratch)
                 for repetition in range(1, args.repeat + 1):
                     reset_emulator(args.port)
                     for run in RUNS:
-                        log_path = os.path.join(RESULTS, "converge-%s-%dr-%d-%s.log" % (stamp, regions, repetition, run.split()[0]))
+                        log_path = os.path.join(
+                            RESULTS, "converge-%s-%dr-%d-%s.log" % (stamp, regions, repetition, run.split()[0])
+                        )
                         result = play(proxy, regions, run, inventory, env, log_path)
                         results[regions, run].append(result)
-                        log("%d regions, #%d %-18s %6.1f s (cpu %5.1f s, load %.1f)  %4d calls  %3d mutating  %2d changed"
-                            % (regions, repetition, run, result.wall_s, result.cpu_s, os.getloadavg()[0],
-                               result.calls, result.mutating, result.changed))
+                        log(
+                            "%d regions, #%d %-18s %6.1f s (cpu %5.1f s, load %.1f)  %4d calls  %3d mutating  %2d changed"
+                            % (
+                                regions,
+                                repetition,
+                                run,
+                                result.wall_s,
+                                result.cpu_s,
+                                os.getloadavg()[0],
+                                result.calls,
+                                result.mutating,
+                                result.changed,
+                            )
+                        )
                     reset_emulator(args.port)
     finally:
         if started_emulator:
@@ -447,14 +574,19 @@ def main(argv: list[str] | None = None) -> int:
     with open(os.path.join(RESULTS, "converge-%s.json" % stamp), "w", encoding="utf-8") as handle:
         json.dump([asdict(run) for runs in results.values() for run in runs], handle, indent=1)
 
-    print("site.yml on the emulator (127.0.0.1), median of %d run(s); proxy latency %g ms\n" % (args.repeat, args.latency_ms))
+    print(
+        "site.yml on the emulator (127.0.0.1), median of %d run(s); proxy latency %g ms\n"
+        % (args.repeat, args.latency_ms)
+    )
     # CPU s: user + system time of ansible-playbook and its workers; steadier than wall time on a shared machine.
     print("| regions | run | wall s | API calls | mutating | changed tasks | CPU s |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     for runs in results.values():
         print("| " + " | ".join(median_row(runs)) + " |")
 
-    print("\nThe ECS layer alone (plays \"ECS capacity ...\" of site.yml, \"Remove the ECS capacity ...\" of teardown.yml)\n")
+    print(
+        '\nThe ECS layer alone (plays "ECS capacity ..." of site.yml, "Remove the ECS capacity ..." of teardown.yml)\n'
+    )
     print("| regions | run | wall s | API calls | mutating | changed tasks |")
     print("|---:|---|---:|---:|---:|---:|")
     for runs in results.values():

@@ -66,7 +66,16 @@ VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 COLLECTIONS_ROOT = os.path.join(ROOT, ".collections")
 
-REGIONS = ["eu-north-1", "ap-southeast-1", "us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1", "sa-east-1"]
+REGIONS = [
+    "eu-north-1",
+    "ap-southeast-1",
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-northeast-1",
+    "sa-east-1",
+]
 ENV, CLUSTER = "bench", "megapool"
 APP_PER_REGION = 50
 # (count, env, cluster, role, stopped): instances the filters on env, cluster and state must leave out.
@@ -80,7 +89,9 @@ class Seeded:
     """What the emulator holds for the benchmark: the instance ids the inventories and discovery must find."""
 
     hosts: set[str] = field(default_factory=set)  # running app + bastion of env/cluster
-    app_ips: set[str] = field(default_factory=set)  # private IPs of the running app members (moto may give two the same)
+    app_ips: set[str] = field(
+        default_factory=set
+    )  # private IPs of the running app members (moto may give two the same)
     app_count: int = 0
     decoys: int = 0
 
@@ -100,7 +111,12 @@ class Run:
 
 
 def _tags(env: str, cluster: str, role: str) -> list[dict[str, Any]]:
-    tags = {"Name": "%s-%s-%s" % (cluster, env, role), "megapool:env": env, "megapool:cluster": cluster, "megapool:role": role}
+    tags = {
+        "Name": "%s-%s-%s" % (cluster, env, role),
+        "megapool:env": env,
+        "megapool:cluster": cluster,
+        "megapool:role": role,
+    }
     return [{"ResourceType": "instance", "Tags": [{"Key": key, "Value": value} for key, value in tags.items()]}]
 
 
@@ -113,7 +129,11 @@ def _seed_region(endpoint: str, region: str) -> tuple[list[dict[str, Any]], int]
 
     def run(count: int, env: str, cluster: str, role: str) -> list[dict[str, Any]]:
         return client.run_instances(
-            ImageId=image, InstanceType="t3.micro", MinCount=count, MaxCount=count, TagSpecifications=_tags(env, cluster, role)
+            ImageId=image,
+            InstanceType="t3.micro",
+            MinCount=count,
+            MaxCount=count,
+            TagSpecifications=_tags(env, cluster, role),
         )["Instances"]
 
     members = run(APP_PER_REGION, ENV, CLUSTER, "app") + run(1, ENV, CLUSTER, "bastion")
@@ -259,7 +279,14 @@ class Replay:
 
 def ansible_env() -> dict[str, str]:
     env = dict(os.environ)
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_EC2",
+    ):
         env.pop(name, None)
     env.update(
         ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
@@ -287,13 +314,17 @@ PEAK_WRAPPER = (
 )
 
 
-def timed(proxy: TimingProxy, group: str, name: str, command: list[str], env: dict[str, str], count: Callable[[str], int]) -> tuple[Run, str, str]:
+def timed(
+    proxy: TimingProxy, group: str, name: str, command: list[str], env: dict[str, str], count: Callable[[str], int]
+) -> tuple[Run, str, str]:
     """Run `command` once (a fresh process), with the proxy's counters zeroed first; `count` reads the result."""
     proxy.reset()
     started, cpu_before = time.monotonic(), _children_cpu()
     # The command runs under a small Python that reports its child's peak memory: a child forked from this (large)
     # process would count this process's memory as its own until it execs.
-    result = subprocess.run([sys.executable, "-c", PEAK_WRAPPER] + command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_WRAPPER] + command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     wall, cpu = time.monotonic() - started, _children_cpu() - cpu_before
     stderr, _marker, peak = result.stderr.rpartition(PEAK_MARKER)
     result = subprocess.CompletedProcess(command, result.returncode, result.stdout, stderr)
@@ -303,8 +334,18 @@ def timed(proxy: TimingProxy, group: str, name: str, command: list[str], env: di
         log("%s failed with exit code %d: %s" % (name, result.returncode, " ".join(command)))
         sys.stderr.write("\n".join((result.stdout + result.stderr).splitlines()[-40:]) + "\n")
         raise SystemExit(2)
-    run = Run(group, name, round(wall, 3), round(cpu, 3), round(proxy.window(), 3), stats["calls"], stats["errors"], count(result.stdout),
-              stats["actions"], round(peak_mb, 1))
+    run = Run(
+        group,
+        name,
+        round(wall, 3),
+        round(cpu, 3),
+        round(proxy.window(), 3),
+        stats["calls"],
+        stats["errors"],
+        count(result.stdout),
+        stats["actions"],
+        round(peak_mb, 1),
+    )
     return run, result.stdout, result.stderr
 
 
@@ -355,15 +396,24 @@ def write_configs(directory: str, regions: list[str], endpoint: str) -> dict[str
     theirs = dict(
         plugin="amazon.aws.aws_ec2",
         regions=regions,  # given: no DescribeRegions
-        filters={"tag:megapool:env": ENV, "tag:megapool:cluster": CLUSTER, "instance-state-name": ["running", "pending"]},
+        filters={
+            "tag:megapool:env": ENV,
+            "tag:megapool:cluster": CLUSTER,
+            "instance-state-name": ["running", "pending"],
+        },
         hostnames=["instance-id"],
         use_ssm_inventory=False,
         **connection,
     )
 
     def cached(config: dict[str, Any], name: str) -> dict[str, Any]:
-        return dict(config, cache=True, cache_plugin="ansible.builtin.jsonfile", cache_timeout=3600,
-                    cache_connection=os.path.join(directory, "cache-" + name))
+        return dict(
+            config,
+            cache=True,
+            cache_plugin="ansible.builtin.jsonfile",
+            cache_timeout=3600,
+            cache_connection=os.path.join(directory, "cache-" + name),
+        )
 
     files = {
         "floor": ("static.yml", {"all": {"hosts": {"localhost-static": {"ansible_connection": "local"}}}}),
@@ -373,12 +423,20 @@ def write_configs(directory: str, regions: list[str], endpoint: str) -> dict[str
         "aws_ec2 warm": ("cached_aws_ec2.yml", cached(theirs, "aws_ec2")),
     }
     module_args = dict(connection)
-    nodes_task = {"name": "Discover", "megapool.aws.ec2_cluster_nodes_info": dict(regions=regions, env=ENV, cluster=CLUSTER, **module_args)}
+    nodes_task = {
+        "name": "Discover",
+        "megapool.aws.ec2_cluster_nodes_info": dict(regions=regions, env=ENV, cluster=CLUSTER, **module_args),
+    }
     loop_task = {
         "name": "Discover, one region after the other",
         "amazon.aws.ec2_instance_info": dict(
             region="{{ item }}",
-            filters={"tag:megapool:env": ENV, "tag:megapool:cluster": CLUSTER, "tag:megapool:role": "app", "instance-state-name": "running"},
+            filters={
+                "tag:megapool:env": ENV,
+                "tag:megapool:cluster": CLUSTER,
+                "tag:megapool:role": "app",
+                "instance-state-name": "running",
+            },
             **module_args,
         ),
         "loop": regions,
@@ -406,8 +464,10 @@ def in_process(proxy: TimingProxy, regions: list[str], repeat: int) -> list[Run]
     from ansible_collections.megapool.aws.plugins.module_utils import cluster_instances as helper
 
     config = helper.default_client_config()
-    clients = {region: boto3.Session().client("ec2", region_name=region, endpoint_url=proxy.url, config=config, **CREDENTIALS)
-               for region in regions}
+    clients = {
+        region: boto3.Session().client("ec2", region_name=region, endpoint_url=proxy.url, config=config, **CREDENTIALS)
+        for region in regions
+    }
     filters = helper.instance_filters(ENV, CLUSTER, states=helper.RUNNING_STATES, role="app")
 
     def concurrent() -> int:
@@ -425,8 +485,17 @@ def in_process(proxy: TimingProxy, regions: list[str], repeat: int) -> list[Run]
         found = function()
         wall, cpu = time.monotonic() - started, time.process_time() - cpu_before
         stats = proxy.stats()
-        return Run("in-process", name, round(wall, 4), round(cpu, 4), round(proxy.window(), 4), stats["calls"], stats["errors"], found,
-                   stats["actions"])
+        return Run(
+            "in-process",
+            name,
+            round(wall, 4),
+            round(cpu, 4),
+            round(proxy.window(), 4),
+            stats["calls"],
+            stats["errors"],
+            found,
+            stats["actions"],
+        )
 
     one("concurrent", concurrent)  # warm-up: open the connections, load what botocore loads lazily
     one("sequential", sequential)
@@ -454,15 +523,26 @@ def table(runs: list[Run], digits: int = 2, found: str = "hosts") -> list[str]:
     by_name: dict[str, list[Run]] = collections.defaultdict(list)
     for run in runs:
         by_name[run.name].append(run)
-    lines = ["| run | median s | min s | max s | CPU s | peak MB | AWS s | API calls | %s |" % found, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| run | median s | min s | max s | CPU s | peak MB | AWS s | API calls | %s |" % found,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, group in by_name.items():
         walls = [run.wall_s for run in group]
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, _fmt(statistics.median(walls), digits), _fmt(min(walls), digits), _fmt(max(walls), digits),
-            _fmt(statistics.median(run.cpu_s for run in group), digits), _fmt(statistics.median(run.peak_mb for run in group), 0),
-            _fmt(statistics.median(run.aws_s for run in group), digits),
-            _count([run.calls for run in group]),
-            _count([run.found for run in group])))
+        lines.append(
+            "| %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+            % (
+                name,
+                _fmt(statistics.median(walls), digits),
+                _fmt(min(walls), digits),
+                _fmt(max(walls), digits),
+                _fmt(statistics.median(run.cpu_s for run in group), digits),
+                _fmt(statistics.median(run.peak_mb for run in group), 0),
+                _fmt(statistics.median(run.aws_s for run in group), digits),
+                _count([run.calls for run in group]),
+                _count([run.found for run in group]),
+            )
+        )
     return lines
 
 
@@ -487,7 +567,8 @@ def actions_summary(runs: list[Run]) -> list[str]:
                 regions[key].add(row["region"])
                 errors[key] += row["errors"]
         described = ", ".join(
-            "%s %s (%d regions%s)" % (key, _count(counts[key]), len(regions[key]), ", %d errors" % errors[key] if errors[key] else "")
+            "%s %s (%d regions%s)"
+            % (key, _count(counts[key]), len(regions[key]), ", %d errors" % errors[key] if errors[key] else "")
             for key in sorted(counts)
         )
         lines.append("  %-36s %s" % (name + ":", described or "none"))
@@ -499,16 +580,32 @@ def actions_summary(runs: list[Run]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-locals,too-many-statements
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=5, help="repetitions of each Ansible run; tables show medians (default %(default)s)")
-    parser.add_argument("--inproc-repeat", type=int, default=15, help="repetitions of the in-process timing (default %(default)s)")
-    parser.add_argument("--latency-ms", type=float, default=150.0, help="delay the proxy adds to every AWS call (default %(default)s)")
-    parser.add_argument("--regions", type=int, default=len(REGIONS), help="how many of the 8 regions (default %(default)s)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="repetitions of each Ansible run; tables show medians (default %(default)s)",
+    )
+    parser.add_argument(
+        "--inproc-repeat", type=int, default=15, help="repetitions of the in-process timing (default %(default)s)"
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=150.0, help="delay the proxy adds to every AWS call (default %(default)s)"
+    )
+    parser.add_argument(
+        "--regions", type=int, default=len(REGIONS), help="how many of the 8 regions (default %(default)s)"
+    )
     parser.add_argument("--port", type=int, default=5400, help="emulator port (default %(default)s)")
-    parser.add_argument("--replay", action="store_true",
-                        help="answer repeated read-only calls from memory instead of the emulator (see Replay): AWS-like, every region "
-                             "answers in parallel in the proxy latency")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="answer repeated read-only calls from memory instead of the emulator (see Replay): AWS-like, every region "
+        "answers in parallel in the proxy latency",
+    )
     parser.add_argument("--proxy-port", type=int, default=0, help="proxy port (default: any free one)")
-    parser.add_argument("--inventory-only", action="store_true", help="only the inventory comparison (no node discovery, no in-process)")
+    parser.add_argument(
+        "--inventory-only", action="store_true", help="only the inventory comparison (no node discovery, no in-process)"
+    )
     args = parser.parse_args(argv)
     regions = REGIONS[: args.regions]
     if not 1 <= args.regions <= len(REGIONS):
@@ -523,48 +620,78 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
     stamp = time.strftime("%Y%m%d-%H%M%S")
     runs: list[Run] = []
     problems: list[str] = []
-    inventory_bin, ansible_bin, playbook_bin = (os.path.join(VENV_BIN, name) for name in ("ansible-inventory", "ansible", "ansible-playbook"))
+    inventory_bin, ansible_bin, playbook_bin = (
+        os.path.join(VENV_BIN, name) for name in ("ansible-inventory", "ansible", "ansible-playbook")
+    )
     try:
         started = time.monotonic()
         seeded = seed(args.port, regions)
-        log("emulator :%d filled in %.1f s: %d regions x (%d app + 1 bastion) = %d hosts, %d decoys"
-            % (args.port, time.monotonic() - started, len(regions), APP_PER_REGION, len(seeded.hosts), seeded.decoys))
+        log(
+            "emulator :%d filled in %.1f s: %d regions x (%d app + 1 bastion) = %d hosts, %d decoys"
+            % (args.port, time.monotonic() - started, len(regions), APP_PER_REGION, len(seeded.hosts), seeded.decoys)
+        )
         replay = Replay(args.port) if args.replay else None
         upstream = replay.url if replay else "http://127.0.0.1:%d" % args.port
-        with replay or contextlib.nullcontext(), \
-                TimingProxy(upstream, port=args.proxy_port, latency_ms=args.latency_ms) as proxy, \
-                tempfile.TemporaryDirectory(prefix="megapool-bench-inventory-") as scratch:
-            log("proxy %s -> %s, latency %g ms" % (proxy.url, "replay -> emulator" if replay else "emulator", args.latency_ms))
+        with replay or contextlib.nullcontext(), TimingProxy(
+            upstream, port=args.proxy_port, latency_ms=args.latency_ms
+        ) as proxy, tempfile.TemporaryDirectory(prefix="megapool-bench-inventory-") as scratch:
+            log(
+                "proxy %s -> %s, latency %g ms"
+                % (proxy.url, "replay -> emulator" if replay else "emulator", args.latency_ms)
+            )
             env = ansible_env()
             paths = write_configs(scratch, regions, proxy.url)
 
             def inventory(group: str, name: str, label: str | None = None) -> Run:
-                run, output, _errors = timed(proxy, group, label or name, [inventory_bin, "-i", paths[name], "--list"], env, inventory_hosts)
+                run, output, _errors = timed(
+                    proxy, group, label or name, [inventory_bin, "-i", paths[name], "--list"], env, inventory_hosts
+                )
                 if name != "floor":
                     ids = inventory_instance_ids(output)
                     if ids != seeded.hosts:
-                        problems.append("%s found %d instances, %d of them expected; %d expected ones missing"
-                                        % (name, len(ids), len(ids & seeded.hosts), len(seeded.hosts - ids)))
+                        problems.append(
+                            "%s found %d instances, %d of them expected; %d expected ones missing"
+                            % (name, len(ids), len(ids & seeded.hosts), len(seeded.hosts - ids))
+                        )
                 return run
 
             # 1. ansible-inventory --list
-            for name in ("floor", "ec2_cluster", "aws_ec2"):  # warm-up (disk caches, .pyc) and the check of the host sets
-                run, output, errors = timed(proxy, "warm-up", name, [inventory_bin, "-i", paths[name], "--list"], env, inventory_hosts)
+            for name in (
+                "floor",
+                "ec2_cluster",
+                "aws_ec2",
+            ):  # warm-up (disk caches, .pyc) and the check of the host sets
+                run, output, errors = timed(
+                    proxy, "warm-up", name, [inventory_bin, "-i", paths[name], "--list"], env, inventory_hosts
+                )
                 if errors.strip():
                     log("%s said on stderr: %s" % (name, errors.strip()[:2000]))
                 if name != "floor":
                     ids = inventory_instance_ids(output)
                     if ids != seeded.hosts:
-                        problems.append("%s found %d instances (%d expected ones missing, %d unexpected)"
-                                        % (name, len(ids), len(seeded.hosts - ids), len(ids - seeded.hosts)))
+                        problems.append(
+                            "%s found %d instances (%d expected ones missing, %d unexpected)"
+                            % (name, len(ids), len(seeded.hosts - ids), len(ids - seeded.hosts))
+                        )
                 log("warm-up %-12s %6.2f s  %3d calls  %3d hosts" % (name, run.wall_s, run.calls, run.found))
             for repetition in range(args.repeat):
                 order = ["floor", "ec2_cluster", "aws_ec2"]
                 for name in order if repetition % 2 == 0 else [order[0]] + order[:0:-1]:
                     run = inventory("inventory", name)
                     runs.append(run)
-                    log("#%d %-18s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d hosts"
-                        % (repetition + 1, name, run.wall_s, run.cpu_s, run.aws_s, os.getloadavg()[0], run.calls, run.found))
+                    log(
+                        "#%d %-18s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d hosts"
+                        % (
+                            repetition + 1,
+                            name,
+                            run.wall_s,
+                            run.cpu_s,
+                            run.aws_s,
+                            os.getloadavg()[0],
+                            run.calls,
+                            run.found,
+                        )
+                    )
             for name in ("ec2_cluster warm", "aws_ec2 warm"):  # fill the caches
                 run = inventory("fill", name, name + " (fill)")
                 runs.append(run)
@@ -574,22 +701,60 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
                 for name in order if repetition % 2 == 0 else order[::-1]:
                     run = inventory("inventory-warm", name)
                     runs.append(run)
-                    log("#%d %-18s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d hosts"
-                        % (repetition + 1, name, run.wall_s, run.cpu_s, run.aws_s, os.getloadavg()[0], run.calls, run.found))
+                    log(
+                        "#%d %-18s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d hosts"
+                        % (
+                            repetition + 1,
+                            name,
+                            run.wall_s,
+                            run.cpu_s,
+                            run.aws_s,
+                            os.getloadavg()[0],
+                            run.calls,
+                            run.found,
+                        )
+                    )
 
             inproc: list[Run] = []
             emulator_ms = 0.0
             if not args.inventory_only:
                 # 2. node discovery through Ansible
                 module_args = "regions=%s env=%s cluster=%s endpoint_url=%s access_key=testing secret_key=testing" % (
-                    ",".join(regions), ENV, CLUSTER, proxy.url)
+                    ",".join(regions),
+                    ENV,
+                    CLUSTER,
+                    proxy.url,
+                )
                 json_env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
                 commands = {
-                    "floor: ansible localhost -m ping": ([ansible_bin, "localhost", "-m", "ansible.builtin.ping", "-o"], env, None),
+                    "floor: ansible localhost -m ping": (
+                        [ansible_bin, "localhost", "-m", "ansible.builtin.ping", "-o"],
+                        env,
+                        None,
+                    ),
                     "ansible localhost -m ec2_cluster_nodes_info": (
-                        [ansible_bin, "localhost", "-m", "megapool.aws.ec2_cluster_nodes_info", "-a", module_args, "-o"], env, ("nodes_info", False)),
-                    "playbook: ec2_cluster_nodes_info": ([playbook_bin, paths["nodes_info playbook"]], json_env, ("nodes_info", True)),
-                    "playbook: ec2_instance_info, loop over regions": ([playbook_bin, paths["instance_info loop"]], json_env, ("instance_info", True)),
+                        [
+                            ansible_bin,
+                            "localhost",
+                            "-m",
+                            "megapool.aws.ec2_cluster_nodes_info",
+                            "-a",
+                            module_args,
+                            "-o",
+                        ],
+                        env,
+                        ("nodes_info", False),
+                    ),
+                    "playbook: ec2_cluster_nodes_info": (
+                        [playbook_bin, paths["nodes_info playbook"]],
+                        json_env,
+                        ("nodes_info", True),
+                    ),
+                    "playbook: ec2_instance_info, loop over regions": (
+                        [playbook_bin, paths["instance_info loop"]],
+                        json_env,
+                        ("instance_info", True),
+                    ),
                 }
                 outputs: dict[str, str] = {}
 
@@ -613,21 +778,45 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
                     for name in names if repetition % 2 == 0 else [names[0]] + names[:0:-1]:
                         run = discovery(name)
                         runs.append(run)
-                        log("#%d %-48s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d nodes"
-                            % (repetition + 1, name, run.wall_s, run.cpu_s, run.aws_s, os.getloadavg()[0], run.calls, run.found))
+                        log(
+                            "#%d %-48s %6.2f s (cpu %5.2f s, aws %5.2f s, load %.1f)  %3d calls  %3d nodes"
+                            % (
+                                repetition + 1,
+                                name,
+                                run.wall_s,
+                                run.cpu_s,
+                                run.aws_s,
+                                os.getloadavg()[0],
+                                run.calls,
+                                run.found,
+                            )
+                        )
 
                 # 3. the helper in-process
                 inproc = in_process(proxy, regions, args.inproc_repeat)
                 for run in inproc:
                     if run.found != seeded.app_count:
-                        problems.append("in-process %s found %d instances, %d expected" % (run.name, run.found, seeded.app_count))
+                        problems.append(
+                            "in-process %s found %d instances, %d expected" % (run.name, run.found, seeded.app_count)
+                        )
                 runs.extend(inproc)
                 # The upstream's time per call when the calls come one at a time (concurrent ones queue in the emulator).
-                per_call = [row["upstream_s"] / row["calls"] for run in inproc if run.name.startswith("sequential") for row in run.actions]
+                per_call = [
+                    row["upstream_s"] / row["calls"]
+                    for run in inproc
+                    if run.name.startswith("sequential")
+                    for row in run.actions
+                ]
                 emulator_ms = 1000 * statistics.median(per_call) if per_call else 0.0
             replay_hits = replay.hits if replay else 0
             if inproc:
-                log("in-process: %s" % ", ".join("%s %.3f s" % (name, median_wall(inproc, name)) for name in dict.fromkeys(r.name for r in inproc)))
+                log(
+                    "in-process: %s"
+                    % ", ".join(
+                        "%s %.3f s" % (name, median_wall(inproc, name))
+                        for name in dict.fromkeys(r.name for r in inproc)
+                    )
+                )
     finally:
         if started_emulator:
             emulator("stop", args.port)
@@ -635,37 +824,77 @@ def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-loca
             reset_emulator(args.port)
 
     with open(os.path.join(RESULTS, "inventory-%s.json" % stamp), "w", encoding="utf-8") as handle:
-        json.dump(dict(regions=regions, latency_ms=args.latency_ms, repeat=args.repeat, runs=[asdict(run) for run in runs],
-                       problems=problems), handle, indent=1)
+        json.dump(
+            dict(
+                regions=regions,
+                latency_ms=args.latency_ms,
+                repeat=args.repeat,
+                runs=[asdict(run) for run in runs],
+                problems=problems,
+            ),
+            handle,
+            indent=1,
+        )
 
     inventory_runs = [run for run in runs if run.group == "inventory"]
     warm_runs = [run for run in runs if run.group == "inventory-warm"]
     discovery_runs = [run for run in runs if run.group == "discovery"]
-    print("%d regions x %d hosts (%d app + 1 bastion), %d decoys; proxy latency %g ms per request; %s; median of %d runs\n"
-          % (len(regions), APP_PER_REGION + 1, APP_PER_REGION, seeded.decoys, args.latency_ms,
-             "repeated reads replayed (%d replayed answers)" % replay_hits if args.replay else "answers from the emulator", args.repeat))
+    print(
+        "%d regions x %d hosts (%d app + 1 bastion), %d decoys; proxy latency %g ms per request; %s; median of %d runs\n"
+        % (
+            len(regions),
+            APP_PER_REGION + 1,
+            APP_PER_REGION,
+            seeded.decoys,
+            args.latency_ms,
+            "repeated reads replayed (%d replayed answers)" % replay_hits
+            if args.replay
+            else "answers from the emulator",
+            args.repeat,
+        )
+    )
     print("`ansible-inventory -i <config> --list`\n")
     print("\n".join(table(inventory_runs + warm_runs)))
     ours, theirs, floor = (median_wall(inventory_runs, name) for name in ("ec2_cluster", "aws_ec2", "floor"))
     ours_aws, theirs_aws = (median_wall(inventory_runs, name, "aws_s") for name in ("ec2_cluster", "aws_ec2"))
-    print("\nspeedup of ec2_cluster over aws_ec2: %.2fx wall; %.2fx above the floor (%.2f s vs %.2f s above %.2f s); "
-          "%.2fx in the AWS part (%.2f s vs %.2f s)"
-          % (theirs / ours, (theirs - floor) / max(ours - floor, 1e-9), ours - floor, theirs - floor, floor,
-             theirs_aws / max(ours_aws, 1e-9), ours_aws, theirs_aws))
+    print(
+        "\nspeedup of ec2_cluster over aws_ec2: %.2fx wall; %.2fx above the floor (%.2f s vs %.2f s above %.2f s); "
+        "%.2fx in the AWS part (%.2f s vs %.2f s)"
+        % (
+            theirs / ours,
+            (theirs - floor) / max(ours - floor, 1e-9),
+            ours - floor,
+            theirs - floor,
+            floor,
+            theirs_aws / max(ours_aws, 1e-9),
+            ours_aws,
+            theirs_aws,
+        )
+    )
     ours_cpu, theirs_cpu = (median_wall(inventory_runs, name, "cpu_s") for name in ("ec2_cluster", "aws_ec2"))
     ours_mb, theirs_mb = (median_wall(inventory_runs, name, "peak_mb") for name in ("ec2_cluster", "aws_ec2"))
-    print("ec2_cluster / aws_ec2, cold: CPU %.2fx (%.2f s vs %.2f s; aim <= 0.6x), peak memory %.2fx (%.0f MB vs %.0f MB; aim <= 1x)"
-          % (ours_cpu / theirs_cpu, ours_cpu, theirs_cpu, ours_mb / theirs_mb, ours_mb, theirs_mb))
+    print(
+        "ec2_cluster / aws_ec2, cold: CPU %.2fx (%.2f s vs %.2f s; aim <= 0.6x), peak memory %.2fx (%.0f MB vs %.0f MB; aim <= 1x)"
+        % (ours_cpu / theirs_cpu, ours_cpu, theirs_cpu, ours_mb / theirs_mb, ours_mb, theirs_mb)
+    )
     if not args.inventory_only:
         print("\nNode discovery (%d app members, %d distinct private IPs)\n" % (seeded.app_count, len(seeded.app_ips)))
         print("\n".join(table(discovery_runs, found="nodes")))
-        print("\nThe shared helper in-process (clients made beforehand; median of %d; upstream time of a lone call %.0f ms)\n"
-              % (args.inproc_repeat, emulator_ms))
+        print(
+            "\nThe shared helper in-process (clients made beforehand; median of %d; upstream time of a lone call %.0f ms)\n"
+            % (args.inproc_repeat, emulator_ms)
+        )
         print("\n".join(table(inproc, digits=3, found="instances")))
-        print("\none round trip = %g ms latency + ~%.0f ms upstream = ~%.0f ms"
-              % (args.latency_ms, emulator_ms, args.latency_ms + emulator_ms))
+        print(
+            "\none round trip = %g ms latency + ~%.0f ms upstream = ~%.0f ms"
+            % (args.latency_ms, emulator_ms, args.latency_ms + emulator_ms)
+        )
     print("\nAPI actions per run (all regions):")
-    print("\n".join(actions_summary([run for run in runs if run.group in ("inventory", "fill", "inventory-warm", "discovery")])))
+    print(
+        "\n".join(
+            actions_summary([run for run in runs if run.group in ("inventory", "fill", "inventory-warm", "discovery")])
+        )
+    )
     print("\n".join(actions_summary(inproc)))
 
     warm_calls = [run.calls for run in warm_runs if run.name == "ec2_cluster warm"]

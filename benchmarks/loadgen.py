@@ -80,7 +80,9 @@ def check_target(url: str) -> tuple[str, int, str]:
     return str(address), port, path
 
 
-def check_arguments(urls: Sequence[str], count: int, duration: float, concurrency: int, timeout: float) -> list[tuple[str, int, str]]:
+def check_arguments(
+    urls: Sequence[str], count: int, duration: float, concurrency: int, timeout: float
+) -> list[tuple[str, int, str]]:
     """Every refusal at once, before any request."""
     errors = []
     targets = []
@@ -123,8 +125,15 @@ def request_once(target: tuple[str, int, str], timeout: float) -> dict[str, Any]
 class LoadGenerator:
     """``count`` GETs over ``urls`` (round robin) within ``duration`` seconds, ``concurrency`` at a time."""
 
-    def __init__(self, urls: Sequence[str], count: int = 1000, duration: float = 60.0, concurrency: int = 4,
-                 timeout: float = 5.0, interval: float = 0.0) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        count: int = 1000,
+        duration: float = 60.0,
+        concurrency: int = 4,
+        timeout: float = 5.0,
+        interval: float = 0.0,
+    ) -> None:
         self.urls = list(urls)
         self.targets = check_arguments(self.urls, count, duration, concurrency, timeout)
         if not isinstance(interval, (int, float)) or not 0 <= interval <= 10:
@@ -191,29 +200,45 @@ class LoadGenerator:
             samples = sorted(self._samples, key=lambda item: item[0])
         result: dict[str, Any] = {"urls": self.urls, "seconds": round(self._elapsed, 3)}
         if not samples:
-            result.update({"requests": 0, "failures": 0, "p50_ms": None, "p95_ms": None, "max_ms": None, "outcomes": {}})
+            result.update(
+                {"requests": 0, "failures": 0, "p50_ms": None, "p95_ms": None, "max_ms": None, "outcomes": {}}
+            )
         else:
             summary = probe.latency_summary([sample for _at, _index, sample in samples], 1.0)
-            result.update({key: summary[key] for key in ("requests", "failures", "p50_ms", "p95_ms", "max_ms", "outcomes")})
+            result.update(
+                {key: summary[key] for key in ("requests", "failures", "p50_ms", "p95_ms", "max_ms", "outcomes")}
+            )
         result["per_url"] = {}
         for which, url in enumerate(self.urls):
             mine = [sample for _at, index, sample in samples if index == which]
             if mine:
                 summary = probe.latency_summary(mine, 1.0)
-                result["per_url"][url] = {key: summary[key] for key in ("requests", "failures", "p50_ms", "p95_ms", "max_ms", "outcomes")}
+                result["per_url"][url] = {
+                    key: summary[key] for key in ("requests", "failures", "p50_ms", "p95_ms", "max_ms", "outcomes")
+                }
             else:
                 result["per_url"][url] = {"requests": 0, "failures": 0}
         result["first_failures"] = [
             {"at_s": round(at, 3), "url": self.urls[index], "outcome": probe.outcome(sample)}
-            for at, index, sample in samples if not sample["ok"]
+            for at, index, sample in samples
+            if not sample["ok"]
         ][:FAILURES_KEPT]
         return result
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = ["%d requests, %d failed in %.1f s; p50 %s ms, p95 %s ms, max %s ms; %s" % (
-        report["requests"], report["failures"], report["seconds"], report["p50_ms"], report["p95_ms"], report["max_ms"],
-        ", ".join("%s=%d" % item for item in report["outcomes"].items()) or "no requests")]
+    lines = [
+        "%d requests, %d failed in %.1f s; p50 %s ms, p95 %s ms, max %s ms; %s"
+        % (
+            report["requests"],
+            report["failures"],
+            report["seconds"],
+            report["p50_ms"],
+            report["p95_ms"],
+            report["max_ms"],
+            ", ".join("%s=%d" % item for item in report["outcomes"].items()) or "no requests",
+        )
+    ]
     for url, part in report["per_url"].items():
         lines.append("  %s: %d requests, %d failed" % (url, part["requests"], part["failures"]))
     for failure in report["first_failures"]:
@@ -231,8 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     try:
-        generator = LoadGenerator(args.url, count=args.count, duration=args.duration,
-                                  concurrency=args.concurrency, timeout=args.timeout)
+        generator = LoadGenerator(
+            args.url, count=args.count, duration=args.duration, concurrency=args.concurrency, timeout=args.timeout
+        )
     except LoadError as exc:
         parser.error(str(exc))
     report = generator.run()

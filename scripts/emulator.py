@@ -100,7 +100,8 @@ def start(port: int) -> int:
     if _port_taken(port):
         sys.stderr.write(
             "ERROR: port %d on %s is already in use by another process (not an emulator started by this "
-            "project). Stop that process, or choose another port, e.g. MEGAPOOL_EMULATOR_PORT=%d make up\n" % (port, HOST, port + 1)
+            "project). Stop that process, or choose another port, e.g. MEGAPOOL_EMULATOR_PORT=%d make up\n"
+            % (port, HOST, port + 1)
         )
         return 2
     os.makedirs(STATE_DIR, exist_ok=True)
@@ -122,11 +123,16 @@ def start(port: int) -> int:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.stderr.write("ERROR: the emulator exited with code %s; see %s\n" % (process.returncode, _log_file(port)))
+            sys.stderr.write(
+                "ERROR: the emulator exited with code %s; see %s\n" % (process.returncode, _log_file(port))
+            )
             os.unlink(_pid_file(port))
             return 1
         if _answers(port):
-            print("emulator running on %s (pid %d, log %s)" % (_url(port), process.pid, os.path.relpath(_log_file(port), ROOT)))
+            print(
+                "emulator running on %s (pid %d, log %s)"
+                % (_url(port), process.pid, os.path.relpath(_log_file(port), ROOT))
+            )
             return 0
         time.sleep(0.1)
     sys.stderr.write("ERROR: the emulator did not answer within %ds; see %s\n" % (READY_TIMEOUT, _log_file(port)))
@@ -196,13 +202,27 @@ def parse_managed_policies_once() -> None:
         if not parsed:
             data = json.loads(models.aws_managed_policies_data)
             parsed.extend(
-                (name, d.get("DefaultVersionId"), d.get("Path"), json.dumps(d.get("Document")),
-                 datetime.fromisoformat(d["CreateDate"]), datetime.fromisoformat(d["UpdateDate"]))
+                (
+                    name,
+                    d.get("DefaultVersionId"),
+                    d.get("Path"),
+                    json.dumps(d.get("Document")),
+                    datetime.fromisoformat(d["CreateDate"]),
+                    datetime.fromisoformat(d["UpdateDate"]),
+                )
                 for name, d in data.items()
             )
         return [
-            models.AWSManagedPolicy(name, account_id=self.account_id, region=self.region_name, default_version_id=version,
-                                    path=path, document=document, create_date=created, update_date=updated)
+            models.AWSManagedPolicy(
+                name,
+                account_id=self.account_id,
+                region=self.region_name,
+                default_version_id=version,
+                path=path,
+                document=document,
+                create_date=created,
+                update_date=updated,
+            )
             for name, version, path, document, created, updated in parsed
         ]
 
@@ -234,7 +254,9 @@ def serve(port: int) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["start", "stop", "status", "reset", "url", "serve"])
-    parser.add_argument("--port", type=int, default=None, help="TCP port on 127.0.0.1 (default: $MEGAPOOL_EMULATOR_PORT or 5000)")
+    parser.add_argument(
+        "--port", type=int, default=None, help="TCP port on 127.0.0.1 (default: $MEGAPOOL_EMULATOR_PORT or 5000)"
+    )
     args = parser.parse_args(argv)
     port = _port(args)
     if args.command == "url":

@@ -29,7 +29,9 @@ class ActionModule(WaitingAction):
             polled["task_arn"] = task_arn
         return polled
 
-    def timed_out(self, args: dict[str, Any], first: dict[str, Any], last: dict[str, Any], task_vars: dict[str, Any], msg: str) -> dict[str, Any]:
+    def timed_out(
+        self, args: dict[str, Any], first: dict[str, Any], last: dict[str, Any], task_vars: dict[str, Any], msg: str
+    ) -> dict[str, Any]:
         polled = self.poll_arguments(args, first)
         if "task_arn" not in polled or not boolean(args.get("stop_on_timeout", True), strict=False):
             return super().timed_out(args, first, last, task_vars, msg)

@@ -15,7 +15,9 @@ def _aws_retry_policy(connection):
     if connection is None:
         connection = {}
     if not isinstance(connection, Mapping):
-        raise AnsibleFilterError("aws_retry_policy: the AWS connection settings (megapool_aws) must be a dictionary, got %r" % (connection,))
+        raise AnsibleFilterError(
+            "aws_retry_policy: the AWS connection settings (megapool_aws) must be a dictionary, got %r" % (connection,)
+        )
     try:
         return dict(connection, aws_config=with_retry_policy(connection.get("aws_config")))
     except (TypeError, ValueError) as error:

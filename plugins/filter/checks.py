@@ -37,7 +37,9 @@ def _network(inputs, region):
 
 
 def _peering(inputs, inventory_hosts):
-    return peering_input_errors(_mapping("peering_input_errors", inputs, "the input"), [str(host) for host in inventory_hosts or []])
+    return peering_input_errors(
+        _mapping("peering_input_errors", inputs, "the input"), [str(host) for host in inventory_hosts or []]
+    )
 
 
 def _ecs_hosts(inputs):
@@ -45,8 +47,12 @@ def _ecs_hosts(inputs):
 
 
 def _ecs_hosts_types(type_info, missing=None, region="the region"):
-    if not isinstance(type_info, list) or not all(isinstance(item, Mapping) and "instance_type" in item for item in type_info):
-        raise AnsibleFilterError("ecs_hosts_type_errors: the input must be the instance_types of megapool.aws.ec2_instance_type_info")
+    if not isinstance(type_info, list) or not all(
+        isinstance(item, Mapping) and "instance_type" in item for item in type_info
+    ):
+        raise AnsibleFilterError(
+            "ecs_hosts_type_errors: the input must be the instance_types of megapool.aws.ec2_instance_type_info"
+        )
     return ecs_hosts_type_errors(type_info, [str(name) for name in missing or []], str(region))
 
 
@@ -69,7 +75,9 @@ def _release(inputs):
 
 
 def _release_deploy(inputs, facts):
-    return release_deploy_errors(_mapping("release_deploy_errors", inputs, "the input"), _mapping("release_deploy_errors", facts, "facts"))
+    return release_deploy_errors(
+        _mapping("release_deploy_errors", inputs, "the input"), _mapping("release_deploy_errors", facts, "facts")
+    )
 
 
 def _unknown_variables(defined, argument_specs, prefix, role, allowed=None, strict=False):

@@ -22,7 +22,9 @@ def _region_views(results: Any) -> dict[str, Any]:
     if results is None:
         results = []
     if not isinstance(results, (list, tuple)) or not all(isinstance(result, Mapping) for result in results):
-        raise AnsibleFilterError("status_region_views expects the results of an ansible.builtin.uri loop, got %r" % (results,))
+        raise AnsibleFilterError(
+            "status_region_views expects the results of an ansible.builtin.uri loop, got %r" % (results,)
+        )
     return region_views(results)
 
 

@@ -19,7 +19,9 @@ def _namespace(region: Any, cluster: Any, env: Any, name: Any = None) -> str:
     if isinstance(region, (list, tuple)) and len(region) == 2:
         region, name = region[0], region[1]
     if not region or not cluster or not env:
-        raise AnsibleFilterError("discovery_namespace expects a region, a cluster and an env, got %r, %r, %r" % (region, cluster, env))
+        raise AnsibleFilterError(
+            "discovery_namespace expects a region, a cluster and an env, got %r, %r, %r" % (region, cluster, env)
+        )
     return discovery_namespace(str(region), str(cluster), str(env), name)
 
 
@@ -31,13 +33,17 @@ def _namespace_errors(namespaces: Any, variable: str = "dns_discovery_namespace"
 
 def _query(entries: Any) -> str:
     if not isinstance(entries, (list, tuple)) or not all(isinstance(entry, dict) for entry in entries):
-        raise AnsibleFilterError("cluster_dns_query expects a list of {region, service, namespace}, got %r" % (entries,))
+        raise AnsibleFilterError(
+            "cluster_dns_query expects a list of {region, service, namespace}, got %r" % (entries,)
+        )
     return cluster_query(entries)
 
 
 def _peers(results: Any) -> list[dict[str, str]]:
     if not isinstance(results, (list, tuple)) or not all(isinstance(result, dict) for result in results):
-        raise AnsibleFilterError("discovery_peer_vpcs expects the results of a loop of ec2_vpc_net_info over regions, got %r" % (results,))
+        raise AnsibleFilterError(
+            "discovery_peer_vpcs expects the results of a loop of ec2_vpc_net_info over regions, got %r" % (results,)
+        )
     return peer_vpcs(results)
 
 

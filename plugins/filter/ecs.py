@@ -14,7 +14,9 @@ from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import a
 
 def _asg_differences(group, wanted):
     if group is not None and not isinstance(group, dict):
-        raise AnsibleFilterError("asg_differences: the input must be an item of autoscaling_group_info's results (a dict) or none")
+        raise AnsibleFilterError(
+            "asg_differences: the input must be an item of autoscaling_group_info's results (a dict) or none"
+        )
     if not isinstance(wanted, dict):
         raise AnsibleFilterError("asg_differences: wanted must be a dict of autoscaling_group options")
     try:
@@ -25,11 +27,15 @@ def _asg_differences(group, wanted):
 
 def _ecs_task_size(types, reserve_mib, task_memory_mib=None, measured=None):
     if not isinstance(types, list) or not all(isinstance(item, dict) for item in types):
-        raise AnsibleFilterError("ecs_task_size: the input must be the instance_types list of megapool.aws.ec2_instance_type_info")
+        raise AnsibleFilterError(
+            "ecs_task_size: the input must be the instance_types list of megapool.aws.ec2_instance_type_info"
+        )
     if measured is not None and not isinstance(measured, dict):
         raise AnsibleFilterError("ecs_task_size: ecs_hosts_registered_memory_mib must be a dict of instance type: MiB")
     try:
-        return plan_task_size(types, int(reserve_mib), None if task_memory_mib in (None, "") else int(task_memory_mib), measured)
+        return plan_task_size(
+            types, int(reserve_mib), None if task_memory_mib in (None, "") else int(task_memory_mib), measured
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError("ecs_task_size: %s" % exc) from None
 
@@ -47,4 +53,8 @@ class FilterModule:
     """megapool.aws ECS filters."""
 
     def filters(self):
-        return {"asg_differences": _asg_differences, "ecs_task_size": _ecs_task_size, "ecs_hosts_capacity_plan": _ecs_hosts_capacity_plan}
+        return {
+            "asg_differences": _asg_differences,
+            "ecs_task_size": _ecs_task_size,
+            "ecs_hosts_capacity_plan": _ecs_hosts_capacity_plan,
+        }

@@ -39,23 +39,49 @@ def _built_subnets(results):
     ]
 
 
-def _network_errors(region, vpc_cidr, az_count, admin_cidrs, allow_open_admin=False, subnet_prefix=None, nat_mode="single",
-                    private_hosts=False):
+def _network_errors(
+    region,
+    vpc_cidr,
+    az_count,
+    admin_cidrs,
+    allow_open_admin=False,
+    subnet_prefix=None,
+    nat_mode="single",
+    private_hosts=False,
+):
     return network_errors(
-        region, known_regions(), vpc_cidr, az_count, list(admin_cidrs or []), bool(allow_open_admin), subnet_prefix,
-        str(nat_mode), bool(private_hosts),
+        region,
+        known_regions(),
+        vpc_cidr,
+        az_count,
+        list(admin_cidrs or []),
+        bool(allow_open_admin),
+        subnet_prefix,
+        str(nat_mode),
+        bool(private_hosts),
     )
 
 
-def _network_azs(type_info, az_count, wanted_from="the instance types", region="the region", existing_subnets=None,
-                 vpc_cidr=None, subnet_prefix=None, report_missing=None):
+def _network_azs(
+    type_info,
+    az_count,
+    wanted_from="the instance types",
+    region="the region",
+    existing_subnets=None,
+    vpc_cidr=None,
+    subnet_prefix=None,
+    report_missing=None,
+):
     """``megapool.aws.ec2_instance_type_info``'s result -> ``choose_azs`` (existing subnets keep their AZ).
 
     ``report_missing``: the names whose absence from the whole region is this caller's error to report (the
     bastion's type); a name the region does not offer at all and that another role owns (``ecs_hosts_instance_types``)
     is left to that role's validation, which names its variable. None: every missing name counts."""
     type_info = dict(type_info or {})
-    zones = [{"zone_name": zone["zone_name"], "zone_id": zone["zone_id"]} for zone in type_info.get("availability_zones") or []]
+    zones = [
+        {"zone_name": zone["zone_name"], "zone_id": zone["zone_id"]}
+        for zone in type_info.get("availability_zones") or []
+    ]
     missing = list(type_info.get("missing") or [])
     if report_missing is not None:
         missing = [name for name in missing if name in set(report_missing)]
@@ -66,7 +92,15 @@ def _network_azs(type_info, az_count, wanted_from="the instance types", region="
             slots = existing_slot_azs(vpc_cidr, int(az_count), subnet_prefix, list(existing_subnets))
         except LayoutError as exc:
             raise AnsibleFilterError(str(exc)) from None
-    return choose_azs(zones, type_info_offers(type_info.get("instance_types")), wanted, int(az_count), slots, str(region), str(wanted_from))
+    return choose_azs(
+        zones,
+        type_info_offers(type_info.get("instance_types")),
+        wanted,
+        int(az_count),
+        slots,
+        str(region),
+        str(wanted_from),
+    )
 
 
 def _overlap_errors(cidrs_by_region, variable="network_vpc_cidr"):

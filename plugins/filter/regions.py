@@ -22,7 +22,9 @@ def _drain_plan(hosts, hostvars, regions):
     try:
         return drain_plan(list(hosts or []), hostvars, dict(regions or {}))
     except KeyError as exc:
-        raise AnsibleFilterError("drain_plan: a selected host has no %s: select app hosts of the megapool.aws.ec2_cluster inventory" % exc) from None
+        raise AnsibleFilterError(
+            "drain_plan: a selected host has no %s: select app hosts of the megapool.aws.ec2_cluster inventory" % exc
+        ) from None
 
 
 def _drain_report(results, state):

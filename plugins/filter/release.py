@@ -30,7 +30,9 @@ def release_revisions(family_and_latest: Sequence[Any]) -> list[list[Any]]:
     try:
         family, latest = family_and_latest[0], int(family_and_latest[1])
     except (TypeError, ValueError, IndexError):
-        raise AnsibleFilterError("release_revisions expects [family, latest revision], got %r" % (family_and_latest,)) from None
+        raise AnsibleFilterError(
+            "release_revisions expects [family, latest revision], got %r" % (family_and_latest,)
+        ) from None
     return [[family, revision] for revision in range(1, latest + 1)]
 
 
@@ -54,7 +56,9 @@ def _changes(current: Any, wanted: Any) -> list[str]:
     if current is not None and not isinstance(current, dict):
         raise AnsibleFilterError("release_task_definition_changes: the input must be a task definition (dict) or none")
     if not isinstance(wanted, dict):
-        raise AnsibleFilterError("release_task_definition_changes: wanted must be a dict (containerDefinitions, networkMode, ...)")
+        raise AnsibleFilterError(
+            "release_task_definition_changes: wanted must be a dict (containerDefinitions, networkMode, ...)"
+        )
     return task_definition_changes(current, wanted)
 
 
@@ -89,15 +93,29 @@ def _list(name: str, value: Any) -> list[str]:
     return [str(item) for item in value]
 
 
-def _waves(environment_hosts: Any, play_hosts: Any, canary_region: Any = None, rollout: Any = None, image: Any = None,
-           image_required: bool = False) -> dict[str, Any]:
-    return release_waves(_list("the environment's hosts", environment_hosts), _list("play_hosts", play_hosts), canary_region, rollout,
-                         image, bool(image_required))
+def _waves(
+    environment_hosts: Any,
+    play_hosts: Any,
+    canary_region: Any = None,
+    rollout: Any = None,
+    image: Any = None,
+    image_required: bool = False,
+) -> dict[str, Any]:
+    return release_waves(
+        _list("the environment's hosts", environment_hosts),
+        _list("play_hosts", play_hosts),
+        canary_region,
+        rollout,
+        image,
+        bool(image_required),
+    )
 
 
 def _in_wave(plan: Any, host: str, wave: str = "all") -> bool:
     if not isinstance(plan, dict) or "canary" not in plan:
-        raise AnsibleFilterError("release_in_wave: the input must be what megapool.aws.release_waves returns, got %r" % (plan,))
+        raise AnsibleFilterError(
+            "release_in_wave: the input must be what megapool.aws.release_waves returns, got %r" % (plan,)
+        )
     try:
         return in_wave(plan, str(host), str(wave))
     except ValueError as exc:

@@ -21,7 +21,9 @@ def _source(image: Any, account: Any) -> dict[str, Any]:
 def _plan(source: Any, found: Any, regions: Any, check_mode: Any = False) -> dict[str, Any]:
     if not isinstance(source, dict) or not isinstance(regions, (list, tuple)):
         raise AnsibleFilterError("release_image_plan expects the release_image_source result and a list of regions")
-    return image_plan(source, found if isinstance(found, dict) else {}, [str(region) for region in regions], bool(check_mode))
+    return image_plan(
+        source, found if isinstance(found, dict) else {}, [str(region) for region in regions], bool(check_mode)
+    )
 
 
 def _version(given: Any, image: Any, current_image: Any = "", current_version: Any = "") -> str:

@@ -12,9 +12,15 @@ from ansible_collections.megapool.aws.plugins.module_utils.release_report import
 
 
 def _release_report(services, task_definitions=None, regions=None, canary=None):
-    for name, value in (("services", services), ("task_definitions", task_definitions or []), ("regions", regions or [])):
+    for name, value in (
+        ("services", services),
+        ("task_definitions", task_definitions or []),
+        ("regions", regions or []),
+    ):
         if not isinstance(value, (list, tuple)):
-            raise AnsibleFilterError("release_report: %s must be a list (the results of a loop), got %r" % (name, value))
+            raise AnsibleFilterError(
+                "release_report: %s must be a list (the results of a loop), got %r" % (name, value)
+            )
     for result in list(services) + list(task_definitions or []):
         if not isinstance(result, Mapping):
             raise AnsibleFilterError("release_report: every result must be a dictionary, got %r" % (result,))

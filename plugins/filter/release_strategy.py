@@ -35,7 +35,9 @@ def _plain(value: Any) -> Any:
 
 def _blue_green_rule_actions(current: Any, primary: Any, alternate: Any) -> list[dict[str, Any]]:
     if current is not None and not isinstance(current, list):
-        raise AnsibleFilterError("blue_green_rule_actions expects the rule's actions (a list) or none, got %r" % (current,))
+        raise AnsibleFilterError(
+            "blue_green_rule_actions expects the rule's actions (a list) or none, got %r" % (current,)
+        )
     # amazon.aws.elb_application_lb_info answers in snake_case; the rule is written in the API's CamelCase.
     actions = _camel(current)
     return production_rule_actions(actions or None, str(primary), str(alternate))
@@ -43,7 +45,10 @@ def _blue_green_rule_actions(current: Any, primary: Any, alternate: Any) -> list
 
 def _camel(items: Any) -> list[dict[str, Any]]:
     """amazon.aws.elb_application_lb_info answers in snake_case; the rules are written in the API's CamelCase."""
-    return [snake_dict_to_camel_dict(item, capitalize_first=True) if "type" in item or "priority" in item else item for item in _plain(items or [])]
+    return [
+        snake_dict_to_camel_dict(item, capitalize_first=True) if "type" in item or "priority" in item else item
+        for item in _plain(items or [])
+    ]
 
 
 def _blue_green_removal(rules: Any, primary: Any, alternate: Any, priority: Any, region: Any = "") -> dict[str, Any]:
@@ -52,22 +57,32 @@ def _blue_green_removal(rules: Any, primary: Any, alternate: Any, priority: Any,
     try:
         priority = int(priority)
     except (TypeError, ValueError) as e:
-        raise AnsibleFilterError("blue_green_removal expects the production rule's priority as a whole number, got %r" % (priority,)) from e
+        raise AnsibleFilterError(
+            "blue_green_removal expects the production rule's priority as a whole number, got %r" % (priority,)
+        ) from e
     return blue_green_removal(_camel(rules), str(primary or ""), str(alternate or ""), priority, str(region or ""))
 
 
 def _blue_green_test_listener_errors(inputs: Any) -> list[str]:
     if not isinstance(inputs, Mapping):
-        raise AnsibleFilterError("blue_green_test_listener_errors expects a dict of the role's variables, got %r" % (inputs,))
+        raise AnsibleFilterError(
+            "blue_green_test_listener_errors expects a dict of the role's variables, got %r" % (inputs,)
+        )
     inputs = _plain(inputs)
-    return test_listener_errors(inputs.get("alb_blue_green_test_listener_port"), inputs.get("alb_blue_green_test_cidrs"),
-                                inputs.get("alb_blue_green"))
+    return test_listener_errors(
+        inputs.get("alb_blue_green_test_listener_port"),
+        inputs.get("alb_blue_green_test_cidrs"),
+        inputs.get("alb_blue_green"),
+    )
 
 
 class FilterModule:
     """megapool.aws deployment strategy filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"release_strategy_errors": _release_strategy_errors, "blue_green_rule_actions": _blue_green_rule_actions,
-                "blue_green_removal": _blue_green_removal,
-                "blue_green_test_listener_errors": _blue_green_test_listener_errors}
+        return {
+            "release_strategy_errors": _release_strategy_errors,
+            "blue_green_rule_actions": _blue_green_rule_actions,
+            "blue_green_removal": _blue_green_removal,
+            "blue_green_test_listener_errors": _blue_green_test_listener_errors,
+        }

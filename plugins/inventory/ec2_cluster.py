@@ -341,7 +341,8 @@ def cache_problem(value: Any, query: dict[str, Any]) -> str | None:
         return "malformed: not a %s entry" % CACHE_FORMAT
     regions = value.get("regions")
     if not isinstance(regions, dict) or not all(
-        isinstance(instances, list) and all(isinstance(item, dict) and isinstance(item.get("instance_id"), str) for item in instances)
+        isinstance(instances, list)
+        and all(isinstance(item, dict) and isinstance(item.get("instance_id"), str) for item in instances)
         for instances in regions.values()
     ):
         return "malformed: 'regions' is not a mapping of regions to lists of instances"
@@ -395,7 +396,9 @@ class InventoryModule(AWSInventoryBase):
 
     def _client_config(self) -> Any:
         config = default_client_config()
-        return config.merge(type(config)(user_agent_extra="%s/%s" % (MEGAPOOL_AWS_COLLECTION_NAME, MEGAPOOL_AWS_COLLECTION_VERSION)))
+        return config.merge(
+            type(config)(user_agent_extra="%s/%s" % (MEGAPOOL_AWS_COLLECTION_NAME, MEGAPOOL_AWS_COLLECTION_VERSION))
+        )
 
     def _clients(self, regions: list[str]) -> dict[str, Any]:
         """One EC2 client per region, all from one boto3 session (the EC2 model loaded once, not once per region).
@@ -421,8 +424,13 @@ class InventoryModule(AWSInventoryBase):
         self._ready_credentials()
         clients = self._clients(settings["regions"])
         filters = instance_filters(settings["env"], settings["cluster"], extra=settings["filters"])
-        found = describe_in_regions(clients, filters, max_workers=settings["max_workers"], page_size=settings["page_size"])
-        facts = {region: [instance_facts(instance, region) for instance in instances] for region, instances in found.instances.items()}
+        found = describe_in_regions(
+            clients, filters, max_workers=settings["max_workers"], page_size=settings["page_size"]
+        )
+        facts = {
+            region: [instance_facts(instance, region) for instance in instances]
+            for region, instances in found.instances.items()
+        }
         return facts, found.errors
 
     # ------------------------------------------------------------------ options
@@ -433,15 +441,21 @@ class InventoryModule(AWSInventoryBase):
         for option, definition in (C.config.get_configuration_definitions("inventory", self._load_name) or {}).items():
             known[option] = (definition or {}).get("aliases") or []
         for message in unknown_options(list(config), known):
-            self.warn("%s: %s: %s; Ansible ignores it. The options are listed by `ansible-doc -t inventory %s`."
-                      % (self.NAME, path, message, self.NAME))
+            self.warn(
+                "%s: %s: %s; Ansible ignores it. The options are listed by `ansible-doc -t inventory %s`."
+                % (self.NAME, path, message, self.NAME)
+            )
         return config
 
     def _settings(self) -> dict[str, Any]:
-        settings = {name: self.get_option(name) for name in ("env", "cluster", "regions", "filters", "max_workers", "page_size")}
+        settings = {
+            name: self.get_option(name) for name in ("env", "cluster", "regions", "filters", "max_workers", "page_size")
+        }
         for name in ("env", "cluster"):
             if not isinstance(settings[name], str) or not settings[name].strip():
-                raise AnsibleParserError("%s: %s must be a non-empty string (the megapool:%s tag value)." % (self.NAME, name, name))
+                raise AnsibleParserError(
+                    "%s: %s must be a non-empty string (the megapool:%s tag value)." % (self.NAME, name, name)
+                )
         regions = [str(region).strip() for region in settings["regions"] or []]
         problem = regions_error(regions)
         if problem:
@@ -450,7 +464,9 @@ class InventoryModule(AWSInventoryBase):
         if not isinstance(settings["filters"], dict):
             raise AnsibleParserError("%s: filters must be a mapping of filter names to values." % self.NAME)
         if settings["max_workers"] < 1:
-            raise AnsibleParserError("%s: max_workers must be 1 or more, got %d." % (self.NAME, settings["max_workers"]))
+            raise AnsibleParserError(
+                "%s: max_workers must be 1 or more, got %d." % (self.NAME, settings["max_workers"])
+            )
         if not PAGE_SIZE_MIN <= settings["page_size"] <= PAGE_SIZE_MAX:
             raise AnsibleParserError(
                 "%s: page_size must be between %d and %d (DescribeInstances MaxResults), got %d."
@@ -463,7 +479,9 @@ class InventoryModule(AWSInventoryBase):
         try:
             shlex.split(ssh_args)
         except ValueError as exc:
-            raise AnsibleParserError("%s: bastion_ssh_args cannot be split like a shell would (%s): %s" % (self.NAME, exc, ssh_args)) from None
+            raise AnsibleParserError(
+                "%s: bastion_ssh_args cannot be split like a shell would (%s): %s" % (self.NAME, exc, ssh_args)
+            ) from None
         settings["proxy"] = ProxySettings(
             mode=self.get_option("bastion_proxy"),
             address=self.get_option("bastion_address"),
@@ -480,13 +498,21 @@ class InventoryModule(AWSInventoryBase):
                     "files through (module files too). Set ssm_bucket_name: <bucket> (one the controller may read, write and "
                     "delete in), or use connection: ssh." % self.NAME
                 )
-            settings["ssm"] = SsmSettings(bucket_name=bucket.strip(), plugin=self.get_option("ssm_plugin") or None,
-                                          bastions=bool(self.get_option("ssm_bastions")))
+            settings["ssm"] = SsmSettings(
+                bucket_name=bucket.strip(),
+                plugin=self.get_option("ssm_plugin") or None,
+                bastions=bool(self.get_option("ssm_bastions")),
+            )
         return settings
 
     @staticmethod
     def _cache_query(settings: dict[str, Any]) -> dict[str, Any]:
-        return {"env": settings["env"], "cluster": settings["cluster"], "regions": list(settings["regions"]), "filters": settings["filters"]}
+        return {
+            "env": settings["env"],
+            "cluster": settings["cluster"],
+            "regions": list(settings["regions"]),
+            "filters": settings["filters"],
+        }
 
     # ------------------------------------------------------------------ cache
 
@@ -499,13 +525,17 @@ class InventoryModule(AWSInventoryBase):
         except KeyError:
             return None
         except (AnsibleError, ValueError, TypeError, OSError) as exc:
-            self.warn("%s: ignoring the inventory cache, it could not be read (%s); querying AWS again." % (self.NAME, exc))
+            self.warn(
+                "%s: ignoring the inventory cache, it could not be read (%s); querying AWS again." % (self.NAME, exc)
+            )
             return None
         problem = cache_problem(value, query)
         if problem is None:
             return value["regions"]
         if problem.startswith("malformed"):
-            self.warn("%s: ignoring the inventory cache entry %s, it is %s; querying AWS again." % (self.NAME, key, problem))
+            self.warn(
+                "%s: ignoring the inventory cache entry %s, it is %s; querying AWS again." % (self.NAME, key, problem)
+            )
         else:
             self.display.vvv("%s: cache entry %s is %s; querying AWS again." % (self.NAME, key, problem))
         return None
@@ -531,14 +561,17 @@ class InventoryModule(AWSInventoryBase):
                 except Exception as exc:  # pylint: disable=broad-exception-caught
                     if strict:
                         raise AnsibleParserError(
-                            "%s: hostname_template failed for %s (%s): %s" % (self.NAME, instance["instance_id"], region, exc)
+                            "%s: hostname_template failed for %s (%s): %s"
+                            % (self.NAME, instance["instance_id"], region, exc)
                         ) from exc
                     continue
                 if name:
                     names[(region, instance["instance_id"])] = str(name)
         return names
 
-    def _populate(self, facts: dict[str, list[dict[str, Any]]], proxy: ProxySettings, ssm: SsmSettings | None = None) -> None:
+    def _populate(
+        self, facts: dict[str, list[dict[str, Any]]], proxy: ProxySettings, ssm: SsmSettings | None = None
+    ) -> None:
         hosts, warnings = inventory_hosts(facts, proxy, self._hostnames(facts), ssm)
         for warning in warnings:
             self.warn("%s: %s" % (self.NAME, warning))

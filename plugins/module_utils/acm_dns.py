@@ -153,8 +153,14 @@ def validate_request(
             raise AcmDnsError(
                 "subject_alternative_names: %s %s not inside the hosted zone %s, so %s validation records cannot be "
                 "written there. Remove %s, or request a separate certificate for %s with its own hosted zone."
-                % (", ".join(outside), "is" if len(outside) == 1 else "are", zone, "its" if len(outside) == 1 else "their",
-                   "it" if len(outside) == 1 else "them", "it" if len(outside) == 1 else "them")
+                % (
+                    ", ".join(outside),
+                    "is" if len(outside) == 1 else "are",
+                    zone,
+                    "its" if len(outside) == 1 else "their",
+                    "it" if len(outside) == 1 else "them",
+                    "it" if len(outside) == 1 else "them",
+                )
             )
     if key_algorithm not in KEY_ALGORITHMS:
         raise AcmDnsError("key_algorithm: %r is not one of %s." % (key_algorithm, ", ".join(KEY_ALGORITHMS)))
@@ -220,7 +226,11 @@ def choose_certificate(matching: Sequence[Mapping[str, Any]]) -> Choice:
     """
     live = [cert for cert in matching if cert.get("Status") in LIVE_STATUSES]
     if live:
-        ordered = sorted(live, key=lambda cert: (cert.get("Status") == "ISSUED", _created(cert), cert.get("CertificateArn", "")), reverse=True)
+        ordered = sorted(
+            live,
+            key=lambda cert: (cert.get("Status") == "ISSUED", _created(cert), cert.get("CertificateArn", "")),
+            reverse=True,
+        )
         return Choice(live=ordered[0], others=tuple(ordered[1:]))
     if matching:
         newest = max(matching, key=lambda cert: (_created(cert), cert.get("CertificateArn", "")))
@@ -301,7 +311,9 @@ def record_in_place(record: ValidationRecord, rrset: Mapping[str, Any] | None) -
     return len(values) == 1 and _same_value(values[0], record.value)
 
 
-def plan_upserts(records: Sequence[ValidationRecord], existing: Mapping[tuple[str, str], Mapping[str, Any] | None]) -> list[dict[str, Any]]:
+def plan_upserts(
+    records: Sequence[ValidationRecord], existing: Mapping[tuple[str, str], Mapping[str, Any] | None]
+) -> list[dict[str, Any]]:
     """The UPSERT changes (ChangeResourceRecordSets) for the records that are missing from the zone or differ."""
     return [
         {
@@ -348,7 +360,10 @@ def plan_record_deletes(
             kept.append("kept validation record %s: still used by %s" % (record.name, user))
             continue
         if not record_in_place(record, rrset):
-            kept.append("kept record %s: its value %s is not this certificate's" % (record.name, ", ".join(_rrset_values(rrset)) or "(alias)"))
+            kept.append(
+                "kept record %s: its value %s is not this certificate's"
+                % (record.name, ", ".join(_rrset_values(rrset)) or "(alias)")
+            )
             continue
         deletable = {key: rrset[key] for key in ("Name", "Type", "TTL", "ResourceRecords") if key in rrset}
         changes.append({"Action": "DELETE", "ResourceRecordSet": deletable})
@@ -375,7 +390,9 @@ def may_share_records(summary: Mapping[str, Any], names: Iterable[str]) -> bool:
 # ------------------------------------------------------------------------------------------- reporting
 
 
-def tag_changes(current: Mapping[str, str], desired: Mapping[str, str] | None, purge: bool) -> tuple[dict[str, str], list[str]]:
+def tag_changes(
+    current: Mapping[str, str], desired: Mapping[str, str] | None, purge: bool
+) -> tuple[dict[str, str], list[str]]:
     """(tags to set, keys to remove) with amazon.aws's rule (``aws:`` tags are never purged)."""
     if desired is None:
         return {}, []
@@ -407,7 +424,10 @@ def progress(certificate: Mapping[str, Any] | None) -> str:
 def validation_events(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[str]:
     """Events for what changed between two descriptions: status and per-name validation status."""
     events = []
-    old = {option.get("DomainName"): option.get("ValidationStatus") for option in (before or {}).get("DomainValidationOptions") or []}
+    old = {
+        option.get("DomainName"): option.get("ValidationStatus")
+        for option in (before or {}).get("DomainValidationOptions") or []
+    }
     for option in after.get("DomainValidationOptions") or []:
         status = option.get("ValidationStatus")
         if before is not None and status and old.get(option.get("DomainName")) != status:
@@ -440,7 +460,8 @@ def timeout_message(certificate: Mapping[str, Any], wait_timeout: int, zone_name
         "Certificate %s not issued within wait_timeout=%ss (%s): check that the zone %s (%s) is the domain's "
         "authoritative zone (NS delegation at the registrar / parent zone points to its name servers) and that the "
         "validation CNAMEs resolve publicly; run again with a longer wait_timeout to keep waiting (AWS gives up after "
-        "72 hours)." % (certificate.get("CertificateArn"), wait_timeout, progress(certificate), normalize_name(zone_name), zone_id_)
+        "72 hours)."
+        % (certificate.get("CertificateArn"), wait_timeout, progress(certificate), normalize_name(zone_name), zone_id_)
     )
 
 
@@ -452,7 +473,9 @@ def in_use_by(certificates: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]
 def in_use_progress(users: Mapping[str, Sequence[str]], waited: float) -> str:
     """One line while a certificate to delete is still in use (ACM lags minutes behind a deleted load balancer)."""
     return "waiting for %s to be released (in use by %s) for %ds" % (
-        ", ".join(sorted(users)), "; ".join(", ".join(users[arn]) or "another resource" for arn in sorted(users)), int(waited),
+        ", ".join(sorted(users)),
+        "; ".join(", ".join(users[arn]) or "another resource" for arn in sorted(users)),
+        int(waited),
     )
 
 
@@ -465,7 +488,11 @@ def in_use_timeout_message(users: Mapping[str, Sequence[str]], wait_timeout: flo
         "Cannot delete %s: still in use by %s after wait_timeout=%ss. If that resource still exists, remove the certificate "
         "from it first (for example the HTTPS listener of the load balancer: teardown removes the load balancers before "
         "the certificates); if it was just deleted, ACM takes a few minutes to notice - run again or raise wait_timeout."
-        % (", ".join(sorted(users)), "; ".join(", ".join(users[arn]) or "another resource" for arn in sorted(users)), wait_timeout)
+        % (
+            ", ".join(sorted(users)),
+            "; ".join(", ".join(users[arn]) or "another resource" for arn in sorted(users)),
+            wait_timeout,
+        )
     )
 
 
@@ -506,7 +533,9 @@ def predicted_certificate(desired: DesiredCertificate) -> dict[str, Any]:
     }
 
 
-def diff_view(certificate: Mapping[str, Any] | None, tags: Mapping[str, str] | None, in_zone_keys: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def diff_view(
+    certificate: Mapping[str, Any] | None, tags: Mapping[str, str] | None, in_zone_keys: Iterable[tuple[str, str]]
+) -> dict[str, Any]:
     """The diff view: names, tags and the validation records that are in the zone; {} for no certificate.
 
     The status is left out on purpose: it moves on its own (PENDING_VALIDATION -> ISSUED) and is not a change.
@@ -521,5 +550,7 @@ def diff_view(certificate: Mapping[str, Any] | None, tags: Mapping[str, str] | N
         subject_alternative_names=view["subject_alternative_names"],
         key_algorithm=view["key_algorithm"],
         tags=view["tags"],
-        validation_records=[record for record in view["validation_records"] if (record["name"], record["type"]) in present],
+        validation_records=[
+            record for record in view["validation_records"] if (record["name"], record["type"]) in present
+        ],
     )

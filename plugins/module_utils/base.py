@@ -47,7 +47,9 @@ TAGS_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
 RETRY_POLICY: dict[str, Any] = {"mode": "standard", "total_max_attempts": 10}
 
 
-def with_retry_policy(aws_config: Optional[Mapping[str, Any]], environ: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
+def with_retry_policy(
+    aws_config: Optional[Mapping[str, Any]], environ: Optional[Mapping[str, str]] = None
+) -> dict[str, Any]:
     """The botocore ``Config`` options ``aws_config`` plus the collection's retry policy (a new dict).
 
     What the user chose wins: the keys of ``aws_config.retries`` first, then the ``AWS_RETRY_MODE`` and
@@ -89,7 +91,10 @@ class MegapoolAWSModule(AnsibleAWSModule):
         try:
             self.params["aws_config"] = with_retry_policy(self.params.get("aws_config"))
         except (TypeError, ValueError) as error:
-            self.fail_json(msg="aws_config: %s; give retries as a dictionary, e.g. {mode: standard, total_max_attempts: 10}" % error)
+            self.fail_json(
+                msg="aws_config: %s; give retries as a dictionary, e.g. {mode: standard, total_max_attempts: 10}"
+                % error
+            )
         set_collection_info(
             collection_name=MEGAPOOL_AWS_COLLECTION_NAME,
             collection_version=MEGAPOOL_AWS_COLLECTION_VERSION,
@@ -104,7 +109,9 @@ class _StateRetry(AWSRetry):
         return response_code in (catch_extra_error_codes or ())
 
 
-def retry_while(codes: Iterable[str], retries: int = 10, delay: float = 3, max_delay: float = 60) -> Callable[[Callable[..., T]], Callable[..., T]]:
+def retry_while(
+    codes: Iterable[str], retries: int = 10, delay: float = 3, max_delay: float = 60
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Retry a call, with jittered exponential backoff, while AWS answers one of ``codes``: a state of the resource that
     clears by itself (``ResourceInUse`` while Cloud Map finishes an operation, ECS ``UpdateInProgressException``,
     Auto Scaling ``ScalingActivityInProgress``, EC2 ``...NotFound`` of a resource just created in another region).
@@ -114,7 +121,9 @@ def retry_while(codes: Iterable[str], retries: int = 10, delay: float = 3, max_d
     (``Throttling``, ``RequestLimitExceeded``, ...) as well, so a call wrapped in it under botocore's policy makes up to
     10 x 10 requests on a throttled account and defeats the policy's retry quota; no module uses it.
     """
-    return _StateRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=list(codes))
+    return _StateRetry.jittered_backoff(
+        retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=list(codes)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the wait
@@ -134,7 +143,10 @@ class WaitTimeout(Exception):
         self.timeout = timeout
         self.last = last
         self.waited = waited
-        super().__init__("Timed out after wait_timeout=%ss waiting for %s; raise wait_timeout, or run again to keep waiting." % (timeout, what))
+        super().__init__(
+            "Timed out after wait_timeout=%ss waiting for %s; raise wait_timeout, or run again to keep waiting."
+            % (timeout, what)
+        )
 
 
 def backoff_pauses(first: float, factor: float = 2.0, cap: Optional[float] = None) -> Iterator[float]:

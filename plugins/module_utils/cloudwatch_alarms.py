@@ -22,9 +22,24 @@ from typing import Mapping
 MAX_NAMES_PER_CALL = 100
 # The settings of a single-metric alarm PutMetricAlarm writes (and DescribeAlarms returns), compared one by one.
 SETTINGS = (
-    "AlarmName", "AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "ExtendedStatistic",
-    "ComparisonOperator", "Threshold", "Period", "EvaluationPeriods", "DatapointsToAlarm", "Unit", "TreatMissingData",
-    "EvaluateLowSampleCountPercentile", "AlarmActions", "OKActions", "InsufficientDataActions",
+    "AlarmName",
+    "AlarmDescription",
+    "Namespace",
+    "MetricName",
+    "Dimensions",
+    "Statistic",
+    "ExtendedStatistic",
+    "ComparisonOperator",
+    "Threshold",
+    "Period",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Unit",
+    "TreatMissingData",
+    "EvaluateLowSampleCountPercentile",
+    "AlarmActions",
+    "OKActions",
+    "InsufficientDataActions",
 )
 # Lists AWS keeps as sets: compared sorted.
 _SET_LIKE = ("AlarmActions", "OKActions", "InsufficientDataActions")
@@ -67,7 +82,9 @@ def comparable(alarm: Mapping[str, Any] | None) -> dict[str, Any]:
     for key in SETTINGS:
         value = alarm.get(key)
         if key == "Dimensions":
-            value = sorted(({"Name": d["Name"], "Value": d["Value"]} for d in value or []), key=lambda d: (d["Name"], d["Value"]))
+            value = sorted(
+                ({"Name": d["Name"], "Value": d["Value"]} for d in value or []), key=lambda d: (d["Name"], d["Value"])
+            )
         elif key in _SET_LIKE:
             value = sorted(value or [])
         elif key == "Threshold" and value is not None:
@@ -108,15 +125,19 @@ def alarm_errors(alarms: Iterable[Mapping[str, Any]], absent: Iterable[str]) -> 
         seen.add(name)
     both = sorted(seen & set(absent))
     if both:
-        errors.append("the alarm%s %s %s in both alarms and absent: keep each in one list"
-                      % ("s" if len(both) > 1 else "", ", ".join(both), "are" if len(both) > 1 else "is"))
+        errors.append(
+            "the alarm%s %s %s in both alarms and absent: keep each in one list"
+            % ("s" if len(both) > 1 else "", ", ".join(both), "are" if len(both) > 1 else "is")
+        )
     for alarm in alarms:
         if alarm.get("statistic") and alarm.get("extended_statistic"):
             errors.append("alarms: %s sets statistic and extended_statistic: set one" % alarm.get("name"))
     return errors
 
 
-def plan_alarms(found: Iterable[Mapping[str, Any]], alarms: Iterable[Mapping[str, Any]], absent: Iterable[str]) -> AlarmsPlan:
+def plan_alarms(
+    found: Iterable[Mapping[str, Any]], alarms: Iterable[Mapping[str, Any]], absent: Iterable[str]
+) -> AlarmsPlan:
     """Compare the alarms found (DescribeAlarms ``MetricAlarms``) with the wanted ``alarms`` (module items) and the
     names that must not exist (``absent``)."""
     by_name = {alarm["AlarmName"]: alarm for alarm in found}
@@ -142,4 +163,4 @@ def plan_alarms(found: Iterable[Mapping[str, Any]], alarms: Iterable[Mapping[str
 def chunks(names: Iterable[str], size: int = MAX_NAMES_PER_CALL) -> list[list[str]]:
     """The names in calls of at most ``size`` (AWS's limit for DescribeAlarms and DeleteAlarms)."""
     names = list(names)
-    return [names[start:start + size] for start in range(0, len(names), size)]
+    return [names[start : start + size] for start in range(0, len(names), size)]

@@ -102,7 +102,9 @@ def instance_filters(
     return ansible_dict_to_boto3_filter_list(wanted)
 
 
-def describe_instances(client: Any, filters: list[dict[str, Any]], page_size: int = PAGE_SIZE_MAX) -> list[dict[str, Any]]:
+def describe_instances(
+    client: Any, filters: list[dict[str, Any]], page_size: int = PAGE_SIZE_MAX
+) -> list[dict[str, Any]]:
     """Every instance matching ``filters`` in the client's region: one paginated DescribeInstances.
 
     Throttling, 5xx answers and dropped connections are retried by the client itself (``default_client_config``:
@@ -203,7 +205,9 @@ def default_client_config() -> Any:
     """botocore config for the queries: the retry policy (standard mode, 10 attempts), connect timeout 10 s."""
     import botocore.config  # pylint: disable=import-outside-toplevel
 
-    return botocore.config.Config(connect_timeout=CONNECT_TIMEOUT, retries={"mode": RETRY_MODE, "total_max_attempts": RETRY_MAX_ATTEMPTS})
+    return botocore.config.Config(
+        connect_timeout=CONNECT_TIMEOUT, retries={"mode": RETRY_MODE, "total_max_attempts": RETRY_MAX_ATTEMPTS}
+    )
 
 
 def region_clients(
@@ -403,7 +407,11 @@ def proxy_ssh_args(address: str, settings: ProxySettings) -> str | None:
         return None
     if settings.mode == "jump":
         return "-o ProxyJump=%s@%s:%d" % (settings.user, address, settings.port)
-    command = ["ssh", "-W", "%h:%p", "-p", str(settings.port)] + shlex.split(settings.ssh_args or "") + ["%s@%s" % (settings.user, address)]
+    command = (
+        ["ssh", "-W", "%h:%p", "-p", str(settings.port)]
+        + shlex.split(settings.ssh_args or "")
+        + ["%s@%s" % (settings.user, address)]
+    )
     return "-o " + shlex.quote("ProxyCommand=" + shlex.join(command))
 
 
@@ -517,13 +525,23 @@ def inventory_hosts(
                     variables["ansible_ssh_common_args"] = args
             elif proxy.mode != "none":
                 unproxied.setdefault(vpc_key, []).append(unique[key])
-        hosts.append(HostRecord(unique[key], region, facts["instance_id"], facts, variables, _host_groups(facts, region)))
+        hosts.append(
+            HostRecord(unique[key], region, facts["instance_id"], facts, variables, _host_groups(facts, region))
+        )
 
     for (region, vpc_id), host_names in sorted(unproxied.items()):
         warnings.append(
             "no running bastion (tag %s=%s) found in VPC %s (%s): %d host%s (%s) get no proxy; ansible_host is the "
             "private IP, reachable only from inside the VPC or over a VPN."
-            % (TAG_ROLE, BASTION_ROLE, vpc_id or "(none)", region, len(host_names), "" if len(host_names) == 1 else "s", _listing(host_names))
+            % (
+                TAG_ROLE,
+                BASTION_ROLE,
+                vpc_id or "(none)",
+                region,
+                len(host_names),
+                "" if len(host_names) == 1 else "s",
+                _listing(host_names),
+            )
         )
     return hosts, warnings
 

@@ -37,7 +37,10 @@ def status_input_errors(requests: Any, timeout: Any, path: Any, url: Optional[An
     if not isinstance(path, str) or not path.startswith("/"):
         errors.append("status_path=%s must start with / (e.g. /cluster)" % (path,))
     if url is not None and not (isinstance(url, str) and URL.match(url)):
-        errors.append("status_url=%s is not an http:// or https:// URL: e.g. status_url: https://eu-north-1.shop.example.com" % (url,))
+        errors.append(
+            "status_url=%s is not an http:// or https:// URL: e.g. status_url: https://eu-north-1.shop.example.com"
+            % (url,)
+        )
     return errors
 
 
@@ -59,7 +62,12 @@ def region_views(answers: Optional[Sequence[Mapping[str, Any]]]) -> dict[str, An
         if answer.get("status") != 200:
             message = str(answer.get("msg") or "no answer")
             failures.append(message if len(message) <= 120 else message[:117] + "...")
-    return {"views": [views[node] for node in sorted(views)], "requests": len(answered), "failures": failures, "cluster_read": bool(answered)}
+    return {
+        "views": [views[node] for node in sorted(views)],
+        "requests": len(answered),
+        "failures": failures,
+        "cluster_read": bool(answered),
+    }
 
 
 def cluster_verdict(regions: Optional[Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
@@ -84,8 +92,21 @@ def cluster_verdict(regions: Optional[Sequence[Mapping[str, Any]]]) -> dict[str,
     if not nodes:
         message = "cluster: no node answered in any region"
     elif one:
-        message = "cluster: one cluster of %d nodes across %s: %s" % (len(members), ", ".join(answered_regions), ", ".join(members))
+        message = "cluster: one cluster of %d nodes across %s: %s" % (
+            len(members),
+            ", ".join(answered_regions),
+            ", ".join(members),
+        )
     else:
-        message = "cluster: NOT one cluster - %d different member lists among the %d nodes that answered (each region's view is above)" % (
-            len(member_lists), len(nodes))
-    return {"nodes": nodes, "regions": answered_regions, "member_lists": member_lists, "one_cluster": one, "members": members, "message": message}
+        message = (
+            "cluster: NOT one cluster - %d different member lists among the %d nodes that answered (each region's view is above)"
+            % (len(member_lists), len(nodes))
+        )
+    return {
+        "nodes": nodes,
+        "regions": answered_regions,
+        "member_lists": member_lists,
+        "one_cluster": one,
+        "members": members,
+        "message": message,
+    }

@@ -74,7 +74,8 @@ def namespace_errors(namespaces: Mapping[str, Any], variable: str = "dns_discove
                 "%s: the regions %s all use the Cloud Map namespace %s. Each region's namespace hosted zone is associated "
                 "with every other region's VPC, and Route 53 associates a VPC with only one private hosted zone of a "
                 "name (ConflictingDomainExists): give each region its own namespace (%s is the domain under which "
-                "each region's namespace <region>.<domain> is made; do not repeat the region)." % (variable, ", ".join(regions), name, variable)
+                "each region's namespace <region>.<domain> is made; do not repeat the region)."
+                % (variable, ", ".join(regions), name, variable)
             )
     return errors
 
@@ -134,21 +135,30 @@ def distribution(mode: Any, port_min: Any, port_max: Any, port: Any = None) -> d
     low, high = _port(port_min), _port(port_max)
     single = _port(port if port not in (None, "") else port_min)
     if mode not in DISTRIBUTIONS:
-        errors.append("release_distribution=%r: choose epmd (epmd on 4369 and a port range) or epmdless (one fixed port, no epmd)." % (mode,))
+        errors.append(
+            "release_distribution=%r: choose epmd (epmd on 4369 and a port range) or epmdless (one fixed port, no epmd)."
+            % (mode,)
+        )
     if low is None or high is None or not 1024 <= low <= high <= 65535:
         errors.append(
             "release_erlang_dist_port_min/max=%s/%s: the range must lie within 1024-65535 with min <= max (e.g. 9100-9155)."
             % (port_min, port_max)
         )
     elif low <= EPMD_PORT <= high:
-        errors.append("release_erlang_dist_port_min/max=%s/%s includes epmd's port 4369: choose a range above it (e.g. 9100-9155)." % (low, high))
+        errors.append(
+            "release_erlang_dist_port_min/max=%s/%s includes epmd's port 4369: choose a range above it (e.g. 9100-9155)."
+            % (low, high)
+        )
     if mode == "epmdless":
         if single is None or not 1024 <= single <= 65535 or single == EPMD_PORT:
-            errors.append("release_erlang_dist_port=%s: one port within 1024-65535 other than 4369 (e.g. 9100)." % (port,))
+            errors.append(
+                "release_erlang_dist_port=%s: one port within 1024-65535 other than 4369 (e.g. 9100)." % (port,)
+            )
         elif low is not None and high is not None and not low <= single <= high:
             errors.append(
                 "release_erlang_dist_port=%s is outside the distribution range %s-%s the network opens: choose a port in it "
-                "(the cluster security group opens network_erlang_dist_port_min in epmdless mode)." % (single, low, high)
+                "(the cluster security group opens network_erlang_dist_port_min in epmdless mode)."
+                % (single, low, high)
             )
     if errors:
         return {"mode": mode, "erl_aflags": "", "ports": [], "listen_ports": [], "errors": errors}

@@ -104,7 +104,9 @@ class DatabaseMember:
             self.module.fail_json_aws(e, msg="Could not %s" % what, events=self.events)
         return None
 
-    def describe_first(self, what: str, method: Callable[..., Any], not_found: str, key: str, **kwargs: Any) -> Optional[dict[str, Any]]:
+    def describe_first(
+        self, what: str, method: Callable[..., Any], not_found: str, key: str, **kwargs: Any
+    ) -> Optional[dict[str, Any]]:
         """The first item of ``method(**kwargs)[key]``, None when AWS answers ``not_found``."""
         try:
             found = method(**kwargs)[key]
@@ -114,7 +116,9 @@ class DatabaseMember:
             self.module.fail_json_aws(e, msg="Could not read %s" % what)
         return found[0] if found else None
 
-    def poll(self, read: Callable[[], Any], status: Callable[[Any], str], done: Callable[[Any], bool], name: str, what: str) -> Any:
+    def poll(
+        self, read: Callable[[], Any], status: Callable[[Any], str], done: Callable[[Any], bool], name: str, what: str
+    ) -> Any:
         """Call ``read()`` every ``poll_interval`` until ``done(value)``; each new ``status(value)`` is an event; fail
         after ``wait_timeout`` naming the last status."""
         last: list[Optional[str]] = [None]
@@ -127,8 +131,14 @@ class DatabaseMember:
 
         try:
             return poll_until(
-                read, done, what="%s to become %s" % (name, what), timeout=self.params["wait_timeout"],
-                interval=self.params["poll_interval"], progress=progress, clock=_clock, sleep=_sleep,
+                read,
+                done,
+                what="%s to become %s" % (name, what),
+                timeout=self.params["wait_timeout"],
+                interval=self.params["poll_interval"],
+                progress=progress,
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
             self.module.fail_json(
@@ -148,7 +158,10 @@ class DatabaseMember:
 
     def final_snapshot_name(self, identifier: str) -> str:
         """``final_snapshot_identifier``, else ``<identifier>-final-<UTC time>``."""
-        return self.params["final_snapshot_identifier"] or "%s-final-%s" % (identifier, datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S"))
+        return self.params["final_snapshot_identifier"] or "%s-final-%s" % (
+            identifier,
+            datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S"),
+        )
 
     # ------------------------------------------------------------------ SSM parameters
     def get_parameter(self, name: str, ssm: Any = None) -> Optional[dict[str, Any]]:
@@ -192,12 +205,16 @@ class DatabaseMember:
                     return here["Value"]
                 if self.module.check_mode:
                     return None  # the source region has not been built yet (check mode on an empty account)
-                self.module.fail_json(msg="The master password parameter %s is missing in the %s %s" % (name, source, source_region))
+                self.module.fail_json(
+                    msg="The master password parameter %s is missing in the %s %s" % (name, source, source_region)
+                )
             self.put_secure(name, there["Value"], here)
             return there["Value"]
         if here is not None:
             return here["Value"]
-        value = self.params["master_password"] or "".join(secrets.choice(PASSWORD_ALPHABET) for _position in range(PASSWORD_LENGTH))
+        value = self.params["master_password"] or "".join(
+            secrets.choice(PASSWORD_ALPHABET) for _position in range(PASSWORD_LENGTH)
+        )
         self.put_secure(name, value, None)
         return value
 
@@ -212,12 +229,20 @@ class DatabaseMember:
                 self.changed = True  # check mode on a new database: the URL will be written
                 self.events.append("SSM parameter %s will be written" % name)
                 continue
-            self.put_secure(name, ecto_url(p["username"], password, endpoint[0], endpoint[1], p["db_name"]), self.get_parameter(name))
+            self.put_secure(
+                name,
+                ecto_url(p["username"], password, endpoint[0], endpoint[1], p["db_name"]),
+                self.get_parameter(name),
+            )
 
     def parameter_arns(self) -> dict[str, str]:
         """ARNs of the password and URL parameters that exist (``master_password``, ``url``, ``reader_url``)."""
         out = {}
-        for key, option in (("master_password", "master_password_parameter"), ("url", "url_parameter"), ("reader_url", "reader_url_parameter")):
+        for key, option in (
+            ("master_password", "master_password_parameter"),
+            ("url", "url_parameter"),
+            ("reader_url", "reader_url_parameter"),
+        ):
             found = self.get_parameter(self.params[option]) if self.params[option] else None
             if found:
                 out[key] = found["ARN"]

@@ -53,7 +53,21 @@ POSTGRES_FAMILIES = (
     "db.r5", "db.r6g", "db.r6i", "db.r7g", "db.r7i", "db.r8g",
 )  # fmt: skip
 AURORA_GLOBAL_FAMILIES = ("db.r5", "db.r6g", "db.r6i", "db.r7g", "db.r7i", "db.r8g", "db.x2g")
-SIZES = ("micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "48xlarge")
+SIZES = (
+    "micro",
+    "small",
+    "medium",
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "32xlarge",
+    "48xlarge",
+)
 STORAGE_TYPES = ("gp3", "gp2", "io1", "io2")
 MAX_BACKUP_RETENTION = 35
 DEFAULT_KMS_KEY = "alias/aws/rds"
@@ -84,7 +98,10 @@ def instance_class_error(instance_class: str, engine: str, regions: int) -> str 
     """Why ``instance_class`` cannot run ``engine`` (a global database when regions > 1), or None."""
     parts = str(instance_class).split(".")
     if len(parts) != 3 or parts[0] != "db" or parts[2] not in SIZES:
-        return "database_instance_class=%s is not an RDS instance class: write it like db.t4g.micro or db.r7g.large" % instance_class
+        return (
+            "database_instance_class=%s is not an RDS instance class: write it like db.t4g.micro or db.r7g.large"
+            % instance_class
+        )
     family = class_family(instance_class)
     if engine == "aurora-postgresql":
         if family not in AURORA_GLOBAL_FAMILIES and regions > 1:
@@ -122,13 +139,10 @@ def aurora_version_error(version: str) -> str | None:
         )
     major, minor = int(parts[0]), int(parts[1])
     if major not in AURORA_GLOBAL_MIN_VERSIONS or minor < AURORA_GLOBAL_MIN_VERSIONS[major]:
-        return (
-            "database_engine_version=%s has no Aurora global database support: use %s or newer (%s)"
-            % (
-                version,
-                ", ".join("%d.%d" % item for item in sorted(AURORA_GLOBAL_MIN_VERSIONS.items())),
-                "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html",
-            )
+        return "database_engine_version=%s has no Aurora global database support: use %s or newer (%s)" % (
+            version,
+            ", ".join("%d.%d" % item for item in sorted(AURORA_GLOBAL_MIN_VERSIONS.items())),
+            "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html",
         )
     return None
 
@@ -143,7 +157,10 @@ def validate(inputs: dict[str, Any]) -> list[str]:
     regions = list(inputs.get("regions") or [])
     engine = inputs.get("engine")
     if engine not in ENGINES:
-        errors.append("database_engine=%s is not an engine of the role: use postgres (RDS, the default) or aurora-postgresql" % engine)
+        errors.append(
+            "database_engine=%s is not an engine of the role: use postgres (RDS, the default) or aurora-postgresql"
+            % engine
+        )
     primary = inputs.get("primary_region") or (regions[0] if regions else "")
     if not regions:
         errors.append("the inventory has no region: put the region hosts into the group regions")
@@ -160,9 +177,14 @@ def validate(inputs: dict[str, Any]) -> list[str]:
             errors.append(error)
     version = str(inputs.get("engine_version", ""))
     if not _VERSION_RE.match(version):
-        errors.append("database_engine_version=%s is not a PostgreSQL version: write the major (16) or major.minor (16.4)" % version)
+        errors.append(
+            "database_engine_version=%s is not a PostgreSQL version: write the major (16) or major.minor (16.4)"
+            % version
+        )
     elif engine == "postgres" and int(version.split(".", maxsplit=1)[0]) < 13:
-        errors.append("database_engine_version=%s: RDS for PostgreSQL below 13 is out of standard support; use 16 or 17" % version)
+        errors.append(
+            "database_engine_version=%s: RDS for PostgreSQL below 13 is out of standard support; use 16 or 17" % version
+        )
     elif engine == "aurora-postgresql":
         error = aurora_version_error(version)
         if error:
@@ -170,7 +192,8 @@ def validate(inputs: dict[str, Any]) -> list[str]:
     retention = inputs.get("backup_retention")
     if not isinstance(retention, int) or isinstance(retention, bool) or not 0 <= retention <= MAX_BACKUP_RETENTION:
         errors.append(
-            "database_backup_retention=%s is outside 0-%d days: set the days RDS keeps automated backups (default 7)" % (retention, MAX_BACKUP_RETENTION)
+            "database_backup_retention=%s is outside 0-%d days: set the days RDS keeps automated backups (default 7)"
+            % (retention, MAX_BACKUP_RETENTION)
         )
     elif retention == 0 and len(regions) > 1:
         errors.append(
@@ -180,21 +203,34 @@ def validate(inputs: dict[str, Any]) -> list[str]:
     storage = inputs.get("allocated_storage")
     max_storage = inputs.get("max_allocated_storage")
     if not isinstance(storage, int) or not 20 <= storage <= 65536:
-        errors.append("database_allocated_storage=%s GiB is outside 20-65536: set the initial storage in GiB (default 20)" % storage)
+        errors.append(
+            "database_allocated_storage=%s GiB is outside 20-65536: set the initial storage in GiB (default 20)"
+            % storage
+        )
     elif not isinstance(max_storage, int) or (max_storage and max_storage < storage) or max_storage > 65536:
         errors.append(
             "database_max_allocated_storage=%s: the storage autoscaling limit is 0 (off) or between "
             "database_allocated_storage (%s) and 65536 GiB" % (max_storage, storage)
         )
     if inputs.get("storage_type") not in STORAGE_TYPES:
-        errors.append("database_storage_type=%s is not one of %s (gp3 is the default)" % (inputs.get("storage_type"), ", ".join(STORAGE_TYPES)))
+        errors.append(
+            "database_storage_type=%s is not one of %s (gp3 is the default)"
+            % (inputs.get("storage_type"), ", ".join(STORAGE_TYPES))
+        )
     if not _BACKUP_WINDOW_RE.match(str(inputs.get("backup_window", ""))):
-        errors.append("database_backup_window=%s must be hh24:mi-hh24:mi in UTC, e.g. 03:00-03:30" % inputs.get("backup_window"))
+        errors.append(
+            "database_backup_window=%s must be hh24:mi-hh24:mi in UTC, e.g. 03:00-03:30" % inputs.get("backup_window")
+        )
     if not _MAINTENANCE_WINDOW_RE.match(str(inputs.get("maintenance_window", ""))):
-        errors.append("database_maintenance_window=%s must be ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. sun:04:00-sun:04:30" % inputs.get("maintenance_window"))
+        errors.append(
+            "database_maintenance_window=%s must be ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. sun:04:00-sun:04:30"
+            % inputs.get("maintenance_window")
+        )
     name = str(inputs.get("name", ""))
     if not _DB_NAME_RE.match(name):
-        errors.append("database_name=%s: the database name is 1-63 letters, digits or underscores starting with a letter" % name)
+        errors.append(
+            "database_name=%s: the database name is 1-63 letters, digits or underscores starting with a letter" % name
+        )
     username = str(inputs.get("username", ""))
     if not _DB_NAME_RE.match(username) or username.lower() in RESERVED_USERNAMES:
         errors.append(
@@ -223,10 +259,14 @@ def validate(inputs: dict[str, Any]) -> list[str]:
         )
     kms = inputs.get("kms_key_ids") or {}
     if not isinstance(kms, dict):
-        errors.append("database_kms_key_ids must be a mapping region -> KMS key ARN or alias (empty: alias/aws/rds everywhere)")
+        errors.append(
+            "database_kms_key_ids must be a mapping region -> KMS key ARN or alias (empty: alias/aws/rds everywhere)"
+        )
     else:
         foreign = [
-            "%s=%s" % (region, key) for region, key in kms.items() if str(key).startswith("arn:") and str(key).split(":")[3:4] != [region]
+            "%s=%s" % (region, key)
+            for region, key in kms.items()
+            if str(key).startswith("arn:") and str(key).split(":")[3:4] != [region]
         ]
         if foreign:
             errors.append(
@@ -235,15 +275,21 @@ def validate(inputs: dict[str, Any]) -> list[str]:
             )
         unknown = sorted(set(kms) - set(regions))
         if unknown:
-            errors.append("database_kms_key_ids names %s, not regions of the inventory (%s)" % (", ".join(unknown), ", ".join(regions)))
+            errors.append(
+                "database_kms_key_ids names %s, not regions of the inventory (%s)"
+                % (", ".join(unknown), ", ".join(regions))
+            )
     for option in ("identifier",):
         value = str(inputs.get(option, ""))
         if not _IDENTIFIER_RE.match(value) or len(value) > 63:
             errors.append(
-                "database_%s=%s: an RDS identifier is 1-63 lowercase letters, digits or single hyphens starting with a letter" % (option, value)
+                "database_%s=%s: an RDS identifier is 1-63 lowercase letters, digits or single hyphens starting with a letter"
+                % (option, value)
             )
-    if inputs.get("performance_insights") and class_family(inputs.get("instance_class", "")) in ("db.t3",) and str(inputs.get("instance_class")).endswith(
-        (".micro", ".small")
+    if (
+        inputs.get("performance_insights")
+        and class_family(inputs.get("instance_class", "")) in ("db.t3",)
+        and str(inputs.get("instance_class")).endswith((".micro", ".small"))
     ):
         errors.append(
             "database_performance_insights=true: db.t3.micro and db.t3.small do not support Performance Insights; "
@@ -319,7 +365,11 @@ def topology_error(role: str, region: str, observed: dict[str, Any] | None, sour
             "move the writer back" % (region, region)
         )
     if role == "replica" and source_arn and source != source_arn:
-        return "the database in %s replicates from %s, not from %s: run playbooks/db_failover.yml to rebuild it" % (region, source, source_arn)
+        return "the database in %s replicates from %s, not from %s: run playbooks/db_failover.yml to rebuild it" % (
+            region,
+            source,
+            source_arn,
+        )
     return None
 
 
@@ -327,11 +377,21 @@ def effective(observed: dict[str, Any]) -> dict[str, Any]:
     """The instance as it will be: its ``PendingModifiedValues`` (applied in the next maintenance window) count as
     applied, so a run before the window does not modify again."""
     result = dict(observed)
-    result.update({key: value for key, value in (observed.get("PendingModifiedValues") or {}).items() if key in _PENDING_KEYS})
+    result.update(
+        {key: value for key, value in (observed.get("PendingModifiedValues") or {}).items() if key in _PENDING_KEYS}
+    )
     return result
 
 
-_PENDING_KEYS = ("DBInstanceClass", "AllocatedStorage", "BackupRetentionPeriod", "MultiAZ", "EngineVersion", "StorageType", "IAMDatabaseAuthenticationEnabled")
+_PENDING_KEYS = (
+    "DBInstanceClass",
+    "AllocatedStorage",
+    "BackupRetentionPeriod",
+    "MultiAZ",
+    "EngineVersion",
+    "StorageType",
+    "IAMDatabaseAuthenticationEnabled",
+)
 
 
 # Settings compared between the inputs and DescribeDBInstances (ModifyDBInstance names), for drift.
@@ -417,7 +477,8 @@ def cluster_topology_error(
         return (
             "the DB cluster in %s is a secondary cluster of %s, but database_primary_region names %s as the writer: set "
             "database_primary_region to the current writer's region (%s), or move the writer with a switchover of the "
-            "global database (docs/database.md, Failover)" % (region, global_id, region, ", ".join(writer_region) or "unknown")
+            "global database (docs/database.md, Failover)"
+            % (region, global_id, region, ", ".join(writer_region) or "unknown")
         )
     if role == "secondary" and membership["is_writer"]:
         return (

@@ -30,13 +30,18 @@ def covers(rule: Mapping[str, Any], repository: str) -> bool:
     """Whether a rule replicates ``repository`` (no filter: every repository; a PREFIX_MATCH filter that it starts with)."""
     filters = rule.get("repositoryFilters") or []
     return not filters or any(
-        item.get("filterType", FILTER_TYPE) == FILTER_TYPE and repository.startswith(str(item.get("filter", ""))) for item in filters
+        item.get("filterType", FILTER_TYPE) == FILTER_TYPE and repository.startswith(str(item.get("filter", "")))
+        for item in filters
     )
 
 
 def _own(rule: Mapping[str, Any], repository: str) -> bool:
     filters = rule.get("repositoryFilters") or []
-    return len(filters) == 1 and filters[0].get("filter") == repository and filters[0].get("filterType", FILTER_TYPE) == FILTER_TYPE
+    return (
+        len(filters) == 1
+        and filters[0].get("filter") == repository
+        and filters[0].get("filterType", FILTER_TYPE) == FILTER_TYPE
+    )
 
 
 def _destination(region: str, account: str) -> dict[str, str]:
@@ -54,8 +59,14 @@ def replicated_regions(config: Mapping[str, Any], repository: str, account: str)
     return regions
 
 
-def plan_replication(current: Mapping[str, Any] | None, repository: str, account: str, source_region: str,
-                     regions: Sequence[str], state: str = "present") -> dict[str, Any]:
+def plan_replication(
+    current: Mapping[str, Any] | None,
+    repository: str,
+    account: str,
+    source_region: str,
+    regions: Sequence[str],
+    state: str = "present",
+) -> dict[str, Any]:
     """``{'changed', 'configuration' (the whole configuration to put), 'added', 'removed', 'errors'}``.
 
     ``current``: the registry's ``replicationConfiguration`` (DescribeRegistry), ``regions``: where the repository's
@@ -66,7 +77,9 @@ def plan_replication(current: Mapping[str, Any] | None, repository: str, account
     if state == "absent":
         for rule in config["rules"]:
             if _own(rule, repository):
-                result["removed"] += [item["region"] for item in rule.get("destinations") or [] if item.get("registryId") == account]
+                result["removed"] += [
+                    item["region"] for item in rule.get("destinations") or [] if item.get("registryId") == account
+                ]
         config["rules"] = [rule for rule in config["rules"] if not _own(rule, repository)]
         result["changed"] = bool(result["removed"])
         return result
@@ -84,8 +97,11 @@ def plan_replication(current: Mapping[str, Any] | None, repository: str, account
         result["errors"].append(
             "the ECR registry of %s already has %d replication rules, the most AWS allows: add %s as destinations of one of "
             "your rules that covers the repository %s (or remove a rule) and run again"
-            % (source_region, RULES_MAX, ", ".join(missing), repository))
+            % (source_region, RULES_MAX, ", ".join(missing), repository)
+        )
     if len(own["destinations"]) > DESTINATIONS_MAX:
-        result["errors"].append("a replication rule holds at most %d destinations; the repository %s would need %d"
-                                % (DESTINATIONS_MAX, repository, len(own["destinations"])))
+        result["errors"].append(
+            "a replication rule holds at most %d destinations; the repository %s would need %d"
+            % (DESTINATIONS_MAX, repository, len(own["destinations"]))
+        )
     return result

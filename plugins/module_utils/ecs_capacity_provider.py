@@ -36,12 +36,20 @@ WARMUP_RANGE = (0, 10000)
 # CreateCapacityProvider: up to 255 letters, digits, underscores and hyphens, not prefixed with these.
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _RESERVED_NAME_PREFIXES = ("aws", "ecs", "fargate")
-ASG_ARN_RE = re.compile(r"^arn:aws[a-z-]*:autoscaling:[a-z0-9-]+:\d{12}:autoScalingGroup:[^:]+:autoScalingGroupName/(?P<name>.+)$")
+ASG_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:autoscaling:[a-z0-9-]+:\d{12}:autoScalingGroup:[^:]+:autoScalingGroupName/(?P<name>.+)$"
+)
 ASG_ARN_EXAMPLE = "arn:aws:autoscaling:<region>:<account>:autoScalingGroup:<uuid>:autoScalingGroupName/<name>"
 # updateStatus values of a provider that is going or gone.
 DELETING_UPDATE_STATUSES = frozenset({"DELETE_IN_PROGRESS", "DELETE_COMPLETE"})
 # The fields of AutoScalingGroupProvider that UpdateCapacityProvider can change, in the order reported.
-_SCALING_FIELDS = ("status", "targetCapacity", "minimumScalingStepSize", "maximumScalingStepSize", "instanceWarmupPeriod")
+_SCALING_FIELDS = (
+    "status",
+    "targetCapacity",
+    "minimumScalingStepSize",
+    "maximumScalingStepSize",
+    "instanceWarmupPeriod",
+)
 # Module option (snake_case) of each managedScaling field.
 _SCALING_OPTIONS = {
     "status": "status",
@@ -151,7 +159,8 @@ def validate_provider(params: Mapping[str, Any], check_mode: bool = False) -> De
     name = str(params.get("name") or "")
     if not _NAME_RE.match(name):
         raise CapacityError(
-            "name=%r is not a valid capacity provider name: use 1 to 255 letters, digits, underscores and hyphens." % name
+            "name=%r is not a valid capacity provider name: use 1 to 255 letters, digits, underscores and hyphens."
+            % name
         )
     if name.lower().startswith(_RESERVED_NAME_PREFIXES):
         raise CapacityError(
@@ -226,7 +235,11 @@ def live_provider(providers: Iterable[Mapping[str, Any]], name: str) -> Mapping[
 def deleting_provider(providers: Iterable[Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
     """The provider named ``name`` whose deletion is still under way (it blocks creating one of that name)."""
     for provider in providers:
-        if provider.get("name") == name and provider.get("status") != "INACTIVE" and provider.get("updateStatus") == "DELETE_IN_PROGRESS":
+        if (
+            provider.get("name") == name
+            and provider.get("status") != "INACTIVE"
+            and provider.get("updateStatus") == "DELETE_IN_PROGRESS"
+        ):
             return provider
     return None
 
@@ -272,7 +285,8 @@ def plan_provider(
         raise CapacityError(
             "Capacity provider %s uses the Auto Scaling group %s, not %s, and AWS cannot change the group of a capacity "
             "provider. Delete it and create it again (state=absent first, after removing it from its cluster), or give "
-            "the new group a capacity provider with a new name." % (desired.name, current_arn, desired.auto_scaling_group_arn)
+            "the new group a capacity provider with a new name."
+            % (desired.name, current_arn, desired.auto_scaling_group_arn)
         )
     changes = _scaling_differences(current, desired)
     to_set: dict[str, str] = {}

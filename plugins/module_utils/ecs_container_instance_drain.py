@@ -74,10 +74,15 @@ def validate_drain(params: Mapping[str, Any]) -> DrainRequest:
     instance_ids = _unique(params.get("instance_ids") or ())
     arns = _unique(params.get("container_instance_arns") or ())
     if not instance_ids and not arns:
-        errors.append("Give the instances to act on in instance_ids (EC2 instance ids) and/or container_instance_arns; both are empty.")
+        errors.append(
+            "Give the instances to act on in instance_ids (EC2 instance ids) and/or container_instance_arns; both are empty."
+        )
     for index, value in enumerate(instance_ids):
         if value.startswith("arn:"):
-            errors.append("instance_ids[%d]=%r is an ARN: put container-instance ARNs in container_instance_arns." % (index, value))
+            errors.append(
+                "instance_ids[%d]=%r is an ARN: put container-instance ARNs in container_instance_arns."
+                % (index, value)
+            )
         elif not _EC2_ID_RE.match(value):
             errors.append("instance_ids[%d]=%r is not an EC2 instance id (i-0123456789abcdef0)." % (index, value))
     for index, value in enumerate(arns):
@@ -178,7 +183,10 @@ def predict_states(instances: Iterable[Mapping[str, Any]], status: str) -> list[
 
 def tasks_left(instances: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Tasks still on each instance (running + pending), by :func:`instance_key`."""
-    return {instance_key(record): int(record.get("running_tasks_count") or 0) + int(record.get("pending_tasks_count") or 0) for record in instances}
+    return {
+        instance_key(record): int(record.get("running_tasks_count") or 0) + int(record.get("pending_tasks_count") or 0)
+        for record in instances
+    }
 
 
 def still_busy(instances: Iterable[Mapping[str, Any]]) -> dict[str, int]:
@@ -190,7 +198,9 @@ def is_drained(record: Mapping[str, Any]) -> bool:
     return not (int(record.get("running_tasks_count") or 0) + int(record.get("pending_tasks_count") or 0))
 
 
-def drain_progress(before: Iterable[Mapping[str, Any]] | None, now: Iterable[Mapping[str, Any]]) -> dict[str, int] | None:
+def drain_progress(
+    before: Iterable[Mapping[str, Any]] | None, now: Iterable[Mapping[str, Any]]
+) -> dict[str, int] | None:
     """The tasks left per instance in ``now`` if that differs from ``before`` (or there is no ``before``), else None.
 
     ``before`` and ``now`` are two successive polls (instance records, e.g. RV(instances) of two module results).
@@ -202,7 +212,9 @@ def drain_progress(before: Iterable[Mapping[str, Any]] | None, now: Iterable[Map
 
 
 def _left_text(left: Mapping[str, int]) -> str:
-    return ", ".join("%s %s" % (key, ("%s left" % _tasks(count)) if count else "drained") for key, count in left.items())
+    return ", ".join(
+        "%s %s" % (key, ("%s left" % _tasks(count)) if count else "drained") for key, count in left.items()
+    )
 
 
 def drain_summary(instances: Sequence[Mapping[str, Any]], status: str) -> str:
@@ -241,9 +253,7 @@ def timeout_message(cluster: str, instances: Iterable[Mapping[str, Any]], timeou
     )
 
 
-def lifecycle_pending(
-    asg_instances: Iterable[Mapping[str, Any]], group: str
-) -> tuple[set[str], list[str]]:
+def lifecycle_pending(asg_instances: Iterable[Mapping[str, Any]], group: str) -> tuple[set[str], list[str]]:
     """From DescribeAutoScalingInstances: the instances of ``group`` waiting in a termination lifecycle action, and
     complaints about instances that belong to another group (``instance (group)``)."""
     pending: set[str] = set()

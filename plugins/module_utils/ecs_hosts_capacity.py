@@ -63,5 +63,10 @@ def capacity_plan(
         )
     in_service = [item for item in group.get("instances") or [] if item.get("lifecycle_state") == "InService"]
     leaving = [] if errors else removal_order(in_service)[: max(before - desired, 0)]
-    return {"errors": errors, "before": before, "add": not errors and desired > before, "leaving": leaving,
-            "services_minimum": minimum}
+    return {
+        "errors": errors,
+        "before": before,
+        "add": not errors and desired > before,
+        "leaving": leaving,
+        "services_minimum": minimum,
+    }

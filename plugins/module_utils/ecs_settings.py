@@ -52,7 +52,8 @@ def instance_type_errors(names: Sequence[Any]) -> list[str]:
     for index, name in enumerate(names or ()):
         if not _INSTANCE_TYPE_RE.match(str(name)):
             errors.append(
-                "instance_types[%d]=%r is not an instance type name (family.size, e.g. t3.small; no wildcards)." % (index, name)
+                "instance_types[%d]=%r is not an instance type name (family.size, e.g. t3.small; no wildcards)."
+                % (index, name)
             )
     return errors
 
@@ -74,7 +75,9 @@ def instance_type_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def match_instance_types(requested: Sequence[str], described: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+def match_instance_types(
+    requested: Sequence[str], described: Iterable[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """(records in request order, each name once; the requested names the region does not offer)."""
     by_name = {}
     for raw in described:
@@ -91,8 +94,18 @@ def match_instance_types(requested: Sequence[str], described: Iterable[Mapping[s
 PROTECTION_BATCH = 50
 # Instances whose protection no longer matters (leaving the group).
 _LEAVING_STATES = frozenset(
-    {"Terminating", "Terminating:Wait", "Terminating:Proceed", "Terminated", "Detaching", "Detached",
-     "Warmed:Terminating", "Warmed:Terminating:Wait", "Warmed:Terminating:Proceed", "Warmed:Terminated"}
+    {
+        "Terminating",
+        "Terminating:Wait",
+        "Terminating:Proceed",
+        "Terminated",
+        "Detaching",
+        "Detached",
+        "Warmed:Terminating",
+        "Warmed:Terminating:Wait",
+        "Warmed:Terminating:Proceed",
+        "Warmed:Terminated",
+    }
 )
 # UpdateAutoScalingGroup parameter of each setting.
 GROUP_SETTINGS = {
@@ -138,8 +151,15 @@ def plan_group_settings(
 ) -> GroupSettingsPlan:
     """Compare a group (``DescribeAutoScalingGroups`` item) with the wanted settings; ``None`` leaves a setting alone."""
     view = group_settings_view(group)
-    wanted = {"capacity_rebalance": capacity_rebalance, "new_instances_protected_from_scale_in": new_instances_protected_from_scale_in}
-    update = {GROUP_SETTINGS[key]: bool(value) for key, value in wanted.items() if value is not None and view[key] != bool(value)}
+    wanted = {
+        "capacity_rebalance": capacity_rebalance,
+        "new_instances_protected_from_scale_in": new_instances_protected_from_scale_in,
+    }
+    update = {
+        GROUP_SETTINGS[key]: bool(value)
+        for key, value in wanted.items()
+        if value is not None and view[key] != bool(value)
+    }
     instances: tuple[str, ...] = ()
     if instances_protected_from_scale_in is not None:
         protect = bool(instances_protected_from_scale_in)
@@ -161,11 +181,18 @@ def predict_group_settings(view: Mapping[str, Any], plan: GroupSettingsPlan) -> 
 
 def settings_not_applied(view: Mapping[str, Any], plan: GroupSettingsPlan) -> list[str]:
     """Settings a read-back still shows differently from what was sent (an endpoint that ignored them)."""
-    missed = ["%s=%s" % (parameter, value) for key, parameter in GROUP_SETTINGS.items()
-              for value in [plan.update.get(parameter)] if value is not None and view.get(key) != value]
+    missed = [
+        "%s=%s" % (parameter, value)
+        for key, parameter in GROUP_SETTINGS.items()
+        for value in [plan.update.get(parameter)]
+        if value is not None and view.get(key) != value
+    ]
     protection = view.get("instances_protected_from_scale_in") or {}
-    missed += ["ProtectedFromScaleIn=%s on %s" % (plan.protect, instance_id) for instance_id in plan.instances
-               if instance_id in protection and protection[instance_id] != plan.protect]
+    missed += [
+        "ProtectedFromScaleIn=%s on %s" % (plan.protect, instance_id)
+        for instance_id in plan.instances
+        if instance_id in protection and protection[instance_id] != plan.protect
+    ]
     return missed
 
 
@@ -206,7 +233,10 @@ def cluster_view(cluster: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def plan_cluster_settings(
-    view: Mapping[str, Any], container_insights: str | None = None, tags: Mapping[str, Any] | None = None, purge_tags: bool = True
+    view: Mapping[str, Any],
+    container_insights: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    purge_tags: bool = True,
 ) -> ClusterSettingsPlan:
     """Compare a cluster view with the wanted settings; ``None`` leaves a setting (or the tags) alone."""
     settings: tuple[tuple[str, str], ...] = ()
@@ -215,8 +245,12 @@ def plan_cluster_settings(
     to_set: dict[str, str] = {}
     to_unset: list[str] = []
     if tags is not None:
-        to_set, to_unset = compare_aws_tags(dict(view.get("tags") or {}), {str(k): str(v) for k, v in tags.items()}, purge_tags=purge_tags)
-    return ClusterSettingsPlan(settings=settings, tags_to_set=dict(sorted(to_set.items())), tags_to_unset=tuple(sorted(to_unset)))
+        to_set, to_unset = compare_aws_tags(
+            dict(view.get("tags") or {}), {str(k): str(v) for k, v in tags.items()}, purge_tags=purge_tags
+        )
+    return ClusterSettingsPlan(
+        settings=settings, tags_to_set=dict(sorted(to_set.items())), tags_to_unset=tuple(sorted(to_unset))
+    )
 
 
 def predict_cluster(view: Mapping[str, Any], plan: ClusterSettingsPlan) -> dict[str, Any]:
@@ -235,13 +269,30 @@ def predict_cluster(view: Mapping[str, Any], plan: ClusterSettingsPlan) -> dict[
 # the role's Auto Scaling group: does amazon.aws.autoscaling_group need to run?
 
 # Wanted keys compared as plain values with the snake_case group of amazon.aws.autoscaling_group_info.
-_SCALAR_KEYS = ("min_size", "max_size", "desired_capacity", "health_check_type", "health_check_period", "default_cooldown")
+_SCALAR_KEYS = (
+    "min_size",
+    "max_size",
+    "desired_capacity",
+    "health_check_type",
+    "health_check_period",
+    "default_cooldown",
+)
 # autoscaling_group_info key of each wanted key, where they differ.
 _INFO_KEYS = {"health_check_period": "health_check_grace_period"}
 _WANTED_KEYS = frozenset(
     _SCALAR_KEYS
-    + ("vpc_zone_identifier", "launch_template_name", "launch_template_version", "instance_types", "instances_distribution",
-       "termination_policies", "metrics_collection", "tags", "propagate_at_launch", "in_service")
+    + (
+        "vpc_zone_identifier",
+        "launch_template_name",
+        "launch_template_version",
+        "instance_types",
+        "instances_distribution",
+        "termination_policies",
+        "metrics_collection",
+        "tags",
+        "propagate_at_launch",
+        "in_service",
+    )
 )
 
 
@@ -270,7 +321,9 @@ def asg_differences(group: Mapping[str, Any] | None, wanted: Mapping[str, Any]) 
     """
     unknown = sorted(set(wanted) - _WANTED_KEYS)
     if unknown:
-        raise SettingsError("asg_differences: unknown keys %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(_WANTED_KEYS))))
+        raise SettingsError(
+            "asg_differences: unknown keys %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(_WANTED_KEYS)))
+        )
     if not group:
         return ["group - missing"]
     want = {key: value for key, value in wanted.items() if value is not None}
@@ -278,20 +331,32 @@ def asg_differences(group: Mapping[str, Any] | None, wanted: Mapping[str, Any]) 
     for key in _SCALAR_KEYS:
         if key in want and _norm(group.get(_INFO_KEYS.get(key, key))) != _norm(want[key]):
             differences.append("%s: %s -> %s" % (key, group.get(_INFO_KEYS.get(key, key)), want[key]))
-    if "termination_policies" in want and list(group.get("termination_policies") or []) != list(want["termination_policies"]):
-        differences.append("termination_policies: %s -> %s" % (group.get("termination_policies"), list(want["termination_policies"])))
+    if "termination_policies" in want and list(group.get("termination_policies") or []) != list(
+        want["termination_policies"]
+    ):
+        differences.append(
+            "termination_policies: %s -> %s" % (group.get("termination_policies"), list(want["termination_policies"]))
+        )
     if "vpc_zone_identifier" in want:
         have = sorted(item for item in str(group.get("vpc_zone_identifier") or "").split(",") if item)
         if have != sorted(want["vpc_zone_identifier"]):
-            differences.append("vpc_zone_identifier: %s -> %s" % (",".join(have), ",".join(sorted(want["vpc_zone_identifier"]))))
+            differences.append(
+                "vpc_zone_identifier: %s -> %s" % (",".join(have), ",".join(sorted(want["vpc_zone_identifier"])))
+            )
     template = _launch_template(group)
     if "launch_template_name" in want and template.get("launch_template_name") != want["launch_template_name"]:
-        differences.append("launch_template_name: %s -> %s" % (template.get("launch_template_name"), want["launch_template_name"]))
+        differences.append(
+            "launch_template_name: %s -> %s" % (template.get("launch_template_name"), want["launch_template_name"])
+        )
     if "launch_template_version" in want and _norm(template.get("version")) != _norm(want["launch_template_version"]):
-        differences.append("launch_template_version: %s -> %s" % (template.get("version"), want["launch_template_version"]))
+        differences.append(
+            "launch_template_version: %s -> %s" % (template.get("version"), want["launch_template_version"])
+        )
     policy = group.get("mixed_instances_policy") or {}
     if "instance_types" in want:
-        have_types = [item.get("instance_type") for item in (policy.get("launch_template") or {}).get("overrides") or []]
+        have_types = [
+            item.get("instance_type") for item in (policy.get("launch_template") or {}).get("overrides") or []
+        ]
         if have_types != list(want["instance_types"]):
             differences.append("instance_types: %s -> %s" % (have_types, list(want["instance_types"])))
     if "instances_distribution" in want:
@@ -300,17 +365,25 @@ def asg_differences(group: Mapping[str, Any] | None, wanted: Mapping[str, Any]) 
             if value is not None and _norm(distribution.get(key)) != _norm(value):
                 differences.append("instances_distribution.%s: %s -> %s" % (key, distribution.get(key), value))
     if "metrics_collection" in want and bool(group.get("enabled_metrics")) != bool(want["metrics_collection"]):
-        differences.append("metrics_collection: %s -> %s" % (bool(group.get("enabled_metrics")), bool(want["metrics_collection"])))
+        differences.append(
+            "metrics_collection: %s -> %s" % (bool(group.get("enabled_metrics")), bool(want["metrics_collection"]))
+        )
     if "tags" in want:
         have_tags = {tag.get("key"): tag.get("value") for tag in group.get("tags") or []}
         wanted_tags = {str(key): str(value) for key, value in want["tags"].items()}
         if have_tags != wanted_tags:
             differences.append("tags: %s -> %s" % (have_tags, wanted_tags))
         if "propagate_at_launch" in want:
-            flags = sorted(tag.get("key") for tag in group.get("tags") or [] if bool(tag.get("propagate_at_launch")) != bool(want["propagate_at_launch"]))
+            flags = sorted(
+                tag.get("key")
+                for tag in group.get("tags") or []
+                if bool(tag.get("propagate_at_launch")) != bool(want["propagate_at_launch"])
+            )
             if flags:
                 wanted_flag = bool(want["propagate_at_launch"])
-                differences.append("propagate_at_launch: %s -> %s on %s" % (not wanted_flag, wanted_flag, ", ".join(flags)))
+                differences.append(
+                    "propagate_at_launch: %s -> %s on %s" % (not wanted_flag, wanted_flag, ", ".join(flags))
+                )
     if want.get("in_service"):
         in_service = [item for item in group.get("instances") or [] if item.get("lifecycle_state") == "InService"]
         desired = int(want.get("desired_capacity", group.get("desired_capacity") or 0))

@@ -78,7 +78,8 @@ def plan_task_size(
     if registered[smallest] <= 0:
         errors.append(
             "ecs_hosts_memory_reserve_mib=%s leaves no memory for the BEAM task on %s (it registers about %s MiB before the "
-            "reserve): lower the reserve or choose larger types" % (reserve_mib, smallest, registered[smallest] + reserve_mib)
+            "reserve): lower the reserve or choose larger types"
+            % (reserve_mib, smallest, registered[smallest] + reserve_mib)
         )
         return dict(task_memory_mib=0, task_cpu_units=task_cpu, registered_memory_mib=registered, errors=errors)
     task = registered[smallest] if task_memory_mib is None else int(task_memory_mib)
@@ -89,7 +90,9 @@ def plan_task_size(
             "to compute it" % (task, smallest, registered[smallest], reserve_mib, registered[smallest])
         )
     if task > 0 and 2 * task <= largest_nominal - int(reserve_mib):
-        roomy = sorted(record["instance_type"] for record in types if 2 * task <= int(record["memory_mib"]) - int(reserve_mib))
+        roomy = sorted(
+            record["instance_type"] for record in types if 2 * task <= int(record["memory_mib"]) - int(reserve_mib)
+        )
         errors.append(
             "ecs_hosts_instance_types: %s may have room for two BEAM tasks of %s MiB (one node per instance is the rule): "
             "use types of similar memory (the largest under twice the task memory), or raise ecs_hosts_task_memory_mib"

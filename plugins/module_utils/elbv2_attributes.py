@@ -46,14 +46,18 @@ def normalize_attributes(wanted: Mapping[str, Any] | None) -> dict[str, str]:
     for key, value in (wanted or {}).items():
         name = str(key).strip()
         if not name:
-            raise AttributesError("attributes has an empty key: use AWS's attribute keys, e.g. idle_timeout.timeout_seconds")
+            raise AttributesError(
+                "attributes has an empty key: use AWS's attribute keys, e.g. idle_timeout.timeout_seconds"
+            )
         normalized[name] = normalize_value(name, value)
     return dict(sorted(normalized.items()))
 
 
 def attributes_from_aws(items: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
     """AWS's ``[{"Key": k, "Value": v}]`` as a sorted dict (values as strings)."""
-    return dict(sorted((str(item["Key"]), "" if item.get("Value") is None else str(item["Value"])) for item in items or ()))
+    return dict(
+        sorted((str(item["Key"]), "" if item.get("Value") is None else str(item["Value"])) for item in items or ())
+    )
 
 
 def attributes_to_aws(attributes: Mapping[str, str]) -> list[dict[str, str]]:
@@ -71,7 +75,9 @@ def predict_attributes(current: Mapping[str, str], changes: Mapping[str, str]) -
     return dict(sorted({**current, **changes}.items()))
 
 
-def attributes_diff(before: Mapping[str, str], after: Mapping[str, str], keys: Iterable[str]) -> dict[str, dict[str, str]]:
+def attributes_diff(
+    before: Mapping[str, str], after: Mapping[str, str], keys: Iterable[str]
+) -> dict[str, dict[str, str]]:
     """Before/after of the given keys (a key not listed on one side is left out of that side)."""
     keys = sorted(keys)
     return {

@@ -48,7 +48,9 @@ class ProbeRequest:
 
 
 # A DNS name (no IP address, no port): what a certificate names and a Host header carries.
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,11 @@ def pinned_url(url: str, server_name: str) -> PinnedUrl:
     parts = urlsplit(url)
     host = parts.hostname or ""
     netloc = server_name.lower() if parts.port is None else "%s:%d" % (server_name.lower(), parts.port)
-    return PinnedUrl(url=urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), name=server_name.lower(), address=host)
+    return PinnedUrl(
+        url=urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)),
+        name=server_name.lower(),
+        address=host,
+    )
 
 
 def validate_probe(params: Mapping[str, Any]) -> ProbeRequest:
@@ -76,7 +82,9 @@ def validate_probe(params: Mapping[str, Any]) -> ProbeRequest:
     url = params["url"]
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        errors.append("url=%r is not an http:// or https:// URL with a host: give e.g. https://shop.example.com/health" % url)
+        errors.append(
+            "url=%r is not an http:// or https:// URL with a host: give e.g. https://shop.example.com/health" % url
+        )
     if params["requests"] < 1:
         errors.append("requests=%s must be 1 or more" % params["requests"])
     if not params["timeout"] > 0:
@@ -88,7 +96,9 @@ def validate_probe(params: Mapping[str, Any]) -> ProbeRequest:
     codes = tuple(params.get("status_codes") or ())
     wrong = [code for code in codes if not 100 <= code <= 599]
     if wrong:
-        errors.append("status_codes=%s holds %s: HTTP status codes are 100-599" % (list(codes), ", ".join(map(str, wrong))))
+        errors.append(
+            "status_codes=%s holds %s: HTTP status codes are 100-599" % (list(codes), ", ".join(map(str, wrong)))
+        )
     server_name = params.get("server_name") or None
     if server_name is not None and not _HOSTNAME.match(server_name.rstrip(".")):
         errors.append(

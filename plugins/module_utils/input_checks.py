@@ -90,8 +90,17 @@ def derived_name_errors(names: Mapping[str, tuple[str, int]], cluster: Any, env:
     return [
         "megapool_cluster=%r with megapool_env=%r makes the %s %s, %d characters; AWS allows %d. Shorten "
         "megapool_cluster or megapool_env by %d character%s (together at most %d)."
-        % (cluster, env, what, name, len(name), limit, excess, "" if excess == 1 else "s",
-           len(_text(cluster)) + len(_text(env)) - excess)
+        % (
+            cluster,
+            env,
+            what,
+            name,
+            len(name),
+            limit,
+            excess,
+            "" if excess == 1 else "s",
+            len(_text(cluster)) + len(_text(env)) - excess,
+        )
     ]
 
 
@@ -108,8 +117,10 @@ def list_errors(variable: str, value: Any, example: str, elements: str = "str") 
     if elements == "str":
         bad = [item for item in value if isinstance(item, (dict, list, tuple)) or item is None]
         if bad:
-            return ["%s has items that are not strings (%s): list plain values, e.g. %s: %s."
-                    % (variable, ", ".join(repr(item) for item in bad), variable, example)]
+            return [
+                "%s has items that are not strings (%s): list plain values, e.g. %s: %s."
+                % (variable, ", ".join(repr(item) for item in bad), variable, example)
+            ]
     return []
 
 

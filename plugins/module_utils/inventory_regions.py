@@ -28,13 +28,17 @@ def region_hosts(hosts: Iterable[str], hostvars: Mapping[str, Any]) -> dict[str,
     for host in hosts:
         region = host_region(host, hostvars)
         if region in found:
-            raise ValueError("the hosts %s and %s both stand for the region %s: keep one (aws_region, or the host name)"
-                             % (found[region], host, region))
+            raise ValueError(
+                "the hosts %s and %s both stand for the region %s: keep one (aws_region, or the host name)"
+                % (found[region], host, region)
+            )
         found[region] = host
     return found
 
 
-def drain_plan(instance_hosts: Iterable[str], hostvars: Mapping[str, Any], regions: Mapping[str, str]) -> list[dict[str, Any]]:
+def drain_plan(
+    instance_hosts: Iterable[str], hostvars: Mapping[str, Any], regions: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """The selected app hosts (inventory plugin hosts with ``aws_region`` and ``instance_id``) grouped by region:
     ``[{"region", "region_host", "instance_ids"}]`` sorted by region; ``region_host`` is the region's host from
     ``regions`` (``region_hosts``), else ``localhost``."""
@@ -42,8 +46,10 @@ def drain_plan(instance_hosts: Iterable[str], hostvars: Mapping[str, Any], regio
     for host in instance_hosts:
         variables = hostvars[host]
         by_region.setdefault(str(variables["aws_region"]), []).append(str(variables["instance_id"]))
-    return [{"region": region, "region_host": regions.get(region, "localhost"), "instance_ids": sorted(ids)}
-            for region, ids in sorted(by_region.items())]
+    return [
+        {"region": region, "region_host": regions.get(region, "localhost"), "instance_ids": sorted(ids)}
+        for region, ids in sorted(by_region.items())
+    ]
 
 
 def drain_report(results: Iterable[Mapping[str, Any]], state: str) -> dict[str, dict[str, Any]]:
@@ -54,8 +60,11 @@ def drain_report(results: Iterable[Mapping[str, Any]], state: str) -> dict[str, 
         report[result["item"]["region"]] = {
             "state": state,
             "changed": bool(result.get("changed")),
-            "instances": ["%s %s (%s running tasks)" % (item.get("ec2_instance_id"), item.get("status"), item.get("running_tasks_count"))
-                          for item in instances],
+            "instances": [
+                "%s %s (%s running tasks)"
+                % (item.get("ec2_instance_id"), item.get("status"), item.get("running_tasks_count"))
+                for item in instances
+            ],
             "lifecycle_actions_completed": list(result.get("lifecycle_actions_completed") or []),
             "progress": result.get("progress") or "",
         }

@@ -38,7 +38,8 @@ def _network(value: str, variable: str) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(str(value), strict=True)
     except ValueError as exc:
         raise LayoutError(
-            "%s=%r is not a valid IPv4 network CIDR (%s). Use a network address such as 10.10.0.0/16." % (variable, value, exc)
+            "%s=%r is not a valid IPv4 network CIDR (%s). Use a network address such as 10.10.0.0/16."
+            % (variable, value, exc)
         ) from None
 
 
@@ -61,7 +62,8 @@ def subnet_layout(vpc_cidr: str, az_count: int, subnet_prefix: int | None = None
     if prefix < needed_prefix:
         raise LayoutError(
             "network_subnet_prefix=/%d: %d subnets (%d AZs x public/private) of that size do not fit in network_vpc_cidr=%s. "
-            "Use /%d or longer, or leave network_subnet_prefix unset." % (prefix, 2 * az_count, az_count, vpc_cidr, needed_prefix)
+            "Use /%d or longer, or leave network_subnet_prefix unset."
+            % (prefix, 2 * az_count, az_count, vpc_cidr, needed_prefix)
         )
     if subnet_prefix is not None and prefix > SUBNET_MAX_PREFIX:
         raise LayoutError(
@@ -76,16 +78,14 @@ def subnet_layout(vpc_cidr: str, az_count: int, subnet_prefix: int | None = None
         )
     subnets = [str(net) for net in vpc.subnets(new_prefix=prefix)]
     half = slots // 2
-    return {"private": subnets[:az_count], "public": subnets[half:half + az_count], "prefix": prefix}
+    return {"private": subnets[:az_count], "public": subnets[half : half + az_count], "prefix": prefix}
 
 
 def subnet_plan(vpc_cidr: str, azs: list[str], subnet_prefix: int | None = None) -> list[dict[str, str]]:
     """The subnets to build: one private and one public per AZ, as ``{"tier", "az", "cidr"}`` dicts."""
     layout = subnet_layout(vpc_cidr, len(azs), subnet_prefix)
     return [
-        {"tier": tier, "az": az, "cidr": cidr}
-        for tier in ("private", "public")
-        for az, cidr in zip(azs, layout[tier])
+        {"tier": tier, "az": az, "cidr": cidr} for tier in ("private", "public") for az, cidr in zip(azs, layout[tier])
     ]
 
 
@@ -95,7 +95,9 @@ def nat_subnet_ids(subnets: list[dict], nat_mode: str) -> list[str]:
     return {"none": [], "single": public[:1], "per_az": public}[nat_mode]
 
 
-def route_table_plan(subnets: list[dict], name: str, igw_id: str, nat_mode: str, nat_by_subnet: dict[str, str]) -> list[dict]:
+def route_table_plan(
+    subnets: list[dict], name: str, igw_id: str, nat_mode: str, nat_by_subnet: dict[str, str]
+) -> list[dict]:
     """Route tables: one public (default route to the internet gateway) and one private per AZ
     (default route to the AZ's own NAT gateway in per_az mode, to the single one otherwise, none without NAT).
 
@@ -103,22 +105,28 @@ def route_table_plan(subnets: list[dict], name: str, igw_id: str, nat_mode: str,
     """
     public = [subnet for subnet in subnets if subnet["tier"] == "public"]
     public_by_az = {subnet["az"]: subnet["id"] for subnet in public}
-    tables = [{
-        "name": "%s-public" % name,
-        "role": "public-rt",
-        "subnets": [subnet["id"] for subnet in public],
-        "routes": [{"dest": "0.0.0.0/0", "gateway_id": igw_id}],
-    }]
+    tables = [
+        {
+            "name": "%s-public" % name,
+            "role": "public-rt",
+            "subnets": [subnet["id"] for subnet in public],
+            "routes": [{"dest": "0.0.0.0/0", "gateway_id": igw_id}],
+        }
+    ]
     nat_subnets = nat_subnet_ids(subnets, nat_mode)
     for subnet in (s for s in subnets if s["tier"] == "private"):
-        nat_subnet = public_by_az.get(subnet["az"]) if nat_mode == "per_az" else (nat_subnets[0] if nat_subnets else None)
+        nat_subnet = (
+            public_by_az.get(subnet["az"]) if nat_mode == "per_az" else (nat_subnets[0] if nat_subnets else None)
+        )
         nat_id = nat_by_subnet.get(nat_subnet) if nat_subnet else None
-        tables.append({
-            "name": "%s-private-%s" % (name, subnet["az"]),
-            "role": "private-rt",
-            "subnets": [subnet["id"]],
-            "routes": [{"dest": "0.0.0.0/0", "gateway_id": nat_id}] if nat_id else [],
-        })
+        tables.append(
+            {
+                "name": "%s-private-%s" % (name, subnet["az"]),
+                "role": "private-rt",
+                "subnets": [subnet["id"]],
+                "routes": [{"dest": "0.0.0.0/0", "gateway_id": nat_id}] if nat_id else [],
+            }
+        )
     return tables
 
 
@@ -186,7 +194,8 @@ def public_subnet_errors(vpc_cidr: str, az_count: int, prefix: int, subnet_prefi
     return [
         "network_vpc_cidr=%s with network_az_count=%d gives /%d public subnets, but the Application Load Balancer needs "
         "subnets of /%d or larger (at least 8 free addresses each). Use a larger network_vpc_cidr (/%d or shorter) "
-        "or fewer AZs." % (vpc_cidr, az_count, prefix, ALB_SUBNET_MAX_PREFIX, ALB_SUBNET_MAX_PREFIX - int(math.log2(slots)))
+        "or fewer AZs."
+        % (vpc_cidr, az_count, prefix, ALB_SUBNET_MAX_PREFIX, ALB_SUBNET_MAX_PREFIX - int(math.log2(slots)))
     ]
 
 
@@ -253,7 +262,9 @@ def az_qualification(zones: list[dict], offers: dict[str, list[str]], wanted: li
     return table
 
 
-def existing_slot_azs(vpc_cidr: str, az_count: int, subnet_prefix: int | None, existing: list[dict]) -> list[str | None]:
+def existing_slot_azs(
+    vpc_cidr: str, az_count: int, subnet_prefix: int | None, existing: list[dict]
+) -> list[str | None]:
     """The AZ name of each planned slot that already has a subnet (private or public CIDR of the slot), else None.
 
     ``existing``: the VPC's subnets as ``ec2_vpc_subnet_info`` returns them (``cidr_block``, ``availability_zone``)."""
@@ -291,7 +302,8 @@ def choose_azs(
         chosen.append(name)
     kept_unqualified = [
         "%s (%s) lacks %s" % (name, by_name[name]["zone_id"], ", ".join(by_name[name]["lacks"]))
-        for name in slots if name and name in by_name and by_name[name]["lacks"]
+        for name in slots
+        if name and name in by_name and by_name[name]["lacks"]
     ]
     if None in chosen:
         qualified = [row for row in table if not row["lacks"]]
@@ -311,15 +323,30 @@ def choose_azs(
                     region,
                     "s" if len(qualified) == 1 else "",
                     wanted_from,
-                    (": " + ", ".join("%s (%s)" % (row["zone_name"], row["zone_id"]) for row in qualified)) if qualified else "",
-                    (" " + "; ".join("%s (%s) lacks %s" % (row["zone_name"], row["zone_id"], ", ".join(row["lacks"])) for row in lacking) + ".")
-                    if lacking else "",
+                    (": " + ", ".join("%s (%s)" % (row["zone_name"], row["zone_id"]) for row in qualified))
+                    if qualified
+                    else "",
+                    (
+                        " "
+                        + "; ".join(
+                            "%s (%s) lacks %s" % (row["zone_name"], row["zone_id"], ", ".join(row["lacks"]))
+                            for row in lacking
+                        )
+                        + "."
+                    )
+                    if lacking
+                    else "",
                     region,
                 )
             ],
         }
     zone_id = {row["zone_name"]: row["zone_id"] for row in table}
-    return {"azs": chosen, "zone_ids": [zone_id.get(name) for name in chosen], "kept_unqualified": kept_unqualified, "errors": []}
+    return {
+        "azs": chosen,
+        "zone_ids": [zone_id.get(name) for name in chosen],
+        "kept_unqualified": kept_unqualified,
+        "errors": [],
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -342,7 +369,9 @@ def subnet_spec(item: dict, name: str, tags: dict) -> dict:
     """A ``subnet_plan`` item with what the role asks of it: ``map_public`` (public tier) and its tags."""
     spec = dict(item)
     spec["map_public"] = item["tier"] == "public"
-    spec["tags"] = dict(tags, **{"Name": "%s-%s-%s" % (name, item["tier"], item["az"]), "megapool:role": "%s-subnet" % item["tier"]})
+    spec["tags"] = dict(
+        tags, **{"Name": "%s-%s-%s" % (name, item["tier"], item["az"]), "megapool:role": "%s-subnet" % item["tier"]}
+    )
     return spec
 
 
@@ -388,9 +417,15 @@ def converged_subnets(plan: list[dict], existing: list[dict], results: list[dict
     """``{"tier", "az", "id"}`` per planned subnet, in plan order: the ID from the ``ec2_vpc_subnet`` loop result
     of that CIDR when the module ran for it (None when check mode would create it), else the existing subnet's."""
     found = {subnet.get("cidr_block"): subnet.get("id") for subnet in existing or []}
-    ran = {result["item"]["cidr"]: (result.get("subnet") or {}).get("id") for result in results or [] if "item" in result}
+    ran = {
+        result["item"]["cidr"]: (result.get("subnet") or {}).get("id") for result in results or [] if "item" in result
+    }
     return [
-        {"tier": item["tier"], "az": item["az"], "id": ran[item["cidr"]] if item["cidr"] in ran else found.get(item["cidr"])}
+        {
+            "tier": item["tier"],
+            "az": item["az"],
+            "id": ran[item["cidr"]] if item["cidr"] in ran else found.get(item["cidr"]),
+        }
         for item in plan
     ]
 
@@ -398,7 +433,11 @@ def converged_subnets(plan: list[dict], existing: list[dict], results: list[dict
 def _route_key(route: dict) -> tuple[str, str, str, str]:
     """(destination key, destination, target key, target) of a planned route, as ``ec2_vpc_route_table`` sends it."""
     dest = str(route["dest"])
-    dest_key = "destination_ipv6_cidr_block" if ipaddress.ip_network(dest, strict=False).version == 6 else "destination_cidr_block"
+    dest_key = (
+        "destination_ipv6_cidr_block"
+        if ipaddress.ip_network(dest, strict=False).version == 6
+        else "destination_cidr_block"
+    )
     target = route.get("gateway_id")
     target_key = "gateway_id"
     for prefix, key in (("nat-", "nat_gateway_id"), ("cagw-", "carrier_gateway_id"), ("tgw-", "transit_gateway_id")):
@@ -451,7 +490,9 @@ def route_tables_to_converge(tables: list[dict], existing: list[dict], tags: dic
         current = by_name.get(table["name"])
         drift = route_table_drift(table, current, tags)
         if drift:
-            converge.append(dict(table, tags=route_table_tags(table, tags), id=current["id"] if current else None, drift=drift))
+            converge.append(
+                dict(table, tags=route_table_tags(table, tags), id=current["id"] if current else None, drift=drift)
+            )
     return converge
 
 
@@ -459,7 +500,11 @@ def converged_route_table_ids(tables: list[dict], existing: list[dict], results:
     """The ID of every planned route table, in plan order: from the ``ec2_vpc_route_table`` loop result of that
     name when the module ran for it, else the existing table's (None when neither has one)."""
     found = {name: table.get("id") for name, table in _tables_by_name(existing).items()}
-    ran = {result["item"]["name"]: (result.get("route_table") or {}).get("id") for result in results or [] if "item" in result}
+    ran = {
+        result["item"]["name"]: (result.get("route_table") or {}).get("id")
+        for result in results or []
+        if "item" in result
+    }
     return [ran[table["name"]] if table["name"] in ran else found.get(table["name"]) for table in tables]
 
 
@@ -477,7 +522,8 @@ def zone_records(zones: list[dict]) -> list[dict]:
     usable = [
         {"zone_name": zone.get("ZoneName"), "zone_id": zone.get("ZoneId")}
         for zone in zones or []
-        if zone.get("State", "available") == "available" and zone.get("ZoneType", "availability-zone") == "availability-zone"
+        if zone.get("State", "available") == "available"
+        and zone.get("ZoneType", "availability-zone") == "availability-zone"
     ]
     return sorted(usable, key=lambda zone: str(zone["zone_name"]))
 
@@ -514,6 +560,14 @@ def bastion_architecture_errors(instance_type: str, ami_parameter: str, architec
     return [
         "network_bastion_instance_type=%s runs %s, but network_bastion_ami_parameter=%s is an %s image. Choose an %s type "
         "(e.g. %s) or the %s parameter (%s)."
-        % (instance_type, ", ".join(architectures), parameter, wanted, wanted, "t3.micro" if wanted == "x86_64" else "t4g.micro",
-           "/".join(architectures), parameter.rsplit("-", 1)[0] + "-" + ("arm64" if wanted == "x86_64" else "x86_64"))
+        % (
+            instance_type,
+            ", ".join(architectures),
+            parameter,
+            wanted,
+            wanted,
+            "t3.micro" if wanted == "x86_64" else "t4g.micro",
+            "/".join(architectures),
+            parameter.rsplit("-", 1)[0] + "-" + ("arm64" if wanted == "x86_64" else "x86_64"),
+        )
     ]

@@ -26,10 +26,15 @@ def peering_input_errors(inputs: Mapping[str, Any], inventory_hosts: Sequence[st
     if not shape:
         unknown = [str(host) for host in regions if str(host) not in set(inventory_hosts)]
         if unknown:
-            errors.append("peering_regions has %s, not a host of this inventory: list region hosts (%s)"
-                          % (", ".join(unknown), ", ".join(inventory_hosts)))
+            errors.append(
+                "peering_regions has %s, not a host of this inventory: list region hosts (%s)"
+                % (", ".join(unknown), ", ".join(inventory_hosts))
+            )
     errors += dict_errors("peering_tags", inputs.get("peering_tags", {}), "{team: platform}")
     timeout = as_int(inputs.get("peering_wait_timeout"))
     if timeout is None or timeout < 1:
-        errors.append("peering_wait_timeout=%s must be a positive number of seconds, e.g. 300" % inputs.get("peering_wait_timeout"))
+        errors.append(
+            "peering_wait_timeout=%s must be a positive number of seconds, e.g. 300"
+            % inputs.get("peering_wait_timeout")
+        )
     return errors

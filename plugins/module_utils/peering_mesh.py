@@ -180,8 +180,14 @@ class Plan:
     @property
     def changed(self) -> bool:
         return bool(
-            self.create or self.accept or self.tags or self.dns
-            or self.routes_add or self.routes_replace or self.routes_remove or self.delete
+            self.create
+            or self.accept
+            or self.tags
+            or self.dns
+            or self.routes_add
+            or self.routes_replace
+            or self.routes_remove
+            or self.delete
         )
 
     def summary(self) -> dict[str, list]:
@@ -221,7 +227,7 @@ def find_overlaps(cidrs: Mapping[str, str]) -> list[tuple[str, str]]:
             raise ValueError("%s: %r is not a valid CIDR (%s)" % (name, cidr, exc)) from None
     overlaps = []
     for index, (name_a, net_a) in enumerate(networks):
-        for name_b, net_b in networks[index + 1:]:
+        for name_b, net_b in networks[index + 1 :]:
             if net_a.version == net_b.version and net_a.overlaps(net_b):
                 overlaps.append((name_a, name_b))
     return overlaps
@@ -248,7 +254,8 @@ def validate_vpcs(entries: Sequence[Mapping], allow_unknown: bool = False) -> li
         if not known:
             if not allow_unknown:
                 raise MeshError(
-                    "%s.vpc_id is empty (region %s). Create the network of that region before peering it." % (where, region)
+                    "%s.vpc_id is empty (region %s). Create the network of that region before peering it."
+                    % (where, region)
                 )
             vpc_id = "unknown-%d" % index
         elif vpc_id in seen_ids:
@@ -288,9 +295,7 @@ def _check_overlaps(vpcs: Sequence[MeshVpc]) -> None:
     by_label = {labels[vpc.key]: vpc for vpc in vpcs}
     overlaps = find_overlaps({label: vpc.cidr for label, vpc in by_label.items()})
     if overlaps:
-        details = "; ".join(
-            "%s (%s) and %s (%s)" % (a, by_label[a].cidr, b, by_label[b].cidr) for a, b in overlaps
-        )
+        details = "; ".join("%s (%s) and %s (%s)" % (a, by_label[a].cidr, b, by_label[b].cidr) for a, b in overlaps)
         raise OverlapError(
             "VPC CIDRs overlap: %s. Peered VPCs need disjoint address space: %s." % (details, OVERLAP_FIX)
         )
@@ -307,7 +312,7 @@ def mesh_pairs(vpcs: Sequence[MeshVpc], tags: Mapping[str, str] | None = None) -
     ordered = sorted(vpcs, key=lambda vpc: vpc.key)
     pairs = []
     for index, requester in enumerate(ordered):
-        for accepter in ordered[index + 1:]:
+        for accepter in ordered[index + 1 :]:
             name = "%s-%s-%s" % (prefix, labels[requester.key], labels[accepter.key])
             pairs.append(Pair(name, requester, accepter, None, dict(tags or {}, Name=name)))
     return pairs
@@ -343,7 +348,12 @@ def plan_mesh(
         if peering is None:
             create.append(
                 PeeringCreate(
-                    pair.name, pair.requester.region, pair.requester.vpc_id, pair.accepter.region, pair.accepter.vpc_id, pair.tags
+                    pair.name,
+                    pair.requester.region,
+                    pair.requester.vpc_id,
+                    pair.accepter.region,
+                    pair.accepter.vpc_id,
+                    pair.tags,
                 )
             )
             accept.append(PeeringAction(pair.name, None, pair.accepter.region))
@@ -421,8 +431,13 @@ def predict(
     for item in plan.create:
         ids[item.name] = new_id(item.name)
         peerings[ids[item.name]] = ObservedPeering(
-            ids[item.name], item.requester_region, item.requester_vpc_id, item.accepter_region, item.accepter_vpc_id,
-            "pending-acceptance", tags={item.requester_region: dict(item.tags)},
+            ids[item.name],
+            item.requester_region,
+            item.requester_vpc_id,
+            item.accepter_region,
+            item.accepter_vpc_id,
+            "pending-acceptance",
+            tags={item.requester_region: dict(item.tags)},
         )
 
     def _resolve(name: str, peering_id: str | None) -> str:
@@ -459,7 +474,9 @@ def view(vpcs: Sequence[MeshVpc], plan: Plan, observed: Observed) -> dict:
     """
     names = _peering_names(plan.pairs, observed)
     peerings = {}
-    for peering in sorted(observed.peerings, key=lambda item: (names.get(item.peering_id, ""), _rank(item), item.peering_id)):
+    for peering in sorted(
+        observed.peerings, key=lambda item: (names.get(item.peering_id, ""), _rank(item), item.peering_id)
+    ):
         if not peering.live or peering.peering_id not in names:
             continue
         name = names[peering.peering_id]
@@ -480,7 +497,11 @@ def view(vpcs: Sequence[MeshVpc], plan: Plan, observed: Observed) -> dict:
             for destination, target in sorted(_table(observed, table_id).items()):
                 if destination in peer_cidrs or target in names:
                     if target in names:
-                        shown = "peering:" + names[target] + ("" if target in live_ids else " (%s)" % _status_of(observed, target))
+                        shown = (
+                            "peering:"
+                            + names[target]
+                            + ("" if target in live_ids else " (%s)" % _status_of(observed, target))
+                        )
                     else:
                         shown = target
                     entries[destination] = shown

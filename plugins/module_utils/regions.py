@@ -48,8 +48,11 @@ def regions_error(regions: list[str], option: str = "regions", known: list[str] 
             hints.append("%s (known regions starting with %s-: %s)" % (name, prefix, ", ".join(close)))
         else:
             hints.append(name)
-    return "%s: unknown AWS region%s %s. Use region names such as eu-north-1 (botocore's endpoint data lists the known ones)." % (
-        option,
-        "" if len(unknown) == 1 else "s",
-        "; ".join(hints),
+    return (
+        "%s: unknown AWS region%s %s. Use region names such as eu-north-1 (botocore's endpoint data lists the known ones)."
+        % (
+            option,
+            "" if len(unknown) == 1 else "s",
+            "; ".join(hints),
+        )
     )

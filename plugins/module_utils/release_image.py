@@ -42,19 +42,28 @@ def image_source(image: Any, account: Any) -> dict[str, Any]:
 
 def pinned_reference(source: Mapping[str, Any], region: str, digest: str) -> str:
     """The reference of the image in ``region``'s registry of the same account and repository, by digest."""
-    return "%s.dkr.ecr.%s.amazonaws.com%s/%s@%s" % (source["account"], region, source.get("suffix") or "", source["repository"], digest)
+    return "%s.dkr.ecr.%s.amazonaws.com%s/%s@%s" % (
+        source["account"],
+        region,
+        source.get("suffix") or "",
+        source["repository"],
+        digest,
+    )
 
 
 def _replication_hint(source: Mapping[str, Any], digest: str) -> str:
-    return ("ECR replicates a push from the primary region's repository to the other regions (the replication rule of "
-            "release_replication; only pushes made after the rule exists, usually within minutes): wait until `aws ecr "
-            "describe-image-replication-status --region %s --repository-name %s --image-id imageDigest=%s` reports "
-            "COMPLETE and run again, or push the image to those regions yourself"
-            % (source["region"], source["repository"], digest))
+    return (
+        "ECR replicates a push from the primary region's repository to the other regions (the replication rule of "
+        "release_replication; only pushes made after the rule exists, usually within minutes): wait until `aws ecr "
+        "describe-image-replication-status --region %s --repository-name %s --image-id imageDigest=%s` reports "
+        "COMPLETE and run again, or push the image to those regions yourself"
+        % (source["region"], source["repository"], digest)
+    )
 
 
-def image_plan(source: Mapping[str, Any], found: Mapping[str, Any] | None, regions: Sequence[str],
-               check_mode: bool = False) -> dict[str, Any]:
+def image_plan(
+    source: Mapping[str, Any], found: Mapping[str, Any] | None, regions: Sequence[str], check_mode: bool = False
+) -> dict[str, Any]:
     """``{'digest', 'pinned' {region: reference}, 'missing' [regions], 'errors', 'notes'}``.
 
     ``found``: what megapool.aws.ecr_image_info read: ``digest`` (None: no such image in the source region) and
@@ -62,14 +71,27 @@ def image_plan(source: Mapping[str, Any], found: Mapping[str, Any] | None, regio
     earlier task would create it) is a note, not an error."""
     image = str(source.get("image", ""))
     if not source.get("ecr"):
-        return {"digest": None, "pinned": {str(region): image for region in regions}, "missing": [], "errors": [], "notes": []}
+        return {
+            "digest": None,
+            "pinned": {str(region): image for region in regions},
+            "missing": [],
+            "errors": [],
+            "notes": [],
+        }
     found = found or {}
     digest = found.get("digest")
     where = "%s in %s" % (source["repository"], source["region"])
     if not digest:
-        return {"digest": None, "pinned": {}, "missing": list(regions), "notes": [], "errors": [
-            "release_image=%s: the repository %s has no image %s: push it there first (docker push %s; docs/deploy.md, "
-            "\"Images\"), then run again" % (image, where, source.get("digest") or source.get("tag"), image)]}
+        return {
+            "digest": None,
+            "pinned": {},
+            "missing": list(regions),
+            "notes": [],
+            "errors": [
+                "release_image=%s: the repository %s has no image %s: push it there first (docker push %s; docs/deploy.md, "
+                '"Images"), then run again' % (image, where, source.get("digest") or source.get("tag"), image)
+            ],
+        }
     states = found.get("regions") or {}
     missing, not_created = [], []
     for region in regions:
@@ -79,12 +101,16 @@ def image_plan(source: Mapping[str, Any], found: Mapping[str, Any] | None, regio
         (not_created if check_mode and not state.get("repository_exists") else missing).append(str(region))
     errors, notes = [], []
     if missing:
-        errors.append("release_image=%s (%s) is not in the repository %s of %s yet, so those regions cannot run it; stopped "
-                      "before the task definitions and the migration gate: %s"
-                      % (image, digest, source["repository"], ", ".join(missing), _replication_hint(source, digest)))
+        errors.append(
+            "release_image=%s (%s) is not in the repository %s of %s yet, so those regions cannot run it; stopped "
+            "before the task definitions and the migration gate: %s"
+            % (image, digest, source["repository"], ", ".join(missing), _replication_hint(source, digest))
+        )
     if not_created:
-        notes.append("Check mode: the repository %s does not exist yet in %s (it would be created); the image %s must be there "
-                     "before the migration gate" % (source["repository"], ", ".join(not_created), digest))
+        notes.append(
+            "Check mode: the repository %s does not exist yet in %s (it would be created); the image %s must be there "
+            "before the migration gate" % (source["repository"], ", ".join(not_created), digest)
+        )
     pinned = {str(region): pinned_reference(source, str(region), digest) for region in regions}
     return {"digest": digest, "pinned": pinned, "missing": missing + not_created, "errors": errors, "notes": notes}
 

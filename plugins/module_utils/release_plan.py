@@ -40,6 +40,7 @@ def _int(name: str, value: Any) -> int:
 
 # --- capacity -------------------------------------------------------------------------------------------------------
 
+
 def rollout_capacity(
     desired_count: Any,
     max_size: Any,
@@ -63,7 +64,10 @@ def rollout_capacity(
     if desired < 0:
         errors.append("release_desired_count must be 0 or more")
     if not 100 <= max_pct <= 200:
-        errors.append("release_deployment_maximum_percent=%d: use 100-200 (200 starts the new tasks beside the old ones)" % max_pct)
+        errors.append(
+            "release_deployment_maximum_percent=%d: use 100-200 (200 starts the new tasks beside the old ones)"
+            % max_pct
+        )
     if not 0 <= min_pct <= 100:
         errors.append("release_deployment_minimum_healthy_percent=%d: use 0-100" % min_pct)
     if errors:
@@ -92,7 +96,8 @@ def rollout_capacity(
         errors.append(
             "release_desired_count=%d with release_deployment_maximum_percent=%d: a rollout runs up to %d tasks at once"
             " (%d new beside the %d old, one per instance), but ecs_hosts_max_size=%d; raise ecs_hosts_max_size to %d or"
-            " lower release_desired_count to %d" % (desired, max_pct, peak, surge, desired, maximum, peak, maximum * 100 // max_pct)
+            " lower release_desired_count to %d"
+            % (desired, max_pct, peak, surge, desired, maximum, peak, maximum * 100 // max_pct)
         )
     elif gate_peak > maximum:
         errors.append(
@@ -114,7 +119,9 @@ SPOT_NOTICE_SECONDS = 120
 SPOT_DRAIN_BUDGET_SECONDS = 100
 
 
-def spot_drain(uses_spot: bool, deregistration_delay: Any, stop_timeout: Any, budget: Any = SPOT_DRAIN_BUDGET_SECONDS) -> dict[str, Any]:
+def spot_drain(
+    uses_spot: bool, deregistration_delay: Any, stop_timeout: Any, budget: Any = SPOT_DRAIN_BUDGET_SECONDS
+) -> dict[str, Any]:
     """Seconds a task needs to leave a spot instance, and an error when that exceeds ``budget``."""
     delay = _int("alb_deregistration_delay", deregistration_delay)
     stop = _int("release_stop_timeout", stop_timeout)
@@ -132,6 +139,7 @@ def spot_drain(uses_spot: bool, deregistration_delay: Any, stop_timeout: Any, bu
 
 
 # --- rollout timeout ------------------------------------------------------------------------------------------------
+
 
 def rollout_timeout(
     timeout: Any,
@@ -153,11 +161,19 @@ def rollout_timeout(
     """
     parts = [
         ("scale-out alarm", _int("scaling_evaluation_seconds", scaling_evaluation_seconds)),
-        ("instance boot and warmup (ecs_hosts_instance_warmup_period)", _int("ecs_hosts_instance_warmup_period", instance_warmup)),
+        (
+            "instance boot and warmup (ecs_hosts_instance_warmup_period)",
+            _int("ecs_hosts_instance_warmup_period", instance_warmup),
+        ),
         ("image pull and start", _int("task_start_seconds", task_start_seconds)),
-        ("health check grace (release_health_check_start_period)", _int("release_health_check_start_period", health_check_start_period)),
-        ("healthy checks (alb_healthy_threshold x alb_health_check_interval)",
-         _int("alb_healthy_threshold", healthy_threshold) * _int("alb_health_check_interval", health_check_interval)),
+        (
+            "health check grace (release_health_check_start_period)",
+            _int("release_health_check_start_period", health_check_start_period),
+        ),
+        (
+            "healthy checks (alb_healthy_threshold x alb_health_check_interval)",
+            _int("alb_healthy_threshold", healthy_threshold) * _int("alb_health_check_interval", health_check_interval),
+        ),
         ("old task deregistration (alb_deregistration_delay)", _int("alb_deregistration_delay", deregistration_delay)),
         ("old task stop (release_stop_timeout)", _int("release_stop_timeout", stop_timeout)),
     ]
@@ -170,7 +186,11 @@ def rollout_timeout(
             " raise release_rollout_timeout to %d or more"
             % (wait, worst, ", ".join("%s %d" % (name, seconds) for name, seconds in parts), worst)
         )
-    return {"worst_case_seconds": worst, "parts": [{"step": name, "seconds": seconds} for name, seconds in parts], "errors": errors}
+    return {
+        "worst_case_seconds": worst,
+        "parts": [{"step": name, "seconds": seconds} for name, seconds in parts],
+        "errors": errors,
+    }
 
 
 # --- migration memory -----------------------------------------------------------------------------------------------
@@ -218,8 +238,19 @@ def api_token(value: Any, field: str = "started_by") -> str:
 # --- task definitions -----------------------------------------------------------------------------------------------
 
 # Task-level keys compared; others (revision, status, registeredAt, requiresAttributes, compatibilities) are AWS's.
-TASK_KEYS = ("network_mode", "execution_role_arn", "task_role_arn", "runtime_platform", "cpu", "memory", "requires_compatibilities",
-             "pid_mode", "ipc_mode", "placement_constraints", "volumes")
+TASK_KEYS = (
+    "network_mode",
+    "execution_role_arn",
+    "task_role_arn",
+    "runtime_platform",
+    "cpu",
+    "memory",
+    "requires_compatibilities",
+    "pid_mode",
+    "ipc_mode",
+    "placement_constraints",
+    "volumes",
+)
 # Container fields AWS fills in with their default when they were not given (DescribeTaskDefinition).
 CONTAINER_DEFAULTS = {"essential": True, "cpu": 0}
 EMPTY = (None, "", [], {})
@@ -298,11 +329,14 @@ def task_definition_changes(current: Mapping[str, Any] | None, wanted: Mapping[s
             changes.append("container %s: added" % name)
         else:
             old, new = have_containers[name], want_containers[name]
-            changes.extend("container %s: %s" % (name, key) for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key))
+            changes.extend(
+                "container %s: %s" % (name, key) for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)
+            )
     return changes
 
 
 # --- shared secrets -------------------------------------------------------------------------------------------------
+
 
 def shared_secrets(names: Sequence[str], values_by_region: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
     """The value every region must use for each generated secret.
@@ -344,6 +378,7 @@ def conflict_errors(conflicts: Iterable[Mapping[str, Any]], prefix: str) -> list
 
 # --- all of the sizing checks at once -------------------------------------------------------------------------------
 
+
 def release_checks(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The sizing checks of a release in one call (what the role's validate step uses).
 
@@ -356,18 +391,32 @@ def release_checks(inputs: Mapping[str, Any]) -> dict[str, Any]:
     errors: list[str] = []
     capacity = None
     if get("max_size") not in (None, ""):
-        capacity = rollout_capacity(get("desired_count", 0), get("max_size"), get("maximum_percent", 200),
-                                    get("minimum_healthy_percent", 100), bool(get("migrate", True)))
+        capacity = rollout_capacity(
+            get("desired_count", 0),
+            get("max_size"),
+            get("maximum_percent", 200),
+            get("minimum_healthy_percent", 100),
+            bool(get("migrate", True)),
+        )
         errors += capacity["errors"]
     spot = spot_drain(bool(get("uses_spot")), get("deregistration_delay", 30), get("stop_timeout", 60))
     errors += spot["errors"]
     rollout = rollout_timeout(
-        get("rollout_timeout", 900), instance_warmup=get("instance_warmup", 300),
-        health_check_start_period=get("health_check_start_period", 60), health_check_interval=get("health_check_interval", 10),
-        healthy_threshold=get("healthy_threshold", 2), deregistration_delay=get("deregistration_delay", 30),
+        get("rollout_timeout", 900),
+        instance_warmup=get("instance_warmup", 300),
+        health_check_start_period=get("health_check_start_period", 60),
+        health_check_interval=get("health_check_interval", 10),
+        healthy_threshold=get("healthy_threshold", 2),
+        deregistration_delay=get("deregistration_delay", 30),
         stop_timeout=get("stop_timeout", 60),
     )
     errors += rollout["errors"]
     memory = migration_memory(get("migration_memory_mib"), get("web_memory_mib", 512))
     errors += memory["errors"]
-    return {"errors": errors, "capacity": capacity, "spot": spot, "rollout": rollout, "migration_memory_mib": memory["mib"]}
+    return {
+        "errors": errors,
+        "capacity": capacity,
+        "spot": spot,
+        "rollout": rollout,
+        "migration_memory_mib": memory["mib"],
+    }

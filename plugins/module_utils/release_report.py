@@ -16,8 +16,15 @@ from typing import Any
 VERSION_VARIABLE = "RELEASE_VERSION"
 
 EMPTY_REGION: dict[str, Any] = {
-    "service": None, "status": None, "task_definition": None, "task_definition_arn": None, "image": None, "version": None,
-    "rollout_state": None, "running_count": None, "desired_count": None,
+    "service": None,
+    "status": None,
+    "task_definition": None,
+    "task_definition_arn": None,
+    "image": None,
+    "version": None,
+    "rollout_state": None,
+    "running_count": None,
+    "desired_count": None,
 }
 
 
@@ -52,7 +59,9 @@ def _version(container: Mapping) -> str | None:
     return None
 
 
-def release_report(regions: list[str], services: list[Mapping], task_definitions: list[Mapping], canary: str | None) -> dict[str, Any]:
+def release_report(
+    regions: list[str], services: list[Mapping], task_definitions: list[Mapping], canary: str | None
+) -> dict[str, Any]:
     """``{canary_region, regions: {region: {...}}}``: every region of ``regions``, None where nothing is known.
 
     ``services``: the results of the ecs_service_info loop (``item`` = region); ``task_definitions``: those of the
@@ -65,10 +74,12 @@ def release_report(regions: list[str], services: list[Mapping], task_definitions
             continue
         primary = _primary(service)
         by_region[region].update(
-            service=service.get("serviceName"), status=service.get("status"),
+            service=service.get("serviceName"),
+            status=service.get("status"),
             task_definition_arn=primary.get("taskDefinition") or service.get("taskDefinition"),
             rollout_state=primary.get("rolloutState"),
-            running_count=service.get("runningCount"), desired_count=service.get("desiredCount"),
+            running_count=service.get("runningCount"),
+            desired_count=service.get("desiredCount"),
         )
     for result in task_definitions or []:
         if result.get("skipped") or result.get("revision") is None:
@@ -78,6 +89,8 @@ def release_report(regions: list[str], services: list[Mapping], task_definitions
             continue
         container = _container(result)
         by_region[region].update(
-            task_definition="%s:%s" % (result.get("family"), result.get("revision")), image=container.get("image"), version=_version(container),
+            task_definition="%s:%s" % (result.get("family"), result.get("revision")),
+            image=container.get("image"),
+            version=_version(container),
         )
     return {"canary_region": canary, "regions": by_region}

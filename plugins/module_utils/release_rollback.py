@@ -42,11 +42,20 @@ def rollback_target(
     revision = int(current.get("revision") or 0)
     if explicit is None and not (current.get("service_exists") and revision > 1):
         hint = "" if current.get("service_exists") else " (run playbooks/site.yml first)"
-        message = "%s runs %s: there is no earlier revision to roll back to%s" % (region, current.get("task_definition") or "no service", hint)
+        message = "%s runs %s: there is no earlier revision to roll back to%s" % (
+            region,
+            current.get("task_definition") or "no service",
+            hint,
+        )
         return {"target": None, "errors": [message]}
     for answer in described:
         if answer.get("status") == "ACTIVE" and answer.get("revision") is not None:
             return {"target": "%s:%s" % (family, answer["revision"]), "errors": []}
     asked = " (release_rollback_revision=%s)" % explicit if explicit is not None else ""
-    return {"target": None, "errors": ["%s: no ACTIVE revision of %s below %s%s: give an existing one with "
-                                       "-e release_rollback_revision=<n>" % (region, family, revision, asked)]}
+    return {
+        "target": None,
+        "errors": [
+            "%s: no ACTIVE revision of %s below %s%s: give an existing one with "
+            "-e release_rollback_revision=<n>" % (region, family, revision, asked)
+        ],
+    }

@@ -35,23 +35,40 @@ from typing import Sequence
 STRATEGIES = {"rolling": "ROLLING", "blue_green": "BLUE_GREEN"}
 MAX_BAKE_TIME_MINUTES = 1440
 LIFECYCLE_STAGES = (
-    "RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
-    "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP",
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
 )
 # Service deployment statuses that end in (or are on the way to) the previous revision (API_ServiceDeployment).
-ROLLBACK_STATUSES = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED", "STOP_REQUESTED")
+ROLLBACK_STATUSES = (
+    "ROLLBACK_REQUESTED",
+    "ROLLBACK_IN_PROGRESS",
+    "ROLLBACK_SUCCESSFUL",
+    "ROLLBACK_FAILED",
+    "STOPPED",
+    "STOP_REQUESTED",
+)
 # The AWS managed policy ECS's infrastructure role needs for blue/green with Elastic Load Balancing
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AmazonECSInfrastructureRolePolicyForLoadBalancers.html).
 INFRASTRUCTURE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonECS-InfrastructureRolePolicyForLoadBalancers"
 # Who may assume it: ECS (the trust policy of the infrastructure IAM role for load balancers).
 INFRASTRUCTURE_TRUST_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{
-        "Sid": "AllowAccessToECSForInfrastructureManagement",
-        "Effect": "Allow",
-        "Principal": {"Service": "ecs.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-    }],
+    "Statement": [
+        {
+            "Sid": "AllowAccessToECSForInfrastructureManagement",
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
 }
 _BLUE_GREEN_KEYS = ("alternate_target_group_arn", "production_listener_rule_arn", "infrastructure_role_arn")
 
@@ -77,12 +94,15 @@ def strategy_errors(inputs: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     strategy = str(inputs.get("release_strategy") if inputs.get("release_strategy") is not None else "rolling").strip()
     if strategy not in STRATEGIES:
-        errors.append("release_strategy=%r is not a deployment strategy: use rolling (default) or blue_green." % strategy)
+        errors.append(
+            "release_strategy=%r is not a deployment strategy: use rolling (default) or blue_green." % strategy
+        )
     bake = _int(inputs.get("release_bake_time_minutes", 0))
     if bake is None or not 0 <= bake <= MAX_BAKE_TIME_MINUTES:
         errors.append(
             "release_bake_time_minutes=%r must be a whole number of minutes from 0 to %d (ECS's bakeTimeInMinutes: how long "
-            "blue and green both run after the production traffic moved)." % (inputs.get("release_bake_time_minutes"), MAX_BAKE_TIME_MINUTES)
+            "blue and green both run after the production traffic moved)."
+            % (inputs.get("release_bake_time_minutes"), MAX_BAKE_TIME_MINUTES)
         )
     if strategy != "blue_green":
         return errors
@@ -108,7 +128,7 @@ def strategy_errors(inputs: Mapping[str, Any]) -> list[str]:
         errors.append(
             "release_strategy=blue_green needs the alternate target group, the production listener rule and the ECS "
             "infrastructure role (missing: %s): set alb_blue_green: true so that role megapool.aws.alb builds them "
-            "(docs/deploy.md, \"Blue/green\"), or use release_strategy: rolling." % ", ".join(missing)
+            '(docs/deploy.md, "Blue/green"), or use release_strategy: rolling.' % ", ".join(missing)
         )
     return errors
 
@@ -127,7 +147,10 @@ def forward_groups(actions: Sequence[Mapping[str, Any]] | None) -> list[tuple[st
             continue
         groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
         if groups:
-            return [(str(group["TargetGroupArn"]), int(group.get("Weight", 1) if group.get("Weight") is not None else 1)) for group in groups]
+            return [
+                (str(group["TargetGroupArn"]), int(group.get("Weight", 1) if group.get("Weight") is not None else 1))
+                for group in groups
+            ]
         if action.get("TargetGroupArn"):
             return [(str(action["TargetGroupArn"]), 1)]
     return []
@@ -141,7 +164,9 @@ def live_target_group(actions: Sequence[Mapping[str, Any]] | None, primary: str,
     return max(weights, key=lambda arn: (weights[arn], arn == primary))
 
 
-def production_rule_actions(current: Sequence[Mapping[str, Any]] | None, primary: str, alternate: str) -> list[dict[str, Any]]:
+def production_rule_actions(
+    current: Sequence[Mapping[str, Any]] | None, primary: str, alternate: str
+) -> list[dict[str, Any]]:
     """The forward action the production rule should have.
 
     A rule that already forwards over exactly the pair, one of them weighted, is kept as it is (ECS owns the weights:
@@ -149,16 +174,22 @@ def production_rule_actions(current: Sequence[Mapping[str, Any]] | None, primary
     all traffic to ``primary``, ``alternate`` at weight 0.
     """
     groups = forward_groups(current)
-    if {arn for arn, _weight in groups} == {primary, alternate} and len(groups) == 2 and live_target_group(current, primary, alternate):
+    if (
+        {arn for arn, _weight in groups} == {primary, alternate}
+        and len(groups) == 2
+        and live_target_group(current, primary, alternate)
+    ):
         return [dict(action) for action in current or []]
-    return [{
-        "Type": "forward",
-        "Order": 1,
-        "ForwardConfig": {
-            "TargetGroups": [{"TargetGroupArn": primary, "Weight": 1}, {"TargetGroupArn": alternate, "Weight": 0}],
-            "TargetGroupStickinessConfig": {"Enabled": False},
-        },
-    }]
+    return [
+        {
+            "Type": "forward",
+            "Order": 1,
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": primary, "Weight": 1}, {"TargetGroupArn": alternate, "Weight": 0}],
+                "TargetGroupStickinessConfig": {"Enabled": False},
+            },
+        }
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- the service
@@ -172,7 +203,11 @@ def load_balancers(
     blue_green: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """The service's ``loadBalancers`` for a strategy (``rolling``/``blue_green``); blue/green adds advancedConfiguration."""
-    entry: dict[str, Any] = {"targetGroupArn": target_group_arn, "containerName": container_name, "containerPort": int(container_port)}
+    entry: dict[str, Any] = {
+        "targetGroupArn": target_group_arn,
+        "containerName": container_name,
+        "containerPort": int(container_port),
+    }
     if strategy == "blue_green":
         resources = dict(blue_green or {})
         advanced = {
@@ -188,18 +223,24 @@ def load_balancers(
 
 def _pair(entry: Mapping[str, Any]) -> tuple[Any, ...]:
     advanced = dict(entry.get("advancedConfiguration") or {})
-    groups = tuple(sorted(str(arn) for arn in (entry.get("targetGroupArn"), advanced.pop("alternateTargetGroupArn", None)) if arn))
+    groups = tuple(
+        sorted(str(arn) for arn in (entry.get("targetGroupArn"), advanced.pop("alternateTargetGroupArn", None)) if arn)
+    )
     return (groups, entry.get("containerName"), int(entry.get("containerPort") or 0), tuple(sorted(advanced.items())))
 
 
-def same_load_balancers(current: Sequence[Mapping[str, Any]] | None, wanted: Sequence[Mapping[str, Any]] | None) -> bool:
+def same_load_balancers(
+    current: Sequence[Mapping[str, Any]] | None, wanted: Sequence[Mapping[str, Any]] | None
+) -> bool:
     """Whether a service's loadBalancers already are the wanted ones. The target group and the alternate one count as a
     pair in either order: ECS alternates which of them is live, and an UpdateService that swaps them back is what
     breaks the alternation."""
     return sorted(map(repr, map(_pair, current or []))) == sorted(map(repr, map(_pair, wanted or [])))
 
 
-def rolling_load_balancers(current: Sequence[Mapping[str, Any]] | None, live: Mapping[str, str | None]) -> list[dict[str, Any]]:
+def rolling_load_balancers(
+    current: Sequence[Mapping[str, Any]] | None, live: Mapping[str, str | None]
+) -> list[dict[str, Any]]:
     """The loadBalancers of a blue/green service going back to rolling: each on the target group that is live now
     (``live``: production rule ARN -> live target group ARN), without advancedConfiguration."""
     result = []
@@ -254,8 +295,13 @@ def blue_green_removal(
         if ours is None and str(rule.get("Priority")) == str(priority) and alternate and alternate in groups:
             ours = rule
             continue
-        others.append({"Priority": int(rule["Priority"]), "Conditions": [dict(c) for c in rule.get("Conditions") or []],
-                       "Actions": [dict(a) for a in rule.get("Actions") or []]})
+        others.append(
+            {
+                "Priority": int(rule["Priority"]),
+                "Conditions": [dict(c) for c in rule.get("Conditions") or []],
+                "Actions": [dict(a) for a in rule.get("Actions") or []],
+            }
+        )
     result: dict[str, Any] = {"rule_arn": None, "rules": others, "error": None}
     if ours is None:
         return result
@@ -290,20 +336,28 @@ def test_listener_errors(port: Any, cidrs: Any, blue_green: Any) -> list[str]:
     errors = []
     number = _int(port)
     if number is None or not 1 <= number <= 65535 or number in (80, 443):
-        errors.append("alb_blue_green_test_listener_port=%r must be a port from 1 to 65535 other than 80 and 443 (the production "
-                      "listeners), e.g. 8443; leave it unset for no test listener." % (port,))
+        errors.append(
+            "alb_blue_green_test_listener_port=%r must be a port from 1 to 65535 other than 80 and 443 (the production "
+            "listeners), e.g. 8443; leave it unset for no test listener." % (port,)
+        )
     if not _truthy(blue_green):
-        errors.append("alb_blue_green_test_listener_port=%r needs alb_blue_green: true (the test listener rule is part of ECS "
-                      "blue/green); unset it, or use release_strategy: blue_green." % (port,))
+        errors.append(
+            "alb_blue_green_test_listener_port=%r needs alb_blue_green: true (the test listener rule is part of ECS "
+            "blue/green); unset it, or use release_strategy: blue_green." % (port,)
+        )
     if not isinstance(cidrs, (list, tuple)) or not cidrs:
-        errors.append("alb_blue_green_test_cidrs is empty: nobody could reach the test listener on port %s. Give the networks "
-                      "that test a green release (e.g. your office or VPN, network_admin_cidrs is the default)." % port)
+        errors.append(
+            "alb_blue_green_test_cidrs is empty: nobody could reach the test listener on port %s. Give the networks "
+            "that test a green release (e.g. your office or VPN, network_admin_cidrs is the default)." % port
+        )
     else:
         for cidr in cidrs:
             try:
                 ipaddress.ip_network(str(cidr), strict=False)
             except ValueError:
-                errors.append("alb_blue_green_test_cidrs has %r, which is not a CIDR block (e.g. 203.0.113.0/24)." % (cidr,))
+                errors.append(
+                    "alb_blue_green_test_cidrs has %r, which is not a CIDR block (e.g. 203.0.113.0/24)." % (cidr,)
+                )
     return errors
 
 
@@ -311,7 +365,9 @@ def test_listener_errors(port: Any, cidrs: Any, blue_green: Any) -> list[str]:
 
 # A Lambda function ARN, optionally with a version or alias (API_DeploymentLifecycleHook hookTargetArn: "the Amazon
 # Resource Name (ARN) of the hook target. Currently, only Lambda function ARNs are supported").
-_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
+)
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
 
@@ -323,40 +379,59 @@ def lifecycle_hook_errors(hooks: Any, stages: Sequence[str]) -> list[str]:
     if hooks is None:
         return []
     if not isinstance(hooks, (list, tuple)):
-        return ["lifecycle_hooks must be a list of hooks (hook_target_arn, role_arn, lifecycle_stages), got %r." % (hooks,)]
+        return [
+            "lifecycle_hooks must be a list of hooks (hook_target_arn, role_arn, lifecycle_stages), got %r." % (hooks,)
+        ]
     errors = []
     for index, hook in enumerate(hooks):
         where = "lifecycle_hooks[%d]" % index
         if not isinstance(hook, Mapping):
-            errors.append("%s must be a dict with hook_target_arn, role_arn and lifecycle_stages, got %r." % (where, hook))
+            errors.append(
+                "%s must be a dict with hook_target_arn, role_arn and lifecycle_stages, got %r." % (where, hook)
+            )
             continue
         target = str(hook.get("hook_target_arn") or "")
         if not _LAMBDA_ARN.match(target):
-            errors.append("%s.hook_target_arn=%r is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:alias]): "
-                          "ECS runs only Lambda functions as lifecycle hooks." % (where, target))
+            errors.append(
+                "%s.hook_target_arn=%r is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:alias]): "
+                "ECS runs only Lambda functions as lifecycle hooks." % (where, target)
+            )
         role = str(hook.get("role_arn") or "")
         if not _ROLE_ARN.match(role):
-            errors.append("%s.role_arn=%r is not an IAM role ARN (arn:aws:iam::<account>:role/<name>): the role ECS assumes to "
-                          "invoke the function (lambda:InvokeFunction)." % (where, role))
+            errors.append(
+                "%s.role_arn=%r is not an IAM role ARN (arn:aws:iam::<account>:role/<name>): the role ECS assumes to "
+                "invoke the function (lambda:InvokeFunction)." % (where, role)
+            )
         given = hook.get("lifecycle_stages")
         if not isinstance(given, (list, tuple)) or not given:
             errors.append("%s.lifecycle_stages must list one or more of: %s." % (where, ", ".join(stages)))
             continue
         unknown = [stage for stage in given if stage not in stages]
         if unknown:
-            errors.append("%s.lifecycle_stages has %s, which ECS does not run hooks at: use %s."
-                          % (where, ", ".join(map(repr, unknown)), ", ".join(stages)))
+            errors.append(
+                "%s.lifecycle_stages has %s, which ECS does not run hooks at: use %s."
+                % (where, ", ".join(map(repr, unknown)), ", ".join(stages))
+            )
     return errors
 
 
 def lifecycle_hooks_wanted(hooks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``deploymentConfiguration.lifecycleHooks`` in the ECS API's form."""
-    return [{"hookTargetArn": hook["hook_target_arn"], "roleArn": hook["role_arn"], "lifecycleStages": list(hook["lifecycle_stages"])}
-            for hook in hooks]
+    return [
+        {
+            "hookTargetArn": hook["hook_target_arn"],
+            "roleArn": hook["role_arn"],
+            "lifecycleStages": list(hook["lifecycle_stages"]),
+        }
+        for hook in hooks
+    ]
 
 
-def same_lifecycle_hooks(current: Sequence[Mapping[str, Any]] | None, wanted: Sequence[Mapping[str, Any]] | None) -> bool:
+def same_lifecycle_hooks(
+    current: Sequence[Mapping[str, Any]] | None, wanted: Sequence[Mapping[str, Any]] | None
+) -> bool:
     """Whether the service's hooks are the wanted ones (in order; the stages of a hook as a set)."""
+
     def key(hook: Mapping[str, Any]) -> tuple[Any, ...]:
         return (hook.get("hookTargetArn"), hook.get("roleArn"), tuple(sorted(hook.get("lifecycleStages") or [])))
 

@@ -46,10 +46,15 @@ def release_waves(
         errors.append("release_image is not set: give the image to deploy, -e release_image=<repository>:<tag>")
     canary = None if _unset(canary_region) else str(canary_region).strip()
     if canary is not None and canary not in environment:
-        errors.append("release_canary_region=%s is not a region of this inventory (%s): choose one of them" % (canary, ", ".join(environment)))
+        errors.append(
+            "release_canary_region=%s is not a region of this inventory (%s): choose one of them"
+            % (canary, ", ".join(environment))
+        )
     elif canary is not None and canary not in play:
-        errors.append("release_canary_region=%s is not in this run (its regions: %s; --limit?): choose one of them, or run "
-                      "without the --limit that leaves it out" % (canary, ", ".join(play)))
+        errors.append(
+            "release_canary_region=%s is not in this run (its regions: %s; --limit?): choose one of them, or run "
+            "without the --limit that leaves it out" % (canary, ", ".join(play))
+        )
     if canary is None:
         canary = play[0] if play else None
     chosen = "serial" if _unset(rollout) else str(rollout)

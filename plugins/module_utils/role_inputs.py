@@ -21,12 +21,17 @@ from typing import Iterable
 from typing import Mapping
 
 
-def environment_hosts(groups: Mapping[str, Iterable[str]] | None, megapool_regions: Iterable[str] | None = None,
-                      play_hosts: Iterable[str] | None = None) -> list[str]:
+def environment_hosts(
+    groups: Mapping[str, Iterable[str]] | None,
+    megapool_regions: Iterable[str] | None = None,
+    play_hosts: Iterable[str] | None = None,
+) -> list[str]:
     """``megapool_regions`` if not empty, else ``groups['regions']`` if the group exists, else ``play_hosts``."""
     if isinstance(megapool_regions, str):
-        raise ValueError("megapool_regions must be a list of inventory hosts (one per region), not the string %r: "
-                         "write megapool_regions: [%s]" % (megapool_regions, megapool_regions))
+        raise ValueError(
+            "megapool_regions must be a list of inventory hosts (one per region), not the string %r: "
+            "write megapool_regions: [%s]" % (megapool_regions, megapool_regions)
+        )
     if megapool_regions:
         return list(megapool_regions)
     if groups and "regions" in groups:
@@ -51,6 +56,8 @@ def _canonical(value: Any) -> Any:
 def inputs_fingerprint(values: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of ``values`` (keys sorted): equal inputs, equal digests; any change, another."""
     if not isinstance(values, Mapping):
-        raise ValueError("inputs_fingerprint takes a mapping of variable names to values, not %s" % type(values).__name__)
+        raise ValueError(
+            "inputs_fingerprint takes a mapping of variable names to values, not %s" % type(values).__name__
+        )
     text = json.dumps(_canonical(values), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -30,7 +30,9 @@ from ansible_collections.megapool.aws.plugins.module_utils.release_strategy impo
 MAX_WAIT_TIMEOUT = 86400
 STRATEGIES = {"rolling": "ROLLING", "blue_green": "BLUE_GREEN"}
 _SHORT_TD_RE = re.compile(r"^(?P<family>[A-Za-z0-9_-]{1,255}):(?P<revision>[1-9][0-9]*)$")
-_ARN_TD_RE = re.compile(r"^arn:aws[a-zA-Z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/(?P<family>[A-Za-z0-9_-]{1,255}):(?P<revision>[1-9][0-9]*)$")
+_ARN_TD_RE = re.compile(
+    r"^arn:aws[a-zA-Z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/(?P<family>[A-Za-z0-9_-]{1,255}):(?P<revision>[1-9][0-9]*)$"
+)
 # Words of ECS service events (and rollout-state reasons) that tell a deployment failed or is being rolled back.
 _FAILURE_WORDS = ("deployment failed", "circuit breaker", "rolling back", "rolled back")
 
@@ -155,9 +157,16 @@ def validate_rollout(params: Mapping[str, Any]) -> RolloutRequest:
     load_balancers = params.get("load_balancers")
     for index, entry in enumerate(load_balancers or []):
         if not isinstance(entry, dict) or not entry.get("targetGroupArn"):
-            errors.append("load_balancers[%d] needs a targetGroupArn (the ECS API's loadBalancers form), got %r." % (index, entry))
-    if params.get("strategy") == "blue_green" and load_balancers is not None and not all(
-        isinstance(entry, dict) and (entry.get("advancedConfiguration") or {}).get("alternateTargetGroupArn") for entry in load_balancers
+            errors.append(
+                "load_balancers[%d] needs a targetGroupArn (the ECS API's loadBalancers form), got %r." % (index, entry)
+            )
+    if (
+        params.get("strategy") == "blue_green"
+        and load_balancers is not None
+        and not all(
+            isinstance(entry, dict) and (entry.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
+            for entry in load_balancers
+        )
     ):
         errors.append(
             "strategy=blue_green needs advancedConfiguration (alternateTargetGroupArn, productionListenerRule, roleArn) on every "
@@ -167,7 +176,9 @@ def validate_rollout(params: Mapping[str, Any]) -> RolloutRequest:
     try:
         events_since = parse_timestamp(params.get("events_since"))
     except ValueError:
-        errors.append("events_since=%r is not an ISO 8601 timestamp (2025-01-31T12:00:00+00:00)." % params.get("events_since"))
+        errors.append(
+            "events_since=%r is not an ISO 8601 timestamp (2025-01-31T12:00:00+00:00)." % params.get("events_since")
+        )
     if errors:
         raise RolloutError(" ".join(errors))
     return RolloutRequest(
@@ -246,14 +257,20 @@ def plan_rollout(
         wanted.pop("bakeTimeInMinutes", None)
     if request.strategy and current_strategy(service) != request.strategy:
         changes.append("strategy")
-    if (configuration.get("bakeTimeInMinutes") != wanted.get("bakeTimeInMinutes")) and wanted.get("strategy") == "BLUE_GREEN":
+    if (configuration.get("bakeTimeInMinutes") != wanted.get("bakeTimeInMinutes")) and wanted.get(
+        "strategy"
+    ) == "BLUE_GREEN":
         changes.append("bake_time_minutes")
     if "strategy" in changes or "bake_time_minutes" in changes:
         params["deploymentConfiguration"] = wanted
     current_lbs = service.get("loadBalancers") or []
     wanted_lbs: list[dict[str, Any]] | None = None
     if request.load_balancers is not None:
-        wanted_lbs = orient_to_live(request.load_balancers, live) if wanted.get("strategy") == "BLUE_GREEN" else [dict(e) for e in request.load_balancers]
+        wanted_lbs = (
+            orient_to_live(request.load_balancers, live)
+            if wanted.get("strategy") == "BLUE_GREEN"
+            else [dict(e) for e in request.load_balancers]
+        )
     if current_strategy(service) == "BLUE_GREEN" and wanted.get("strategy") == "ROLLING":
         # Back to rolling: the service stays on the target group that serves now (it may be the alternate one).
         wanted_lbs = rolling_load_balancers(current_lbs, live)
@@ -282,7 +299,8 @@ def failed_deployment_of(service: Mapping[str, Any], task_definition_arn: str) -
         (
             dict(item)
             for item in service.get("deployments") or []
-            if item.get("rolloutState") == "FAILED" and same_task_definition(item.get("taskDefinition"), task_definition_arn)
+            if item.get("rolloutState") == "FAILED"
+            and same_task_definition(item.get("taskDefinition"), task_definition_arn)
         ),
         None,
     )
@@ -311,7 +329,11 @@ def new_events(service: Mapping[str, Any], since: datetime.datetime | None) -> l
         for event in reversed(service.get("events") or [])
         if since is None or (event.get("createdAt") and parse_timestamp(event["createdAt"]) > since)
     ]
-    fresh.sort(key=lambda event: parse_timestamp(event.get("createdAt")) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc))
+    fresh.sort(
+        key=lambda event: (
+            parse_timestamp(event.get("createdAt")) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+        )
+    )
     return [event_line(event) for event in fresh]
 
 
@@ -322,7 +344,12 @@ def _failure_events(events: Iterable[str], deployment_id: str | None) -> list[st
         lowered = line.lower()
         if not any(word in lowered for word in _FAILURE_WORDS):
             continue
-        if deployment_id and "ecs-svc/" in lowered and deployment_id.lower() not in lowered and "rolling back" not in lowered:
+        if (
+            deployment_id
+            and "ecs-svc/" in lowered
+            and deployment_id.lower() not in lowered
+            and "rolling back" not in lowered
+        ):
             continue  # about another deployment
         found.append(line)
     return found
@@ -387,7 +414,9 @@ def assess(
     wanted = short_task_definition(task_definition_arn)
 
     def _failed(reason: str) -> Assessment:
-        return Assessment(done=True, failed=True, progress=progress, deployment=deployment, events=events, reason=reason)
+        return Assessment(
+            done=True, failed=True, progress=progress, deployment=deployment, events=events, reason=reason
+        )
 
     if followed and followed.get("rolloutState") == "FAILED":
         reason = "the rollout of %s FAILED" % wanted
@@ -402,7 +431,8 @@ def assess(
         progress = progress_line(service, primary)
         return _failed(
             "the deployment of %s was replaced or never started: the service now runs %s in its PRIMARY deployment (a "
-            "deployment circuit-breaker rollback, or another update of the service)" % (wanted, short_task_definition(primary_td))
+            "deployment circuit-breaker rollback, or another update of the service)"
+            % (wanted, short_task_definition(primary_td))
         )
     if deployment_id and followed is None:
         return _failed("the deployment %s of %s is gone from the service" % (deployment_id, wanted))
@@ -418,13 +448,20 @@ def assess(
 
 def images_of(task_definition: Mapping[str, Any] | None) -> dict[str, str]:
     """``{container name: image}`` of a task definition as DescribeTaskDefinition returns it."""
-    return {item.get("name", ""): item.get("image", "") for item in (task_definition or {}).get("containerDefinitions") or []}
+    return {
+        item.get("name", ""): item.get("image", "")
+        for item in (task_definition or {}).get("containerDefinitions") or []
+    }
 
 
-def diff_view(service: Mapping[str, Any], task_definition: Mapping[str, Any] | None, desired_count: int | None = None) -> dict[str, Any]:
+def diff_view(
+    service: Mapping[str, Any], task_definition: Mapping[str, Any] | None, desired_count: int | None = None
+) -> dict[str, Any]:
     """The compact before/after picture for ``diff``: revision, images, desired count."""
     return {
-        "task_definition": short_task_definition((task_definition or {}).get("taskDefinitionArn") or service.get("taskDefinition")),
+        "task_definition": short_task_definition(
+            (task_definition or {}).get("taskDefinitionArn") or service.get("taskDefinition")
+        ),
         "images": images_of(task_definition),
         "desired_count": service.get("desiredCount") if desired_count is None else desired_count,
     }
@@ -446,7 +483,14 @@ def timeout_message(request: RolloutRequest, progress: str) -> str:
     return (
         "Timed out after wait_timeout=%ss waiting for the rollout of %s on ECS service %s (cluster %s); last progress: "
         "%s. The deployment goes on in ECS: run again to keep waiting, or raise wait_timeout. New service events are "
-        "in 'events'." % (request.wait_timeout, short_task_definition(request.task_definition), request.service, request.cluster, progress)
+        "in 'events'."
+        % (
+            request.wait_timeout,
+            short_task_definition(request.task_definition),
+            request.service,
+            request.cluster,
+            progress,
+        )
     )
 
 

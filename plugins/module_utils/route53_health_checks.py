@@ -61,8 +61,14 @@ def _matches(config: Mapping, fqdn: str, check_type: str, port: int, request_int
 
 
 def health_check_plan(
-    checks: list[Mapping], tag_sets: list[Mapping], name: str, fqdn: str | None,
-    check_type: str = "HTTPS", port: int = 443, request_interval: int | None = None, adopt: bool = True,
+    checks: list[Mapping],
+    tag_sets: list[Mapping],
+    name: str,
+    fqdn: str | None,
+    check_type: str = "HTTPS",
+    port: int = 443,
+    request_interval: int | None = None,
+    adopt: bool = True,
 ) -> dict[str, Any]:
     """``{named: [ids], orphans: [ids], adopt: id | None, delete: [ids]}``.
 

@@ -32,16 +32,27 @@ def dns_name(name: str) -> str:
     return text.lower().rstrip(".") + "."
 
 
-def wanted_record(name: str, record_type: str, identifier: str, region: str, alias_dns_name: str, alias_hosted_zone_id: str,
-                  evaluate_target_health: bool, health_check_id: str | None = None) -> dict[str, Any]:
+def wanted_record(
+    name: str,
+    record_type: str,
+    identifier: str,
+    region: str,
+    alias_dns_name: str,
+    alias_hosted_zone_id: str,
+    evaluate_target_health: bool,
+    health_check_id: str | None = None,
+) -> dict[str, Any]:
     """The ResourceRecordSet of one latency alias record (ChangeResourceRecordSets)."""
     record: dict[str, Any] = {
         "Name": dns_name(name),
         "Type": record_type,
         "SetIdentifier": identifier,
         "Region": region,
-        "AliasTarget": {"HostedZoneId": alias_hosted_zone_id, "DNSName": dns_name(alias_dns_name),
-                        "EvaluateTargetHealth": bool(evaluate_target_health)},
+        "AliasTarget": {
+            "HostedZoneId": alias_hosted_zone_id,
+            "DNSName": dns_name(alias_dns_name),
+            "EvaluateTargetHealth": bool(evaluate_target_health),
+        },
     }
     if health_check_id:
         record["HealthCheckId"] = health_check_id
@@ -58,16 +69,22 @@ def comparable(record: Mapping[str, Any] | None) -> dict[str, Any]:
         "Type": record.get("Type"),
         "SetIdentifier": record.get("SetIdentifier"),
         "Region": record.get("Region"),
-        "AliasTarget": {"HostedZoneId": str(alias.get("HostedZoneId") or "").replace("/hostedzone/", ""),
-                        "DNSName": dns_name(alias.get("DNSName", "")),
-                        "EvaluateTargetHealth": bool(alias.get("EvaluateTargetHealth"))} if alias else None,
+        "AliasTarget": {
+            "HostedZoneId": str(alias.get("HostedZoneId") or "").replace("/hostedzone/", ""),
+            "DNSName": dns_name(alias.get("DNSName", "")),
+            "EvaluateTargetHealth": bool(alias.get("EvaluateTargetHealth")),
+        }
+        if alias
+        else None,
         "HealthCheckId": record.get("HealthCheckId"),
         "TTL": record.get("TTL"),
         "ResourceRecords": sorted(item.get("Value") for item in record.get("ResourceRecords") or []) or None,
     }
 
 
-def find_record(record_sets: Iterable[Mapping[str, Any]], name: str, record_type: str, identifier: str) -> dict[str, Any] | None:
+def find_record(
+    record_sets: Iterable[Mapping[str, Any]], name: str, record_type: str, identifier: str
+) -> dict[str, Any] | None:
     """The record set of ``name``, ``record_type`` and ``identifier`` among those listed (others are skipped)."""
     wanted = (dns_name(name), record_type, identifier)
     for record in record_sets:
@@ -78,8 +95,11 @@ def find_record(record_sets: Iterable[Mapping[str, Any]], name: str, record_type
 
 def more_of_the_name(page: Mapping[str, Any], name: str, record_type: str) -> bool:
     """Whether a truncated ListResourceRecordSets page may still hold record sets of ``name`` and ``record_type``."""
-    return bool(page.get("IsTruncated")) and dns_name(page.get("NextRecordName", "")) == dns_name(name) \
+    return (
+        bool(page.get("IsTruncated"))
+        and dns_name(page.get("NextRecordName", "")) == dns_name(name)
         and page.get("NextRecordType") == record_type
+    )
 
 
 @dataclass(frozen=True)

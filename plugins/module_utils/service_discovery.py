@@ -65,7 +65,9 @@ class DesiredService:
         params: dict[str, Any] = {
             "Name": self.name,
             "NamespaceId": namespace_id,
-            "Description": self.description if self.description is not None else ("%s service %s" % (namespace, self.name)).strip(),
+            "Description": self.description
+            if self.description is not None
+            else ("%s service %s" % (namespace, self.name)).strip(),
             "DnsConfig": {"RoutingPolicy": self.routing_policy, "DnsRecords": self.dns_records()},
         }
         if self.custom_health_check:
@@ -206,15 +208,24 @@ def _associated_vpcs(raw: Any, own_vpc: str | None, errors: list[str]) -> tuple[
         vpc_id = str((item or {}).get("vpc_id") or "").strip()
         region = str((item or {}).get("vpc_region") or "").strip()
         if not _VPC_RE.match(vpc_id):
-            errors.append("associated_vpcs[%d].vpc_id=%r is not a VPC id (vpc-0123456789abcdef0)." % (index, (item or {}).get("vpc_id")))
+            errors.append(
+                "associated_vpcs[%d].vpc_id=%r is not a VPC id (vpc-0123456789abcdef0)."
+                % (index, (item or {}).get("vpc_id"))
+            )
             continue
         if not _REGION_RE.match(region):
-            errors.append("associated_vpcs[%d].vpc_region=%r is not a region name (e.g. eu-north-1): give the VPC's region." % (index, region))
+            errors.append(
+                "associated_vpcs[%d].vpc_region=%r is not a region name (e.g. eu-north-1): give the VPC's region."
+                % (index, region)
+            )
             continue
         if vpc_id == own_vpc:
             continue  # the namespace's own VPC is always associated
         if vpc_id in wanted and wanted[vpc_id]["vpc_region"] != region:
-            errors.append("associated_vpcs lists %s with two regions (%s, %s): a VPC is in one region." % (vpc_id, wanted[vpc_id]["vpc_region"], region))
+            errors.append(
+                "associated_vpcs lists %s with two regions (%s, %s): a VPC is in one region."
+                % (vpc_id, wanted[vpc_id]["vpc_region"], region)
+            )
             continue
         wanted[vpc_id] = {"vpc_id": vpc_id, "vpc_region": region}
     return tuple(wanted[key] for key in sorted(wanted))
@@ -239,7 +250,8 @@ def zone_associations(zone: Mapping[str, Any] | None) -> list[dict[str, str]]:
     """The VPCs of a Route 53 GetHostedZone answer as [{"vpc_id", "vpc_region"}], sorted by VPC id."""
     found = {
         vpc["VPCId"]: {"vpc_id": vpc["VPCId"], "vpc_region": str(vpc.get("VPCRegion") or "")}
-        for vpc in (zone or {}).get("VPCs") or [] if vpc.get("VPCId")
+        for vpc in (zone or {}).get("VPCs") or []
+        if vpc.get("VPCId")
     }
     return [found[key] for key in sorted(found)]
 
@@ -255,7 +267,9 @@ def own_vpc_ids(associations: Sequence[Mapping[str, str]], vpc: str | None, regi
     ids = {item["vpc_id"] for item in associations}
     if vpc is not None and vpc in ids:
         return {vpc}
-    return {item["vpc_id"] for item in associations if region and item.get("vpc_region") == region} or ({vpc} if vpc else set())
+    return {item["vpc_id"] for item in associations if region and item.get("vpc_region") == region} or (
+        {vpc} if vpc else set()
+    )
 
 
 def association_plan(
@@ -270,8 +284,16 @@ def association_plan(
         return [], []
     have = {item["vpc_id"] for item in current}
     want = {item["vpc_id"] for item in wanted}
-    to_add = [dict(item) for item in sorted(wanted, key=lambda item: item["vpc_id"]) if item["vpc_id"] not in have and item["vpc_id"] not in own]
-    to_remove = [dict(item) for item in sorted(current, key=lambda item: item["vpc_id"]) if item["vpc_id"] not in want and item["vpc_id"] not in own]
+    to_add = [
+        dict(item)
+        for item in sorted(wanted, key=lambda item: item["vpc_id"])
+        if item["vpc_id"] not in have and item["vpc_id"] not in own
+    ]
+    to_remove = [
+        dict(item)
+        for item in sorted(current, key=lambda item: item["vpc_id"])
+        if item["vpc_id"] not in want and item["vpc_id"] not in own
+    ]
     return to_add, to_remove
 
 
@@ -295,7 +317,11 @@ def pick_namespace(
     ``vpc`` None (``state=absent`` without a VPC) takes the only namespace of that name.
     Raises :class:`DiscoveryError` when several match and the VPC cannot tell them apart.
     """
-    named = [pair for pair in candidates if normalize_name(pair[0].get("Name")) == name and pair[0].get("Type") == "DNS_PRIVATE"]
+    named = [
+        pair
+        for pair in candidates
+        if normalize_name(pair[0].get("Name")) == name and pair[0].get("Type") == "DNS_PRIVATE"
+    ]
     if vpc is not None:
         on_vpc = [pair for pair in named if pair[1] is not None and vpc in pair[1]]
         if len(on_vpc) == 1:
@@ -310,13 +336,21 @@ def pick_namespace(
         matching = named
     raise DiscoveryError(
         "Several private DNS namespaces are called %s (%s) and their VPCs do not tell which one is meant%s: delete the "
-        "extra ones, or give vpc_id." % (name, ", ".join(sorted(pair[0].get("Id", "?") for pair in matching)), "" if vpc is None else " (vpc_id=%s)" % vpc)
+        "extra ones, or give vpc_id."
+        % (
+            name,
+            ", ".join(sorted(pair[0].get("Id", "?") for pair in matching)),
+            "" if vpc is None else " (vpc_id=%s)" % vpc,
+        )
     )
 
 
 def namespace_view(
-    namespace: Mapping[str, Any] | None, vpcs: Sequence[str] | None, tags: Mapping[str, str] | None,
-    associations: Sequence[Mapping[str, str]] | None = None, own_vpc: str | None = None,
+    namespace: Mapping[str, Any] | None,
+    vpcs: Sequence[str] | None,
+    tags: Mapping[str, str] | None,
+    associations: Sequence[Mapping[str, str]] | None = None,
+    own_vpc: str | None = None,
 ) -> dict[str, Any]:
     """The snake_case ``namespace`` result and diff picture ({} when there is none).
 
@@ -345,7 +379,9 @@ def wanted_tags(tags: Mapping[str, Any] | None) -> dict[str, str] | None:
     return {str(key): str(value) for key, value in tags.items()}
 
 
-def tag_changes(current: Mapping[str, str], tags: Mapping[str, str] | None, purge: bool) -> tuple[dict[str, str], tuple[str, ...]]:
+def tag_changes(
+    current: Mapping[str, str], tags: Mapping[str, str] | None, purge: bool
+) -> tuple[dict[str, str], tuple[str, ...]]:
     """Tags to set and tag keys to remove (nothing when ``tags`` is None)."""
     if tags is None:
         return {}, ()
@@ -397,7 +433,9 @@ def plan_service(
     if shape["routing_policy"] != desired.routing_policy:
         fixed.append("routing_policy %s -> %s" % (shape["routing_policy"], desired.routing_policy))
     if shape["custom_health_check"] != desired.custom_health_check:
-        fixed.append("health_check_custom_config %s -> %s" % (shape["custom_health_check"], desired.custom_health_check))
+        fixed.append(
+            "health_check_custom_config %s -> %s" % (shape["custom_health_check"], desired.custom_health_check)
+        )
     if fixed:
         raise DiscoveryError(
             "Service %s of namespace %s: AWS cannot change %s on an existing service. Keep the current settings, or "
@@ -439,7 +477,9 @@ def service_view(service: Mapping[str, Any] | None, tags: Mapping[str, str] | No
     }
 
 
-def predict_service(current: Mapping[str, Any] | None, desired: DesiredService, namespace_id: str | None, namespace: str = "") -> dict[str, Any]:
+def predict_service(
+    current: Mapping[str, Any] | None, desired: DesiredService, namespace_id: str | None, namespace: str = ""
+) -> dict[str, Any]:
     """The service (AWS spelling) after its plan, for check mode; a new one has no id or ARN yet."""
     if current is None:
         params = desired.create_params(namespace_id or "", namespace)
@@ -454,22 +494,33 @@ def predict_service(current: Mapping[str, Any] | None, desired: DesiredService, 
 def services_to_purge(live: Iterable[Mapping[str, Any]], desired: Iterable[DesiredService]) -> list[Mapping[str, Any]]:
     """Live services that the options do not list (deleted with ``purge_services=true``)."""
     wanted = {service.name.lower() for service in desired}
-    return sorted((service for service in live if str(service.get("Name", "")).lower() not in wanted), key=lambda s: s.get("Name", ""))
+    return sorted(
+        (service for service in live if str(service.get("Name", "")).lower() not in wanted),
+        key=lambda s: s.get("Name", ""),
+    )
 
 
 def busy_services(services: Iterable[Mapping[str, Any]], instances: Mapping[str, Sequence[Any]]) -> dict[str, int]:
     """Service name -> how many instances are still registered in it (``instances``: service id -> its instances),
     for the services that have any."""
-    return {service["Name"]: len(instances.get(service["Id"]) or []) for service in services if instances.get(service["Id"])}
+    return {
+        service["Name"]: len(instances.get(service["Id"]) or []) for service in services if instances.get(service["Id"])
+    }
 
 
 def _listed(busy: Mapping[str, int]) -> str:
-    return ", ".join("%s (%d instance%s)" % (name, count, "" if count == 1 else "s") for name, count in sorted(busy.items()))
+    return ", ".join(
+        "%s (%d instance%s)" % (name, count, "" if count == 1 else "s") for name, count in sorted(busy.items())
+    )
 
 
 def instances_progress(namespace: str, busy: Mapping[str, int], waited: float) -> str:
     """One line while the services to delete still have instances (ECS deregisters its tasks as it drains them)."""
-    return "waiting for the instances of service %s of namespace %s to be deregistered for %ds" % (_listed(busy), namespace, int(waited))
+    return "waiting for the instances of service %s of namespace %s to be deregistered for %ds" % (
+        _listed(busy),
+        namespace,
+        int(waited),
+    )
 
 
 def in_use_message(namespace: str, busy: Mapping[str, int], wait_timeout: float | None = None) -> str:
@@ -501,7 +552,11 @@ def operation_progress(action: str, name: str, operation: Mapping[str, Any] | No
 
 def operation_failed_message(action: str, name: str, operation: Mapping[str, Any]) -> str:
     return "Cloud Map could not %s namespace %s: operation %s ended %s (%s: %s)." % (
-        action, name, operation.get("Id"), operation.get("Status"), operation.get("ErrorCode", "no code"),
+        action,
+        name,
+        operation.get("Id"),
+        operation.get("Status"),
+        operation.get("ErrorCode", "no code"),
         operation.get("ErrorMessage", "no message"),
     )
 
@@ -509,7 +564,8 @@ def operation_failed_message(action: str, name: str, operation: Mapping[str, Any
 def timeout_message(action: str, name: str, timeout: float, progress: str) -> str:
     return (
         "Timed out after %ss waiting for Cloud Map to %s namespace %s; last progress: %s. AWS goes on in the background: "
-        "run the task again (it picks the operation up), or raise wait_timeout." % (seconds(timeout), action, name, progress)
+        "run the task again (it picks the operation up), or raise wait_timeout."
+        % (seconds(timeout), action, name, progress)
     )
 
 
@@ -526,5 +582,7 @@ def creator_request_id(region: str, name: str, vpc: str, attempt: str = "") -> s
     retried without the risk of running the operation twice"
     (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreatePrivateDnsNamespace.html). ``attempt`` makes another
     one, for a namespace of the same name created again after a deletion. At most 64 characters (AWS's limit)."""
-    digest = hashlib.sha256("\0".join((region or "", normalize_name(name), vpc or "", attempt)).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(
+        "\0".join((region or "", normalize_name(name), vpc or "", attempt)).encode("utf-8")
+    ).hexdigest()
     return "megapool-" + digest[:48]

@@ -28,7 +28,11 @@ def region_peerings(region: str, peerings: Optional[Sequence[Mapping[str, Any]]]
     """``<name>: <status>`` of each peering of the mesh whose name mentions ``region`` (regular-expression search, as
     Jinja's ``search`` test did), in the mesh's order."""
     pattern = re.compile(region)
-    return ["%s: %s" % (peering.get("name"), peering.get("status")) for peering in peerings or [] if pattern.search(str(peering.get("name", "")))]
+    return [
+        "%s: %s" % (peering.get("name"), peering.get("status"))
+        for peering in peerings or []
+        if pattern.search(str(peering.get("name", "")))
+    ]
 
 
 def site_summary(
@@ -56,7 +60,9 @@ def site_summary(
             "cluster": ecs_hosts.get("cluster_name"),
             "capacity_provider": ecs_hosts.get("capacity_provider"),
             "auto_scaling_group": ecs_hosts.get("auto_scaling_group_name"),
-            "instances": _text(ecs_hosts.get("architecture"), "/".join(str(name) for name in ecs_hosts.get("instance_types") or [])),
+            "instances": _text(
+                ecs_hosts.get("architecture"), "/".join(str(name) for name in ecs_hosts.get("instance_types") or [])
+            ),
             "task_memory_mib": ecs_hosts.get("task_memory_mib"),
         }
     else:
@@ -68,7 +74,9 @@ def site_summary(
             "load_balancer": built_alb["dns_name"],
             "certificate": certificate_arn,
             "names": (dns or {}).get("names") or [],
-            "discovery": "%s.%s" % (discovery.get("service_name"), discovery.get("namespace_name")) if dns is not None else None,
+            "discovery": "%s.%s" % (discovery.get("service_name"), discovery.get("namespace_name"))
+            if dns is not None
+            else None,
         }
     else:
         edge = NOTHING_BUILT
@@ -83,7 +91,11 @@ def site_summary(
     else:
         db = NOTHING_BUILT
     deployed = release or {}
-    release_line = _text(deployed["task_definition"], deployed.get("image")) if deployed.get("task_definition") else NOTHING_DEPLOYED
+    release_line = (
+        _text(deployed["task_definition"], deployed.get("image"))
+        if deployed.get("task_definition")
+        else NOTHING_DEPLOYED
+    )
     return {
         "vpc": _text(network.get("vpc_id"), network.get("cidr")),
         "azs": network.get("azs"),

@@ -88,12 +88,17 @@ def validate_gate(params: Mapping[str, Any]) -> GateRequest:
     if params["poll_interval"] <= 0:
         raise GateError("poll_interval=%s: give the seconds between two polls, more than 0" % params["poll_interval"])
     if int(params.get("role_wait_timeout", 60)) < 0:
-        raise GateError("role_wait_timeout=%s: give the seconds to wait for a new role to be usable, 0 or more" % params["role_wait_timeout"])
+        raise GateError(
+            "role_wait_timeout=%s: give the seconds to wait for a new role to be usable, 0 or more"
+            % params["role_wait_timeout"]
+        )
     if params["log_lines"] < 0:
         raise GateError("log_lines=%s: give how many log lines to show on failure, 0 or more" % params["log_lines"])
     network = params.get("network_configuration") or {}
     if network.get("security_groups") and not network.get("subnets"):
-        raise GateError("network_configuration.security_groups needs network_configuration.subnets: list the subnets the task runs in")
+        raise GateError(
+            "network_configuration.security_groups needs network_configuration.subnets: list the subnets the task runs in"
+        )
     strategy = tuple(
         {"capacityProvider": item["capacity_provider"], "weight": item.get("weight", 1), "base": item.get("base", 0)}
         for item in params.get("capacity_provider_strategy") or []
@@ -215,7 +220,12 @@ def gate_state(view: Mapping[str, Any]) -> str:
 
 def progress_line(view: Mapping[str, Any], elapsed: float) -> str:
     """One line on the task, e.g. ``task 5f2c… RUNNING (desired RUNNING) after 12s``."""
-    line = "task %s %s (desired %s) after %ds" % (view.get("task_id"), view.get("last_status"), view.get("desired_status"), int(elapsed))
+    line = "task %s %s (desired %s) after %ds" % (
+        view.get("task_id"),
+        view.get("last_status"),
+        view.get("desired_status"),
+        int(elapsed),
+    )
     if view.get("last_status") == STOPPED:
         line += ", exit code %s" % ("none" if view.get("exit_code") is None else view["exit_code"])
         if view.get("stopped_reason"):
@@ -228,7 +238,10 @@ def task_events(before: Mapping[str, Any] | None, after: Mapping[str, Any], elap
     if before is None:
         return ["%ds: task %s started (%s)" % (int(elapsed), after.get("task_id"), after.get("last_status"))]
     if before.get("last_status") != after.get("last_status"):
-        return ["%ds: task %s %s -> %s" % (int(elapsed), after.get("task_id"), before.get("last_status"), after.get("last_status"))]
+        return [
+            "%ds: task %s %s -> %s"
+            % (int(elapsed), after.get("task_id"), before.get("last_status"), after.get("last_status"))
+        ]
     return []
 
 
@@ -240,23 +253,45 @@ def _tail(lines: Sequence[str], where: Mapping[str, str] | None) -> str:
     return "Last %d log lines (%s %s):\n%s" % (len(lines), where["group"], where["stream"], "\n".join(lines))
 
 
-def failure_message(view: Mapping[str, Any], task_definition: str, lines: Sequence[str], where: Mapping[str, str] | None) -> str:
+def failure_message(
+    view: Mapping[str, Any], task_definition: str, lines: Sequence[str], where: Mapping[str, str] | None
+) -> str:
     """Why a stopped gate task failed: exit code (or none), the stop code and reason, the log tail."""
     code = view.get("exit_code")
-    what = "exited with code %s" % code if code is not None else "stopped without an exit code (the container did not run)"
-    reasons = [text for text in (view.get("stop_code"), view.get("stopped_reason"), view.get("container_reason")) if text]
+    what = (
+        "exited with code %s" % code if code is not None else "stopped without an exit code (the container did not run)"
+    )
+    reasons = [
+        text for text in (view.get("stop_code"), view.get("stopped_reason"), view.get("container_reason")) if text
+    ]
     return "Gate task %s (%s) %s%s. %s" % (
-        view.get("task_id"), task_definition, what, ": " + "; ".join(reasons) if reasons else "", _tail(lines, where)
+        view.get("task_id"),
+        task_definition,
+        what,
+        ": " + "; ".join(reasons) if reasons else "",
+        _tail(lines, where),
     )
 
 
 def timeout_message(
-    view: Mapping[str, Any], task_definition: str, wait_timeout: int, stopped: bool, lines: Sequence[str], where: Mapping[str, str] | None
+    view: Mapping[str, Any],
+    task_definition: str,
+    wait_timeout: int,
+    stopped: bool,
+    lines: Sequence[str],
+    where: Mapping[str, str] | None,
 ) -> str:
     """A gate task that did not stop within wait_timeout."""
-    return "Gate task %s (%s) did not stop within wait_timeout=%ds (last status %s)%s. Raise wait_timeout if the job needs longer. %s" % (
-        view.get("task_id"), task_definition, wait_timeout, view.get("last_status"),
-        "; it was stopped (StopTask)" if stopped else "; it keeps running (stop_on_timeout=false)", _tail(lines, where)
+    return (
+        "Gate task %s (%s) did not stop within wait_timeout=%ds (last status %s)%s. Raise wait_timeout if the job needs longer. %s"
+        % (
+            view.get("task_id"),
+            task_definition,
+            wait_timeout,
+            view.get("last_status"),
+            "; it was stopped (StopTask)" if stopped else "; it keeps running (stop_on_timeout=false)",
+            _tail(lines, where),
+        )
     )
 
 
@@ -285,7 +320,12 @@ def ecr_image(image: str) -> dict[str, Any] | None:
     if not match:
         return None
     image_id = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
-    return {"registry": match["registry"], "region": match["region"], "repository": match["repository"], "image_id": image_id}
+    return {
+        "registry": match["registry"],
+        "region": match["region"],
+        "repository": match["repository"],
+        "image_id": image_id,
+    }
 
 
 def manifest_architectures(manifest: str | None) -> list[str] | None:
@@ -307,20 +347,37 @@ def manifest_architectures(manifest: str | None) -> list[str] | None:
     return found
 
 
-def image_errors(image: str, where: Mapping[str, Any], found: bool, architectures: Sequence[str] | None, cpu_architecture: str | None) -> list[str]:
+def image_errors(
+    image: str, where: Mapping[str, Any], found: bool, architectures: Sequence[str] | None, cpu_architecture: str | None
+) -> list[str]:
     """Why the gate's image cannot run: not pushed yet, or built for other architectures than the task's."""
     if not found:
         return [
             "image %s is not in ECR (repository %s of account %s in %s): push it before deploying, e.g. `aws ecr"
             " get-login-password --region %s | docker login --username AWS --password-stdin %s.dkr.ecr.%s.amazonaws.com`"
-            " then `docker push %s` (docs/deploy.md, \"Images\"); ECS would only stop the task with CannotPullContainerError"
-            % (image, where["repository"], where["registry"], where["region"], where["region"], where["registry"], where["region"], image)
+            ' then `docker push %s` (docs/deploy.md, "Images"); ECS would only stop the task with CannotPullContainerError'
+            % (
+                image,
+                where["repository"],
+                where["registry"],
+                where["region"],
+                where["region"],
+                where["registry"],
+                where["region"],
+                image,
+            )
         ]
     wanted = OCI_ARCHITECTURE.get(cpu_architecture or "")
     if wanted and architectures is not None and wanted not in architectures:
         return [
             "image %s is built for %s, but the task definition runs on %s (runtimePlatform: the ECS hosts' architecture):"
             " build it for linux/%s (docker buildx build --platform linux/%s ...) or choose hosts of its architecture"
-            % (image, ", ".join("linux/%s" % arch for arch in architectures) or "no platform", cpu_architecture, wanted, wanted)
+            % (
+                image,
+                ", ".join("linux/%s" % arch for arch in architectures) or "no platform",
+                cpu_architecture,
+                wanted,
+                wanted,
+            )
         ]
     return []

@@ -412,7 +412,9 @@ def _request(client, **params: Any) -> str:
 
 @AWSErrorHandler.common_error_handler("tag the certificate")
 def _add_tags(client, arn: str, tags: dict[str, str]) -> None:
-    client.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())])
+    client.add_tags_to_certificate(
+        CertificateArn=arn, Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+    )
 
 
 @AWSErrorHandler.common_error_handler("untag the certificate")
@@ -427,7 +429,9 @@ def _delete_certificate(client, arn: str) -> None:
 
 @AWSErrorHandler.common_error_handler("read the validation records in the hosted zone")
 def _record_set(client, hosted_zone_id: str, name: str, rtype: str) -> dict | None:
-    answer = client.list_resource_record_sets(HostedZoneId=hosted_zone_id, StartRecordName=name, StartRecordType=rtype, MaxItems="1")
+    answer = client.list_resource_record_sets(
+        HostedZoneId=hosted_zone_id, StartRecordName=name, StartRecordType=rtype, MaxItems="1"
+    )
     for rrset in answer.get("ResourceRecordSets", []):
         if fqdn(rrset["Name"]) == fqdn(name) and rrset["Type"] == rtype:
             return rrset
@@ -436,7 +440,9 @@ def _record_set(client, hosted_zone_id: str, name: str, rtype: str) -> dict | No
 
 @AWSErrorHandler.common_error_handler("change the validation records in the hosted zone")
 def _change_records(client, hosted_zone_id: str, changes: list[dict], comment: str) -> None:
-    client.change_resource_record_sets(HostedZoneId=hosted_zone_id, ChangeBatch={"Comment": comment, "Changes": changes})
+    client.change_resource_record_sets(
+        HostedZoneId=hosted_zone_id, ChangeBatch={"Comment": comment, "Changes": changes}
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the work
@@ -467,8 +473,12 @@ class _Run:
 
     def fail(self, msg: str, certificate: dict | None = None, tags: dict | None = None, done: bool = False) -> None:
         self.module.fail_json(
-            msg=msg, done=done, progress=progress(certificate), events=self.events,
-            certificate=certificate_view(certificate, tags), changed=self.changed,
+            msg=msg,
+            done=done,
+            progress=progress(certificate),
+            events=self.events,
+            certificate=certificate_view(certificate, tags),
+            changed=self.changed,
         )
 
     # ------------------------------------------------------------------ the zone
@@ -476,33 +486,49 @@ class _Run:
     def resolve_zone(self) -> None:
         """Find the public hosted zone (and check the names are inside it when its name came from its id)."""
         if not (self.params["hosted_zone_id"] or self.params["hosted_zone_name"]):
-            self._zone_missing("hosted_zone_id", "hosted_zone_id: empty (and no hosted_zone_name); give the id or the name of the domain's public hosted zone.")
+            self._zone_missing(
+                "hosted_zone_id",
+                "hosted_zone_id: empty (and no hosted_zone_name); give the id or the name of the domain's public hosted zone.",
+            )
             return
         if self.params["hosted_zone_id"]:
             zone = self.call(_get_zone, self.route53, zone_id(self.params["hosted_zone_id"]))
             if zone is None:
                 self._zone_missing(
-                    "hosted_zone_id", "hosted_zone_id: no hosted zone %s. Use the id of the domain's public hosted zone." % self.params["hosted_zone_id"]
+                    "hosted_zone_id",
+                    "hosted_zone_id: no hosted zone %s. Use the id of the domain's public hosted zone."
+                    % self.params["hosted_zone_id"],
                 )
                 return
             self.zone_name = normalize_name(zone["Name"])
             try:
-                validate_request(self.params["domain_name"], self.params["subject_alternative_names"], self.zone_name, self.desired.key_algorithm)
+                validate_request(
+                    self.params["domain_name"],
+                    self.params["subject_alternative_names"],
+                    self.zone_name,
+                    self.desired.key_algorithm,
+                )
             except AcmDnsError as e:
                 self.module.fail_json(msg=str(e))
             zones = [zone]
         else:
-            zones = [zone for zone in self.call(_zones_by_name, self.route53, self.zone_name) if not zone.get("Config", {}).get("PrivateZone")]
+            zones = [
+                zone
+                for zone in self.call(_zones_by_name, self.route53, self.zone_name)
+                if not zone.get("Config", {}).get("PrivateZone")
+            ]
             if not zones:
                 self._zone_missing(
-                    "hosted_zone_name", "hosted_zone_name: no public hosted zone %s. Create it first (amazon.aws.route53_zone) or use "
-                    "the zone that contains domain_name." % normalize_name(self.zone_name)
+                    "hosted_zone_name",
+                    "hosted_zone_name: no public hosted zone %s. Create it first (amazon.aws.route53_zone) or use "
+                    "the zone that contains domain_name." % normalize_name(self.zone_name),
                 )
                 return
             if len(zones) > 1:
                 self.module.fail_json(
                     msg="hosted_zone_name: %d public hosted zones are named %s (%s). Use hosted_zone_id to pick the one the "
-                    "domain is delegated to." % (len(zones), normalize_name(self.zone_name), ", ".join(zone_id(zone["Id"]) for zone in zones))
+                    "domain is delegated to."
+                    % (len(zones), normalize_name(self.zone_name), ", ".join(zone_id(zone["Id"]) for zone in zones))
                 )
         if zones[0].get("Config", {}).get("PrivateZone"):
             self.module.fail_json(
@@ -529,7 +555,11 @@ class _Run:
         """The zone's record set of each record (None: not there); each one read once per run until it is changed."""
         for record in records:
             if record.key not in self._zone_cache:
-                found = self.call(_record_set, self.route53, self.zone_id, record.name, record.type) if self.zone_id else None
+                found = (
+                    self.call(_record_set, self.route53, self.zone_id, record.name, record.type)
+                    if self.zone_id
+                    else None
+                )
                 self._zone_cache[record.key] = found
         return {record.key: self._zone_cache[record.key] for record in records}
 
@@ -544,7 +574,11 @@ class _Run:
         client = client or self.acm
         key_types = list(KEY_ALGORITHMS) if any_key_type else [self.desired.key_algorithm]
         summaries = self.call(_list_certificates, client, key_types)
-        same_domain = [summary for summary in summaries if normalize_name(summary.get("DomainName") or "") == self.desired.domain_name]
+        same_domain = [
+            summary
+            for summary in summaries
+            if normalize_name(summary.get("DomainName") or "") == self.desired.domain_name
+        ]
         found = []
         for summary in same_domain:
             certificate = self.call(_describe, client, summary["CertificateArn"])
@@ -580,9 +614,15 @@ class _Run:
         arn = certificate["CertificateArn"]
         try:
             return poll_until(
-                lambda: self.describe(arn), records_ready, what="ACM to publish the validation records of %s" % arn,
-                timeout=deadline - self.start, started=self.start, interval=min(_RECORDS_POLL, self.params["poll_interval"]),
-                first=certificate, clock=_clock, sleep=_sleep,
+                lambda: self.describe(arn),
+                records_ready,
+                what="ACM to publish the validation records of %s" % arn,
+                timeout=deadline - self.start,
+                started=self.start,
+                interval=min(_RECORDS_POLL, self.params["poll_interval"]),
+                first=certificate,
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
             return timed_out.last  # not published yet: the records ACM has published are written, the rest next run
@@ -597,13 +637,19 @@ class _Run:
             verb = "would upsert" if self.module.check_mode else "upserted"
             if not self.module.check_mode:
                 self.call(
-                    _change_records, self.route53, self.zone_id, changes,
+                    _change_records,
+                    self.route53,
+                    self.zone_id,
+                    changes,
                     "megapool.aws.acm_certificate_request: validation of %s" % certificate.get("CertificateArn"),
                 )
             for change in changes:
                 rrset = change["ResourceRecordSet"]
                 self._zone_cache.pop((rrset["Name"], rrset["Type"]), None)
-                self.events.append("%s validation record %s %s %s" % (verb, rrset["Name"], rrset["Type"], rrset["ResourceRecords"][0]["Value"]))
+                self.events.append(
+                    "%s validation record %s %s %s"
+                    % (verb, rrset["Name"], rrset["Type"], rrset["ResourceRecords"][0]["Value"])
+                )
         return [record.key for record in records]
 
     def converge_tags(self, arn: str, current: dict[str, str]) -> dict[str, str]:
@@ -640,12 +686,23 @@ class _Run:
         arn = certificate["CertificateArn"]
         try:
             return poll_until(
-                lambda: self.describe(arn), lambda after: after.get("Status") != "PENDING_VALIDATION",
-                what="certificate %s to be issued" % arn, timeout=deadline - self.start, started=self.start,
-                interval=self.params["poll_interval"], first=certificate, progress=progress, clock=_clock, sleep=_sleep,
+                lambda: self.describe(arn),
+                lambda after: after.get("Status") != "PENDING_VALIDATION",
+                what="certificate %s to be issued" % arn,
+                timeout=deadline - self.start,
+                started=self.start,
+                interval=self.params["poll_interval"],
+                first=certificate,
+                progress=progress,
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
-            self.fail(timeout_message(timed_out.last, self.params["wait_timeout"], self.zone_name, self.zone_id or ""), timed_out.last, tags)
+            self.fail(
+                timeout_message(timed_out.last, self.params["wait_timeout"], self.zone_name, self.zone_id or ""),
+                timed_out.last,
+                tags,
+            )
         return certificate
 
     def check_final(self, certificate: dict, tags: dict) -> None:
@@ -656,7 +713,10 @@ class _Run:
         if status not in ("ISSUED", "PENDING_VALIDATION"):
             self.fail(
                 "Certificate %s is %s, it will not be issued. Delete it (state=absent) and run again to request a new one."
-                % (certificate.get("CertificateArn"), status), certificate, tags, done=True,
+                % (certificate.get("CertificateArn"), status),
+                certificate,
+                tags,
+                done=True,
             )
 
 
@@ -682,8 +742,10 @@ def _present(run: _Run) -> dict[str, Any]:
             predicted = predicted_certificate(run.desired)
             tags = dict(run.desired.tags or {})
             return dict(
-                certificate=certificate_view(predicted, tags), diff=dict(before={}, after=diff_view(predicted, tags, [])),
-                done=False, _progress="check mode: " + line,
+                certificate=certificate_view(predicted, tags),
+                diff=dict(before={}, after=diff_view(predicted, tags, [])),
+                done=False,
+                _progress="check mode: " + line,
             )
         before_view: dict[str, Any] = {}
         arn = run.request(known_arns)
@@ -710,7 +772,12 @@ def _present(run: _Run) -> dict[str, Any]:
     done = certificate.get("Status") == "ISSUED"
     if done and (choice.live is None or choice.live.get("Status") != "ISSUED"):
         run.events.append("certificate %s ISSUED" % certificate["CertificateArn"])
-    return dict(certificate=certificate_view(certificate, tags), diff=dict(before=before_view, after=after_view), done=done, _progress=progress(certificate))
+    return dict(
+        certificate=certificate_view(certificate, tags),
+        diff=dict(before=before_view, after=after_view),
+        done=done,
+        _progress=progress(certificate),
+    )
 
 
 def _records_in_use(run: _Run, deleted_arns: set[str], names: set[str]) -> dict[tuple[str, str, str], str]:
@@ -754,9 +821,17 @@ def _await_release(run: _Run, found: list[dict], deadline: float) -> dict[str, A
 
     try:
         users = poll_until(
-            read, lambda users: not users, what="the certificates to be released", timeout=deadline - run.start, started=run.start,
-            interval=run.params["poll_interval"], first=in_use_by(found), progress=progress, wait=run.params["wait"],
-            clock=_clock, sleep=_sleep,
+            read,
+            lambda users: not users,
+            what="the certificates to be released",
+            timeout=deadline - run.start,
+            started=run.start,
+            interval=run.params["poll_interval"],
+            first=in_use_by(found),
+            progress=progress,
+            wait=run.params["wait"],
+            clock=_clock,
+            sleep=_sleep,
         )
     except WaitTimeout as timed_out:
         run.fail(in_use_timeout_message(timed_out.last, run.params["wait_timeout"]))
@@ -808,7 +883,13 @@ def _absent(run: _Run) -> dict[str, Any]:
         run.changed = True
         run.events.append("%s certificate %s" % (prefix, cert["CertificateArn"]))
     if plan.changes and not check_mode:
-        run.call(_change_records, run.route53, run.zone_id, list(plan.changes), "megapool.aws.acm_certificate_request: certificate deleted")
+        run.call(
+            _change_records,
+            run.route53,
+            run.zone_id,
+            list(plan.changes),
+            "megapool.aws.acm_certificate_request: certificate deleted",
+        )
     for change in plan.changes:
         run.events.append("%s validation record %s" % (prefix, change["ResourceRecordSet"]["Name"]))
     run.events.extend(plan.kept)
@@ -843,9 +924,16 @@ def _delete_one(run: _Run, certificate: dict, deadline: float) -> dict[str, Any]
 
     try:
         users = poll_until(
-            attempt, lambda users: users is None, what="certificate %s to be deleted" % arn, timeout=deadline - run.start,
-            started=run.start, interval=run.params["poll_interval"], progress=progress, wait=run.params["wait"],
-            clock=_clock, sleep=_sleep,
+            attempt,
+            lambda users: users is None,
+            what="certificate %s to be deleted" % arn,
+            timeout=deadline - run.start,
+            started=run.start,
+            interval=run.params["poll_interval"],
+            progress=progress,
+            wait=run.params["wait"],
+            clock=_clock,
+            sleep=_sleep,
         )
     except WaitTimeout as timed_out:
         run.fail(in_use_timeout_message(timed_out.last, run.params["wait_timeout"]))
@@ -859,13 +947,22 @@ def _desired(module: MegapoolAWSModule) -> DesiredCertificate:
     """Validate the options before any AWS call (the names against hosted_zone_name when it is given)."""
     params = module.params
     if params["wait_timeout"] < 0:
-        module.fail_json(msg="wait_timeout: %s is negative; give the seconds to wait at most (0 or more)." % params["wait_timeout"])
+        module.fail_json(
+            msg="wait_timeout: %s is negative; give the seconds to wait at most (0 or more)." % params["wait_timeout"]
+        )
     if params["poll_interval"] <= 0:
-        module.fail_json(msg="poll_interval: %s is not positive; give the seconds between two reads (e.g. 10)." % params["poll_interval"])
+        module.fail_json(
+            msg="poll_interval: %s is not positive; give the seconds between two reads (e.g. 10)."
+            % params["poll_interval"]
+        )
     try:
         return validate_request(
-            params["domain_name"], params["subject_alternative_names"], params["hosted_zone_name"],
-            params["key_algorithm"], params["tags"], params["match_tags"],
+            params["domain_name"],
+            params["subject_alternative_names"],
+            params["hosted_zone_name"],
+            params["key_algorithm"],
+            params["tags"],
+            params["match_tags"],
         )
     except AcmDnsError as e:
         module.fail_json(msg=str(e))

@@ -163,7 +163,7 @@ def _apply(client, name: str, plan: GroupSettingsPlan) -> None:
     if plan.update:
         _update(client, name, plan.update)
     for start in range(0, len(plan.instances), PROTECTION_BATCH):
-        _protect(client, name, list(plan.instances[start:start + PROTECTION_BATCH]), bool(plan.protect))
+        _protect(client, name, list(plan.instances[start : start + PROTECTION_BATCH]), bool(plan.protect))
 
 
 def _run(module: MegapoolAWSModule) -> None:
@@ -199,7 +199,9 @@ def _run(module: MegapoolAWSModule) -> None:
     diff_view = {key: value for key, value in before.items() if key != "auto_scaling_group_name"}
     diff_after = {key: value for key, value in after.items() if key != "auto_scaling_group_name"}
     module.exit_json(
-        changed=plan.changed, auto_scaling_group=result, instances_changed=list(plan.instances),
+        changed=plan.changed,
+        auto_scaling_group=result,
+        instances_changed=list(plan.instances),
         diff={"before": diff_view, "after": diff_after},
     )
 

@@ -185,8 +185,16 @@ ALARM_SPEC: dict[str, dict[str, Any]] = dict(
     dimensions=dict(type="dict", default={}),
     statistic=dict(type="str", choices=["SampleCount", "Average", "Sum", "Minimum", "Maximum"]),
     extended_statistic=dict(type="str"),
-    comparison=dict(type="str", required=True, choices=[
-        "GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"]),
+    comparison=dict(
+        type="str",
+        required=True,
+        choices=[
+            "GreaterThanOrEqualToThreshold",
+            "GreaterThanThreshold",
+            "LessThanThreshold",
+            "LessThanOrEqualToThreshold",
+        ],
+    ),
     threshold=dict(type="float", required=True),
     period=dict(type="int", required=True),
     evaluation_periods=dict(type="int", required=True),

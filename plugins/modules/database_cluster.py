@@ -234,13 +234,19 @@ class _Cluster(DatabaseMember):
     # ------------------------------------------------------------------ reads
     def describe_global(self, rds: Any = None) -> dict[str, Any] | None:
         return self.describe_first(
-            "the global cluster %s" % self.global_id, (rds or self.rds).describe_global_clusters, "GlobalClusterNotFoundFault", "GlobalClusters",
+            "the global cluster %s" % self.global_id,
+            (rds or self.rds).describe_global_clusters,
+            "GlobalClusterNotFoundFault",
+            "GlobalClusters",
             GlobalClusterIdentifier=self.global_id,
         )
 
     def describe_cluster(self, rds: Any = None) -> dict[str, Any] | None:
         return self.describe_first(
-            "the DB cluster %s" % self.params["identifier"], (rds or self.rds).describe_db_clusters, "DBClusterNotFoundFault", "DBClusters",
+            "the DB cluster %s" % self.params["identifier"],
+            (rds or self.rds).describe_db_clusters,
+            "DBClusterNotFoundFault",
+            "DBClusters",
             DBClusterIdentifier=self.params["identifier"],
         )
 
@@ -255,7 +261,13 @@ class _Cluster(DatabaseMember):
     # ------------------------------------------------------------------ waits
     def wait(self, read: Any, done: Any, name: str, what: str) -> Any:
         """Poll ``read()`` until ``done(value)``; fail after wait_timeout with the last state."""
-        return self.poll(read, lambda value: (value or {}).get("Status") or (value or {}).get("DBInstanceStatus") or "gone", done, name, what)
+        return self.poll(
+            read,
+            lambda value: (value or {}).get("Status") or (value or {}).get("DBInstanceStatus") or "gone",
+            done,
+            name,
+            what,
+        )
 
     def wait_cluster(self, what: str = "available", detached_from: Any = None) -> dict[str, Any]:
         """Until the cluster is ``available`` (and, with ``detached_from`` (the global cluster's RDS client), no longer
@@ -272,7 +284,11 @@ class _Cluster(DatabaseMember):
 
     def _describe_instance(self, identifier: str) -> dict[str, Any] | None:
         return self.describe_first(
-            "the DB instance %s" % identifier, self.rds.describe_db_instances, "DBInstanceNotFound", "DBInstances", DBInstanceIdentifier=identifier
+            "the DB instance %s" % identifier,
+            self.rds.describe_db_instances,
+            "DBInstanceNotFound",
+            "DBInstances",
+            DBInstanceIdentifier=identifier,
         )
 
     def wait_instance(self, identifier: str, gone: bool = False) -> None:
@@ -360,7 +376,9 @@ class _Cluster(DatabaseMember):
                     self.wait_instance(name)
                 continue
             changes: dict[str, Any] = {}
-            if (instance.get("PendingModifiedValues") or {}).get("DBInstanceClass", instance.get("DBInstanceClass")) != p["instance_class"]:
+            if (instance.get("PendingModifiedValues") or {}).get(
+                "DBInstanceClass", instance.get("DBInstanceClass")
+            ) != p["instance_class"]:
                 changes["DBInstanceClass"] = p["instance_class"]
             if bool(instance.get("PerformanceInsightsEnabled")) != p["performance_insights"]:
                 changes["EnablePerformanceInsights"] = p["performance_insights"]
@@ -368,7 +386,13 @@ class _Cluster(DatabaseMember):
                 self.changed = True
                 self.events.append("%s modified: %s" % (name, ", ".join(sorted(changes))))
                 if not self.module.check_mode:
-                    self.call("modify %s" % name, self.rds.modify_db_instance, DBInstanceIdentifier=name, ApplyImmediately=p["apply_immediately"], **changes)
+                    self.call(
+                        "modify %s" % name,
+                        self.rds.modify_db_instance,
+                        DBInstanceIdentifier=name,
+                        ApplyImmediately=p["apply_immediately"],
+                        **changes,
+                    )
         return wanted
 
     def wanted_settings(self) -> dict[str, Any]:
@@ -395,7 +419,8 @@ class _Cluster(DatabaseMember):
             if p["role"] == "secondary":
                 if not self.module.check_mode:
                     self.module.fail_json(
-                        msg="The global cluster %s does not exist yet: build the primary cluster in %s first" % (self.global_id, p["primary_region"])
+                        msg="The global cluster %s does not exist yet: build the primary cluster in %s first"
+                        % (self.global_id, p["primary_region"])
                     )
             else:
                 self.create_global()
@@ -430,7 +455,12 @@ class _Cluster(DatabaseMember):
             cluster=_view(cluster, p["role"], writer, global_cluster, instances),
             parameters=self.parameter_arns(),
             events=self.events,
-            diff=dict(before=_settings(before), after=_settings(cluster) if cluster else {"identifier": p["identifier"], "role": p["role"], "created": True}),
+            diff=dict(
+                before=_settings(before),
+                after=_settings(cluster)
+                if cluster
+                else {"identifier": p["identifier"], "role": p["role"], "created": True},
+            ),
         )
 
     def writer_endpoint(self, global_cluster: dict[str, Any] | None, primary_rds: Any) -> str | None:
@@ -442,7 +472,9 @@ class _Cluster(DatabaseMember):
         if not writer_arn:
             return None
         region = writer_arn.split(":")[3]
-        found = self.call("read the primary cluster", self.client("rds", region).describe_db_clusters, DBClusterIdentifier=writer_arn)
+        found = self.call(
+            "read the primary cluster", self.client("rds", region).describe_db_clusters, DBClusterIdentifier=writer_arn
+        )
         return (found["DBClusters"] or [{}])[0].get("Endpoint") if found else None
 
     def _tag(self, cluster: dict[str, Any] | None) -> None:
@@ -501,7 +533,13 @@ class _Cluster(DatabaseMember):
             self.delete_global(global_rds, global_cluster, cluster)
         if p["delete_parameters"]:
             self.delete_parameters()
-        result: dict[str, Any] = dict(changed=self.changed, cluster={}, parameters={}, events=self.events, diff=dict(before=_settings(cluster), after={}))
+        result: dict[str, Any] = dict(
+            changed=self.changed,
+            cluster={},
+            parameters={},
+            events=self.events,
+            diff=dict(before=_settings(cluster), after={}),
+        )
         if snapshot:
             result["final_snapshot"] = snapshot
         return result
@@ -529,7 +567,12 @@ class _Cluster(DatabaseMember):
             )
         for name in members:
             # A cluster's instances have no final snapshot of their own (the cluster's is taken).
-            self.call("delete the DB instance %s" % name, self.rds.delete_db_instance, DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+            self.call(
+                "delete the DB instance %s" % name,
+                self.rds.delete_db_instance,
+                DBInstanceIdentifier=name,
+                SkipFinalSnapshot=True,
+            )
         for name in members:
             self.wait_instance(name, gone=True)
         args: dict[str, Any] = dict(DBClusterIdentifier=identifier)
@@ -543,10 +586,15 @@ class _Cluster(DatabaseMember):
 
     def delete_global(self, rds: Any, global_cluster: dict[str, Any], removed: dict[str, Any] | None) -> None:
         others = [
-            m["DBClusterArn"] for m in global_cluster.get("GlobalClusterMembers") or [] if not removed or m["DBClusterArn"] != removed.get("DBClusterArn")
+            m["DBClusterArn"]
+            for m in global_cluster.get("GlobalClusterMembers") or []
+            if not removed or m["DBClusterArn"] != removed.get("DBClusterArn")
         ]
         if others:
-            self.module.fail_json(msg="The global cluster %s still has the members %s: remove them first" % (self.global_id, ", ".join(others)))
+            self.module.fail_json(
+                msg="The global cluster %s still has the members %s: remove them first"
+                % (self.global_id, ", ".join(others))
+            )
         if global_cluster.get("DeletionProtection") and not self.params["force_delete"]:
             self.module.fail_json(
                 msg="The global cluster %s has deletion protection on: set database_deletion_protection: false and run site.yml "
@@ -563,7 +611,11 @@ class _Cluster(DatabaseMember):
                 GlobalClusterIdentifier=self.global_id,
                 DeletionProtection=False,
             )
-        self.call("delete the global cluster %s" % self.global_id, rds.delete_global_cluster, GlobalClusterIdentifier=self.global_id)
+        self.call(
+            "delete the global cluster %s" % self.global_id,
+            rds.delete_global_cluster,
+            GlobalClusterIdentifier=self.global_id,
+        )
 
 
 def _settings(cluster: dict[str, Any] | None) -> dict[str, Any]:
@@ -580,7 +632,13 @@ def _settings(cluster: dict[str, Any] | None) -> dict[str, Any]:
     )
 
 
-def _view(cluster: dict[str, Any] | None, role: str, writer: str | None, global_cluster: dict[str, Any] | None, instances: list[str]) -> dict[str, Any]:
+def _view(
+    cluster: dict[str, Any] | None,
+    role: str,
+    writer: str | None,
+    global_cluster: dict[str, Any] | None,
+    instances: list[str],
+) -> dict[str, Any]:
     if not cluster:
         return {}
     return dict(

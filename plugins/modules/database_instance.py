@@ -264,7 +264,11 @@ class _Database(DatabaseMember):
     def describe(self, rds: Any = None, identifier: str | None = None) -> dict[str, Any] | None:
         name = identifier or self.params["identifier"]
         return self.describe_first(
-            "the DB instance %s" % name, (rds or self.rds).describe_db_instances, "DBInstanceNotFound", "DBInstances", DBInstanceIdentifier=name
+            "the DB instance %s" % name,
+            (rds or self.rds).describe_db_instances,
+            "DBInstanceNotFound",
+            "DBInstances",
+            DBInstanceIdentifier=name,
         )
 
     def source_client(self) -> Any:
@@ -273,7 +277,13 @@ class _Database(DatabaseMember):
     # ------------------------------------------------------------------ waits
     def wait(self, rds: Any, identifier: str, done: Any, what: str) -> dict[str, Any] | None:
         """Poll until ``done(instance or None)``; fail after wait_timeout with the last state."""
-        return self.poll(lambda: self.describe(rds, identifier), lambda found: found["DBInstanceStatus"] if found else "gone", done, identifier, what)
+        return self.poll(
+            lambda: self.describe(rds, identifier),
+            lambda found: found["DBInstanceStatus"] if found else "gone",
+            done,
+            identifier,
+            what,
+        )
 
     def wait_available(self, rds: Any = None, identifier: str | None = None, promoted: bool = False) -> dict[str, Any]:
         def done(instance):
@@ -291,7 +301,11 @@ class _Database(DatabaseMember):
         arn = ((instance or {}).get("MasterUserSecret") or {}).get("SecretArn")
         if not arn:
             return None
-        found = self.call("read the master secret of %s" % self.params["identifier"], self.client("secretsmanager").get_secret_value, SecretId=arn)
+        found = self.call(
+            "read the master secret of %s" % self.params["identifier"],
+            self.client("secretsmanager").get_secret_value,
+            SecretId=arn,
+        )
         return json.loads(found["SecretString"])["password"]
 
     # ------------------------------------------------------------------ present
@@ -337,7 +351,9 @@ class _Database(DatabaseMember):
         if p["parameter_group"]:
             common["DBParameterGroupName"] = p["parameter_group"]
         self.changed = True
-        self.events.append("%s %s created" % (p["identifier"], "replica of %s" % source_arn if source_arn else "writer"))
+        self.events.append(
+            "%s %s created" % (p["identifier"], "replica of %s" % source_arn if source_arn else "writer")
+        )
         if self.module.check_mode:
             return None
         what = "create the DB instance %s" % p["identifier"]
@@ -345,8 +361,12 @@ class _Database(DatabaseMember):
             # An encrypted replica in another region: KmsKeyId of this region; SourceRegion makes botocore sign
             # the PreSignedUrl the source region needs (CreateDBInstanceReadReplica).
             self.call(
-                what, self.rds.create_db_instance_read_replica,
-                SourceDBInstanceIdentifier=source_arn, KmsKeyId=p["kms_key_id"], SourceRegion=p["source_region"], **common
+                what,
+                self.rds.create_db_instance_read_replica,
+                SourceDBInstanceIdentifier=source_arn,
+                KmsKeyId=p["kms_key_id"],
+                SourceRegion=p["source_region"],
+                **common,
             )
         else:
             extra: dict[str, Any] = dict(
@@ -379,8 +399,16 @@ class _Database(DatabaseMember):
             return snapshot
         what = "delete the DB instance %s" % identifier
         if instance.get("DeletionProtection"):
-            self.call(what, self.rds.modify_db_instance, DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
-        args: dict[str, Any] = dict(DBInstanceIdentifier=identifier, DeleteAutomatedBackups=p["delete_automated_backups"])
+            self.call(
+                what,
+                self.rds.modify_db_instance,
+                DBInstanceIdentifier=identifier,
+                DeletionProtection=False,
+                ApplyImmediately=True,
+            )
+        args: dict[str, Any] = dict(
+            DBInstanceIdentifier=identifier, DeleteAutomatedBackups=p["delete_automated_backups"]
+        )
         if snapshot:
             args["FinalDBSnapshotIdentifier"] = snapshot
         else:
@@ -398,24 +426,34 @@ class _Database(DatabaseMember):
             source = self.describe(self.source_client(), p["source_identifier"] or p["identifier"])
             if source is None and not self.module.check_mode:
                 writer = p["source_identifier"] or p["identifier"]
-                self.module.fail_json(msg="The writer %s does not exist in %s yet: build the writer first" % (writer, p["source_region"]))
+                self.module.fail_json(
+                    msg="The writer %s does not exist in %s yet: build the writer first" % (writer, p["source_region"])
+                )
             source_arn = (source or {}).get("DBInstanceArn")
         error = topology_error(p["role"], self.region, before, source_arn)
         final_snapshot = None
         instance = before
         if error and p["role"] == "primary" and p["promote"]:
             self.changed = True
-            self.events.append("%s promoted from replica of %s to writer" % (p["identifier"], before.get("ReadReplicaSourceDBInstanceIdentifier")))
+            self.events.append(
+                "%s promoted from replica of %s to writer"
+                % (p["identifier"], before.get("ReadReplicaSourceDBInstanceIdentifier"))
+            )
             if not self.module.check_mode:
                 self.call(
-                    "promote %s" % p["identifier"], self.rds.promote_read_replica,
-                    DBInstanceIdentifier=p["identifier"], BackupRetentionPeriod=p["backup_retention"],
+                    "promote %s" % p["identifier"],
+                    self.rds.promote_read_replica,
+                    DBInstanceIdentifier=p["identifier"],
+                    BackupRetentionPeriod=p["backup_retention"],
                 )
                 instance = self.wait_available(promoted=True)
             error = None
         elif error and p["role"] == "replica" and p["rebuild"]:
             # A former writer keeps a final snapshot (unless skipped); RDS takes none of a read replica.
-            final_snapshot = self.delete(before, final_snapshot=not before.get("ReadReplicaSourceDBInstanceIdentifier") and not p["skip_final_snapshot"])
+            final_snapshot = self.delete(
+                before,
+                final_snapshot=not before.get("ReadReplicaSourceDBInstanceIdentifier") and not p["skip_final_snapshot"],
+            )
             instance = None
             error = None
         if error:
@@ -441,8 +479,11 @@ class _Database(DatabaseMember):
                     if "EngineVersion" in changes and changes["EngineVersion"].split(".", maxsplit=1)[0] != major:
                         changes["AllowMajorVersionUpgrade"] = True
                     self.call(
-                        "modify %s" % p["identifier"], self.rds.modify_db_instance,
-                        DBInstanceIdentifier=p["identifier"], ApplyImmediately=p["apply_immediately"], **changes
+                        "modify %s" % p["identifier"],
+                        self.rds.modify_db_instance,
+                        DBInstanceIdentifier=p["identifier"],
+                        ApplyImmediately=p["apply_immediately"],
+                        **changes,
                     )
                     instance = self.describe()
             self._tags(instance)
@@ -455,7 +496,12 @@ class _Database(DatabaseMember):
             instance=_view(instance, p["role"], writer),
             parameters=self.parameter_arns(),
             events=self.events,
-            diff=dict(before=_settings(before), after=_settings(instance) if instance else {"identifier": p["identifier"], "role": p["role"], "created": True}),
+            diff=dict(
+                before=_settings(before),
+                after=_settings(instance)
+                if instance
+                else {"identifier": p["identifier"], "role": p["role"], "created": True},
+            ),
         )
         if final_snapshot:
             result["final_snapshot"] = final_snapshot
@@ -474,8 +520,10 @@ class _Database(DatabaseMember):
         if self.module.check_mode:
             return
         self.call(
-            "tag %s" % self.params["identifier"], self.rds.add_tags_to_resource,
-            ResourceName=instance["DBInstanceArn"], Tags=[{"Key": k, "Value": v} for k, v in missing.items()]
+            "tag %s" % self.params["identifier"],
+            self.rds.add_tags_to_resource,
+            ResourceName=instance["DBInstanceArn"],
+            Tags=[{"Key": k, "Value": v} for k, v in missing.items()],
         )
 
     # ------------------------------------------------------------------ absent
@@ -490,7 +538,13 @@ class _Database(DatabaseMember):
             snapshot = self.delete(before, final_snapshot=not is_replica and not p["skip_final_snapshot"])
         if p["delete_parameters"]:
             self.delete_parameters()
-        result: dict[str, Any] = dict(changed=self.changed, instance={}, parameters={}, events=self.events, diff=dict(before=_settings(before), after={}))
+        result: dict[str, Any] = dict(
+            changed=self.changed,
+            instance={},
+            parameters={},
+            events=self.events,
+            diff=dict(before=_settings(before), after={}),
+        )
         if snapshot:
             result["final_snapshot"] = snapshot
         return result

@@ -252,15 +252,23 @@ def _discover(module: MegapoolAWSModule, params: dict[str, Any]) -> dict[str, An
     # Clients are made here, one after the other (boto3 sessions are not thread-safe), and used in the threads.
     clients = {region: module.client("ec2", region=region, config=config) for region in params["regions"]}
     release_filter = {params["release_tag"]: params["release"]} if params["release"] is not None else None
-    filters = instance_filters(params["env"], params["cluster"], states=RUNNING_STATES, role=params["role"] or None, tags=release_filter)
+    filters = instance_filters(
+        params["env"], params["cluster"], states=RUNNING_STATES, role=params["role"] or None, tags=release_filter
+    )
     found = describe_in_regions(clients, filters, max_workers=params["max_workers"])
     if found.errors:
         message = failed_regions_message(found.errors, module.params.get("endpoint_url"))
         if params["strict_regions"] or not found.instances:
-            module.fail_json(msg=message + (" (strict_regions is true)." if found.instances else " (no region answered)."), errors=found.errors)
+            module.fail_json(
+                msg=message + (" (strict_regions is true)." if found.instances else " (no region answered)."),
+                errors=found.errors,
+            )
         for region in sorted(found.errors):
             module.warn("Skipped region %s: %s" % (region, found.errors[region]))
-    facts = {region: [instance_facts(instance, region) for instance in instances] for region, instances in found.instances.items()}
+    facts = {
+        region: [instance_facts(instance, region) for instance in instances]
+        for region, instances in found.instances.items()
+    }
     members = cluster_members(
         facts,
         basename=params["basename"],

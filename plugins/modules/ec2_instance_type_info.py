@@ -178,7 +178,7 @@ def _describe(client, names: list[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     paginator = client.get_paginator("describe_instance_types")
     for start in range(0, len(names), INSTANCE_TYPE_BATCH):
-        batch = names[start:start + INSTANCE_TYPE_BATCH]
+        batch = names[start : start + INSTANCE_TYPE_BATCH]
         result = paginator.paginate(Filters=[{"Name": "instance-type", "Values": batch}]).build_full_result()
         found.extend(result.get("InstanceTypes", []))
     return found
@@ -189,7 +189,7 @@ def _offerings(client, names: list[str], location_type: str) -> list[dict[str, A
     found: list[dict[str, Any]] = []
     paginator = client.get_paginator("describe_instance_type_offerings")
     for start in range(0, len(names), INSTANCE_TYPE_BATCH):
-        batch = names[start:start + INSTANCE_TYPE_BATCH]
+        batch = names[start : start + INSTANCE_TYPE_BATCH]
         result = paginator.paginate(
             LocationType=location_type, Filters=[{"Name": "instance-type", "Values": batch}]
         ).build_full_result()
@@ -226,7 +226,9 @@ def _run(module: MegapoolAWSModule) -> None:
         record["availability_zone_ids"] = ids
         record["availability_zones"] = sorted(name_of[zone_id] for zone_id in ids)
     offered = {record["instance_type"]: record["availability_zone_ids"] for record in found}
-    module.exit_json(changed=False, instance_types=found, missing=missing, availability_zones=az_qualification(zones, offered, names))
+    module.exit_json(
+        changed=False, instance_types=found, missing=missing, availability_zones=az_qualification(zones, offered, names)
+    )
 
 
 def main() -> None:

@@ -390,8 +390,16 @@ _NOT_FOUND_CODES = ["InvalidVpcPeeringConnectionID.NotFound"]
 _NEW_PEERING_PREFIX = "pcx-(new)-"
 _DNS_OPTIONS = {"AllowDnsResolutionFromRemoteVpc": True}
 _ROUTE_TARGET_KEYS = (
-    "VpcPeeringConnectionId", "GatewayId", "NatGatewayId", "TransitGatewayId", "NetworkInterfaceId", "InstanceId",
-    "EgressOnlyInternetGatewayId", "CarrierGatewayId", "LocalGatewayId", "CoreNetworkArn",
+    "VpcPeeringConnectionId",
+    "GatewayId",
+    "NatGatewayId",
+    "TransitGatewayId",
+    "NetworkInterfaceId",
+    "InstanceId",
+    "EgressOnlyInternetGatewayId",
+    "CarrierGatewayId",
+    "LocalGatewayId",
+    "CoreNetworkArn",
 )
 
 
@@ -402,7 +410,9 @@ class _Region:
     def __init__(self, module: MegapoolAWSModule, name: str) -> None:
         self.name = name
         self.ec2 = module.client("ec2", region=name)
-        self.fresh = RetryingBotoClientWrapper(self.ec2, retry_while(_NOT_FOUND_CODES, retries=8, delay=2, max_delay=20))
+        self.fresh = RetryingBotoClientWrapper(
+            self.ec2, retry_while(_NOT_FOUND_CODES, retries=8, delay=2, max_delay=20)
+        )
 
 
 class _Mesh:
@@ -437,7 +447,9 @@ class _Mesh:
 
     def _describe_peerings(self, region: _Region, vpc_ids: list[str]) -> list[dict]:
         # Both ends of a mesh peering are listed VPCs: one call finds all of them, whichever side requested.
-        filters = ansible_dict_to_boto3_filter_list({"requester-vpc-info.vpc-id": vpc_ids, "accepter-vpc-info.vpc-id": vpc_ids})
+        filters = ansible_dict_to_boto3_filter_list(
+            {"requester-vpc-info.vpc-id": vpc_ids, "accepter-vpc-info.vpc-id": vpc_ids}
+        )
         try:
             paginator = region.ec2.get_paginator("describe_vpc_peering_connections")
             return paginator.paginate(Filters=filters).build_full_result()["VpcPeeringConnections"]
@@ -464,7 +476,12 @@ class _Mesh:
     def _check_tables_found(self, routes: dict[str, dict[str, str]]) -> None:
         if self.module.check_mode or self.module.params["state"] == "absent":
             return
-        missing = ["%s (%s)" % (table_id, vpc.region) for vpc in self.vpcs for table_id in vpc.route_table_ids if table_id not in routes]
+        missing = [
+            "%s (%s)" % (table_id, vpc.region)
+            for vpc in self.vpcs
+            for table_id in vpc.route_table_ids
+            if table_id not in routes
+        ]
         if missing:
             self.module.fail_json(msg="Route tables not found: %s. Check vpcs[].route_table_ids." % ", ".join(missing))
 
@@ -483,14 +500,28 @@ class _Mesh:
         for action in plan.accept:
             self._accept(self._id(action.name, action.peering_id), action.region)
         # DNS options and routes need an active peering, in both regions.
-        for peering_id in sorted({self._id(item.name, item.peering_id) for item in plan.dns + plan.routes_add + plan.routes_replace} - active):
+        for peering_id in sorted(
+            {self._id(item.name, item.peering_id) for item in plan.dns + plan.routes_add + plan.routes_replace} - active
+        ):
             for region in self.peering_regions[peering_id]:
                 self._wait_for(peering_id, region, {"active"})
         for change in plan.tags:
-            self._tag(self._id(change.name, change.peering_id), change.region, dict(change.set_tags), list(change.unset_tags), change.peering_id is None)
+            self._tag(
+                self._id(change.name, change.peering_id),
+                change.region,
+                dict(change.set_tags),
+                list(change.unset_tags),
+                change.peering_id is None,
+            )
         self._enable_dns(plan)
         for route in plan.routes_replace + plan.routes_add:
-            self._route(route.region, route.route_table_id, route.destination, self._id(route.name, route.peering_id), route.current_target is not None)
+            self._route(
+                route.region,
+                route.route_table_id,
+                route.destination,
+                self._id(route.name, route.peering_id),
+                route.current_target is not None,
+            )
         for route in plan.routes_remove:
             self._delete_route(route.region, route.route_table_id, route.destination)
         for action in plan.delete:
@@ -521,7 +552,9 @@ class _Mesh:
         if found["Status"]["Code"] != "pending-acceptance":
             return  # someone else accepted it meanwhile
         try:
-            self.regions[region_name].fresh.accept_vpc_peering_connection(aws_retry=True, VpcPeeringConnectionId=peering_id)
+            self.regions[region_name].fresh.accept_vpc_peering_connection(
+                aws_retry=True, VpcPeeringConnectionId=peering_id
+            )
         except (BotoCoreError, ClientError) as e:
             self.module.fail_json_aws(e, msg="Could not accept VPC peering %s in %s" % (peering_id, region_name))
 
@@ -532,7 +565,9 @@ class _Mesh:
 
         def read() -> dict | None:
             try:
-                found = region.ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[peering_id])["VpcPeeringConnections"]
+                found = region.ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[peering_id])[
+                    "VpcPeeringConnections"
+                ]
             except is_boto3_error_code(_NOT_FOUND_CODES):
                 return None
             except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
@@ -543,15 +578,20 @@ class _Mesh:
             status = found[0]["Status"]["Code"]
             if status in IGNORED_STATUSES:
                 self.module.fail_json(
-                    msg="VPC peering %s is %s in %s: %s" % (peering_id, status, region_name, found[0]["Status"].get("Message", ""))
+                    msg="VPC peering %s is %s in %s: %s"
+                    % (peering_id, status, region_name, found[0]["Status"].get("Message", ""))
                 )
             return found[0]
 
         try:
             return poll_until(
-                read, lambda view: view is not None and view["Status"]["Code"] in wanted,
-                what="VPC peering %s in %s" % (peering_id, region_name), timeout=self.deadline_seconds,
-                interval=backoff_pauses(1.0, 2.0, 15.0), clock=_clock, sleep=_sleep,
+                read,
+                lambda view: view is not None and view["Status"]["Code"] in wanted,
+                what="VPC peering %s in %s" % (peering_id, region_name),
+                timeout=self.deadline_seconds,
+                interval=backoff_pauses(1.0, 2.0, 15.0),
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
             status = timed_out.last["Status"]["Code"] if timed_out.last else "not visible"
@@ -570,9 +610,13 @@ class _Mesh:
             to_set, to_unset = compare_aws_tags(current, to_set, purge_tags=False)
         try:
             if to_unset:
-                region.fresh.delete_tags(aws_retry=True, Resources=[peering_id], Tags=[{"Key": key} for key in to_unset])
+                region.fresh.delete_tags(
+                    aws_retry=True, Resources=[peering_id], Tags=[{"Key": key} for key in to_unset]
+                )
             if to_set:
-                region.fresh.create_tags(aws_retry=True, Resources=[peering_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
+                region.fresh.create_tags(
+                    aws_retry=True, Resources=[peering_id], Tags=ansible_dict_to_boto3_tag_list(to_set)
+                )
         except (BotoCoreError, ClientError) as e:
             self.module.fail_json_aws(e, msg="Could not tag VPC peering %s in %s" % (peering_id, region_name))
 
@@ -595,7 +639,9 @@ class _Mesh:
             try:
                 self.regions[region_name].fresh.modify_vpc_peering_connection_options(aws_retry=True, **params)
             except (BotoCoreError, ClientError) as e:
-                self.module.fail_json_aws(e, msg="Could not enable DNS resolution on VPC peering %s in %s" % (peering_id, region_name))
+                self.module.fail_json_aws(
+                    e, msg="Could not enable DNS resolution on VPC peering %s in %s" % (peering_id, region_name)
+                )
 
     def _route(self, region_name: str, table_id: str, destination: str, peering_id: str, exists: bool) -> None:
         client = self.regions[region_name].fresh
@@ -606,7 +652,9 @@ class _Mesh:
             else:
                 client.create_route(aws_retry=True, **params)
         except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Could not route %s via %s in %s (%s)" % (destination, peering_id, table_id, region_name))
+            self.module.fail_json_aws(
+                e, msg="Could not route %s via %s in %s (%s)" % (destination, peering_id, table_id, region_name)
+            )
 
     def _delete_route(self, region_name: str, table_id: str, destination: str) -> None:
         try:
@@ -614,7 +662,9 @@ class _Mesh:
         except is_boto3_error_code("InvalidRoute.NotFound"):
             pass  # gone meanwhile
         except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not delete the route to %s from %s (%s)" % (destination, table_id, region_name))
+            self.module.fail_json_aws(
+                e, msg="Could not delete the route to %s from %s (%s)" % (destination, table_id, region_name)
+            )
 
     def _delete(self, peering_id: str, region_name: str) -> None:
         try:

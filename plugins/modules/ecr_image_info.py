@@ -108,17 +108,24 @@ def _run(module: MegapoolAWSModule) -> None:
         digest = _lookup(module.client("ecr"), repository, image_id, registry_id)["digest"]
         regions: dict[str, dict[str, bool]] = {}
         for region in dict.fromkeys(params["regions"]):
-            found = _lookup(module.client("ecr", region=region), repository, {"imageDigest": digest}, registry_id) if digest else (
-                {"repository_exists": False, "digest": ""})
-            regions[region] = {"repository_exists": found["repository_exists"], "present": bool(digest) and found["digest"] == digest}
+            found = (
+                _lookup(module.client("ecr", region=region), repository, {"imageDigest": digest}, registry_id)
+                if digest
+                else ({"repository_exists": False, "digest": ""})
+            )
+            regions[region] = {
+                "repository_exists": found["repository_exists"],
+                "present": bool(digest) and found["digest"] == digest,
+            }
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         module.fail_json_aws(exc, msg="Could not read the image %s of the ECR repository %s" % (image_id, repository))
     module.exit_json(changed=False, digest=digest, regions=regions)
 
 
 def main() -> None:
-    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                               required_one_of=[("image_tag", "image_digest")])
+    module = MegapoolAWSModule(
+        argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_one_of=[("image_tag", "image_digest")]
+    )
     _run(module)
 
 

@@ -102,7 +102,9 @@ def _run(module: MegapoolAWSModule) -> None:
     try:
         registry = client.describe_registry()
         current = registry.get("replicationConfiguration") or {"rules": []}
-        plan = plan_replication(current, params["repository"], registry["registryId"], module.region, params["regions"], params["state"])
+        plan = plan_replication(
+            current, params["repository"], registry["registryId"], module.region, params["regions"], params["state"]
+        )
         if plan["errors"]:
             module.fail_json(msg=" | ".join(plan["errors"]))
         after = plan["configuration"]
@@ -110,8 +112,13 @@ def _run(module: MegapoolAWSModule) -> None:
             after = client.put_replication_configuration(replicationConfiguration=after)["replicationConfiguration"]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         module.fail_json_aws(exc, msg="Could not read or set the ECR replication configuration of %s" % module.region)
-    module.exit_json(changed=plan["changed"], replication_configuration=after, added=plan["added"], removed=plan["removed"],
-                     diff={"before": {"rules": current.get("rules") or []}, "after": {"rules": after.get("rules") or []}})
+    module.exit_json(
+        changed=plan["changed"],
+        replication_configuration=after,
+        added=plan["added"],
+        removed=plan["removed"],
+        diff={"before": {"rules": current.get("rules") or []}, "after": {"rules": after.get("rules") or []}},
+    )
 
 
 def main() -> None:

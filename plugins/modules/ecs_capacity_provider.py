@@ -354,9 +354,14 @@ def _create(module, client, **params: Any) -> dict:
 
     try:
         created, _error = poll_until(
-            attempt, lambda outcome: outcome[1] is None, what="ECS to see its service-linked role",
-            timeout=sum(SERVICE_LINKED_ROLE_RETRY_DELAYS), interval=SERVICE_LINKED_ROLE_RETRY_DELAYS, progress=progress,
-            clock=_clock, sleep=_sleep,
+            attempt,
+            lambda outcome: outcome[1] is None,
+            what="ECS to see its service-linked role",
+            timeout=sum(SERVICE_LINKED_ROLE_RETRY_DELAYS),
+            interval=SERVICE_LINKED_ROLE_RETRY_DELAYS,
+            progress=progress,
+            clock=_clock,
+            sleep=_sleep,
         )
     except WaitTimeout as timed_out:
         raise timed_out.last[1] from None  # ECS's own refusal, reported by the error handler
@@ -389,7 +394,7 @@ def _clusters_using(client, name: str) -> list[str]:
     arns = client.get_paginator("list_clusters").paginate().build_full_result().get("clusterArns", [])
     using = []
     for start in range(0, len(arns), 100):
-        for cluster in client.describe_clusters(clusters=arns[start:start + 100]).get("clusters", []):
+        for cluster in client.describe_clusters(clusters=arns[start : start + 100]).get("clusters", []):
             if name in (cluster.get("capacityProviders") or []):
                 using.append(cluster.get("clusterName") or cluster.get("clusterArn"))
     return sorted(using)
@@ -446,12 +451,14 @@ class _Provider:
         if group.get("AutoScalingGroupARN") and group["AutoScalingGroupARN"] != desired.auto_scaling_group_arn:
             self.module.fail_json(
                 msg="auto_scaling_group_arn: %s is not the ARN of Auto Scaling group %s, which is %s (was the group "
-                "re-created?). Use the current ARN." % (desired.auto_scaling_group_arn, desired.auto_scaling_group_name, group["AutoScalingGroupARN"])
+                "re-created?). Use the current ARN."
+                % (desired.auto_scaling_group_arn, desired.auto_scaling_group_name, group["AutoScalingGroupARN"])
             )
         if desired.managed_termination_protection == "ENABLED" and not group.get("NewInstancesProtectedFromScaleIn"):
             message = (
                 "managed_termination_protection=enabled needs an Auto Scaling group that protects new instances from "
-                "scale-in, and %s does not (NewInstancesProtectedFromScaleIn is off). %s" % (desired.auto_scaling_group_name, _PROTECTION_FIX)
+                "scale-in, and %s does not (NewInstancesProtectedFromScaleIn is off). %s"
+                % (desired.auto_scaling_group_name, _PROTECTION_FIX)
             )
             if self.module.check_mode:
                 self.module.warn(message + " (A real run fails here unless an earlier task turns it on.)")

@@ -168,7 +168,8 @@ def _run(module: MegapoolAWSModule) -> None:
         if not view:
             if not module.check_mode:
                 module.fail_json(
-                    msg="ECS cluster %s does not exist (or is INACTIVE) in %s: create it first (community.aws.ecs_cluster)." % (name, module.region)
+                    msg="ECS cluster %s does not exist (or is INACTIVE) in %s: create it first (community.aws.ecs_cluster)."
+                    % (name, module.region)
                 )
             wanted = {"container_insights": insights, "tags": dict(tags or {})}
             module.exit_json(changed=True, cluster={}, diff={"before": {}, "after": wanted})

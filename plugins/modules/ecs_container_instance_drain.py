@@ -310,7 +310,9 @@ def _list_container_instances(client, cluster: str) -> list[str]:
 def _describe_container_instances(client, cluster: str, arns: list[str]) -> list[dict]:
     found: list[dict] = []
     for start in range(0, len(arns), DESCRIBE_BATCH):
-        answer = client.describe_container_instances(cluster=cluster, containerInstances=arns[start:start + DESCRIBE_BATCH])
+        answer = client.describe_container_instances(
+            cluster=cluster, containerInstances=arns[start : start + DESCRIBE_BATCH]
+        )
         found.extend(answer.get("containerInstances", []))
     return found
 
@@ -325,7 +327,7 @@ def _update_state(client, cluster: str, arns: list[str], status: str) -> tuple[l
 def _describe_asg_instances(client, instance_ids: list[str]) -> list[dict]:
     found: list[dict] = []
     for start in range(0, len(instance_ids), _ASG_DESCRIBE_BATCH):
-        answer = client.describe_auto_scaling_instances(InstanceIds=instance_ids[start:start + _ASG_DESCRIBE_BATCH])
+        answer = client.describe_auto_scaling_instances(InstanceIds=instance_ids[start : start + _ASG_DESCRIBE_BATCH])
         found.extend(answer.get("AutoScalingInstances", []))
     return found
 
@@ -356,7 +358,10 @@ class _Drain:
         try:
             return func(*args, **kwargs)
         except is_ansible_aws_error_code("ClusterNotFoundException"):
-            self.module.fail_json(msg="ECS cluster %s not found in %s. Check the cluster option and the region." % (self.request.cluster, self.module.region))
+            self.module.fail_json(
+                msg="ECS cluster %s not found in %s. Check the cluster option and the region."
+                % (self.request.cluster, self.module.region)
+            )
         except AnsibleAWSError as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws_error(e)
 
@@ -386,15 +391,22 @@ class _Drain:
         if elsewhere:
             self.module.fail_json(
                 msg="auto_scaling_group_name=%s, but these instances belong to another Auto Scaling group: %s. Drain the "
-                "instances of one group per task, with that group's lifecycle hook." % (self.request.auto_scaling_group_name, ", ".join(elsewhere))
+                "instances of one group per task, with that group's lifecycle hook."
+                % (self.request.auto_scaling_group_name, ", ".join(elsewhere))
             )
 
     def _poll(self, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One describe of ``instances``; an instance the cluster no longer knows counts as deregistered (no tasks)."""
         arns = [record["container_instance_arn"] for record in instances]
-        by_arn = {raw["containerInstanceArn"]: instance_record(raw) for raw in self._call(_describe_container_instances, self.ecs, self.request.cluster, arns)}
+        by_arn = {
+            raw["containerInstanceArn"]: instance_record(raw)
+            for raw in self._call(_describe_container_instances, self.ecs, self.request.cluster, arns)
+        }
         return [
-            by_arn.get(record["container_instance_arn"], dict(record, status="INACTIVE", running_tasks_count=0, pending_tasks_count=0))
+            by_arn.get(
+                record["container_instance_arn"],
+                dict(record, status="INACTIVE", running_tasks_count=0, pending_tasks_count=0),
+            )
             for record in instances
         ]
 
@@ -405,7 +417,7 @@ class _Drain:
         to_change = [record["container_instance_arn"] for record in plan_states(instances, self.request.status)]
         updated: dict[str, dict[str, Any]] = {}
         for start in range(0, len(to_change), UPDATE_BATCH):
-            batch = to_change[start:start + UPDATE_BATCH]
+            batch = to_change[start : start + UPDATE_BATCH]
             changed, failures = self._call(_update_state, self.ecs, self.request.cluster, batch, self.request.status)
             self.changed = self.changed or bool(changed)
             updated.update((raw["containerInstanceArn"], instance_record(raw)) for raw in changed)
@@ -416,7 +428,10 @@ class _Drain:
                         ", ".join(str(item.get("arn")) for item in failures),
                         self.request.status,
                         self.request.cluster,
-                        "; ".join("%s: %s %s" % (item.get("arn"), item.get("reason"), item.get("detail") or "") for item in failures),
+                        "; ".join(
+                            "%s: %s %s" % (item.get("arn"), item.get("reason"), item.get("detail") or "")
+                            for item in failures
+                        ),
                     ),
                     changed=self.changed,
                     instances=[updated.get(record["container_instance_arn"], record) for record in instances],
@@ -463,9 +478,15 @@ class _Drain:
 
         try:
             return poll_until(
-                lambda: self._poll(last[0]), lambda polled: not still_busy(polled),
-                what="the tasks of the draining instances to stop", timeout=self.request.wait_timeout,
-                interval=self.request.poll_interval, first=instances, progress=progress, clock=_clock, sleep=_sleep,
+                lambda: self._poll(last[0]),
+                lambda polled: not still_busy(polled),
+                what="the tasks of the draining instances to stop",
+                timeout=self.request.wait_timeout,
+                interval=self.request.poll_interval,
+                first=instances,
+                progress=progress,
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
             now = timed_out.last
@@ -489,7 +510,11 @@ class _Drain:
         self.read_lifecycle(before)  # before any change
         if self.module.check_mode:
             after = predict_states(before, request.status)
-            self.completed = [record["ec2_instance_id"] for record in before if record.get("ec2_instance_id") in self.pending_lifecycle]
+            self.completed = [
+                record["ec2_instance_id"]
+                for record in before
+                if record.get("ec2_instance_id") in self.pending_lifecycle
+            ]
             self.changed = bool(plan_states(before, request.status) or self.completed)
             if request.status == "DRAINING":
                 self.history.append(dict(elapsed=0.0, tasks_left=tasks_left(before)))

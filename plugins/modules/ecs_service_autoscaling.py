@@ -146,7 +146,9 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     min_count=dict(type="int"),
     max_count=dict(type="int"),
     policies=dict(
-        type="list", elements="dict", default=[],
+        type="list",
+        elements="dict",
+        default=[],
         options=dict(name=dict(type="str", required=True), configuration=dict(type="dict", required=True)),
     ),
     purge_policies=dict(type="bool", default=True),
@@ -165,25 +167,38 @@ def _policies(client, rid: str) -> list[dict[str, Any]]:
     # Every policy of the target, matched by name here: a PolicyNames filter with MaxResults=1 is not relied upon.
     paginator = client.get_paginator("describe_scaling_policies")
     pages = paginator.paginate(ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION)
-    return [item for page in pages for item in page.get("ScalingPolicies", [])
-            if item.get("ResourceId") == rid and item.get("ScalableDimension") == DIMENSION]
+    return [
+        item
+        for page in pages
+        for item in page.get("ScalingPolicies", [])
+        if item.get("ResourceId") == rid and item.get("ScalableDimension") == DIMENSION
+    ]
 
 
 @AWSErrorHandler.common_error_handler("register the scalable target")
 def _register(client, rid: str, low: int, high: int) -> None:
-    client.register_scalable_target(ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION,
-                                    MinCapacity=low, MaxCapacity=high)
+    client.register_scalable_target(
+        ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION, MinCapacity=low, MaxCapacity=high
+    )
 
 
 @AWSErrorHandler.common_error_handler("put the scaling policy")
 def _put(client, rid: str, name: str, configuration: dict[str, Any]) -> None:
-    client.put_scaling_policy(PolicyName=name, ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION,
-                              PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration=configuration)
+    client.put_scaling_policy(
+        PolicyName=name,
+        ServiceNamespace=NAMESPACE,
+        ResourceId=rid,
+        ScalableDimension=DIMENSION,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration=configuration,
+    )
 
 
 @AWSErrorHandler.common_error_handler("delete the scaling policy")
 def _delete(client, rid: str, name: str) -> None:
-    client.delete_scaling_policy(PolicyName=name, ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION)
+    client.delete_scaling_policy(
+        PolicyName=name, ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION
+    )
 
 
 @AWSErrorHandler.common_error_handler("deregister the scalable target")
@@ -221,9 +236,15 @@ def _run(module: MegapoolAWSModule) -> None:
     params = module.params
     rid = resource_id(params["cluster"], params["service"])
     client = module.client("application-autoscaling")
-    wanted = {"state": params["state"], "min_count": params["min_count"], "max_count": params["max_count"],
-              "policies": [{"name": policy["name"], "configuration": request_configuration(policy["configuration"])}
-                           for policy in params["policies"]]}
+    wanted = {
+        "state": params["state"],
+        "min_count": params["min_count"],
+        "max_count": params["max_count"],
+        "policies": [
+            {"name": policy["name"], "configuration": request_configuration(policy["configuration"])}
+            for policy in params["policies"]
+        ],
+    }
     try:
         target = _target(client, rid)
         policies = _policies(client, rid) if target is not None else []
@@ -235,9 +256,15 @@ def _run(module: MegapoolAWSModule) -> None:
             _apply(client, rid, params, changes)
     except AnsibleAWSError as exc:
         module.fail_json_aws_error(exc)
-    module.exit_json(changed=changes["changed"], resource_id=rid, registered=changes["register"], put_policies=changes["put"],
-                     deleted_policies=changes["delete"], deregistered=changes["deregister"],
-                     diff={"before": changes["before"], "after": changes["after"]})
+    module.exit_json(
+        changed=changes["changed"],
+        resource_id=rid,
+        registered=changes["register"],
+        put_policies=changes["put"],
+        deleted_policies=changes["delete"],
+        deregistered=changes["deregister"],
+        diff={"before": changes["before"], "after": changes["after"]},
+    )
 
 
 def main() -> None:

@@ -451,7 +451,12 @@ def _newest_service_deployment(client, cluster: str, service: str) -> dict | Non
     if not listed:
         return None
     newest = max(listed, key=lambda item: item.get("createdAt") or item.get("startedAt") or 0)
-    found = client.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]]).get("serviceDeployments") or []
+    found = (
+        client.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]]).get(
+            "serviceDeployments"
+        )
+        or []
+    )
     return found[0] if found else None
 
 
@@ -472,7 +477,10 @@ class _Rollout:
         try:
             return func(*args, **kwargs)
         except is_ansible_aws_error_code("ClusterNotFoundException"):
-            self._fail("ECS cluster %s not found in %s. Check the cluster option and the region." % (self.request.cluster, self.module.region))
+            self._fail(
+                "ECS cluster %s not found in %s. Check the cluster option and the region."
+                % (self.request.cluster, self.module.region)
+            )
         except is_ansible_aws_error_code(["ServiceNotFoundException", "ServiceNotActiveException"]):  # pylint: disable=duplicate-except
             self._fail(self._missing_service())
         except AnsibleAWSError as e:  # pylint: disable=duplicate-except
@@ -535,7 +543,9 @@ class _Rollout:
             after = diff_view(service, wanted)
         else:
             self._refuse_redeploying_a_failure(service, wanted_arn)
-            plan = self._with_lifecycle_hooks(plan_rollout(service, wanted_arn, request, self._live_target_groups(service)), service)
+            plan = self._with_lifecycle_hooks(
+                plan_rollout(service, wanted_arn, request, self._live_target_groups(service)), service
+            )
             after = diff_view(service, wanted, request.desired_count)
             self.result["diff"] = dict(before=before, after=after)
             if plan.update and self.module.check_mode:
@@ -565,7 +575,10 @@ class _Rollout:
         if same_lifecycle_hooks(configuration.get("lifecycleHooks"), wanted):
             return plan
         configuration["lifecycleHooks"] = wanted
-        return RolloutPlan(changes=tuple(plan.changes) + ("lifecycle_hooks",), params=dict(plan.params, deploymentConfiguration=configuration))
+        return RolloutPlan(
+            changes=tuple(plan.changes) + ("lifecycle_hooks",),
+            params=dict(plan.params, deploymentConfiguration=configuration),
+        )
 
     def _live_target_groups(self, service: dict) -> dict[str, str | None]:
         """Production listener rule ARN -> the target group of its pair that takes production traffic now (blue/green)."""
@@ -573,7 +586,10 @@ class _Rollout:
         for entry in list(service.get("loadBalancers") or []) + list(self.request.load_balancers or []):
             advanced = entry.get("advancedConfiguration") or {}
             if advanced.get("productionListenerRule") and advanced.get("alternateTargetGroupArn"):
-                pairs[advanced["productionListenerRule"]] = (entry.get("targetGroupArn"), advanced["alternateTargetGroupArn"])
+                pairs[advanced["productionListenerRule"]] = (
+                    entry.get("targetGroupArn"),
+                    advanced["alternateTargetGroupArn"],
+                )
         if not pairs:
             return {}
         elbv2 = self.module.client("elbv2")
@@ -589,7 +605,13 @@ class _Rollout:
                 continue
             except AnsibleAWSError as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws_error(e)
-            live.update({rule["RuleArn"]: live_target_group(rule.get("Actions"), *pair) for rule in rules if rule.get("RuleArn") == rule_arn})
+            live.update(
+                {
+                    rule["RuleArn"]: live_target_group(rule.get("Actions"), *pair)
+                    for rule in rules
+                    if rule.get("RuleArn") == rule_arn
+                }
+            )
         return live
 
     def _surviving_target_group(self, elbv2, pair: tuple[str | None, str]) -> str | None:
@@ -606,7 +628,9 @@ class _Rollout:
         try:
             return _newest_service_deployment(self.ecs, self.request.cluster, self.request.service)
         except AnsibleAWSError:
-            return None  # no permission for the service deployments, or an older endpoint: the rollout state still tells
+            return (
+                None  # no permission for the service deployments, or an older endpoint: the rollout state still tells
+            )
 
     def _refuse_redeploying_a_failure(self, service: dict, wanted_arn: str) -> None:
         failed = failed_deployment_of(service, wanted_arn)
@@ -635,13 +659,22 @@ class _Rollout:
             ours = started is None or created is None or created >= started - datetime.timedelta(seconds=60)
             if ours and rolled_back(service_deployment) and not assessment.failed:
                 assessment = Assessment(
-                    done=True, failed=True, progress=progress, deployment=assessment.deployment, events=assessment.events,
-                    reason="ECS %s the blue/green deployment of %s in its %s stage (%s)" % (
+                    done=True,
+                    failed=True,
+                    progress=progress,
+                    deployment=assessment.deployment,
+                    events=assessment.events,
+                    reason="ECS %s the blue/green deployment of %s in its %s stage (%s)"
+                    % (
                         "stopped" if "STOP" in service_deployment.get("status", "") else "rolled back",
-                        short_task_definition(wanted_arn), service_deployment.get("lifecycleStage") or "-",
-                        service_deployment.get("statusReason") or "no reason given"),
+                        short_task_definition(wanted_arn),
+                        service_deployment.get("lifecycleStage") or "-",
+                        service_deployment.get("statusReason") or "no reason given",
+                    ),
                 )
-        assessment = Assessment(assessment.done, assessment.failed, progress, assessment.deployment, assessment.events, assessment.reason)
+        assessment = Assessment(
+            assessment.done, assessment.failed, progress, assessment.deployment, assessment.events, assessment.reason
+        )
         self.result.update(
             service=service_result(service),
             deployment=deployment_result(assessment.deployment),
@@ -676,7 +709,9 @@ def hook_stages() -> list[str]:
     import botocore.session  # pylint: disable=import-outside-toplevel
 
     try:
-        return list(botocore.session.get_session().get_service_model("ecs").shape_for("DeploymentLifecycleHookStage").enum)
+        return list(
+            botocore.session.get_session().get_service_model("ecs").shape_for("DeploymentLifecycleHookStage").enum
+        )
     except Exception:  # pylint: disable=broad-except  # an older botocore without the shape
         return []
 
@@ -691,10 +726,14 @@ def _validated(module: MegapoolAWSModule) -> RolloutRequest:
     if hooks is not None:
         stages = hook_stages()
         if not stages:
-            module.fail_json(msg="lifecycle_hooks needs a botocore whose ECS model has deployment lifecycle hooks: upgrade boto3 and botocore.")
+            module.fail_json(
+                msg="lifecycle_hooks needs a botocore whose ECS model has deployment lifecycle hooks: upgrade boto3 and botocore."
+            )
         errors = lifecycle_hook_errors(hooks, stages)
         if hooks and (module.params.get("strategy") or "") == "rolling":
-            errors.append("lifecycle_hooks run at the stages of a blue/green deployment: use them with strategy=blue_green.")
+            errors.append(
+                "lifecycle_hooks run at the stages of a blue/green deployment: use them with strategy=blue_green."
+            )
         if errors:
             module.fail_json(msg=" ".join(errors))
     return request

@@ -355,7 +355,11 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     capacity_provider_strategy=dict(
         type="list",
         elements="dict",
-        options=dict(capacity_provider=dict(type="str", required=True), weight=dict(type="int", default=1), base=dict(type="int", default=0)),
+        options=dict(
+            capacity_provider=dict(type="str", required=True),
+            weight=dict(type="int", default=1),
+            base=dict(type="int", default=0),
+        ),
     ),
     launch_type=dict(type="str", choices=["EC2", "FARGATE", "EXTERNAL"]),
     started_by=dict(type="str", default="megapool-aws-ecs_task_gate"),
@@ -400,14 +404,20 @@ def _stop_task(client, cluster: str, task_arn: str, reason: str) -> None:
 
 
 def _log_tail(client, group: str, stream: str, count: int) -> list[str]:
-    events = client.get_log_events(logGroupName=group, logStreamName=stream, limit=count, startFromHead=False).get("events", [])
+    events = client.get_log_events(logGroupName=group, logStreamName=stream, limit=count, startFromHead=False).get(
+        "events", []
+    )
     return [event.get("message", "").rstrip("\n") for event in events][-count:]
 
 
 @AWSErrorHandler.common_error_handler("read the image from ECR")
 def _batch_get_image(client, where: dict) -> dict:
-    return client.batch_get_image(registryId=where["registry"], repositoryName=where["repository"], imageIds=[where["image_id"]],
-                                  acceptedMediaTypes=MANIFEST_MEDIA_TYPES)
+    return client.batch_get_image(
+        registryId=where["registry"],
+        repositoryName=where["repository"],
+        imageIds=[where["image_id"]],
+        acceptedMediaTypes=MANIFEST_MEDIA_TYPES,
+    )
 
 
 def _raise(error: Exception) -> None:
@@ -430,7 +440,10 @@ class _Gate:
         try:
             return func(*args)
         except is_ansible_aws_error_code("ClusterNotFoundException"):
-            self.module.fail_json(msg="ECS cluster %s not found in %s. Check the cluster option and the region." % (self.request.cluster, self.module.region))
+            self.module.fail_json(
+                msg="ECS cluster %s not found in %s. Check the cluster option and the region."
+                % (self.request.cluster, self.module.region)
+            )
         except AnsibleAWSError as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws_error(e)
 
@@ -450,9 +463,12 @@ class _Gate:
         container = pick_container(definition, self.request.container)
         if container is None:
             self.module.fail_json(
-                msg="container=%s: task definition %s has no such container (it has %s)." % (
-                    self.request.container, definition.get("taskDefinitionArn"),
-                    ", ".join(item.get("name", "") for item in definition.get("containerDefinitions", [])))
+                msg="container=%s: task definition %s has no such container (it has %s)."
+                % (
+                    self.request.container,
+                    definition.get("taskDefinitionArn"),
+                    ", ".join(item.get("name", "") for item in definition.get("containerDefinitions", [])),
+                )
             )
         self.container = dict(container)
         return definition
@@ -479,14 +495,20 @@ class _Gate:
         if self.request.task_arn:
             raw = self._call(_describe_task, self.ecs, self.request.cluster, self.request.task_arn)
             if raw is None:
-                self.module.fail_json(msg="task_arn=%s: no such task in cluster %s." % (self.request.task_arn, self.request.cluster))
+                self.module.fail_json(
+                    msg="task_arn=%s: no such task in cluster %s." % (self.request.task_arn, self.request.cluster)
+                )
             return task_view(raw, name)
         tasks, failures = self._run_task_when_roles_work(run_task_params(self.request, name))
         if failures or not tasks:
             self.module.fail_json(
-                msg="RunTask of %s in cluster %s placed no task: %s" % (
-                    self.request.task_definition, self.request.cluster,
-                    "; ".join("%s %s" % (item.get("reason"), item.get("detail") or "") for item in failures) or "no reason given"),
+                msg="RunTask of %s in cluster %s placed no task: %s"
+                % (
+                    self.request.task_definition,
+                    self.request.cluster,
+                    "; ".join("%s %s" % (item.get("reason"), item.get("detail") or "") for item in failures)
+                    or "no reason given",
+                ),
                 changed=False,
             )
         self.changed = True
@@ -513,18 +535,26 @@ class _Gate:
             pause = min(_ROLE_PAUSE * 2 ** refusals[0], _ROLE_PAUSE_CAP, self.request.role_wait_timeout - waited)
             refusals[0] += 1
             if pause > 0:
-                self.events.append("RunTask: ECS cannot assume the role yet (IAM is eventually consistent), retrying in %ds" % pause)
+                self.events.append(
+                    "RunTask: ECS cannot assume the role yet (IAM is eventually consistent), retrying in %ds" % pause
+                )
 
         try:
             placed, _error = poll_until(
-                attempt, lambda outcome: outcome[1] is None, what="ECS to assume the task's role",
-                timeout=self.request.role_wait_timeout, interval=backoff_pauses(_ROLE_PAUSE, 2.0, _ROLE_PAUSE_CAP),
-                progress=progress, clock=_clock, sleep=_sleep,
+                attempt,
+                lambda outcome: outcome[1] is None,
+                what="ECS to assume the task's role",
+                timeout=self.request.role_wait_timeout,
+                interval=backoff_pauses(_ROLE_PAUSE, 2.0, _ROLE_PAUSE_CAP),
+                progress=progress,
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
             self.module.fail_json(
                 msg="ECS could not assume the task's role for role_wait_timeout=%ds (IAM changes take a while to"
-                " reach every region); run again, or raise role_wait_timeout: %s" % (self.request.role_wait_timeout, timed_out.last[1])
+                " reach every region); run again, or raise role_wait_timeout: %s"
+                % (self.request.role_wait_timeout, timed_out.last[1])
             )
         return placed
 
@@ -537,15 +567,29 @@ class _Gate:
     def result(self, view: dict[str, Any], **extra: Any) -> dict[str, Any]:
         where = log_location(self.container, view["task_id"], self.module.region) if view.get("task_id") else None
         return dict(
-            dict(changed=self.changed, task=view, exit_code=view.get("exit_code"), done=gate_state(view) != RUNNING,
-                 progress=progress_line(view, self._age(view)), events=self.events, log=where, log_lines=[]),
-            **extra
+            dict(
+                changed=self.changed,
+                task=view,
+                exit_code=view.get("exit_code"),
+                done=gate_state(view) != RUNNING,
+                progress=progress_line(view, self._age(view)),
+                events=self.events,
+                log=where,
+                log_lines=[],
+            ),
+            **extra,
         )
 
     def fail(self, view: dict[str, Any], timed_out: bool = False) -> None:
         stopped = False
         if timed_out and self.request.stop_on_timeout:
-            self._call(_stop_task, self.ecs, self.request.cluster, view["task_arn"], "megapool.aws.ecs_task_gate: wait_timeout=%ds" % self.request.wait_timeout)
+            self._call(
+                _stop_task,
+                self.ecs,
+                self.request.cluster,
+                view["task_arn"],
+                "megapool.aws.ecs_task_gate: wait_timeout=%ds" % self.request.wait_timeout,
+            )
             stopped = True
         lines, where = self._log_lines(view)
         if timed_out:
@@ -563,9 +607,15 @@ class _Gate:
 
         try:
             return poll_until(
-                read, lambda polled: gate_state(polled) != RUNNING, what="task %s to stop" % view.get("task_arn"),
-                timeout=self.request.wait_timeout, started=self.start, interval=self.request.poll_interval, first=view,
-                clock=_clock, sleep=_sleep,
+                read,
+                lambda polled: gate_state(polled) != RUNNING,
+                what="task %s to stop" % view.get("task_arn"),
+                timeout=self.request.wait_timeout,
+                started=self.start,
+                interval=self.request.poll_interval,
+                first=view,
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
             self.fail(timed_out.last, timed_out=True)
@@ -585,7 +635,13 @@ class _Gate:
         except AnsibleAWSError as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws_error(e)
         images = answer.get("images") or []
-        errors = image_errors(image, where, bool(images), manifest_architectures(images[0].get("imageManifest")) if images else None, architecture)
+        errors = image_errors(
+            image,
+            where,
+            bool(images),
+            manifest_architectures(images[0].get("imageManifest")) if images else None,
+            architecture,
+        )
         if errors:
             self.module.fail_json(msg=" ".join(errors), changed=False)
 
@@ -596,8 +652,18 @@ class _Gate:
         if self.module.check_mode and not self.request.task_arn:
             params = run_task_params(self.request, self.container.get("name") or self.request.container or "")
             where = "" if definition else " (the task definition does not exist yet)"
-            return dict(changed=True, task={}, exit_code=None, done=False, events=[], log=None, log_lines=[], would_run=params,
-                        progress="check mode: would run one task of %s in cluster %s%s" % (self.request.task_definition, self.request.cluster, where))
+            return dict(
+                changed=True,
+                task={},
+                exit_code=None,
+                done=False,
+                events=[],
+                log=None,
+                log_lines=[],
+                would_run=params,
+                progress="check mode: would run one task of %s in cluster %s%s"
+                % (self.request.task_definition, self.request.cluster, where),
+            )
         view = self.started()
         if not self.request.task_arn:
             view = self.poll(view)  # the state right after the start

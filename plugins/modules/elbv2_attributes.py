@@ -201,10 +201,20 @@ class _Kind:
     write: Callable[[Any, str, list[dict[str, str]]], list[dict[str, str]]]
 
 
-_LOAD_BALANCER = _Kind("load balancer", "amazon.aws.elb_application_lb", _load_balancer_arn, _load_balancer_attributes,
-                       _modify_load_balancer_attributes)
-_TARGET_GROUP = _Kind("target group", "community.aws.elb_target_group", _target_group_arn, _target_group_attributes,
-                      _modify_target_group_attributes)
+_LOAD_BALANCER = _Kind(
+    "load balancer",
+    "amazon.aws.elb_application_lb",
+    _load_balancer_arn,
+    _load_balancer_attributes,
+    _modify_load_balancer_attributes,
+)
+_TARGET_GROUP = _Kind(
+    "target group",
+    "community.aws.elb_target_group",
+    _target_group_arn,
+    _target_group_attributes,
+    _modify_target_group_attributes,
+)
 
 
 def _target(module: MegapoolAWSModule) -> tuple[_Kind, str, str]:
@@ -212,7 +222,9 @@ def _target(module: MegapoolAWSModule) -> tuple[_Kind, str, str]:
     option = next((name for name in _RESOURCE_OPTIONS if module.params.get(name)), None)
     if option is None:
         given = [name for name in _RESOURCE_OPTIONS if module.params.get(name) is not None] or _RESOURCE_OPTIONS
-        module.fail_json(msg="%s is empty: name the load balancer or target group whose attributes to set." % " / ".join(given))
+        module.fail_json(
+            msg="%s is empty: name the load balancer or target group whose attributes to set." % " / ".join(given)
+        )
     return (_LOAD_BALANCER if option.startswith("load_balancer") else _TARGET_GROUP), option, module.params[option]
 
 
@@ -221,7 +233,9 @@ def _missing(module: MegapoolAWSModule, kind: _Kind, option: str, value: str, wa
     if not module.check_mode:
         module.fail_json(msg="%s: create it first (%s), then set its attributes." % (message, kind.creator))
     module.warn("%s: check mode assumes an earlier task creates it; its attributes would be set." % message)
-    module.exit_json(changed=True, arn=None, attributes={}, changed_attributes=wanted, diff=attributes_diff({}, wanted, wanted))
+    module.exit_json(
+        changed=True, arn=None, attributes={}, changed_attributes=wanted, diff=attributes_diff({}, wanted, wanted)
+    )
 
 
 def _run(module: MegapoolAWSModule) -> None:
@@ -244,10 +258,19 @@ def _run(module: MegapoolAWSModule) -> None:
             after = predict_attributes(before, attributes_from_aws(kind.write(client, arn, attributes_to_aws(changes))))
             ignored = attributes_not_applied(after, changes)
             if ignored:
-                module.warn("The endpoint accepted %s for %s %s but answers with other values." % (", ".join(ignored), kind.label, value))
+                module.warn(
+                    "The endpoint accepted %s for %s %s but answers with other values."
+                    % (", ".join(ignored), kind.label, value)
+                )
     except AnsibleAWSError as exc:
         module.fail_json_aws_error(exc)
-    module.exit_json(changed=bool(changes), arn=arn, attributes=after, changed_attributes=changes, diff=attributes_diff(before, after, wanted))
+    module.exit_json(
+        changed=bool(changes),
+        arn=arn,
+        attributes=after,
+        changed_attributes=changes,
+        diff=attributes_diff(before, after, wanted),
+    )
 
 
 def main() -> None:

@@ -273,8 +273,14 @@ def _probe_once(request: ProbeRequest, url: str) -> dict[str, Any]:
     start = _clock()
     try:
         response = open_url(
-            url, method="GET", timeout=request.timeout, validate_certs=request.validate_certs,
-            http_agent=_HTTP_AGENT, use_netrc=False, ca_path=request.ca_path, use_proxy=request.server_name is None,
+            url,
+            method="GET",
+            timeout=request.timeout,
+            validate_certs=request.validate_certs,
+            http_agent=_HTTP_AGENT,
+            use_netrc=False,
+            ca_path=request.ca_path,
+            use_proxy=request.server_name is None,
         )
         try:
             response.read()
@@ -313,7 +319,10 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     samples = _probe(request)
     module.exit_json(
-        changed=False, url=request.url, server_name=request.server_name, samples=samples,
+        changed=False,
+        url=request.url,
+        server_name=request.server_name,
+        samples=samples,
         **latency_summary(samples, request.min_success_ratio),
     )
 

@@ -143,14 +143,20 @@ def _find(client, zone_id: str, name: str, record_type: str, identifier: str) ->
         record = find_record(page.get("ResourceRecordSets", []), name, record_type, identifier)
         if record or not more_of_the_name(page, name, record_type):
             return record
-        kwargs = dict(kwargs, StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"],
-                      StartRecordIdentifier=page["NextRecordIdentifier"])
+        kwargs = dict(
+            kwargs,
+            StartRecordName=page["NextRecordName"],
+            StartRecordType=page["NextRecordType"],
+            StartRecordIdentifier=page["NextRecordIdentifier"],
+        )
 
 
 @AWSErrorHandler.common_error_handler("change the record sets")
 def _upsert(client, zone_id: str, records: tuple[dict[str, Any], ...]) -> str:
     changes = [{"Action": "UPSERT", "ResourceRecordSet": record} for record in records]
-    return client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})["ChangeInfo"]["Id"]
+    return client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})["ChangeInfo"][
+        "Id"
+    ]
 
 
 def _run(module: MegapoolAWSModule) -> None:
@@ -160,21 +166,37 @@ def _run(module: MegapoolAWSModule) -> None:
     if errors:
         module.fail_json(msg=" | ".join(errors))
     wanted = [
-        wanted_record(name, params["type"], params["identifier"], params["latency_region"], params["alias_dns_name"],
-                      params["alias_hosted_zone_id"], params["evaluate_target_health"], params["health_check_id"])
+        wanted_record(
+            name,
+            params["type"],
+            params["identifier"],
+            params["latency_region"],
+            params["alias_dns_name"],
+            params["alias_hosted_zone_id"],
+            params["evaluate_target_health"],
+            params["health_check_id"],
+        )
         for name in params["names"]
     ]
     client = module.client("route53")
     change_id = None
     try:
-        found = {record["Name"]: _find(client, zone_id, record["Name"], params["type"], params["identifier"]) for record in wanted}
+        found = {
+            record["Name"]: _find(client, zone_id, record["Name"], params["type"], params["identifier"])
+            for record in wanted
+        }
         plan = plan_records(found, wanted)
         if plan.changed and not module.check_mode:
             change_id = _upsert(client, zone_id, plan.upserts)
     except AnsibleAWSError as exc:
         module.fail_json_aws_error(exc)
-    module.exit_json(changed=plan.changed, records=plan.after, written=[record["Name"] for record in plan.upserts],
-                     change_id=change_id, diff={"before": plan.before, "after": plan.after})
+    module.exit_json(
+        changed=plan.changed,
+        records=plan.after,
+        written=[record["Name"] for record in plan.upserts],
+        change_id=change_id,
+        diff={"before": plan.before, "after": plan.after},
+    )
 
 
 def main() -> None:

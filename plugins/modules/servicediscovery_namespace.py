@@ -432,7 +432,8 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
         ),
     ),
     associated_vpcs=dict(
-        type="list", elements="dict",
+        type="list",
+        elements="dict",
         options=dict(vpc_id=dict(type="str", required=True), vpc_region=dict(type="str", required=True)),
     ),
     purge_services=dict(type="bool", default=False),
@@ -520,7 +521,9 @@ def _create_namespace(client, **params: Any) -> str:
 
 @AWSErrorHandler.common_error_handler("update the namespace")
 def _update_namespace(client, namespace_id: str, description: str) -> None:
-    client.update_private_dns_namespace(Id=namespace_id, UpdaterRequestId=str(uuid.uuid4()), Namespace={"Description": description})
+    client.update_private_dns_namespace(
+        Id=namespace_id, UpdaterRequestId=str(uuid.uuid4()), Namespace={"Description": description}
+    )
 
 
 @AWSErrorHandler.common_error_handler("delete the namespace")
@@ -576,7 +579,8 @@ def _association_refused(error: Exception, item: dict, name: str) -> str:
         return (
             "Route 53 refused to associate %s (%s) with the hosted zone of namespace %s: that VPC is already associated "
             "with another private hosted zone called %s (ConflictingDomainExists). Give every region's namespace its own "
-            "name (dns_discovery_namespace is the domain of <region>.<domain>)." % (item["vpc_id"], item["vpc_region"], name, name)
+            "name (dns_discovery_namespace is the domain of <region>.<domain>)."
+            % (item["vpc_id"], item["vpc_region"], name, name)
         )
     return (
         "associated_vpcs: Route 53 knows no VPC %s in %s (InvalidVPCId): build that region's network first, or leave the VPC "
@@ -652,7 +656,9 @@ class _Namespace:
             except AnsibleAWSError as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws_error(e)
             self.changed = True
-            self.events.append("VPC %s (%s) associated with the hosted zone of %s" % (item["vpc_id"], item["vpc_region"], self.name))
+            self.events.append(
+                "VPC %s (%s) associated with the hosted zone of %s" % (item["vpc_id"], item["vpc_region"], self.name)
+            )
         for item in to_remove:
             try:
                 _disassociate(self.route53, zone_id, item["vpc_id"], item["vpc_region"])
@@ -661,7 +667,9 @@ class _Namespace:
             except AnsibleAWSError as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws_error(e)
             self.changed = True
-            self.events.append("VPC %s (%s) disassociated from the hosted zone of %s" % (item["vpc_id"], item["vpc_region"], self.name))
+            self.events.append(
+                "VPC %s (%s) disassociated from the hosted zone of %s" % (item["vpc_id"], item["vpc_region"], self.name)
+            )
 
     def read(self) -> tuple[dict | None, list[str] | None]:
         """The namespace (GetNamespace) and its VPCs (None: unreadable), or (None, None)."""
@@ -705,7 +713,10 @@ class _Namespace:
         if not namespace or not namespace.get("Id"):
             return []
         # GetService: the summaries lack NamespaceId; checked here rather than trusting the NAMESPACE_ID filter.
-        found = (self._maybe(_get_service, self.sd, summary["Id"]) for summary in self._call(_list_services, self.sd, namespace["Id"]))
+        found = (
+            self._maybe(_get_service, self.sd, summary["Id"])
+            for summary in self._call(_list_services, self.sd, namespace["Id"])
+        )
         return [service for service in found if service and service.get("NamespaceId") == namespace["Id"]]
 
     def tags_of(self, resource: dict | None) -> dict[str, str]:
@@ -731,13 +742,21 @@ class _Namespace:
 
         try:
             operation = poll_until(
-                lambda: self._call(_get_operation, self.sd, operation_id), lambda operation: operation.get("Status") == "SUCCESS",
-                what="Cloud Map to %s namespace %s" % (action, self.name), timeout=timeout, interval=self.params["poll_interval"],
-                progress=progress, wait=self.params["wait"], clock=_clock, sleep=_sleep,
+                lambda: self._call(_get_operation, self.sd, operation_id),
+                lambda operation: operation.get("Status") == "SUCCESS",
+                what="Cloud Map to %s namespace %s" % (action, self.name),
+                timeout=timeout,
+                interval=self.params["poll_interval"],
+                progress=progress,
+                wait=self.params["wait"],
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
             line = operation_progress(action, self.name, timed_out.last)
-            self.fail(timeout_message(action, self.name, timeout, line), progress=line, done=False, operation_id=operation_id)
+            self.fail(
+                timeout_message(action, self.name, timeout, line), progress=line, done=False, operation_id=operation_id
+            )
         return operation, operation.get("Status") == "SUCCESS"
 
     # ----------------------------------------------------------------------------------------- changes
@@ -778,8 +797,12 @@ class _Namespace:
     def _request_creation(self, request_id: str) -> tuple[str | None, dict | None]:
         """CreatePrivateDnsNamespace; (operation id, None), or (None, the namespace an earlier identical request made)."""
         params: dict[str, Any] = dict(
-            Name=self.name, Vpc=self.vpc, CreatorRequestId=request_id,
-            Description=self.desired.description if self.desired.description is not None else default_namespace_description(self.name),
+            Name=self.name,
+            Vpc=self.vpc,
+            CreatorRequestId=request_id,
+            Description=self.desired.description
+            if self.desired.description is not None
+            else default_namespace_description(self.name),
         )
         if self.tags:
             params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
@@ -792,14 +815,19 @@ class _Namespace:
             return operation_id, None
         except is_ansible_aws_error_code("NamespaceAlreadyExists") as e:  # pylint: disable=duplicate-except
             answer = getattr(e.exception, "response", None) or {}
-            namespace = self._maybe(_get_namespace, self.sd, answer["NamespaceId"]) if answer.get("NamespaceId") else None
+            namespace = (
+                self._maybe(_get_namespace, self.sd, answer["NamespaceId"]) if answer.get("NamespaceId") else None
+            )
             if answer.get("CreatorRequestId") == request_id and namespace is not None:
                 self.adopted = True
-                self.events.append("namespace %s made by an earlier run's request adopted (%s)" % (self.name, namespace["Id"]))
+                self.events.append(
+                    "namespace %s made by an earlier run's request adopted (%s)" % (self.name, namespace["Id"])
+                )
                 return None, namespace
             self.fail(
                 "Cloud Map already has a namespace %s (%s) that was not requested for VPC %s: delete it, or give this "
-                "region's namespace another name (dns_discovery_namespace)." % (self.name, answer.get("NamespaceId"), self.vpc)
+                "region's namespace another name (dns_discovery_namespace)."
+                % (self.name, answer.get("NamespaceId"), self.vpc)
             )
         except AnsibleAWSError as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws_error(e)
@@ -824,7 +852,9 @@ class _Namespace:
             self.changed = True
             self.events.append("%s tags updated" % what)
 
-    def plan_services(self, namespace: dict | None, live: list[dict]) -> list[tuple[Any, dict | None, dict[str, str], Any]]:
+    def plan_services(
+        self, namespace: dict | None, live: list[dict]
+    ) -> list[tuple[Any, dict | None, dict[str, str], Any]]:
         """(desired, live service or None, its tags, plan) per listed service; fails on what AWS cannot change."""
         by_name = {str(service.get("Name", "")).lower(): service for service in live}
         plans = []
@@ -851,7 +881,9 @@ class _Namespace:
                 continue
             if plan.action == "update":
                 self._call(_update_service, self.sd, current["Id"], desired.update_params())
-                self.events.append("service %s updated (%s)" % (desired.name, ", ".join(c for c in plan.changes if c != "tags")))
+                self.events.append(
+                    "service %s updated (%s)" % (desired.name, ", ".join(c for c in plan.changes if c != "tags"))
+                )
                 self.changed = True
             if plan.tags_to_set or plan.tags_to_unset:
                 self._retag(current, tags, "service %s" % desired.name)
@@ -871,7 +903,8 @@ class _Namespace:
         if busy and not self.params["deregister_instances"]:
             if self.module.check_mode:
                 self.module.warn(
-                    "%s: a real run waits up to wait_timeout=%ss for them." % (instances_progress(self.name, busy, 0), self.params["wait_timeout"])
+                    "%s: a real run waits up to wait_timeout=%ss for them."
+                    % (instances_progress(self.name, busy, 0), self.params["wait_timeout"])
                 )
             else:
                 instances = self._await_deregistered(services, busy)
@@ -906,13 +939,23 @@ class _Namespace:
 
         try:
             busy = poll_until(
-                lambda: busy_services(services, self._instances(services)), lambda now_busy: not now_busy,
+                lambda: busy_services(services, self._instances(services)),
+                lambda now_busy: not now_busy,
                 what="the instances of the services of namespace %s to be deregistered" % self.name,
-                timeout=self.params["wait_timeout"], interval=self.params["poll_interval"], first=busy, progress=progress,
-                wait=self.params["wait"], clock=_clock, sleep=_sleep,
+                timeout=self.params["wait_timeout"],
+                interval=self.params["poll_interval"],
+                first=busy,
+                progress=progress,
+                wait=self.params["wait"],
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout as timed_out:
-            self.fail(in_use_message(self.name, timed_out.last, self.params["wait_timeout"]), progress=self.pending_progress, done=False)
+            self.fail(
+                in_use_message(self.name, timed_out.last, self.params["wait_timeout"]),
+                progress=self.pending_progress,
+                done=False,
+            )
         if busy:
             return None  # wait=false
         self.events.append("the instances of the services to delete are deregistered")
@@ -921,9 +964,13 @@ class _Namespace:
     def _wait_deregistered(self, service: dict) -> None:
         try:
             poll_until(
-                lambda: self._maybe(_list_instances, self.sd, service["Id"]), lambda instances: not instances,
-                what="the instances of service %s to be deregistered" % service["Name"], timeout=self.params["wait_timeout"],
-                interval=self.params["poll_interval"], clock=_clock, sleep=_sleep,
+                lambda: self._maybe(_list_instances, self.sd, service["Id"]),
+                lambda instances: not instances,
+                what="the instances of service %s to be deregistered" % service["Name"],
+                timeout=self.params["wait_timeout"],
+                interval=self.params["poll_interval"],
+                clock=_clock,
+                sleep=_sleep,
             )
         except WaitTimeout:
             self.fail(
@@ -961,8 +1008,11 @@ def _present(ns: _Namespace) -> dict[str, Any]:
     plans = ns.plan_services(current, live)
     purge = services_to_purge(live, desired.services) if ns.params["purge_services"] else []
     associations, to_add, to_remove = ns.association_changes(current, desired.associated_vpcs)
-    before_services = {service["Name"]: service_view(service, ns.tags_of(service)) for service in live
-                       if any(service["Name"].lower() == d.name.lower() for d in desired.services) or service in purge}
+    before_services = {
+        service["Name"]: service_view(service, ns.tags_of(service))
+        for service in live
+        if any(service["Name"].lower() == d.name.lower() for d in desired.services) or service in purge
+    }
     before = _diff_side(namespace_view(current, vpcs, current_tags, associations, ns.vpc), before_services)
     if module.check_mode:
         return _predict(ns, current, vpcs, current_tags, plans, purge, before, (associations, to_add, to_remove))
@@ -971,7 +1021,11 @@ def _present(ns: _Namespace) -> dict[str, Any]:
         current, done = ns.create()
         if not done:
             return dict(
-                changed=ns.changed, namespace={}, services=[], done=False, diff=dict(before=before, after=before),
+                changed=ns.changed,
+                namespace={},
+                services=[],
+                done=False,
+                diff=dict(before=before, after=before),
                 progress=ns.events[-1] if ns.events else "namespace %s create running" % ns.name,
             )
         vpcs = [ns.vpc]
@@ -987,8 +1041,12 @@ def _present(ns: _Namespace) -> dict[str, Any]:
         ns.update_namespace(current)
     if purge and not ns.delete_services(purge):
         return dict(
-            changed=ns.changed, namespace=namespace_view(current, vpcs, current_tags, associations, ns.vpc), services=[], done=False,
-            diff=dict(before=before, after=before), progress=ns.pending_progress,
+            changed=ns.changed,
+            namespace=namespace_view(current, vpcs, current_tags, associations, ns.vpc),
+            services=[],
+            done=False,
+            diff=dict(before=before, after=before),
+            progress=ns.pending_progress,
         )
     ns.apply_associations(current, to_add, to_remove)
     ns.apply_services(current, plans)
@@ -1000,10 +1058,17 @@ def _present(ns: _Namespace) -> dict[str, Any]:
     after_associations = ns.associations(after_ns) if to_add or to_remove else associations
     namespace = namespace_view(after_ns, after_vpcs or [ns.vpc], ns.tags_of(after_ns), after_associations, ns.vpc)
     return dict(
-        changed=ns.changed, namespace=namespace, services=views, done=True,
-        progress="namespace %s present on %s with %d service(s)%s" % (
-            ns.name, namespace["vpc"], len(views),
-            ", answering in %d more VPC(s)" % len(namespace["associated_vpcs"]) if namespace["associated_vpcs"] else ""),
+        changed=ns.changed,
+        namespace=namespace,
+        services=views,
+        done=True,
+        progress="namespace %s present on %s with %d service(s)%s"
+        % (
+            ns.name,
+            namespace["vpc"],
+            len(views),
+            ", answering in %d more VPC(s)" % len(namespace["associated_vpcs"]) if namespace["associated_vpcs"] else "",
+        ),
         diff=dict(before=before, after=_diff_side(namespace, {view["name"]: view for view in views})),
     )
 
@@ -1032,13 +1097,23 @@ def _predict(ns: _Namespace, current, vpcs, current_tags, plans, purge, before, 
     views = []
     for service_desired, service, tags, plan in plans:
         changed = changed or plan.changed
-        after = predict_service(service, service_desired, predicted.get("Id"), ns.name) if plan.action != "none" else service
-        service_tags = dict(ns.tags or {}) if service is None else apply_tags(tags, plan.tags_to_set or {}, plan.tags_to_unset)
+        after = (
+            predict_service(service, service_desired, predicted.get("Id"), ns.name)
+            if plan.action != "none"
+            else service
+        )
+        service_tags = (
+            dict(ns.tags or {}) if service is None else apply_tags(tags, plan.tags_to_set or {}, plan.tags_to_unset)
+        )
         views.append(service_view(after, service_tags))
     namespace = namespace_view(predicted, vpcs, tags_after, associations_after(associations, to_add, to_remove), ns.vpc)
     return dict(
-        changed=changed or bool(purge), namespace=namespace, services=views, done=not changed and not purge,
-        progress="check mode: namespace %s %s" % (ns.name, "would change" if changed or purge else "present, no change"),
+        changed=changed or bool(purge),
+        namespace=namespace,
+        services=views,
+        done=not changed and not purge,
+        progress="check mode: namespace %s %s"
+        % (ns.name, "would change" if changed or purge else "present, no change"),
         diff=dict(before=before, after=_diff_side(namespace, {view["name"]: view for view in views})),
     )
 
@@ -1046,8 +1121,14 @@ def _predict(ns: _Namespace, current, vpcs, current_tags, plans, purge, before, 
 def _absent(ns: _Namespace) -> dict[str, Any]:
     current, vpcs = ns.read()
     if current is None:
-        return dict(changed=False, namespace={}, services=[], done=True, progress="namespace %s absent" % ns.name,
-                    diff=dict(before=_diff_side({}, {}), after=_diff_side({}, {})))
+        return dict(
+            changed=False,
+            namespace={},
+            services=[],
+            done=True,
+            progress="namespace %s absent" % ns.name,
+            diff=dict(before=_diff_side({}, {}), after=_diff_side({}, {})),
+        )
     live = ns.services(current)
     # Every VPC but the namespace's own leaves the zone before the namespace (and with it the zone) goes.
     associations, _to_add, to_remove = ns.association_changes(current, [])
@@ -1057,14 +1138,38 @@ def _absent(ns: _Namespace) -> dict[str, Any]:
     )
     after = _diff_side({}, {})
     if not ns.delete_services(live):
-        return dict(changed=ns.changed, namespace={}, services=[], done=False, progress=ns.pending_progress, diff=dict(before=before, after=before))
+        return dict(
+            changed=ns.changed,
+            namespace={},
+            services=[],
+            done=False,
+            progress=ns.pending_progress,
+            diff=dict(before=before, after=before),
+        )
     if ns.module.check_mode:
-        return dict(changed=True, namespace={}, services=[], done=False, progress="check mode: namespace %s would be deleted" % ns.name,
-                    diff=dict(before=before, after=after))
+        return dict(
+            changed=True,
+            namespace={},
+            services=[],
+            done=False,
+            progress="check mode: namespace %s would be deleted" % ns.name,
+            diff=dict(before=before, after=after),
+        )
     ns.apply_associations(current, [], to_remove)
     done = ns.delete_namespace(current)
-    progress = "namespace %s deleted" % ns.name if done else (ns.events[-1] if ns.events else "namespace %s delete running" % ns.name)
-    return dict(changed=ns.changed, namespace={}, services=[], done=done, progress=progress, diff=dict(before=before, after=after))
+    progress = (
+        "namespace %s deleted" % ns.name
+        if done
+        else (ns.events[-1] if ns.events else "namespace %s delete running" % ns.name)
+    )
+    return dict(
+        changed=ns.changed,
+        namespace={},
+        services=[],
+        done=done,
+        progress=progress,
+        diff=dict(before=before, after=after),
+    )
 
 
 def _validated(module: MegapoolAWSModule) -> DesiredNamespace | None:

@@ -74,7 +74,9 @@ class WaitingAction(ActionBase):
         """
         return dict(args, wait=False)
 
-    def timed_out(self, args: dict[str, Any], first: dict[str, Any], last: dict[str, Any], task_vars: dict[str, Any], msg: str) -> dict[str, Any]:
+    def timed_out(
+        self, args: dict[str, Any], first: dict[str, Any], last: dict[str, Any], task_vars: dict[str, Any], msg: str
+    ) -> dict[str, Any]:
         """The result when ``wait_timeout`` elapsed: by default the last poll's, failed with ``msg``.
 
         Override to clean up (e.g. stop a task that is still running) with one more module call.
@@ -96,7 +98,12 @@ class WaitingAction(ActionBase):
             wait = False  # let the module report the bad value
         if not wait or self._task.check_mode or self._task.async_val or poll_interval <= 0 or wait_timeout < 0:
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
-            result = merge_hash(result, self._execute_module(module_name=self._module_name(), module_args=args, task_vars=task_vars, wrap_async=wrap_async))
+            result = merge_hash(
+                result,
+                self._execute_module(
+                    module_name=self._module_name(), module_args=args, task_vars=task_vars, wrap_async=wrap_async
+                ),
+            )
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
             return result
@@ -109,7 +116,11 @@ class WaitingAction(ActionBase):
     def _no_log(self) -> bool:
         """True when the task's output must not be shown: ``no_log`` on the task, its block or play (the play
         context holds the effective value, ANSIBLE_NO_LOG included)."""
-        return any(boolean(value, strict=False) for value in (self._task.no_log, getattr(self._play_context, "no_log", False)) if value is not None)
+        return any(
+            boolean(value, strict=False)
+            for value in (self._task.no_log, getattr(self._play_context, "no_log", False))
+            if value is not None
+        )
 
     def _module_name(self) -> str:
         return getattr(self._task, "resolved_action", None) or self._task.action
@@ -117,7 +128,9 @@ class WaitingAction(ActionBase):
     def _call(self, module_args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         return self._execute_module(module_name=self._module_name(), module_args=module_args, task_vars=task_vars)
 
-    def _follow(self, args: dict[str, Any], task_vars: dict[str, Any], wait_timeout: float, poll_interval: float) -> dict[str, Any]:
+    def _follow(
+        self, args: dict[str, Any], task_vars: dict[str, Any], wait_timeout: float, poll_interval: float
+    ) -> dict[str, Any]:
         # A task delegated to a region host (drain.yml: one call per region) reports as that host.
         host = self._task.delegate_to or task_vars.get("inventory_hostname") or "localhost"
         shown = _Shown(host, self.LABEL, quiet=self._no_log())
@@ -130,7 +143,10 @@ class WaitingAction(ActionBase):
             remaining = wait_timeout - (self._clock() - start)
             if remaining <= 0:
                 msg = "Timed out after wait_timeout=%ss waiting for %s; last progress: %s." % (
-                    seconds(wait_timeout), self._task.action, last.get("progress") or "none")
+                    seconds(wait_timeout),
+                    self._task.action,
+                    last.get("progress") or "none",
+                )
                 last = self.timed_out(args, first, last, task_vars, msg)
                 changed = changed or bool(last.get("changed"))
                 break

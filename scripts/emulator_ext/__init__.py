@@ -19,9 +19,27 @@ import importlib
 
 # One module per gap; the order does not matter.
 EXTENSIONS = (
-    "autoscaling", "ecs_agent", "ecs_deployments", "ecs_tasks", "elbv2_certificates", "ec2_dependencies", "ec2_zones", "rds_replicas", "rds_global",
-    "servicediscovery", "servicediscovery_requests", "route53_limits", "ec2_peering", "ecs_dataplane", "elbv2_dataplane", "dns_dataplane",
-    "ecr_replication", "ecs_instances", "ecs_blue_green", "elbv2_target_group_arns", "ec2_volumes",
+    "autoscaling",
+    "ecs_agent",
+    "ecs_deployments",
+    "ecs_tasks",
+    "elbv2_certificates",
+    "ec2_dependencies",
+    "ec2_zones",
+    "rds_replicas",
+    "rds_global",
+    "servicediscovery",
+    "servicediscovery_requests",
+    "route53_limits",
+    "ec2_peering",
+    "ecs_dataplane",
+    "elbv2_dataplane",
+    "dns_dataplane",
+    "ecr_replication",
+    "ecs_instances",
+    "ecs_blue_green",
+    "elbv2_target_group_arns",
+    "ec2_volumes",
 )
 
 

@@ -68,7 +68,9 @@ def _resent_policy(policy: dict[str, Any]) -> dict[str, Any]:
     template = again.get("LaunchTemplate") or {}
     spec = template.get("LaunchTemplateSpecification") or {}
     if spec.get("LaunchTemplateId") and spec.get("LaunchTemplateName"):
-        template["LaunchTemplateSpecification"] = {key: value for key, value in spec.items() if key != "LaunchTemplateName"}
+        template["LaunchTemplateSpecification"] = {
+            key: value for key, value in spec.items() if key != "LaunchTemplateName"
+        }
     return again
 
 
@@ -97,7 +99,9 @@ def _honour_capacity_rebalance(original: Callable[..., Any]) -> Callable[..., An
         result = original(self)
         wanted = self._get_bool_param("CapacityRebalance", None)  # pylint: disable=protected-access
         if wanted is not None:
-            self.autoscaling_backend.autoscaling_groups[self._get_param("AutoScalingGroupName")].capacity_rebalance = wanted  # pylint: disable=protected-access
+            self.autoscaling_backend.autoscaling_groups[
+                self._get_param("AutoScalingGroupName")
+            ].capacity_rebalance = wanted  # pylint: disable=protected-access
         return result
 
     return update_auto_scaling_group
@@ -105,7 +109,9 @@ def _honour_capacity_rebalance(original: Callable[..., Any]) -> Callable[..., An
 
 def _template_settings(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def run_instances(self: Any, image_id: str, count: int, user_data: Any, security_group_names: Any, **kwargs: Any) -> Any:
+    def run_instances(
+        self: Any, image_id: str, count: int, user_data: Any, security_group_names: Any, **kwargs: Any
+    ) -> Any:
         profile = None
         if kwargs.get("launch_template"):
             data = self._get_template_from_args(kwargs["launch_template"]).data  # pylint: disable=protected-access
@@ -117,7 +123,9 @@ def _template_settings(original: Callable[..., Any]) -> Callable[..., Any]:
         if profile:
             for instance in reservation.instances:
                 self.associate_iam_instance_profile(
-                    instance_id=instance.id, iam_instance_profile_name=profile.get("Name"), iam_instance_profile_arn=profile.get("Arn")
+                    instance_id=instance.id,
+                    iam_instance_profile_name=profile.get("Name"),
+                    iam_instance_profile_arn=profile.get("Arn"),
                 )
         return reservation
 
@@ -152,8 +160,14 @@ def _added(_missing: Any) -> Callable[..., Any]:
 
 def _template_tags_stay_on_the_template(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def create_launch_template(self: Any, name: str, description: str, template_data: dict[str, Any], tag_spec: Any) -> Any:
-        specs = [spec for spec in template_data.get("TagSpecifications") or [] if spec.get("ResourceType") != "launch-template"]
+    def create_launch_template(
+        self: Any, name: str, description: str, template_data: dict[str, Any], tag_spec: Any
+    ) -> Any:
+        specs = [
+            spec
+            for spec in template_data.get("TagSpecifications") or []
+            if spec.get("ResourceType") != "launch-template"
+        ]
         if specs:
             template_data["TagSpecifications"] = specs
         else:

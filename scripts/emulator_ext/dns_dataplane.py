@@ -117,7 +117,11 @@ def lookup(name: str, vpc_id: str | None = None) -> tuple[list[str], int] | None
                 if service.namespace_id != namespace.id or _name("%s.%s" % (service.name, namespace.name)) != wanted:
                     continue
                 found = True
-                records = [record for record in ((service.dns_config or {}).get("DnsRecords") or []) if record.get("Type") == "A"]
+                records = [
+                    record
+                    for record in ((service.dns_config or {}).get("DnsRecords") or [])
+                    if record.get("Type") == "A"
+                ]
                 if not records:
                     continue
                 ttl = int(records[0].get("TTL") or DEFAULT_TTL)
@@ -169,12 +173,12 @@ def parse_query(message: bytes) -> tuple[int, int, str, int, int, bytes]:
             break
         if length & 0xC0 or offset + length > len(message):
             raise ValueError("bad label")
-        labels.append(message[offset:offset + length].decode("ascii", "replace"))
+        labels.append(message[offset : offset + length].decode("ascii", "replace"))
         offset += length
     if offset + 4 > len(message):
         raise ValueError("truncated question")
-    qtype, qclass = struct.unpack("!HH", message[offset:offset + 4])
-    return query_id, flags, ".".join(labels), qtype, qclass, message[12:offset + 4]
+    qtype, qclass = struct.unpack("!HH", message[offset : offset + 4])
+    return query_id, flags, ".".join(labels), qtype, qclass, message[12 : offset + 4]
 
 
 def build_response(query_id: int, flags: int, question: bytes, rcode: int, addresses: list[str], ttl: int) -> bytes:

@@ -82,7 +82,10 @@ def _instance_terminate(original: Callable[..., Any]) -> Callable[..., Any]:
     def terminate(self: Instance, *args: Any, **kwargs: Any) -> Any:
         if self.state != "terminated":
             for nic in list(self.nics.values()):
-                mark(getattr(getattr(nic, "subnet", None), "id", None), *[group.id for group in getattr(nic, "group_set", [])])
+                mark(
+                    getattr(getattr(nic, "subnet", None), "id", None),
+                    *[group.id for group in getattr(nic, "group_set", [])],
+                )
         return original(self, *args, **kwargs)
 
     return terminate
@@ -103,7 +106,9 @@ def _load_balancer_delete(original: Callable[..., Any]) -> Callable[..., Any]:
     def delete_load_balancer(self: ELBv2Backend, arn: str) -> Any:
         balancer = self.load_balancers.get(arn)
         if balancer is not None:
-            mark(*[getattr(subnet, "id", subnet) for subnet in balancer.subnets or []], *(balancer.security_groups or []))
+            mark(
+                *[getattr(subnet, "id", subnet) for subnet in balancer.subnets or []], *(balancer.security_groups or [])
+            )
         return original(self, arn)
 
     return delete_load_balancer

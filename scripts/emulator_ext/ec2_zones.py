@@ -66,7 +66,11 @@ def _remap_zones() -> None:
         name_of = {zone_id: name for name, zone_id in mapping.items()}
         _ORIGINAL_NAME_OFFERINGS[region] = INSTANCE_TYPE_OFFERINGS["availability-zone"].get(region, [])
         INSTANCE_TYPE_OFFERINGS["availability-zone"][region] = [
-            {"InstanceType": item["InstanceType"], "Location": name_of[item["Location"]], "LocationType": "availability-zone"}
+            {
+                "InstanceType": item["InstanceType"],
+                "Location": name_of[item["Location"]],
+                "LocationType": "availability-zone",
+            }
             for item in INSTANCE_TYPE_OFFERINGS["availability-zone-id"].get(region, [])
             if item["Location"] in name_of
         ]
@@ -82,7 +86,11 @@ def _restore_zones() -> None:
 def unsupported_message(region: str, zone_name: str, instance_type: str, zone_ids: dict[str, str]) -> str | None:
     """AWS's ``Unsupported`` message when ``zone_name`` (AZ ID from ``zone_ids``: name -> ID) does not offer
     ``instance_type`` while the region offers it somewhere; None when the launch is fine (or not checked)."""
-    offered = {item["Location"] for item in INSTANCE_TYPE_OFFERINGS["availability-zone-id"].get(region, []) if item["InstanceType"] == instance_type}
+    offered = {
+        item["Location"]
+        for item in INSTANCE_TYPE_OFFERINGS["availability-zone-id"].get(region, [])
+        if item["InstanceType"] == instance_type
+    }
     if not offered or zone_ids.get(zone_name) in offered:
         return None
     others = sorted(name for name, zone_id in zone_ids.items() if zone_id in offered)
@@ -94,9 +102,13 @@ def unsupported_message(region: str, zone_name: str, instance_type: str, zone_id
 
 def _check_offering(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def run_instances(self: InstanceBackend, image_id: str, count: int, user_data: Any, security_group_names: list[str], **kwargs: Any) -> Any:
+    def run_instances(
+        self: InstanceBackend, image_id: str, count: int, user_data: Any, security_group_names: list[str], **kwargs: Any
+    ) -> Any:
         instance_type = kwargs.get("instance_type")
-        subnet_id = kwargs.get("subnet_id") or next((nic.get("SubnetId") for nic in kwargs.get("nics") or [] if nic.get("SubnetId")), None)
+        subnet_id = kwargs.get("subnet_id") or next(
+            (nic.get("SubnetId") for nic in kwargs.get("nics") or [] if nic.get("SubnetId")), None
+        )
         zone_name = kwargs.get("placement")
         if subnet_id and not zone_name:
             try:

@@ -51,8 +51,10 @@ def matches(rule: dict[str, Any], repository: str) -> bool:
     filters = rule.get("repositoryFilters") or []
     if not filters:
         return True
-    return any(item.get("filterType", "PREFIX_MATCH") == "PREFIX_MATCH" and repository.startswith(item.get("filter", ""))
-               for item in filters)
+    return any(
+        item.get("filterType", "PREFIX_MATCH") == "PREFIX_MATCH" and repository.startswith(item.get("filter", ""))
+        for item in filters
+    )
 
 
 def destinations(config: dict[str, Any], account: str, source_region: str, repository: str) -> list[str]:
@@ -98,20 +100,34 @@ def _put_replication_configuration(original: Callable[..., Any]) -> Callable[...
 def _copy(backend: ECRBackend, region: str, repository: str, image: Any, tag: str | None) -> None:
     target = ecr_backends[backend.account_id][region]
     if repository not in target.repositories:
-        target.create_repository(repository_name=repository, registry_id=None, encryption_config={"encryptionType": "AES256"},
-                                 image_scan_config={"scanOnPush": False}, image_tag_mutability="MUTABLE", tags=[])
-    present = [item for item in target.repositories[repository].images if item.get_image_digest() == image.get_image_digest()]
+        target.create_repository(
+            repository_name=repository,
+            registry_id=None,
+            encryption_config={"encryptionType": "AES256"},
+            image_scan_config={"scanOnPush": False},
+            image_tag_mutability="MUTABLE",
+            tags=[],
+        )
+    present = [
+        item for item in target.repositories[repository].images if item.get_image_digest() == image.get_image_digest()
+    ]
     if present and (tag is None or tag in present[0].image_tags):
         return
     try:
-        target.put_image(repository, image.image_manifest, tag, image.image_manifest_media_type, image.get_image_digest())
+        target.put_image(
+            repository, image.image_manifest, tag, image.image_manifest_media_type, image.get_image_digest()
+        )
     except Exception as exc:  # pylint: disable=broad-except  # AWS: this destination's replication FAILED, the push succeeded
-        LOG.warning("ecr_replication: %s/%s:%s not replicated to %s: %s", backend.region_name, repository, tag, region, exc)
+        LOG.warning(
+            "ecr_replication: %s/%s:%s not replicated to %s: %s", backend.region_name, repository, tag, region, exc
+        )
 
 
 def _put_image(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def method(self: ECRBackend, repository_name: str, image_manifest: str, image_tag: str, *args: Any, **kwargs: Any) -> Any:
+    def method(
+        self: ECRBackend, repository_name: str, image_manifest: str, image_tag: str, *args: Any, **kwargs: Any
+    ) -> Any:
         image = original(self, repository_name, image_manifest, image_tag, *args, **kwargs)
         for region in destinations(self.replication_config, self.account_id, self.region_name, repository_name):
             _copy(self, region, repository_name, image, image_tag)
@@ -120,10 +136,12 @@ def _put_image(original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
-_INSTALLED = MethodPatches((
-    (ECRBackend, "put_replication_configuration", _put_replication_configuration),
-    (ECRBackend, "put_image", _put_image),
-))
+_INSTALLED = MethodPatches(
+    (
+        (ECRBackend, "put_replication_configuration", _put_replication_configuration),
+        (ECRBackend, "put_image", _put_image),
+    )
+)
 
 
 def apply() -> None:

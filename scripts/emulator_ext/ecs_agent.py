@@ -62,11 +62,18 @@ def ecs_role_exists(account_id: str) -> bool:
 
 def _create_ecs_role(backend: Any, description: str = "") -> Any:
     """AWSServiceRoleForECS as AWS names it (moto would call it AWSServiceRoleForecs)."""
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"Service": [ECS_SERVICE]}}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"Service": [ECS_SERVICE]}}],
+    }
     return backend.create_role(
-        ECS_ROLE_NAME, json.dumps(policy), "/aws-service-role/%s/" % ECS_SERVICE, permissions_boundary=None,
-        description=description or "Role to enable Amazon ECS to manage your cluster.", tags=[], max_session_duration="3600",
+        ECS_ROLE_NAME,
+        json.dumps(policy),
+        "/aws-service-role/%s/" % ECS_SERVICE,
+        permissions_boundary=None,
+        description=description or "Role to enable Amazon ECS to manage your cluster.",
+        tags=[],
+        max_session_duration="3600",
         linked_service=ECS_SERVICE,
     )
 
@@ -91,7 +98,15 @@ def tag_group(account_id: str, region: str, asg_arn_or_name: str) -> None:
     if group is None or any(tag.get("Key") == MANAGED_TAG for tag in group.tags):
         return
     backend.create_or_update_tags(
-        [{"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": MANAGED_TAG, "Value": "", "PropagateAtLaunch": True}]
+        [
+            {
+                "ResourceId": name,
+                "ResourceType": "auto-scaling-group",
+                "Key": MANAGED_TAG,
+                "Value": "",
+                "PropagateAtLaunch": True,
+            }
+        ]
     )
 
 
@@ -133,7 +148,10 @@ def install(monkeypatch: Any = None) -> None:
     def create_service_linked_role(self: Any, service_name: str, description: str, suffix: str) -> Any:
         if service_name == ECS_SERVICE and not suffix:
             if ecs_role_exists(self.account_id):
-                raise InvalidInput("Service role name %s has been taken in this account, please try a different suffix." % ECS_ROLE_NAME)
+                raise InvalidInput(
+                    "Service role name %s has been taken in this account, please try a different suffix."
+                    % ECS_ROLE_NAME
+                )
             return _create_ecs_role(self, description)
         return _ORIGINAL["create_service_linked_role"](self, service_name, description, suffix)
 

@@ -63,8 +63,16 @@ from . import ecs_dataplane
 BAKE_SECONDS_ENV = "MEGAPOOL_EMULATOR_ECS_BAKE_SECONDS_PER_MINUTE"
 DEFAULT_BAKE_SECONDS_PER_MINUTE = 60.0
 STAGES = (
-    "RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
-    "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP",
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
 )
 _LOCK = threading.RLock()
 # The clock of the stages (tests may replace it).
@@ -122,8 +130,11 @@ def strategy_of(configuration: dict[str, Any] | None) -> str:
     return (configuration or {}).get("strategy") or "ROLLING"
 
 
-def blue_green_errors(configuration: dict[str, Any] | None, load_balancers: list[dict[str, Any]] | None,
-                      rule_groups: Callable[[str], list[str] | None]) -> list[str]:
+def blue_green_errors(
+    configuration: dict[str, Any] | None,
+    load_balancers: list[dict[str, Any]] | None,
+    rule_groups: Callable[[str], list[str] | None],
+) -> list[str]:
     """Why a BLUE_GREEN service configuration is refused (empty: accepted). ``rule_groups(rule ARN)`` answers the target
     groups a rule forwards to, None for a rule that does not exist."""
     if strategy_of(configuration) != "BLUE_GREEN":
@@ -135,9 +146,14 @@ def blue_green_errors(configuration: dict[str, Any] | None, load_balancers: list
         errors.append("The BLUE_GREEN deployment strategy requires a load balancer with advancedConfiguration.")
     for entry in load_balancers or []:
         advanced = entry.get("advancedConfiguration") or {}
-        missing = [key for key in ("alternateTargetGroupArn", "productionListenerRule", "roleArn") if not advanced.get(key)]
+        missing = [
+            key for key in ("alternateTargetGroupArn", "productionListenerRule", "roleArn") if not advanced.get(key)
+        ]
         if missing:
-            errors.append("loadBalancers advancedConfiguration is missing %s for the BLUE_GREEN deployment strategy." % ", ".join(missing))
+            errors.append(
+                "loadBalancers advancedConfiguration is missing %s for the BLUE_GREEN deployment strategy."
+                % ", ".join(missing)
+            )
             continue
         for kind, key in (("production", "productionListenerRule"), ("test", "testListenerRule")):
             if not advanced.get(key):
@@ -146,8 +162,10 @@ def blue_green_errors(configuration: dict[str, Any] | None, load_balancers: list
             if groups is None:
                 errors.append("The %s listener rule %s does not exist." % (kind, advanced[key]))
             elif not {entry.get("targetGroupArn"), advanced["alternateTargetGroupArn"]} <= set(groups):
-                errors.append("The %s listener rule %s must forward to both the target group and the alternate target group."
-                              % (kind, advanced[key]))
+                errors.append(
+                    "The %s listener rule %s must forward to both the target group and the alternate target group."
+                    % (kind, advanced[key])
+                )
     return errors
 
 
@@ -258,9 +276,17 @@ def _record(service: Any, deployment: dict[str, Any], source: str | None) -> dic
         "updatedAt": now,
         "status": "IN_PROGRESS",
         "lifecycleStage": "RECONCILE_SERVICE",
-        "targetServiceRevision": {"arn": "%sservice-revision/%s/%s/%s" % (base, service.cluster_name, service.name, suffix),
-                                  "requestedTaskCount": int(service.desired_count or 0), "runningTaskCount": 0, "pendingTaskCount": 0},
-        "sourceServiceRevisions": [{"arn": source, "requestedTaskCount": 0, "runningTaskCount": 0, "pendingTaskCount": 0}] if source else [],
+        "targetServiceRevision": {
+            "arn": "%sservice-revision/%s/%s/%s" % (base, service.cluster_name, service.name, suffix),
+            "requestedTaskCount": int(service.desired_count or 0),
+            "runningTaskCount": 0,
+            "pendingTaskCount": 0,
+        },
+        "sourceServiceRevisions": [
+            {"arn": source, "requestedTaskCount": 0, "runningTaskCount": 0, "pendingTaskCount": 0}
+        ]
+        if source
+        else [],
         "deploymentConfiguration": dict(getattr(service, "deployment_configuration", None) or {}),
         "_deployment_id": deployment["id"],
     }
@@ -280,8 +306,12 @@ HOOK_STAGES_AT = {"PRODUCTION_TRAFFIC_SHIFT": ("PRE_PRODUCTION_TRAFFIC_SHIFT", "
 
 def hooks_at(hooks: list[dict[str, Any]] | None, stage: str) -> list[tuple[str, dict[str, Any]]]:
     """``[(hook stage, hook)]`` of the lifecycle hooks that run when a deployment enters ``stage``, in order."""
-    return [(hook_stage, hook) for hook_stage in HOOK_STAGES_AT.get(stage, (stage,)) for hook in hooks or []
-            if hook_stage in (hook.get("lifecycleStages") or [])]
+    return [
+        (hook_stage, hook)
+        for hook_stage in HOOK_STAGES_AT.get(stage, (stage,))
+        for hook in hooks or []
+        if hook_stage in (hook.get("lifecycleStages") or [])
+    ]
 
 
 def _run_hooks(service: Any, state: BlueGreen, stage: str) -> None:
@@ -289,9 +319,13 @@ def _run_hooks(service: Any, state: BlueGreen, stage: str) -> None:
     hook is recorded and counted as SUCCEEDED, and a service event says so: never a silent success."""
     hooks = (getattr(service, "deployment_configuration", None) or {}).get("lifecycleHooks")
     for hook_stage, hook in hooks_at(hooks, stage):
-        state.record.setdefault("_hook_runs", []).append({"stage": hook_stage, "hookTargetArn": hook.get("hookTargetArn"), "status": "SUCCEEDED"})
-        message = "lifecycle hook %s at %s: not invoked (the emulator runs no Lambda function), counted as SUCCEEDED." % (
-            hook.get("hookTargetArn"), hook_stage)
+        state.record.setdefault("_hook_runs", []).append(
+            {"stage": hook_stage, "hookTargetArn": hook.get("hookTargetArn"), "status": "SUCCEEDED"}
+        )
+        message = (
+            "lifecycle hook %s at %s: not invoked (the emulator runs no Lambda function), counted as SUCCEEDED."
+            % (hook.get("hookTargetArn"), hook_stage)
+        )
         ecs_dataplane._event(service, message)  # pylint: disable=protected-access
 
 
@@ -313,8 +347,15 @@ def _begin(backend: Any, service: Any) -> None:
     minutes = int((service.deployment_configuration or {}).get("bakeTimeInMinutes") or 0)
     previous = next((item for item in service.deployments if item is not primary), {})
     record = _record(service, primary, previous.get("taskDefinition"))
-    _STATE[primary["id"]] = BlueGreen(primary["id"], green, blue, advanced["productionListenerRule"], advanced.get("testListenerRule"),
-                                      minutes * bake_seconds_per_minute(), record)
+    _STATE[primary["id"]] = BlueGreen(
+        primary["id"],
+        green,
+        blue,
+        advanced["productionListenerRule"],
+        advanced.get("testListenerRule"),
+        minutes * bake_seconds_per_minute(),
+        record,
+    )
     _run_hooks(service, _STATE[primary["id"]], "RECONCILE_SERVICE")
     del backend  # the deployment is moved by the ECS data plane (local releases) or ecs_deployments' timers
 
@@ -364,15 +405,29 @@ def _rollback(service: Any, primary: dict[str, Any], state: BlueGreen, reason: s
         _shift(account, region, state.test_rule_arn, state.blue_tg, state.green_tg)
     for local in green:
         local.stop("Blue/green deployment rolled back", "ServiceSchedulerInitiated")
-    _set(state, status="ROLLBACK_IN_PROGRESS", statusReason="Rolling back: %s" % reason,
-         rollback={"reason": reason, "startedAt": _now(), "serviceRevisionArn": (state.record.get("sourceServiceRevisions") or [{}])[0].get("arn")})
+    _set(
+        state,
+        status="ROLLBACK_IN_PROGRESS",
+        statusReason="Rolling back: %s" % reason,
+        rollback={
+            "reason": reason,
+            "startedAt": _now(),
+            "serviceRevisionArn": (state.record.get("sourceServiceRevisions") or [{}])[0].get("arn"),
+        },
+    )
     state.done = True
-    message = "(deployment %s) blue/green deployment failed in %s: %s; rolling back." % (primary["id"], state.stage, reason)
+    message = "(deployment %s) blue/green deployment failed in %s: %s; rolling back." % (
+        primary["id"],
+        state.stage,
+        reason,
+    )
     ecs_dataplane._event(service, message)  # pylint: disable=protected-access
     tracked = dict(ecs_deployments._TRACKED.get(primary["id"]) or {})  # pylint: disable=protected-access
     failed = max(int(primary.get("failedTasks") or 0), 1)
     ecs_deployments._fail(service, primary, tracked)  # pylint: disable=protected-access
-    primary.update(failedTasks=failed, rolloutStateReason="ECS blue/green deployment failed in %s: %s" % (state.stage, reason))
+    primary.update(
+        failedTasks=failed, rolloutStateReason="ECS blue/green deployment failed in %s: %s" % (state.stage, reason)
+    )
 
 
 def schedule(backend: Any, service: Any, primary: dict[str, Any]) -> bool:
@@ -429,7 +484,9 @@ def schedule(backend: Any, service: Any, primary: dict[str, Any]) -> bool:
         if _clock() >= (state.bake_until or 0):
             _set(state, lifecycleStage="CLEAN_UP")
             for local in blue:
-                local.stop("Blue/green deployment %s cleaned up the blue revision" % primary["id"], "ServiceSchedulerInitiated")
+                local.stop(
+                    "Blue/green deployment %s cleaned up the blue revision" % primary["id"], "ServiceSchedulerInitiated"
+                )
                 ecs_dataplane._event(service, "has stopped 1 running tasks: (task %s)." % local.task.id)  # pylint: disable=protected-access
     elif stage == "CLEAN_UP":
         if not [local for local in live if local.deployment_id != primary["id"]]:
@@ -444,7 +501,9 @@ def schedule(backend: Any, service: Any, primary: dict[str, Any]) -> bool:
         deployment["runningCount"] = len(own)
         deployment["pendingCount"] = max(desired - len(own), 0) if deployment is primary and not state.done else 0
     ecs_deployments._sync_counts(service)  # pylint: disable=protected-access
-    state.record["targetServiceRevision"].update(runningTaskCount=len(green), pendingTaskCount=max(desired - len(green), 0))
+    state.record["targetServiceRevision"].update(
+        runningTaskCount=len(green), pendingTaskCount=max(desired - len(green), 0)
+    )
     return True
 
 
@@ -460,7 +519,7 @@ def _on_complete(original: Callable[..., Any]) -> Callable[..., Any]:
             state = _STATE.get(deployment["id"])
             if state is not None and not state.done:
                 account, region = service._account_id, service.region_name  # pylint: disable=protected-access
-                for stage in STAGES[STAGES.index(state.stage) + 1:]:
+                for stage in STAGES[STAGES.index(state.stage) + 1 :]:
                     _run_hooks(service, state, stage)
                 _shift(account, region, state.test_rule_arn, state.green_tg, state.blue_tg)
                 _shift(account, region, state.rule_arn, state.green_tg, state.blue_tg)
@@ -498,8 +557,12 @@ def _on_fail(original: Callable[..., Any]) -> Callable[..., Any]:
             state = _STATE.get(deployment["id"])
             if state is not None and not state.done:
                 state.done = True
-                _set(state, status="ROLLBACK_IN_PROGRESS", statusReason="Rolling back: tasks failed to start.",
-                     rollback={"reason": "tasks failed to start", "startedAt": _now()})
+                _set(
+                    state,
+                    status="ROLLBACK_IN_PROGRESS",
+                    statusReason="Rolling back: tasks failed to start.",
+                    rollback={"reason": "tasks failed to start", "startedAt": _now()},
+                )
         return original(service, deployment, tracked)
 
     return fail
@@ -516,9 +579,17 @@ def _update_service(original: Callable[..., Any]) -> Callable[..., Any]:
         cluster = service_properties.get("cluster", "default")
         name = str(service_properties.get("service", "")).rsplit("/", maxsplit=1)[-1]
         current = self._get_service(cluster, name)  # pylint: disable=protected-access
-        configuration = service_properties.get("deployment_configuration") or getattr(current, "deployment_configuration", None)
-        balancers = service_properties.get("load_balancers") if service_properties.get("load_balancers") is not None else current.load_balancers
-        errors = blue_green_errors(configuration, balancers, lambda arn: _rule_groups(self.account_id, self.region_name, arn))
+        configuration = service_properties.get("deployment_configuration") or getattr(
+            current, "deployment_configuration", None
+        )
+        balancers = (
+            service_properties.get("load_balancers")
+            if service_properties.get("load_balancers") is not None
+            else current.load_balancers
+        )
+        errors = blue_green_errors(
+            configuration, balancers, lambda arn: _rule_groups(self.account_id, self.region_name, arn)
+        )
         if errors:
             raise InvalidParameterException(" ".join(errors))
         from . import ecs_deployments  # pylint: disable=import-outside-toplevel
@@ -535,7 +606,11 @@ def _describe_service_deployments(self: Any) -> Any:
     wanted = self._get_param("serviceDeploymentArns") or []
     with _LOCK:
         found = {record["serviceDeploymentArn"]: record for records in _RECORDS.values() for record in records}
-        answer = [{key: value for key, value in found[arn].items() if not key.startswith("_")} for arn in wanted if arn in found]
+        answer = [
+            {key: value for key, value in found[arn].items() if not key.startswith("_")}
+            for arn in wanted
+            if arn in found
+        ]
         failures = [{"arn": arn, "reason": "MISSING"} for arn in wanted if arn not in found]
     return ActionResult({"serviceDeployments": answer, "failures": failures})
 
@@ -546,7 +621,9 @@ def _list_service_deployments(self: Any) -> Any:
     service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))  # pylint: disable=protected-access
     statuses = self._get_param("status") or []
     with _LOCK:
-        records = [record for record in reversed(_RECORDS.get(service.arn, [])) if not statuses or record["status"] in statuses]
+        records = [
+            record for record in reversed(_RECORDS.get(service.arn, [])) if not statuses or record["status"] in statuses
+        ]
         keys = ("serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt", "finishedAt", "status")
         summaries = [
             {key: record.get(key) for key in keys if record.get(key) is not None}
@@ -593,7 +670,10 @@ def apply() -> None:
         setattr(method, _MARK, True)
         setattr(owner, name, method)
         _INSTALLED.append((owner, name, current, method))
-    for name, method in (("describe_service_deployments", _describe_service_deployments), ("list_service_deployments", _list_service_deployments)):
+    for name, method in (
+        ("describe_service_deployments", _describe_service_deployments),
+        ("list_service_deployments", _list_service_deployments),
+    ):
         _INSTALLED.append((EC2ContainerServiceResponse, name, getattr(EC2ContainerServiceResponse, name, None), method))
         setattr(EC2ContainerServiceResponse, name, method)
     ecs_dataplane.HOOKS["schedule"] = schedule

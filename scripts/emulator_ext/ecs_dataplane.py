@@ -130,12 +130,14 @@ def image_directory(image: str, root: str | None = None) -> str:
     Raises LocalImageError (naming the image, the directory and the variable) when the reference or the directory
     is not there.
     """
-    reference = str(image)[len(LOCAL_PREFIX):].split("@", 1)[0]
+    reference = str(image)[len(LOCAL_PREFIX) :].split("@", 1)[0]
     name, _sep, tag = reference.rpartition(":")
     if not name or "/" in tag:
         name, tag = reference, "latest"
     if not name or ".." in name.split("/") or tag in ("", ".", ".."):
-        raise LocalImageError("CannotPullContainerError: %s is not a local image reference (megapool.local/<name>:<tag>)" % image)
+        raise LocalImageError(
+            "CannotPullContainerError: %s is not a local image reference (megapool.local/<name>:<tag>)" % image
+        )
     directory = os.path.join(root or images_root(), name, tag)
     if not os.path.isdir(directory):
         raise LocalImageError(
@@ -224,7 +226,9 @@ class Addresses:
         if ipaddress.IPv4Address(self.first) in ipaddress.IPv4Network("127.0.0.0/24"):
             raise ValueError("task addresses never come from 127.0.0.0/24")
         self.last = int(ipaddress.IPv4Address("127.255.255.254"))
-        self.lock_dir = lock_dir if lock_dir is not None else os.path.join(tempfile.gettempdir(), "megapool-task-addresses")
+        self.lock_dir = (
+            lock_dir if lock_dir is not None else os.path.join(tempfile.gettempdir(), "megapool-task-addresses")
+        )
         self.taken: dict[int, Any] = {}
         self.lock = threading.Lock()
 
@@ -312,13 +316,17 @@ def _secrets_manager_value(account_id: str, value_from: str) -> str:
     try:
         answer = secretsmanager_backends[account_id][region].get_secret_value(secret_id, version or None, stage or None)
     except Exception as error:  # pylint: disable=broad-except
-        raise SecretError("ResourceInitializationError: unable to retrieve secret from Secrets Manager %s: %s" % (value_from, error)) from error
+        raise SecretError(
+            "ResourceInitializationError: unable to retrieve secret from Secrets Manager %s: %s" % (value_from, error)
+        ) from error
     value = answer.get("SecretString") if isinstance(answer, dict) else getattr(answer, "secret_string", None)
     if json_key:
         try:
             value = json.loads(value or "{}")[json_key]
         except (ValueError, KeyError) as error:
-            raise SecretError("ResourceInitializationError: secret %s has no JSON key %s" % (value_from, json_key)) from error
+            raise SecretError(
+                "ResourceInitializationError: secret %s has no JSON key %s" % (value_from, json_key)
+            ) from error
     return str(value)
 
 
@@ -344,8 +352,13 @@ def _log_target(task: Any, container_definition: dict[str, Any]) -> dict[str, An
         return None
     prefix = options.get("awslogs-stream-prefix")
     stream = "%s/%s/%s" % (prefix, container_definition.get("name"), task.id) if prefix else task.id
-    return {"group": options["awslogs-group"], "region": options.get("awslogs-region") or task.region_name, "stream": stream,
-            "create": str(options.get("awslogs-create-group", "")).lower() == "true", "options": dict(options)}
+    return {
+        "group": options["awslogs-group"],
+        "region": options.get("awslogs-region") or task.region_name,
+        "stream": stream,
+        "create": str(options.get("awslogs-create-group", "")).lower() == "true",
+        "options": dict(options),
+    }
 
 
 def _logs_group(account_id: str, target: dict[str, Any]) -> Any:
@@ -437,7 +450,9 @@ _TASKS_LOCK = threading.RLock()
 class LocalTask:  # pylint: disable=too-many-instance-attributes
     """One moto Task whose essential container runs as a real process group."""
 
-    def __init__(self, backend: Any, task: Any, definition: Any, service: Any = None, deployment_id: str | None = None) -> None:
+    def __init__(
+        self, backend: Any, task: Any, definition: Any, service: Any = None, deployment_id: str | None = None
+    ) -> None:
         self.backend = backend
         self.task = task
         self.definition = definition
@@ -470,7 +485,12 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
     def place(self, instance: Any, cpu: int, memory: int, ports: list[int]) -> None:
         """The task holds its resources on its container instance until it stops (ecs_instances.refresh counts them)."""
         self.instance, self.ports = instance, list(ports)
-        self.task.resource_requirements = {"CPU": int(cpu), "MEMORY": int(memory), "PORTS": list(ports), "PORTS_UDP": []}
+        self.task.resource_requirements = {
+            "CPU": int(cpu),
+            "MEMORY": int(memory),
+            "PORTS": list(ports),
+            "PORTS_UDP": [],
+        }
 
     def draining(self) -> bool:
         """Whether its container instance is no longer ACTIVE (DRAINING, or deregistered)."""
@@ -488,7 +508,10 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             directory = image_directory(self.container_definition.get("image"))
             command = command_line(self.container_definition, task.overrides)
             if not command:
-                raise LocalImageError("CannotStartContainerError: container %s has no entryPoint or command" % self.container_definition.get("name"))
+                raise LocalImageError(
+                    "CannotStartContainerError: container %s has no entryPoint or command"
+                    % self.container_definition.get("name")
+                )
             environment = self._environment()
             self.log = _log_target(task, self.container_definition)
             if self.log:
@@ -508,8 +531,13 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
         self._set_address()
         try:
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                command, cwd=directory, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                command,
+                cwd=directory,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         except OSError as error:
             self._fail_to_start("CannotStartContainerError: %s" % error)
@@ -535,7 +563,9 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
         for item in self.container_definition.get("environment") or []:
             environment[item["name"]] = str(item.get("value", ""))
         environment.update(overrides)
-        environment.update(resolve_secrets(task._account_id, task.region_name, self.container_definition.get("secrets")))  # pylint: disable=protected-access
+        environment.update(
+            resolve_secrets(task._account_id, task.region_name, self.container_definition.get("secrets"))
+        )  # pylint: disable=protected-access
         return environment
 
     def _set_address(self) -> None:
@@ -583,7 +613,9 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             return
         try:
             group = _logs_group(self.task._account_id, self.log)  # pylint: disable=protected-access
-            group.put_log_events(self.log["stream"], [{"timestamp": int(time.time() * 1000), "message": message or " "}])
+            group.put_log_events(
+                self.log["stream"], [{"timestamp": int(time.time() * 1000), "message": message or " "}]
+            )
         except Exception:  # pylint: disable=broad-except
             return
 
@@ -639,7 +671,9 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             for detail in attachment.get("details") or []:
                 if detail.get("name") == "networkInterfaceId":
                     try:
-                        ec2_backends[self.task._account_id][self.task.region_name].delete_network_interface(detail["value"])  # pylint: disable=protected-access
+                        ec2_backends[self.task._account_id][self.task.region_name].delete_network_interface(
+                            detail["value"]
+                        )  # pylint: disable=protected-access
                     except Exception:  # pylint: disable=broad-except
                         pass
 
@@ -664,29 +698,41 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
                 self.targets.append((region, arn, port))
                 _event(service, "registered 1 targets in (target-group %s)" % arn)
             except Exception as error:  # pylint: disable=broad-except
-                self.write_log("emulator: could not register the target %s:%d in %s: %s" % (self.address, port, arn, error))
+                self.write_log(
+                    "emulator: could not register the target %s:%d in %s: %s" % (self.address, port, arn, error)
+                )
         for registry in service.service_registries or []:
             arn = registry.get("registryArn") or ""
             service_id = arn.rsplit("/", 1)[-1]
             attributes = {
-                "AWS_INSTANCE_IPV4": self.address, "AWS_INIT_HEALTH_STATUS": "HEALTHY", "AVAILABILITY_ZONE": "%sa" % region,
-                "REGION": region, "ECS_CLUSTER_NAME": task.cluster_name, "ECS_SERVICE_NAME": service.name,
+                "AWS_INSTANCE_IPV4": self.address,
+                "AWS_INIT_HEALTH_STATUS": "HEALTHY",
+                "AVAILABILITY_ZONE": "%sa" % region,
+                "REGION": region,
+                "ECS_CLUSTER_NAME": task.cluster_name,
+                "ECS_SERVICE_NAME": service.name,
                 "ECS_TASK_DEFINITION_FAMILY": self.definition.family,
             }
             if registry.get("port"):
                 attributes["AWS_INSTANCE_PORT"] = str(registry["port"])
             try:
-                servicediscovery_backends[account][region].register_instance(service_id, task.id, str(uuid.uuid4()), attributes)
+                servicediscovery_backends[account][region].register_instance(
+                    service_id, task.id, str(uuid.uuid4()), attributes
+                )
                 self.registrations.append((region, service_id))
             except Exception as error:  # pylint: disable=broad-except
-                self.write_log("emulator: could not register the instance %s in Cloud Map %s: %s" % (task.id, arn, error))
+                self.write_log(
+                    "emulator: could not register the instance %s in Cloud Map %s: %s" % (task.id, arn, error)
+                )
 
     def _deregister_targets(self) -> None:
         from moto.elbv2.models import elbv2_backends  # pylint: disable=import-outside-toplevel
 
         for region, arn, port in self.targets:
             try:
-                elbv2_backends[self.task._account_id][region].deregister_targets(arn, [{"Id": self.address, "Port": port}])  # pylint: disable=protected-access
+                elbv2_backends[self.task._account_id][region].deregister_targets(
+                    arn, [{"Id": self.address, "Port": port}]
+                )  # pylint: disable=protected-access
             except Exception:  # pylint: disable=broad-except
                 pass
 
@@ -795,7 +841,10 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             "Labels": labels,
             "DesiredStatus": task.desired_status,
             "KnownStatus": "STOPPED" if self.finished.is_set() else "RUNNING",
-            "Limits": {"CPU": int(container.get("cpu") or 0), "Memory": int(container.get("memory") or container.get("memoryReservation") or 0)},
+            "Limits": {
+                "CPU": int(container.get("cpu") or 0),
+                "Memory": int(container.get("memory") or container.get("memoryReservation") or 0),
+            },
             "CreatedAt": _iso(self.created_at),
             "StartedAt": _iso(self.started_at),
             "Type": "NORMAL",
@@ -821,7 +870,8 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             "AttachmentIndex": 0,
             "MACAddress": mac,
             "IPv4SubnetCIDRBlock": "127.0.0.0/8",
-            "PrivateDNSName": "ip-%s.%s.compute.internal" % (str(self.address).replace(".", "-"), self.task.region_name),
+            "PrivateDNSName": "ip-%s.%s.compute.internal"
+            % (str(self.address).replace(".", "-"), self.task.region_name),
             "SubnetGatewayIpv4Address": "127.0.0.1/8",
         }
 
@@ -832,7 +882,11 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
             for detail in attachment.get("details") or []:
                 if detail.get("name") == "subnetId":
                     try:
-                        return ec2_backends[self.task._account_id][self.task.region_name].get_subnet(detail["value"]).vpc_id  # pylint: disable=protected-access
+                        return (
+                            ec2_backends[self.task._account_id][self.task.region_name]
+                            .get_subnet(detail["value"])
+                            .vpc_id
+                        )  # pylint: disable=protected-access
                     except Exception:  # pylint: disable=broad-except
                         return None
         return None
@@ -894,8 +948,13 @@ def local_task(task: Any) -> LocalTask | None:
 def tasks_on(container_instance_arn: str) -> list[LocalTask]:
     """The local tasks placed on a container instance that have not stopped."""
     with _TASKS_LOCK:
-        return [local for local in TASKS.values()
-                if local.instance is not None and local.instance.container_instance_arn == container_instance_arn and not local.finished.is_set()]
+        return [
+            local
+            for local in TASKS.values()
+            if local.instance is not None
+            and local.instance.container_instance_arn == container_instance_arn
+            and not local.finished.is_set()
+        ]
 
 
 def stop_all(timeout: float = SHUTDOWN_SECONDS) -> int:
@@ -940,7 +999,9 @@ class Scheduler:
     """The replica scheduler of local services, driven by a background thread (wall clock)."""
 
     def __init__(self) -> None:
-        self.services: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}  # (account, region, cluster, name) -> (backend, service)
+        self.services: dict[
+            tuple[str, str, str, str], tuple[Any, Any]
+        ] = {}  # (account, region, cluster, name) -> (backend, service)
         self.lock = threading.RLock()
         self.thread: threading.Thread | None = None
         self.halt = threading.Event()
@@ -1011,7 +1072,9 @@ UNPLACED_EVENT_SECONDS = 30.0
 UNPLACED = "_megapool_unplaced_event"
 
 
-def _placement(backend: Any, service: Any, cluster: Any, definition: Any) -> tuple[bool, Any, tuple[int, int, list[int]]]:
+def _placement(
+    backend: Any, service: Any, cluster: Any, definition: Any
+) -> tuple[bool, Any, tuple[int, int, list[int]]]:
     """(placed or no placement needed, the container instance or None, the task's requirements).
 
     Tasks go on the cluster's container instances (ecs_instances) unless the service is FARGATE or the cluster has
@@ -1032,11 +1095,17 @@ def _placement(backend: Any, service: Any, cluster: Any, definition: Any) -> tup
             ports.setdefault(arn, []).extend(local.ports)
             if local.service is service:
                 mine[arn] = mine.get(arn, 0) + 1
-    distinct = any((item.get("type") or "") == "distinctInstance" for item in getattr(service, "placement_constraints", None) or [])
-    arn = ecs_instances.choose_instance(ecs_instances.candidates(backend, cluster.name, mine, ports), needs[0], needs[1], distinct, needs[2])
+    distinct = any(
+        (item.get("type") or "") == "distinctInstance" for item in getattr(service, "placement_constraints", None) or []
+    )
+    arn = ecs_instances.choose_instance(
+        ecs_instances.candidates(backend, cluster.name, mine, ports), needs[0], needs[1], distinct, needs[2]
+    )
     if arn is None:
         return False, None, needs
-    instance = next(item for item in ecs_instances.container_instances(backend, cluster.name) if item.container_instance_arn == arn)
+    instance = next(
+        item for item in ecs_instances.container_instances(backend, cluster.name) if item.container_instance_arn == arn
+    )
     return True, instance, needs
 
 
@@ -1046,7 +1115,7 @@ def _unplaced(backend: Any, service: Any) -> None:
 
     if time.monotonic() >= getattr(service, UNPLACED, 0.0):
         setattr(service, UNPLACED, time.monotonic() + UNPLACED_EVENT_SECONDS)
-        _event(service, ecs_instances.unable_to_place(service.name)[len("service %s " % service.name):])
+        _event(service, ecs_instances.unable_to_place(service.name)[len("service %s " % service.name) :])
     ecs_instances.scale_out(backend, service, 1)
 
 
@@ -1104,7 +1173,9 @@ def schedule(backend: Any, service: Any) -> bool:  # pylint: disable=too-many-lo
     # Tasks of a deployment that went (a rollback takes over the tasks of the deployment it returns to).
     for local in tasks:
         if local.deployment_id not in deployment_ids:
-            same = [item for item in service.deployments if item.get("taskDefinition") == local.task.task_definition_arn]
+            same = [
+                item for item in service.deployments if item.get("taskDefinition") == local.task.task_definition_arn
+            ]
             if same:
                 local.deployment_id = same[0]["id"]
     config = _config(service)
@@ -1128,14 +1199,17 @@ def schedule(backend: Any, service: Any) -> bool:  # pylint: disable=too-many-lo
                 deployment["failedTasks"] = int(deployment.get("failedTasks") or 0) + 1
             # ECS retries failing launches with a growing delay (the service throttles task launches)
             failures, _not_before = getattr(service, BACKOFF, (0, 0.0))
-            setattr(service, BACKOFF, (failures + 1, time.monotonic() + min(0.5 * 2 ** failures, MAX_BACKOFF_SECONDS)))
+            setattr(service, BACKOFF, (failures + 1, time.monotonic() + min(0.5 * 2**failures, MAX_BACKOFF_SECONDS)))
     tasks = service_tasks(service)
     live = [local for local in tasks if not local.finished.is_set()]
     running = [local for local in live if not local.stopping]
     # 2. The circuit breaker.
     breaker = config.get("deploymentCircuitBreaker") or {}
-    if (primary.get("rolloutState") == "IN_PROGRESS" and breaker.get("enable")
-            and int(primary.get("failedTasks") or 0) >= circuit_breaker_threshold(desired)):
+    if (
+        primary.get("rolloutState") == "IN_PROGRESS"
+        and breaker.get("enable")
+        and int(primary.get("failedTasks") or 0) >= circuit_breaker_threshold(desired)
+    ):
         failed = int(primary["failedTasks"])
         tracked = dict(ecs_deployments._TRACKED.get(primary["id"]) or {})  # pylint: disable=protected-access
         if not breaker.get("rollback"):
@@ -1146,10 +1220,14 @@ def schedule(backend: Any, service: Any) -> bool:  # pylint: disable=too-many-lo
         deployment_ids = {item["id"]: item for item in service.deployments}
         for local in tasks:
             if local.deployment_id not in deployment_ids:
-                same = [item for item in service.deployments if item.get("taskDefinition") == local.task.task_definition_arn]
+                same = [
+                    item for item in service.deployments if item.get("taskDefinition") == local.task.task_definition_arn
+                ]
                 if same:
                     local.deployment_id = same[0]["id"]
-    most, fewest = deployment_limits(desired, config.get("maximumPercent", 200), config.get("minimumHealthyPercent", 100))
+    most, fewest = deployment_limits(
+        desired, config.get("maximumPercent", 200), config.get("minimumHealthyPercent", 100)
+    )
     mine = [local for local in running if local.deployment_id == primary["id"]]
     others = [local for local in running if local.deployment_id != primary["id"]]
     # Tasks on a DRAINING (or gone) container instance are replaced like old ones: new tasks elsewhere within
@@ -1189,16 +1267,30 @@ def schedule(backend: Any, service: Any) -> bool:  # pylint: disable=too-many-lo
     primary_running = [local for local in mine if not local.finished.is_set()]
     primary_healthy = [local for local in primary_running if local.healthy()]
     for deployment in service.deployments:
-        own = [local for local in live if local.deployment_id == deployment["id"] and not local.stopping and not local.finished.is_set()]
+        own = [
+            local
+            for local in live
+            if local.deployment_id == deployment["id"] and not local.stopping and not local.finished.is_set()
+        ]
         deployment["runningCount"] = len(own)
-        deployment["pendingCount"] = max(desired - len(own), 0) if deployment is primary and deployment.get("rolloutState") != "FAILED" else 0
+        deployment["pendingCount"] = (
+            max(desired - len(own), 0) if deployment is primary and deployment.get("rolloutState") != "FAILED" else 0
+        )
         if deployment is primary:
             deployment["desiredCount"] = desired
     ecs_deployments._sync_counts(service)  # pylint: disable=protected-access
     leftovers = [local for local in live if local.deployment_id != primary["id"] and not local.finished.is_set()]
-    others_running = [item for item in service.deployments
-                      if item is not primary and item.get("rolloutState") != "FAILED" and int(item.get("runningCount") or 0)]
-    if primary.get("rolloutState") == "IN_PROGRESS" and len(primary_healthy) >= desired and not leftovers and not others_running:
+    others_running = [
+        item
+        for item in service.deployments
+        if item is not primary and item.get("rolloutState") != "FAILED" and int(item.get("runningCount") or 0)
+    ]
+    if (
+        primary.get("rolloutState") == "IN_PROGRESS"
+        and len(primary_healthy) >= desired
+        and not leftovers
+        and not others_running
+    ):
         ecs_deployments._complete(service, primary)  # pylint: disable=protected-access
         setattr(service, BACKOFF, (0, 0.0))
         _sync_counts_after_complete(service, primary, len(primary_running))
@@ -1253,8 +1345,15 @@ def _stop_task(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _list_tasks(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def list_tasks(self: Any, cluster_str: str | None = None, container_instance: str | None = None, family: str | None = None,
-                   started_by: str | None = None, service_name: str | None = None, desiredStatus: str | None = None) -> list:  # noqa: N803  # pylint: disable=invalid-name
+    def list_tasks(
+        self: Any,
+        cluster_str: str | None = None,
+        container_instance: str | None = None,
+        family: str | None = None,
+        started_by: str | None = None,
+        service_name: str | None = None,
+        desiredStatus: str | None = None,
+    ) -> list:  # noqa: N803  # pylint: disable=invalid-name
         found = original(self, cluster_str, container_instance, family, started_by, service_name, desiredStatus)
         if service_name:  # moto ignores serviceName; a service's tasks are in the group service:<name> (API_Task)
             found = [task for task in found if task.group == "service:%s" % service_name.split("/")[-1]]
@@ -1275,8 +1374,13 @@ def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
 # moto's reset (and maybe StopTask, ListTasks) are wrapped by other extensions too (elbv2_dataplane, dns_dataplane):
 # the wrappers chain, each recognised by its own mark (patching.MethodPatches; moto imported at the first apply()).
 _ECS = "moto.ecs.models:EC2ContainerServiceBackend"
-_PATCHES = MethodPatches(((_ECS, "stop_task", _stop_task), (_ECS, "list_tasks", _list_tasks),
-                          ("moto.moto_api._internal.models:MotoAPIBackend", "reset", _reset)))
+_PATCHES = MethodPatches(
+    (
+        (_ECS, "stop_task", _stop_task),
+        (_ECS, "list_tasks", _list_tasks),
+        ("moto.moto_api._internal.models:MotoAPIBackend", "reset", _reset),
+    )
+)
 apply, applied = _PATCHES.apply, _PATCHES.applied  # apply() is idempotent
 
 

@@ -102,7 +102,9 @@ def _new_id() -> str:
 
 
 def _event(service: Any, message: str) -> None:
-    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": _now(), "message": "(service %s) %s" % (service.name, message)})
+    service.events.insert(
+        0, {"id": str(uuid.uuid4()), "createdAt": _now(), "message": "(service %s) %s" % (service.name, message)}
+    )
     del service.events[MAX_EVENTS:]
 
 
@@ -129,8 +131,15 @@ def _task_ids(count: int) -> str:
     return " ".join("(task %s)" % uuid.uuid4().hex for _index in range(count))
 
 
-def _start_deployment(service: Any, template: dict[str, Any], task_definition: str, rollback_to: dict | None, reason: str | None = None,
-                      from_running: int = 0, rollback: bool = False) -> dict[str, Any]:
+def _start_deployment(
+    service: Any,
+    template: dict[str, Any],
+    task_definition: str,
+    rollback_to: dict | None,
+    reason: str | None = None,
+    from_running: int = 0,
+    rollback: bool = False,
+) -> dict[str, Any]:
     """A new PRIMARY deployment (IN_PROGRESS) at the head of the service's deployments."""
     now = _now()
     deployment = dict(template)
@@ -150,7 +159,9 @@ def _start_deployment(service: Any, template: dict[str, Any], task_definition: s
         updatedAt=now,
     )
     service.deployments.insert(0, deployment)
-    _TRACKED[deployment_id] = dict(start=_clock(), from_running=from_running, rollback_to=rollback_to, rollback=rollback)
+    _TRACKED[deployment_id] = dict(
+        start=_clock(), from_running=from_running, rollback_to=rollback_to, rollback=rollback
+    )
     # a local release's tasks are real: the scheduler writes their events
     if desired > from_running and not ecs_dataplane.is_local_service(service._backend, service):  # pylint: disable=protected-access
         _event(service, "has started %d tasks: %s." % (desired - from_running, _task_ids(desired - from_running)))
@@ -159,8 +170,13 @@ def _start_deployment(service: Any, template: dict[str, Any], task_definition: s
 
 def _complete(service: Any, deployment: dict[str, Any]) -> None:
     desired = int(deployment.get("desiredCount") or 0)
-    deployment.update(runningCount=desired, pendingCount=0, rolloutState="COMPLETED", updatedAt=_now(),
-                      rolloutStateReason="ECS deployment %s completed." % deployment["id"])
+    deployment.update(
+        runningCount=desired,
+        pendingCount=0,
+        rolloutState="COMPLETED",
+        updatedAt=_now(),
+        rolloutStateReason="ECS deployment %s completed." % deployment["id"],
+    )
     service.deployments[:] = [deployment]
     _TRACKED.pop(deployment["id"], None)
     _event(service, "(deployment %s) deployment completed." % deployment["id"])
@@ -170,8 +186,14 @@ def _complete(service: Any, deployment: dict[str, Any]) -> None:
 def _fail(service: Any, deployment: dict[str, Any], tracked: dict[str, Any]) -> None:
     """The circuit breaker: FAILED, then (when there is a previous deployment) a rollback deployment."""
     desired = int(deployment.get("desiredCount") or 0)
-    deployment.update(runningCount=0, pendingCount=0, failedTasks=max(desired, 1), rolloutState="FAILED", updatedAt=_now(),
-                      rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.")
+    deployment.update(
+        runningCount=0,
+        pendingCount=0,
+        failedTasks=max(desired, 1),
+        rolloutState="FAILED",
+        updatedAt=_now(),
+        rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
+    )
     _TRACKED.pop(deployment["id"], None)
     _event(service, "(deployment %s) deployment failed: tasks failed to start." % deployment["id"])
     previous = tracked.get("rollback_to")
@@ -181,9 +203,16 @@ def _fail(service: Any, deployment: dict[str, Any], tracked: dict[str, Any]) -> 
     # The rollback deployment takes over the tasks of the deployment it returns to.
     service.deployments[:] = [item for item in service.deployments if item is not previous]
     service.task_definition = previous["taskDefinition"]
-    _event(service, "(deployment %s) deployment circuit breaker: rolling back to deploymentId %s." % (deployment["id"], previous["id"]))
+    _event(
+        service,
+        "(deployment %s) deployment circuit breaker: rolling back to deploymentId %s."
+        % (deployment["id"], previous["id"]),
+    )
     _start_deployment(
-        service, previous, previous["taskDefinition"], None,
+        service,
+        previous,
+        previous["taskDefinition"],
+        None,
         reason="ECS deployment circuit breaker: rolling back to deploymentId %s." % previous["id"],
         from_running=min(int(previous.get("runningCount") or 0), int(service.desired_count or 0)),
         rollback=True,
@@ -209,7 +238,9 @@ def _advance(backend: Any, service: Any) -> None:
     desired = int(primary.get("desiredCount") or 0)
     start = tracked["from_running"]
     running = start + int((desired - start) * fraction)
-    if fraction >= 1.0 or (desired == start and primary.get("rolloutState") == "IN_PROGRESS" and not service.deployments[1:]):
+    if fraction >= 1.0 or (
+        desired == start and primary.get("rolloutState") == "IN_PROGRESS" and not service.deployments[1:]
+    ):
         _complete(service, primary)
     else:
         primary.update(runningCount=running, pendingCount=max(desired - running, 0), updatedAt=_now())
@@ -244,7 +275,9 @@ def _update_service(original: Callable[..., Any]) -> Callable[..., Any]:
     def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
         properties = dict(service_properties)
         force = bool(properties.pop("force_new_deployment", False))
-        service = self._get_service(properties.get("cluster", "default"), str(properties.get("service", "")).rsplit("/", maxsplit=1)[-1])
+        service = self._get_service(
+            properties.get("cluster", "default"), str(properties.get("service", "")).rsplit("/", maxsplit=1)[-1]
+        )
         wanted = properties.get("task_definition")
         wanted_arn = self.describe_task_definition(wanted).arn if wanted else None  # fails before any change
         with _LOCK:
@@ -257,15 +290,21 @@ def _update_service(original: Callable[..., Any]) -> Callable[..., Any]:
                 return updated
             if force or (wanted_arn and wanted_arn != primary.get("taskDefinition")):
                 tracked = _TRACKED.get(primary["id"])
-                rollback_to = primary if primary.get("rolloutState") == "COMPLETED" else (tracked or {}).get("rollback_to")
+                rollback_to = (
+                    primary if primary.get("rolloutState") == "COMPLETED" else (tracked or {}).get("rollback_to")
+                )
                 primary["status"] = "ACTIVE"
                 _start_deployment(updated, primary, updated.task_definition, rollback_to)
             elif int(primary.get("desiredCount") or 0) != int(updated.desired_count or 0):
                 primary["desiredCount"] = int(updated.desired_count or 0)
                 tracked = _TRACKED.get(primary["id"])
                 if tracked is None:
-                    _TRACKED[primary["id"]] = dict(start=_clock(), from_running=min(int(primary.get("runningCount") or 0), primary["desiredCount"]),
-                                                   rollback_to=None, rollback=True)
+                    _TRACKED[primary["id"]] = dict(
+                        start=_clock(),
+                        from_running=min(int(primary.get("runningCount") or 0), primary["desiredCount"]),
+                        rollback_to=None,
+                        rollback=True,
+                    )
             _advance(self, updated)
             _sync_counts(updated)
         return updated
@@ -293,7 +332,11 @@ KEPT_PARAMETERS = {
     "placementConstraints": "placement_constraints",
     "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
 }
-DEPLOYMENT_DEFAULTS = {"maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": False, "rollback": False}}
+DEPLOYMENT_DEFAULTS = {
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+}
 
 
 def deployment_configuration(given: dict[str, Any] | None) -> dict[str, Any]:
@@ -328,9 +371,14 @@ def _create_service_response(original: Callable[..., Any]) -> Callable[..., Any]
 # Other extensions wrap UpdateService (ecs_blue_green) and may wrap the others: the wrappers chain, each recognised by
 # its own mark (patching.MethodPatches; moto imported at the first apply()).
 _ECS = "moto.ecs.models:EC2ContainerServiceBackend"
-_PATCHES = MethodPatches(((_ECS, "create_service", _create_service), (_ECS, "update_service", _update_service),
-                          (_ECS, "describe_services", _describe_services),
-                          ("moto.ecs.responses:EC2ContainerServiceResponse", "create_service", _create_service_response)))
+_PATCHES = MethodPatches(
+    (
+        (_ECS, "create_service", _create_service),
+        (_ECS, "update_service", _update_service),
+        (_ECS, "describe_services", _describe_services),
+        ("moto.ecs.responses:EC2ContainerServiceResponse", "create_service", _create_service_response),
+    )
+)
 apply, applied = _PATCHES.apply, _PATCHES.applied  # apply() is idempotent
 
 

@@ -112,8 +112,9 @@ def registered_resources(vcpus: int, memory_mib: int, reserved_mib: int = 0) -> 
     return int(vcpus) * CPU_UNITS_PER_VCPU, max(memtotal - max(int(reserved_mib or 0), 0), 0)
 
 
-def choose_instance(candidates: Iterable[Mapping[str, Any]], cpu: int, memory: int, distinct: bool = False,
-                    ports: Iterable[int] = ()) -> str | None:
+def choose_instance(
+    candidates: Iterable[Mapping[str, Any]], cpu: int, memory: int, distinct: bool = False, ports: Iterable[int] = ()
+) -> str | None:
     """The container instance a task goes to, or None when none has room.
 
     ``candidates``: ``arn``, ``status``, ``cpu`` and ``memory`` (remaining), ``zone``, ``service_tasks`` (tasks of the
@@ -124,8 +125,11 @@ def choose_instance(candidates: Iterable[Mapping[str, Any]], cpu: int, memory: i
     candidates = list(candidates)
     wanted_ports = {int(port) for port in ports if port}
     fitting = [
-        item for item in candidates
-        if item.get("status") == "ACTIVE" and int(item.get("cpu") or 0) >= int(cpu) and int(item.get("memory") or 0) >= int(memory)
+        item
+        for item in candidates
+        if item.get("status") == "ACTIVE"
+        and int(item.get("cpu") or 0) >= int(cpu)
+        and int(item.get("memory") or 0) >= int(memory)
         and not (distinct and int(item.get("service_tasks") or 0))
         and not wanted_ports & {int(port) for port in item.get("ports") or ()}
     ]
@@ -134,15 +138,20 @@ def choose_instance(candidates: Iterable[Mapping[str, Any]], cpu: int, memory: i
     per_zone: dict[str, int] = {}
     for item in candidates:
         per_zone[item.get("zone") or ""] = per_zone.get(item.get("zone") or "", 0) + int(item.get("service_tasks") or 0)
-    best = min(fitting, key=lambda item: (per_zone.get(item.get("zone") or "", 0), int(item.get("service_tasks") or 0), item["arn"]))
+    best = min(
+        fitting,
+        key=lambda item: (per_zone.get(item.get("zone") or "", 0), int(item.get("service_tasks") or 0), item["arn"]),
+    )
     return str(best["arn"])
 
 
 def unable_to_place(service_name: str) -> str:
     """AWS's service event when no container instance has room (service-event-messages-list.html)."""
-    return ("service %s was unable to place a task because no container instance met all of its requirements. "
-            "Reason: No Container Instances were found in your cluster that are ACTIVE and have enough CPU and memory."
-            % service_name)
+    return (
+        "service %s was unable to place a task because no container instance met all of its requirements. "
+        "Reason: No Container Instances were found in your cluster that are ACTIVE and have enough CPU and memory."
+        % service_name
+    )
 
 
 def scale_out_target(desired: int, maximum: int, in_service: int, wanted: int) -> int | None:
@@ -201,7 +210,12 @@ def task_requirements(definition: Any) -> tuple[int, int, list[int]]:
         memory = int(definition.memory)
     ports = []
     if getattr(definition, "network_mode", None) != "awsvpc":
-        ports = [int(mapping["hostPort"]) for item in containers for mapping in item.get("portMappings") or [] if mapping.get("hostPort")]
+        ports = [
+            int(mapping["hostPort"])
+            for item in containers
+            for mapping in item.get("portMappings") or []
+            if mapping.get("hostPort")
+        ]
     return cpu, memory, ports
 
 
@@ -246,27 +260,38 @@ def refresh(backend: Any, cluster_name: str) -> None:
             continue
         needs = getattr(task, "resource_requirements", None) or {}
         awsvpc = bool(getattr(task, "attachments", None))  # an ENI of its own
-        holding.setdefault(arn, []).append({"cpu": needs.get("CPU"), "memory": needs.get("MEMORY"),
-                                            "ports": [] if awsvpc else list(needs.get("PORTS") or [])})
+        holding.setdefault(arn, []).append(
+            {
+                "cpu": needs.get("CPU"),
+                "memory": needs.get("MEMORY"),
+                "ports": [] if awsvpc else list(needs.get("PORTS") or []),
+            }
+        )
     for instance in instances:
         registered = {name: _resource(instance.registered_resources, name) for name in ("CPU", "MEMORY")}
         left = remaining(registered, holding.get(instance.container_instance_arn, []))
         _set_resource(instance.remaining_resources, "CPU", left["CPU"])
         _set_resource(instance.remaining_resources, "MEMORY", left["MEMORY"])
-        base = next((item.get("stringSetValue") or [] for item in instance.registered_resources if item.get("name") == "PORTS"), [])
+        base = next(
+            (item.get("stringSetValue") or [] for item in instance.registered_resources if item.get("name") == "PORTS"),
+            [],
+        )
         for item in instance.remaining_resources:
             if item.get("name") == "PORTS":
                 item["stringSetValue"] = sorted(set(base) | set(left["PORTS"]))
         instance.running_tasks_count = left["running"]
 
 
-def candidates(backend: Any, cluster_name: str, service_arns: Mapping[str, int],
-               ports: Mapping[str, Iterable[int]] | None = None) -> list[dict[str, Any]]:
+def candidates(
+    backend: Any, cluster_name: str, service_arns: Mapping[str, int], ports: Mapping[str, Iterable[int]] | None = None
+) -> list[dict[str, Any]]:
     """The cluster's container instances as :func:`choose_instance` reads them."""
     return [
         {
-            "arn": instance.container_instance_arn, "status": instance.status,
-            "cpu": _resource(instance.remaining_resources, "CPU"), "memory": _resource(instance.remaining_resources, "MEMORY"),
+            "arn": instance.container_instance_arn,
+            "status": instance.status,
+            "cpu": _resource(instance.remaining_resources, "CPU"),
+            "memory": _resource(instance.remaining_resources, "MEMORY"),
             "zone": (instance.attributes or {}).get("ecs.availability-zone"),
             "service_tasks": int(service_arns.get(instance.container_instance_arn, 0)),
             "ports": list((ports or {}).get(instance.container_instance_arn) or ()),
@@ -293,7 +318,9 @@ def register(ec2_backend: Any, instance: Any) -> Any:
     info = INSTANCE_TYPES.get(instance.instance_type) or {}
     vcpus = int((info.get("VCpuInfo") or {}).get("DefaultVCpus") or 2)
     memory = int((info.get("MemoryInfo") or {}).get("SizeInMiB") or 4096)
-    reserved = int(config.get("ECS_RESERVED_MEMORY") or 0) if str(config.get("ECS_RESERVED_MEMORY") or "0").isdigit() else 0
+    reserved = (
+        int(config.get("ECS_RESERVED_MEMORY") or 0) if str(config.get("ECS_RESERVED_MEMORY") or "0").isdigit() else 0
+    )
     cpu, mib = registered_resources(vcpus, memory, reserved)
     for resources in (registered.registered_resources, registered.remaining_resources):
         _set_resource(resources, "CPU", cpu)
@@ -349,7 +376,9 @@ def scale_out(backend: Any, service: Any, wanted: int = 1) -> int | None:
     return None
 
 
-def spot_interruption(region: str, instance_id: str, notice_seconds: float = SPOT_NOTICE_SECONDS, account_id: str | None = None) -> dict[str, Any]:
+def spot_interruption(
+    region: str, instance_id: str, notice_seconds: float = SPOT_NOTICE_SECONDS, account_id: str | None = None
+) -> dict[str, Any]:
     """Play EC2's spot interruption notice for an instance; returns what happens (draining, when it terminates)."""
     from moto.core import DEFAULT_ACCOUNT_ID  # pylint: disable=import-outside-toplevel
     from moto.ec2.models import ec2_backends  # pylint: disable=import-outside-toplevel
@@ -373,9 +402,13 @@ def spot_interruption(region: str, instance_id: str, notice_seconds: float = SPO
     timer = threading.Timer(max(float(notice_seconds), 0.0), _terminate, args=(account, region, instance_id))
     timer.daemon = True
     timer.start()
-    return {"region": region, "instance_id": instance_id, "draining": draining,
-            "container_instance_arn": found[1].container_instance_arn if found else None,
-            "terminates_at": time.time() + max(float(notice_seconds), 0.0)}
+    return {
+        "region": region,
+        "instance_id": instance_id,
+        "draining": draining,
+        "container_instance_arn": found[1].container_instance_arn if found else None,
+        "terminates_at": time.time() + max(float(notice_seconds), 0.0),
+    }
 
 
 def _terminate(account: str, region: str, instance_id: str) -> None:
@@ -387,7 +420,11 @@ def _terminate(account: str, region: str, instance_id: str) -> None:
     with ecs_deployments._LOCK:  # pylint: disable=protected-access  # not in the middle of a scheduler step
         try:
             scaling = autoscaling_backends[account][region]
-            if any(state.instance.id == instance_id for group in scaling.autoscaling_groups.values() for state in group.instance_states):
+            if any(
+                state.instance.id == instance_id
+                for group in scaling.autoscaling_groups.values()
+                for state in group.instance_states
+            ):
                 scaling.terminate_instance(instance_id, False)
             else:
                 ec2_backends[account][region].terminate_instances([instance_id])
@@ -432,8 +469,19 @@ def _refreshed(original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
-_RUN_TASK_PARAMS = ("cluster_str", "task_definition_str", "count", "overrides", "started_by", "tags", "launch_type",
-                    "networking_configuration", "group", "platform_version", "capacity_provider_strategy")
+_RUN_TASK_PARAMS = (
+    "cluster_str",
+    "task_definition_str",
+    "count",
+    "overrides",
+    "started_by",
+    "tags",
+    "launch_type",
+    "networking_configuration",
+    "group",
+    "platform_version",
+    "capacity_provider_strategy",
+)
 
 
 class _Strategy:  # pylint: disable=too-few-public-methods
@@ -445,7 +493,14 @@ class _Strategy:  # pylint: disable=too-few-public-methods
         self.deployments: list[dict[str, Any]] = []
 
 
-def provision(backend: Any, cluster_name: str, definition: Any, count: int, strategy: list[dict[str, Any]] | None, launch_type: str | None) -> int:
+def provision(
+    backend: Any,
+    cluster_name: str,
+    definition: Any,
+    count: int,
+    strategy: list[dict[str, Any]] | None,
+    launch_type: str | None,
+) -> int:
     """RunTask on capacity providers: tasks that have no room wait in PROVISIONING while managed scaling adds instances
     (cluster-auto-scaling.html); here the group is scaled out before moto places them. The instances added."""
     if launch_type or not container_instances(backend, cluster_name):
@@ -456,7 +511,9 @@ def provision(backend: Any, cluster_name: str, definition: Any, count: int, stra
         return 0
     cpu, memory, ports = task_requirements(definition)
     refresh(backend, cluster_name)
-    free = [item for item in candidates(backend, cluster_name, {}) if choose_instance([item], cpu, memory, False, ports)]
+    free = [
+        item for item in candidates(backend, cluster_name, {}) if choose_instance([item], cpu, memory, False, ports)
+    ]
     wanted = max(int(count or 1) - len(free), 0)
     if wanted and scale_out(backend, _Strategy(cluster_name, strategy), wanted) is not None:
         refresh(backend, cluster_name)
@@ -471,8 +528,14 @@ def _provisioned(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             cluster_name = str(given.get("cluster_str") or "default").rsplit("/", maxsplit=1)[-1]
             refresh(self, cluster_name)
-            provision(self, cluster_name, self.describe_task_definition(given["task_definition_str"]), int(given.get("count") or 1),
-                      given.get("capacity_provider_strategy"), given.get("launch_type"))
+            provision(
+                self,
+                cluster_name,
+                self.describe_task_definition(given["task_definition_str"]),
+                int(given.get("count") or 1),
+                given.get("capacity_provider_strategy"),
+                given.get("launch_type"),
+            )
         except Exception:  # pylint: disable=broad-except
             pass
         return original(self, *args, **kwargs)
@@ -488,11 +551,14 @@ def _dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
         status, answer = "200 OK", {}
         try:
             if environ.get("REQUEST_METHOD") != "POST":
-                raise SpotInterruptionError("POST {\"region\": ..., \"instance_id\": ..., \"notice_seconds\": 120}")
+                raise SpotInterruptionError('POST {"region": ..., "instance_id": ..., "notice_seconds": 120}')
             length = int(environ.get("CONTENT_LENGTH") or 0)
             request = json.loads(environ["wsgi.input"].read(length) or b"{}")
-            answer = spot_interruption(str(request["region"]), str(request["instance_id"]),
-                                       float(request.get("notice_seconds", SPOT_NOTICE_SECONDS)))
+            answer = spot_interruption(
+                str(request["region"]),
+                str(request["instance_id"]),
+                float(request.get("notice_seconds", SPOT_NOTICE_SECONDS)),
+            )
         except (SpotInterruptionError, KeyError, ValueError, TypeError) as error:
             status, answer = "400 Bad Request", {"error": str(error) or repr(error)}
         body = json.dumps(answer, sort_keys=True).encode()

@@ -107,7 +107,11 @@ def _log_config(task: Any, container_definition: dict[str, Any]) -> dict[str, st
         return None
     prefix = options.get("awslogs-stream-prefix")
     stream = "%s/%s/%s" % (prefix, container_definition.get("name"), task.id) if prefix else task.id
-    return {"group": options["awslogs-group"], "region": options.get("awslogs-region") or task.region_name, "stream": stream}
+    return {
+        "group": options["awslogs-group"],
+        "region": options.get("awslogs-region") or task.region_name,
+        "stream": stream,
+    }
 
 
 def start(backend: Any, task: Any) -> None:
@@ -120,11 +124,15 @@ def start(backend: Any, task: Any) -> None:
     definition = backend.describe_task_definition(task.task_definition_arn)
     container_definition = definition.container_definitions[0]
     command = _command(task, container_definition)
-    setattr(task, _MARK, {
-        "stop_at": time.monotonic() + task_seconds(),
-        "exit": outcome(command),
-        "log": _log_config(task, container_definition),
-    })
+    setattr(
+        task,
+        _MARK,
+        {
+            "stop_at": time.monotonic() + task_seconds(),
+            "exit": outcome(command),
+            "log": _log_config(task, container_definition),
+        },
+    )
     task.status = "RUNNING"
     task.started_at = datetime.now(timezone.utc)
     for container in task.containers:
@@ -184,7 +192,9 @@ def _has_active_instances(backend: Any, cluster_name: str) -> bool:
     return any(instance.status == "ACTIVE" for instance in backend.container_instances.get(cluster_name, {}).values())
 
 
-def _place_without_instance(backend: Any, cluster: Any, definition_str: str, count: int, kwargs: dict[str, Any], strategy: list | None) -> list:
+def _place_without_instance(
+    backend: Any, cluster: Any, definition_str: str, count: int, kwargs: dict[str, Any], strategy: list | None
+) -> list:
     from moto.ecs.models import Task  # pylint: disable=import-outside-toplevel
 
     definition = backend.describe_task_definition(definition_str)
@@ -211,7 +221,16 @@ def _place_without_instance(backend: Any, cluster: Any, definition_str: str, cou
     return tasks
 
 
-_PARAMS = ("overrides", "started_by", "tags", "launch_type", "networking_configuration", "group", "platform_version", "capacity_provider_strategy")
+_PARAMS = (
+    "overrides",
+    "started_by",
+    "tags",
+    "launch_type",
+    "networking_configuration",
+    "group",
+    "platform_version",
+    "capacity_provider_strategy",
+)
 
 
 def _run_task(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -222,9 +241,17 @@ def _run_task(original: Callable[..., Any]) -> Callable[..., Any]:
         kwargs.update(zip(_PARAMS, args))
         cluster = self._get_cluster(cluster_str)  # pylint: disable=protected-access
         launch_type = kwargs.get("launch_type")
-        strategy = kwargs.get("capacity_provider_strategy") or (None if launch_type else cluster.default_capacity_provider_strategy)
-        fargate = launch_type == "FARGATE" or (strategy and strategy[0]["capacityProvider"] in ("FARGATE", "FARGATE_SPOT"))
-        if fargate or _has_active_instances(self, cluster.name) or (launch_type and launch_type not in ("EC2", "EXTERNAL")):
+        strategy = kwargs.get("capacity_provider_strategy") or (
+            None if launch_type else cluster.default_capacity_provider_strategy
+        )
+        fargate = launch_type == "FARGATE" or (
+            strategy and strategy[0]["capacityProvider"] in ("FARGATE", "FARGATE_SPOT")
+        )
+        if (
+            fargate
+            or _has_active_instances(self, cluster.name)
+            or (launch_type and launch_type not in ("EC2", "EXTERNAL"))
+        ):
             tasks = original(self, cluster_str, task_definition_str, count, **kwargs)
         else:
             tasks = _place_without_instance(self, cluster, task_definition_str, count, kwargs, strategy)
@@ -238,8 +265,13 @@ def _run_task(original: Callable[..., Any]) -> Callable[..., Any]:
 # ecs_instances wraps RunTask too (around this wrapper): the wrappers chain, each recognised by its own mark
 # (patching.MethodPatches; moto imported at the first apply()). restore() is for tests.
 _ECS = "moto.ecs.models:EC2ContainerServiceBackend"
-_PATCHES = MethodPatches(((_ECS, "run_task", _run_task), (_ECS, "describe_tasks", _describe_tasks),
-                          ("moto.ecs.models:Task", "last_status", _last_status)))
+_PATCHES = MethodPatches(
+    (
+        (_ECS, "run_task", _run_task),
+        (_ECS, "describe_tasks", _describe_tasks),
+        ("moto.ecs.models:Task", "last_status", _last_status),
+    )
+)
 apply, applied, restore = _PATCHES.apply, _PATCHES.applied, _PATCHES.restore  # apply() is idempotent
 
 

@@ -144,7 +144,10 @@ def _delete_certificate(original: Callable[..., Any]) -> Callable[..., Any]:
 
 _INSTALLED = MethodPatches(
     tuple((ELBv2Backend, name, _releasing) for name in _METHODS)
-    + ((AWSCertificateManagerBackend, "get_certificate", _get_certificate), (AWSCertificateManagerBackend, "delete_certificate", _delete_certificate))
+    + (
+        (AWSCertificateManagerBackend, "get_certificate", _get_certificate),
+        (AWSCertificateManagerBackend, "delete_certificate", _delete_certificate),
+    )
 )
 
 

@@ -96,10 +96,21 @@ FRONT_HOST = "127.0.0.1"
 HEALTH_CHECK_USER_AGENT = "ELB-HealthChecker/2.0"
 TICK_SECONDS = 0.1
 ROUTE_PREFIX = "/megapool-api/"
-HOP_BY_HOP = frozenset((
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
-    "transfer-encoding", "upgrade", "host", "content-length",
-))
+HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    )
+)
 
 # The clock (tests may replace it).
 _clock: Callable[[], float] = time.monotonic
@@ -198,10 +209,18 @@ def pick_candidates(records: list[TargetRecord]) -> list[TargetRecord]:
     return healthy or live
 
 
-def redirect_location(config: dict[str, Any], protocol: str, host: str, port: int, path: str, query: str) -> tuple[int, str]:
+def redirect_location(
+    config: dict[str, Any], protocol: str, host: str, port: int, path: str, query: str
+) -> tuple[int, str]:
     """(status, Location) of a redirect action for a request (protocol of the listener, Host header without port,
     listener port, path with its leading "/", query without "?")."""
-    keywords = {"#{protocol}": protocol.upper(), "#{host}": host, "#{port}": str(port), "#{path}": path.lstrip("/"), "#{query}": query}
+    keywords = {
+        "#{protocol}": protocol.upper(),
+        "#{host}": host,
+        "#{port}": str(port),
+        "#{path}": path.lstrip("/"),
+        "#{query}": query,
+    }
 
     def fill(value: str) -> str:
         for keyword, replacement in keywords.items():
@@ -209,8 +228,12 @@ def redirect_location(config: dict[str, Any], protocol: str, host: str, port: in
         return value
 
     scheme = fill(config.get("Protocol") or "#{protocol}").lower()
-    location = "%s://%s:%s%s" % (scheme, fill(config.get("Host") or "#{host}"), fill(config.get("Port") or "#{port}"),
-                                 fill(config.get("Path") or "/#{path}"))
+    location = "%s://%s:%s%s" % (
+        scheme,
+        fill(config.get("Host") or "#{host}"),
+        fill(config.get("Port") or "#{port}"),
+        fill(config.get("Path") or "/#{path}"),
+    )
     new_query = fill(config.get("Query") if config.get("Query") is not None else "#{query}")
     if new_query:
         location += "?" + new_query
@@ -269,8 +292,12 @@ class _Front:
         self.server = ThreadingHTTPServer((FRONT_HOST, 0), handler)
         self.server.daemon_threads = True
         self.address = self.server.server_address[:2]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
-                                       name="elbv2-front-%s" % self.listener_port, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="elbv2-front-%s" % self.listener_port,
+            daemon=True,
+        )
         self.thread.start()
 
     def close(self) -> None:
@@ -279,10 +306,16 @@ class _Front:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "region": self.backend.region_name, "account_id": self.backend.account_id,
-            "load_balancer_arn": self.balancer_arn, "load_balancer_name": self.balancer_name, "dns_name": self.dns_name,
-            "listener_arn": self.listener_arn, "listener_port": self.listener_port, "protocol": self.protocol,
-            "address": "%s:%d" % self.address, "url": "http://%s:%d" % self.address,
+            "region": self.backend.region_name,
+            "account_id": self.backend.account_id,
+            "load_balancer_arn": self.balancer_arn,
+            "load_balancer_name": self.balancer_name,
+            "dns_name": self.dns_name,
+            "listener_arn": self.listener_arn,
+            "listener_port": self.listener_port,
+            "protocol": self.protocol,
+            "address": "%s:%d" % self.address,
+            "url": "http://%s:%d" % self.address,
         }
 
 
@@ -364,14 +397,21 @@ class DataPlane:
             return NOT_IN_USE
         return record.state
 
-    def answer(self, backend: ELBv2Backend, target_group_arn: str, targets: list[dict[str, Any]],
-               answered: list[FakeHealthStatus]) -> list[FakeHealthStatus]:
+    def answer(
+        self,
+        backend: ELBv2Backend,
+        target_group_arn: str,
+        targets: list[dict[str, Any]],
+        answered: list[FakeHealthStatus],
+    ) -> list[FakeHealthStatus]:
         """moto's DescribeTargetHealth answer with the local targets' health from the data plane."""
         self.expire()
         group = backend.target_groups.get(target_group_arn)
         health_port = group.health_check_port if group is not None else None
         with self.lock:
-            records = {target_id: record for (arn, target_id), record in self.records.items() if arn == target_group_arn}
+            records = {
+                target_id: record for (arn, target_id), record in self.records.items() if arn == target_group_arn
+            }
         if not records:
             return answered
 
@@ -382,8 +422,11 @@ class DataPlane:
         result = [status(records[entry.instance_id]) if entry.instance_id in records else entry for entry in answered]
         if not targets:
             listed = {entry.instance_id for entry in answered}
-            result.extend(status(record) for target_id, record in records.items()
-                          if target_id not in listed and record.state[0] == "draining")
+            result.extend(
+                status(record)
+                for target_id, record in records.items()
+                if target_id not in listed and record.state[0] == "draining"
+            )
         return result
 
     def candidates(self, backend: ELBv2Backend, target_group_arn: str) -> list[TargetRecord]:
@@ -392,9 +435,16 @@ class DataPlane:
         if group is None:
             return []
         with self.lock:
-            records = [self.records[target_group_arn, str(target_id)] for target_id in list(group.targets)
-                       if (target_group_arn, str(target_id)) in self.records]
-            records += [record for (arn, _id), record in self.records.items() if arn == target_group_arn and record not in records]
+            records = [
+                self.records[target_group_arn, str(target_id)]
+                for target_id in list(group.targets)
+                if (target_group_arn, str(target_id)) in self.records
+            ]
+            records += [
+                record
+                for (arn, _id), record in self.records.items()
+                if arn == target_group_arn and record not in records
+            ]
         enabled = group.health_check_enabled
         return records if not enabled else pick_candidates(records)
 
@@ -417,7 +467,9 @@ class DataPlane:
             if self.thread is not None and self.thread.is_alive():
                 return
             self.stop_event = threading.Event()
-            self.thread = threading.Thread(target=self._run, args=(self.stop_event,), name="elbv2-dataplane", daemon=True)
+            self.thread = threading.Thread(
+                target=self._run, args=(self.stop_event,), name="elbv2-dataplane", daemon=True
+            )
             self.thread.start()
 
     def _run(self, stop: threading.Event) -> None:
@@ -439,7 +491,9 @@ class DataPlane:
         with self.lock:
             live_groups = {arn for backend in self.backends.values() for arn in list(backend.target_groups)}
             for key, record in list(self.records.items()):
-                if record.target_group_arn not in live_groups or (record.drain_until is not None and record.drain_until <= now):
+                if record.target_group_arn not in live_groups or (
+                    record.drain_until is not None and record.drain_until <= now
+                ):
                     del self.records[key]
 
     def sync_fronts(self) -> None:
@@ -479,7 +533,11 @@ class DataPlane:
                 if backend is None:
                     continue
                 group = backend.target_groups.get(record.target_group_arn)
-                if group is None or not group.health_check_enabled or not self.group_in_use(backend, record.target_group_arn):
+                if (
+                    group is None
+                    or not group.health_check_enabled
+                    or not self.group_in_use(backend, record.target_group_arn)
+                ):
                     continue
                 record.checking = True
                 due.append((record, group))
@@ -490,7 +548,11 @@ class DataPlane:
         interval = max(_int(group.health_check_interval_seconds, 30), 1)
         timeout = max(_int(group.health_check_timeout_seconds, 5), 1)
         matcher = (group.matcher or {}).get("HttpCode") or "200"
-        port = record.port if str(group.health_check_port or "traffic-port") == "traffic-port" else _int(group.health_check_port, record.port)
+        port = (
+            record.port
+            if str(group.health_check_port or "traffic-port") == "traffic-port"
+            else _int(group.health_check_port, record.port)
+        )
         try:
             result = health_check(record.target_id, port, group.health_check_path or "/", timeout, matcher)
         finally:
@@ -498,8 +560,13 @@ class DataPlane:
                 record.checking = False
                 record.next_check = _clock() + interval
         with self.lock:
-            if record.state[0] != "draining" and self.records.get((record.target_group_arn, record.target_id)) is record:
-                advance(record, result, _int(group.healthy_threshold_count, 5), _int(group.unhealthy_threshold_count, 2))
+            if (
+                record.state[0] != "draining"
+                and self.records.get((record.target_group_arn, record.target_id)) is record
+            ):
+                advance(
+                    record, result, _int(group.healthy_threshold_count, 5), _int(group.unhealthy_threshold_count, 2)
+                )
 
 
 def _region_key(arn: str) -> tuple[str, str]:
@@ -569,10 +636,16 @@ class _FrontHandler(BaseHTTPRequestHandler):
         if listener is None:
             self._error(503)
             return
-        protocol, port = listener.protocol, _int(listener.port, self.front.listener_port)  # ModifyListener may change them
+        protocol, port = (
+            listener.protocol,
+            _int(listener.port, self.front.listener_port),
+        )  # ModifyListener may change them
         path, _sep, query = self.path.partition("?")
-        host = (self.headers.get("Host") or FRONT_HOST).rsplit(":", 1)[0] if not (self.headers.get("Host") or "").startswith("[") \
+        host = (
+            (self.headers.get("Host") or FRONT_HOST).rsplit(":", 1)[0]
+            if not (self.headers.get("Host") or "").startswith("[")
             else self.headers["Host"]
+        )
         actions = listener.default_actions
         for rule in sorted(list(listener._non_default_rules.values()), key=lambda r: _int(r.priority, 50000)):  # pylint: disable=protected-access
             if rule_matches(rule.conditions, host, path):
@@ -581,14 +654,22 @@ class _FrontHandler(BaseHTTPRequestHandler):
         for action in sorted(actions, key=lambda a: _int((a.data or {}).get("Order"), 50000)):
             kind = action.type
             if kind == "redirect":
-                status, location = redirect_location(action.data.get("RedirectConfig") or {}, protocol, host, port, path, query)
-                self._send(status, [("Location", location), ("Content-Type", "text/html")],
-                           (_ERROR_BODY % {"code": status, "text": http.client.responses[status]}).encode())
+                status, location = redirect_location(
+                    action.data.get("RedirectConfig") or {}, protocol, host, port, path, query
+                )
+                self._send(
+                    status,
+                    [("Location", location), ("Content-Type", "text/html")],
+                    (_ERROR_BODY % {"code": status, "text": http.client.responses[status]}).encode(),
+                )
                 return
             if kind == "fixed-response":
                 config = action.data.get("FixedResponseConfig") or {}
-                self._send(_int(config.get("StatusCode"), 200), [("Content-Type", config.get("ContentType") or "text/plain")],
-                           (config.get("MessageBody") or "").encode())
+                self._send(
+                    _int(config.get("StatusCode"), 200),
+                    [("Content-Type", config.get("ContentType") or "text/plain")],
+                    (config.get("MessageBody") or "").encode(),
+                )
                 return
             if kind == "forward":
                 self._forward(action, body, protocol, port)
@@ -600,7 +681,11 @@ class _FrontHandler(BaseHTTPRequestHandler):
         if not groups:
             self._error(503)
             return
-        arn = random.choices([arn for arn, _w in groups], weights=[w for _a, w in groups])[0] if len(groups) > 1 else groups[0][0]
+        arn = (
+            random.choices([arn for arn, _w in groups], weights=[w for _a, w in groups])[0]
+            if len(groups) > 1
+            else groups[0][0]
+        )
         record = self.plane.next_target(self.front.backend, arn)
         if record is None:
             self._error(503)
@@ -608,7 +693,9 @@ class _FrontHandler(BaseHTTPRequestHandler):
         headers = [(name, value) for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP]
         client = self.client_address[0]
         forwarded_for = self.headers.get("X-Forwarded-For")
-        headers = [(n, v) for n, v in headers if n.lower() not in ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-port")]
+        headers = [
+            (n, v) for n, v in headers if n.lower() not in ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-port")
+        ]
         headers += [
             ("Host", self.headers.get("Host") or "%s:%d" % self.front.address),
             ("X-Forwarded-For", "%s, %s" % (forwarded_for, client) if forwarded_for else client),
@@ -628,7 +715,11 @@ class _FrontHandler(BaseHTTPRequestHandler):
             connection.endheaders(body or None)
             response = connection.getresponse()
             payload = response.read()
-            answer = [(n, v) for n, v in response.getheaders() if n.lower() not in HOP_BY_HOP and n.lower() not in ("server", "date")]
+            answer = [
+                (n, v)
+                for n, v in response.getheaders()
+                if n.lower() not in HOP_BY_HOP and n.lower() not in ("server", "date")
+            ]
             self._send(response.status, answer, payload)
         except socket.timeout:
             self._error(504)
@@ -665,8 +756,8 @@ def _dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def method(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO") or ""
-        if path.startswith(ROUTE_PREFIX) and path[len(ROUTE_PREFIX):].strip("/") in ROUTES:
-            body = json.dumps(ROUTES[path[len(ROUTE_PREFIX):].strip("/")](), indent=1, sort_keys=True).encode()
+        if path.startswith(ROUTE_PREFIX) and path[len(ROUTE_PREFIX) :].strip("/") in ROUTES:
+            body = json.dumps(ROUTES[path[len(ROUTE_PREFIX) :].strip("/")](), indent=1, sort_keys=True).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         return original(self, environ, start_response)
@@ -723,17 +814,19 @@ def _reset(original: Callable[..., Any]) -> Callable[..., Any]:
 # Other extensions wrap some of the same methods (elbv2_certificates: delete_listener, delete_load_balancer; any
 # extension: moto's reset): the wrappers chain, each wrapping whatever is there, recognised by this extension's own
 # mark (patching.MethodPatches).
-_PATCHES = MethodPatches((
-    (ELBv2Backend, "register_targets", _after(_registered)),
-    (ELBv2Backend, "deregister_targets", _after(_deregistered)),
-    (ELBv2Backend, "describe_target_health", _describe_target_health),
-    (ELBv2Backend, "create_listener", _after(_watch)),
-    (ELBv2Backend, "delete_listener", _after(_watch)),
-    (ELBv2Backend, "delete_load_balancer", _after(_watch)),
-    (ELBv2Backend, "delete_target_group", _after(_watch)),
-    (MotoAPIBackend, "reset", _reset),
-    (DomainDispatcherApplication, "__call__", _dispatch),
-))
+_PATCHES = MethodPatches(
+    (
+        (ELBv2Backend, "register_targets", _after(_registered)),
+        (ELBv2Backend, "deregister_targets", _after(_deregistered)),
+        (ELBv2Backend, "describe_target_health", _describe_target_health),
+        (ELBv2Backend, "create_listener", _after(_watch)),
+        (ELBv2Backend, "delete_listener", _after(_watch)),
+        (ELBv2Backend, "delete_load_balancer", _after(_watch)),
+        (ELBv2Backend, "delete_target_group", _after(_watch)),
+        (MotoAPIBackend, "reset", _reset),
+        (DomainDispatcherApplication, "__call__", _dispatch),
+    )
+)
 apply, applied = _PATCHES.apply, _PATCHES.applied  # apply() is idempotent
 
 

@@ -118,7 +118,8 @@ def _remove(original: Callable[..., Any]) -> Callable[..., Any]:  # pylint: disa
         cluster = _cluster_by_arn_or_id(self, db_cluster_identifier)
         if cluster is None or not any(member is cluster for member in global_cluster.members):
             raise RDSClientError(
-                "DBClusterNotFoundFault", "The specified cluster %s is not a member of %s." % (db_cluster_identifier, global_cluster_identifier)
+                "DBClusterNotFoundFault",
+                "The specified cluster %s is not a member of %s." % (db_cluster_identifier, global_cluster_identifier),
             )
         _detach(global_cluster, cluster)
         return global_cluster
@@ -130,7 +131,11 @@ def _delete(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def method(self: RDSBackend, cluster_identifier: str, snapshot_name: str | None = None) -> Any:
         cluster = self.clusters.get(cluster_identifier)
-        global_cluster = _membership(self, cluster) if cluster is not None and not cluster.deletion_protection and not cluster.members else None
+        global_cluster = (
+            _membership(self, cluster)
+            if cluster is not None and not cluster.deletion_protection and not cluster.members
+            else None
+        )
         if global_cluster is not None:
             if cluster.is_writer and len(global_cluster.members) > 1:
                 raise InvalidGlobalClusterState(

@@ -69,7 +69,9 @@ def _detach(backend: RDSBackend, replica: Any) -> None:
     """Make ``replica`` standalone: no source, gone from the source's list of replicas."""
     source = _source(backend, replica)
     if source is not None:
-        source.replicas = [r for r in source.replicas if r not in (replica.db_instance_identifier, replica.db_instance_arn)]
+        source.replicas = [
+            r for r in source.replicas if r not in (replica.db_instance_identifier, replica.db_instance_arn)
+        ]
     replica.is_replica = False
     replica.source_db_instance_identifier = None
 
@@ -92,7 +94,9 @@ def _create_replica(original: Callable[..., Any]) -> Callable[..., Any]:  # pyli
             )
         cross_region = _is_arn(source_id) and primary.region != self.region_name
         if cross_region and primary.storage_encrypted and not kwargs.get("kms_key_id"):
-            raise InvalidParameterCombination("For encrypted cross-region replica, kmsKeyId should be explicitly specified")
+            raise InvalidParameterCombination(
+                "For encrypted cross-region replica, kmsKeyId should be explicitly specified"
+            )
         replica = copy.copy(primary)
         # Its own region first, so that the subnet group, the ARN and the endpoint are the destination's.
         replica.backend = self
@@ -105,7 +109,9 @@ def _create_replica(original: Callable[..., Any]) -> Callable[..., Any]:  # pyli
         replica.db_subnet_group = None
         kwargs.pop("backend", None)
         kwargs.pop("source_region", None)
-        kwargs["source_db_instance_identifier"] = primary.db_instance_arn if cross_region else primary.db_instance_identifier
+        kwargs["source_db_instance_identifier"] = (
+            primary.db_instance_arn if cross_region else primary.db_instance_identifier
+        )
         if kwargs.get("db_subnet_group_name") is None and cross_region:
             raise InvalidParameterCombination("A cross-region read replica needs a DBSubnetGroupName of its own region")
         replica.update(**kwargs)
@@ -144,14 +150,18 @@ def _delete(original: Callable[..., Any]) -> Callable[..., Any]:
         if database is not None and not database.deletion_protection:
             if database.is_replica:
                 if final_db_snapshot_identifier and not skip_final_snapshot:
-                    raise InvalidParameterCombination("FinalDBSnapshotIdentifier can not be specified when deleting a replica instance")
+                    raise InvalidParameterCombination(
+                        "FinalDBSnapshotIdentifier can not be specified when deleting a replica instance"
+                    )
                 _detach(self, database)
             for replica_id in list(database.replicas):
                 replica = self.find_db_from_id(replica_id) if _is_arn(replica_id) else self.databases.get(replica_id)
                 if replica is not None:
                     _detach(self, replica)  # AWS promotes the replicas of a deleted source
             database.replicas = []
-        return original(self, db_instance_identifier, final_db_snapshot_identifier, skip_final_snapshot, delete_automated_backups)
+        return original(
+            self, db_instance_identifier, final_db_snapshot_identifier, skip_final_snapshot, delete_automated_backups
+        )
 
     return method
 

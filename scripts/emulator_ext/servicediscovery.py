@@ -104,11 +104,15 @@ def _delete_namespace(original: Callable[..., Any]) -> Callable[..., Any]:
         namespace = self.namespaces.get(namespace_id)
         services = [service.id for service in self.services.values() if service.namespace_id == namespace_id]
         if namespace is not None and services:
-            raise ResourceInUse("Namespace %s has associated services: %s" % (namespace_id, ", ".join(sorted(services))))
+            raise ResourceInUse(
+                "Namespace %s has associated services: %s" % (namespace_id, ", ".join(sorted(services)))
+            )
         operation_id = original(self, namespace_id)
         zone_id = _zone_id(namespace)
         if zone_id:
-            _zones(self).zones.pop(zone_id, None)  # with its SOA/NS records; Cloud Map's own records went with the services
+            _zones(self).zones.pop(
+                zone_id, None
+            )  # with its SOA/NS records; Cloud Map's own records went with the services
         return operation_id
 
     return method
@@ -119,8 +123,10 @@ def _delete_service(original: Callable[..., Any]) -> Callable[..., Any]:
     def method(self: ServiceDiscoveryBackend, service_id: str) -> None:
         service = self.services.get(service_id)
         if service is not None and service.instances:
-            raise ResourceInUse("Service %s has registered instances: %s" % (
-                service_id, ", ".join(sorted(instance.instance_id for instance in service.instances))))
+            raise ResourceInUse(
+                "Service %s has registered instances: %s"
+                % (service_id, ", ".join(sorted(instance.instance_id for instance in service.instances)))
+            )
         return original(self, service_id)
 
     return method
@@ -143,8 +149,12 @@ def _associate_vpc_with_hosted_zone(original: Callable[..., Any]) -> Callable[..
         if any(vpc.get("vpc_id") == vpcid for vpc in zone.vpcs):
             return zone
         for other in self.zones.values():
-            if other is not zone and other.private_zone and _same_name(other.name, zone.name) \
-                    and any(vpc.get("vpc_id") == vpcid for vpc in other.vpcs):
+            if (
+                other is not zone
+                and other.private_zone
+                and _same_name(other.name, zone.name)
+                and any(vpc.get("vpc_id") == vpcid for vpc in other.vpcs)
+            ):
                 raise _Route53Error(
                     "ConflictingDomainExists",
                     "The VPC %s in region %s has already been associated with the hosted zone %s with the same domain name."
@@ -162,7 +172,8 @@ def _disassociate_vpc_from_hosted_zone(original: Callable[..., Any]) -> Callable
         if not any(vpc.get("vpc_id") == vpcid for vpc in zone.vpcs):
             raise _Route53Error(
                 "VPCAssociationNotFound",
-                "The specified VPC %s and hosted zone %s are not currently associated." % (vpcid, zone_id.rsplit("/", 1)[-1]),
+                "The specified VPC %s and hosted zone %s are not currently associated."
+                % (vpcid, zone_id.rsplit("/", 1)[-1]),
             )
         return original(self, zone_id, vpcid)
 

@@ -48,13 +48,17 @@ class _CloudMapError(JsonRESTError):
 
 
 def duplicate_request(operation_id: str) -> _CloudMapError:
-    return _CloudMapError("DuplicateRequest", "The operation is already in progress.", DuplicateOperationId=operation_id)
+    return _CloudMapError(
+        "DuplicateRequest", "The operation is already in progress.", DuplicateOperationId=operation_id
+    )
 
 
 def namespace_already_exists(namespace_id: str, creator_request_id: str) -> _CloudMapError:
     return _CloudMapError(
-        "NamespaceAlreadyExists", "The namespace that you're trying to create already exists.",
-        CreatorRequestId=creator_request_id, NamespaceId=namespace_id,
+        "NamespaceAlreadyExists",
+        "The namespace that you're trying to create already exists.",
+        CreatorRequestId=creator_request_id,
+        NamespaceId=namespace_id,
     )
 
 
@@ -66,8 +70,11 @@ def repeated_request_error(backend: Any, creator_request_id: str | None) -> _Clo
         if getattr(namespace, "creator_request_id", None) != creator_request_id:
             continue
         for operation in backend.operations.values():
-            if (operation.operation_type == "CREATE_NAMESPACE" and operation.targets.get("NAMESPACE") == namespace.id
-                    and operation.status in RUNNING):
+            if (
+                operation.operation_type == "CREATE_NAMESPACE"
+                and operation.targets.get("NAMESPACE") == namespace.id
+                and operation.status in RUNNING
+            ):
                 return duplicate_request(operation.id)
         return namespace_already_exists(namespace.id, creator_request_id)
     return None
@@ -76,7 +83,9 @@ def repeated_request_error(backend: Any, creator_request_id: str | None) -> _Clo
 def _create_private_dns_namespace(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def method(self: ServiceDiscoveryResponse) -> str:
-        error = repeated_request_error(self.servicediscovery_backend, (json.loads(self.body or "{}") or {}).get("CreatorRequestId"))
+        error = repeated_request_error(
+            self.servicediscovery_backend, (json.loads(self.body or "{}") or {}).get("CreatorRequestId")
+        )
         if error is not None:
             raise error
         return original(self)

@@ -13,7 +13,9 @@ import sys
 
 def undocumented(docs: dict, names: list[str]) -> list[str]:
     """The names whose entry has neither ``doc`` (plugins) nor ``entry_points`` (roles)."""
-    return [name for name in names if not ((docs.get(name) or {}).get("doc") or (docs.get(name) or {}).get("entry_points"))]
+    return [
+        name for name in names if not ((docs.get(name) or {}).get("doc") or (docs.get(name) or {}).get("entry_points"))
+    ]
 
 
 def main(argv: list[str]) -> int:

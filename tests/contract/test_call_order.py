@@ -29,7 +29,10 @@ def template(cluster="megapool-local", region="eu-north-1", template_id="lt-1"):
     return call(
         "ec2",
         "CreateLaunchTemplate",
-        {"LaunchTemplateName": "megapool-local-app", "LaunchTemplateData": {"UserData": {"__redacted__": True, "length": 90, "ecs_cluster": cluster}}},
+        {
+            "LaunchTemplateName": "megapool-local-app",
+            "LaunchTemplateData": {"UserData": {"__redacted__": True, "length": 90, "ecs_cluster": cluster}},
+        },
         region=region,
         result={"LaunchTemplate.LaunchTemplateId": template_id},
     )
@@ -40,7 +43,12 @@ def asg(region="eu-north-1", template_id="lt-1"):
     return call(
         "autoscaling",
         "CreateAutoScalingGroup",
-        {"AutoScalingGroupName": "megapool-local-app", "MinSize": 1, "MaxSize": 4, "MixedInstancesPolicy": {"LaunchTemplate": spec}},
+        {
+            "AutoScalingGroupName": "megapool-local-app",
+            "MinSize": 1,
+            "MaxSize": 4,
+            "MixedInstancesPolicy": {"LaunchTemplate": spec},
+        },
         region=region,
     )
 
@@ -78,7 +86,10 @@ def test_explicit_service_linked_role_satisfies_the_capacity_provider_rule():
 
 
 def test_an_existing_service_linked_role_counts():
-    taken = {"code": "InvalidInput", "message": "Service role name AWSServiceRoleForECS has been taken in this account, please try a different suffix."}
+    taken = {
+        "code": "InvalidInput",
+        "message": "Service role name AWSServiceRoleForECS has been taken in this account, please try a different suffix.",
+    }
     assert call_order.check([service_linked_role(error=taken), capacity_provider()]).violations == []
 
 
@@ -118,7 +129,9 @@ def test_a_reset_of_another_emulator_changes_nothing():
 
 def test_the_launch_template_by_name_is_linked_too():
     by_name = asg()
-    by_name["params"]["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"] = {"LaunchTemplateName": "megapool-local-app"}
+    by_name["params"]["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"] = {
+        "LaunchTemplateName": "megapool-local-app"
+    }
     report = call_order.check([template(), by_name])
     assert report.checked["asg_cluster"] == 1 and len(report.violations) == 1
 

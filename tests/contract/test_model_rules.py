@@ -22,7 +22,12 @@ MUST_FAIL = [
     ("elbv2", "CreateTargetGroup", dict(VALID_TG, Name="-web"), ("Name", "pattern")),
     ("elbv2", "CreateTargetGroup", dict(VALID_TG, Port=70000), ("Port", "max-value")),
     ("elbv2", "CreateTargetGroup", dict(VALID_TG, Port="80"), ("Port", "type")),
-    ("elbv2", "CreateTargetGroup", dict(VALID_TG, HealthCheckIntervalSeconds=301), ("HealthCheckIntervalSeconds", "max-value")),
+    (
+        "elbv2",
+        "CreateTargetGroup",
+        dict(VALID_TG, HealthCheckIntervalSeconds=301),
+        ("HealthCheckIntervalSeconds", "max-value"),
+    ),
     ("elbv2", "CreateTargetGroup", dict(VALID_TG, Tags=[]), ("Tags", "min-length")),
     ("elbv2", "CreateLoadBalancer", {"Name": "internal-web"}, ("Name", "forbidden-prefix")),
     ("iam", "CreateRole", {"RoleName": "a b", "AssumeRolePolicyDocument": "{}"}, ("RoleName", "pattern")),
@@ -32,7 +37,12 @@ MUST_FAIL = [
     ("ecs", "CreateCluster", {"clusterName": "megapool.local"}, ("clusterName", "pattern")),
     ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "release 1.4.2"}, ("startedBy", "pattern")),
     ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "a" * 129}, ("startedBy", "pattern")),
-    ("ecs", "StartTask", {"taskDefinition": "t", "containerInstances": ["i"], "startedBy": "a" * 37}, ("startedBy", "pattern")),
+    (
+        "ecs",
+        "StartTask",
+        {"taskDefinition": "t", "containerInstances": ["i"], "startedBy": "a" * 37},
+        ("startedBy", "pattern"),
+    ),
     ("ecs", "RunTask", {"startedBy": "release-1"}, ("taskDefinition", "required")),
     ("ecs", "RunTask", {"taskDefinition": "t", "launchType": "ec2"}, ("launchType", "enum")),
     (
@@ -41,21 +51,61 @@ MUST_FAIL = [
         {"taskDefinition": "t", "overrides": {"containerOverrides": [{"name": "web", "command": ["x" * 9000]}]}},
         ("overrides", "max-length"),
     ),
-    ("ecs", "CreateCapacityProvider", {"name": "ecs-hosts", "autoScalingGroupProvider": {"autoScalingGroupArn": "a"}}, ("name", "forbidden-prefix")),
+    (
+        "ecs",
+        "CreateCapacityProvider",
+        {"name": "ecs-hosts", "autoScalingGroupProvider": {"autoScalingGroupArn": "a"}},
+        ("name", "forbidden-prefix"),
+    ),
     (
         "ecs",
         "RegisterTaskDefinition",
         {"family": "web", "containerDefinitions": [{"name": "web app"}]},
         ("containerDefinitions[0].name", "pattern"),
     ),
-    ("ecs", "TagResource", {"resourceArn": "a", "tags": [{"key": "k%d" % i, "value": "v"} for i in range(51)]}, ("tags", "max-length")),
-    ("ecs", "TagResource", {"resourceArn": "a", "tags": [{"key": "bad<key>", "value": "v"}]}, ("tags[0].key", "pattern")),
-    ("secretsmanager", "CreateSecret", {"Name": "a", "SecretString": {"__redacted__": True, "length": 65537}}, ("SecretString", "max-length")),
-    ("ssm", "PutParameter", {"Name": "/a", "Value": "v", "Type": "SecureString", "Overwrite": "yes"}, ("Overwrite", "type")),
-    ("autoscaling", "CreateAutoScalingGroup", {"AutoScalingGroupName": "g", "MinSize": 1, "MaxSize": 2, "Bogus": 1}, ("Bogus", "unknown-member")),
-    ("ec2", "DescribeVpcs", {"Filters": [{"Name": "tag:x", "Values": ["1"]}], "MaxResults": 1001}, ("MaxResults", "max-value")),
+    (
+        "ecs",
+        "TagResource",
+        {"resourceArn": "a", "tags": [{"key": "k%d" % i, "value": "v"} for i in range(51)]},
+        ("tags", "max-length"),
+    ),
+    (
+        "ecs",
+        "TagResource",
+        {"resourceArn": "a", "tags": [{"key": "bad<key>", "value": "v"}]},
+        ("tags[0].key", "pattern"),
+    ),
+    (
+        "secretsmanager",
+        "CreateSecret",
+        {"Name": "a", "SecretString": {"__redacted__": True, "length": 65537}},
+        ("SecretString", "max-length"),
+    ),
+    (
+        "ssm",
+        "PutParameter",
+        {"Name": "/a", "Value": "v", "Type": "SecureString", "Overwrite": "yes"},
+        ("Overwrite", "type"),
+    ),
+    (
+        "autoscaling",
+        "CreateAutoScalingGroup",
+        {"AutoScalingGroupName": "g", "MinSize": 1, "MaxSize": 2, "Bogus": 1},
+        ("Bogus", "unknown-member"),
+    ),
+    (
+        "ec2",
+        "DescribeVpcs",
+        {"Filters": [{"Name": "tag:x", "Values": ["1"]}], "MaxResults": 1001},
+        ("MaxResults", "max-value"),
+    ),
     ("ecs", "FlyToTheMoon", {}, ("", "unknown-operation")),
-    ("ssm", "PutParameter", {"Name": "/megapool/local/SECRET KEY", "Value": "v", "Type": "SecureString"}, ("Name", "pattern")),
+    (
+        "ssm",
+        "PutParameter",
+        {"Name": "/megapool/local/SECRET KEY", "Value": "v", "Type": "SecureString"},
+        ("Name", "pattern"),
+    ),
     ("ssm", "PutParameter", {"Name": "/aws/megapool", "Value": "v", "Type": "String"}, ("Name", "forbidden-prefix")),
     (
         "ec2",
@@ -67,7 +117,15 @@ MUST_FAIL = [
     (
         "ec2",
         "AuthorizeSecurityGroupIngress",
-        {"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "epmd (port 4369) – peers"}]}]},
+        {
+            "GroupId": "sg-1",
+            "IpPermissions": [
+                {
+                    "IpProtocol": "tcp",
+                    "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "epmd (port 4369) – peers"}],
+                }
+            ],
+        },
         ("IpPermissions[0].IpRanges[0].Description", "pattern"),
     ),
 ]
@@ -79,20 +137,43 @@ MUST_PASS = [
     ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "release/1_4_2-x", "count": 1}),
     ("ecs", "RunTask", {"taskDefinition": "migrate:3", "startedBy": "a" * 128}),
     ("ecs", "CreateCluster", {"clusterName": "megapool-local", "tags": [{"key": "megapool:env", "value": "local"}]}),
-    ("ecs", "CreateCapacityProvider", {"name": "megapool-local-app", "autoScalingGroupProvider": {"autoScalingGroupArn": "a"}}),
-    ("ssm", "PutParameter", {"Name": "/megapool/local/X", "Value": {"__redacted__": True, "length": 64}, "Type": "SecureString"}),
-    ("autoscaling", "CreateAutoScalingGroup", {"AutoScalingGroupName": "megapool-local-app", "MinSize": 1, "MaxSize": 2}),
+    (
+        "ecs",
+        "CreateCapacityProvider",
+        {"name": "megapool-local-app", "autoScalingGroupProvider": {"autoScalingGroupArn": "a"}},
+    ),
+    (
+        "ssm",
+        "PutParameter",
+        {"Name": "/megapool/local/X", "Value": {"__redacted__": True, "length": 64}, "Type": "SecureString"},
+    ),
+    (
+        "autoscaling",
+        "CreateAutoScalingGroup",
+        {"AutoScalingGroupName": "megapool-local-app", "MinSize": 1, "MaxSize": 2},
+    ),
     ("ec2", "DescribeVpcs", {}),
-    ("ec2", "CreateSecurityGroup", {"GroupName": "megapool-local-cluster", "Description": "app port from the ALB; epmd (4369) from [peers]"}),
+    (
+        "ec2",
+        "CreateSecurityGroup",
+        {"GroupName": "megapool-local-cluster", "Description": "app port from the ALB; epmd (4369) from [peers]"},
+    ),
     (
         "ec2",
         "AuthorizeSecurityGroupIngress",
-        {"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "UserIdGroupPairs": [{"GroupId": "sg-2", "Description": "SSH from the bastion"}]}]},
+        {
+            "GroupId": "sg-1",
+            "IpPermissions": [
+                {"IpProtocol": "tcp", "UserIdGroupPairs": [{"GroupId": "sg-2", "Description": "SSH from the bastion"}]}
+            ],
+        },
     ),
 ]
 
 
-@pytest.mark.parametrize("service,operation,params,expected", MUST_FAIL, ids=["%s.%s:%s" % (c[0], c[1], c[3][1]) for c in MUST_FAIL])
+@pytest.mark.parametrize(
+    "service,operation,params,expected", MUST_FAIL, ids=["%s.%s:%s" % (c[0], c[1], c[3][1]) for c in MUST_FAIL]
+)
 def test_a_request_aws_refuses_is_reported(service, operation, params, expected):
     found = model_rules.validate(service, operation, params)
     assert expected in [(path, rule) for path, rule, _detail in found], found
@@ -120,7 +201,12 @@ def test_botocore_alone_lets_these_through(service, operation, params):
 
 
 def test_the_violation_names_operation_path_rule_and_origin():
-    record = {"service": "ecs", "operation": "RunTask", "params": {"taskDefinition": "t", "startedBy": "a b"}, "scenario": "release"}
+    record = {
+        "service": "ecs",
+        "operation": "RunTask",
+        "params": {"taskDefinition": "t", "startedBy": "a b"},
+        "scenario": "release",
+    }
     (violation,) = model_rules.validate_records([record], origin=lambda r: "molecule scenario " + r["scenario"])
     text = str(violation)
     for part in ("ecs RunTask startedBy", "pattern", "'a b'", "API_RunTask.html", "molecule scenario release"):
@@ -130,11 +216,25 @@ def test_the_violation_names_operation_path_rule_and_origin():
 def test_surrogate_ranges_of_java_patterns_become_code_points():
     pattern = "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\r\\n\\t]*"
     compiled = model_rules.compiled(pattern)
-    assert compiled.fullmatch("megapool-local-app \U0001F600")
+    assert compiled.fullmatch("megapool-local-app \U0001f600")
     assert not compiled.fullmatch("bell\x07")
 
 
-SERVICES = ("ec2", "ecs", "elbv2", "iam", "autoscaling", "acm", "route53", "servicediscovery", "ecr", "logs", "ssm", "cloudwatch", "sts")
+SERVICES = (
+    "ec2",
+    "ecs",
+    "elbv2",
+    "iam",
+    "autoscaling",
+    "acm",
+    "route53",
+    "servicediscovery",
+    "ecr",
+    "logs",
+    "ssm",
+    "cloudwatch",
+    "sts",
+)
 
 
 def test_every_pattern_of_the_services_used_is_checked_not_skipped():
@@ -154,7 +254,9 @@ def test_any_documented_cluster_name_is_accepted(name):
     st.text(alphabet=string.ascii_letters, max_size=20),
 )
 def test_any_other_character_in_a_cluster_name_is_refused(head, bad, tail):
-    assert ("clusterName", "pattern") in [(p, r) for p, r, _detail in model_rules.validate("ecs", "CreateCluster", {"clusterName": head + bad + tail})]
+    assert ("clusterName", "pattern") in [
+        (p, r) for p, r, _detail in model_rules.validate("ecs", "CreateCluster", {"clusterName": head + bad + tail})
+    ]
 
 
 @given(st.integers(min_value=-5, max_value=400))

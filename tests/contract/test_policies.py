@@ -16,7 +16,11 @@ def doc(*statements):
 
 
 TRUST = {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
-SECRETS = {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ["arn:aws:ssm:*:123456789012:parameter/megapool/local/X"]}
+SECRETS = {
+    "Effect": "Allow",
+    "Action": ["ssm:GetParameters"],
+    "Resource": ["arn:aws:ssm:*:123456789012:parameter/megapool/local/X"],
+}
 
 
 def test_clean_policies_pass():
@@ -69,9 +73,20 @@ def test_an_action_with_none_of_its_resource_types_is_still_caught(resource):
 
 def test_documents_are_taken_from_the_recorded_calls():
     records = [
-        {"service": "iam", "operation": "CreateRole", "params": {"RoleName": "r", "AssumeRolePolicyDocument": doc(TRUST)}},
-        {"service": "iam", "operation": "PutRolePolicy", "params": {"RoleName": "r", "PolicyName": "p", "PolicyDocument": doc(SECRETS)}},
+        {
+            "service": "iam",
+            "operation": "CreateRole",
+            "params": {"RoleName": "r", "AssumeRolePolicyDocument": doc(TRUST)},
+        },
+        {
+            "service": "iam",
+            "operation": "PutRolePolicy",
+            "params": {"RoleName": "r", "PolicyName": "p", "PolicyDocument": doc(SECRETS)},
+        },
         {"service": "iam", "operation": "GetRole", "params": {"RoleName": "r"}},
         {"event": "reset"},
     ]
-    assert [(kind, text) for kind, text, _record in policies.documents(records)] == [("trust", doc(TRUST)), ("identity", doc(SECRETS))]
+    assert [(kind, text) for kind, text, _record in policies.documents(records)] == [
+        ("trust", doc(TRUST)),
+        ("identity", doc(SECRETS)),
+    ]

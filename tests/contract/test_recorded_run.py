@@ -35,12 +35,17 @@ def test_the_first_converge_run_here_succeeded(checked_run):
 
 def test_every_recorded_request_is_one_aws_accepts(recorded):
     violations = model_rules.validate_records(calllog.calls(recorded), calllog.origin)
-    assert not violations, "%d request(s) that AWS would refuse with a ValidationException:\n%s" % (len(violations), run.summary(violations))
+    assert not violations, "%d request(s) that AWS would refuse with a ValidationException:\n%s" % (
+        len(violations),
+        run.summary(violations),
+    )
 
 
 def test_a_first_converge_creates_in_an_order_aws_can_serve(recorded):
     report = call_order.check(recorded)
-    assert report.checked["asg_cluster"] > 0, "no Auto Scaling group in the log could be linked to the ECS cluster it joins"
+    assert report.checked["asg_cluster"] > 0, (
+        "no Auto Scaling group in the log could be linked to the ECS cluster it joins"
+    )
     assert report.checked["capacity_provider_role"] > 0, "no capacity provider created in the log"
     assert not report.violations, "\n".join(sorted(set(report.violations)))
 
@@ -49,7 +54,16 @@ def test_every_policy_document_sent_lints_clean(recorded):
     found = policies.documents(recorded)
     assert found, "no IAM policy document in the log (the ECS instance role's trust policy at least)"
     problems = sorted(
-        {"%s %s: %s [%s]" % (record["operation"], record["params"].get("RoleName") or record["params"].get("PolicyName"), finding, calllog.origin(record))
-         for kind, text, record in found for finding in policies.lint(text, kind)}
+        {
+            "%s %s: %s [%s]"
+            % (
+                record["operation"],
+                record["params"].get("RoleName") or record["params"].get("PolicyName"),
+                finding,
+                calllog.origin(record),
+            )
+            for kind, text, record in found
+            for finding in policies.lint(text, kind)
+        }
     )
     assert not problems, "\n".join(problems)

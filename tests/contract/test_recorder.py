@@ -28,12 +28,20 @@ import sitecustomize as recorder  # noqa: E402  pylint: disable=wrong-import-pos
 
 @pytest.fixture(scope="module")
 def emulator():
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "emulator.py"), "start", "--port", str(PORT)], check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "emulator.py"), "start", "--port", str(PORT)], check=True, cwd=ROOT
+    )
     return ENDPOINT
 
 
 def recording_env(log: Path, **extra) -> dict:
-    env = dict(os.environ, MEGAPOOL_CALL_LOG=str(log), MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **extra)
+    env = dict(
+        os.environ,
+        MEGAPOOL_CALL_LOG=str(log),
+        MEGAPOOL_EMULATOR_PORT=str(PORT),
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        **extra,
+    )
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(RECORDER), env.get("PYTHONPATH", "")) if p)
     env["PATH"] = os.pathsep.join((str(BIN), env.get("PATH", "")))
     env.pop("MEGAPOOL_CALL_STAGE", None)
@@ -60,8 +68,17 @@ def test_an_ansiballz_module_process_records_its_requests(tmp_path, emulator):
     playbook.write_text(PLAYBOOK)
     log = tmp_path / "calls.jsonl"
     env = recording_env(log, RECORDER_ENDPOINT=emulator, MOLECULE_SCENARIO_NAME="recorder-proof")
-    command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
-    with subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as run:
+    command = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        "localhost,",
+        "-e",
+        "ansible_python_interpreter=" + sys.executable,
+        str(playbook),
+    ]
+    with subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as run:
         output = run.communicate()[0]
     assert run.returncode == 0, output
     records = calllog.read(log)
@@ -81,7 +98,9 @@ def test_a_lookup_in_the_controller_records_too(tmp_path, emulator):
         "endpoint_url='%s', access_key='testing', secret_key='testing') }}" % emulator
     )
     command = [str(BIN / "ansible"), "localhost", "-i", "localhost,", "-m", "ansible.builtin.debug", "-a", lookup]
-    with subprocess.Popen(command, env=recording_env(log), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as run:
+    with subprocess.Popen(
+        command, env=recording_env(log), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as run:
         output = run.communicate()[0]
     assert run.returncode == 0, output
     (record,) = calllog.calls(calllog.read(log))
@@ -110,7 +129,8 @@ def test_an_error_is_recorded_with_its_code(tmp_path, emulator):
     script = (
         "import boto3\n"
         "c = boto3.client('ssm', region_name='eu-north-1', endpoint_url=%r, aws_access_key_id='testing', aws_secret_access_key='testing')\n"
-        "try:\n    c.get_parameter(Name='/megapool/contract/missing')\nexcept c.exceptions.ParameterNotFound:\n    pass\n" % emulator
+        "try:\n    c.get_parameter(Name='/megapool/contract/missing')\nexcept c.exceptions.ParameterNotFound:\n    pass\n"
+        % emulator
     )
     subprocess.run([sys.executable, "-c", script], env=recording_env(log), check=True)
     (record,) = calllog.calls(calllog.read(log))
@@ -119,7 +139,13 @@ def test_an_error_is_recorded_with_its_code(tmp_path, emulator):
 
 def test_a_process_without_botocore_imports_nothing_more(tmp_path):
     probe = "import sys; print(sorted(m for m in ('botocore', 'json', 're', 'base64') if m in sys.modules))"
-    plain = subprocess.run([sys.executable, "-c", probe], env=recording_env(tmp_path / "x.jsonl"), capture_output=True, text=True, check=True)
+    plain = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=recording_env(tmp_path / "x.jsonl"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     without = dict(os.environ)
     without.pop("MEGAPOOL_CALL_LOG", None)
     bare = subprocess.run([sys.executable, "-c", probe], env=without, capture_output=True, text=True, check=True)
@@ -131,8 +157,14 @@ def test_sensitive_members_keep_only_their_length():
     import botocore.session  # pylint: disable=import-outside-toplevel
 
     shape = botocore.session.get_session().get_service_model("ssm").operation_model("PutParameter").input_shape
-    redacted = recorder.redact(shape, {"Name": "/megapool/local/SECRET_KEY_BASE", "Value": "s3cr3t-value", "Type": "SecureString"})
-    assert redacted == {"Name": "/megapool/local/SECRET_KEY_BASE", "Value": {"__redacted__": True, "length": 12}, "Type": "SecureString"}
+    redacted = recorder.redact(
+        shape, {"Name": "/megapool/local/SECRET_KEY_BASE", "Value": "s3cr3t-value", "Type": "SecureString"}
+    )
+    assert redacted == {
+        "Name": "/megapool/local/SECRET_KEY_BASE",
+        "Value": {"__redacted__": True, "length": 12},
+        "Type": "SecureString",
+    }
     assert "s3cr3t" not in json.dumps(redacted)
 
 
@@ -140,7 +172,9 @@ def test_launch_template_user_data_keeps_only_the_cluster_it_joins():
     import botocore.session  # pylint: disable=import-outside-toplevel
 
     shape = botocore.session.get_session().get_service_model("ec2").operation_model("CreateLaunchTemplate").input_shape
-    user_data = base64.b64encode(b"#!/bin/bash\necho ECS_CLUSTER=megapool-local >> /etc/ecs/ecs.config\necho TOKEN=hunter2\n").decode()
+    user_data = base64.b64encode(
+        b"#!/bin/bash\necho ECS_CLUSTER=megapool-local >> /etc/ecs/ecs.config\necho TOKEN=hunter2\n"
+    ).decode()
     redacted = recorder.redact(shape, {"LaunchTemplateName": "lt", "LaunchTemplateData": {"UserData": user_data}})
     marker = redacted["LaunchTemplateData"]["UserData"]
     assert marker == {"__redacted__": True, "length": len(user_data), "ecs_cluster": "megapool-local"}

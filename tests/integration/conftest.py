@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # file stay together on one worker, in order (module fixtures share a converge), and the files of one SHARED_WORKER
 # group share a worker (xdist_groups.py: xdist's own loadgroup loses its groups under pytest 9).
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-PORT = int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or 5100) + (10 + int(_WORKER[2:]) if _WORKER.startswith("gw") else 0)
+PORT = int(os.environ.get("MEGAPOOL_EMULATOR_PORT") or 5100) + (
+    10 + int(_WORKER[2:]) if _WORKER.startswith("gw") else 0
+)
 os.environ["MEGAPOOL_EMULATOR_PORT"] = str(PORT)
 ENDPOINT = "http://127.0.0.1:%d" % PORT
 REGIONS = ("eu-north-1", "ap-southeast-1")
@@ -105,7 +107,12 @@ def empty_emulator(emulator: str) -> str:
 
 def client(service: str, region: str, **kwargs):
     return boto3.client(
-        service, region_name=region, endpoint_url=ENDPOINT, aws_access_key_id="testing", aws_secret_access_key="testing", **kwargs
+        service,
+        region_name=region,
+        endpoint_url=ENDPOINT,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        **kwargs,
     )
 
 
@@ -119,7 +126,9 @@ def snapshot(regions=REGIONS) -> dict:
             "subnets": sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]),
             "route_tables": sorted(r["RouteTableId"] for r in ec2.describe_route_tables()["RouteTables"]),
             "igws": sorted(i["InternetGatewayId"] for i in ec2.describe_internet_gateways()["InternetGateways"]),
-            "nats": sorted(n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"),
+            "nats": sorted(
+                n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"
+            ),
             "eips": sorted(a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]),
             "sgs": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
             "instances": sorted(
@@ -147,18 +156,32 @@ def _edge_and_release(region: str) -> dict:
     discovery = client("servicediscovery", region, config=Config(inject_host_prefix=False))
     listed = ecs.list_clusters()["clusterArns"]
     # The emulator keeps listing deleted (INACTIVE) clusters.
-    clusters = [c["clusterArn"] for c in ecs.describe_clusters(clusters=listed)["clusters"] if c["status"] == "ACTIVE"] if listed else []
+    clusters = (
+        [c["clusterArn"] for c in ecs.describe_clusters(clusters=listed)["clusters"] if c["status"] == "ACTIVE"]
+        if listed
+        else []
+    )
     return {
         "load_balancers": sorted(lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]),
         "target_groups": sorted(tg["TargetGroupArn"] for tg in elbv2.describe_target_groups()["TargetGroups"]),
-        "certificates": sorted(c["CertificateArn"] for c in client("acm", region).list_certificates()["CertificateSummaryList"]),
+        "certificates": sorted(
+            c["CertificateArn"] for c in client("acm", region).list_certificates()["CertificateSummaryList"]
+        ),
         "namespaces": sorted(n["Id"] for n in discovery.list_namespaces()["Namespaces"]),
         "discovery_services": sorted(s["Id"] for s in discovery.list_services()["Services"]),
-        "repositories": sorted(r["repositoryName"] for r in client("ecr", region).describe_repositories()["repositories"]),
+        "repositories": sorted(
+            r["repositoryName"] for r in client("ecr", region).describe_repositories()["repositories"]
+        ),
         "log_groups": sorted(g["logGroupName"] for g in client("logs", region).describe_log_groups()["logGroups"]),
-        "parameters": sorted(p["Name"] for p in client("ssm", region).describe_parameters()["Parameters"] if not p["Name"].startswith("/aws/")),
+        "parameters": sorted(
+            p["Name"]
+            for p in client("ssm", region).describe_parameters()["Parameters"]
+            if not p["Name"].startswith("/aws/")
+        ),
         "ecs_clusters": sorted(clusters),
-        "ecs_services": sorted(arn for cluster in clusters for arn in ecs.list_services(cluster=cluster)["serviceArns"]),
+        "ecs_services": sorted(
+            arn for cluster in clusters for arn in ecs.list_services(cluster=cluster)["serviceArns"]
+        ),
         "task_definitions": sorted(ecs.list_task_definitions()["taskDefinitionArns"]),
     }
 
@@ -178,8 +201,11 @@ def _global() -> dict:
         "health_checks": sorted(h["Id"] for h in route53.list_health_checks()["HealthChecks"]),
         # Service-linked roles (path /aws-service-role/, e.g. AWSServiceRoleForECS that CreateCluster makes) belong to the
         # account and stay after a teardown, on AWS as here: they are not the collection's to delete.
-        "iam_roles": sorted(r["RoleName"] for r in client("iam", REGIONS[0]).list_roles()["Roles"]
-                            if not r.get("Path", "/").startswith("/aws-service-role/")),
+        "iam_roles": sorted(
+            r["RoleName"]
+            for r in client("iam", REGIONS[0]).list_roles()["Roles"]
+            if not r.get("Path", "/").startswith("/aws-service-role/")
+        ),
     }
 
 
@@ -221,8 +247,16 @@ def flat(output: str) -> str:
 
 
 def run_playbook(playbook: str, inventory, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / playbook), "-i", str(inventory), *args]
+    env = dict(
+        os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"
+    )
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(ROOT / "playbooks" / playbook),
+        "-i",
+        str(inventory),
+        *args,
+    ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 

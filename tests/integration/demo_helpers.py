@@ -31,22 +31,37 @@ IMAGE = "megapool.local/megapool-demo:%s"
 def configure_demo(inventory) -> None:
     """inventories/local with the demo 1.0.0 (epmd-less, bound to the task address) and health checks and draining
     short enough for a test (AWS's minimum interval is 5 s)."""
-    inventory.set_vars("release", release_initial_image=IMAGE % "1.0.0", release_bind_to_node_address=True,
-                       release_health_check_start_period=10)
+    inventory.set_vars(
+        "release",
+        release_initial_image=IMAGE % "1.0.0",
+        release_bind_to_node_address=True,
+        release_health_check_start_period=10,
+    )
     inventory.set_all(network_erlang_epmdless=True)
     alb = inventory.path / "group_vars" / "all" / "alb.yml"
     if not alb.exists():
         alb.write_text("---\n")
-    inventory.set_vars("alb", alb_health_check_interval=5, alb_health_check_timeout=2, alb_healthy_threshold=2, alb_unhealthy_threshold=2,
-                       alb_deregistration_delay=5)
+    inventory.set_vars(
+        "alb",
+        alb_health_check_interval=5,
+        alb_health_check_timeout=2,
+        alb_healthy_threshold=2,
+        alb_unhealthy_threshold=2,
+        alb_deregistration_delay=5,
+    )
 
 
 @pytest.fixture(scope="module")
 def demo_images():
     """The demo's images in the default local image store (the emulator's MEGAPOOL_LOCAL_IMAGES)."""
     for version, flags in (("1.0.0", []), ("1.0.1", []), ("1.0.2-unhealthy", ["--unhealthy"])):
-        result = subprocess.run(["bash", str(ROOT / "scripts" / "build_demo.sh"), version, *flags],
-                                capture_output=True, text=True, timeout=600, check=False)
+        result = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "build_demo.sh"), version, *flags],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 

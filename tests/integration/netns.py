@@ -54,8 +54,12 @@ class RegionPlan:
 
 
 PLAN = (
-    RegionPlan("eu-north-1", "10.10.0.0/16", "10.10.0.0/19", "10.10.128.0/20", "10.10.128.4", ("10.10.0.10", "10.10.0.11")),
-    RegionPlan("ap-southeast-1", "10.20.0.0/16", "10.20.0.0/19", "10.20.128.0/20", "10.20.128.4", ("10.20.0.10", "10.20.0.11")),
+    RegionPlan(
+        "eu-north-1", "10.10.0.0/16", "10.10.0.0/19", "10.10.128.0/20", "10.10.128.4", ("10.10.0.10", "10.10.0.11")
+    ),
+    RegionPlan(
+        "ap-southeast-1", "10.20.0.0/16", "10.20.0.0/19", "10.20.128.0/20", "10.20.128.4", ("10.20.0.10", "10.20.0.11")
+    ),
 )
 # Emulator-only instances that must never be found: no namespace holds their addresses.
 DECOYS = (
@@ -95,7 +99,10 @@ def require_lab_prerequisites() -> None:
         if not shutil.which(program):
             problems.append("%s not found" % program)
     if problems:
-        pytest.fail("cannot build the test network: %s. Run `bash tests/setup-system.sh` as root first." % "; ".join(problems), pytrace=False)
+        pytest.fail(
+            "cannot build the test network: %s. Run `bash tests/setup-system.sh` as root first." % "; ".join(problems),
+            pytrace=False,
+        )
 
 
 def wait_for(what: str, check, timeout: float, interval: float = 0.05):
@@ -151,8 +158,13 @@ class Lab:
         for prefix in wanted:
             inside = self.ip("-4", "route", "show", "table", "all", "root", prefix).strip()
             covering_addresses = [
-                line for line in self.ip("-4", "-o", "addr", "show").splitlines()
-                if any(ipaddress.ip_interface(word).ip in ipaddress.ip_network(prefix) for word in line.split() if "/" in word and word[0].isdigit())
+                line
+                for line in self.ip("-4", "-o", "addr", "show").splitlines()
+                if any(
+                    ipaddress.ip_interface(word).ip in ipaddress.ip_network(prefix)
+                    for word in line.split()
+                    if "/" in word and word[0].isdigit()
+                )
             ]
             if inside or covering_addresses:
                 conflicts.append("%s (%s)" % (prefix, (inside or covering_addresses[0]).splitlines()[0]))
@@ -171,16 +183,24 @@ class Lab:
             stale = [line.split()[0] for line in self.ip("netns", "list").splitlines() if line.startswith("mpt")]
             hint = (
                 " Namespaces of an earlier run that was killed are left: %s; remove them with `ip netns delete NAME`,"
-                " their links with `ip link delete mpt...r1`, the routes with `ip route delete unreachable CIDR`." % ", ".join(stale)
-                if stale else ""
+                " their links with `ip link delete mpt...r1`, the routes with `ip route delete unreachable CIDR`."
+                % ", ".join(stale)
+                if stale
+                else ""
             )
-            raise RuntimeError("the host already routes addresses the test network needs: %s.%s" % (", ".join(conflicts), hint))
+            raise RuntimeError(
+                "the host already routes addresses the test network needs: %s.%s" % (", ".join(conflicts), hint)
+            )
         for index, region in enumerate(self.plan):
             vpc = ipaddress.ip_network(region.vpc_cidr)
             bastion = self._add_ns("%s-b%d" % (self.token, index + 1))
             self.bastion_ns[region.region] = bastion
             self.ns_of_ip[region.bastion_ip] = bastion
-            subprocess.run([IP, "netns", "exec", bastion, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"], check=True, timeout=20)
+            subprocess.run(
+                [IP, "netns", "exec", bastion, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"],
+                check=True,
+                timeout=20,
+            )
 
             # root <-> bastion: a /30 link net, and a /32 host route to the bastion's private address only.
             link = _link_net(index)
@@ -206,7 +226,9 @@ class Lab:
                 self.app_ns[app_ip] = app
                 self.ns_of_ip[app_ip] = app
                 port = "a%d" % number
-                self.ip("link", "add", "name", port, "netns", bastion, "type", "veth", "peer", "name", "eth0", "netns", app)
+                self.ip(
+                    "link", "add", "name", port, "netns", bastion, "type", "veth", "peer", "name", "eth0", "netns", app
+                )
                 self.ip("link", "set", port, "master", "vpc", ns=bastion)
                 self.ip("link", "set", port, "up", ns=bastion)
                 self.ip("addr", "add", "%s/%d" % (app_ip, vpc.prefixlen), "dev", "eth0", ns=app)
@@ -219,7 +241,9 @@ class Lab:
         if len(self.plan) == 2:
             first, second = (self.bastion_ns[p.region] for p in self.plan)
             one, two = (str(host) for host in PEERING_NET.hosts())
-            self.ip("link", "add", "name", "peer", "netns", first, "type", "veth", "peer", "name", "peer", "netns", second)
+            self.ip(
+                "link", "add", "name", "peer", "netns", first, "type", "veth", "peer", "name", "peer", "netns", second
+            )
             self.ip("addr", "add", "%s/30" % one, "dev", "peer", ns=first)
             self.ip("addr", "add", "%s/30" % two, "dev", "peer", ns=second)
             self.ip("link", "set", "peer", "up", ns=first)
@@ -243,19 +267,29 @@ class Lab:
         """Fail unless namespace ns reaches address: a TCP connect to a closed port must be refused (an answer)."""
         result = self.run(ns, [sys.executable, "-c", _PROBE, address], timeout=10)
         if result.returncode != 0:
-            raise RuntimeError("lab self-check: %s cannot reach %s: %s" % (ns, address, (result.stdout + result.stderr).strip()))
+            raise RuntimeError(
+                "lab self-check: %s cannot reach %s: %s" % (ns, address, (result.stdout + result.stderr).strip())
+            )
 
     # -- processes ------------------------------------------------------------------------------------------
 
     def popen(self, ns: str, command: list[str], log: Path, **kwargs) -> subprocess.Popen:
         """Start command inside namespace ns (stdout and stderr to log); stopped by close()."""
         with open(log, "wb") as handle:
-            process = subprocess.Popen([IP, "netns", "exec", ns] + command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kwargs)
+            process = subprocess.Popen(
+                [IP, "netns", "exec", ns] + command,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                **kwargs,
+            )
         self._processes.append(process)
         return process
 
     def run(self, ns: str, command: list[str], timeout: float = 20) -> subprocess.CompletedProcess:
-        return subprocess.run([IP, "netns", "exec", ns] + command, capture_output=True, text=True, check=False, timeout=timeout)
+        return subprocess.run(
+            [IP, "netns", "exec", ns] + command, capture_output=True, text=True, check=False, timeout=timeout
+        )
 
     def start_sshd(self, ns: str, address: str, authorized_keys: Path) -> Path:
         """A real sshd listening on address:22 inside ns, with its own host key; returns its log file."""
@@ -292,7 +326,11 @@ class Lab:
             raise RuntimeError("sshd -t: %s" % check.stderr)
         log = home / "sshd.log"
         process = self.popen(ns, [SSHD, "-D", "-e", "-f", str(config)], log)
-        wait_for("sshd on %s:22 in %s" % (address, ns), lambda: process.poll() is not None or self._listening(ns, address, 22), timeout=10)
+        wait_for(
+            "sshd on %s:22 in %s" % (address, ns),
+            lambda: process.poll() is not None or self._listening(ns, address, 22),
+            timeout=10,
+        )
         if process.poll() is not None:
             raise RuntimeError("sshd in %s exited: %s" % (ns, log.read_text()))
         return log
@@ -307,7 +345,9 @@ class Lab:
         def pids() -> list[int]:
             found = []
             for ns in self.namespaces:
-                result = subprocess.run([IP, "netns", "pids", ns], capture_output=True, text=True, check=False, timeout=20)
+                result = subprocess.run(
+                    [IP, "netns", "pids", ns], capture_output=True, text=True, check=False, timeout=20
+                )
                 found.extend(int(pid) for pid in result.stdout.split())
             return found
 
@@ -360,8 +400,12 @@ class Lab:
             image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
             vpc = ec2.create_vpc(CidrBlock=region.vpc_cidr)["Vpc"]["VpcId"]
             zone = region.region + "a"
-            private = ec2.create_subnet(VpcId=vpc, CidrBlock=region.private_subnet, AvailabilityZone=zone)["Subnet"]["SubnetId"]
-            public = ec2.create_subnet(VpcId=vpc, CidrBlock=region.public_subnet, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+            private = ec2.create_subnet(VpcId=vpc, CidrBlock=region.private_subnet, AvailabilityZone=zone)["Subnet"][
+                "SubnetId"
+            ]
+            public = ec2.create_subnet(VpcId=vpc, CidrBlock=region.public_subnet, AvailabilityZone=zone)["Subnet"][
+                "SubnetId"
+            ]
 
             def launch(subnet, address, env, cluster, role, _ec2=ec2, _image=image):
                 tags = [
@@ -371,7 +415,12 @@ class Lab:
                     {"Key": "Name", "Value": "%s-%s-%s" % (cluster, role, address)},
                 ]
                 reservation = _ec2.run_instances(
-                    ImageId=_image, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet, PrivateIpAddress=address,
+                    ImageId=_image,
+                    InstanceType="t3.micro",
+                    MinCount=1,
+                    MaxCount=1,
+                    SubnetId=subnet,
+                    PrivateIpAddress=address,
                     TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
                 )
                 return reservation["Instances"][0]["InstanceId"]
@@ -405,16 +454,29 @@ def ansible(program: str, *args: str, env: dict | None = None, timeout: float = 
         AWS_SECRET_ACCESS_KEY="testing",
     )
     environment.update(env or {})
-    return subprocess.run([str(BIN / program), *args], cwd=ROOT, env=environment, capture_output=True, text=True, check=False, timeout=timeout)
+    return subprocess.run(
+        [str(BIN / program), *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
 
 
-def adhoc_results(*args: str, env: dict | None = None, timeout: float = 180) -> tuple[subprocess.CompletedProcess, dict]:
+def adhoc_results(
+    *args: str, env: dict | None = None, timeout: float = 180
+) -> tuple[subprocess.CompletedProcess, dict]:
     """`ansible ARGS` with the JSON callback; returns the run and {host: result} of its one task."""
     result = ansible(
-        "ansible", *args, env=dict(env or {}, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"), timeout=timeout
+        "ansible",
+        *args,
+        env=dict(env or {}, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"),
+        timeout=timeout,
     )
     try:
-        document = json.loads(result.stdout[result.stdout.index("{"):])
+        document = json.loads(result.stdout[result.stdout.index("{") :])
         hosts = document["plays"][0]["tasks"][0]["hosts"]
     except (ValueError, KeyError, IndexError):
         hosts = {}

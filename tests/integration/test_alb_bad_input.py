@@ -68,12 +68,18 @@ def alb_snapshot() -> dict:
         balancers = elbv2.describe_load_balancers()["LoadBalancers"]
         groups = elbv2.describe_target_groups()["TargetGroups"]
         arns = [b["LoadBalancerArn"] for b in balancers] + [g["TargetGroupArn"] for g in groups]
-        tags = {d["ResourceArn"]: d["Tags"] for d in elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"]} if arns else {}
+        tags = (
+            {d["ResourceArn"]: d["Tags"] for d in elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"]}
+            if arns
+            else {}
+        )
         state[region]["load_balancer_details"] = {
             b["LoadBalancerName"]: {
                 "subnets": sorted(z["SubnetId"] for z in b["AvailabilityZones"]),
                 "security_groups": sorted(b["SecurityGroups"]),
-                "attributes": elbv2.describe_load_balancer_attributes(LoadBalancerArn=b["LoadBalancerArn"])["Attributes"],
+                "attributes": elbv2.describe_load_balancer_attributes(LoadBalancerArn=b["LoadBalancerArn"])[
+                    "Attributes"
+                ],
                 "listeners": sorted(
                     json.dumps({k: v for k, v in listener.items() if k != "ListenerArn"}, sort_keys=True, default=str)
                     for listener in elbv2.describe_listeners(LoadBalancerArn=b["LoadBalancerArn"])["Listeners"]
@@ -95,8 +101,17 @@ def alb_snapshot() -> dict:
 
 def run(playbook: Path, inventory: Path, *extra: dict | str) -> subprocess.CompletedProcess:
     """ansible-playbook on eu-north-1 of the inventory; dicts become extra vars (JSON, so numbers stay numbers)."""
-    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-i", str(inventory), "--limit", REGION]
+    env = dict(
+        os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"
+    )
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(playbook),
+        "-i",
+        str(inventory),
+        "--limit",
+        REGION,
+    ]
     for item in extra:
         command += ["-e", json.dumps(item)] if isinstance(item, dict) else [item]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -142,7 +157,9 @@ def built(tmp_path_factory, emulator):
 
 
 def public_subnets() -> list[dict]:
-    return client("ec2", REGION).describe_subnets(Filters=[{"Name": "tag:megapool:role", "Values": ["public-subnet"]}])["Subnets"]
+    return client("ec2", REGION).describe_subnets(Filters=[{"Name": "tag:megapool:role", "Values": ["public-subnet"]}])[
+        "Subnets"
+    ]
 
 
 # case: (settings, strings the failure message must contain: the variable and the fix)
@@ -155,32 +172,50 @@ STATIC_CASES = {
         {"alb_deregistration_delay": 3601},
         ["alb_deregistration_delay=3601 is outside 0-3600", "set it between 0 and 3600"],
     ),
-    "deregistration_delay_negative": ({"alb_deregistration_delay": -1}, ["alb_deregistration_delay=-1 is outside 0-3600"]),
+    "deregistration_delay_negative": (
+        {"alb_deregistration_delay": -1},
+        ["alb_deregistration_delay=-1 is outside 0-3600"],
+    ),
     "stickiness_duration_zero": (
         {"alb_stickiness": True, "alb_stickiness_duration": 0},
         ["alb_stickiness_duration=0 is outside 1-604800", "set it between 1 and 604800"],
     ),
-    "stickiness_duration_above_7_days": ({"alb_stickiness_duration": 604801}, ["alb_stickiness_duration=604801 is outside 1-604800"]),
+    "stickiness_duration_above_7_days": (
+        {"alb_stickiness_duration": 604801},
+        ["alb_stickiness_duration=604801 is outside 1-604800"],
+    ),
     "unknown_target_type": (
         {"alb_target_type": "lambda"},
-        ["alb_target_type=lambda is not a target type the role supports", "use ip for ECS tasks in awsvpc network mode"],
+        [
+            "alb_target_type=lambda is not a target type the role supports",
+            "use ip for ECS tasks in awsvpc network mode",
+        ],
     ),
     # AWS: the app's keep-alive idle timeout must be larger than the load balancer's, else 502s.
     "idle_timeout_not_below_the_apps": (
         {"alb_idle_timeout": 240},
-        ["alb_idle_timeout=240 must be below alb_app_idle_timeout=60 (the app's keep-alive idle timeout)", "HTTP 502",
-         "Lower alb_idle_timeout to 59 or less", "protocol_options: [idle_timeout: <ms>]"],
+        [
+            "alb_idle_timeout=240 must be below alb_app_idle_timeout=60 (the app's keep-alive idle timeout)",
+            "HTTP 502",
+            "Lower alb_idle_timeout to 59 or less",
+            "protocol_options: [idle_timeout: <ms>]",
+        ],
     ),
     "idle_timeout_equal_to_a_raised_app_timeout": (
         {"alb_idle_timeout": 300, "alb_app_idle_timeout": 300},
         ["alb_idle_timeout=300 must be below alb_app_idle_timeout=300"],
     ),
-    "idle_timeout_out_of_range": ({"alb_idle_timeout": 4001, "alb_app_idle_timeout": 5000}, ["alb_idle_timeout=4001 is outside 1-4000 seconds"]),
+    "idle_timeout_out_of_range": (
+        {"alb_idle_timeout": 4001, "alb_app_idle_timeout": 5000},
+        ["alb_idle_timeout=4001 is outside 1-4000 seconds"],
+    ),
     # Names: the target group name <cluster>-<env>-app may have 32 characters (AWS); refused before the network.
     "target_group_name_too_long": (
         {"megapool_cluster": "megapool-cluster-of-the-shop"},
-        ["makes the target group name megapool-cluster-of-the-shop-local-app, 38 characters; AWS allows 32",
-         "Shorten megapool_cluster or megapool_env by 6 characters"],
+        [
+            "makes the target group name megapool-cluster-of-the-shop-local-app, 38 characters; AWS allows 32",
+            "Shorten megapool_cluster or megapool_env by 6 characters",
+        ],
     ),
     "security_groups_a_string": (
         {"alb_security_group_ids": "sg-0123456789abcdef0"},
@@ -192,7 +227,10 @@ STATIC_CASES = {
     ),
     "certificate_of_another_region": (
         {"alb_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0e3f0e4c-0000-4000-8000-000000000000"},
-        ["alb_certificate_arn is a certificate of us-east-1 but the load balancer is in eu-north-1", "use one requested in eu-north-1"],
+        [
+            "alb_certificate_arn is a certificate of us-east-1 but the load balancer is in eu-north-1",
+            "use one requested in eu-north-1",
+        ],
     ),
 }
 
@@ -219,7 +257,10 @@ def test_public_subnets_in_one_az_fail_before_any_change(built):
     result = run(playbook, inventory, {"alb_certificate_arn": certificate, "alb_subnet_ids": [one["SubnetId"]]})
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0, output[-3000:]
-    assert "alb_subnet_ids: the public subnets (%s) are in 1 AZ (%s)" % (one["SubnetId"], one["AvailabilityZone"]) in output, output[-3000:]
+    assert (
+        "alb_subnet_ids: the public subnets (%s) are in 1 AZ (%s)" % (one["SubnetId"], one["AvailabilityZone"])
+        in output
+    ), output[-3000:]
     assert "an ALB needs public subnets in at least 2 AZs" in output
     # Given subnets are checked by the validation play, before the network play started.
     assert "PLAY [Network" not in output

@@ -61,17 +61,25 @@ def _override(inventory, case: str) -> list[str]:
 
 CASES = {
     # case: strings the failure message must contain (the variable, and the fix)
-    "overlapping_cidrs": ["network_vpc_cidr of ap-southeast-1 (10.10.128.0/17) overlaps network_vpc_cidr of eu-north-1", "non-overlapping"],
+    "overlapping_cidrs": [
+        "network_vpc_cidr of ap-southeast-1 (10.10.128.0/17) overlaps network_vpc_cidr of eu-north-1",
+        "non-overlapping",
+    ],
     "vpc_too_small": ["network_vpc_cidr=10.10.0.0/27 is too small", "Use a larger network_vpc_cidr"],
     "unknown_region": ["aws_region='eu-nowhere-1'", "real region"],
     "one_az": ["network_az_count=1", "Set network_az_count to 2 or more"],
     "open_admin": ["network_admin_cidrs contains 0.0.0.0/0", "network_allow_open_admin: true"],
     "bad_nat_mode": ["network_nat_mode", "none, single, per_az"],
     "nat_none_with_ecs_hosts": ["network_nat_mode=none", "ECS hosts", "network_nat_mode: single"],
-    "public_subnets_too_small_for_the_alb": ["network_vpc_cidr=10.10.0.0/26 with network_az_count=2 gives /28 public subnets",
-                                             "/27 or larger"],
-    "too_few_zones_offer_the_types": ["network_az_count=6 but only 5 availability zones of us-east-1 offer every instance type",
-                                      "us-east-1a (use1-az3) lacks", "Lower network_az_count"],
+    "public_subnets_too_small_for_the_alb": [
+        "network_vpc_cidr=10.10.0.0/26 with network_az_count=2 gives /28 public subnets",
+        "/27 or larger",
+    ],
+    "too_few_zones_offer_the_types": [
+        "network_az_count=6 but only 5 availability zones of us-east-1 offer every instance type",
+        "us-east-1a (use1-az3) lacks",
+        "Lower network_az_count",
+    ],
     "missing_env": ["megapool_env"],
     "env_with_spaces": ["megapool_env='my env' is not usable in AWS names", "IAM refuses spaces"],
     "env_upper_case": ["megapool_env='Local' is not usable in AWS names", "lower-case letters and digits"],
@@ -79,10 +87,15 @@ CASES = {
     "cluster_too_long_for_the_target_group": [
         "megapool_cluster='megapool-cluster-of-the-shop' with megapool_env='local' makes the target group name "
         "megapool-cluster-of-the-shop-local-app, 38 characters; AWS allows 32",
-        "Shorten megapool_cluster or megapool_env by 6 characters"],
-    "admin_cidrs_a_string": ["network_admin_cidrs='192.0.2.0/24' is a string, but a list is expected",
-                             "network_admin_cidrs: [203.0.113.0/24]"],
-    "typo_with_strict_vars": ["network_nat_mdoe is set but role megapool.aws.network has no such variable: did you mean network_nat_mode?"],
+        "Shorten megapool_cluster or megapool_env by 6 characters",
+    ],
+    "admin_cidrs_a_string": [
+        "network_admin_cidrs='192.0.2.0/24' is a string, but a list is expected",
+        "network_admin_cidrs: [203.0.113.0/24]",
+    ],
+    "typo_with_strict_vars": [
+        "network_nat_mdoe is set but role megapool.aws.network has no such variable: did you mean network_nat_mode?"
+    ],
     "missing_cluster": ["megapool_cluster"],
 }
 
@@ -91,7 +104,9 @@ CASES = {
 def test_bad_input_fails_early_and_changes_nothing(case, inventory, empty_emulator):
     _override(inventory, case)
     # us-east-1 too: the case that adds the region must leave it untouched as well.
-    assert_site_refuses_early(inventory, CASES[case], take_snapshot=lambda: snapshot(("eu-north-1", "ap-southeast-1", "us-east-1")))
+    assert_site_refuses_early(
+        inventory, CASES[case], take_snapshot=lambda: snapshot(("eu-north-1", "ap-southeast-1", "us-east-1"))
+    )
 
 
 def test_open_admin_is_accepted_with_the_opt_in(inventory, empty_emulator):
@@ -111,9 +126,14 @@ def test_a_typo_is_a_warning_with_the_closest_name(inventory, empty_emulator):
     result = run_playbook("site.yml", inventory.path, "--check")
     output = flat(result.stdout + result.stderr)
     assert result.returncode == 0, output[-3000:]
-    assert ("[WARNING]: network_nat_mdoe is set but role megapool.aws.network has no such variable: did you mean "
-            "network_nat_mode?") in output, output[-3000:]
-    assert "ecs_hosts_instance_type is set but role megapool.aws.ecs_hosts has no such variable: did you mean ecs_hosts_instance_types?" in output
+    assert (
+        "[WARNING]: network_nat_mdoe is set but role megapool.aws.network has no such variable: did you mean "
+        "network_nat_mode?"
+    ) in output, output[-3000:]
+    assert (
+        "ecs_hosts_instance_type is set but role megapool.aws.ecs_hosts has no such variable: did you mean ecs_hosts_instance_types?"
+        in output
+    )
     assert "megapool_strict_vars: true makes this an error" in output
     assert snapshot() == before
 
@@ -150,14 +170,21 @@ def _own_layout(tmp_path, inventory, **extra) -> subprocess.CompletedProcess:
     hosts = inventory.path / "hosts.yml"
     data = yaml.safe_load(hosts.read_text())
     regions = data.pop("regions")
-    renamed = {"stockholm": dict(regions["hosts"]["eu-north-1"], aws_region="eu-north-1"),
-               "singapore": dict(regions["hosts"]["ap-southeast-1"], aws_region="ap-southeast-1")}
-    data["aws_regions"] = {"vars": dict(regions["vars"], megapool_regions=["stockholm", "singapore"], **extra), "hosts": renamed}
+    renamed = {
+        "stockholm": dict(regions["hosts"]["eu-north-1"], aws_region="eu-north-1"),
+        "singapore": dict(regions["hosts"]["ap-southeast-1"], aws_region="ap-southeast-1"),
+    }
+    data["aws_regions"] = {
+        "vars": dict(regions["vars"], megapool_regions=["stockholm", "singapore"], **extra),
+        "hosts": renamed,
+    }
     hosts.write_text(yaml.safe_dump(data, sort_keys=False))
     (inventory.path / "ec2_cluster.yml").unlink()
     playbook = tmp_path / "own.yml"
     playbook.write_text(OWN_LAYOUT_PLAYBOOK)
-    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env = dict(
+        os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"
+    )
     command = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-i", str(inventory.path)]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
@@ -177,7 +204,9 @@ def test_overlapping_cidrs_are_found_without_a_regions_group(tmp_path, inventory
     result = _own_layout(tmp_path, inventory)
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0, output[-3000:]
-    assert "network_vpc_cidr of singapore (10.10.128.0/17) overlaps network_vpc_cidr of stockholm (10.10.0.0/16)" in output, output[-3000:]
+    assert (
+        "network_vpc_cidr of singapore (10.10.128.0/17) overlaps network_vpc_cidr of stockholm (10.10.0.0/16)" in output
+    ), output[-3000:]
     assert snapshot() == before
 
 

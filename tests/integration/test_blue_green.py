@@ -44,7 +44,9 @@ TEST_PORT = 8443
 def _pair(region: str) -> tuple[str, dict[str, int]]:
     """The production rule of the region's HTTPS listener: its ARN and the weight of each target group (by name)."""
     elbv2 = client("elbv2", region)
-    groups = {group["TargetGroupArn"]: group["TargetGroupName"] for group in elbv2.describe_target_groups()["TargetGroups"]}
+    groups = {
+        group["TargetGroupArn"]: group["TargetGroupName"] for group in elbv2.describe_target_groups()["TargetGroups"]
+    }
     for balancer in elbv2.describe_load_balancers()["LoadBalancers"]:
         for listener in elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]:
             if listener["Port"] != 443:
@@ -65,7 +67,10 @@ def _live(region: str) -> str:
 def _targets(region: str, name: str) -> list[str]:
     elbv2 = client("elbv2", region)
     arn = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
-    return [item["TargetHealth"]["State"] for item in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
+    return [
+        item["TargetHealth"]["State"]
+        for item in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    ]
 
 
 def _blue_green(inventory) -> None:
@@ -77,7 +82,9 @@ def _blue_green(inventory) -> None:
 
 def test_blue_green_bad_input_is_refused_before_any_change(inventory, empty_emulator):  # pylint: disable=unused-argument
     inventory.set_vars("release", release_strategy="blue_green", release_bake_time_minutes=2000)
-    assert_site_refuses_early(inventory, ["release_bake_time_minutes=2000 must be a whole number of minutes from 0 to 1440"])
+    assert_site_refuses_early(
+        inventory, ["release_bake_time_minutes=2000 must be a whole number of minutes from 0 to 1440"]
+    )
     inventory.set_vars("release", release_strategy="green", release_bake_time_minutes=5)
     assert_site_refuses_early(inventory, ["value of release_strategy must be one of: rolling, blue_green, got: green"])
     inventory.set_vars("release", release_strategy="blue_green")
@@ -90,16 +97,22 @@ def test_blue_green_deploys_without_dropping_requests_and_rolls_back_a_bad_green
     fronts = converge_demo(inventory)
     for region in REGIONS:
         assert _live(region).endswith("-app"), _pair(region)
-        service = client("ecs", region).describe_services(cluster="megapool-local", services=["megapool-local-web"])["services"][0]
+        service = client("ecs", region).describe_services(cluster="megapool-local", services=["megapool-local-web"])[
+            "services"
+        ][0]
         assert service["deploymentConfiguration"]["strategy"] == "BLUE_GREEN", service["deploymentConfiguration"]
         advanced = service["loadBalancers"][0]["advancedConfiguration"]
         assert advanced["alternateTargetGroupArn"].rsplit("/", 2)[-2].endswith("-alt")
         test_listener = advanced["testListenerRule"].replace(":listener-rule/", ":listener/").rsplit("/", 1)[0]
-        assert client("elbv2", region).describe_listeners(ListenerArns=[test_listener])["Listeners"][0]["Port"] == TEST_PORT, advanced
+        assert (
+            client("elbv2", region).describe_listeners(ListenerArns=[test_listener])["Listeners"][0]["Port"]
+            == TEST_PORT
+        ), advanced
 
     # 1.0.1 under load through both fronts: the stages in the output, the rule switched, no request fails.
-    load = loadgen.LoadGenerator([url + "/" for url in fronts.values()], count=1_000_000, duration=1800,
-                                 concurrency=2, interval=0.05).start()
+    load = loadgen.LoadGenerator(
+        [url + "/" for url in fronts.values()], count=1_000_000, duration=1800, concurrency=2, interval=0.05
+    ).start()
     deploy = run_playbook("deploy.yml", inventory.path, "-e", "release_image=" + IMAGE % "1.0.1")
     report = load.stop()
     assert deploy.returncode == 0, deploy.stdout[-4000:] + deploy.stderr[-2000:]
@@ -116,8 +129,15 @@ def test_blue_green_deploys_without_dropping_requests_and_rolls_back_a_bad_green
     # A re-converge changes nothing: the rule stays on the alternate target group.
     again = run_playbook("site.yml", inventory.path)
     assert again.returncode == 0, again.stdout[-4000:]
-    changed = [block.splitlines()[0] for block in re.split(r"^(?=TASK \[)", again.stdout, flags=re.M) if "\nchanged: [" in block]
-    assert "changed=0" in flat(again.stdout).rsplit("PLAY RECAP", maxsplit=1)[-1], "changed: %s\n%s" % (changed, again.stdout[-3000:])
+    changed = [
+        block.splitlines()[0]
+        for block in re.split(r"^(?=TASK \[)", again.stdout, flags=re.M)
+        if "\nchanged: [" in block
+    ]
+    assert "changed=0" in flat(again.stdout).rsplit("PLAY RECAP", maxsplit=1)[-1], "changed: %s\n%s" % (
+        changed,
+        again.stdout[-3000:],
+    )
     for region in REGIONS:
         assert _live(region).endswith("-alt"), _pair(region)
 

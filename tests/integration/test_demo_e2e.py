@@ -46,11 +46,14 @@ def test_demo_serves_one_cluster_and_deploys_without_dropping_requests(inventory
     assert len(views) == 4
     status = run_playbook("status.yml", inventory.path)
     assert status.returncode == 0, status.stdout[-4000:]
-    assert "cluster: one cluster of 4 nodes across eu-north-1, ap-southeast-1" in flat(status.stdout), status.stdout[-4000:]
+    assert "cluster: one cluster of 4 nodes across eu-north-1, ap-southeast-1" in flat(status.stdout), status.stdout[
+        -4000:
+    ]
 
     # A rolling deploy to 1.0.1 under load through both fronts: no request fails.
-    load = loadgen.LoadGenerator([url + "/" for url in fronts.values()], count=1_000_000, duration=1800,
-                                 concurrency=2, interval=0.05).start()
+    load = loadgen.LoadGenerator(
+        [url + "/" for url in fronts.values()], count=1_000_000, duration=1800, concurrency=2, interval=0.05
+    ).start()
     deploy = run_playbook("deploy.yml", inventory.path, "-e", "release_image=" + IMAGE % "1.0.1")
     report = load.stop()
     assert deploy.returncode == 0, deploy.stdout[-4000:] + deploy.stderr[-2000:]

@@ -66,10 +66,17 @@ def _until_no_dependency(delete) -> None:
 
 def _plant_untagged(fqdn: str, interval: int = 30) -> str:
     """What CreateHealthCheck made before the run died, ahead of ChangeTagsForResource."""
-    return client("route53", REGION).create_health_check(CallerReference=str(uuid.uuid4()), HealthCheckConfig={
-        "Type": "HTTPS", "FullyQualifiedDomainName": fqdn, "Port": 443, "ResourcePath": "/health",
-        "RequestInterval": interval, "FailureThreshold": 3,
-    })["HealthCheck"]["Id"]
+    return client("route53", REGION).create_health_check(
+        CallerReference=str(uuid.uuid4()),
+        HealthCheckConfig={
+            "Type": "HTTPS",
+            "FullyQualifiedDomainName": fqdn,
+            "Port": 443,
+            "ResourcePath": "/health",
+            "RequestInterval": interval,
+            "FailureThreshold": 3,
+        },
+    )["HealthCheck"]["Id"]
 
 
 def _checks_of(fqdn: str) -> dict[str, dict[str, str]]:
@@ -78,18 +85,29 @@ def _checks_of(fqdn: str) -> dict[str, dict[str, str]]:
     found = {}
     for check in route53.list_health_checks()["HealthChecks"]:
         if check["HealthCheckConfig"].get("FullyQualifiedDomainName") == fqdn:
-            tags = route53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])["ResourceTagSet"]["Tags"]
+            tags = route53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])["ResourceTagSet"][
+                "Tags"
+            ]
             found[check["Id"]] = {tag["Key"]: tag["Value"] for tag in tags}
     return found
 
 
 def _play(tmp_path: Path, inventory: Inventory, tasks_from: str, cluster: str, extra: dict) -> tuple[int, str]:
-    play = [{
-        "name": "dns role, " + tasks_from, "hosts": REGION, "gather_facts": False,
-        "module_defaults": {"group/megapool.aws.aws": "{{ megapool_aws | megapool.aws.aws_retry_policy }}"},
-        "tasks": [{"name": "dns " + tasks_from, "ansible.builtin.include_role": {"name": "megapool.aws.dns", "tasks_from": tasks_from},
-                   "vars": {"megapool_cluster": cluster, "dns_health_checks": True, **extra}}],
-    }]
+    play = [
+        {
+            "name": "dns role, " + tasks_from,
+            "hosts": REGION,
+            "gather_facts": False,
+            "module_defaults": {"group/megapool.aws.aws": "{{ megapool_aws | megapool.aws.aws_retry_policy }}"},
+            "tasks": [
+                {
+                    "name": "dns " + tasks_from,
+                    "ansible.builtin.include_role": {"name": "megapool.aws.dns", "tasks_from": tasks_from},
+                    "vars": {"megapool_cluster": cluster, "dns_health_checks": True, **extra},
+                }
+            ],
+        }
+    ]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
     result = run_playbook(str(tmp_path / "play.yml"), inventory.path)
     return result.returncode, result.stdout + result.stderr
@@ -139,10 +157,14 @@ def _load_balancer(name: str) -> str:
     vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
     CREATED.append(("vpc", vpc))
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.99.%d.0/24" % i, AvailabilityZone=zone)["Subnet"]["SubnetId"]
-               for i, zone in enumerate(zones)]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock="10.99.%d.0/24" % i, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for i, zone in enumerate(zones)
+    ]
     CREATED.extend(("subnet", subnet) for subnet in subnets)
-    balancer = client("elbv2", REGION).create_load_balancer(Name=name, Subnets=subnets, Type="application")["LoadBalancers"][0]
+    balancer = client("elbv2", REGION).create_load_balancer(Name=name, Subnets=subnets, Type="application")[
+        "LoadBalancers"
+    ][0]
     CREATED.append(("load_balancer", balancer["LoadBalancerArn"]))
     return balancer["DNSName"]
 

@@ -61,7 +61,9 @@ def _container_instances() -> dict[str, dict]:
     """EC2 instance id -> its container instance in REGION's cluster (registered ones: ACTIVE or DRAINING)."""
     ecs = client("ecs", REGION)
     arns = ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]
-    found = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"] if arns else []
+    found = (
+        ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"] if arns else []
+    )
     return {item["ec2InstanceId"]: item for item in found}
 
 
@@ -74,7 +76,11 @@ def _service_tasks() -> list[dict]:
 
 
 def _instance_of(task: dict, instances: dict[str, dict]) -> str:
-    return next(instance_id for instance_id, item in instances.items() if item["containerInstanceArn"] == task["containerInstanceArn"])
+    return next(
+        instance_id
+        for instance_id, item in instances.items()
+        if item["containerInstanceArn"] == task["containerInstanceArn"]
+    )
 
 
 def _one_cluster(fronts):
@@ -87,7 +93,9 @@ def _one_cluster(fronts):
 
 def _spot_interruption(instance_id: str) -> dict:
     request = urllib.request.Request(
-        ENDPOINT + "/megapool-api/spot-interruption", method="POST", headers={"Content-Type": "application/json"},
+        ENDPOINT + "/megapool-api/spot-interruption",
+        method="POST",
+        headers={"Content-Type": "application/json"},
         data=json.dumps({"region": REGION, "instance_id": instance_id, "notice_seconds": SPOT_NOTICE_SECONDS}).encode(),
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -118,8 +126,9 @@ def test_a_drain_and_a_spot_interruption_under_load_drop_no_request(inventory, d
     assert len(set(busy)) == 2 and set(busy) <= set(hosts), (busy, hosts)
     drained, interrupted = busy
 
-    load = loadgen.LoadGenerator([url + "/" for url in fronts.values()], count=1_000_000, duration=1800,
-                                 concurrency=2, interval=0.05).start()
+    load = loadgen.LoadGenerator(
+        [url + "/" for url in fronts.values()], count=1_000_000, duration=1800, concurrency=2, interval=0.05
+    ).start()
     started = time.monotonic()
     print("fronts: %s; drain %s (%s), spot %s" % (fronts, drained, hosts[drained], interrupted))
     try:
@@ -127,17 +136,23 @@ def test_a_drain_and_a_spot_interruption_under_load_drop_no_request(inventory, d
         drain = run_playbook("drain.yml", inventory.path, "-l", hosts[drained])
         assert drain.returncode == 0, drain.stdout[-4000:] + drain.stderr[-2000:]
         after_drain = _container_instances()
-        assert after_drain[drained]["status"] == "DRAINING" and after_drain[drained]["runningTasksCount"] == 0, after_drain[drained]
+        assert after_drain[drained]["status"] == "DRAINING" and after_drain[drained]["runningTasksCount"] == 0, (
+            after_drain[drained]
+        )
         _wait(lambda: _healthy_tasks_elsewhere({drained}), 120, "two tasks, none on the drained instance")
 
         # 2. A spot interruption of the app host of the other first task: drained by ECS, then terminated.
         print("%.1f s: drained" % (time.monotonic() - started))
         notice = _spot_interruption(interrupted)
         assert notice["draining"] is True, notice
-        _wait(lambda: _healthy_tasks_elsewhere({drained, interrupted}), 120, "two tasks, none on the interrupted instance")
+        _wait(
+            lambda: _healthy_tasks_elsewhere({drained, interrupted}), 120, "two tasks, none on the interrupted instance"
+        )
 
         def terminated():
-            found = client("ec2", REGION).describe_instances(InstanceIds=[interrupted])["Reservations"][0]["Instances"][0]
+            found = client("ec2", REGION).describe_instances(InstanceIds=[interrupted])["Reservations"][0]["Instances"][
+                0
+            ]
             return found["State"]["Name"] == "terminated" and interrupted not in _container_instances()
 
         print("%.1f s: replaced after the spot notice" % (time.monotonic() - started))
@@ -148,7 +163,9 @@ def test_a_drain_and_a_spot_interruption_under_load_drop_no_request(inventory, d
     print("drain and spot interruption under load: %s" % loadgen.format_report(report))
     if report["failures"]:
         for region in REGIONS:
-            found = client("ecs", region).describe_services(cluster=CLUSTER, services=client("ecs", region).list_services(cluster=CLUSTER)["serviceArns"])
+            found = client("ecs", region).describe_services(
+                cluster=CLUSTER, services=client("ecs", region).list_services(cluster=CLUSTER)["serviceArns"]
+            )
             for event in reversed(found["services"][0]["events"][:25]):
                 print(region, event["createdAt"], event["message"])
     assert report["requests"] > 100, report

@@ -36,38 +36,61 @@ def ecs_snapshot() -> dict:
                         g["DesiredCapacity"],
                         bool(g.get("NewInstancesProtectedFromScaleIn")),
                         bool(g.get("CapacityRebalance")),
-                        sorted(o["InstanceType"] for o in (g.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("Overrides", [])),
+                        sorted(
+                            o["InstanceType"]
+                            for o in (g.get("MixedInstancesPolicy") or {})
+                            .get("LaunchTemplate", {})
+                            .get("Overrides", [])
+                        ),
                         sorted("%s:%s" % (i["InstanceId"], i["LifecycleState"]) for i in g["Instances"]),
                         sorted(
                             h["LifecycleHookName"]
-                            for h in autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=g["AutoScalingGroupName"])["LifecycleHooks"]
+                            for h in autoscaling.describe_lifecycle_hooks(
+                                AutoScalingGroupName=g["AutoScalingGroupName"]
+                            )["LifecycleHooks"]
                         ),
                     )
                     for g in groups
                 ),
                 "launch_templates": sorted(
-                    "%s:%s" % (t["LaunchTemplateName"], t["LatestVersionNumber"]) for t in client("ec2", region).describe_launch_templates()["LaunchTemplates"]
+                    "%s:%s" % (t["LaunchTemplateName"], t["LatestVersionNumber"])
+                    for t in client("ec2", region).describe_launch_templates()["LaunchTemplates"]
                 ),
                 "clusters": sorted((c["clusterName"], tuple(c.get("capacityProviders", []))) for c in clusters),
                 # The emulator fails DescribeCapacityProviders without names: ask for the one the role makes.
                 "capacity_providers": sorted(
-                    p["name"] for p in ecs.describe_capacity_providers(capacityProviders=[NAME + "-app"])["capacityProviders"] if p["status"] == "ACTIVE"
+                    p["name"]
+                    for p in ecs.describe_capacity_providers(capacityProviders=[NAME + "-app"])["capacityProviders"]
+                    if p["status"] == "ACTIVE"
                 ),
                 "container_instances": sorted(
-                    "%s:%s" % (i["ec2InstanceId"], i["status"]) for c in clusters for i in _container_instances(ecs, c["clusterName"])
+                    "%s:%s" % (i["ec2InstanceId"], i["status"])
+                    for c in clusters
+                    for i in _container_instances(ecs, c["clusterName"])
                 ),
-                "services": sorted("%s:%s" % (s["serviceName"], s["desiredCount"]) for c in clusters for s in _services(ecs, c["clusterName"])),
-                "alarms": sorted("%s:%s" % (a["AlarmName"], a["Threshold"]) for a in client("cloudwatch", region).describe_alarms()["MetricAlarms"]),
+                "services": sorted(
+                    "%s:%s" % (s["serviceName"], s["desiredCount"])
+                    for c in clusters
+                    for s in _services(ecs, c["clusterName"])
+                ),
+                "alarms": sorted(
+                    "%s:%s" % (a["AlarmName"], a["Threshold"])
+                    for a in client("cloudwatch", region).describe_alarms()["MetricAlarms"]
+                ),
             }
         )
     iam = client("iam", REGION)
-    state["global"]["instance_profiles"] = sorted(p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"])
+    state["global"]["instance_profiles"] = sorted(
+        p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]
+    )
     return state
 
 
 def _container_instances(ecs, cluster: str) -> list[dict]:
     arns = ecs.list_container_instances(cluster=cluster)["containerInstanceArns"]
-    return ecs.describe_container_instances(cluster=cluster, containerInstances=arns)["containerInstances"] if arns else []
+    return (
+        ecs.describe_container_instances(cluster=cluster, containerInstances=arns)["containerInstances"] if arns else []
+    )
 
 
 def _services(ecs, cluster: str) -> list[dict]:
@@ -90,7 +113,10 @@ CASES = {
     ),
     "desired_above_max": (
         {"ecs_hosts_desired_capacity": 9},
-        ["ecs_hosts_desired_capacity=9 is outside ecs_hosts_min_size..ecs_hosts_max_size (1..4)", "set it within that range"],
+        [
+            "ecs_hosts_desired_capacity=9 is outside ecs_hosts_min_size..ecs_hosts_max_size (1..4)",
+            "set it within that range",
+        ],
     ),
     "desired_below_min": (
         {"ecs_hosts_min_size": 2, "ecs_hosts_desired_capacity": 1},
@@ -98,16 +124,25 @@ CASES = {
     ),
     "mixed_architectures": (
         {"ecs_hosts_instance_types": ["t3.small", "t4g.small"]},
-        ["ecs_hosts_instance_types mixes architectures (t3.small: x86_64, t4g.small: arm64)", "list only arm64 (Graviton"],
+        [
+            "ecs_hosts_instance_types mixes architectures (t3.small: x86_64, t4g.small: arm64)",
+            "list only arm64 (Graviton",
+        ],
     ),
     "unknown_instance_type": (
         {"ecs_hosts_instance_types": ["t3.small", "t9.nope"]},
-        ["ecs_hosts_instance_types: t9.nope is not an instance type eu-north-1 offers", "fix the name or choose types the region has"],
+        [
+            "ecs_hosts_instance_types: t9.nope is not an instance type eu-north-1 offers",
+            "fix the name or choose types the region has",
+        ],
     ),
     # A string where a list is expected is refused as such, not checked letter by letter (issue 16).
     "instance_types_a_string": (
         {"ecs_hosts_instance_types": "t4g.small"},
-        ["ecs_hosts_instance_types='t4g.small' is a string, but a list is expected", "ecs_hosts_instance_types: [t4g.small, c7g.medium"],
+        [
+            "ecs_hosts_instance_types='t4g.small' is a string, but a list is expected",
+            "ecs_hosts_instance_types: [t4g.small, c7g.medium",
+        ],
     ),
     "malformed_instance_type": (
         {"ecs_hosts_instance_types": ["t3.small", "T3.*"]},
@@ -116,16 +151,24 @@ CASES = {
     # Sized from the memory ECS registers (a lower bound: 0.96 x 2048 - 128 = 1838 MiB, minus ECS_RESERVED_MEMORY 256).
     "room_for_two_tasks": (
         {"ecs_hosts_instance_types": ["t3.small", "t3.large"]},
-        ["ecs_hosts_instance_types: t3.large may have room for two BEAM tasks of 1582 MiB", "use types of similar memory"],
+        [
+            "ecs_hosts_instance_types: t3.large may have room for two BEAM tasks of 1582 MiB",
+            "use types of similar memory",
+        ],
     ),
     "task_memory_above_registered": (
         {"ecs_hosts_task_memory_mib": 1700},
-        ["ecs_hosts_task_memory_mib=1700 does not fit c6g.medium, which registers at least 1582 MiB with ECS",
-         "lower it to 1582 or less"],
+        [
+            "ecs_hosts_task_memory_mib=1700 does not fit c6g.medium, which registers at least 1582 MiB with ECS",
+            "lower it to 1582 or less",
+        ],
     ),
     "reserve_leaves_nothing": (
         {"ecs_hosts_memory_reserve_mib": 4000},
-        ["ecs_hosts_memory_reserve_mib=4000 leaves no memory for the BEAM task", "lower the reserve or choose larger types"],
+        [
+            "ecs_hosts_memory_reserve_mib=4000 leaves no memory for the BEAM task",
+            "lower the reserve or choose larger types",
+        ],
     ),
     "agent_setting_the_role_owns": (
         {"ecs_hosts_agent_config": {"ECS_RESERVED_MEMORY": 64}},
@@ -166,16 +209,24 @@ def built(tmp_path_factory, emulator):
 
 
 def app_instances() -> list[dict]:
-    group = client("autoscaling", REGION).describe_auto_scaling_groups(AutoScalingGroupNames=[NAME + "-app"])["AutoScalingGroups"][0]
+    group = client("autoscaling", REGION).describe_auto_scaling_groups(AutoScalingGroupNames=[NAME + "-app"])[
+        "AutoScalingGroups"
+    ][0]
     return group["Instances"]
 
 
 def register_app_instances() -> None:
     ecs = client("ecs", REGION)
-    registered = {i["ec2InstanceId"] for i in container_instances().values()} if ecs.list_container_instances(cluster=NAME)["containerInstanceArns"] else set()
+    registered = (
+        {i["ec2InstanceId"] for i in container_instances().values()}
+        if ecs.list_container_instances(cluster=NAME)["containerInstanceArns"]
+        else set()
+    )
     for instance in app_instances():
         if instance["InstanceId"] not in registered:
-            ecs.register_container_instance(cluster=NAME, instanceIdentityDocument=json.dumps({"instanceId": instance["InstanceId"]}))
+            ecs.register_container_instance(
+                cluster=NAME, instanceIdentityDocument=json.dumps({"instanceId": instance["InstanceId"]})
+            )
 
 
 def container_instances() -> dict[str, dict]:
@@ -183,11 +234,16 @@ def container_instances() -> dict[str, dict]:
     arns = ecs.list_container_instances(cluster=NAME)["containerInstanceArns"]
     if not arns:
         return {}
-    return {i["ec2InstanceId"]: i for i in ecs.describe_container_instances(cluster=NAME, containerInstances=arns)["containerInstances"]}
+    return {
+        i["ec2InstanceId"]: i
+        for i in ecs.describe_container_instances(cluster=NAME, containerInstances=arns)["containerInstances"]
+    }
 
 
 def desired_capacity() -> int:
-    return client("autoscaling", REGION).describe_auto_scaling_groups(AutoScalingGroupNames=[NAME + "-app"])["AutoScalingGroups"][0]["DesiredCapacity"]
+    return client("autoscaling", REGION).describe_auto_scaling_groups(AutoScalingGroupNames=[NAME + "-app"])[
+        "AutoScalingGroups"
+    ][0]["DesiredCapacity"]
 
 
 @pytest.fixture
@@ -205,8 +261,13 @@ def test_capacity_removal_below_the_services_minimum_is_refused(built, service):
     result = run_playbook("capacity.yml", built.path, "-e", "capacity_region=" + REGION, "-e", "capacity_desired=1")
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0, output[-3000:]
-    assert "capacity_desired=1 is below the minimum the services need: 2 instances in eu-north-1" in output, output[-3000:]
-    assert "desired counts: %s=2" % service in output and "set capacity_desired to 2 or more, or scale the services down first" in output
+    assert "capacity_desired=1 is below the minimum the services need: 2 instances in eu-north-1" in output, output[
+        -3000:
+    ]
+    assert (
+        "desired counts: %s=2" % service in output
+        and "set capacity_desired to 2 or more, or scale the services down first" in output
+    )
     assert ecs_snapshot() == before, "the refused removal changed the emulator"
 
 

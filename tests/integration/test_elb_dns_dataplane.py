@@ -61,37 +61,65 @@ def _a_query(address, name: str) -> list[str]:
         message = sock.recv(4096)
     count = struct.unpack("!H", message[6:8])[0]
     offset = 12 + len(question)
-    return sorted(socket.inet_ntoa(message[offset + 12 + 16 * i:offset + 16 + 16 * i]) for i in range(count))
+    return sorted(socket.inet_ntoa(message[offset + 12 + 16 * i : offset + 16 + 16 * i]) for i in range(count))
 
 
 def test_front_health_and_dns_through_the_emulator(empty_emulator, target):
     elbv2, ec2 = client("elbv2", REGION), client("ec2", REGION)
     vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.60.%d.0/24" % i, AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
-               for i, zone in enumerate("ab")]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock="10.60.%d.0/24" % i, AvailabilityZone=REGION + zone)["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate("ab")
+    ]
     balancer = elbv2.create_load_balancer(Name="dataplane", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-    group = elbv2.create_target_group(Name="dataplane", Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip",
-                                      HealthCheckPath="/health", HealthCheckIntervalSeconds=5)["TargetGroups"][0]["TargetGroupArn"]
-    elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
+    group = elbv2.create_target_group(
+        Name="dataplane",
+        Protocol="HTTP",
+        Port=4000,
+        VpcId=vpc,
+        TargetType="ip",
+        HealthCheckPath="/health",
+        HealthCheckIntervalSeconds=5,
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(
+        LoadBalancerArn=balancer,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group}],
+    )
     elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": target[0], "Port": target[1]}])
 
     deadline = time.monotonic() + 30
     state = None
     while time.monotonic() < deadline and state != "healthy":
-        state = elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"][0]["TargetHealth"]["State"]
+        state = elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"][0]["TargetHealth"][
+            "State"
+        ]
         time.sleep(0.1)
     assert state == "healthy"  # from a real HTTP check of the target (GET /health)
 
-    fronts = [front for front in _json(empty_emulator + "/megapool-api/fronts") if front["load_balancer_arn"] == balancer]
-    assert [(front["listener_port"], front["region"], front["load_balancer_name"]) for front in fronts] == [(80, REGION, "dataplane")]
+    fronts = [
+        front for front in _json(empty_emulator + "/megapool-api/fronts") if front["load_balancer_arn"] == balancer
+    ]
+    assert [(front["listener_port"], front["region"], front["load_balancer_name"]) for front in fronts] == [
+        (80, REGION, "dataplane")
+    ]
     with urllib.request.urlopen(fronts[0]["url"] + "/", timeout=10) as response:
         assert response.read() == b"app:80"
 
     sd = client("servicediscovery", REGION, config=Config(inject_host_prefix=False))
-    operation = sd.create_private_dns_namespace(Name="dataplane.internal", Vpc=vpc, CreatorRequestId=str(uuid.uuid4()))["OperationId"]
+    operation = sd.create_private_dns_namespace(Name="dataplane.internal", Vpc=vpc, CreatorRequestId=str(uuid.uuid4()))[
+        "OperationId"
+    ]
     namespace = sd.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
-    service = sd.create_service(Name="app", NamespaceId=namespace, CreatorRequestId=str(uuid.uuid4()),
-                                DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]["Id"]
+    service = sd.create_service(
+        Name="app",
+        NamespaceId=namespace,
+        CreatorRequestId=str(uuid.uuid4()),
+        DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]},
+    )["Service"]["Id"]
     sd.register_instance(ServiceId=service, InstanceId="task-1", Attributes={"AWS_INSTANCE_IPV4": target[0]})
     resolver = _json(empty_emulator + "/megapool-api/dns")
     assert _a_query((resolver["host"], resolver["port"]), "app.dataplane.internal") == [target[0]]

@@ -65,7 +65,9 @@ def lab(tmp_path):
 def _network_role_ports() -> int:
     """The fixed distribution port the network role opens (its range's first port); epmd must be open too."""
     defaults = yaml.safe_load((ROOT / "roles" / "network" / "defaults" / "main.yml").read_text())
-    assert defaults["network_erlang_epmdless"] is False, "this test runs nodes with epmd (4369), which the role opens unless epmd-less"
+    assert defaults["network_erlang_epmdless"] is False, (
+        "this test runs nodes with epmd (4369), which the role opens unless epmd-less"
+    )
     return int(defaults["network_erlang_dist_port_min"])
 
 
@@ -82,8 +84,17 @@ def _discover(emulator: str) -> list[str]:
         "secret_key": "testing",
     }
     run, results = adhoc_results(
-        "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=%s" % sys.executable,
-        "localhost", "-m", "megapool.aws.ec2_cluster_nodes_info", "-a", json.dumps(arguments),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        "ansible_python_interpreter=%s" % sys.executable,
+        "localhost",
+        "-m",
+        "megapool.aws.ec2_cluster_nodes_info",
+        "-a",
+        json.dumps(arguments),
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
     return results["localhost"]["nodes"]
@@ -122,11 +133,26 @@ def test_discovered_nodes_form_one_cluster(lab, empty_emulator, tmp_path):
         processes[name] = lab.popen(
             ns,
             [
-                erl, "-noshell", "-name", name, "-setcookie", cookie, "-start_epmd", "false",
-                "-kernel", "inet_dist_listen_min", str(port), "inet_dist_listen_max", str(port),
-                "-kernel", "inet_dist_use_interface", "{%s}" % address.replace(".", ","),
-                "-megapool_nodes", str(node_file),
-                "-eval", JOIN % {"timeout_ms": JOIN_TIMEOUT_S * 1000},
+                erl,
+                "-noshell",
+                "-name",
+                name,
+                "-setcookie",
+                cookie,
+                "-start_epmd",
+                "false",
+                "-kernel",
+                "inet_dist_listen_min",
+                str(port),
+                "inet_dist_listen_max",
+                str(port),
+                "-kernel",
+                "inet_dist_use_interface",
+                "{%s}" % address.replace(".", ","),
+                "-megapool_nodes",
+                str(node_file),
+                "-eval",
+                JOIN % {"timeout_ms": JOIN_TIMEOUT_S * 1000},
             ],
             logs[name],
             env=erl_env,
@@ -143,7 +169,9 @@ def test_discovered_nodes_form_one_cluster(lab, empty_emulator, tmp_path):
         return found if len(found) == len(logs) else None
 
     found = wait_for("every node to report its cluster", reports, timeout=JOIN_TIMEOUT_S + 20, interval=0.2)
-    incomplete = [match.group(0) for name, match in found.items() if match.group(1) != "CLUSTER" or match.group(2) != name]
+    incomplete = [
+        match.group(0) for name, match in found.items() if match.group(1) != "CLUSTER" or match.group(2) != name
+    ]
     assert not incomplete, "\n".join(incomplete)
     views = {name: sorted(filter(None, match.group(3).split(","))) for name, match in found.items()}
     # One cluster: every node is connected to every other discovered node, and to nothing else.

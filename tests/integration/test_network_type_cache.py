@@ -22,8 +22,18 @@ RETRY = {"group/megapool.aws.aws": "{{ megapool_aws }}"}
 
 def _validation_play(name: str) -> dict:
     """Like site.yml's first play: the network role's checks only."""
-    return {"name": name, "hosts": "regions", "gather_facts": False, "module_defaults": RETRY,
-            "tasks": [{"name": "Check the network inputs", "ansible.builtin.import_role": {"name": "megapool.aws.network", "tasks_from": "validate"}}]}
+    return {
+        "name": name,
+        "hosts": "regions",
+        "gather_facts": False,
+        "module_defaults": RETRY,
+        "tasks": [
+            {
+                "name": "Check the network inputs",
+                "ansible.builtin.import_role": {"name": "megapool.aws.network", "tasks_from": "validate"},
+            }
+        ],
+    }
 
 
 def _read_results(output: str) -> list[str]:
@@ -31,7 +41,11 @@ def _read_results(output: str) -> list[str]:
     results = []
     for section in output.split("TASK [")[1:]:
         if section.startswith(READ):
-            lines = [line for line in section.splitlines()[1:] if line.split(":", 1)[0] in ("ok", "changed", "skipping", "failed", "fatal")]
+            lines = [
+                line
+                for line in section.splitlines()[1:]
+                if line.split(":", 1)[0] in ("ok", "changed", "skipping", "failed", "fatal")
+            ]
             results.append(lines[0].split(":", 1)[0] if lines else "none")
     return results
 
@@ -40,8 +54,14 @@ def test_a_later_play_with_another_type_reads_the_offerings_again(tmp_path, inve
     plays = [
         _validation_play("Validation play"),
         _validation_play("The same inputs again"),
-        {"name": "The network play with another bastion type", "hosts": "regions", "gather_facts": False, "module_defaults": RETRY,
-         "vars": {"network_bastion_instance_type": "t3a.micro"}, "roles": [{"role": "megapool.aws.network"}]},
+        {
+            "name": "The network play with another bastion type",
+            "hosts": "regions",
+            "gather_facts": False,
+            "module_defaults": RETRY,
+            "vars": {"network_bastion_instance_type": "t3a.micro"},
+            "roles": [{"role": "megapool.aws.network"}],
+        },
     ]
     playbook = tmp_path / "network-types.yml"
     playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
@@ -52,7 +72,9 @@ def test_a_later_play_with_another_type_reads_the_offerings_again(tmp_path, inve
 
     assert result.returncode != 0, output[-3000:]
     assert _read_results(output) == ["ok", "skipping", "ok"], output[-4000:]
-    assert ("network_az_count=2 but only 0 availability zones of eu-north-1 offer every instance type the network must host "
-            "(network_bastion_instance_type=t3a.micro;") in flat(output), output[-3000:]
+    assert (
+        "network_az_count=2 but only 0 availability zones of eu-north-1 offer every instance type the network must host "
+        "(network_bastion_instance_type=t3a.micro;"
+    ) in flat(output), output[-3000:]
     assert "PLAY [The network play with another bastion type]" in output
     assert snapshot((REGION,)) == before

@@ -32,8 +32,18 @@ PLAYBOOK = """
 def _run(inventory, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     playbook = tmp_path / "network.yml"
     playbook.write_text(PLAYBOOK)
-    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-i", str(inventory.path), "--limit", "us-east-1", *args]
+    env = dict(
+        os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"
+    )
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(playbook),
+        "-i",
+        str(inventory.path),
+        "--limit",
+        "us-east-1",
+        *args,
+    ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
@@ -52,7 +62,11 @@ def test_us_east_1_network_avoids_the_zone_without_the_types_and_tears_down(inve
     assert sorted({subnet["AvailabilityZone"] for subnet in subnets}) == ["us-east-1b", "us-east-1c"]
     assert "use1-az3" not in {subnet["AvailabilityZoneId"] for subnet in subnets}
     running = [{"Name": "vpc-id", "Values": [vpc]}, {"Name": "instance-state-name", "Values": ["running"]}]
-    bastions = [instance for reservation in ec2.describe_instances(Filters=running)["Reservations"] for instance in reservation["Instances"]]
+    bastions = [
+        instance
+        for reservation in ec2.describe_instances(Filters=running)["Reservations"]
+        for instance in reservation["Instances"]
+    ]
     assert [instance["Placement"]["AvailabilityZone"] for instance in bastions] == ["us-east-1b"]
 
     torn = _run(inventory, tmp_path, "-e", "network_state=absent")
@@ -66,9 +80,17 @@ def test_teardown_removes_a_detached_internet_gateway_left_by_an_interrupted_run
     """ec2_vpc_igw creates the gateway, then attaches it: a run stopped in between leaves a tagged, detached gateway."""
     inventory.set_region("us-east-1", network_vpc_cidr="10.42.0.0/16")
     ec2 = client("ec2", "us-east-1")
-    tags = [{"Key": "megapool:env", "Value": "local"}, {"Key": "megapool:cluster", "Value": "megapool"}, {"Key": "megapool:role", "Value": "igw"}]
-    left = ec2.create_internet_gateway(TagSpecifications=[{"ResourceType": "internet-gateway", "Tags": tags}])["InternetGateway"]["InternetGatewayId"]
-    other = ec2.create_internet_gateway(TagSpecifications=[{"ResourceType": "internet-gateway", "Tags": tags[1:]}])["InternetGateway"]["InternetGatewayId"]
+    tags = [
+        {"Key": "megapool:env", "Value": "local"},
+        {"Key": "megapool:cluster", "Value": "megapool"},
+        {"Key": "megapool:role", "Value": "igw"},
+    ]
+    left = ec2.create_internet_gateway(TagSpecifications=[{"ResourceType": "internet-gateway", "Tags": tags}])[
+        "InternetGateway"
+    ]["InternetGatewayId"]
+    other = ec2.create_internet_gateway(TagSpecifications=[{"ResourceType": "internet-gateway", "Tags": tags[1:]}])[
+        "InternetGateway"
+    ]["InternetGatewayId"]
 
     # network_nat_mode=none with the ECS layer configured is refused for building, never for a teardown.
     torn = _run(inventory, tmp_path, "-e", "network_state=absent", "-e", "network_nat_mode=none")

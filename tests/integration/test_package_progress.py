@@ -48,9 +48,20 @@ PLAYBOOK = """
 def _run(tmp_path: Path, zone: str, no_log: bool) -> subprocess.CompletedProcess:
     playbook = tmp_path / "progress.yml"
     playbook.write_text(PLAYBOOK.format(port=PORT, zone=zone, no_log=str(no_log).lower()), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-i", "localhost,",
-               "-e", "ansible_python_interpreter=%s" % sys.executable]
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+    )
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(playbook),
+        "-i",
+        "localhost,",
+        "-e",
+        "ansible_python_interpreter=%s" % sys.executable,
+    ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=300)
 
 

@@ -24,10 +24,24 @@ SITE = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-
 
 BUILT = {
     "network_outputs": {"vpc_id": "vpc-1", "cidr": "10.40.0.0/16"},
-    "ecs_hosts_outputs": {"cluster_name": "megapool-local", "capacity_provider": "megapool-local-cp", "auto_scaling_group_name": "megapool-local-asg"},
-    "alb_outputs": {"name": "megapool-local", "dns_name": "megapool-local-1.eu-north-1.elb.amazonaws.com", "arn": "arn:alb", "target_group_arn": "arn:tg"},
+    "ecs_hosts_outputs": {
+        "cluster_name": "megapool-local",
+        "capacity_provider": "megapool-local-cp",
+        "auto_scaling_group_name": "megapool-local-asg",
+    },
+    "alb_outputs": {
+        "name": "megapool-local",
+        "dns_name": "megapool-local-1.eu-north-1.elb.amazonaws.com",
+        "arn": "arn:alb",
+        "target_group_arn": "arn:tg",
+    },
     "dns_outputs": {"app_domain": "app.megapool.test", "certificate_arn": "arn:cert"},
-    "release_outputs": {"service": "web", "task_definition": "megapool-local-web:3", "image": "example/web:1", "version": "1"},
+    "release_outputs": {
+        "service": "web",
+        "task_definition": "megapool-local-web:3",
+        "image": "example/web:1",
+        "version": "1",
+    },
 }
 
 
@@ -42,13 +56,36 @@ def _set_stats_task() -> dict:
 def _run(tmp_path: Path, hostvars: dict) -> dict:
     inventory = {"regions": {"hosts": hostvars, "vars": {"megapool_env": "local", "megapool_cluster": "megapool"}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
-    play = {"name": "Summary", "hosts": "regions", "gather_facts": False, "connection": "local", "tasks": [_set_stats_task()]}
+    play = {
+        "name": "Summary",
+        "hosts": "regions",
+        "gather_facts": False,
+        "connection": "local",
+        "tasks": [_set_stats_task()],
+    }
     (tmp_path / "stats.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_SHOW_CUSTOM_STATS="true")  # what AWX gets as artifacts, in the JSON document
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(tmp_path / "stats.yml"), "-i", str(tmp_path / "hosts.yml"),
-                             "-e", "ansible_python_interpreter=%s" % sys.executable],
-                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_SHOW_CUSTOM_STATS="true",
+    )  # what AWX gets as artifacts, in the JSON document
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            str(tmp_path / "stats.yml"),
+            "-i",
+            str(tmp_path / "hosts.yml"),
+            "-e",
+            "ansible_python_interpreter=%s" % sys.executable,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads(result.stdout)["global_custom_stats"]
 
@@ -57,15 +94,29 @@ def test_outputs_of_every_region_merge_into_one_artifact(tmp_path):
     other = {key: dict(value) for key, value in BUILT.items()}
     other["alb_outputs"]["dns_name"] = "megapool-local-2.ap-southeast-1.elb.amazonaws.com"
     stats = _run(tmp_path, {"eu-north-1": BUILT, "ap-southeast-1": other})
-    assert stats["megapool_environment"] == {"env": "local", "cluster": "megapool", "regions": ["ap-southeast-1", "eu-north-1"]}
+    assert stats["megapool_environment"] == {
+        "env": "local",
+        "cluster": "megapool",
+        "regions": ["ap-southeast-1", "eu-north-1"],
+    }
     outputs = stats["megapool_outputs"]
     assert sorted(outputs) == ["ap-southeast-1", "eu-north-1"]
     assert outputs["eu-north-1"] == {
-        "vpc_id": "vpc-1", "vpc_cidr": "10.40.0.0/16",
-        "ecs_cluster": "megapool-local", "capacity_provider": "megapool-local-cp", "auto_scaling_group": "megapool-local-asg",
-        "alb_name": "megapool-local", "alb_dns_name": "megapool-local-1.eu-north-1.elb.amazonaws.com", "alb_arn": "arn:alb",
-        "target_group_arn": "arn:tg", "app_domain": "app.megapool.test", "certificate_arn": "arn:cert",
-        "service": "web", "task_definition": "megapool-local-web:3", "image": "example/web:1", "version": "1",
+        "vpc_id": "vpc-1",
+        "vpc_cidr": "10.40.0.0/16",
+        "ecs_cluster": "megapool-local",
+        "capacity_provider": "megapool-local-cp",
+        "auto_scaling_group": "megapool-local-asg",
+        "alb_name": "megapool-local",
+        "alb_dns_name": "megapool-local-1.eu-north-1.elb.amazonaws.com",
+        "alb_arn": "arn:alb",
+        "target_group_arn": "arn:tg",
+        "app_domain": "app.megapool.test",
+        "certificate_arn": "arn:cert",
+        "service": "web",
+        "task_definition": "megapool-local-web:3",
+        "image": "example/web:1",
+        "version": "1",
     }
     assert outputs["ap-southeast-1"]["alb_dns_name"] == "megapool-local-2.ap-southeast-1.elb.amazonaws.com"
 
@@ -94,28 +145,79 @@ def _report_stats_task() -> dict:
 
 
 def _registered(region: str, revision: int, rollout_state: str) -> tuple[dict, dict]:
-    service = {"item": region, "services": [{
-        "serviceName": "web", "status": "ACTIVE", "runningCount": 2, "desiredCount": 2, "taskDefinition": TD_ARN % (region, revision),
-        "deployments": [{"status": "PRIMARY", "taskDefinition": TD_ARN % (region, revision), "rolloutState": rollout_state}],
-    }]}
-    td = {"item": service, "family": "megapool-local-web", "revision": revision, "container_definitions": [
-        {"name": "web", "image": "megapool.local/web:1.0.%d" % revision, "environment": [{"name": "RELEASE_VERSION", "value": "1.0.%d" % revision}]}]}
+    service = {
+        "item": region,
+        "services": [
+            {
+                "serviceName": "web",
+                "status": "ACTIVE",
+                "runningCount": 2,
+                "desiredCount": 2,
+                "taskDefinition": TD_ARN % (region, revision),
+                "deployments": [
+                    {"status": "PRIMARY", "taskDefinition": TD_ARN % (region, revision), "rolloutState": rollout_state}
+                ],
+            }
+        ],
+    }
+    td = {
+        "item": service,
+        "family": "megapool-local-web",
+        "revision": revision,
+        "container_definitions": [
+            {
+                "name": "web",
+                "image": "megapool.local/web:1.0.%d" % revision,
+                "environment": [{"name": "RELEASE_VERSION", "value": "1.0.%d" % revision}],
+            }
+        ],
+    }
     return service, td
 
 
 def _run_report(tmp_path: Path, registered: dict, extra: dict) -> dict:
     # The role's defaults under the inventory's variables (their precedence inside the role), its variables in the play.
-    inventory = {"regions": {"hosts": {"eu-north-1": {}, "ap-southeast-1": {}},
-                             "vars": {**RELEASE_DEFAULTS, "megapool_env": "local", "megapool_cluster": "megapool", **extra}}}
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")  # eu-north-1 first
-    play = {"name": "Summary", "hosts": "regions", "gather_facts": False, "connection": "local", "vars": registered,
-            "vars_files": [str(ROOT / "roles" / "release" / "vars" / "main.yml")], "tasks": [_report_stats_task()]}
+    inventory = {
+        "regions": {
+            "hosts": {"eu-north-1": {}, "ap-southeast-1": {}},
+            "vars": {**RELEASE_DEFAULTS, "megapool_env": "local", "megapool_cluster": "megapool", **extra},
+        }
+    }
+    (tmp_path / "hosts.yml").write_text(
+        yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8"
+    )  # eu-north-1 first
+    play = {
+        "name": "Summary",
+        "hosts": "regions",
+        "gather_facts": False,
+        "connection": "local",
+        "vars": registered,
+        "vars_files": [str(ROOT / "roles" / "release" / "vars" / "main.yml")],
+        "tasks": [_report_stats_task()],
+    }
     (tmp_path / "report.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_SHOW_CUSTOM_STATS="true")
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(tmp_path / "report.yml"), "-i", str(tmp_path / "hosts.yml"),
-                             "-e", "ansible_python_interpreter=%s" % sys.executable],
-                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_SHOW_CUSTOM_STATS="true",
+    )
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            str(tmp_path / "report.yml"),
+            "-i",
+            str(tmp_path / "hosts.yml"),
+            "-e",
+            "ansible_python_interpreter=%s" % sys.executable,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads(result.stdout)["global_custom_stats"]
 
@@ -123,22 +225,45 @@ def _run_report(tmp_path: Path, registered: dict, extra: dict) -> dict:
 def test_deploy_publishes_what_each_region_runs_and_the_canary(tmp_path):
     eu_service, eu_td = _registered("eu-north-1", 3, "COMPLETED")
     ap_service, ap_td = _registered("ap-southeast-1", 2, "IN_PROGRESS")
-    registered = {"_release_report_services": {"results": [eu_service, ap_service]}, "_release_report_tds": {"results": [eu_td, ap_td]}}
+    registered = {
+        "_release_report_services": {"results": [eu_service, ap_service]},
+        "_release_report_tds": {"results": [eu_td, ap_td]},
+    }
     stats = _run_report(tmp_path, registered, {"release_canary_region": "ap-southeast-1"})
-    assert stats["megapool_environment"] == {"env": "local", "cluster": "megapool", "regions": ["ap-southeast-1", "eu-north-1"]}
+    assert stats["megapool_environment"] == {
+        "env": "local",
+        "cluster": "megapool",
+        "regions": ["ap-southeast-1", "eu-north-1"],
+    }
     release = stats["megapool_release"]
     assert release["canary_region"] == "ap-southeast-1"
     assert release["regions"]["eu-north-1"] == {
-        "service": "web", "status": "ACTIVE", "task_definition": "megapool-local-web:3", "task_definition_arn": TD_ARN % ("eu-north-1", 3),
-        "image": "megapool.local/web:1.0.3", "version": "1.0.3", "rollout_state": "COMPLETED", "running_count": 2, "desired_count": 2,
+        "service": "web",
+        "status": "ACTIVE",
+        "task_definition": "megapool-local-web:3",
+        "task_definition_arn": TD_ARN % ("eu-north-1", 3),
+        "image": "megapool.local/web:1.0.3",
+        "version": "1.0.3",
+        "rollout_state": "COMPLETED",
+        "running_count": 2,
+        "desired_count": 2,
     }
-    assert (release["regions"]["ap-southeast-1"]["version"], release["regions"]["ap-southeast-1"]["rollout_state"]) == ("1.0.2", "IN_PROGRESS")
+    assert (release["regions"]["ap-southeast-1"]["version"], release["regions"]["ap-southeast-1"]["rollout_state"]) == (
+        "1.0.2",
+        "IN_PROGRESS",
+    )
     assert "megapool_outputs" not in stats  # site.yml's artifact is left alone in a workflow site -> deploy
 
 
 def test_deploy_without_a_service_publishes_the_regions_with_null_values_and_the_default_canary(tmp_path):
-    stats = _run_report(tmp_path, {"_release_report_services": {"results": [{"item": "eu-north-1", "failed": True}]},
-                                   "_release_report_tds": {"results": []}}, {})
+    stats = _run_report(
+        tmp_path,
+        {
+            "_release_report_services": {"results": [{"item": "eu-north-1", "failed": True}]},
+            "_release_report_tds": {"results": []},
+        },
+        {},
+    )
     release = stats["megapool_release"]
     assert release["canary_region"] == "eu-north-1"  # deploy.yml's default: the first region of the play
     assert sorted(release["regions"]) == ["ap-southeast-1", "eu-north-1"]

@@ -30,9 +30,18 @@ ON = {"release_autoscaling_enabled": True, "release_autoscaling_min_count": 1, "
 
 
 def _converge(inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "extensions" / "molecule" / "release" / "converge.yml"),
-               "-i", str(inventory), "--limit", REGION, *args]
+    env = dict(
+        os.environ, MEGAPOOL_EMULATOR_PORT=str(PORT), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"
+    )
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(ROOT / "extensions" / "molecule" / "release" / "converge.yml"),
+        "-i",
+        str(inventory),
+        "--limit",
+        REGION,
+        *args,
+    ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
@@ -42,7 +51,10 @@ def _autoscaling() -> dict:
     policies = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=RID)["ScalingPolicies"]
     return {
         "targets": [(t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets],
-        "policies": sorted((p["PolicyName"], json.dumps(p["TargetTrackingScalingPolicyConfiguration"], sort_keys=True)) for p in policies),
+        "policies": sorted(
+            (p["PolicyName"], json.dumps(p["TargetTrackingScalingPolicyConfiguration"], sort_keys=True))
+            for p in policies
+        ),
     }
 
 
@@ -55,8 +67,12 @@ def built(tmp_path_factory, emulator):  # pylint: disable=unused-argument
     _emulator("reset")
     inventory = Inventory(tmp_path_factory.mktemp("autoscaling") / "inventory")
     # No database here (as in the release molecule scenario, vars/release.yml): the release brings its DATABASE_URL.
-    inventory.set_vars("release", release_database_urls=False, release_secrets={"DATABASE_URL": "ecto://megapool:megapool@localhost/megapool_local"},
-                       **ON)
+    inventory.set_vars(
+        "release",
+        release_database_urls=False,
+        release_secrets={"DATABASE_URL": "ecto://megapool:megapool@localhost/megapool_local"},
+        **ON,
+    )
     result = _converge(inventory.path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
     return inventory
@@ -68,7 +84,9 @@ def test_on_registers_the_target_and_the_policies(built):  # pylint: disable=unu
     assert state["targets"] == [(RID, 1, 2)]
     configurations = {name: json.loads(configuration) for name, configuration in state["policies"]}
     assert sorted(configurations) == [SERVICE + "-cpu", SERVICE + "-memory"]
-    assert configurations[SERVICE + "-cpu"]["PredefinedMetricSpecification"] == {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}
+    assert configurations[SERVICE + "-cpu"]["PredefinedMetricSpecification"] == {
+        "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+    }
     assert configurations[SERVICE + "-memory"]["TargetValue"] == 70.0
     assert configurations[SERVICE + "-memory"]["ScaleInCooldown"] == 300
 
@@ -88,13 +106,17 @@ def test_converge_again_changes_nothing_and_keeps_the_scaled_count(built):
 CASES = {
     "max_beyond_the_instances": (
         {"release_autoscaling_max_count": 3},
-        ["release_autoscaling_max_count=3 with release_deployment_maximum_percent=200: a rollout at the maximum runs up to 6 tasks",
-         "lower release_autoscaling_max_count to 2 or raise ecs_hosts_max_size to 6"],
+        [
+            "release_autoscaling_max_count=3 with release_deployment_maximum_percent=200: a rollout at the maximum runs up to 6 tasks",
+            "lower release_autoscaling_max_count to 2 or raise ecs_hosts_max_size to 6",
+        ],
     ),
     "scale_in_cooldown_shorter_than_a_node_leaving": (
         {"release_autoscaling_scale_in_cooldown": 30},
-        ["release_autoscaling_scale_in_cooldown=30 is shorter than a BEAM node takes to leave",
-         "set release_autoscaling_scale_in_cooldown to"],
+        [
+            "release_autoscaling_scale_in_cooldown=30 is shorter than a BEAM node takes to leave",
+            "set release_autoscaling_scale_in_cooldown to",
+        ],
     ),
     "cpu_target_not_a_percentage": (
         {"release_autoscaling_cpu_target": 150},
@@ -112,8 +134,12 @@ def test_bad_autoscaling_input_is_refused_before_any_change(case, built, invento
     """site.yml refuses in its validation play (the release role's validate step), before the network play: the built
     region's stack, the service, its scalable target and policies are unchanged."""
     changes, expected = CASES[case]
-    inventory.set_vars("release", release_database_urls=False, release_secrets={"DATABASE_URL": "ecto://megapool:megapool@localhost/megapool_local"},
-                       **{**ON, **changes})
+    inventory.set_vars(
+        "release",
+        release_database_urls=False,
+        release_secrets={"DATABASE_URL": "ecto://megapool:megapool@localhost/megapool_local"},
+        **{**ON, **changes},
+    )
 
     def state():
         return snapshot(), _autoscaling(), _service()["desiredCount"], _service()["taskDefinition"]

@@ -23,11 +23,29 @@ CHECK_TASK = "TASK [megapool.aws.release : Check the release inputs]"
 def playbook(tmp_path: Path, entry: str, later_vars: dict | None = None) -> str:
     """A validation play like site.yml's and deploy.yml's, then a play that uses the role's ``entry`` point (``main``
     as site.yml's release play, ``prepare`` as deploy.yml's) with ``later_vars``, if any."""
-    validation = {"name": "Validation play", "hosts": "regions", "gather_facts": False, "module_defaults": RETRY,
-                  "tasks": [{"name": "Check the release inputs", "ansible.builtin.import_role": {"name": "megapool.aws.release", "tasks_from": "validate"}}]}
-    role = {"name": "megapool.aws.release"} if entry == "main" else {"name": "megapool.aws.release", "tasks_from": entry}
-    later = {"name": "The role's play", "hosts": "regions", "gather_facts": False, "module_defaults": RETRY, "vars": later_vars or {},
-             "tasks": [{"name": "The release", "ansible.builtin.include_role": role}]}
+    validation = {
+        "name": "Validation play",
+        "hosts": "regions",
+        "gather_facts": False,
+        "module_defaults": RETRY,
+        "tasks": [
+            {
+                "name": "Check the release inputs",
+                "ansible.builtin.import_role": {"name": "megapool.aws.release", "tasks_from": "validate"},
+            }
+        ],
+    }
+    role = (
+        {"name": "megapool.aws.release"} if entry == "main" else {"name": "megapool.aws.release", "tasks_from": entry}
+    )
+    later = {
+        "name": "The role's play",
+        "hosts": "regions",
+        "gather_facts": False,
+        "module_defaults": RETRY,
+        "vars": later_vars or {},
+        "tasks": [{"name": "The release", "ansible.builtin.include_role": role}],
+    }
     path = tmp_path / ("release-%s.yml" % entry)
     path.write_text(yaml.safe_dump([validation, later], sort_keys=False))
     return str(path)
@@ -53,8 +71,9 @@ def test_the_role_play_does_not_check_the_inputs_the_validation_play_checked(tmp
         ({"release_log_retention_days": 8}, "release_log_retention_days=8 is not a CloudWatch Logs retention"),
     ],
 )
-def test_other_values_in_a_later_play_are_checked_again_before_any_change(tmp_path, inventory, empty_emulator, entry, later_vars,
-                                                                          expected):
+def test_other_values_in_a_later_play_are_checked_again_before_any_change(
+    tmp_path, inventory, empty_emulator, entry, later_vars, expected
+):
     before = snapshot()
     result = run_playbook(playbook(tmp_path, entry, later_vars), inventory.path)
     output = result.stdout + result.stderr

@@ -64,13 +64,16 @@ def full_snapshot() -> dict:
     """conftest's snapshot plus what it does not list: IAM instance profiles, launch templates, Auto Scaling groups."""
     state = snapshot()
     iam = client("iam", REGIONS[0])
-    state["global"]["instance_profiles"] = sorted(p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"])
+    state["global"]["instance_profiles"] = sorted(
+        p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]
+    )
     for region in REGIONS:
         state[region]["launch_templates"] = sorted(
             t["LaunchTemplateName"] for t in client("ec2", region).describe_launch_templates()["LaunchTemplates"]
         )
         state[region]["autoscaling_groups"] = sorted(
-            g["AutoScalingGroupName"] for g in client("autoscaling", region).describe_auto_scaling_groups()["AutoScalingGroups"]
+            g["AutoScalingGroupName"]
+            for g in client("autoscaling", region).describe_auto_scaling_groups()["AutoScalingGroups"]
         )
     return state
 
@@ -83,36 +86,69 @@ def duplicates() -> list[str]:
     """Every resource the environment has more of than a clean build makes, where AWS itself does not refuse a second
     one of the same name (names of load balancers, roles, clusters, parameters ... are unique by AWS's rules)."""
     problems = []
-    owned = [{"Name": "tag:megapool:env", "Values": ["local"]}, {"Name": "tag:megapool:cluster", "Values": ["megapool"]}]
+    owned = [
+        {"Name": "tag:megapool:env", "Values": ["local"]},
+        {"Name": "tag:megapool:cluster", "Values": ["megapool"]},
+    ]
     for region in REGIONS:
         ec2 = client("ec2", region)
         vpcs = ec2.describe_vpcs(Filters=owned)["Vpcs"]
         igws = ec2.describe_internet_gateways(Filters=owned)["InternetGateways"]
         vpc_ids = [vpc["VpcId"] for vpc in vpcs]
-        nats = [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] not in ("deleted", "deleting", "failed")]
+        nats = [
+            n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] not in ("deleted", "deleting", "failed")
+        ]
         addresses = ec2.describe_addresses()["Addresses"]
         tables = ec2.describe_route_tables(Filters=owned)["RouteTables"]
         bastions = [
-            i for r in ec2.describe_instances(Filters=owned + [{"Name": "tag:megapool:role", "Values": ["bastion"]}])["Reservations"]
-            for i in r["Instances"] if i["State"]["Name"] != "terminated"
+            i
+            for r in ec2.describe_instances(Filters=owned + [{"Name": "tag:megapool:role", "Values": ["bastion"]}])[
+                "Reservations"
+            ]
+            for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"
         ]
         certificates = client("acm", region).list_certificates()["CertificateSummaryList"]
         counts = {
             "VPCs": (len(vpcs), 1),
             "internet gateways": (len(igws), 1),
-            "internet gateways attached to the VPC": (sum(a["VpcId"] in vpc_ids for g in igws for a in g["Attachments"]), 1),
+            "internet gateways attached to the VPC": (
+                sum(a["VpcId"] in vpc_ids for g in igws for a in g["Attachments"]),
+                1,
+            ),
             "NAT gateways (network_nat_mode single)": (len(nats), 1),
             "Elastic IPs (one per NAT gateway)": (len(addresses), len(nats)),
             "bastions": (len(bastions), 1),
         }
-        problems += ["%s: %d %s, a clean build has %d" % (region, got, what, want) for what, (got, want) in counts.items() if got != want]
-        problems += ["%s: route table %s twice" % (region, name) for name, n in Counter(_tags(t).get("Name") for t in tables).items() if n > 1]
-        problems += ["%s: NAT gateways share subnet %s" % (region, s) for s, n in Counter(nat["SubnetId"] for nat in nats).items() if n > 1]
-        problems += ["%s: certificate for %s twice" % (region, d) for d, n in Counter(c["DomainName"] for c in certificates).items() if n > 1]
+        problems += [
+            "%s: %d %s, a clean build has %d" % (region, got, what, want)
+            for what, (got, want) in counts.items()
+            if got != want
+        ]
+        problems += [
+            "%s: route table %s twice" % (region, name)
+            for name, n in Counter(_tags(t).get("Name") for t in tables).items()
+            if n > 1
+        ]
+        problems += [
+            "%s: NAT gateways share subnet %s" % (region, s)
+            for s, n in Counter(nat["SubnetId"] for nat in nats).items()
+            if n > 1
+        ]
+        problems += [
+            "%s: certificate for %s twice" % (region, d)
+            for d, n in Counter(c["DomainName"] for c in certificates).items()
+            if n > 1
+        ]
         namespaces = client("servicediscovery", region).list_namespaces()["Namespaces"]
-        problems += ["%s: namespace %s twice" % (region, name) for name, n in Counter(ns["Name"] for ns in namespaces).items() if n > 1]
+        problems += [
+            "%s: namespace %s twice" % (region, name)
+            for name, n in Counter(ns["Name"] for ns in namespaces).items()
+            if n > 1
+        ]
     peerings = [
-        p for p in client("ec2", REGIONS[0]).describe_vpc_peering_connections()["VpcPeeringConnections"]
+        p
+        for p in client("ec2", REGIONS[0]).describe_vpc_peering_connections()["VpcPeeringConnections"]
         if p["Status"]["Code"] not in ("deleted", "rejected", "failed", "expired")
     ]
     if len(peerings) != 1:
@@ -120,14 +156,22 @@ def duplicates() -> list[str]:
     route53 = client("route53", REGIONS[0])
     checks = route53.list_health_checks()["HealthChecks"]
     names = [
-        _tags({"Tags": route53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=c["Id"])["ResourceTagSet"]["Tags"]}).get("Name")
+        _tags(
+            {
+                "Tags": route53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=c["Id"])[
+                    "ResourceTagSet"
+                ]["Tags"]
+            }
+        ).get("Name")
         for c in checks
     ]
     problems += ["health check %s twice" % name for name, n in Counter(names).items() if n > 1]
     iam = client("iam", REGIONS[0])
     profiles = sorted(p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"])
     if profiles != ["megapool-local-ecs-instance"]:
-        problems.append("instance profiles %s: a clean build has only the ECS hosts' (megapool-local-ecs-instance)" % profiles)
+        problems.append(
+            "instance profiles %s: a clean build has only the ECS hosts' (megapool-local-ecs-instance)" % profiles
+        )
     return problems
 
 
@@ -144,7 +188,10 @@ def plant_detached_internet_gateway(region: str) -> str:
 
 def plant_unused_nat_address(region: str) -> str:
     """What a run killed between the NAT gateway's AllocateAddress and CreateNatGateway leaves (network vpc.yml)."""
-    tags = OWNED_TAGS + [{"Key": "megapool:role", "Value": "nat-eip"}, {"Key": "megapool:nat-subnet", "Value": "subnet-0"}]
+    tags = OWNED_TAGS + [
+        {"Key": "megapool:role", "Value": "nat-eip"},
+        {"Key": "megapool:nat-subnet", "Value": "subnet-0"},
+    ]
     return client("ec2", region).allocate_address(
         Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": tags}]
     )["AllocationId"]
@@ -175,14 +222,20 @@ def test_a_run_killed_twice_then_completed_converges_without_duplicates(faulty, 
     planted = {region: plant_detached_internet_gateway(region) for region in REGIONS}
     for kill_at in KILL_CHAIN:
         run = _run("site killed at %d" % kill_at, "site.yml", site_inventory, faulty, kill_at=kill_at)
-        assert run.killed, "site.yml ended after %d calls, before the kill point %d:\n%s" % (run.calls, kill_at, run.output[-3000:])
+        assert run.killed, "site.yml ended after %d calls, before the kill point %d:\n%s" % (
+            run.calls,
+            kill_at,
+            run.output[-3000:],
+        )
 
     final = _run("site to the end", "site.yml", site_inventory, faulty)
     assert final.returncode == 0, final.output[-5000:]
     assert faulty.injected, "the proxy injected no fault"
     assert duplicates() == []
     for region, gateway in planted.items():
-        attachments = client("ec2", region).describe_internet_gateways(InternetGatewayIds=[gateway])["InternetGateways"][0]["Attachments"]
+        attachments = client("ec2", region).describe_internet_gateways(InternetGatewayIds=[gateway])[
+            "InternetGateways"
+        ][0]["Attachments"]
         assert [a["State"] for a in attachments] == ["available"], (region, attachments)
 
 
@@ -190,7 +243,8 @@ def test_a_second_run_through_the_faults_changes_nothing(faulty, site_inventory)
     again = _run("site again (no-op)", "site.yml", site_inventory, faulty)
     assert again.returncode == 0, again.output[-5000:]
     assert set(again.changed()) == set(REGIONS) and set(again.changed().values()) == {0}, "changed tasks:\n%s\n\n%s" % (
-        "\n".join(again.changed_tasks()), flat(again.output)[-3000:]
+        "\n".join(again.changed_tasks()),
+        flat(again.output)[-3000:],
     )
 
 
@@ -205,19 +259,36 @@ def _services() -> dict:
 
 
 def test_a_deploy_killed_during_the_rollout_ends_on_the_new_release_when_re_run(faulty, site_inventory):
-    killed = _run("deploy killed at UpdateService", "deploy.yml", site_inventory, faulty, "-e", "release_image=" + NEW_IMAGE, action="UpdateService")
+    killed = _run(
+        "deploy killed at UpdateService",
+        "deploy.yml",
+        site_inventory,
+        faulty,
+        "-e",
+        "release_image=" + NEW_IMAGE,
+        action="UpdateService",
+    )
     assert killed.killed, killed.output[-3000:]
 
     # Re-run with the JSON stdout callback, as AWX runs it: the output is one JSON document holding the artifacts.
-    deploy = _run("deploy again", "deploy.yml", site_inventory, faulty, "-e", "release_image=" + NEW_IMAGE, json_stdout=True)
+    deploy = _run(
+        "deploy again", "deploy.yml", site_inventory, faulty, "-e", "release_image=" + NEW_IMAGE, json_stdout=True
+    )
     assert deploy.returncode == 0, deploy.output[-5000:] + deploy.stderr[-3000:]
     stats = json.loads(deploy.output)["global_custom_stats"]
     assert stats["megapool_environment"]["regions"] == sorted(REGIONS), stats
     assert stats["megapool_release"]["canary_region"] == REGIONS[0], stats
     for region, (service, image) in _services().items():
         assert image == NEW_IMAGE, region
-        assert [(d["status"], d.get("rolloutState")) for d in service["deployments"]] == [("PRIMARY", "COMPLETED")], (region, service["deployments"])
+        assert [(d["status"], d.get("rolloutState")) for d in service["deployments"]] == [("PRIMARY", "COMPLETED")], (
+            region,
+            service["deployments"],
+        )
         assert service["runningCount"] == service["desiredCount"], region
         published = stats["megapool_release"]["regions"][region]
-        assert (published["image"], published["version"], published["rollout_state"]) == (NEW_IMAGE, "2.0.0", "COMPLETED"), published
+        assert (published["image"], published["version"], published["rollout_state"]) == (
+            NEW_IMAGE,
+            "2.0.0",
+            "COMPLETED",
+        ), published
         assert published["task_definition_arn"] == service["taskDefinition"], published

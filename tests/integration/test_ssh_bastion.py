@@ -48,7 +48,9 @@ def lab(tmp_path):
 
 def _keypair(tmp_path):
     key = tmp_path / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "megapool-itest", "-f", str(key)], check=True, timeout=20)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "megapool-itest", "-f", str(key)], check=True, timeout=20
+    )
     authorized = tmp_path / "authorized_keys"
     authorized.write_text((tmp_path / "id_ed25519.pub").read_text())
     return key, authorized
@@ -71,7 +73,9 @@ def _ssh_config(tmp_path, key):
     return config
 
 
-NO_KNOWN_HOSTS = "-o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes"
+NO_KNOWN_HOSTS = (
+    "-o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes"
+)
 
 
 def _inventory_config(tmp_path, emulator, key, proxy):
@@ -131,13 +135,17 @@ def test_private_hosts_answer_through_their_bastion_only(proxy, lab, empty_emula
     data = json.loads(listing.stdout, object_hook=_plain)
     hostvars = data["_meta"]["hostvars"]
     app_hosts = {hostvars[host].get("ansible_host", host): host for host in data.get("app", {}).get("hosts", [])}
-    bastion_hosts = {hostvars[host].get("ansible_host", host): host for host in data.get("bastion", {}).get("hosts", [])}
+    bastion_hosts = {
+        hostvars[host].get("ansible_host", host): host for host in data.get("bastion", {}).get("hosts", [])
+    }
     assert sorted(app_hosts) == sorted(bastion_of), data
     assert sorted(bastion_hosts) == sorted(region.bastion_ip for region in PLAN), data
 
     # Before anything connects: ssh may only ever be pointed at addresses of the test's own namespaces.
     for host, variables in hostvars.items():
-        assert variables.get("ansible_host") in lab.ns_of_ip, "%s: ansible_host is not an address of the test network: %s" % (host, variables)
+        assert variables.get("ansible_host") in lab.ns_of_ip, (
+            "%s: ansible_host is not an address of the test network: %s" % (host, variables)
+        )
         stray = _connection_addresses(variables) - set(lab.ns_of_ip)
         assert not stray, "%s would connect to %s, outside the test network: %s" % (host, stray, variables)
     # Each private host jumps through the bastion of its own VPC, bastions are reached directly.
@@ -158,13 +166,21 @@ def test_private_hosts_answer_through_their_bastion_only(proxy, lab, empty_emula
     env = {"ANSIBLE_SSH_ARGS": ssh_args, "ANSIBLE_TIMEOUT": "10", "ANSIBLE_PYTHON_INTERPRETER": sys.executable}
     ping, results = adhoc_results("-i", str(inventory), "app:bastion", "-m", "ansible.builtin.ping", env=env)
     assert ping.returncode == 0, ping.stdout[-4000:] + ping.stderr[-3000:]
-    assert {host: result.get("ping") for host, result in results.items()} == {host: "pong" for host in [*app_hosts.values(), *bastion_hosts.values()]}
+    assert {host: result.get("ping") for host, result in results.items()} == {
+        host: "pong" for host in [*app_hosts.values(), *bastion_hosts.values()]
+    }
 
     # The command ran inside each app host's own namespace: the only global address it sees is the host's.
-    command, results = adhoc_results("-i", str(inventory), "app", "-m", "ansible.builtin.command", "-a", "ip -4 -o addr show scope global", env=env)
+    command, results = adhoc_results(
+        "-i", str(inventory), "app", "-m", "ansible.builtin.command", "-a", "ip -4 -o addr show scope global", env=env
+    )
     assert command.returncode == 0, command.stdout[-4000:] + command.stderr[-3000:]
     for address, host in app_hosts.items():
-        seen = [str(ipaddress.ip_interface(word).ip) for word in results[host]["stdout"].split() if re.fullmatch(r"[\d.]+/\d+", word)]
+        seen = [
+            str(ipaddress.ip_interface(word).ip)
+            for word in results[host]["stdout"].split()
+            if re.fullmatch(r"[\d.]+/\d+", word)
+        ]
         assert seen == [address], (host, results[host]["stdout"])
 
     # Each app host's sshd saw the connections come from its VPC's bastion, each bastion's from the controller.
@@ -181,12 +197,20 @@ def test_private_hosts_answer_through_their_bastion_only(proxy, lab, empty_emula
     # the same direct connection to a bastion works, so it is the route that fails, not the key.
     for address in app_hosts:
         direct = subprocess.run(
-            ["ssh", "-F", str(ssh_config), "-o", "ConnectTimeout=3", "root@" + address, "true"], capture_output=True, text=True, check=False, timeout=30
+            ["ssh", "-F", str(ssh_config), "-o", "ConnectTimeout=3", "root@" + address, "true"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
         )
         assert direct.returncode == 255, direct
         assert "No route to host" in direct.stderr or "Network is unreachable" in direct.stderr, direct.stderr
     for region in PLAN:
         direct = subprocess.run(
-            ["ssh", "-F", str(ssh_config), "root@" + region.bastion_ip, "ip -4 -o addr show dev vpc"], capture_output=True, text=True, check=False, timeout=30
+            ["ssh", "-F", str(ssh_config), "root@" + region.bastion_ip, "ip -4 -o addr show dev vpc"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
         )
         assert direct.returncode == 0 and " %s/" % region.bastion_ip in direct.stdout, direct

@@ -31,38 +31,85 @@ def _run(tmp_path: Path, hostvars: dict, *args: str) -> tuple[list[str], dict]:
     assert len(plays) == 1, [play["name"] for play in STATUS]
     play = dict(plays[0], connection="local")
     (tmp_path / "verdict.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_SHOW_CUSTOM_STATS="true")
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(tmp_path / "verdict.yml"), "-i", str(tmp_path / "hosts.yml"),
-                             "-e", "ansible_python_interpreter=%s" % sys.executable, *args],
-                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_SHOW_CUSTOM_STATS="true",
+    )
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            str(tmp_path / "verdict.yml"),
+            "-i",
+            str(tmp_path / "hosts.yml"),
+            "-e",
+            "ansible_python_interpreter=%s" % sys.executable,
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     document = json.loads(result.stdout)  # the whole of stdout is one JSON document
-    messages = [host["msg"] for play_ in document["plays"] for task in play_["tasks"] for host in task["hosts"].values() if "msg" in host]
+    messages = [
+        host["msg"]
+        for play_ in document["plays"]
+        for task in play_["tasks"]
+        for host in task["hosts"].values()
+        if "msg" in host
+    ]
     return messages, document.get("global_custom_stats", {})
 
 
 def _outputs(region: str, *views: tuple[str, list[str]]) -> dict:
-    return {"status_outputs": {"region": region, "views": [{"node": node, "members": members, "version": "1.0.1"} for node, members in views]}}
+    return {
+        "status_outputs": {
+            "region": region,
+            "views": [{"node": node, "members": members, "version": "1.0.1"} for node, members in views],
+        }
+    }
 
 
 def test_one_cluster_publishes_its_members(tmp_path):
-    messages, stats = _run(tmp_path, {
-        "eu-north-1": _outputs("eu-north-1", (A, [A, B, C]), (B, [C, B, A])),
-        "ap-southeast-1": _outputs("ap-southeast-1", (C, [A, B, C])),
-    })
+    messages, stats = _run(
+        tmp_path,
+        {
+            "eu-north-1": _outputs("eu-north-1", (A, [A, B, C]), (B, [C, B, A])),
+            "ap-southeast-1": _outputs("ap-southeast-1", (C, [A, B, C])),
+        },
+    )
     assert messages == ["cluster: one cluster of 3 nodes across eu-north-1, ap-southeast-1: %s, %s, %s" % (A, B, C)]
-    assert stats["megapool_cluster"] == {"one_cluster": True, "members": [A, B, C], "nodes": [A, B, C], "regions": ["eu-north-1", "ap-southeast-1"]}
+    assert stats["megapool_cluster"] == {
+        "one_cluster": True,
+        "members": [A, B, C],
+        "nodes": [A, B, C],
+        "regions": ["eu-north-1", "ap-southeast-1"],
+    }
 
 
 def test_a_split_cluster_publishes_no_members(tmp_path):
-    messages, stats = _run(tmp_path, {
-        "eu-north-1": _outputs("eu-north-1", (A, [A, B]), (B, [A, B])),
-        "ap-southeast-1": _outputs("ap-southeast-1", (C, [C])),
-        "us-east-1": {},  # nothing read there (no status_outputs): left out
-    })
-    assert messages == ["cluster: NOT one cluster - 2 different member lists among the 3 nodes that answered (each region's view is above)"]
-    assert stats["megapool_cluster"] == {"one_cluster": False, "members": [], "nodes": [A, B, C], "regions": ["eu-north-1", "ap-southeast-1"]}
+    messages, stats = _run(
+        tmp_path,
+        {
+            "eu-north-1": _outputs("eu-north-1", (A, [A, B]), (B, [A, B])),
+            "ap-southeast-1": _outputs("ap-southeast-1", (C, [C])),
+            "us-east-1": {},  # nothing read there (no status_outputs): left out
+        },
+    )
+    assert messages == [
+        "cluster: NOT one cluster - 2 different member lists among the 3 nodes that answered (each region's view is above)"
+    ]
+    assert stats["megapool_cluster"] == {
+        "one_cluster": False,
+        "members": [],
+        "nodes": [A, B, C],
+        "regions": ["eu-north-1", "ap-southeast-1"],
+    }
 
 
 def test_status_cluster_false_publishes_nothing(tmp_path):

@@ -27,13 +27,31 @@ def playbook(tmp_path: Path, role: str, validate_first: bool, later_vars: dict |
     """A validation play like site.yml's (optional), then the role's own play (with ``later_vars``, if any)."""
     plays = []
     if validate_first:
-        plays.append({
-            "name": "Validation play", "hosts": "regions", "gather_facts": False, "module_defaults": RETRY,
-            "tasks": [{"name": "Check the %s inputs" % name, "ansible.builtin.import_role": {"name": "megapool.aws." + name, "tasks_from": "validate"}}
-                      for name in SITE_ROLES],
-        })
-    plays.append({"name": "The role's play", "hosts": "regions", "gather_facts": False, "module_defaults": RETRY,
-                  "vars": later_vars or {}, "roles": [{"role": "megapool.aws." + role}]})
+        plays.append(
+            {
+                "name": "Validation play",
+                "hosts": "regions",
+                "gather_facts": False,
+                "module_defaults": RETRY,
+                "tasks": [
+                    {
+                        "name": "Check the %s inputs" % name,
+                        "ansible.builtin.import_role": {"name": "megapool.aws." + name, "tasks_from": "validate"},
+                    }
+                    for name in SITE_ROLES
+                ],
+            }
+        )
+    plays.append(
+        {
+            "name": "The role's play",
+            "hosts": "regions",
+            "gather_facts": False,
+            "module_defaults": RETRY,
+            "vars": later_vars or {},
+            "roles": [{"role": "megapool.aws." + role}],
+        }
+    )
     path = tmp_path / ("%s-%s.yml" % (role, "after-validation" if validate_first else "alone"))
     path.write_text(yaml.safe_dump(plays, sort_keys=False))
     return str(path)
@@ -53,10 +71,16 @@ def test_the_role_play_does_not_check_the_inputs_the_validation_play_checked(tmp
     assert flat(output).count("skipping: [eu-north-1]") >= 1
 
 
-@pytest.mark.parametrize(("role", "task"), [
-    ("network", "Check the region's network inputs"), ("ecs_hosts", "Check the ECS inputs"),
-    ("dns", "Check the DNS inputs"), ("alb", "Check the load balancer inputs"), ("database", "Refuse a master password in plain text"),
-])
+@pytest.mark.parametrize(
+    ("role", "task"),
+    [
+        ("network", "Check the region's network inputs"),
+        ("ecs_hosts", "Check the ECS inputs"),
+        ("dns", "Check the DNS inputs"),
+        ("alb", "Check the load balancer inputs"),
+        ("database", "Refuse a master password in plain text"),
+    ],
+)
 def test_after_a_site_like_validation_play_each_role_checks_once(tmp_path, inventory, empty_emulator, role, task):
     """Check mode (nothing is built): the role's play starts with its inputs already checked by the validation play."""
     before = snapshot()
@@ -90,8 +114,9 @@ def test_a_role_used_alone_checks_its_inputs(tmp_path, inventory, empty_emulator
         ("database", {"database_backup_retention": 99}, "database_backup_retention=99 is outside 0-"),
     ],
 )
-def test_other_values_in_a_later_play_are_checked_again_before_any_change(tmp_path, inventory, empty_emulator, role, later_vars,
-                                                                          expected):
+def test_other_values_in_a_later_play_are_checked_again_before_any_change(
+    tmp_path, inventory, empty_emulator, role, later_vars, expected
+):
     before = snapshot()
     result = run_playbook(playbook(tmp_path, role, True, later_vars), inventory.path)
     output = result.stdout + result.stderr

@@ -70,9 +70,23 @@ def closed_port() -> int:
 def _inventory(tmp_path: Path, urls: dict[str, str], **group_vars) -> Path:
     path = tmp_path / "hosts.yml"
     hosts = {region: {"verify_url": url} if url else {} for region, url in urls.items()}
-    path.write_text(yaml.safe_dump({"regions": {"vars": dict({
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "megapool_aws": {"region": "{{ inventory_hostname }}"}}, **group_vars), "hosts": hosts}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "regions": {
+                    "vars": dict(
+                        {
+                            "ansible_connection": "local",
+                            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                            "megapool_aws": {"region": "{{ inventory_hostname }}"},
+                        },
+                        **group_vars,
+                    ),
+                    "hosts": hosts,
+                }
+            }
+        )
+    )
     return path
 
 
@@ -92,22 +106,35 @@ def app_tls_server(tmp_path_factory):
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "megapool test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-          .not_valid_after(now + datetime.timedelta(hours=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, APP_NAME)]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(APP_NAME)]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, APP_NAME)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(APP_NAME)]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption()))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -120,7 +147,9 @@ def app_tls_server(tmp_path_factory):
 
 
 def test_healthy_endpoint_passes_with_latency_percentiles(server, tmp_path):
-    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=20")
+    result = run_playbook(
+        "verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=20"
+    )
     output = flat(result.stdout + result.stderr)
     assert result.returncode == 0, output[-3000:]
     assert "eu-north-1: 20/20 ok (100.0 %, threshold 99.0 %)" in output
@@ -130,7 +159,9 @@ def test_healthy_endpoint_passes_with_latency_percentiles(server, tmp_path):
 
 def test_flaky_endpoint_fails_under_the_threshold(server, tmp_path):
     _Handler.counts.pop("/flaky", None)
-    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/flaky"}), "-e", "verify_requests=20")
+    result = run_playbook(
+        "verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/flaky"}), "-e", "verify_requests=20"
+    )
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0
     assert "eu-north-1: 15/20 ok (75.0 %" in output
@@ -141,7 +172,12 @@ def test_flaky_endpoint_fails_under_the_threshold(server, tmp_path):
 def test_flaky_endpoint_passes_a_lower_threshold(server, tmp_path):
     _Handler.counts.pop("/flaky", None)
     result = run_playbook(
-        "verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/flaky"}), "-e", "verify_requests=20", "-e", "verify_min_success_ratio=0.7"
+        "verify.yml",
+        _inventory(tmp_path, {"eu-north-1": server + "/flaky"}),
+        "-e",
+        "verify_requests=20",
+        "-e",
+        "verify_min_success_ratio=0.7",
     )
     output = flat(result.stdout + result.stderr)
     assert result.returncode == 0, output[-3000:]
@@ -163,7 +199,9 @@ def test_down_region_fails_and_the_healthy_one_still_reports(server, closed_port
 def test_check_mode_probes_too(server, tmp_path):
     """The probe only reads, so --check sends the requests and reports like a normal run."""
     _Handler.counts.pop("/health", None)
-    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=3", "--check")
+    result = run_playbook(
+        "verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=3", "--check"
+    )
     output = flat(result.stdout + result.stderr)
     assert result.returncode == 0, output[-3000:]
     assert "eu-north-1: 3/3 ok (100.0 %" in output
@@ -171,7 +209,9 @@ def test_check_mode_probes_too(server, tmp_path):
 
 
 def test_bad_request_count_is_refused(server, tmp_path):
-    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=0")
+    result = run_playbook(
+        "verify.yml", _inventory(tmp_path, {"eu-north-1": server + "/health"}), "-e", "verify_requests=0"
+    )
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0
     assert "verify_requests=0 must be 1 or more" in output
@@ -180,8 +220,12 @@ def test_bad_request_count_is_refused(server, tmp_path):
 def test_bad_inputs_are_named_before_any_request(server, tmp_path):
     _Handler.counts.pop("/health", None)
     result = run_playbook(
-        "verify.yml", _inventory(tmp_path, {"eu-north-1": server.replace("http://", "") + "/health"}),
-        "-e", "verify_interval=-1", "-e", "verify_min_success_ratio=1.5",
+        "verify.yml",
+        _inventory(tmp_path, {"eu-north-1": server.replace("http://", "") + "/health"}),
+        "-e",
+        "verify_interval=-1",
+        "-e",
+        "verify_min_success_ratio=1.5",
     )
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0
@@ -194,8 +238,14 @@ def test_bad_inputs_are_named_before_any_request(server, tmp_path):
 def test_https_with_the_certificate_check_fails_at_the_address_of_a_site_certificate(app_tls_server, tmp_path):
     """The AWS case: the load balancer's certificate names the app, the probe connects to the load balancer's name."""
     url, ca_path = app_tls_server
-    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": url + "/health"}), "-e", "verify_requests=2",
-                          "-e", "verify_ca_path=" + ca_path)
+    result = run_playbook(
+        "verify.yml",
+        _inventory(tmp_path, {"eu-north-1": url + "/health"}),
+        "-e",
+        "verify_requests=2",
+        "-e",
+        "verify_ca_path=" + ca_path,
+    )
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0
     assert "eu-north-1: 0/2 ok" in output and "certificate verify failed" in output, output[-3000:]
@@ -204,8 +254,16 @@ def test_https_with_the_certificate_check_fails_at_the_address_of_a_site_certifi
 def test_https_presenting_the_app_name_passes_with_the_certificate_check_on(app_tls_server, tmp_path):
     url, ca_path = app_tls_server
     _Handler.counts.pop("/health", None)
-    result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": url + "/health"}), "-e", "verify_requests=3",
-                          "-e", "verify_ca_path=" + ca_path, "-e", "verify_server_name=" + APP_NAME)
+    result = run_playbook(
+        "verify.yml",
+        _inventory(tmp_path, {"eu-north-1": url + "/health"}),
+        "-e",
+        "verify_requests=3",
+        "-e",
+        "verify_ca_path=" + ca_path,
+        "-e",
+        "verify_server_name=" + APP_NAME,
+    )
     output = flat(result.stdout + result.stderr)
     assert result.returncode == 0, output[-3000:]
     assert "eu-north-1: 3/3 ok (100.0 %" in output and ("/health as %s" % APP_NAME) in output
@@ -217,5 +275,7 @@ def test_probing_the_load_balancer_needs_the_app_name(tmp_path):
     result = run_playbook("verify.yml", _inventory(tmp_path, {"eu-north-1": None}))
     output = flat(result.stdout + result.stderr)
     assert result.returncode != 0
-    assert "no app domain to present to the load balancer" in output and "-e verify_server_name=app.example.com" in output
+    assert (
+        "no app domain to present to the load balancer" in output and "-e verify_server_name=app.example.com" in output
+    )
     assert "Read the region's load balancer" not in output

@@ -20,7 +20,7 @@ from xdist_groups import group_of
 HERE = Path(__file__).resolve().parent
 
 # The tree's conftest loads tests/integration/conftest.py under another name and keeps its two hooks.
-CONFTEST = '''
+CONFTEST = """
 import importlib.util, sys
 sys.path.insert(0, %r)
 spec = importlib.util.spec_from_file_location("integration_conftest", %r)
@@ -29,9 +29,9 @@ spec.loader.exec_module(module)
 pytest_xdist_make_scheduler = module.pytest_xdist_make_scheduler
 pytest_collection_modifyitems = module.pytest_collection_modifyitems
 pytest_runtest_setup = module.pytest_runtest_setup
-''' % (str(HERE), str(HERE / "conftest.py"))
+""" % (str(HERE), str(HERE / "conftest.py"))
 
-TEST_FILE = '''
+TEST_FILE = """
 import os
 import pytest
 %s
@@ -51,7 +51,7 @@ def test_case(case, built):
 
 def test_last(built):
     _log("last")
-'''
+"""
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -65,23 +65,47 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 def _pytest(tmp_path: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["MEGAPOOL_EMULATOR_PORT"] = "1"  # never reached: these tests start no emulator
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup", "-rf", str(tmp_path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "2",
+            "--dist",
+            "loadgroup",
+            "-rf",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_each_file_runs_on_one_worker_in_order_and_a_shared_group_on_one(tmp_path):
-    log = _tree(tmp_path, {
-        "test_alpha.py": "",
-        "test_beta.py": "",
-        "test_gamma.py": "",
-        "test_erlang_discovery.py": 'pytestmark = pytest.mark.xdist_group("netns")',
-        "test_ssh_bastion.py": 'pytestmark = pytest.mark.xdist_group("netns")',
-    })
+    log = _tree(
+        tmp_path,
+        {
+            "test_alpha.py": "",
+            "test_beta.py": "",
+            "test_gamma.py": "",
+            "test_erlang_discovery.py": 'pytestmark = pytest.mark.xdist_group("netns")',
+            "test_ssh_bastion.py": 'pytestmark = pytest.mark.xdist_group("netns")',
+        },
+    )
     result = _pytest(tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = [line.split() for line in log.read_text().splitlines()]
     builds = collections.Counter(module for what, module, _worker in lines if what == "build")
-    assert builds == {m: 1 for m in ("test_alpha", "test_beta", "test_gamma", "test_erlang_discovery", "test_ssh_bastion")}, builds
+    assert builds == {
+        m: 1 for m in ("test_alpha", "test_beta", "test_gamma", "test_erlang_discovery", "test_ssh_bastion")
+    }, builds
     workers = collections.defaultdict(set)
     order = collections.defaultdict(list)
     for what, module, worker in lines:
@@ -95,12 +119,18 @@ def test_each_file_runs_on_one_worker_in_order_and_a_shared_group_on_one(tmp_pat
 
 
 def test_a_mark_that_disagrees_with_shared_worker_fails_its_tests_with_the_fix(tmp_path):
-    log = _tree(tmp_path, {"test_alpha.py": 'pytestmark = pytest.mark.xdist_group("elsewhere")', "test_ssh_bastion.py": ""})
+    log = _tree(
+        tmp_path, {"test_alpha.py": 'pytestmark = pytest.mark.xdist_group("elsewhere")', "test_ssh_bastion.py": ""}
+    )
     result = _pytest(tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
-    assert "test_alpha.py::test_last: xdist_group ['elsewhere'], conftest's SHARED_WORKER none" in output, output[-3000:]
-    assert "test_ssh_bastion.py::test_last: xdist_group none, conftest's SHARED_WORKER ['netns']" in output, output[-3000:]
+    assert "test_alpha.py::test_last: xdist_group ['elsewhere'], conftest's SHARED_WORKER none" in output, output[
+        -3000:
+    ]
+    assert "test_ssh_bastion.py::test_last: xdist_group none, conftest's SHARED_WORKER ['netns']" in output, output[
+        -3000:
+    ]
     assert "give the file its group there, or remove the mark" in output, output[-3000:]
     assert "14 errors" in output, output[-3000:]  # each test of both files, at its setup
     assert not log.exists(), "a test whose group is wrong ran"

@@ -56,7 +56,10 @@ def check_groups(items, shared: Mapping[str, str]) -> dict[str, str]:
     ``shared``, or a file in ``shared`` without the mark): what is wrong and the fix, by nodeid."""
     wrong = {}
     for item in items:
-        marks = {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in item.iter_markers("xdist_group")}
+        marks = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
         name = item.path.name
         expected = {shared[name]} if name in shared else set()
         if marks != expected:

@@ -84,12 +84,30 @@ _ERRORS = {
         "rest-json": [(429, "TooManyRequestsException", "Rate exceeded")],
     },
     SERVER_ERROR: {
-        "ec2": [(500, "InternalError", "An internal error has occurred"), (503, "Unavailable", "The server is overloaded")],
-        "query": [(500, "InternalFailure", "An internal error occurred"), (503, "ServiceUnavailable", "Service unavailable")],
-        "json": [(500, "InternalFailure", "An internal error occurred"), (503, "ServiceUnavailable", "Service unavailable")],
-        "cbor": [(500, "InternalFailure", "An internal error occurred"), (503, "ServiceUnavailable", "Service unavailable")],
-        "rest-xml": [(500, "InternalError", "An internal error occurred"), (503, "ServiceUnavailable", "Service unavailable")],
-        "rest-json": [(500, "InternalFailure", "An internal error occurred"), (503, "ServiceUnavailable", "Service unavailable")],
+        "ec2": [
+            (500, "InternalError", "An internal error has occurred"),
+            (503, "Unavailable", "The server is overloaded"),
+        ],
+        "query": [
+            (500, "InternalFailure", "An internal error occurred"),
+            (503, "ServiceUnavailable", "Service unavailable"),
+        ],
+        "json": [
+            (500, "InternalFailure", "An internal error occurred"),
+            (503, "ServiceUnavailable", "Service unavailable"),
+        ],
+        "cbor": [
+            (500, "InternalFailure", "An internal error occurred"),
+            (503, "ServiceUnavailable", "Service unavailable"),
+        ],
+        "rest-xml": [
+            (500, "InternalError", "An internal error occurred"),
+            (503, "ServiceUnavailable", "Service unavailable"),
+        ],
+        "rest-json": [
+            (500, "InternalFailure", "An internal error occurred"),
+            (503, "ServiceUnavailable", "Service unavailable"),
+        ],
     },
 }
 
@@ -114,9 +132,22 @@ def error_reply(wire: str, fault: str, variant: int = 0) -> tuple[int, list[tupl
         return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body, code
     if wire == "cbor":
         body = cbor_map({"__type": code, "message": message})
-        return status, [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), ("x-amzn-RequestId", request_id)], body, code
+        return (
+            status,
+            [
+                ("Content-Type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("x-amzn-RequestId", request_id),
+            ],
+            body,
+            code,
+        )
     body = ('{"__type": "%s", "message": "%s"}' % (code, message)).encode()
-    headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code), ("x-amzn-RequestId", request_id)]
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("x-amzn-ErrorType", code),
+        ("x-amzn-RequestId", request_id),
+    ]
     return status, headers, body, code
 
 
@@ -162,7 +193,9 @@ class FaultProxy(Proxy):
         self._counter = threading.Lock()
         self._server.RequestHandlerClass = _fault_handler(self, self._server.RequestHandlerClass)
 
-    def kill_at(self, ordinal: Optional[int], callback: Optional[Callable[[], None]] = None, action: Optional[str] = None) -> None:
+    def kill_at(
+        self, ordinal: Optional[int], callback: Optional[Callable[[], None]] = None, action: Optional[str] = None
+    ) -> None:
         """Run ``callback`` once the ``ordinal``-th AWS call (counted from now) -- or, with ``action``, the first call of
         that action (e.g. ``UpdateService``) at or after it -- is forwarded, before its answer is sent."""
         with self._counter:

@@ -91,19 +91,41 @@ class Run:
 
 
 def run_playbook(
-    playbook: str, inventory: Path, proxy: FaultProxy, *args: str, kill_at: Optional[int] = None, action: Optional[str] = None, timeout: float = 1800,
+    playbook: str,
+    inventory: Path,
+    proxy: FaultProxy,
+    *args: str,
+    kill_at: Optional[int] = None,
+    action: Optional[str] = None,
+    timeout: float = 1800,
     json_stdout: bool = False,
 ) -> Run:
     """``playbooks/<playbook>`` on ``inventory`` with every AWS call through ``proxy``; killed at its ``kill_at``-th call
     or right after its first call of ``action`` (e.g. ``UpdateService``). With ``json_stdout``, the output is the JSON
     stdout callback's document with the custom stats (what AWX reads; docs/awx.md) and stderr is kept apart."""
-    env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(proxy.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env = dict(
+        os.environ,
+        MEGAPOOL_EMULATOR_PORT=str(proxy.port),
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+    )
     if json_stdout:
         env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_SHOW_CUSTOM_STATS="true")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / playbook), "-i", str(inventory), *args]
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(ROOT / "playbooks" / playbook),
+        "-i",
+        str(inventory),
+        *args,
+    ]
     process = subprocess.Popen(  # pylint: disable=consider-using-with
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE if json_stdout else subprocess.STDOUT, text=True, start_new_session=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if json_stdout else subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     killed = []
 

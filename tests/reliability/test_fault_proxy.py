@@ -51,7 +51,11 @@ def upstream():
 
 def _ecs(url: str, attempts: int = 1):
     return boto3.client(
-        "ecs", region_name="eu-north-1", endpoint_url=url, aws_access_key_id="testing", aws_secret_access_key="testing",
+        "ecs",
+        region_name="eu-north-1",
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
         config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts}),
     )
 
@@ -81,7 +85,10 @@ def test_cbor_map_matches_rfc_8949():
 
 @pytest.mark.parametrize(
     "fault, status, code",
-    [(fault_proxy.THROTTLE, 400, "ThrottlingException"), (fault_proxy.SERVER_ERROR, 503, "ServiceUnavailable")],  # call 1: the 503 variant
+    [
+        (fault_proxy.THROTTLE, 400, "ThrottlingException"),
+        (fault_proxy.SERVER_ERROR, 503, "ServiceUnavailable"),
+    ],  # call 1: the 503 variant
 )
 def test_a_fault_is_answered_by_the_proxy_in_the_services_shape(upstream, fault, status, code):
     with fault_proxy.FaultProxy(upstream, faults=lambda n: fault) as proxy:
@@ -103,8 +110,11 @@ def test_kill_at_forwards_the_call_then_runs_the_callback_before_answering(upstr
             client.list_services()  # the 2nd call: made upstream, but its answer never comes
         client.list_clusters()  # once only
     assert killed == [2]
-    assert _Upstream.seen == ["AmazonEC2ContainerServiceV20141113.ListClusters", "AmazonEC2ContainerServiceV20141113.ListServices",
-                              "AmazonEC2ContainerServiceV20141113.ListClusters"]
+    assert _Upstream.seen == [
+        "AmazonEC2ContainerServiceV20141113.ListClusters",
+        "AmazonEC2ContainerServiceV20141113.ListServices",
+        "AmazonEC2ContainerServiceV20141113.ListClusters",
+    ]
 
 
 def test_kill_at_an_action(upstream):

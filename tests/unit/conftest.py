@@ -79,13 +79,17 @@ def _fail_json(self: basic.AnsibleModule, msg: str = "", **kwargs: Any) -> NoRet
     raise AnsibleFailJson(kwargs)
 
 
-def run_module_main(main: Callable[[], None], args: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
+def run_module_main(
+    main: Callable[[], None], args: dict[str, Any], check_mode: bool = False, diff: bool = False
+) -> dict[str, Any]:
     """Run ``main()`` with ``args``; return what it passed to exit_json or fail_json (then with ``failed=True``).
 
     The result goes through a JSON round trip, like a real module result does.
     """
     module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(module_args), mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json):
+    with patch_module_args(module_args), mock.patch.multiple(
+        basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json
+    ):
         try:
             main()
         except (AnsibleExitJson, AnsibleFailJson) as outcome:
@@ -100,9 +104,19 @@ def run_module() -> Callable[..., dict[str, Any]]:
 
 
 _AWS_ENV_TO_CLEAR = (
-    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_URL", "EC2_URL",
-    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_CA_BUNDLE", "AWS_REGION", "AWS_DEFAULT_REGION",
-    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_URL",
+    "EC2_URL",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_EC2",
+    "AWS_CA_BUNDLE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
 )
 
 
@@ -128,20 +142,31 @@ def blue_green_alb() -> Callable[[str], dict]:
         elbv2 = boto3.client("elbv2", region_name=region)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=region + zone)["Subnet"]["SubnetId"]
+            ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=region + zone)["Subnet"][
+                "SubnetId"
+            ]
             for i, zone in ((1, "a"), (2, "b"))
         ]
-        balancer = elbv2.create_load_balancer(Name="megapool-local", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        balancer = elbv2.create_load_balancer(Name="megapool-local", Subnets=subnets)["LoadBalancers"][0][
+            "LoadBalancerArn"
+        ]
         blue, green = (
-            elbv2.create_target_group(Name=name, Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+            elbv2.create_target_group(Name=name, Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")[
+                "TargetGroups"
+            ][0]["TargetGroupArn"]
             for name in ("megapool-local-app", "megapool-local-alt")
         )
         listener = elbv2.create_listener(
-            LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}]
+            LoadBalancerArn=balancer,
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}],
         )["Listeners"][0]["ListenerArn"]
         forward = {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 1}, {"TargetGroupArn": green, "Weight": 0}]}
         rule = elbv2.create_rule(
-            ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+            ListenerArn=listener,
+            Priority=10,
+            Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
             Actions=[{"Type": "forward", "ForwardConfig": forward}],
         )["Rules"][0]["RuleArn"]
         return dict(elbv2=elbv2, blue=blue, green=green, listener=listener, rule=rule)
@@ -229,7 +254,9 @@ def mixed_group() -> Callable[..., Any]:
     def create(region: str, name: str, min_size: int = 1, desired: int = 2, distribution: dict | None = None) -> Any:
         ec2 = boto3.client("ec2", region_name=region)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=region + "a")["Subnet"]["SubnetId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=region + "a")["Subnet"][
+            "SubnetId"
+        ]
         template = ec2.create_launch_template(
             LaunchTemplateName=name + "-lt", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"}
         )["LaunchTemplate"]["LaunchTemplateId"]
@@ -243,7 +270,11 @@ def mixed_group() -> Callable[..., Any]:
             policy["InstancesDistribution"] = distribution
         client = boto3.client("autoscaling", region_name=region)
         client.create_auto_scaling_group(
-            AutoScalingGroupName=name, MinSize=min_size, MaxSize=4, DesiredCapacity=desired, VPCZoneIdentifier=subnet,
+            AutoScalingGroupName=name,
+            MinSize=min_size,
+            MaxSize=4,
+            DesiredCapacity=desired,
+            VPCZoneIdentifier=subnet,
             MixedInstancesPolicy=policy,
         )
         return client
@@ -259,8 +290,9 @@ def _same_options(documented: dict[str, Any], specified: dict[str, Any], where: 
     for name, option in own.items():
         spec = specified[name]
         keys = ("type", "default", "choices", "elements")
-        assert tuple(option.get(k) for k in keys) + (option.get("required", False),) == tuple(spec.get(k) for k in keys) + (
-            spec.get("required", False),), where + name
+        assert tuple(option.get(k) for k in keys) + (option.get("required", False),) == tuple(
+            spec.get(k) for k in keys
+        ) + (spec.get("required", False),), where + name
         if "suboptions" in option or "options" in spec:
             _same_options(option.get("suboptions", {}), spec.get("options", {}), where + name + ".")
 
@@ -279,8 +311,10 @@ def docs_match_spec() -> Callable[[Any], None]:
         options = dict(doc["options"])
         for fragment in doc.get("extends_documentation_fragment") or []:
             if fragment.startswith("megapool.aws."):
-                name, _dot, variant = fragment[len("megapool.aws."):].partition(".")
-                source = importlib.import_module("ansible_collections.megapool.aws.plugins.doc_fragments." + name).ModuleDocFragment
+                name, _dot, variant = fragment[len("megapool.aws.") :].partition(".")
+                source = importlib.import_module(
+                    "ansible_collections.megapool.aws.plugins.doc_fragments." + name
+                ).ModuleDocFragment
                 options.update(yaml.safe_load(getattr(source, variant.upper() or "DOCUMENTATION")).get("options") or {})
         return options
 

@@ -18,23 +18,34 @@ from botocore.exceptions import ClientError
 
 def main(endpoint: str, region: str, repository: str, tag: str) -> None:
     layer = "sha256:" + hashlib.sha256(("%s:%s" % (repository, tag)).encode()).hexdigest()
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1000, "digest": layer},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 100, "digest": layer}],
-    })
-    ecr = boto3.client("ecr", region_name=region, endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing")
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1000, "digest": layer},
+            "layers": [
+                {"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 100, "digest": layer}
+            ],
+        }
+    )
+    ecr = boto3.client(
+        "ecr", region_name=region, endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
     try:
         ecr.create_repository(repositoryName=repository)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "RepositoryAlreadyExistsException":
             raise
     try:
-        digest = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)["image"]["imageId"]["imageDigest"]
+        digest = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)["image"]["imageId"][
+            "imageDigest"
+        ]
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ImageAlreadyExistsException":
             raise
-        digest = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"]
+        digest = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])["imageDetails"][0][
+            "imageDigest"
+        ]
     print(json.dumps({"digest": digest}))
 
 

@@ -21,8 +21,10 @@ def main(paths: list[str]) -> int:
     violations = model_rules.validate_records(calls, calllog.origin)
     order = call_order.check(records)
     findings = [(record, f) for kind, text, record in policies.documents(calls) for f in policies.lint(text, kind)]
-    print("%d requests; %d refused by the model rules; call order: %d violations (judged %s); %d policy findings"
-          % (len(calls), len(violations), len(order.violations), order.checked, len(findings)))
+    print(
+        "%d requests; %d refused by the model rules; call order: %d violations (judged %s); %d policy findings"
+        % (len(calls), len(violations), len(order.violations), order.checked, len(findings))
+    )
     if violations:
         print("\n== requests AWS would refuse ==\n" + run.summary(violations))
     if order.violations:

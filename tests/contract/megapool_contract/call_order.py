@@ -87,10 +87,16 @@ def check(records: list[dict]) -> Report:
         elif service == "ecs" and op == "DeleteCluster" and _ok(record):
             name = str(params.get("cluster", "")).rsplit("/", 1)[-1]
             clusters.setdefault(key, {})[name] = "gone"
-        elif service == "iam" and op == "CreateServiceLinkedRole" and params.get("AWSServiceName") == "ecs.amazonaws.com":
+        elif (
+            service == "iam" and op == "CreateServiceLinkedRole" and params.get("AWSServiceName") == "ecs.amazonaws.com"
+        ):
             if _ok(record) or "has been taken" in ((record.get("error") or {}).get("message") or ""):
                 ecs_role[endpoint] = True
-        elif service == "iam" and op == "DeleteServiceLinkedRole" and "AWSServiceRoleForECS" in str(params.get("RoleName")):
+        elif (
+            service == "iam"
+            and op == "DeleteServiceLinkedRole"
+            and "AWSServiceRoleForECS" in str(params.get("RoleName"))
+        ):
             if _ok(record):
                 ecs_role.pop(endpoint, None)
         elif service == "ec2" and op in ("CreateLaunchTemplate", "CreateLaunchTemplateVersion") and _ok(record):
@@ -110,7 +116,14 @@ def check(records: list[dict]) -> Report:
                     report.violations.append(
                         "%s: CreateAutoScalingGroup %s (instances join ECS cluster %s) before CreateCluster %s in %s "
                         "- the ECS agent exits for good on 'cluster not found' [%s]"
-                        % (record.get("region"), params.get("AutoScalingGroupName"), cluster, cluster, endpoint, origin(record))
+                        % (
+                            record.get("region"),
+                            params.get("AutoScalingGroupName"),
+                            cluster,
+                            cluster,
+                            endpoint,
+                            origin(record),
+                        )
                     )
         elif service == "ecs" and op == "CreateCapacityProvider" and _ok(record):
             report.checked["capacity_provider_role"] += 1

@@ -41,7 +41,14 @@ class Violation:
 
     def __str__(self) -> str:
         where = " [%s]" % self.origin if self.origin else ""
-        return "%s %s %s: %s (%s)%s" % (self.service, self.operation, self.path or "<request>", self.rule, self.detail, where)
+        return "%s %s %s: %s (%s)%s" % (
+            self.service,
+            self.operation,
+            self.path or "<request>",
+            self.rule,
+            self.detail,
+            where,
+        )
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,20 @@ SUPPLEMENT: tuple[Rule, ...] = (
     # "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed."
     Rule("ecs", "CreateCluster", "clusterName", pattern=_ECS_NAME, source=_ECS_API + "API_CreateCluster.html"),
     Rule("ecs", "CreateService", "serviceName", pattern=_ECS_NAME, source=_ECS_API + "API_CreateService.html"),
-    Rule("ecs", "RegisterTaskDefinition", "family", pattern=_ECS_NAME, source=_ECS_API + "API_RegisterTaskDefinition.html"),
-    Rule("ecs", "RegisterTaskDefinition", "containerDefinitions[].name", pattern=_ECS_NAME, source=_ECS_API + "API_ContainerDefinition.html"),
+    Rule(
+        "ecs",
+        "RegisterTaskDefinition",
+        "family",
+        pattern=_ECS_NAME,
+        source=_ECS_API + "API_RegisterTaskDefinition.html",
+    ),
+    Rule(
+        "ecs",
+        "RegisterTaskDefinition",
+        "containerDefinitions[].name",
+        pattern=_ECS_NAME,
+        source=_ECS_API + "API_ContainerDefinition.html",
+    ),
     # "Up to 255 characters are allowed. They include letters (both upper and lowercase letters), numbers,
     # underscores (_), and hyphens (-). The name can't be prefixed with "aws", "ecs", or "fargate"."
     Rule(
@@ -93,10 +112,28 @@ SUPPLEMENT: tuple[Rule, ...] = (
     # Security group name and description: "Up to 255 characters in length. Valid characters: a-z, A-Z, 0-9, spaces,
     # and ._-:/()#,@[]+=&;{}!$*"; the name "can't start with sg-". Rule descriptions (IpRange, Ipv6Range,
     # UserIdGroupPair, PrefixListId): the same characters, up to 255.
-    Rule("ec2", "CreateSecurityGroup", "GroupName", pattern="(?!sg-)%s{1,255}" % _EC2_SG_CHARS, source=_EC2_API + "API_CreateSecurityGroup.html"),
-    Rule("ec2", "CreateSecurityGroup", "Description", pattern="%s{0,255}" % _EC2_SG_CHARS, source=_EC2_API + "API_CreateSecurityGroup.html"),
+    Rule(
+        "ec2",
+        "CreateSecurityGroup",
+        "GroupName",
+        pattern="(?!sg-)%s{1,255}" % _EC2_SG_CHARS,
+        source=_EC2_API + "API_CreateSecurityGroup.html",
+    ),
+    Rule(
+        "ec2",
+        "CreateSecurityGroup",
+        "Description",
+        pattern="%s{0,255}" % _EC2_SG_CHARS,
+        source=_EC2_API + "API_CreateSecurityGroup.html",
+    ),
     *(
-        Rule("ec2", operation, "IpPermissions[].%s[].Description" % member, pattern=_EC2_RULE_DESCRIPTION, source=_EC2_API + page)
+        Rule(
+            "ec2",
+            operation,
+            "IpPermissions[].%s[].Description" % member,
+            pattern=_EC2_RULE_DESCRIPTION,
+            source=_EC2_API + page,
+        )
         for operation in (
             "AuthorizeSecurityGroupIngress",
             "AuthorizeSecurityGroupEgress",
@@ -134,7 +171,9 @@ SUPPLEMENT: tuple[Rule, ...] = (
     ),
 )
 
-_SURROGATE_RANGE = re.compile(r"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})-\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", re.I)
+_SURROGATE_RANGE = re.compile(
+    r"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})-\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", re.I
+)
 
 
 def _code_point(high: str, low: str) -> int:
@@ -144,7 +183,8 @@ def _code_point(high: str, low: str) -> int:
 def java_pattern(pattern: str) -> str:
     """A model pattern (Java syntax) for the ``regex`` module: UTF-16 surrogate-pair ranges become code points."""
     return _SURROGATE_RANGE.sub(
-        lambda m: "\\U%08X-\\U%08X" % (_code_point(m.group(1), m.group(2)), _code_point(m.group(3), m.group(4))), pattern
+        lambda m: "\\U%08X-\\U%08X" % (_code_point(m.group(1), m.group(2)), _code_point(m.group(3), m.group(4))),
+        pattern,
     )
 
 
@@ -300,13 +340,21 @@ def _supplement(service: str, operation: str, params: dict, out: list, rules=SUP
             if rule.max_json_length is not None:
                 size = len(json.dumps(value, separators=(",", ":")))
                 if size > rule.max_json_length:
-                    out.append((path, "max-length", "%d characters of JSON, at most %d allowed%s" % (size, rule.max_json_length, cite)))
+                    out.append(
+                        (
+                            path,
+                            "max-length",
+                            "%d characters of JSON, at most %d allowed%s" % (size, rule.max_json_length, cite),
+                        )
+                    )
             if not isinstance(value, str):
                 continue
             if rule.pattern and not regex.fullmatch(rule.pattern, value):
                 out.append((path, "pattern", "%r does not match %s%s" % (_short(value), rule.pattern, cite)))
             if rule.max_length is not None and len(value) > rule.max_length:
-                out.append((path, "max-length", "%d characters, at most %d allowed%s" % (len(value), rule.max_length, cite)))
+                out.append(
+                    (path, "max-length", "%d characters, at most %d allowed%s" % (len(value), rule.max_length, cite))
+                )
             for prefix in rule.forbidden_prefixes:
                 if value.lower().startswith(prefix):
                     out.append((path, "forbidden-prefix", "%r starts with %r%s" % (value, prefix, cite)))

@@ -82,8 +82,12 @@ def lint(document: str, kind: str = "identity") -> list[str]:
             actions = statement.get("Action", [])
             for action in actions if isinstance(actions, list) else [actions]:
                 if action not in TRUST_ACTIONS:
-                    findings.append("TRUST_ACTION: statement %d allows %r, not a role-assumption action" % (index, action))
-        policy = dict(policy, Statement=[dict(s, Resource=TRUST_RESOURCE_ARN) for s in _statements(policy) if isinstance(s, dict)])
+                    findings.append(
+                        "TRUST_ACTION: statement %d allows %r, not a role-assumption action" % (index, action)
+                    )
+        policy = dict(
+            policy, Statement=[dict(s, Resource=TRUST_RESOURCE_ARN) for s in _statements(policy) if isinstance(s, dict)]
+        )
         document = json.dumps(policy)
     result = analyze_policy_string(document, include_community_auditors=True)
     for finding in result.findings:
@@ -103,7 +107,9 @@ def _required_formats(action: str) -> list[str]:
     service, _sep, name = (action or "").partition(":")
     info = get_privilege_info(service, name)
     return [
-        get_arn_format(entry["resource_type"], info["service_resources"]) for entry in info["resource_types"] if "*" in entry["resource_type"]
+        get_arn_format(entry["resource_type"], info["service_resources"])
+        for entry in info["resource_types"]
+        if "*" in entry["resource_type"]
     ]
 
 
@@ -131,6 +137,10 @@ def _without_alternatives_met(policy, detail: list) -> list:
     met = {
         action
         for action, required in formats.items()
-        if any(isinstance(resource, str) and is_arn_strictly_valid("", fmt, resource) for fmt in required for resource in resources.get(action, []))
+        if any(
+            isinstance(resource, str) and is_arn_strictly_valid("", fmt, resource)
+            for fmt in required
+            for resource in resources.get(action, [])
+        )
     }
     return [entry for entry in detail if entry.get("action") not in met]

@@ -86,11 +86,16 @@ def summary(violations) -> str:
 
     groups: dict = defaultdict(list)
     for violation in violations:
-        groups[(violation.service, violation.operation, re.sub(r"\[\d+\]", "[]", violation.path), violation.rule)].append(violation)
+        groups[
+            (violation.service, violation.operation, re.sub(r"\[\d+\]", "[]", violation.path), violation.rule)
+        ].append(violation)
     lines = []
     for (service, operation, path, rule), found in sorted(groups.items()):
         origins = sorted({v.origin for v in found})
-        lines.append("%s %s %s: %s, %d request(s); e.g. %s" % (service, operation, path or "<request>", rule, len(found), found[0].detail))
+        lines.append(
+            "%s %s %s: %s, %d request(s); e.g. %s"
+            % (service, operation, path or "<request>", rule, len(found), found[0].detail)
+        )
         lines.extend("    from %s" % o for o in origins[:4])
         if len(origins) > 4:
             lines.append("    ... and %d more origins" % (len(origins) - 4))

@@ -144,7 +144,9 @@ def _caller() -> str | None:
     """The Ansible plugin (namespace.collection.name) or test file that sent the request."""
     import re  # pylint: disable=import-outside-toplevel
 
-    plugin = re.compile(r"ansible_collections/(\w+)/(\w+)/plugins/(modules|inventory|lookup|action|module_utils)/(\w+)\.py$")
+    plugin = re.compile(
+        r"ansible_collections/(\w+)/(\w+)/plugins/(modules|inventory|lookup|action|module_utils)/(\w+)\.py$"
+    )
     frame = sys._getframe(2)  # pylint: disable=protected-access
     test = util = None
     while frame is not None:
@@ -163,7 +165,11 @@ def _caller() -> str | None:
 def _write(record: dict) -> None:
     import json  # pylint: disable=import-outside-toplevel
 
-    for key, var in (("scenario", "MOLECULE_SCENARIO_NAME"), ("test", "PYTEST_CURRENT_TEST"), ("stage", "MEGAPOOL_CALL_STAGE")):
+    for key, var in (
+        ("scenario", "MOLECULE_SCENARIO_NAME"),
+        ("test", "PYTEST_CURRENT_TEST"),
+        ("stage", "MEGAPOOL_CALL_STAGE"),
+    ):
         if os.environ.get(var):
             record[key] = os.environ[var]
     line = (json.dumps(record, default=_jsonable, sort_keys=True) + "\n").encode("utf-8")

@@ -12,7 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 import awsproxy  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
-AUTH = {"authorization": "AWS4-HMAC-SHA256 Credential=testing/20261203/us-east-1/route53/aws4_request, SignedHeaders=host"}
+AUTH = {
+    "authorization": "AWS4-HMAC-SHA256 Credential=testing/20261203/us-east-1/route53/aws4_request, SignedHeaders=host"
+}
 
 
 @pytest.mark.parametrize(

@@ -28,20 +28,27 @@ def test_the_peer_gets_the_regions_and_cidrs_of_the_collection(tmp_path, regions
     peer = _hosts(converge.make_peer_inventory(regions, str(tmp_path)))
 
     assert len(peer) == regions
-    assert {name: values["peer_vpc_cidr"] for name, values in peer.items()} == \
-        {name: values["network_vpc_cidr"] for name, values in ours.items()}
+    assert {name: values["peer_vpc_cidr"] for name, values in peer.items()} == {
+        name: values["network_vpc_cidr"] for name, values in ours.items()
+    }
 
 
 def test_the_counting_interpreter_counts_each_start_and_is_the_venv_python(tmp_path):
     wrapper, count_file = converge.counting_interpreter(str(tmp_path))
 
-    outputs = [subprocess.run([wrapper, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True).stdout
-               for _run in range(3)]
+    outputs = [
+        subprocess.run(
+            [wrapper, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True
+        ).stdout
+        for _run in range(3)
+    ]
 
     assert converge._lines(count_file) == 3  # pylint: disable=protected-access
     assert set(outputs) == {sys.prefix + "\n"}
 
 
 def test_result_lines_count_ok_and_changed_not_skipped():
-    output = "ok: [eu-north-1]\nchanged: [us-east-1] => (item=a)\nskipping: [eu-north-1]\nfatal: [x]: FAILED!\nok: [b]\n"
+    output = (
+        "ok: [eu-north-1]\nchanged: [us-east-1] => (item=a)\nskipping: [eu-north-1]\nfatal: [x]: FAILED!\nok: [b]\n"
+    )
     assert len(converge.RESULT_LINE.findall(output)) == 3

@@ -58,26 +58,32 @@ def _refused_port():
         return sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("url, message", [
-    ("http://10.0.0.1:80/", "10.0.0.1 is not in 127.0.0.0/8"),
-    ("http://example.com/", "the host must be a loopback IPv4 address"),
-    ("https://127.0.0.1/", "only http://"),
-    ("http://[::1]:80/", "is not in 127.0.0.0/8"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("http://10.0.0.1:80/", "10.0.0.1 is not in 127.0.0.0/8"),
+        ("http://example.com/", "the host must be a loopback IPv4 address"),
+        ("https://127.0.0.1/", "only http://"),
+        ("http://[::1]:80/", "is not in 127.0.0.0/8"),
+    ],
+)
 def test_only_loopback_http_urls(url, message):
     with pytest.raises(loadgen.LoadError, match=message):
         loadgen.LoadGenerator([url], count=1, duration=1)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"count": 0}, "count must be a whole number from 1 to 1000000, got 0"),
-    ({"count": 10_000_000}, "count must be"),
-    ({"count": True}, "count must be"),
-    ({"duration": 0}, "duration must be seconds above 0 and at most 3600, got 0"),
-    ({"duration": 7200}, "duration must be"),
-    ({"concurrency": 0}, "concurrency must be from 1 to 64"),
-    ({"timeout": 0}, "timeout must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"count": 0}, "count must be a whole number from 1 to 1000000, got 0"),
+        ({"count": 10_000_000}, "count must be"),
+        ({"count": True}, "count must be"),
+        ({"duration": 0}, "duration must be seconds above 0 and at most 3600, got 0"),
+        ({"duration": 7200}, "duration must be"),
+        ({"concurrency": 0}, "concurrency must be from 1 to 64"),
+        ({"timeout": 0}, "timeout must be"),
+    ],
+)
 def test_caps_are_required_and_bounded(server, kwargs, message):
     arguments = {"count": 10, "duration": 5.0}
     arguments.update(kwargs)
@@ -123,7 +129,9 @@ def test_counts_non_200_and_unanswered_requests_as_failures(server):
 
 
 def test_runs_in_a_thread_until_stopped(server):
-    generator = loadgen.LoadGenerator([_url(server)], count=1_000_000, duration=60, concurrency=2, interval=0.01).start()
+    generator = loadgen.LoadGenerator(
+        [_url(server)], count=1_000_000, duration=60, concurrency=2, interval=0.01
+    ).start()
     time.sleep(0.5)
     report = generator.stop()
     assert 0 < report["requests"] < 1_000_000

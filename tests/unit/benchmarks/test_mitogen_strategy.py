@@ -91,26 +91,54 @@ def _run(tmp_path: Path, strategy: str | None) -> list[dict]:
     scratch.mkdir()
     (scratch / "hosts.yml").write_text("regions:\n  hosts:\n    eu-north-1:\n    us-east-1:\n", encoding="utf-8")
     (scratch / "play.yml").write_text(PLAYBOOK.format(scratch=scratch, closed=_closed_port()), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               PATH=str(VENV_BIN) + os.pathsep + os.environ.get("PATH", ""), ANSIBLE_NOCOLOR="1")
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        PATH=str(VENV_BIN) + os.pathsep + os.environ.get("PATH", ""),
+        ANSIBLE_NOCOLOR="1",
+    )
     if strategy:
-        env.update(ANSIBLE_STRATEGY=strategy, ANSIBLE_STRATEGY_PLUGINS=str(Path(mitogen.__file__).parent / "plugins" / "strategy"))
-    result = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(scratch / "hosts.yml"), str(scratch / "play.yml")],
-                            cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=300)
+        env.update(
+            ANSIBLE_STRATEGY=strategy,
+            ANSIBLE_STRATEGY_PLUGINS=str(Path(mitogen.__file__).parent / "plugins" / "strategy"),
+        )
+    result = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(scratch / "hosts.yml"), str(scratch / "play.yml")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     output = json.loads(result.stdout)
     rows = []
     for task in output["plays"][0]["tasks"]:
         for host, outcome in sorted(task["hosts"].items()):
-            rows.append({
-                "task": task["task"]["name"], "host": host, "changed": bool(outcome.get("changed")),
-                "failed": bool(outcome.get("failed")), "skipped": bool(outcome.get("skipped")),
-                "items": len(outcome.get("results", [])),
-                "facts": outcome.get("ansible_facts", {}).get("result_summary"),
-                "stdout": outcome.get("stdout") if task["task"]["name"] == "The interpreter is the one given" else None,
-            })
-    stats = {host: {key: value for key, value in counts.items() if key in ("changed", "failures", "ignored", "ok", "rescued", "skipped")}
-             for host, counts in output["stats"].items()}
+            rows.append(
+                {
+                    "task": task["task"]["name"],
+                    "host": host,
+                    "changed": bool(outcome.get("changed")),
+                    "failed": bool(outcome.get("failed")),
+                    "skipped": bool(outcome.get("skipped")),
+                    "items": len(outcome.get("results", [])),
+                    "facts": outcome.get("ansible_facts", {}).get("result_summary"),
+                    "stdout": outcome.get("stdout")
+                    if task["task"]["name"] == "The interpreter is the one given"
+                    else None,
+                }
+            )
+    stats = {
+        host: {
+            key: value
+            for key, value in counts.items()
+            if key in ("changed", "failures", "ignored", "ok", "rescued", "skipped")
+        }
+        for host, counts in output["stats"].items()
+    }
     written = sorted(path.name for path in scratch.iterdir() if path.suffix in (".txt", ".check"))
     return [{"rows": rows, "stats": stats, "written": written}]
 

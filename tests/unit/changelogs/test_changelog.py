@@ -21,17 +21,26 @@ FIRST_RELEASE_SECTIONS = {"release_summary", "major_changes", "minor_changes", "
 
 
 def _fragments() -> dict[str, dict]:
-    return {path.name: yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in sorted((CHANGELOGS / "fragments").glob("*.yml"))}
+    return {
+        path.name: yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for path in sorted((CHANGELOGS / "fragments").glob("*.yml"))
+    }
 
 
 def test_no_fixes_or_removals_of_never_released_behaviour():
     changelog = yaml.safe_load((CHANGELOGS / "changelog.yaml").read_text(encoding="utf-8"))
     if changelog.get("releases"):
         return  # after the first release every section is fair
-    wrong = {name: sorted(set(fragment) - FIRST_RELEASE_SECTIONS) for name, fragment in _fragments().items() if set(fragment) - FIRST_RELEASE_SECTIONS}
+    wrong = {
+        name: sorted(set(fragment) - FIRST_RELEASE_SECTIONS)
+        for name, fragment in _fragments().items()
+        if set(fragment) - FIRST_RELEASE_SECTIONS
+    }
     assert not wrong, (
         "nothing is released yet (changelogs/changelog.yaml has no release), so these fragments describe changes no user "
-        "had: %s. Move the entries to `trivial:` or describe the feature as it is under minor_changes/major_changes." % wrong)
+        "had: %s. Move the entries to `trivial:` or describe the feature as it is under minor_changes/major_changes."
+        % wrong
+    )
 
 
 def test_exactly_one_release_summary():
@@ -42,9 +51,17 @@ def test_exactly_one_release_summary():
 def test_fragments_link_the_projects_issues():
     for name in _fragments():
         text = (CHANGELOGS / "fragments" / name).read_text(encoding="utf-8")
-        assert "example.invalid" not in text, "%s links a placeholder URL; use https://github.com/megapool/megapool.aws/issues/N" % name
+        assert "example.invalid" not in text, (
+            "%s links a placeholder URL; use https://github.com/megapool/megapool.aws/issues/N" % name
+        )
 
 
 def test_antsibull_changelog_lint_passes():
-    result = subprocess.run([str(Path(sys.executable).parent / "antsibull-changelog"), "lint"], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "antsibull-changelog"), "lint"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr

@@ -40,10 +40,19 @@ def _free_port(address: str = "127.1.0.2") -> int:
 
 def _environment(mode: str, port: int, low: int, high: int) -> dict[str, str]:
     rendered = render(
-        "{{ _release_environment }}", release_distribution=mode, release_erlang_dist_port=port,
-        release_erlang_dist_port_min=low, release_erlang_dist_port_max=high, release_container_port=4000,
-        release_image="megapool.local/demo:1.0.0", _release_image="megapool.local/demo:1.0.0",
-        dns_outputs={"discovery": {"cluster_query": "megapool.ap-southeast-1.megapool.prod.internal,megapool.eu-north-1.megapool.prod.internal"}},
+        "{{ _release_environment }}",
+        release_distribution=mode,
+        release_erlang_dist_port=port,
+        release_erlang_dist_port_min=low,
+        release_erlang_dist_port_max=high,
+        release_container_port=4000,
+        release_image="megapool.local/demo:1.0.0",
+        _release_image="megapool.local/demo:1.0.0",
+        dns_outputs={
+            "discovery": {
+                "cluster_query": "megapool.ap-southeast-1.megapool.prod.internal,megapool.eu-north-1.megapool.prod.internal"
+            }
+        },
     )
     return {item["name"]: item["value"] for item in rendered}
 
@@ -60,10 +69,24 @@ def _interface(address: str) -> str:
 
 def _start_node(name: str, address: str, env: dict[str, str], seconds: int = 60) -> subprocess.Popen:
     return subprocess.Popen(
-        [ERL, "-noshell", "-name", "%s@%s" % (name, address), "-setcookie", COOKIE,
-         "-kernel", "inet_dist_use_interface", _interface(address),
-         "-eval", "receive after %d -> halt() end." % (seconds * 1000)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [
+            ERL,
+            "-noshell",
+            "-name",
+            "%s@%s" % (name, address),
+            "-setcookie",
+            COOKIE,
+            "-kernel",
+            "inet_dist_use_interface",
+            _interface(address),
+            "-eval",
+            "receive after %d -> halt() end." % (seconds * 1000),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -82,11 +105,27 @@ def _wait_listening(address: str, port: int, node: subprocess.Popen) -> None:
 
 
 def _ping(target: str, name: str, address: str, env: dict[str, str], *extra: str) -> str:
-    script = 'R = net_adm:ping(\'%s\'), io:format("~p ~p~n", [R, nodes(connected)]), halt().' % target
+    script = "R = net_adm:ping('%s'), io:format(\"~p ~p~n\", [R, nodes(connected)]), halt()." % target
     result = subprocess.run(
-        [ERL, "-noshell", "-name", "%s@%s" % (name, address), "-setcookie", COOKIE,
-         "-kernel", "inet_dist_use_interface", _interface(address), *extra, "-eval", script],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        [
+            ERL,
+            "-noshell",
+            "-name",
+            "%s@%s" % (name, address),
+            "-setcookie",
+            COOKIE,
+            "-kernel",
+            "inet_dist_use_interface",
+            _interface(address),
+            *extra,
+            "-eval",
+            script,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     return result.stdout + result.stderr
 
@@ -102,7 +141,10 @@ def test_epmdless_nodes_on_their_own_addresses_connect_through_the_one_port(tmp_
     port = _free_port()
     environment = _environment("epmdless", port, port, port + 5)
     assert environment["ERL_AFLAGS"] == "-start_epmd false -erl_epmd_port %d" % port
-    assert environment["DNS_CLUSTER_QUERY"] == "megapool.ap-southeast-1.megapool.prod.internal,megapool.eu-north-1.megapool.prod.internal"
+    assert (
+        environment["DNS_CLUSTER_QUERY"]
+        == "megapool.ap-southeast-1.megapool.prod.internal,megapool.eu-north-1.megapool.prod.internal"
+    )
     env = _erl_env(environment["ERL_AFLAGS"], tmp_path)
     first = _start_node("megapool", "127.1.0.2", env)
     second = _start_node("megapool", "127.1.0.3", env)
@@ -119,7 +161,9 @@ def test_epmdless_nodes_on_their_own_addresses_connect_through_the_one_port(tmp_
         answer = _ping("megapool@127.1.0.2", "rpc", "127.1.0.2", env, "-dist_listen", "false", "-hidden")
         assert answer.startswith("pong"), answer
         clash = _ping("megapool@127.1.0.2", "rpc", "127.1.0.2", env)
-        assert not clash.startswith("pong"), "without -dist_listen false a second node on the address must not get the port"
+        assert not clash.startswith("pong"), (
+            "without -dist_listen false a second node on the address must not get the port"
+        )
     finally:
         _stop(first, second)
     assert not _listening("127.1.0.2", port)

@@ -63,8 +63,15 @@ def _ok(result: dict) -> dict:
 
 def _subnet_args(vpc_id: str, spec: dict) -> dict:
     """The options roles/network/tasks/vpc.yml passes to ec2_vpc_subnet."""
-    return {"region": REGION, "vpc_id": vpc_id, "cidr": spec["cidr"], "az": spec["az"], "map_public": spec["map_public"],
-            "tags": spec["tags"], "purge_tags": True}
+    return {
+        "region": REGION,
+        "vpc_id": vpc_id,
+        "cidr": spec["cidr"],
+        "az": spec["az"],
+        "map_public": spec["map_public"],
+        "tags": spec["tags"],
+        "purge_tags": True,
+    }
 
 
 def _subnet_drift_one_at_a_time(ec2_client, subnet_id: str, drift: str) -> None:
@@ -89,14 +96,20 @@ def test_subnets_to_converge_agrees_with_ec2_vpc_subnet(ec2, run_module, drift):
     plan = subnet_plan("10.70.0.0/16", [REGION + "a", REGION + "b"])
     specs = [subnet_spec(item, NAME, TAGS) for item in plan]
     # Built as the role builds them (without the module's wait for "available", which moto answers at once).
-    ids = {spec["cidr"]: _ok(run_module(ec2_vpc_subnet.main, dict(_subnet_args(vpc_id, spec), wait=False)))["subnet"]["id"]
-           for spec in specs}
+    ids = {
+        spec["cidr"]: _ok(run_module(ec2_vpc_subnet.main, dict(_subnet_args(vpc_id, spec), wait=False)))["subnet"]["id"]
+        for spec in specs
+    }
     drifted = specs[0]  # a public subnet: map_public true
     _subnet_drift_one_at_a_time(ec2, ids[drifted["cidr"]], drift)
 
     found = _ok(run_module(ec2_vpc_subnet_info.main, {"region": REGION, "filters": {"vpc-id": vpc_id}}))["subnets"]
     listed = {item["cidr"] for item in subnets_to_converge(plan, found, NAME, TAGS)}
-    changed = {spec["cidr"] for spec in specs if _ok(run_module(ec2_vpc_subnet.main, _subnet_args(vpc_id, spec), check_mode=True))["changed"]}
+    changed = {
+        spec["cidr"]
+        for spec in specs
+        if _ok(run_module(ec2_vpc_subnet.main, _subnet_args(vpc_id, spec), check_mode=True))["changed"]
+    }
 
     assert listed == changed
     assert listed == (set() if drift == "none" else {drifted["cidr"]})
@@ -107,16 +120,33 @@ def test_subnets_to_converge_agrees_with_ec2_vpc_subnet(ec2, run_module, drift):
 
 def _route_table_args(vpc_id: str, table: dict, table_id: str | None) -> dict:
     """The options roles/network/tasks/vpc.yml passes to ec2_vpc_route_table."""
-    args = {"region": REGION, "vpc_id": vpc_id, "lookup": "id" if table_id else "tag", "subnets": table["subnets"],
-            "routes": table["routes"], "purge_routes": False, "purge_subnets": True,
-            "tags": route_table_tags(table, TAGS), "purge_tags": True}
+    args = {
+        "region": REGION,
+        "vpc_id": vpc_id,
+        "lookup": "id" if table_id else "tag",
+        "subnets": table["subnets"],
+        "routes": table["routes"],
+        "purge_routes": False,
+        "purge_subnets": True,
+        "tags": route_table_tags(table, TAGS),
+        "purge_tags": True,
+    }
     if table_id:
         args["route_table_id"] = table_id
     return args
 
 
-ROUTE_TABLE_DRIFTS = ["none", "extra route", "route removed", "route target", "extra association", "association removed",
-                      "tag value", "extra tag", "missing"]
+ROUTE_TABLE_DRIFTS = [
+    "none",
+    "extra route",
+    "route removed",
+    "route target",
+    "extra association",
+    "association removed",
+    "tag value",
+    "extra tag",
+    "missing",
+]
 
 
 @pytest.mark.parametrize("drift", ROUTE_TABLE_DRIFTS)
@@ -125,20 +155,33 @@ def test_route_tables_to_converge_agrees_with_ec2_vpc_route_table(ec2, run_modul
     # check mode included; moto is consistent at once.
     monkeypatch.setattr(ec2_vpc_route_table, "sleep", lambda seconds: None)
     vpc_id = ec2.create_vpc(CidrBlock="10.71.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.71.%d.0/24" % index, AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
-               for index in range(3)]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.71.%d.0/24" % index, AvailabilityZone=REGION + "a")["Subnet"][
+            "SubnetId"
+        ]
+        for index in range(3)
+    ]
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
     nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"])
     nat_id = nat["NatGateway"]["NatGatewayId"]
-    table = {"name": NAME + "-public", "role": "public-rt", "subnets": subnets[:2],
-             "routes": [{"dest": "0.0.0.0/0", "gateway_id": igw}]}
+    table = {
+        "name": NAME + "-public",
+        "role": "public-rt",
+        "subnets": subnets[:2],
+        "routes": [{"dest": "0.0.0.0/0", "gateway_id": igw}],
+    }
     table_id = _ok(run_module(ec2_vpc_route_table.main, _route_table_args(vpc_id, table, None)))["route_table"]["id"]
 
     if drift == "extra route":  # e.g. the peering mesh's route to another region: purge_routes is off, so no change
-        pcx = ec2.create_vpc_peering_connection(VpcId=vpc_id, PeerVpcId=ec2.create_vpc(CidrBlock="10.72.0.0/16")["Vpc"]["VpcId"])
-        ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="10.72.0.0/16",
-                         VpcPeeringConnectionId=pcx["VpcPeeringConnection"]["VpcPeeringConnectionId"])
+        pcx = ec2.create_vpc_peering_connection(
+            VpcId=vpc_id, PeerVpcId=ec2.create_vpc(CidrBlock="10.72.0.0/16")["Vpc"]["VpcId"]
+        )
+        ec2.create_route(
+            RouteTableId=table_id,
+            DestinationCidrBlock="10.72.0.0/16",
+            VpcPeeringConnectionId=pcx["VpcPeeringConnection"]["VpcPeeringConnectionId"],
+        )
     elif drift == "route removed":
         ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0")
     elif drift == "route target":
@@ -158,10 +201,14 @@ def test_route_tables_to_converge_agrees_with_ec2_vpc_route_table(ec2, run_modul
             ec2.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
         ec2.delete_route_table(RouteTableId=table_id)
 
-    found = _ok(run_module(ec2_vpc_route_table_info.main, {"region": REGION, "filters": {"vpc-id": vpc_id}}))["route_tables"]
+    found = _ok(run_module(ec2_vpc_route_table_info.main, {"region": REGION, "filters": {"vpc-id": vpc_id}}))[
+        "route_tables"
+    ]
     listed = route_tables_to_converge([table], found, TAGS)
     found_id = listed[0]["id"] if listed else table_id
-    changed = _ok(run_module(ec2_vpc_route_table.main, _route_table_args(vpc_id, table, found_id), check_mode=True))["changed"]
+    changed = _ok(run_module(ec2_vpc_route_table.main, _route_table_args(vpc_id, table, found_id), check_mode=True))[
+        "changed"
+    ]
 
     assert bool(listed) == changed, (drift, listed)
     assert bool(listed) == (drift not in ("none", "extra route"))
@@ -172,12 +219,29 @@ def test_route_tables_to_converge_agrees_with_ec2_vpc_route_table(ec2, run_modul
 
 def _target_group_options(vpc_id: str) -> dict:
     """The options roles/alb/tasks/build.yml passes to elb_target_group (the defaults of the alb role)."""
-    wanted = {"health_check_protocol": "HTTP", "health_check_path": "/health", "health_check_interval": 10,
-              "health_check_timeout": 5, "healthy_threshold_count": 2, "unhealthy_threshold_count": 3,
-              "successful_response_codes": "200", "deregistration_delay_timeout": 30,
-              "tags": dict(TAGS, **{"Name": NAME, "megapool:role": "target-group"})}
-    module_args = dict(wanted, region=REGION, name=NAME, state="present", target_type="ip", protocol="HTTP", port=4000,
-                       vpc_id=vpc_id, modify_targets=False, purge_tags=True)
+    wanted = {
+        "health_check_protocol": "HTTP",
+        "health_check_path": "/health",
+        "health_check_interval": 10,
+        "health_check_timeout": 5,
+        "healthy_threshold_count": 2,
+        "unhealthy_threshold_count": 3,
+        "successful_response_codes": "200",
+        "deregistration_delay_timeout": 30,
+        "tags": dict(TAGS, **{"Name": NAME, "megapool:role": "target-group"}),
+    }
+    module_args = dict(
+        wanted,
+        region=REGION,
+        name=NAME,
+        state="present",
+        target_type="ip",
+        protocol="HTTP",
+        port=4000,
+        vpc_id=vpc_id,
+        modify_targets=False,
+        purge_tags=True,
+    )
     return {"wanted": wanted, "module": module_args}
 
 
@@ -207,14 +271,18 @@ def test_target_group_drift_agrees_with_elb_target_group(ec2, run_module, drift)
     if drift == "same success codes in another order":
         elbv2.modify_target_group(TargetGroupArn=arn, Matcher={"HttpCode": "204,200"})
     elif change == "attribute":
-        elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "300"}])
+        elbv2.modify_target_group_attributes(
+            TargetGroupArn=arn, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "300"}]
+        )
     elif change == "tags":
         elbv2.add_tags(ResourceArns=[arn], Tags=[{"Key": "owner", "Value": "someone"}])
     elif change:
         elbv2.modify_target_group(TargetGroupArn=arn, **change)
 
     def found() -> dict:
-        return _ok(run_module(elb_target_group_info.main, {"region": REGION, "names": [NAME], "collect_targets_health": False}))["target_groups"][0]
+        return _ok(
+            run_module(elb_target_group_info.main, {"region": REGION, "names": [NAME], "collect_targets_health": False})
+        )["target_groups"][0]
 
     listed = target_group_drift(found(), options["wanted"])
     changed = _ok(run_module(elb_target_group.main, options["module"]))["changed"]
@@ -235,23 +303,57 @@ def test_target_group_drift_of_a_missing_group():
 def _asg_fixture(ec2_client) -> dict:
     """The wanted group of roles/ecs_hosts/vars/main.yml (an empty group) and the options tasks/asg.yml passes."""
     vpc_id = ec2_client.create_vpc(CidrBlock="10.74.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2_client.create_subnet(VpcId=vpc_id, CidrBlock="10.74.%d.0/24" % index, AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
-               for index, zone in enumerate("ab")]
-    ec2_client.create_launch_template(LaunchTemplateName=NAME, LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"})
-    distribution = {"on_demand_allocation_strategy": "prioritized", "on_demand_base_capacity": 0,
-                    "on_demand_percentage_above_base_capacity": 0, "spot_allocation_strategy": "price-capacity-optimized"}
+    subnets = [
+        ec2_client.create_subnet(VpcId=vpc_id, CidrBlock="10.74.%d.0/24" % index, AvailabilityZone=REGION + zone)[
+            "Subnet"
+        ]["SubnetId"]
+        for index, zone in enumerate("ab")
+    ]
+    ec2_client.create_launch_template(
+        LaunchTemplateName=NAME, LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"}
+    )
+    distribution = {
+        "on_demand_allocation_strategy": "prioritized",
+        "on_demand_base_capacity": 0,
+        "on_demand_percentage_above_base_capacity": 0,
+        "spot_allocation_strategy": "price-capacity-optimized",
+    }
     tags = {"megapool:env": "contract", "Name": NAME}
-    wanted = {"min_size": 0, "max_size": 4, "desired_capacity": 0, "vpc_zone_identifier": subnets, "launch_template_name": NAME,
-              "instance_types": ["t3.small", "t3a.small"], "instances_distribution": distribution, "health_check_type": "EC2",
-              "health_check_period": 300, "default_cooldown": 300, "termination_policies": ["Default"],
-              "metrics_collection": True, "tags": tags, "propagate_at_launch": True, "in_service": False}
-    module_args = {"region": REGION, "name": NAME, "launch_template": {"launch_template_name": NAME},
-                   "mixed_instances_policy": {"instance_types": wanted["instance_types"], "instances_distribution": distribution},
-                   "vpc_zone_identifier": subnets, "min_size": 0, "max_size": 4, "desired_capacity": 0,
-                   "health_check_type": "EC2", "health_check_period": 300, "default_cooldown": 300,
-                   "termination_policies": ["Default"], "metrics_collection": True,
-                   "tags": [{key: value, "propagate_at_launch": True} for key, value in tags.items()], "purge_tags": True,
-                   "wait_for_instances": False}
+    wanted = {
+        "min_size": 0,
+        "max_size": 4,
+        "desired_capacity": 0,
+        "vpc_zone_identifier": subnets,
+        "launch_template_name": NAME,
+        "instance_types": ["t3.small", "t3a.small"],
+        "instances_distribution": distribution,
+        "health_check_type": "EC2",
+        "health_check_period": 300,
+        "default_cooldown": 300,
+        "termination_policies": ["Default"],
+        "metrics_collection": True,
+        "tags": tags,
+        "propagate_at_launch": True,
+        "in_service": False,
+    }
+    module_args = {
+        "region": REGION,
+        "name": NAME,
+        "launch_template": {"launch_template_name": NAME},
+        "mixed_instances_policy": {"instance_types": wanted["instance_types"], "instances_distribution": distribution},
+        "vpc_zone_identifier": subnets,
+        "min_size": 0,
+        "max_size": 4,
+        "desired_capacity": 0,
+        "health_check_type": "EC2",
+        "health_check_period": 300,
+        "default_cooldown": 300,
+        "termination_policies": ["Default"],
+        "metrics_collection": True,
+        "tags": [{key: value, "propagate_at_launch": True} for key, value in tags.items()],
+        "purge_tags": True,
+        "wait_for_instances": False,
+    }
     return {"wanted": wanted, "module": module_args}
 
 
@@ -271,7 +373,11 @@ def _group(run_module) -> dict:
 
 def _stable(group: dict) -> dict:
     """The group without what moves by itself (timestamps, activity, instances)."""
-    return {key: value for key, value in group.items() if key not in ("created_time", "instances", "instance_facts", "status")}
+    return {
+        key: value
+        for key, value in group.items()
+        if key not in ("created_time", "instances", "instance_facts", "status")
+    }
 
 
 @pytest.mark.parametrize("drift", sorted(ASG_DRIFTS))
@@ -282,7 +388,9 @@ def test_asg_differences_agrees_with_autoscaling_group(ec2, run_module, drift):
     autoscaling = boto3.client("autoscaling", region_name=REGION)
     change = ASG_DRIFTS[drift]
     if change == "subnets":
-        autoscaling.update_auto_scaling_group(AutoScalingGroupName=NAME, VPCZoneIdentifier=fixture["module"]["vpc_zone_identifier"][0])
+        autoscaling.update_auto_scaling_group(
+            AutoScalingGroupName=NAME, VPCZoneIdentifier=fixture["module"]["vpc_zone_identifier"][0]
+        )
     elif change:
         autoscaling.update_auto_scaling_group(AutoScalingGroupName=NAME, **change)
 

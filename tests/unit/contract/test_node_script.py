@@ -101,7 +101,9 @@ def _run(shell: str, script: str, path: str, uri: str | None) -> subprocess.Comp
     env = {"PATH": path, "LANG": "C"}
     if uri is not None:
         env["ECS_CONTAINER_METADATA_URI_V4"] = uri
-    return subprocess.run([shutil.which(shell) or shell, "-c", script], env=env, capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        [shutil.which(shell) or shell, "-c", script], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
 
 
 SHAPES = {
@@ -125,14 +127,23 @@ def test_node_script_names_the_node_after_the_task_ip(shape, shell, tools, serve
 
 
 def test_node_name_starts_a_real_erlang_node(server, bare_path):
-    script = render("{{ _release_node_script }}", release_start_command=["sh", "-c", 'echo "$RELEASE_NODE"'],
-                    release_version_in_node_name=True, _release_image="repo/megapool:1.4.2")
+    script = render(
+        "{{ _release_node_script }}",
+        release_start_command=["sh", "-c", 'echo "$RELEASE_NODE"'],
+        release_version_in_node_name=True,
+        _release_image="repo/megapool:1.4.2",
+    )
     node = _run("dash", script, bare_path, server + "/v4/ec2_awsvpc_container").stdout.strip()
     assert node == "megapool-1_4_2@10.0.2.100"
     erl = shutil.which("erl")
     assert erl, "erl is missing: run tests/setup-system.sh (erlang-base)"
-    result = subprocess.run([erl, "-noshell", "-name", node, "-eval", "io:format(\"~s~n\", [node()]), halt()."],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [erl, "-noshell", "-name", node, "-eval", 'io:format("~s~n", [node()]), halt().'],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == node
 
@@ -140,8 +151,11 @@ def test_node_name_starts_a_real_erlang_node(server, bare_path):
 @pytest.mark.parametrize("shell", ["dash", "bash"])
 def test_node_script_without_an_address_exits_70_and_never_starts(shell, server, bare_path):
     script = render("{{ _release_node_script }}", release_start_command=PRINT_START)
-    for uri, reason in ((server + "/v4/no-ip", "no task IPv4 address"), (server + "/v4/missing", "no task IPv4 address"),
-                        (None, "ECS_CONTAINER_METADATA_URI_V4 is not set")):
+    for uri, reason in (
+        (server + "/v4/no-ip", "no task IPv4 address"),
+        (server + "/v4/missing", "no task IPv4 address"),
+        (None, "ECS_CONTAINER_METADATA_URI_V4 is not set"),
+    ):
         result = _run(shell, script, bare_path, uri)
         assert result.returncode == 70, (uri, result.stdout, result.stderr)
         assert reason in result.stderr
@@ -149,7 +163,9 @@ def test_node_script_without_an_address_exits_70_and_never_starts(shell, server,
 
 
 def test_start_command_arguments_are_quoted(server, bare_path):
-    script = render("{{ _release_node_script }}", release_start_command=["sh", "-c", 'echo "$1|$2"', "x", "a b", "$HOME;c"])
+    script = render(
+        "{{ _release_node_script }}", release_start_command=["sh", "-c", 'echo "$1|$2"', "x", "a b", "$HOME;c"]
+    )
     result = _run("dash", script, bare_path, server + "/v4/ec2_awsvpc_container")
     assert result.stdout.strip() == "a b|$HOME;c"
 
@@ -159,9 +175,14 @@ def test_health_check_needs_no_wget_or_curl(tools, server, bare_path):
     path = bare_path if tools == "no-wget-no-curl" else os.environ.get("PATH", "/usr/bin:/bin")
     port = server.rsplit(":", 1)[1]
     for health_path, expected in (("/health", 0), ("/sick", 1), ("/missing", 1)):
-        command = render("{{ _release_web_container.healthCheck.command }}", release_container_port=port,
-                         release_health_check_path=health_path, _release_image="repo/megapool:1.4.2",
-                         _release_secret_refs=[], release_memory_reservation_mib=512)
+        command = render(
+            "{{ _release_web_container.healthCheck.command }}",
+            release_container_port=port,
+            release_health_check_path=health_path,
+            _release_image="repo/megapool:1.4.2",
+            _release_secret_refs=[],
+            release_memory_reservation_mib=512,
+        )
         assert command[0] == "CMD-SHELL"
         # ECS runs CMD-SHELL with the container's default shell, /bin/sh -c.
         result = _run("dash", command[1], path, None)
@@ -169,6 +190,11 @@ def test_health_check_needs_no_wget_or_curl(tools, server, bare_path):
 
 
 def test_health_check_given_by_the_user_wins():
-    command = render("{{ _release_web_container.healthCheck.command }}", release_health_check_command=["CMD", "/app/bin/check"],
-                     _release_image="repo/megapool:1.4.2", _release_secret_refs=[], release_memory_reservation_mib=512)
+    command = render(
+        "{{ _release_web_container.healthCheck.command }}",
+        release_health_check_command=["CMD", "/app/bin/check"],
+        _release_image="repo/megapool:1.4.2",
+        _release_secret_refs=[],
+        release_memory_reservation_mib=512,
+    )
     assert command == ["CMD", "/app/bin/check"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from emulator_ext import ecs_dataplane
 
-SERVER = r'''
+SERVER = r"""
 import json, os, signal, sys, urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -42,7 +42,7 @@ class Handler(BaseHTTPRequestHandler):
 server = HTTPServer((address, int(os.environ.get("PORT", "4000"))), Handler)
 print("listening on %s" % address, flush=True)
 server.serve_forever()
-'''
+"""
 
 
 def wait_for(predicate, timeout=60.0, interval=0.1):

@@ -31,7 +31,10 @@ from test_ecs_dataplane_services import real_health  # noqa: F401  # pylint: dis
 from test_ecs_dataplane_services import running_tasks
 from test_ecs_dataplane_services import service
 
-USER_DATA = "#!/bin/bash\necho ECS_CLUSTER=%s >> /etc/ecs/ecs.config\necho ECS_RESERVED_MEMORY=128 >> /etc/ecs/ecs.config\n" % CLUSTER
+USER_DATA = (
+    "#!/bin/bash\necho ECS_CLUSTER=%s >> /etc/ecs/ecs.config\necho ECS_RESERVED_MEMORY=128 >> /etc/ecs/ecs.config\n"
+    % CLUSTER
+)
 TASK_MEMORY = 1800
 GROUP_NAME = "app"
 PROVIDER = "app"
@@ -50,48 +53,89 @@ def hosts(aws, monkeypatch):  # noqa: F811  # pylint: disable=redefined-outer-na
 
 def group(aws, desired: int, maximum: int = 4) -> None:  # pylint: disable=redefined-outer-name
     ec2 = boto3.client("ec2", region_name=REGION)
-    template = ec2.create_launch_template(LaunchTemplateName=GROUP_NAME, LaunchTemplateData={
-        "ImageId": "ami-12c6146b", "InstanceType": "t4g.small", "UserData": base64.b64encode(USER_DATA.encode()).decode()})
+    template = ec2.create_launch_template(
+        LaunchTemplateName=GROUP_NAME,
+        LaunchTemplateData={
+            "ImageId": "ami-12c6146b",
+            "InstanceType": "t4g.small",
+            "UserData": base64.b64encode(USER_DATA.encode()).decode(),
+        },
+    )
     boto3.client("autoscaling", region_name=REGION).create_auto_scaling_group(
-        AutoScalingGroupName=GROUP_NAME, MinSize=0, MaxSize=maximum, DesiredCapacity=desired, VPCZoneIdentifier=aws["subnet"],
+        AutoScalingGroupName=GROUP_NAME,
+        MinSize=0,
+        MaxSize=maximum,
+        DesiredCapacity=desired,
+        VPCZoneIdentifier=aws["subnet"],
         LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"], "Version": "$Latest"},
     )
 
 
 def capacity_provider(aws) -> None:  # pylint: disable=redefined-outer-name
     arn = boto3.client("autoscaling", region_name=REGION).describe_auto_scaling_groups(
-        AutoScalingGroupNames=[GROUP_NAME])["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+        AutoScalingGroupNames=[GROUP_NAME]
+    )["AutoScalingGroups"][0]["AutoScalingGroupARN"]
     # the cluster was made before ecs_agent was installed: the service-linked role CreateCluster makes on AWS
     boto3.client("iam", region_name=REGION).create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
-    aws["ecs"].create_capacity_provider(name=PROVIDER, autoScalingGroupProvider={
-        "autoScalingGroupArn": arn, "managedScaling": {"status": "ENABLED", "targetCapacity": 100}, "managedTerminationProtection": "DISABLED"})
-    aws["ecs"].put_cluster_capacity_providers(cluster=CLUSTER, capacityProviders=[PROVIDER], defaultCapacityProviderStrategy=[])
+    aws["ecs"].create_capacity_provider(
+        name=PROVIDER,
+        autoScalingGroupProvider={
+            "autoScalingGroupArn": arn,
+            "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
+            "managedTerminationProtection": "DISABLED",
+        },
+    )
+    aws["ecs"].put_cluster_capacity_providers(
+        cluster=CLUSTER, capacityProviders=[PROVIDER], defaultCapacityProviderStrategy=[]
+    )
 
 
 def definition(aws) -> str:  # pylint: disable=redefined-outer-name
     container = {
-        "name": "web", "image": "megapool.local/shop:1.0.0", "memoryReservation": TASK_MEMORY, "cpu": 1024,
-        "entryPoint": ["/bin/sh", "-c"], "command": ["exec ./run.sh"], "stopTimeout": 5,
+        "name": "web",
+        "image": "megapool.local/shop:1.0.0",
+        "memoryReservation": TASK_MEMORY,
+        "cpu": 1024,
+        "entryPoint": ["/bin/sh", "-c"],
+        "command": ["exec ./run.sh"],
+        "stopTimeout": 5,
         "environment": [{"name": "PORT", "value": str(PORT)}, {"name": "RELEASE", "value": "1.0.0"}],
         "portMappings": [{"containerPort": PORT, "hostPort": PORT, "protocol": "tcp"}],
-        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "web"}},
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "web"},
+        },
     }
-    return aws["ecs"].register_task_definition(family="web", networkMode="awsvpc", containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"]
+    return aws["ecs"].register_task_definition(family="web", networkMode="awsvpc", containerDefinitions=[container])[
+        "taskDefinition"
+    ]["taskDefinitionArn"]
 
 
 def create(aws, desired: int = 2, provider: bool = False) -> None:  # pylint: disable=redefined-outer-name
-    placement = {"capacityProviderStrategy": [{"capacityProvider": PROVIDER, "weight": 1}]} if provider else {"launchType": "EC2"}
+    placement = (
+        {"capacityProviderStrategy": [{"capacityProvider": PROVIDER, "weight": 1}]}
+        if provider
+        else {"launchType": "EC2"}
+    )
     aws["ecs"].create_service(
-        cluster=CLUSTER, serviceName=SERVICE, taskDefinition=definition(aws), desiredCount=desired,
+        cluster=CLUSTER,
+        serviceName=SERVICE,
+        taskDefinition=definition(aws),
+        desiredCount=desired,
         loadBalancers=[{"targetGroupArn": aws["target_group"], "containerName": "web", "containerPort": PORT}],
         networkConfiguration={"awsvpcConfiguration": {"subnets": [aws["subnet"]], "securityGroups": [aws["group"]]}},
-        deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100}, **placement,
+        deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100},
+        **placement,
     )
 
 
 def container_instances(aws) -> dict[str, dict]:  # pylint: disable=redefined-outer-name
     arns = aws["ecs"].list_container_instances(cluster=CLUSTER)["containerInstanceArns"]
-    found = aws["ecs"].describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"] if arns else []
+    found = (
+        aws["ecs"].describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"]
+        if arns
+        else []
+    )
     return {item["containerInstanceArn"]: item for item in found}
 
 
@@ -120,10 +164,14 @@ def test_without_room_the_service_says_it_cannot_place_a_task(hosts):
     wait_for(lambda: len(running_tasks(hosts)) == 1)
 
     def unplaced():
-        return [event["message"] for event in service(hosts)["events"] if "was unable to place a task" in event["message"]]
+        return [
+            event["message"] for event in service(hosts)["events"] if "was unable to place a task" in event["message"]
+        ]
 
     messages = wait_for(unplaced, 30)
-    assert messages[0].startswith("(service %s) was unable to place a task because no container instance met all of its requirements." % SERVICE)
+    assert messages[0].startswith(
+        "(service %s) was unable to place a task because no container instance met all of its requirements." % SERVICE
+    )
     time.sleep(1)
     assert len(running_tasks(hosts)) == 1  # one node per instance: the second task has nowhere to go
 
@@ -134,7 +182,9 @@ def test_a_capacity_provider_with_managed_scaling_scales_the_group_out_for_a_tas
     create(hosts, provider=True)
     tasks = wait_for(lambda: two_running(hosts))
     assert len({task["containerInstanceArn"] for task in tasks}) == 2
-    found = boto3.client("autoscaling", region_name=REGION).describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP_NAME])["AutoScalingGroups"][0]
+    found = boto3.client("autoscaling", region_name=REGION).describe_auto_scaling_groups(
+        AutoScalingGroupNames=[GROUP_NAME]
+    )["AutoScalingGroups"][0]
     assert found["DesiredCapacity"] == 2 and len(found["Instances"]) == 2
 
 
@@ -147,7 +197,14 @@ def test_draining_an_instance_replaces_its_task_elsewhere_before_stopping_it(hos
     drained = victim["containerInstanceArn"]
     hosts["ecs"].update_container_instances_state(cluster=CLUSTER, containerInstances=[drained], status="DRAINING")
 
-    stopped = wait_for(lambda: describe(hosts, victim["taskArn"]) if describe(hosts, victim["taskArn"])["lastStatus"] == "STOPPED" else None, 90)
+    stopped = wait_for(
+        lambda: (
+            describe(hosts, victim["taskArn"])
+            if describe(hosts, victim["taskArn"])["lastStatus"] == "STOPPED"
+            else None
+        ),
+        90,
+    )
     now = running_tasks(hosts)
     assert len(now) == 2 and victim["taskArn"] not in {task["taskArn"] for task in now}
     replacement = next(task for task in now if task["taskArn"] != tasks[1]["taskArn"])
@@ -165,16 +222,22 @@ def test_a_run_task_that_ends_by_itself_gives_its_instance_back(hosts):
     group(hosts, 1)
     task_definition = definition(hosts)
     started = hosts["ecs"].run_task(
-        cluster=CLUSTER, taskDefinition=task_definition, launchType="EC2",
+        cluster=CLUSTER,
+        taskDefinition=task_definition,
+        launchType="EC2",
         overrides={"containerOverrides": [{"name": "web", "command": ["exit 0"]}]},
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [hosts["subnet"]], "securityGroups": [hosts["group"]]}},
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [hosts["subnet"]], "securityGroups": [hosts["group"]]}
+        },
     )["tasks"][0]
     (arn,) = container_instances(hosts)
     assert started["containerInstanceArn"] == arn
     wait_for(lambda: describe(hosts, started["taskArn"])["lastStatus"] == "STOPPED", 60)
     item = container_instances(hosts)[arn]
     assert item["runningTasksCount"] == 0
-    assert {resource["name"]: resource["integerValue"] for resource in item["remainingResources"]}["MEMORY"] == 1996 - 128
+    assert {resource["name"]: resource["integerValue"] for resource in item["remainingResources"]}[
+        "MEMORY"
+    ] == 1996 - 128
     create(hosts, desired=1)
     tasks = wait_for(lambda: running_tasks(hosts) if len(running_tasks(hosts)) == 1 else None)
     assert tasks[0]["containerInstanceArn"] == arn
@@ -186,12 +249,21 @@ def test_a_run_task_on_the_capacity_provider_without_room_gets_an_instance_from_
     group(hosts, 1)
     capacity_provider(hosts)
     create(hosts, desired=1, provider=True)
-    (busy,) = [task["containerInstanceArn"] for task in wait_for(lambda: running_tasks(hosts) if len(running_tasks(hosts)) == 1 else None)]
+    (busy,) = [
+        task["containerInstanceArn"]
+        for task in wait_for(lambda: running_tasks(hosts) if len(running_tasks(hosts)) == 1 else None)
+    ]
     started = hosts["ecs"].run_task(
-        cluster=CLUSTER, taskDefinition=definition(hosts), capacityProviderStrategy=[{"capacityProvider": PROVIDER, "weight": 1}],
+        cluster=CLUSTER,
+        taskDefinition=definition(hosts),
+        capacityProviderStrategy=[{"capacityProvider": PROVIDER, "weight": 1}],
         overrides={"containerOverrides": [{"name": "web", "command": ["exit 0"]}]},
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [hosts["subnet"]], "securityGroups": [hosts["group"]]}},
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [hosts["subnet"]], "securityGroups": [hosts["group"]]}
+        },
     )["tasks"]
     assert len(started) == 1 and started[0]["containerInstanceArn"] not in (None, busy)
-    found = boto3.client("autoscaling", region_name=REGION).describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP_NAME])["AutoScalingGroups"][0]
+    found = boto3.client("autoscaling", region_name=REGION).describe_auto_scaling_groups(
+        AutoScalingGroupNames=[GROUP_NAME]
+    )["AutoScalingGroups"][0]
     assert found["DesiredCapacity"] == 2

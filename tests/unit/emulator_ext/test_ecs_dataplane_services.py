@@ -72,7 +72,14 @@ def real_health(monkeypatch):
         # like the ALB's unhealthy threshold: "initial" until the checks have failed for a while
         since = failing_since.setdefault(key, time.monotonic())
         state = "unhealthy" if time.monotonic() - since >= UNHEALTHY_AFTER else "initial"
-        return FakeHealthStatus(target["Id"], answer.port, self.health_check_port, state, "Target.ResponseCodeMismatch", "Health checks failed")
+        return FakeHealthStatus(
+            target["Id"],
+            answer.port,
+            self.health_check_port,
+            state,
+            "Target.ResponseCodeMismatch",
+            "Health checks failed",
+        )
 
     monkeypatch.setattr(FakeTargetGroup, "health_for", health_for)
 
@@ -91,13 +98,20 @@ def aws(aws_env, images, real_health, monkeypatch):  # pylint: disable=unused-ar
             subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.1.0/24")["Subnet"]["SubnetId"]
             group = ec2.create_security_group(VpcId=vpc, GroupName="cluster", Description="cluster")["GroupId"]
             target_group = boto3.client("elbv2", region_name=REGION).create_target_group(
-                Name="web", Protocol="HTTP", Port=PORT, VpcId=vpc, TargetType="ip", HealthCheckPath="/health",
+                Name="web",
+                Protocol="HTTP",
+                Port=PORT,
+                VpcId=vpc,
+                TargetType="ip",
+                HealthCheckPath="/health",
             )["TargetGroups"][0]["TargetGroupArn"]
             discovery = boto3.client("servicediscovery", region_name=REGION)
             discovery.create_private_dns_namespace(Name="megapool.local", Vpc=vpc)
             namespace = discovery.list_namespaces()["Namespaces"][0]["Id"]
             registry = discovery.create_service(
-                Name="web", NamespaceId=namespace, DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}], "RoutingPolicy": "MULTIVALUE"},
+                Name="web",
+                NamespaceId=namespace,
+                DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}], "RoutingPolicy": "MULTIVALUE"},
             )["Service"]
             client = boto3.client("ecs", region_name=REGION)
             client.create_cluster(clusterName=CLUSTER)
@@ -111,23 +125,38 @@ def register(client, tag="1.0.0", command=None, environment=None) -> str:
     env = {"PORT": str(PORT), "RELEASE": tag}
     env.update(environment or {})
     container = {
-        "name": "web", "image": "megapool.local/shop:%s" % tag, "memoryReservation": 256, "entryPoint": ["/bin/sh", "-c"],
-        "command": command or ["exec ./run.sh"], "stopTimeout": 5,
+        "name": "web",
+        "image": "megapool.local/shop:%s" % tag,
+        "memoryReservation": 256,
+        "entryPoint": ["/bin/sh", "-c"],
+        "command": command or ["exec ./run.sh"],
+        "stopTimeout": 5,
         "environment": [{"name": key, "value": value} for key, value in env.items()],
         "portMappings": [{"containerPort": PORT, "hostPort": PORT, "protocol": "tcp"}],
-        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "web"}},
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "web"},
+        },
     }
-    return client.register_task_definition(family="web", networkMode="awsvpc", containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"]
+    return client.register_task_definition(family="web", networkMode="awsvpc", containerDefinitions=[container])[
+        "taskDefinition"
+    ]["taskDefinitionArn"]
 
 
 def create(aws, definition: str, desired: int = 2, minimum: int = 100, maximum: int = 200) -> None:
     aws["ecs"].create_service(
-        cluster=CLUSTER, serviceName=SERVICE, taskDefinition=definition, desiredCount=desired,
+        cluster=CLUSTER,
+        serviceName=SERVICE,
+        taskDefinition=definition,
+        desiredCount=desired,
         loadBalancers=[{"targetGroupArn": aws["target_group"], "containerName": "web", "containerPort": PORT}],
         serviceRegistries=[{"registryArn": aws["registry"]["Arn"]}],
         networkConfiguration={"awsvpcConfiguration": {"subnets": [aws["subnet"]], "securityGroups": [aws["group"]]}},
-        deploymentConfiguration={"maximumPercent": maximum, "minimumHealthyPercent": minimum,
-                                 "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        deploymentConfiguration={
+            "maximumPercent": maximum,
+            "minimumHealthyPercent": minimum,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        },
     )
 
 
@@ -137,11 +166,16 @@ def service(aws) -> dict:
 
 def settled(aws, definition: str, timeout: float = 60.0) -> dict:
     """The service once its PRIMARY deployment on ``definition`` is COMPLETED with its desired count running."""
+
     def done():
         found = service(aws)
         primary = found["deployments"][0]
-        if (primary["taskDefinition"] == definition and primary["rolloutState"] == "COMPLETED" and len(found["deployments"]) == 1
-                and primary["runningCount"] == primary["desiredCount"]):
+        if (
+            primary["taskDefinition"] == definition
+            and primary["rolloutState"] == "COMPLETED"
+            and len(found["deployments"]) == 1
+            and primary["runningCount"] == primary["desiredCount"]
+        ):
             return found
         return None
 
@@ -160,7 +194,9 @@ def address(task: dict) -> str:
 
 def targets(aws) -> list[str]:
     answer = boto3.client("elbv2", region_name=REGION).describe_target_health(TargetGroupArn=aws["target_group"])
-    return sorted("%s:%d" % (item["Target"]["Id"], item["Target"]["Port"]) for item in answer["TargetHealthDescriptions"])
+    return sorted(
+        "%s:%d" % (item["Target"]["Id"], item["Target"]["Port"]) for item in answer["TargetHealthDescriptions"]
+    )
 
 
 def instances(aws) -> list[str]:
@@ -170,6 +206,7 @@ def instances(aws) -> list[str]:
 
 def release_of(task: dict) -> str:
     """The RELEASE a task's server answers with (a task just started may take a moment to listen)."""
+
     def answer():
         try:
             with urllib.request.urlopen("http://%s:%d/" % (address(task), PORT), timeout=5) as reply:
@@ -197,7 +234,9 @@ def test_create_service_runs_the_desired_tasks_registered_in_the_target_group_an
     assert targets(aws) == ["%s:%d" % (item, PORT) for item in addresses]
     assert instances(aws) == addresses
     assert [release_of(task) for task in tasks] == ["1.0.0", "1.0.0"]
-    assert all(task["group"] == "service:%s" % SERVICE and task["startedBy"] == found["deployments"][0]["id"] for task in tasks)
+    assert all(
+        task["group"] == "service:%s" % SERVICE and task["startedBy"] == found["deployments"][0]["id"] for task in tasks
+    )
     messages = [event["message"] for event in found["events"]]
     assert "(service web) has reached a steady state." in messages
     assert sum("has started 1 tasks" in message for message in messages) == 2
@@ -210,7 +249,11 @@ def test_a_task_that_exits_is_replaced_and_deregistered(aws):
     victim = wait_for(lambda: running_tasks(aws) if len(running_tasks(aws)) == 2 else None)[0]
     local = ecs_dataplane.TASKS[victim["taskArn"]]
     os.killpg(local.process.pid, signal.SIGKILL)
-    gone = wait_for(lambda: describe(aws, victim["taskArn"]) if describe(aws, victim["taskArn"])["lastStatus"] == "STOPPED" else None)
+    gone = wait_for(
+        lambda: (
+            describe(aws, victim["taskArn"]) if describe(aws, victim["taskArn"])["lastStatus"] == "STOPPED" else None
+        )
+    )
     assert gone["stopCode"] == "EssentialContainerExited"
     assert gone["containers"][0]["exitCode"] == 137
 
@@ -220,12 +263,16 @@ def test_a_task_that_exits_is_replaced_and_deregistered(aws):
 
     tasks = wait_for(replaced, 60)
     wait_for(lambda: targets(aws) == sorted("%s:%d" % (address(task), PORT) for task in tasks), 60)
-    wait_for(lambda: instances(aws) == sorted(address(task) for task in tasks), 60)  # registered after it runs, like ECS
+    wait_for(
+        lambda: instances(aws) == sorted(address(task) for task in tasks), 60
+    )  # registered after it runs, like ECS
     assert all(release_of(task) == "1.0.0" for task in tasks)
 
 
 @pytest.mark.parametrize("minimum, maximum, fewest_targets, most_targets", [(100, 200, 2, 4), (50, 100, 1, 2)])
-def test_a_rolling_update_keeps_the_minimum_healthy_and_replaces_every_task(aws, minimum, maximum, fewest_targets, most_targets):
+def test_a_rolling_update_keeps_the_minimum_healthy_and_replaces_every_task(
+    aws, minimum, maximum, fewest_targets, most_targets
+):
     first = register(aws["ecs"])
     create(aws, first, minimum=minimum, maximum=maximum)
     settled(aws, first)
@@ -252,7 +299,9 @@ def test_a_rolling_update_keeps_the_minimum_healthy_and_replaces_every_task(aws,
     assert max(fewest) <= most_targets  # maximumPercent of 2 tasks
     assert [release_of(task) for task in tasks] == ["2.0.0", "2.0.0"]
     for arn in old:
-        stopped = wait_for(lambda arn=arn: describe(aws, arn) if describe(aws, arn)["lastStatus"] == "STOPPED" else None)
+        stopped = wait_for(
+            lambda arn=arn: describe(aws, arn) if describe(aws, arn)["lastStatus"] == "STOPPED" else None
+        )
         assert stopped["stopCode"] == "ServiceSchedulerInitiated"
         assert stopped["containers"][0]["exitCode"] == 143  # SIGTERM, after deregistration
     assert targets(aws) == sorted("%s:%d" % (address(task), PORT) for task in tasks)
@@ -262,7 +311,9 @@ def test_a_release_whose_tasks_exit_trips_the_circuit_breaker_and_the_old_tasks_
     first = register(aws["ecs"])
     create(aws, first)
     settled(aws, first)
-    old = sorted(task["taskArn"] for task in wait_for(lambda: running_tasks(aws) if len(running_tasks(aws)) == 2 else None))
+    old = sorted(
+        task["taskArn"] for task in wait_for(lambda: running_tasks(aws) if len(running_tasks(aws)) == 2 else None)
+    )
     bad = register(aws["ecs"], tag="2.0.0", command=["echo crashing; exit 1"])
     aws["ecs"].update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=bad)
 
@@ -274,7 +325,11 @@ def test_a_release_whose_tasks_exit_trips_the_circuit_breaker_and_the_old_tasks_
 
     messages = wait_for(rolled_back, 60)
     assert any("deployment failed: tasks failed to start." in message for message in messages)
-    stopped = [describe(aws, local.task.task_arn) for local in list(ecs_dataplane.TASKS.values()) if local.task.task_definition_arn == bad]
+    stopped = [
+        describe(aws, local.task.task_arn)
+        for local in list(ecs_dataplane.TASKS.values())
+        if local.task.task_definition_arn == bad
+    ]
     assert len(stopped) >= 3  # the threshold: max(3, half the desired count)
     assert all(task["lastStatus"] == "STOPPED" and task["containers"][0]["exitCode"] == 1 for task in stopped)
     settled(aws, first)
@@ -309,8 +364,14 @@ def test_a_stopping_task_waits_while_its_target_drains(aws, monkeypatch):
 
     def health_for(self, target, ec2_backend):
         if target["Id"] in self.deregistered_targets and not drained.is_set():
-            return FakeHealthStatus(target["Id"], target.get("Port"), self.health_check_port, "draining",
-                                    "Target.DeregistrationInProgress", "Target deregistration is in progress")
+            return FakeHealthStatus(
+                target["Id"],
+                target.get("Port"),
+                self.health_check_port,
+                "draining",
+                "Target.DeregistrationInProgress",
+                "Target deregistration is in progress",
+            )
         return original(self, target, ec2_backend)
 
     monkeypatch.setattr(FakeTargetGroup, "health_for", health_for)
@@ -325,7 +386,10 @@ def test_a_stopping_task_waits_while_its_target_drains(aws, monkeypatch):
         assert described["lastStatus"] == "DEACTIVATING"  # draining: the container still runs
         assert release_of(described) == "1.0.0"
     drained.set()
-    stopped = wait_for(lambda: describe(aws, task["taskArn"]) if describe(aws, task["taskArn"])["lastStatus"] == "STOPPED" else None, 60)
+    stopped = wait_for(
+        lambda: describe(aws, task["taskArn"]) if describe(aws, task["taskArn"])["lastStatus"] == "STOPPED" else None,
+        60,
+    )
     assert stopped["containers"][0]["exitCode"] == 143
 
 

@@ -63,10 +63,21 @@ def aws(aws_env, images, monkeypatch):  # pylint: disable=unused-argument
             ecs_dataplane.remove()
 
 
-def register(client, family="shop", image="megapool.local/shop:1.0.0", command=None, entry_point=None, environment=None,
-             secrets=None, stop_timeout=None, log_group=GROUP) -> str:
+def register(
+    client,
+    family="shop",
+    image="megapool.local/shop:1.0.0",
+    command=None,
+    entry_point=None,
+    environment=None,
+    secrets=None,
+    stop_timeout=None,
+    log_group=GROUP,
+) -> str:
     container = {
-        "name": "web", "image": image, "memoryReservation": 256,
+        "name": "web",
+        "image": image,
+        "memoryReservation": 256,
         "entryPoint": entry_point if entry_point is not None else ["/bin/sh", "-c"],
         "command": command if command is not None else ["exec ./run.sh"],
         "environment": [{"name": key, "value": value} for key, value in (environment or {"PORT": str(PORT)}).items()],
@@ -77,16 +88,26 @@ def register(client, family="shop", image="megapool.local/shop:1.0.0", command=N
     if stop_timeout is not None:
         container["stopTimeout"] = stop_timeout
     if log_group:
-        container["logConfiguration"] = {"logDriver": "awslogs", "options": {
-            "awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": "web"}}
+        container["logConfiguration"] = {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": "web"},
+        }
     answer = client.register_task_definition(family=family, networkMode="awsvpc", containerDefinitions=[container])
     return answer["taskDefinition"]["taskDefinitionArn"]
 
 
 def run(aws, definition: str, overrides=None) -> dict:
     answer = aws["ecs"].run_task(
-        cluster=CLUSTER, taskDefinition=definition, overrides=overrides or {},
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [aws["subnet"]], "securityGroups": [aws["group"]], "assignPublicIp": "DISABLED"}},
+        cluster=CLUSTER,
+        taskDefinition=definition,
+        overrides=overrides or {},
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": [aws["subnet"]],
+                "securityGroups": [aws["group"]],
+                "assignPublicIp": "DISABLED",
+            }
+        },
     )
     assert answer["failures"] == []
     return answer["tasks"][0]
@@ -136,17 +157,27 @@ def stopped(aws, task: dict, timeout: float = 60.0) -> dict:
 # ------------------------------------------------------------------------------------------------ pure functions
 
 
-@pytest.mark.parametrize("image, expected", [
-    ("megapool.local/shop:1.0.0", True), ("megapool.local/team/shop:2", True), ("repo/shop:1.0.0", False),
-    ("123456789012.dkr.ecr.eu-north-1.amazonaws.com/shop:1", False), ("xmegapool.local/shop:1", False), ("", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "image, expected",
+    [
+        ("megapool.local/shop:1.0.0", True),
+        ("megapool.local/team/shop:2", True),
+        ("repo/shop:1.0.0", False),
+        ("123456789012.dkr.ecr.eu-north-1.amazonaws.com/shop:1", False),
+        ("xmegapool.local/shop:1", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_the_local_image_rule(image, expected):
     assert ecs_dataplane.is_local(image) is expected
 
 
 def test_image_directory_is_name_then_tag(tmp_path):
     (tmp_path / "team" / "shop" / "2.0").mkdir(parents=True)
-    assert ecs_dataplane.image_directory("megapool.local/team/shop:2.0", str(tmp_path)) == str(tmp_path / "team" / "shop" / "2.0")
+    assert ecs_dataplane.image_directory("megapool.local/team/shop:2.0", str(tmp_path)) == str(
+        tmp_path / "team" / "shop" / "2.0"
+    )
 
 
 @pytest.mark.parametrize("image", ["megapool.local/shop:9.9.9", "megapool.local/../etc:1", "megapool.local/:1"])
@@ -196,20 +227,33 @@ def test_addresses_never_come_from_127_0_0():
         ecs_dataplane.Addresses("127.0.0.5")
 
 
-@pytest.mark.parametrize("desired, threshold", [(0, 3), (1, 3), (2, 3), (6, 3), (7, 4), (10, 5), (400, 200), (1000, 200)])
+@pytest.mark.parametrize(
+    "desired, threshold", [(0, 3), (1, 3), (2, 3), (6, 3), (7, 4), (10, 5), (400, 200), (1000, 200)]
+)
 def test_circuit_breaker_threshold_is_half_the_desired_count_between_3_and_200(desired, threshold):
     assert ecs_dataplane.circuit_breaker_threshold(desired) == threshold
 
 
-@pytest.mark.parametrize("desired, maximum, minimum, expected", [
-    (2, 200, 100, (4, 2)), (2, 150, 50, (3, 1)), (3, 150, 50, (4, 2)), (1, 100, 0, (1, 0)), (0, 200, 100, (0, 0)), (1, 50, 100, (1, 1)),
-])
+@pytest.mark.parametrize(
+    "desired, maximum, minimum, expected",
+    [
+        (2, 200, 100, (4, 2)),
+        (2, 150, 50, (3, 1)),
+        (3, 150, 50, (4, 2)),
+        (1, 100, 0, (1, 0)),
+        (0, 200, 100, (0, 0)),
+        (1, 50, 100, (1, 1)),
+    ],
+)
 def test_deployment_limits_round_the_maximum_down_and_the_minimum_up(desired, maximum, minimum, expected):
     assert ecs_dataplane.deployment_limits(desired, maximum, minimum) == expected
 
 
 def test_inetrc_points_erlang_at_the_dns_server_and_nowhere_else():
-    assert ecs_dataplane.inetrc_text("127.0.0.1", 53535) == '{resolv_conf, ""}.\n{nameserver, {127,0,0,1}, 53535}.\n{lookup, [dns]}.\n'
+    assert (
+        ecs_dataplane.inetrc_text("127.0.0.1", 53535)
+        == '{resolv_conf, ""}.\n{nameserver, {127,0,0,1}, 53535}.\n{lookup, [dns]}.\n'
+    )
 
 
 def test_command_line_is_entrypoint_then_the_overridden_command():
@@ -249,9 +293,19 @@ def test_environment_secrets_and_metadata_uri(aws):
     other = boto3.client("ssm", region_name=OTHER_REGION)
     other.put_parameter(Name="/megapool/local/DATABASE_URL", Value="ecto://db", Type="SecureString")
     arn = other.get_parameter(Name="/megapool/local/DATABASE_URL")["Parameter"]["ARN"]
-    definition = register(aws["ecs"], environment={"PORT": str(PORT), "RELEASE_NODE_BASENAME": "shop"}, secrets=[
-        {"name": "SECRET_KEY_BASE", "valueFrom": "/megapool/local/SECRET_KEY_BASE"}, {"name": "DATABASE_URL", "valueFrom": arn}])
-    task = run(aws, definition, overrides={"containerOverrides": [{"name": "web", "environment": [{"name": "EXTRA", "value": "1"}]}]})
+    definition = register(
+        aws["ecs"],
+        environment={"PORT": str(PORT), "RELEASE_NODE_BASENAME": "shop"},
+        secrets=[
+            {"name": "SECRET_KEY_BASE", "valueFrom": "/megapool/local/SECRET_KEY_BASE"},
+            {"name": "DATABASE_URL", "valueFrom": arn},
+        ],
+    )
+    task = run(
+        aws,
+        definition,
+        overrides={"containerOverrides": [{"name": "web", "environment": [{"name": "EXTRA", "value": "1"}]}]},
+    )
     env = serving(aws, task)["env"]
     assert env["RELEASE_NODE_BASENAME"] == "shop"
     assert env["SECRET_KEY_BASE"] == "s3cr3t"
@@ -266,7 +320,10 @@ def test_a_missing_secret_stops_the_task_before_it_starts(aws):
     definition = register(aws["ecs"], secrets=[{"name": "SECRET_KEY_BASE", "valueFrom": "/megapool/local/NOPE"}])
     described = stopped(aws, run(aws, definition))
     assert described["stopCode"] == "TaskFailedToStart"
-    assert "ResourceInitializationError" in described["stoppedReason"] and "/megapool/local/NOPE" in described["stoppedReason"]
+    assert (
+        "ResourceInitializationError" in described["stoppedReason"]
+        and "/megapool/local/NOPE" in described["stoppedReason"]
+    )
 
 
 def test_a_missing_image_stops_the_task_with_cannot_pull(aws):
@@ -332,7 +389,11 @@ def test_the_exit_code_is_the_processes(aws):
 
 
 def test_exit_code_zero_and_the_override_command(aws):
-    task = run(aws, register(aws["ecs"], command=["exit 9"]), overrides={"containerOverrides": [{"name": "web", "command": ["echo ok"]}]})
+    task = run(
+        aws,
+        register(aws["ecs"], command=["exit 9"]),
+        overrides={"containerOverrides": [{"name": "web", "command": ["echo ok"]}]},
+    )
     assert stopped(aws, task)["containers"][0]["exitCode"] == 0
 
 

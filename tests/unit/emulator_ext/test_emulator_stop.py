@@ -39,7 +39,9 @@ def emulator(aws_env, tmp_path, monkeypatch):  # pylint: disable=unused-argument
     images = release_images(tmp_path, monkeypatch)
     port = free_port()
     env = dict(os.environ, MEGAPOOL_EMULATOR_PORT=str(port), MEGAPOOL_LOCAL_IMAGES=str(images))
-    started = subprocess.run([sys.executable, str(EMULATOR), "start"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    started = subprocess.run(
+        [sys.executable, str(EMULATOR), "start"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert started.returncode == 0, started.stderr
     try:
         yield {"port": port, "env": env}
@@ -56,12 +58,25 @@ def test_stop_ends_the_task_processes(emulator):
     group = ec2.create_security_group(VpcId=vpc, GroupName="cluster", Description="cluster")["GroupId"]
     ecs = boto3.client("ecs", **settings)
     ecs.create_cluster(clusterName="megapool-local")
-    definition = ecs.register_task_definition(family="shop", networkMode="awsvpc", containerDefinitions=[{
-        "name": "web", "image": "megapool.local/shop:1.0.0", "memoryReservation": 128, "entryPoint": ["/bin/sh", "-c"],
-        "command": ["exec ./run.sh"], "environment": [{"name": "PORT", "value": "4000"}, {"name": "IGNORE_TERM", "value": "1"}],
-    }])["taskDefinition"]["taskDefinitionArn"]
-    task = ecs.run_task(cluster="megapool-local", taskDefinition=definition, networkConfiguration={
-        "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}})["tasks"][0]
+    definition = ecs.register_task_definition(
+        family="shop",
+        networkMode="awsvpc",
+        containerDefinitions=[
+            {
+                "name": "web",
+                "image": "megapool.local/shop:1.0.0",
+                "memoryReservation": 128,
+                "entryPoint": ["/bin/sh", "-c"],
+                "command": ["exec ./run.sh"],
+                "environment": [{"name": "PORT", "value": "4000"}, {"name": "IGNORE_TERM", "value": "1"}],
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    task = ecs.run_task(
+        cluster="megapool-local",
+        taskDefinition=definition,
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
+    )["tasks"][0]
     described = ecs.describe_tasks(cluster="megapool-local", tasks=[task["taskArn"]])["tasks"][0]
     address = {item["name"]: item["value"] for item in described["attachments"][0]["details"]}["privateIPv4Address"]
 
@@ -73,7 +88,14 @@ def test_stop_ends_the_task_processes(emulator):
             return None
 
     task_pid = wait_for(pid, 30)
-    stopped = subprocess.run([sys.executable, str(EMULATOR), "stop"], env=emulator["env"], capture_output=True, text=True, timeout=60, check=False)
+    stopped = subprocess.run(
+        [sys.executable, str(EMULATOR), "stop"],
+        env=emulator["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert stopped.returncode == 0
     with pytest.raises(ProcessLookupError):  # SIGTERM ignored: the emulator's stop killed it
         os.kill(task_pid, 0)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-_SPEC = importlib.util.spec_from_file_location("documented", Path(__file__).resolve().parents[2] / "compat" / "documented.py")
+_SPEC = importlib.util.spec_from_file_location(
+    "documented", Path(__file__).resolve().parents[2] / "compat" / "documented.py"
+)
 documented = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(documented)
 
@@ -21,11 +23,14 @@ DOCS = {
 }
 
 
-@pytest.mark.parametrize(("names", "missing"), [
-    (["megapool.aws.subnet_plan", "megapool.aws.network"], []),
-    (["megapool.aws.release_checks", "megapool.aws.subnet_plan"], ["megapool.aws.release_checks"]),
-    (["megapool.aws.broken", "megapool.aws.absent"], ["megapool.aws.broken", "megapool.aws.absent"]),
-])
+@pytest.mark.parametrize(
+    ("names", "missing"),
+    [
+        (["megapool.aws.subnet_plan", "megapool.aws.network"], []),
+        (["megapool.aws.release_checks", "megapool.aws.subnet_plan"], ["megapool.aws.release_checks"]),
+        (["megapool.aws.broken", "megapool.aws.absent"], ["megapool.aws.broken", "megapool.aws.absent"]),
+    ],
+)
 def test_undocumented(names, missing):
     assert documented.undocumented(DOCS, names) == missing
 

@@ -21,7 +21,9 @@ GROUP = "hosts"
 def autoscaling(aws_env, mixed_group):  # pylint: disable=unused-argument
     """A mixed on-demand/spot group of 2 instances, capacity rebalance off."""
     with mock_aws():
-        yield mixed_group(REGION, GROUP, distribution={"OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 0})
+        yield mixed_group(
+            REGION, GROUP, distribution={"OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 0}
+        )
 
 
 def _group(client) -> dict:
@@ -73,7 +75,9 @@ def test_growing_the_group_still_launches_from_the_policy(autoscaling, patched):
 
 
 def test_a_new_policy_in_the_request_replaces_the_old_one(autoscaling, patched):  # pylint: disable=unused-argument
-    template = _group(autoscaling)["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]["LaunchTemplateId"]
+    template = _group(autoscaling)["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"][
+        "LaunchTemplateId"
+    ]
     autoscaling.update_auto_scaling_group(
         AutoScalingGroupName=GROUP,
         MixedInstancesPolicy={
@@ -111,14 +115,31 @@ def _template_group(name: str, protected: bool = False) -> tuple:
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24", AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
-    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={
-        "ImageId": "ami-12c6146b", "InstanceType": "t3.small", "IamInstanceProfile": {"Arn": profile},
-        "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled"}})
+    ec2.create_launch_template(
+        LaunchTemplateName=name,
+        LaunchTemplateData={
+            "ImageId": "ami-12c6146b",
+            "InstanceType": "t3.small",
+            "IamInstanceProfile": {"Arn": profile},
+            "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled"},
+        },
+    )
     client = boto3.client("autoscaling", region_name=REGION)
     client.create_auto_scaling_group(
-        AutoScalingGroupName=name, MinSize=0, MaxSize=4, DesiredCapacity=2, VPCZoneIdentifier=subnet,
-        LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"}, NewInstancesProtectedFromScaleIn=protected)
-    ids = [item["InstanceId"] for item in client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]]
+        AutoScalingGroupName=name,
+        MinSize=0,
+        MaxSize=4,
+        DesiredCapacity=2,
+        VPCZoneIdentifier=subnet,
+        LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"},
+        NewInstancesProtectedFromScaleIn=protected,
+    )
+    ids = [
+        item["InstanceId"]
+        for item in client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0][
+            "Instances"
+        ]
+    ]
     return client, ec2, ids, profile
 
 
@@ -149,18 +170,28 @@ def test_force_delete_terminates_protected_instances(aws_env, apply_patch, left)
         try:
             client, ec2, ids, _profile = _template_group("protected", protected=True)
             client.delete_auto_scaling_group(AutoScalingGroupName="protected", ForceDelete=True)
-            running = [i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]
-                       if i["State"]["Name"] in ("pending", "running")]
+            running = [
+                i
+                for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
+                for i in r["Instances"]
+                if i["State"]["Name"] in ("pending", "running")
+            ]
             assert len(running) == left
         finally:
             ext.restore()
 
 
 def test_disable_metrics_collection(autoscaling, patched):  # pylint: disable=unused-argument
-    autoscaling.enable_metrics_collection(AutoScalingGroupName=GROUP, Granularity="1Minute",
-                                          Metrics=["GroupMinSize", "GroupMaxSize", "GroupInServiceInstances"])
+    autoscaling.enable_metrics_collection(
+        AutoScalingGroupName=GROUP,
+        Granularity="1Minute",
+        Metrics=["GroupMinSize", "GroupMaxSize", "GroupInServiceInstances"],
+    )
     autoscaling.disable_metrics_collection(AutoScalingGroupName=GROUP, Metrics=["GroupMinSize"])
-    assert sorted(m["Metric"] for m in _group(autoscaling)["EnabledMetrics"]) == ["GroupInServiceInstances", "GroupMaxSize"]
+    assert sorted(m["Metric"] for m in _group(autoscaling)["EnabledMetrics"]) == [
+        "GroupInServiceInstances",
+        "GroupMaxSize",
+    ]
     autoscaling.disable_metrics_collection(AutoScalingGroupName=GROUP)
     assert _group(autoscaling).get("EnabledMetrics", []) == []
 
@@ -182,15 +213,23 @@ def test_template_tags_stay_off_the_version_data(aws_env, apply_patch, in_data):
         try:
             ec2 = boto3.client("ec2", region_name=REGION)
             ec2.create_launch_template(
-                LaunchTemplateName="tagged", LaunchTemplateData={"ImageId": "ami-12c6146b", "TagSpecifications": [
-                    {"ResourceType": "volume", "Tags": [{"Key": "role", "Value": "disk"}]}]},
-                TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "role", "Value": "template"}]}])
-            data = ec2.describe_launch_template_versions(LaunchTemplateName="tagged")["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+                LaunchTemplateName="tagged",
+                LaunchTemplateData={
+                    "ImageId": "ami-12c6146b",
+                    "TagSpecifications": [{"ResourceType": "volume", "Tags": [{"Key": "role", "Value": "disk"}]}],
+                },
+                TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "role", "Value": "template"}]}],
+            )
+            data = ec2.describe_launch_template_versions(LaunchTemplateName="tagged")["LaunchTemplateVersions"][0][
+                "LaunchTemplateData"
+            ]
             kinds = [spec["ResourceType"] for spec in data.get("TagSpecifications", [])]
             assert ("launch-template" in kinds) is in_data
             assert "volume" in kinds
             template = ec2.describe_launch_templates(LaunchTemplateNames=["tagged"])["LaunchTemplates"][0]
-            tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [template["LaunchTemplateId"]]}])["Tags"]
+            tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [template["LaunchTemplateId"]]}])[
+                "Tags"
+            ]
             assert {(t["Key"], t["Value"]) for t in tags} == {("role", "template")}
         finally:
             ext.restore()

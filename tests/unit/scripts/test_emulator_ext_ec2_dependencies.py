@@ -36,7 +36,9 @@ def vpc(aws_env):  # pylint: disable=unused-argument
         subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
         group_id = ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc_id)["GroupId"]
         image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-        instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet_id, SecurityGroupIds=[group_id])
+        instance = ec2.run_instances(
+            ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet_id, SecurityGroupIds=[group_id]
+        )
         yield ec2, subnet_id, group_id, instance["Instances"][0]["InstanceId"]
 
 
@@ -60,7 +62,11 @@ def test_deletes_are_refused_twice_after_termination_then_succeed(vpc, patched):
     ec2, subnet_id, group_id, instance_id = vpc
     ec2.terminate_instances(InstanceIds=[instance_id])
     assert ext.lingering() == {subnet_id: 2, group_id: 2}
-    assert [_code(ec2.delete_security_group, GroupId=group_id) for _attempt in range(3)] == ["DependencyViolation", "DependencyViolation", None]
+    assert [_code(ec2.delete_security_group, GroupId=group_id) for _attempt in range(3)] == [
+        "DependencyViolation",
+        "DependencyViolation",
+        None,
+    ]
     with pytest.raises(ClientError, match="has dependencies and cannot be deleted"):
         ec2.delete_subnet(SubnetId=subnet_id)
     assert [_code(ec2.delete_subnet, SubnetId=subnet_id) for _attempt in range(2)] == ["DependencyViolation", None]
@@ -69,7 +75,9 @@ def test_deletes_are_refused_twice_after_termination_then_succeed(vpc, patched):
 
 def test_nothing_is_refused_while_the_dependents_are_there_or_never_existed(vpc, patched):  # pylint: disable=unused-argument
     ec2, _subnet_id, _group_id, _instance_id = vpc
-    other = ec2.create_security_group(GroupName="other", Description="o", VpcId=ec2.describe_vpcs()["Vpcs"][0]["VpcId"])["GroupId"]
+    other = ec2.create_security_group(
+        GroupName="other", Description="o", VpcId=ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    )["GroupId"]
     assert _code(ec2.delete_security_group, GroupId=other) is None
     assert ext.lingering() == {}
 
@@ -85,13 +93,17 @@ def test_the_knob_sets_the_count_and_zero_turns_it_off(vpc, patched, monkeypatch
 def test_nat_gateway_and_load_balancer_deletion_mark_their_subnets_and_groups(vpc, patched):  # pylint: disable=unused-argument
     ec2, subnet_id, group_id, _instance_id = vpc
     vpc_id = ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["VpcId"]
-    second = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.9.1.0/24", AvailabilityZone=REGION + "b")["Subnet"]["SubnetId"]
+    second = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.9.1.0/24", AvailabilityZone=REGION + "b")["Subnet"][
+        "SubnetId"
+    ]
     allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = ec2.create_nat_gateway(SubnetId=second, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
     ec2.delete_nat_gateway(NatGatewayId=nat)
     assert ext.lingering() == {second: 2}
     elbv2 = boto3.client("elbv2", region_name=REGION)
-    arn = elbv2.create_load_balancer(Name="lb", Subnets=[subnet_id, second], SecurityGroups=[group_id])["LoadBalancers"][0]["LoadBalancerArn"]
+    arn = elbv2.create_load_balancer(Name="lb", Subnets=[subnet_id, second], SecurityGroups=[group_id])[
+        "LoadBalancers"
+    ][0]["LoadBalancerArn"]
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     assert ext.lingering() == {second: 2, subnet_id: 2, group_id: 2}
 

@@ -23,7 +23,9 @@ def _zones(ec2) -> dict[str, str]:
 
 
 def _offered(ec2, location_type: str, instance_type: str) -> list[str]:
-    answer = ec2.describe_instance_type_offerings(LocationType=location_type, Filters=[{"Name": "instance-type", "Values": [instance_type]}])
+    answer = ec2.describe_instance_type_offerings(
+        LocationType=location_type, Filters=[{"Name": "instance-type", "Values": [instance_type]}]
+    )
     return sorted(item["Location"] for item in answer["InstanceTypeOfferings"])
 
 
@@ -41,10 +43,13 @@ def test_the_account_maps_us_east_1a_to_use1_az3_and_offerings_agree(aws_env, pa
         assert zones == ext.ACCOUNT_ZONE_IDS[REGION]
         by_id = _offered(ec2, "availability-zone-id", "t3.small")
         assert "use1-az3" not in by_id and len(by_id) == 5
-        assert _offered(ec2, "availability-zone", "t3.small") == sorted(name for name, zone_id in zones.items() if zone_id in by_id)
+        assert _offered(ec2, "availability-zone", "t3.small") == sorted(
+            name for name, zone_id in zones.items() if zone_id in by_id
+        )
         assert "us-east-1a" not in _offered(ec2, "availability-zone", "t3.small")
-        subnet = ec2.create_subnet(VpcId=ec2.describe_vpcs()["Vpcs"][0]["VpcId"], CidrBlock="172.31.200.0/24",
-                                   AvailabilityZone="us-east-1a")["Subnet"]
+        subnet = ec2.create_subnet(
+            VpcId=ec2.describe_vpcs()["Vpcs"][0]["VpcId"], CidrBlock="172.31.200.0/24", AvailabilityZone="us-east-1a"
+        )["Subnet"]
         assert subnet["AvailabilityZoneId"] == "use1-az3"
 
 
@@ -52,17 +57,28 @@ def test_run_instances_refuses_a_type_the_zone_does_not_offer(aws_env, patched):
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
         vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-        bad = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.42.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
-        good = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.42.1.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+        bad = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.42.0.0/24", AvailabilityZone="us-east-1a")["Subnet"][
+            "SubnetId"
+        ]
+        good = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.42.1.0/24", AvailabilityZone="us-east-1b")["Subnet"][
+            "SubnetId"
+        ]
         image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
         with pytest.raises(ClientError) as excinfo:
             ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.small", SubnetId=bad)
         assert excinfo.value.response["Error"]["Code"] == "Unsupported"
         assert "(t3.small) is not supported in your requested Availability Zone (us-east-1a)" in str(excinfo.value)
         with pytest.raises(ClientError, match="Unsupported"):
-            ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.small",
-                              NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": bad}])
-        assert ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.small", SubnetId=good)["Instances"]
+            ec2.run_instances(
+                ImageId=image,
+                MinCount=1,
+                MaxCount=1,
+                InstanceType="t3.small",
+                NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": bad}],
+            )
+        assert ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.small", SubnetId=good)[
+            "Instances"
+        ]
         # moto's default type (not named) is not checked
         assert ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=bad)["Instances"]
 

@@ -18,17 +18,32 @@ from emulator_ext import ecr_replication as ext
 
 SOURCE, OTHER, THIRD = "eu-north-1", "ap-southeast-1", "us-east-1"
 ACCOUNT = "123456789012"
-MANIFEST = json.dumps({
-    "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 100, "digest": "sha256:" + "c" * 64},
-    "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 10, "digest": "sha256:" + "a" * 64}],
-})
+MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 100,
+            "digest": "sha256:" + "c" * 64,
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": 10,
+                "digest": "sha256:" + "a" * 64,
+            }
+        ],
+    }
+)
 
 
 @pytest.fixture
 def aws(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
-        boto3.client("ecr", region_name=SOURCE).create_repository(repositoryName="shop-prod", imageTagMutability="IMMUTABLE")
+        boto3.client("ecr", region_name=SOURCE).create_repository(
+            repositoryName="shop-prod", imageTagMutability="IMMUTABLE"
+        )
         boto3.client("ecr", region_name=SOURCE).create_repository(repositoryName="other")
         yield
 
@@ -61,7 +76,9 @@ def test_plain_moto_stores_but_never_replicates(aws):  # pylint: disable=unused-
 
 def test_plain_moto_refuses_a_second_rule(aws):  # pylint: disable=unused-argument
     with pytest.raises(ClientError, match="This feature is disabled"):
-        _ecr(SOURCE).put_replication_configuration(replicationConfiguration={"rules": [_rule([OTHER]), _rule([THIRD], "xy")]})
+        _ecr(SOURCE).put_replication_configuration(
+            replicationConfiguration={"rules": [_rule([OTHER]), _rule([THIRD], "xy")]}
+        )
 
 
 def test_a_push_after_the_configuration_is_copied_with_its_digest_and_tag(aws, patched):  # pylint: disable=unused-argument
@@ -94,7 +111,9 @@ def test_several_rules_and_a_rule_without_filters(aws, patched):  # pylint: disa
 
 def test_limits_and_the_source_as_destination_are_refused(aws, patched):  # pylint: disable=unused-argument
     with pytest.raises(ClientError, match="less than or equal to 10"):
-        _ecr(SOURCE).put_replication_configuration(replicationConfiguration={"rules": [_rule([OTHER], "p%d" % i) for i in range(11)]})
+        _ecr(SOURCE).put_replication_configuration(
+            replicationConfiguration={"rules": [_rule([OTHER], "p%d" % i) for i in range(11)]}
+        )
     with pytest.raises(ClientError, match="same as the source registry"):
         _ecr(SOURCE).put_replication_configuration(replicationConfiguration={"rules": [_rule([SOURCE])]})
 

@@ -37,7 +37,9 @@ def patched(aws_env, mixed_group, monkeypatch):  # pylint: disable=unused-argume
 
 def _group_arn() -> str:
     client = boto3.client("autoscaling", region_name=REGION)
-    return client.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    return client.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0][
+        "AutoScalingGroupARN"
+    ]
 
 
 def _group_tags() -> dict[str, tuple[str, bool]]:
@@ -62,7 +64,9 @@ def test_plain_moto_creates_a_provider_without_the_role_and_tags_nothing(plain):
 
 def test_register_without_cluster_is_aws_client_exception(patched):
     with pytest.raises(ClientError) as caught:
-        patched.register_container_instance(cluster="missing", instanceIdentityDocument='{"instanceId": "i-0123456789abcdef0"}')
+        patched.register_container_instance(
+            cluster="missing", instanceIdentityDocument='{"instanceId": "i-0123456789abcdef0"}'
+        )
     assert caught.value.response["Error"]["Code"] == "ClientException"
     assert caught.value.response["Error"]["Message"] == "Cluster not found."
 
@@ -109,9 +113,17 @@ def test_provider_tags_its_group_amazonecsmanaged(patched):
 
 def test_provider_keeps_a_managed_tag_the_group_has(patched):
     patched.create_cluster(clusterName="app")
-    boto3.client("autoscaling", region_name=REGION).create_or_update_tags(Tags=[{
-        "ResourceId": GROUP, "ResourceType": "auto-scaling-group", "Key": ecs_agent.MANAGED_TAG, "Value": "true",
-        "PropagateAtLaunch": True}])
+    boto3.client("autoscaling", region_name=REGION).create_or_update_tags(
+        Tags=[
+            {
+                "ResourceId": GROUP,
+                "ResourceType": "auto-scaling-group",
+                "Key": ecs_agent.MANAGED_TAG,
+                "Value": "true",
+                "PropagateAtLaunch": True,
+            }
+        ]
+    )
     _provider(patched)
     assert _group_tags()[ecs_agent.MANAGED_TAG] == ("true", True)
 

@@ -22,7 +22,10 @@ CLUSTER = "megapool-local"
 SERVICE = "web"
 ROLE = "arn:aws:iam::123456789012:role/megapool-local-ecs-infrastructure"
 # A load balancer with every advancedConfiguration field blue/green needs.
-FULL_LB = {"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"}}
+FULL_LB = {
+    "targetGroupArn": "b",
+    "advancedConfiguration": {"alternateTargetGroupArn": "g", "productionListenerRule": "r", "roleArn": "x"},
+}
 
 
 class Clock:
@@ -53,9 +56,16 @@ def world(aws_env, monkeypatch, clock, blue_green_alb):  # pylint: disable=unuse
             ecs = boto3.client("ecs", region_name=REGION)
             ecs.create_cluster(clusterName=CLUSTER)
             for image in ("repo/web:1.4.1", "repo/web:1.4.2", "repo/web:1.4.3-emulator-fail", "repo/web:1.4.4"):
-                ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": image, "memory": 128}])
-            ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="web:1", desiredCount=1,
-                               loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 4000}])
+                ecs.register_task_definition(
+                    family="web", containerDefinitions=[{"name": "web", "image": image, "memory": 128}]
+                )
+            ecs.create_service(
+                cluster=CLUSTER,
+                serviceName=SERVICE,
+                taskDefinition="web:1",
+                desiredCount=1,
+                loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 4000}],
+            )
             clock.now += 20
             ecs.describe_services(cluster=CLUSTER, services=[SERVICE])
             yield dict(ecs=ecs, elbv2=elbv2, blue=blue, green=green, rule=rule)
@@ -64,8 +74,18 @@ def world(aws_env, monkeypatch, clock, blue_green_alb):  # pylint: disable=unuse
 
 
 def _blue_green(world, blue=None, green=None) -> list[dict]:
-    return [{"targetGroupArn": blue or world["blue"], "containerName": "web", "containerPort": 4000,
-             "advancedConfiguration": {"alternateTargetGroupArn": green or world["green"], "productionListenerRule": world["rule"], "roleArn": ROLE}}]
+    return [
+        {
+            "targetGroupArn": blue or world["blue"],
+            "containerName": "web",
+            "containerPort": 4000,
+            "advancedConfiguration": {
+                "alternateTargetGroupArn": green or world["green"],
+                "productionListenerRule": world["rule"],
+                "roleArn": ROLE,
+            },
+        }
+    ]
 
 
 def _weights(world) -> dict[str, int]:
@@ -76,7 +96,9 @@ def _weights(world) -> dict[str, int]:
 
 def _newest(world) -> dict:
     listed = world["ecs"].list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
-    return world["ecs"].describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"]])["serviceDeployments"][0]
+    return world["ecs"].describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"]])[
+        "serviceDeployments"
+    ][0]
 
 
 def _deploy(world, clock, revision: int) -> dict:
@@ -86,14 +108,24 @@ def _deploy(world, clock, revision: int) -> dict:
 
 
 def _to_blue_green(world, bake: int = 0) -> None:
-    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_blue_green(world),
-                                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": bake, "maximumPercent": 200,
-                                                         "minimumHealthyPercent": 100})
+    world["ecs"].update_service(
+        cluster=CLUSTER,
+        service=SERVICE,
+        loadBalancers=_blue_green(world),
+        deploymentConfiguration={
+            "strategy": "BLUE_GREEN",
+            "bakeTimeInMinutes": bake,
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+        },
+    )
 
 
 def test_blue_green_without_advanced_configuration_is_refused_and_nothing_changes(world):
     with pytest.raises(ClientError) as caught:
-        world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1})
+        world["ecs"].update_service(
+            cluster=CLUSTER, service=SERVICE, deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}
+        )
     assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "advancedConfiguration" in caught.value.response["Error"]["Message"]
     service = world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
@@ -144,15 +176,16 @@ def test_a_rolling_service_has_no_service_deployments_and_no_rule_change(world, 
     [
         ({"strategy": "ROLLING"}, [], None, []),
         (None, [], None, []),
-        ({"strategy": "BLUE_GREEN"}, [FULL_LB],
-         ["b", "g"], ["bakeTimeInMinutes is required"]),
+        ({"strategy": "BLUE_GREEN"}, [FULL_LB], ["b", "g"], ["bakeTimeInMinutes is required"]),
         ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, [], None, ["requires a load balancer"]),
-        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g"}}],
-         None, ["missing productionListenerRule, roleArn"]),
-        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [FULL_LB],
-         None, ["does not exist"]),
-        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [FULL_LB],
-         ["b", "g"], []),
+        (
+            {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0},
+            [{"targetGroupArn": "b", "advancedConfiguration": {"alternateTargetGroupArn": "g"}}],
+            None,
+            ["missing productionListenerRule, roleArn"],
+        ),
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [FULL_LB], None, ["does not exist"]),
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, [FULL_LB], ["b", "g"], []),
     ],
 )
 def test_blue_green_errors(configuration, balancers, groups, expected):
@@ -166,8 +199,31 @@ def test_blue_green_errors(configuration, balancers, groups, expected):
     "actions, live",
     [
         ([{"Type": "forward", "TargetGroupArn": "b"}], "b"),
-        ([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": "b", "Weight": 0}, {"TargetGroupArn": "g", "Weight": 1}]}}], "g"),
-        ([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": "b", "Weight": "100"}, {"TargetGroupArn": "g", "Weight": "0"}]}}], "b"),
+        (
+            [
+                {
+                    "Type": "forward",
+                    "ForwardConfig": {
+                        "TargetGroups": [{"TargetGroupArn": "b", "Weight": 0}, {"TargetGroupArn": "g", "Weight": 1}]
+                    },
+                }
+            ],
+            "g",
+        ),
+        (
+            [
+                {
+                    "Type": "forward",
+                    "ForwardConfig": {
+                        "TargetGroups": [
+                            {"TargetGroupArn": "b", "Weight": "100"},
+                            {"TargetGroupArn": "g", "Weight": "0"},
+                        ]
+                    },
+                }
+            ],
+            "b",
+        ),
         ([], "b"),
     ],
 )
@@ -177,12 +233,17 @@ def test_live_of(actions, live):
 
 def test_shifted_actions_keep_other_actions_and_stickiness():
     stickiness = {"TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}
-    actions = [{"Type": "authenticate-oidc", "Order": 1}, {"Type": "forward", "Order": 2, "TargetGroupArn": "b", "ForwardConfig": stickiness}]
+    actions = [
+        {"Type": "authenticate-oidc", "Order": 1},
+        {"Type": "forward", "Order": 2, "TargetGroupArn": "b", "ForwardConfig": stickiness},
+    ]
     shifted = ext.shifted_actions(actions, "g", "b")
     assert shifted[0] == actions[0]
     assert "TargetGroupArn" not in shifted[1] and shifted[1]["Order"] == 2
-    assert shifted[1]["ForwardConfig"] == {"TargetGroups": [{"TargetGroupArn": "g", "Weight": 1}, {"TargetGroupArn": "b", "Weight": 0}],
-                                           "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}
+    assert shifted[1]["ForwardConfig"] == {
+        "TargetGroups": [{"TargetGroupArn": "g", "Weight": 1}, {"TargetGroupArn": "b", "Weight": 0}],
+        "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60},
+    }
 
 
 # ------------------------------------------------------------------------------------------ the test listener rule
@@ -191,17 +252,30 @@ def test_shifted_actions_keep_other_actions_and_stickiness():
 def _test_rule(world, groups=None) -> str:
     """A test listener (port 8080) with one rule forwarding over both groups, as the alb role builds it."""
     balancer = world["elbv2"].describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
-    listener = world["elbv2"].create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=8080,
-                                              DefaultActions=[{"Type": "forward", "TargetGroupArn": world["blue"]}])["Listeners"][0]["ListenerArn"]
-    forward = {"TargetGroups": groups or [{"TargetGroupArn": world["blue"], "Weight": 1}, {"TargetGroupArn": world["green"], "Weight": 0}]}
-    return world["elbv2"].create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
-                                      Actions=[{"Type": "forward", "ForwardConfig": forward}])["Rules"][0]["RuleArn"]
+    listener = world["elbv2"].create_listener(
+        LoadBalancerArn=balancer,
+        Protocol="HTTP",
+        Port=8080,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": world["blue"]}],
+    )["Listeners"][0]["ListenerArn"]
+    forward = {
+        "TargetGroups": groups
+        or [{"TargetGroupArn": world["blue"], "Weight": 1}, {"TargetGroupArn": world["green"], "Weight": 0}]
+    }
+    return world["elbv2"].create_rule(
+        ListenerArn=listener,
+        Priority=10,
+        Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+        Actions=[{"Type": "forward", "ForwardConfig": forward}],
+    )["Rules"][0]["RuleArn"]
 
 
 def _rule_weights(world, rule: str) -> dict[str, int]:
     found = world["elbv2"].describe_rules(RuleArns=[rule])["Rules"][0]
-    return {("blue" if group["TargetGroupArn"] == world["blue"] else "green"): int(group["Weight"])
-            for group in found["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+    return {
+        ("blue" if group["TargetGroupArn"] == world["blue"] else "green"): int(group["Weight"])
+        for group in found["Actions"][0]["ForwardConfig"]["TargetGroups"]
+    }
 
 
 def _with_test_rule(world, test_rule: str) -> list[dict]:
@@ -213,8 +287,12 @@ def _with_test_rule(world, test_rule: str) -> list[dict]:
 def test_a_test_rule_that_does_not_forward_to_both_groups_is_refused(world):
     test_rule = _test_rule(world, groups=[{"TargetGroupArn": world["blue"], "Weight": 1}])
     with pytest.raises(ClientError) as caught:
-        world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_with_test_rule(world, test_rule),
-                                    deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+        world["ecs"].update_service(
+            cluster=CLUSTER,
+            service=SERVICE,
+            loadBalancers=_with_test_rule(world, test_rule),
+            deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0},
+        )
     assert "The test listener rule %s must forward to both" % test_rule in caught.value.response["Error"]["Message"]
     service = world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
     assert "advancedConfiguration" not in service["loadBalancers"][0]
@@ -222,8 +300,12 @@ def test_a_test_rule_that_does_not_forward_to_both_groups_is_refused(world):
 
 def test_the_test_rule_moves_with_each_deployment_and_stays_on_a_rollback(world, clock):
     test_rule = _test_rule(world)
-    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_with_test_rule(world, test_rule),
-                                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    world["ecs"].update_service(
+        cluster=CLUSTER,
+        service=SERVICE,
+        loadBalancers=_with_test_rule(world, test_rule),
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0},
+    )
     _deploy(world, clock, 2)
     assert _rule_weights(world, test_rule) == {"blue": 0, "green": 1} == _weights(world)
     _deploy(world, clock, 3)  # emulator-fail: rolled back, neither rule moves
@@ -233,8 +315,12 @@ def test_the_test_rule_moves_with_each_deployment_and_stays_on_a_rollback(world,
 @pytest.mark.parametrize("missing", ["arn:aws:elasticloadbalancing:eu-north-1:123456789012:listener-rule/app/x/1/2/3"])
 def test_a_test_rule_that_does_not_exist_is_refused(world, missing):
     with pytest.raises(ClientError) as caught:
-        world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_with_test_rule(world, missing),
-                                    deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+        world["ecs"].update_service(
+            cluster=CLUSTER,
+            service=SERVICE,
+            loadBalancers=_with_test_rule(world, missing),
+            deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0},
+        )
     assert "The test listener rule %s does not exist" % missing in caught.value.response["Error"]["Message"]
 
 
@@ -266,8 +352,12 @@ def test_the_local_scheduler_sends_test_traffic_to_green_before_production_traff
     from emulator_ext import ecs_dataplane  # pylint: disable=import-outside-toplevel
 
     test_rule = _test_rule(world)
-    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_with_test_rule(world, test_rule),
-                                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    world["ecs"].update_service(
+        cluster=CLUSTER,
+        service=SERVICE,
+        loadBalancers=_with_test_rule(world, test_rule),
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0},
+    )
     monkeypatch.setenv(ecs_deployments.DEPLOY_SECONDS_ENV, "1000")  # the timers stay out of the way: the stages decide
     world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, taskDefinition="web:2")
     from moto.ecs.models import ecs_backends  # pylint: disable=import-outside-toplevel
@@ -308,27 +398,51 @@ HOOK_ROLE = "arn:aws:iam::123456789012:role/megapool-local-ecs-hooks"
     "stage, expected",
     [
         ("POST_SCALE_UP", [("POST_SCALE_UP", HOOK)]),
-        ("PRODUCTION_TRAFFIC_SHIFT", [("PRE_PRODUCTION_TRAFFIC_SHIFT", HOOK + ":live"), ("PRODUCTION_TRAFFIC_SHIFT", HOOK)]),
+        (
+            "PRODUCTION_TRAFFIC_SHIFT",
+            [("PRE_PRODUCTION_TRAFFIC_SHIFT", HOOK + ":live"), ("PRODUCTION_TRAFFIC_SHIFT", HOOK)],
+        ),
         ("BAKE_TIME", []),
     ],
 )
 def test_hooks_at(stage, expected):
-    hooks = [{"hookTargetArn": HOOK, "lifecycleStages": ["POST_SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT"]},
-             {"hookTargetArn": HOOK + ":live", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}]
+    hooks = [
+        {"hookTargetArn": HOOK, "lifecycleStages": ["POST_SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT"]},
+        {"hookTargetArn": HOOK + ":live", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]},
+    ]
     assert [(hook_stage, hook["hookTargetArn"]) for hook_stage, hook in ext.hooks_at(hooks, stage)] == expected
 
 
 def test_lifecycle_hooks_are_recorded_and_announced_never_silently_run(world, clock):
-    hooks = [{"hookTargetArn": HOOK, "roleArn": HOOK_ROLE, "lifecycleStages": ["POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"]}]
-    world["ecs"].update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=_blue_green(world),
-                                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": hooks})
+    hooks = [
+        {
+            "hookTargetArn": HOOK,
+            "roleArn": HOOK_ROLE,
+            "lifecycleStages": ["POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"],
+        }
+    ]
+    world["ecs"].update_service(
+        cluster=CLUSTER,
+        service=SERVICE,
+        loadBalancers=_blue_green(world),
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": hooks},
+    )
     _deploy(world, clock, 2)
-    events = [event["message"] for event in world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["events"]]
+    events = [
+        event["message"]
+        for event in world["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["events"]
+    ]
     announced = [message for message in events if "lifecycle hook" in message]
     assert len(announced) == 2, events
-    assert all("not invoked (the emulator runs no Lambda function), counted as SUCCEEDED" in message and HOOK in message for message in announced)
-    assert {stage for stage in ("POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT") if any(stage in message for message in announced)} == {
-        "POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"}
+    assert all(
+        "not invoked (the emulator runs no Lambda function), counted as SUCCEEDED" in message and HOOK in message
+        for message in announced
+    )
+    assert {
+        stage
+        for stage in ("POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT")
+        if any(stage in message for message in announced)
+    } == {"POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"}
     record = next(iter(ext._RECORDS.values()))[-1]  # pylint: disable=protected-access
     assert [run["stage"] for run in record["_hook_runs"]] == ["POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"]
     assert "_hook_runs" not in _newest(world)  # internal: DescribeServiceDeployments answers AWS's fields only

@@ -29,7 +29,9 @@ def ecs(aws_env, monkeypatch, clock):  # pylint: disable=unused-argument
         client = boto3.client("ecs", region_name=REGION)
         client.create_cluster(clusterName=CLUSTER)
         for image in ("repo/web:1.4.1", "repo/web:1.4.2", "repo/web:1.4.3-emulator-fail"):
-            client.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": image, "memory": 128}])
+            client.register_task_definition(
+                family="web", containerDefinitions=[{"name": "web", "image": image, "memory": 128}]
+            )
         yield client
 
 
@@ -39,7 +41,13 @@ def _service(client) -> dict:
 
 def _summary(service: dict) -> list[tuple]:
     return [
-        (item["status"], item["taskDefinition"].rsplit("/", 1)[-1], item.get("rolloutState"), item["runningCount"], item["desiredCount"])
+        (
+            item["status"],
+            item["taskDefinition"].rsplit("/", 1)[-1],
+            item.get("rolloutState"),
+            item["runningCount"],
+            item["desiredCount"],
+        )
         for item in service["deployments"]
     ]
 
@@ -82,12 +90,18 @@ def test_update_starts_a_new_primary_deployment_that_replaces_the_old_one(ecs, c
     assert new["createdAt"] and new["updatedAt"] and new["pendingCount"] == 2
 
     clock.now += 5
-    assert _summary(_service(client)) == [("PRIMARY", "web:2", "IN_PROGRESS", 1, 2), ("ACTIVE", "web:1", "COMPLETED", 1, 2)]
+    assert _summary(_service(client)) == [
+        ("PRIMARY", "web:2", "IN_PROGRESS", 1, 2),
+        ("ACTIVE", "web:1", "COMPLETED", 1, 2),
+    ]
     clock.now += 5
     service = _service(client)
     assert _summary(service) == [("PRIMARY", "web:2", "COMPLETED", 2, 2)]
     assert service["deployments"][0]["id"] == new["id"]
-    assert _messages(service)[-2:] == ["(service web) (deployment %s) deployment completed." % new["id"], "(service web) has reached a steady state."]
+    assert _messages(service)[-2:] == [
+        "(service web) (deployment %s) deployment completed." % new["id"],
+        "(service web) has reached a steady state.",
+    ]
 
 
 def test_same_task_definition_starts_nothing_but_force_does(ecs, clock):
@@ -112,7 +126,9 @@ def test_failure_hook_fails_the_deployment_and_rolls_back(ecs, clock):
     client = ecs
     old = _deployed(client, clock)
     old_id = old["deployments"][0]["id"]
-    failing = client.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition="web:3")["service"]["deployments"][0]
+    failing = client.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition="web:3")["service"]["deployments"][
+        0
+    ]
 
     clock.now += 4
     assert _summary(_service(client))[0] == ("PRIMARY", "web:3", "IN_PROGRESS", 0, 2)
@@ -120,10 +136,21 @@ def test_failure_hook_fails_the_deployment_and_rolls_back(ecs, clock):
     service = _service(client)
     assert service["taskDefinition"].endswith("web:1")
     rollback, failed = service["deployments"]
-    assert (rollback["status"], rollback["taskDefinition"].rsplit("/", 1)[-1], rollback["rolloutState"]) == ("PRIMARY", "web:1", "IN_PROGRESS")
+    assert (rollback["status"], rollback["taskDefinition"].rsplit("/", 1)[-1], rollback["rolloutState"]) == (
+        "PRIMARY",
+        "web:1",
+        "IN_PROGRESS",
+    )
     assert "rolling back to deploymentId %s" % old_id in rollback["rolloutStateReason"]
-    assert (failed["id"], failed["status"], failed["rolloutState"], failed["failedTasks"]) == (failing["id"], "ACTIVE", "FAILED", 2)
-    assert "(service web) (deployment %s) deployment failed: tasks failed to start." % failing["id"] in _messages(service)
+    assert (failed["id"], failed["status"], failed["rolloutState"], failed["failedTasks"]) == (
+        failing["id"],
+        "ACTIVE",
+        "FAILED",
+        2,
+    )
+    assert "(service web) (deployment %s) deployment failed: tasks failed to start." % failing["id"] in _messages(
+        service
+    )
 
     clock.now += 10
     service = _service(client)
@@ -169,13 +196,22 @@ def test_describe_services_returns_what_the_service_was_given(ecs, clock):  # py
     given, and no launch type for a capacity provider strategy; moto dropped all of them."""
     strategy = [{"capacityProvider": "megapool-local-app", "weight": 1, "base": 0}]
     placement = [{"type": "spread", "field": "attribute:ecs.availability-zone"}]
-    ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="web:1", desiredCount=2,
-                       capacityProviderStrategy=strategy, placementStrategy=placement,
-                       deploymentConfiguration={"maximumPercent": 150, "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
-                       healthCheckGracePeriodSeconds=60)
+    ecs.create_service(
+        cluster=CLUSTER,
+        serviceName=SERVICE,
+        taskDefinition="web:1",
+        desiredCount=2,
+        capacityProviderStrategy=strategy,
+        placementStrategy=placement,
+        deploymentConfiguration={"maximumPercent": 150, "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        healthCheckGracePeriodSeconds=60,
+    )
     service = _service(ecs)
     assert service["deploymentConfiguration"] == {
-        "maximumPercent": 150, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+        "maximumPercent": 150,
+        "minimumHealthyPercent": 100,
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+    }
     assert service["capacityProviderStrategy"] == strategy
     assert service["placementStrategy"] == placement
     assert service["healthCheckGracePeriodSeconds"] == 60
@@ -186,7 +222,10 @@ def test_describe_services_returns_what_the_service_was_given(ecs, clock):  # py
 def test_deployment_configuration_defaults_without_one(ecs, clock):
     service = _deployed(ecs, clock)
     assert service["deploymentConfiguration"] == {
-        "maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": False, "rollback": False}}
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    }
     assert service["launchType"] == "EC2"
 
 

@@ -29,11 +29,22 @@ def ecs(aws_env, monkeypatch):  # pylint: disable=unused-argument
         boto3.client("logs", region_name=REGION).create_log_group(logGroupName=GROUP)
         client.register_task_definition(
             family="shop-migrate",
-            containerDefinitions=[{
-                "name": "app", "image": "repo/shop:1.0.0", "memory": 256, "command": ["bin/migrate"],
-                "logConfiguration": {"logDriver": "awslogs", "options": {
-                    "awslogs-group": GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "migrate"}},
-            }],
+            containerDefinitions=[
+                {
+                    "name": "app",
+                    "image": "repo/shop:1.0.0",
+                    "memory": 256,
+                    "command": ["bin/migrate"],
+                    "logConfiguration": {
+                        "logDriver": "awslogs",
+                        "options": {
+                            "awslogs-group": GROUP,
+                            "awslogs-region": REGION,
+                            "awslogs-stream-prefix": "migrate",
+                        },
+                    },
+                }
+            ],
         )
         yield client
 
@@ -57,8 +68,15 @@ def _log_lines(task: dict) -> list[str]:
 
 @pytest.mark.parametrize(
     "command, expected",
-    [(None, 0), (["bin/migrate"], 0), (["sh", "-c", "emulator-exit=3"], 3), (["emulator-exit=3"], 3),
-     (["bin/migrate", "emulator-exit=17"], 17), (["emulator-hang"], None), (["x-emulator-hang"], 0)],
+    [
+        (None, 0),
+        (["bin/migrate"], 0),
+        (["sh", "-c", "emulator-exit=3"], 3),
+        (["emulator-exit=3"], 3),
+        (["bin/migrate", "emulator-exit=17"], 17),
+        (["emulator-hang"], None),
+        (["x-emulator-hang"], 0),
+    ],
 )
 def test_outcome_reads_the_hook_words(command, expected):
     assert ecs_tasks.outcome(command) == expected

@@ -31,16 +31,23 @@ def listener(aws_env):  # pylint: disable=unused-argument
         ec2 = boto3.client("ec2", region_name=REGION)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=REGION + az)["Subnet"]["SubnetId"]
+            ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=REGION + az)["Subnet"][
+                "SubnetId"
+            ]
             for i, az in enumerate("ab")
         ]
         acm = boto3.client("acm", region_name=REGION)
         certificate = acm.request_certificate(DomainName="app.example.com", ValidationMethod="DNS")["CertificateArn"]
         elbv2 = boto3.client("elbv2", region_name=REGION)
         balancer = elbv2.create_load_balancer(Name="app", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-        group = elbv2.create_target_group(Name="app", Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        group = elbv2.create_target_group(Name="app", Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip")[
+            "TargetGroups"
+        ][0]["TargetGroupArn"]
         arn = elbv2.create_listener(
-            LoadBalancerArn=balancer, Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": certificate}],
+            LoadBalancerArn=balancer,
+            Protocol="HTTPS",
+            Port=443,
+            Certificates=[{"CertificateArn": certificate}],
             DefaultActions=[{"Type": "forward", "TargetGroupArn": group}],
         )["Listeners"][0]["ListenerArn"]
         yield elbv2, acm, balancer, arn, certificate
@@ -60,7 +67,9 @@ def test_plain_moto_keeps_a_deleted_listener_in_use_by(listener):
 def test_plain_moto_deletes_a_certificate_in_use(listener):
     _elbv2, acm, _balancer, _arn, certificate = listener
     acm.delete_certificate(CertificateArn=certificate)
-    assert acm.list_certificates()["CertificateSummaryList"] == [], "moto changed: the extension may no longer be needed"
+    assert acm.list_certificates()["CertificateSummaryList"] == [], (
+        "moto changed: the extension may no longer be needed"
+    )
 
 
 def _refused(acm, certificate: str) -> str:
@@ -70,7 +79,9 @@ def _refused(acm, certificate: str) -> str:
 
 
 @pytest.mark.parametrize("delete", ["listener", "load_balancer"])
-def test_deleting_the_listener_or_the_load_balancer_frees_the_certificate_after_the_lag(listener, patched, clock, delete):  # pylint: disable=unused-argument
+def test_deleting_the_listener_or_the_load_balancer_frees_the_certificate_after_the_lag(
+    listener, patched, clock, delete
+):  # pylint: disable=unused-argument
     elbv2, acm, balancer, arn, certificate = listener
     assert "is in use" in _refused(acm, certificate)
     if delete == "listener":
@@ -112,7 +123,10 @@ def test_a_certificate_is_released_by_any_read_once_the_lag_is_over(listener, pa
 def test_a_listener_that_still_uses_the_certificate_keeps_it_in_use(listener, patched, clock):  # pylint: disable=unused-argument
     elbv2, acm, balancer, arn, certificate = listener
     other = elbv2.create_listener(
-        LoadBalancerArn=balancer, Protocol="HTTPS", Port=8443, Certificates=[{"CertificateArn": certificate}],
+        LoadBalancerArn=balancer,
+        Protocol="HTTPS",
+        Port=8443,
+        Certificates=[{"CertificateArn": certificate}],
         DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
     )["Listeners"][0]["ListenerArn"]
     elbv2.delete_listener(ListenerArn=arn)

@@ -33,10 +33,20 @@ SPEED = 20.0
 
 # --- pure rules -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("matcher, status, accepted", [
-    ("200", 200, True), ("200", 204, False), ("200,204", 204, True), ("200-299", 250, True), ("200-299", 300, False),
-    ("200, 301-302", 302, True), ("", 200, True), (None, 500, False),
-])
+
+@pytest.mark.parametrize(
+    "matcher, status, accepted",
+    [
+        ("200", 200, True),
+        ("200", 204, False),
+        ("200,204", 204, True),
+        ("200-299", 250, True),
+        ("200-299", 300, False),
+        ("200, 301-302", 302, True),
+        ("", 200, True),
+        (None, 500, False),
+    ],
+)
 def test_matcher(matcher, status, accepted):
     assert ext.matcher_accepts(matcher, status) is accepted
 
@@ -48,7 +58,11 @@ def test_matcher_range_property(low, span, status):
     assert ext.matcher_accepts("%d,%d-%d" % (status, low, high), status)
 
 
-@given(states=st.lists(st.sampled_from([ext.HEALTHY, ext.INITIAL_CHECKING, ext.DRAINING, ("unhealthy", "r", "d")]), max_size=8))
+@given(
+    states=st.lists(
+        st.sampled_from([ext.HEALTHY, ext.INITIAL_CHECKING, ext.DRAINING, ("unhealthy", "r", "d")]), max_size=8
+    )
+)
 def test_candidates_property(states):
     records = [_record("t%d" % index, state) for index, state in enumerate(states)]
     chosen = ext.pick_candidates(records)
@@ -59,12 +73,15 @@ def test_candidates_property(states):
         assert len(chosen) == sum(1 for state in states if state != ext.DRAINING)  # else every live one (fail-open)
 
 
-@pytest.mark.parametrize("status, timed_out, expected", [
-    (200, False, (True, None)),
-    (503, False, (False, "Target.ResponseCodeMismatch")),
-    (None, False, (False, "Target.FailedHealthChecks")),
-    (None, True, (False, "Target.Timeout")),
-])
+@pytest.mark.parametrize(
+    "status, timed_out, expected",
+    [
+        (200, False, (True, None)),
+        (503, False, (False, "Target.ResponseCodeMismatch")),
+        (None, False, (False, "Target.FailedHealthChecks")),
+        (None, True, (False, "Target.Timeout")),
+    ],
+)
 def test_classify(status, timed_out, expected):
     result = ext.classify(status, "200", timed_out)
     assert (result.ok, result.reason) == expected
@@ -76,18 +93,21 @@ OK = ext.CheckResult(True)
 FAIL = ext.classify(503, "200")
 
 
-@pytest.mark.parametrize("start, results, state", [
-    (ext.INITIAL_REGISTERING, [OK], "healthy"),  # "it must pass one health check to be considered healthy"
-    (ext.INITIAL_REGISTERING, [FAIL], "initial"),
-    (ext.INITIAL_REGISTERING, [FAIL, FAIL], "unhealthy"),
-    (ext.INITIAL_REGISTERING, [FAIL, OK], "healthy"),
-    (ext.HEALTHY, [FAIL], "healthy"),
-    (ext.HEALTHY, [FAIL, FAIL], "unhealthy"),
-    (ext.HEALTHY, [FAIL, OK, FAIL], "healthy"),  # the failures must be consecutive
-    (("unhealthy", "x", "y"), [OK], "unhealthy"),
-    (("unhealthy", "x", "y"), [OK, OK], "healthy"),
-    (("unhealthy", "x", "y"), [OK, FAIL, OK], "unhealthy"),
-])
+@pytest.mark.parametrize(
+    "start, results, state",
+    [
+        (ext.INITIAL_REGISTERING, [OK], "healthy"),  # "it must pass one health check to be considered healthy"
+        (ext.INITIAL_REGISTERING, [FAIL], "initial"),
+        (ext.INITIAL_REGISTERING, [FAIL, FAIL], "unhealthy"),
+        (ext.INITIAL_REGISTERING, [FAIL, OK], "healthy"),
+        (ext.HEALTHY, [FAIL], "healthy"),
+        (ext.HEALTHY, [FAIL, FAIL], "unhealthy"),
+        (ext.HEALTHY, [FAIL, OK, FAIL], "healthy"),  # the failures must be consecutive
+        (("unhealthy", "x", "y"), [OK], "unhealthy"),
+        (("unhealthy", "x", "y"), [OK, OK], "healthy"),
+        (("unhealthy", "x", "y"), [OK, FAIL, OK], "unhealthy"),
+    ],
+)
 def test_advance(start, results, state):
     record = ext.TargetRecord("tg", "127.1.0.2", 4000, state=start)
     for result in results:
@@ -108,37 +128,69 @@ def _record(name: str, state: tuple) -> ext.TargetRecord:
 
 
 def test_candidates_healthy_only_then_fail_open():
-    healthy, sick, new, leaving = (_record("a", ext.HEALTHY), _record("b", ("unhealthy", "r", "d")),
-                                   _record("c", ext.INITIAL_CHECKING), _record("d", ext.DRAINING))
+    healthy, sick, new, leaving = (
+        _record("a", ext.HEALTHY),
+        _record("b", ("unhealthy", "r", "d")),
+        _record("c", ext.INITIAL_CHECKING),
+        _record("d", ext.DRAINING),
+    )
     assert ext.pick_candidates([healthy, sick, new, leaving]) == [healthy]
     assert ext.pick_candidates([sick, new, leaving]) == [sick, new]  # fail-open, never a draining target
     assert ext.pick_candidates([leaving]) == []
     assert ext.pick_candidates([]) == []
 
 
-@pytest.mark.parametrize("config, path, query, expected", [
-    ({"Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301"},
-     "/a/b", "x=1", (301, "https://shop.example:443/a/b?x=1")),
-    ({"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}, "/", "", (301, "https://shop.example:443/")),
-    ({"Path": "/new/#{path}", "Query": "#{query}&v=2", "StatusCode": "HTTP_302"}, "/old", "a=1",
-     (302, "http://shop.example:80/new/old?a=1&v=2")),
-])
+@pytest.mark.parametrize(
+    "config, path, query, expected",
+    [
+        (
+            {
+                "Protocol": "HTTPS",
+                "Port": "443",
+                "Host": "#{host}",
+                "Path": "/#{path}",
+                "Query": "#{query}",
+                "StatusCode": "HTTP_301",
+            },
+            "/a/b",
+            "x=1",
+            (301, "https://shop.example:443/a/b?x=1"),
+        ),
+        ({"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}, "/", "", (301, "https://shop.example:443/")),
+        (
+            {"Path": "/new/#{path}", "Query": "#{query}&v=2", "StatusCode": "HTTP_302"},
+            "/old",
+            "a=1",
+            (302, "http://shop.example:80/new/old?a=1&v=2"),
+        ),
+    ],
+)
 def test_redirect_location(config, path, query, expected):
     assert ext.redirect_location(config, "HTTP", "shop.example", 80, path, query) == expected
 
 
-@pytest.mark.parametrize("conditions, host, path, matches", [
-    ([], "a.example", "/x", True),
-    ([{"Field": "path-pattern", "Values": ["/api/*"]}], "a.example", "/api/v1", True),
-    ([{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}], "a.example", "/web", False),
-    ([{"Field": "host-header", "HostHeaderConfig": {"Values": ["*.EXAMPLE"]}}], "a.example", "/", True),
-    ([{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "x", "Values": ["y"]}}], "a.example", "/", False),
-])
+@pytest.mark.parametrize(
+    "conditions, host, path, matches",
+    [
+        ([], "a.example", "/x", True),
+        ([{"Field": "path-pattern", "Values": ["/api/*"]}], "a.example", "/api/v1", True),
+        ([{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}], "a.example", "/web", False),
+        ([{"Field": "host-header", "HostHeaderConfig": {"Values": ["*.EXAMPLE"]}}], "a.example", "/", True),
+        (
+            [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "x", "Values": ["y"]}}],
+            "a.example",
+            "/",
+            False,
+        ),
+    ],
+)
 def test_rule_matches(conditions, host, path, matches):
     assert ext.rule_matches(conditions, host, path) is matches
 
 
-@pytest.mark.parametrize("target_id, local", [("127.1.0.2", True), ("127.0.0.1", True), ("10.0.1.5", False), ("i-0abc", False)])
+@pytest.mark.parametrize(
+    "target_id, local", [("127.1.0.2", True), ("127.0.0.1", True), ("10.0.1.5", False), ("i-0abc", False)]
+)
 def test_is_local(target_id, local):
     assert ext.is_local(target_id) is local
 
@@ -232,28 +284,62 @@ def aws(aws_env):  # pylint: disable=unused-argument
 
 def _balancer(elbv2, ec2, name: str = "app", delay: int = 30) -> dict:
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
-               for i, zone in enumerate("ab")]
-    balancer = elbv2.create_load_balancer(Name=name, Subnets=subnets, Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
+        for i, zone in enumerate("ab")
+    ]
+    balancer = elbv2.create_load_balancer(Name=name, Subnets=subnets, Type="application")["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
     group = elbv2.create_target_group(
-        Name=name + "-tg", Protocol="HTTP", Port=4000, VpcId=vpc, TargetType="ip", HealthCheckPath="/health",
-        HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2, UnhealthyThresholdCount=2,
+        Name=name + "-tg",
+        Protocol="HTTP",
+        Port=4000,
+        VpcId=vpc,
+        TargetType="ip",
+        HealthCheckPath="/health",
+        HealthCheckIntervalSeconds=5,
+        HealthCheckTimeoutSeconds=2,
+        HealthyThresholdCount=2,
+        UnhealthyThresholdCount=2,
         Matcher={"HttpCode": "200"},
     )["TargetGroups"][0]["TargetGroupArn"]
-    elbv2.modify_target_group_attributes(TargetGroupArn=group, Attributes=[
-        {"Key": "deregistration_delay.timeout_seconds", "Value": str(delay)}])
-    elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[{
-        "Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
-                                               "Query": "#{query}", "StatusCode": "HTTP_301"}}])
-    elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=8080,
-                          DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
+    elbv2.modify_target_group_attributes(
+        TargetGroupArn=group, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": str(delay)}]
+    )
+    elbv2.create_listener(
+        LoadBalancerArn=balancer,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[
+            {
+                "Type": "redirect",
+                "RedirectConfig": {
+                    "Protocol": "HTTPS",
+                    "Port": "443",
+                    "Host": "#{host}",
+                    "Path": "/#{path}",
+                    "Query": "#{query}",
+                    "StatusCode": "HTTP_301",
+                },
+            }
+        ],
+    )
+    elbv2.create_listener(
+        LoadBalancerArn=balancer,
+        Protocol="HTTP",
+        Port=8080,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group}],
+    )
     return {"balancer": balancer, "group": group, "vpc": vpc}
 
 
 def _health(elbv2, group: str, targets=None) -> dict:
     kwargs = {"Targets": targets} if targets else {}
-    return {entry["Target"]["Id"]: entry["TargetHealth"] for entry in
-            elbv2.describe_target_health(TargetGroupArn=group, **kwargs)["TargetHealthDescriptions"]}
+    return {
+        entry["Target"]["Id"]: entry["TargetHealth"]
+        for entry in elbv2.describe_target_health(TargetGroupArn=group, **kwargs)["TargetHealthDescriptions"]
+    }
 
 
 def _state(elbv2, group: str, target_id: str) -> str | None:
@@ -357,8 +443,11 @@ def test_draining_takes_no_new_requests_and_finishes_in_flight_ones(aws, patched
 
     elbv2.deregister_targets(TargetGroupArn=lb["group"], Targets=[{"Id": old.address, "Port": old.port}])
     health = _health(elbv2, lb["group"])
-    assert health[old.address] == {"State": "draining", "Reason": "Target.DeregistrationInProgress",
-                                   "Description": "Target deregistration is in progress"}
+    assert health[old.address] == {
+        "State": "draining",
+        "Reason": "Target.DeregistrationInProgress",
+        "Description": "Target deregistration is in progress",
+    }
     assert {_get(front + "/")[1] for _attempt in range(6)} == {"new http"}  # no new requests to a draining target
     old.release.set()
     slow.join(10)
@@ -378,18 +467,37 @@ def test_redirect_no_target_and_https_listener(aws, patched, targets):  # pylint
     assert headers["Location"] == "https://127.0.0.1:443/shop/cart?item=3"
     assert _get(_front(lb["balancer"], 8080) + "/")[0] == 503  # nothing registered
 
-    certificate = boto3.client("acm", region_name=REGION).request_certificate(DomainName="shop.example")["CertificateArn"]
-    elbv2.create_listener(LoadBalancerArn=lb["balancer"], Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": certificate}],
-                          DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
-                              "StatusCode": "418", "ContentType": "text/plain", "MessageBody": "tea"}}])
+    certificate = boto3.client("acm", region_name=REGION).request_certificate(DomainName="shop.example")[
+        "CertificateArn"
+    ]
+    elbv2.create_listener(
+        LoadBalancerArn=lb["balancer"],
+        Protocol="HTTPS",
+        Port=443,
+        Certificates=[{"CertificateArn": certificate}],
+        DefaultActions=[
+            {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {"StatusCode": "418", "ContentType": "text/plain", "MessageBody": "tea"},
+            }
+        ],
+    )
     assert _get(_front(lb["balancer"], 443) + "/")[:2] == (418, "tea")  # plain HTTP locally
-    https = next(item["ListenerArn"] for item in elbv2.describe_listeners(LoadBalancerArn=lb["balancer"])["Listeners"] if item["Port"] == 443)
+    https = next(
+        item["ListenerArn"]
+        for item in elbv2.describe_listeners(LoadBalancerArn=lb["balancer"])["Listeners"]
+        if item["Port"] == 443
+    )
     elbv2.modify_listener(ListenerArn=https, DefaultActions=[{"Type": "forward", "TargetGroupArn": lb["group"]}])
     app = targets("127.77.4.1", "app")
     elbv2.register_targets(TargetGroupArn=lb["group"], Targets=[{"Id": app.address, "Port": app.port}])
     # not healthy yet: the only registered target gets the request (fail-open); it sees what the client used on AWS
     assert _get(_front(lb["balancer"], 443) + "/")[:2] == (200, "app https")
-    listed = {(front["listener_port"], front["protocol"]) for front in ext.fronts() if front["load_balancer_arn"] == lb["balancer"]}
+    listed = {
+        (front["listener_port"], front["protocol"])
+        for front in ext.fronts()
+        if front["load_balancer_arn"] == lb["balancer"]
+    }
     assert listed == {(80, "HTTP"), (8080, "HTTP"), (443, "HTTPS")}
 
 
@@ -415,8 +523,9 @@ def test_non_local_targets_keep_moto_and_unused_groups_are_not_checked(aws, patc
     elbv2.register_targets(TargetGroupArn=lb["group"], Targets=[{"Id": "10.0.0.5", "Port": 4000}])
     assert _health(elbv2, lb["group"])["10.0.0.5"] == {"State": "healthy"}  # moto's answer, exactly
 
-    idle = elbv2.create_target_group(Name="idle", Protocol="HTTP", Port=4000, VpcId=lb["vpc"], TargetType="ip",
-                                     HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
+    idle = elbv2.create_target_group(
+        Name="idle", Protocol="HTTP", Port=4000, VpcId=lb["vpc"], TargetType="ip", HealthCheckPath="/health"
+    )["TargetGroups"][0]["TargetGroupArn"]
     target = targets("127.77.2.1", "idle")
     elbv2.register_targets(TargetGroupArn=idle, Targets=[{"Id": target.address, "Port": target.port}])
     time.sleep(0.5)  # a few scheduler ticks (not a timing assert: nothing may happen in them)

@@ -25,7 +25,9 @@ def installed(aws_env, blue_green_alb):  # pylint: disable=unused-argument
 
 
 def _arns(elbv2) -> dict[str, list[str]]:
-    return {group["TargetGroupName"]: group["LoadBalancerArns"] for group in elbv2.describe_target_groups()["TargetGroups"]}
+    return {
+        group["TargetGroupName"]: group["LoadBalancerArns"] for group in elbv2.describe_target_groups()["TargetGroups"]
+    }
 
 
 def test_each_load_balancer_once_and_none_after_the_rule_is_gone(installed):
@@ -50,7 +52,15 @@ def test_without_the_extension_moto_lists_the_load_balancer_twice(aws_env, blue_
     "action, groups",
     [
         ({"Type": "forward", "TargetGroupArn": "a"}, ["a"]),
-        ({"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": "a", "Weight": 1}, {"TargetGroupArn": "b", "Weight": 0}]}}, ["a", "b"]),
+        (
+            {
+                "Type": "forward",
+                "ForwardConfig": {
+                    "TargetGroups": [{"TargetGroupArn": "a", "Weight": 1}, {"TargetGroupArn": "b", "Weight": 0}]
+                },
+            },
+            ["a", "b"],
+        ),
         ({"Type": "forward", "ForwardConfig": {"TargetGroups": {"member": [{"TargetGroupArn": "b"}]}}}, ["b"]),
         ({"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS"}}, []),
     ],
@@ -60,7 +70,9 @@ def test_forwarded_groups(action, groups):
 
 
 def test_routing_load_balancers_each_once_in_order():
-    assert ext.routing_load_balancers({
-        "lb1": [[{"Type": "forward", "TargetGroupArn": "a"}], [{"Type": "forward", "TargetGroupArn": "a"}]],
-        "lb2": [[{"Type": "forward", "TargetGroupArn": "a"}], [{"Type": "fixed-response"}]],
-    }) == {"a": ["lb1", "lb2"]}
+    assert ext.routing_load_balancers(
+        {
+            "lb1": [[{"Type": "forward", "TargetGroupArn": "a"}], [{"Type": "forward", "TargetGroupArn": "a"}]],
+            "lb2": [[{"Type": "forward", "TargetGroupArn": "a"}], [{"Type": "fixed-response"}]],
+        }
+    ) == {"a": ["lb1", "lb2"]}

@@ -82,7 +82,9 @@ def test_the_default_mark_is_the_extension_module():
 def test_a_wrapper_without_functools_wraps_keeps_the_chain_walkable():
     """A wrapper that does not link to what it wraps still lets the first extension find its own mark below it."""
     first = MethodPatches([(Backend, "call", _wrapping("first"))], mark="_test_first")
-    second = MethodPatches([(Backend, "call", lambda original: lambda self: ["second"] + original(self))], mark="_test_second")
+    second = MethodPatches(
+        [(Backend, "call", lambda original: lambda self: ["second"] + original(self))], mark="_test_second"
+    )
     first.apply()
     second.apply()
     first.apply()
@@ -137,7 +139,9 @@ def test_every_extension_hooks_moto_reset_once_and_any_restore_order_gives_moto_
     Api.log = []
     moto_reset = Api.__dict__["reset"]
     names = ("elbv2", "ecs", "dns")
-    extensions = [MethodPatches([(Api, "reset", _resetting(name, Api.log))], mark="_test_reset_" + name) for name in names]
+    extensions = [
+        MethodPatches([(Api, "reset", _resetting(name, Api.log))], mark="_test_reset_" + name) for name in names
+    ]
     for extension in extensions + extensions:
         extension.apply()
     Api().reset()

@@ -27,7 +27,9 @@ def _rds(region):
 
 def _global_database(name="g1"):
     """A global cluster with a writer cluster in PRIMARY and a secondary cluster in SECONDARY; their ARNs."""
-    _rds(PRIMARY).create_global_cluster(GlobalClusterIdentifier=name, Engine="aurora-postgresql", EngineVersion="16.4", StorageEncrypted=True)
+    _rds(PRIMARY).create_global_cluster(
+        GlobalClusterIdentifier=name, Engine="aurora-postgresql", EngineVersion="16.4", StorageEncrypted=True
+    )
     primary = _rds(PRIMARY).create_db_cluster(
         DBClusterIdentifier="c-" + name, Engine="aurora-postgresql", EngineVersion="16.4", MasterUsername="megapool",
         MasterUserPassword="secret-password-1", GlobalClusterIdentifier=name, StorageEncrypted=True, KmsKeyId="alias/aws/rds",
@@ -40,12 +42,16 @@ def _global_database(name="g1"):
 
 
 def _members(region=PRIMARY, name="g1"):
-    found = [g for g in _rds(region).describe_global_clusters()["GlobalClusters"] if g["GlobalClusterIdentifier"] == name]
+    found = [
+        g for g in _rds(region).describe_global_clusters()["GlobalClusters"] if g["GlobalClusterIdentifier"] == name
+    ]
     return {m["DBClusterArn"]: m["IsWriter"] for m in found[0]["GlobalClusterMembers"]}
 
 
 def test_plain_moto_ignores_the_identifier_and_removes_nothing_outside_us_east_1(aws):
-    _rds(PRIMARY).create_global_cluster(GlobalClusterIdentifier="g0", Engine="aurora-postgresql", DeletionProtection=True)
+    _rds(PRIMARY).create_global_cluster(
+        GlobalClusterIdentifier="g0", Engine="aurora-postgresql", DeletionProtection=True
+    )
     _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g0")  # deletion protection ignored
     with pytest.raises(NotImplementedError):
         _rds(PRIMARY).modify_global_cluster(GlobalClusterIdentifier="g0", DeletionProtection=False)
@@ -55,7 +61,9 @@ def test_plain_moto_ignores_the_identifier_and_removes_nothing_outside_us_east_1
     assert _rds(PRIMARY).describe_global_clusters(GlobalClusterIdentifier="nope")["GlobalClusters"]
     _rds(SECONDARY).remove_from_global_cluster(GlobalClusterIdentifier="g1", DbClusterIdentifier=secondary)
     assert secondary in _members()  # silently still a member
-    _rds(PRIMARY).delete_db_cluster(DBClusterIdentifier="c-g1", SkipFinalSnapshot=True)  # the primary under its secondary
+    _rds(PRIMARY).delete_db_cluster(
+        DBClusterIdentifier="c-g1", SkipFinalSnapshot=True
+    )  # the primary under its secondary
     assert primary in _members()  # and a deleted cluster stays a member
 
 
@@ -96,17 +104,25 @@ def test_the_teardown_order_empties_the_global_cluster(aws, patched):  # pylint:
     _rds(PRIMARY).delete_db_cluster(DBClusterIdentifier="c-g1", FinalDBSnapshotIdentifier="c-g1-final")
     assert _members() == {}
     _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g1")
-    assert [s["DBClusterSnapshotIdentifier"] for s in _rds(PRIMARY).describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]] == [
-        "c-g1-final"
-    ]
+    assert [
+        s["DBClusterSnapshotIdentifier"]
+        for s in _rds(PRIMARY).describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+    ] == ["c-g1-final"]
 
 
 def test_a_protected_global_cluster_is_kept_until_modified(aws, patched):  # pylint: disable=unused-argument
-    _rds(PRIMARY).create_global_cluster(GlobalClusterIdentifier="g3", Engine="aurora-postgresql", EngineVersion="16.4", DeletionProtection=True)
+    _rds(PRIMARY).create_global_cluster(
+        GlobalClusterIdentifier="g3", Engine="aurora-postgresql", EngineVersion="16.4", DeletionProtection=True
+    )
     with pytest.raises(ClientError) as refused:
         _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g3")
     assert refused.value.response["Error"]["Code"] == "InvalidGlobalClusterStateFault"
-    assert _rds(SECONDARY).modify_global_cluster(GlobalClusterIdentifier="g3", DeletionProtection=False)["GlobalCluster"]["DeletionProtection"] is False
+    assert (
+        _rds(SECONDARY).modify_global_cluster(GlobalClusterIdentifier="g3", DeletionProtection=False)["GlobalCluster"][
+            "DeletionProtection"
+        ]
+        is False
+    )
     _rds(PRIMARY).delete_global_cluster(GlobalClusterIdentifier="g3")
     assert _rds(PRIMARY).describe_global_clusters()["GlobalClusters"] == []
 

@@ -27,10 +27,14 @@ def aws(aws_env):  # pylint: disable=unused-argument
             vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
             zones = [zone["ZoneName"] for zone in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
             subnets = [
-                ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "%d.0/24" % i), AvailabilityZone=zone)["Subnet"]["SubnetId"]
+                ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "%d.0/24" % i), AvailabilityZone=zone)[
+                    "Subnet"
+                ]["SubnetId"]
                 for i, zone in enumerate(zones)
             ]
-            boto3.client("rds", region_name=region).create_db_subnet_group(DBSubnetGroupName=GROUPS[region], DBSubnetGroupDescription="db", SubnetIds=subnets)
+            boto3.client("rds", region_name=region).create_db_subnet_group(
+                DBSubnetGroupName=GROUPS[region], DBSubnetGroupDescription="db", SubnetIds=subnets
+            )
         yield
 
 
@@ -77,7 +81,9 @@ def test_plain_moto_accepts_a_replica_of_a_managed_password(aws):
         DBInstanceIdentifier="m", Engine="postgres", DBInstanceClass="db.t4g.micro", AllocatedStorage=20, MasterUsername="u",
         ManageMasterUserPassword=True, BackupRetentionPeriod=7,
     )["DBInstance"]["DBInstanceArn"]  # fmt: skip
-    replica = _rds(WRITER).create_db_instance_read_replica(DBInstanceIdentifier="r", SourceDBInstanceIdentifier="m")["DBInstance"]
+    replica = _rds(WRITER).create_db_instance_read_replica(DBInstanceIdentifier="r", SourceDBInstanceIdentifier="m")[
+        "DBInstance"
+    ]
     assert arn and replica["ReadReplicaSourceDBInstanceIdentifier"] == "m"
 
 
@@ -87,7 +93,9 @@ def test_a_cross_region_replica_is_an_instance_of_its_region(aws, patched):  # p
     assert replica["DBInstanceArn"] == "arn:aws:rds:%s:123456789012:db:db" % READER
     assert READER in replica["Endpoint"]["Address"]
     assert replica["ReadReplicaSourceDBInstanceIdentifier"] == writer["DBInstanceArn"]
-    reader_vpc = boto3.client("ec2", region_name=READER).describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.20.0.0/16"]}])["Vpcs"][0]["VpcId"]
+    reader_vpc = boto3.client("ec2", region_name=READER).describe_vpcs(
+        Filters=[{"Name": "cidr", "Values": ["10.20.0.0/16"]}]
+    )["Vpcs"][0]["VpcId"]
     assert replica["DBSubnetGroup"]["VpcId"] == reader_vpc
     assert "MasterUserSecret" not in replica
     source = _rds(WRITER).describe_db_instances(DBInstanceIdentifier="db")["DBInstances"][0]
@@ -113,7 +121,12 @@ def test_aws_refuses_a_replica_of_a_source_without_backups(aws, patched):  # pyl
 
 def test_aws_refuses_an_encrypted_cross_region_replica_without_a_key_of_its_region(aws, patched):  # pylint: disable=unused-argument
     writer = _writer()
-    args = dict(DBInstanceIdentifier="db", SourceDBInstanceIdentifier=writer["DBInstanceArn"], SourceRegion=WRITER, DBSubnetGroupName=GROUPS[READER])
+    args = dict(
+        DBInstanceIdentifier="db",
+        SourceDBInstanceIdentifier=writer["DBInstanceArn"],
+        SourceRegion=WRITER,
+        DBSubnetGroupName=GROUPS[READER],
+    )
     with pytest.raises(ClientError, match="InvalidParameterCombination"):
         _rds(READER).create_db_instance_read_replica(**args)
     assert _rds(READER).describe_db_instances()["DBInstances"] == []

@@ -22,9 +22,15 @@ def checks(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
         route53 = boto3.client("route53", region_name="us-east-1")
         ids = [
-            route53.create_health_check(CallerReference=str(uuid.uuid4()), HealthCheckConfig={
-                "Type": "HTTPS", "FullyQualifiedDomainName": "a%d.example.com" % i, "Port": 443, "RequestInterval": 30,
-            })["HealthCheck"]["Id"]
+            route53.create_health_check(
+                CallerReference=str(uuid.uuid4()),
+                HealthCheckConfig={
+                    "Type": "HTTPS",
+                    "FullyQualifiedDomainName": "a%d.example.com" % i,
+                    "Port": 443,
+                    "RequestInterval": 30,
+                },
+            )["HealthCheck"]["Id"]
             for i in range(11)
         ]
         yield route53, ids
@@ -45,7 +51,9 @@ def test_eleven_ids_are_invalid_input(checks, patched):  # pylint: disable=unuse
 
 def test_ten_ids_are_answered(checks, patched):  # pylint: disable=unused-argument
     route53, ids = checks
-    assert len(route53.list_tags_for_resources(ResourceType="healthcheck", ResourceIds=ids[:10])["ResourceTagSets"]) == 10
+    assert (
+        len(route53.list_tags_for_resources(ResourceType="healthcheck", ResourceIds=ids[:10])["ResourceTagSets"]) == 10
+    )
 
 
 def test_restore_puts_moto_back(checks):

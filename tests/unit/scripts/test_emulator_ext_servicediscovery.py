@@ -23,8 +23,11 @@ NAME = "megapool.test.internal"
 @pytest.fixture
 def clients(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
-        yield boto3.client("servicediscovery", region_name=REGION), boto3.client("route53", region_name=REGION), \
-            boto3.client("ec2", region_name=REGION).create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        yield (
+            boto3.client("servicediscovery", region_name=REGION),
+            boto3.client("route53", region_name=REGION),
+            boto3.client("ec2", region_name=REGION).create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"],
+        )
 
 
 def _namespace(sd, vpc: str) -> dict:
@@ -35,7 +38,9 @@ def _namespace(sd, vpc: str) -> dict:
 
 def _service(sd, namespace_id: str) -> str:
     return sd.create_service(
-        Name="app", NamespaceId=namespace_id, CreatorRequestId=str(uuid.uuid4()),
+        Name="app",
+        NamespaceId=namespace_id,
+        CreatorRequestId=str(uuid.uuid4()),
         DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]},
     )["Service"]["Id"]
 
@@ -66,7 +71,9 @@ def test_the_namespace_zone_is_on_its_vpc(clients, patched):  # pylint: disable=
 
 def test_deleting_the_namespace_deletes_its_zone(clients, patched):  # pylint: disable=unused-argument
     sd, route53, vpc = clients
-    other = route53.create_hosted_zone(Name="example.com", CallerReference="other")["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    other = route53.create_hosted_zone(Name="example.com", CallerReference="other")["HostedZone"]["Id"].rsplit("/", 1)[
+        -1
+    ]
     namespace = _namespace(sd, vpc)
     zone_id = namespace["Properties"]["DnsProperties"]["HostedZoneId"].rsplit("/", 1)[-1]
     assert sorted(_zone_ids(route53)) == sorted([other, zone_id])
@@ -111,11 +118,15 @@ def _associate(route53, zone_id: str, vpc: str, region: str) -> None:
 def test_plain_moto_names_the_zone_apart_and_associates_anything(clients):
     sd, route53, vpc = clients
     zone_id = _zone_of(_namespace(sd, vpc))
-    assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == NAME + "-hz", "moto changed: the extension may no longer be needed"
+    assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == NAME + "-hz", (
+        "moto changed: the extension may no longer be needed"
+    )
     _associate(route53, zone_id, "vpc-0000000000000dead", OTHER_REGION)  # a VPC that exists nowhere
     _associate(route53, zone_id, "vpc-0000000000000dead", OTHER_REGION)
     assert [item["VPCId"] for item in route53.get_hosted_zone(Id=zone_id)["VPCs"]] == ["vpc-0000000000000dead"] * 2
-    route53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": "vpc-00000000000000abc", "VPCRegion": OTHER_REGION})
+    route53.disassociate_vpc_from_hosted_zone(
+        HostedZoneId=zone_id, VPC={"VPCId": "vpc-00000000000000abc", "VPCRegion": OTHER_REGION}
+    )
 
 
 def test_the_namespace_zone_has_the_namespace_name(clients, patched):  # pylint: disable=unused-argument
@@ -133,8 +144,13 @@ def test_a_vpc_of_another_region_is_associated_once(clients, patched):  # pylint
     _associate(route53, zone_id, other, OTHER_REGION)
     _associate(route53, zone_id, other, OTHER_REGION)
     assert route53.get_hosted_zone(Id=zone_id)["VPCs"] == [
-        {"VPCRegion": REGION, "VPCId": vpc}, {"VPCRegion": OTHER_REGION, "VPCId": other}]
-    assert [zone["HostedZoneId"] for zone in route53.list_hosted_zones_by_vpc(VPCId=other, VPCRegion=OTHER_REGION)["HostedZoneSummaries"]] == [zone_id]
+        {"VPCRegion": REGION, "VPCId": vpc},
+        {"VPCRegion": OTHER_REGION, "VPCId": other},
+    ]
+    assert [
+        zone["HostedZoneId"]
+        for zone in route53.list_hosted_zones_by_vpc(VPCId=other, VPCRegion=OTHER_REGION)["HostedZoneSummaries"]
+    ] == [zone_id]
     route53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": other, "VPCRegion": OTHER_REGION})
     assert route53.get_hosted_zone(Id=zone_id)["VPCs"] == [{"VPCRegion": REGION, "VPCId": vpc}]
 
@@ -156,7 +172,9 @@ def test_a_vpc_is_on_one_private_zone_of_a_name(clients, patched):  # pylint: di
     zone_id = _zone_of(_namespace(sd, vpc))
     other = _other_vpc()
     other_sd = boto3.client("servicediscovery", region_name=OTHER_REGION)
-    operation = other_sd.create_private_dns_namespace(Name=NAME, Vpc=other, CreatorRequestId=str(uuid.uuid4()))["OperationId"]
+    operation = other_sd.create_private_dns_namespace(Name=NAME, Vpc=other, CreatorRequestId=str(uuid.uuid4()))[
+        "OperationId"
+    ]
     assert other_sd.get_operation(OperationId=operation)["Operation"]["Status"] == "SUCCESS"
     with pytest.raises(route53.exceptions.ConflictingDomainExists, match=other):
         _associate(route53, zone_id, other, OTHER_REGION)

@@ -24,8 +24,11 @@ REGION = "eu-north-1"
 def clients(aws_env):  # pylint: disable=unused-argument
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
-        yield (boto3.client("servicediscovery", region_name=REGION, config=Config(inject_host_prefix=False)),
-               ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"], ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"])
+        yield (
+            boto3.client("servicediscovery", region_name=REGION, config=Config(inject_host_prefix=False)),
+            ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"],
+            ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"],
+        )
 
 
 def _create(sd, vpc: str, request_id: str = "megapool-request-1", name: str = "a.megapool.internal") -> str:

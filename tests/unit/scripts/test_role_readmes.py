@@ -19,12 +19,23 @@ SPECS = {
         "validate": {"short_description": "Check the inputs.", "options": {}},
         "main": {
             "short_description": "Build O(demo_thing).",
-            "description": ["First C(paragraph)   with spaces.", "See U(https://example.org) and L(the docs,https://example.org/d)."],
+            "description": [
+                "First C(paragraph)   with spaces.",
+                "See U(https://example.org) and L(the docs,https://example.org/d).",
+            ],
             "options": {
-                "demo_opt": {"type": "list", "elements": "str", "default": ["a", "b"], "description": "I(Some) | B(pipe)."},
+                "demo_opt": {
+                    "type": "list",
+                    "elements": "str",
+                    "default": ["a", "b"],
+                    "description": "I(Some) | B(pipe).",
+                },
                 "demo_thing": {"type": "str", "required": True, "description": "The thing."},
                 "demo_mode": {"type": "str", "choices": ["on", "off"], "default": "on", "description": "Mode."},
-                "demo_dict": {"type": "dict", "options": {"inner": {"type": "int", "default": 3, "description": "M(amazon.aws.ec2_vpc_net)."}}},
+                "demo_dict": {
+                    "type": "dict",
+                    "options": {"inner": {"type": "int", "default": 3, "description": "M(amazon.aws.ec2_vpc_net)."}},
+                },
             },
         },
     }
@@ -34,7 +45,9 @@ SPECS = {
 def test_every_role_readme_matches_its_argument_specs():
     out_of_date = role_readmes.stale()
     assert not out_of_date, "roles/{%s}/README.md out of date with meta/argument_specs.yml: run %s" % (
-        ",".join(out_of_date), role_readmes.REGENERATE)
+        ",".join(out_of_date),
+        role_readmes.REGENERATE,
+    )
 
 
 def test_every_role_has_argument_specs():
@@ -42,15 +55,18 @@ def test_every_role_has_argument_specs():
     assert role_readmes.roles() == on_disk
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("C(a) and V(b) and O(c=d) and RV(e) and E(F)", "`a` and `b` and `c=d` and `e` and `F`"),
-    ("I(it) B(bold)", "*it* **bold**"),
-    ("U(https://x.test/a)", "<https://x.test/a>"),
-    ("L(the text, https://x.test/b)", "[the text](https://x.test/b)"),
-    ("M(amazon.aws.ec2_vpc_net)", "`amazon.aws.ec2_vpc_net`"),
-    ("no markup (plain parentheses)", "no markup (plain parentheses)"),
-    ("C(f(x)) stays whole", "`f(x)` stays whole"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("C(a) and V(b) and O(c=d) and RV(e) and E(F)", "`a` and `b` and `c=d` and `e` and `F`"),
+        ("I(it) B(bold)", "*it* **bold**"),
+        ("U(https://x.test/a)", "<https://x.test/a>"),
+        ("L(the text, https://x.test/b)", "[the text](https://x.test/b)"),
+        ("M(amazon.aws.ec2_vpc_net)", "`amazon.aws.ec2_vpc_net`"),
+        ("no markup (plain parentheses)", "no markup (plain parentheses)"),
+        ("C(f(x)) stays whole", "`f(x)` stays whole"),
+    ],
+)
 def test_markup(text, expected):
     assert role_readmes.markup(text) == expected
 
@@ -68,7 +84,13 @@ def test_render_entry_points_main_first_then_sorted_with_examples():
 
 def test_render_option_rows_required_first_sorted_suboptions_dotted_and_escaped():
     rows = role_readmes.option_rows(SPECS["argument_specs"]["main"]["options"])
-    assert [row.split("|")[1].strip() for row in rows] == ["`demo_thing`", "`demo_dict`", "`demo_dict.inner`", "`demo_mode`", "`demo_opt`"]
+    assert [row.split("|")[1].strip() for row in rows] == [
+        "`demo_thing`",
+        "`demo_dict`",
+        "`demo_dict.inner`",
+        "`demo_mode`",
+        "`demo_opt`",
+    ]
     assert rows[0] == "| `demo_thing` | str | yes |  | The thing. |"
     assert rows[2] == "| `demo_dict.inner` | int |  | `3` | `amazon.aws.ec2_vpc_net`. |"
     assert rows[3] == "| `demo_mode` | str |  | `on` | Mode. Choices: `on`, `off`. |"
@@ -81,7 +103,10 @@ def test_stale_and_main_check_detect_and_fix_a_changed_spec(tmp_path, capsys):
     shutil.copytree(role_readmes.ROOT / "meta", root / "meta")
     assert role_readmes.stale(root) == []
     spec = root / "roles" / "peering" / "meta" / "argument_specs.yml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace("short_description:", "short_description: Changed.", 1), encoding="utf-8")
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace("short_description:", "short_description: Changed.", 1),
+        encoding="utf-8",
+    )
     assert role_readmes.stale(root) == ["peering"]
     (root / "roles" / "peering" / "README.md").unlink()
     assert role_readmes.stale(root) == ["peering"]
@@ -89,7 +114,10 @@ def test_stale_and_main_check_detect_and_fix_a_changed_spec(tmp_path, capsys):
     try:
         role_readmes.ROOT = root
         assert role_readmes.main(["--check"]) == 1
-        assert "roles/peering/README.md is out of date: run .venv/bin/python scripts/role_readmes.py" in capsys.readouterr().out
+        assert (
+            "roles/peering/README.md is out of date: run .venv/bin/python scripts/role_readmes.py"
+            in capsys.readouterr().out
+        )
         assert role_readmes.main([]) == 0
         assert role_readmes.main(["--check"]) == 0
     finally:

@@ -20,7 +20,9 @@ from ansible_collections.megapool.aws.plugins.plugin_utils import progress
 ARGS = dict(cluster="megapool-local", service="web", task_definition="web:3", poll_interval=5, wait_timeout=60)
 
 
-def _step(done: bool, progress_line: str, events: list[str] | None = None, changed: bool = False, **extra: Any) -> dict[str, Any]:
+def _step(
+    done: bool, progress_line: str, events: list[str] | None = None, changed: bool = False, **extra: Any
+) -> dict[str, Any]:
     return dict(
         changed=changed,
         done=done,
@@ -35,9 +37,18 @@ def _step(done: bool, progress_line: str, events: list[str] | None = None, chang
 class Harness:
     """An ActionModule with a fake task, connection, clock, sleep and module; records the calls and the screen."""
 
-    def __init__(self, results: list[dict[str, Any]], args: dict[str, Any] | None = None, check_mode: bool = False, async_val: int = 0,
-                 plugin: Any = rollout_action, name: str = "ecs_service_rollout", delegate_to: str | None = None,
-                 no_log: bool = False, play_no_log: bool = False) -> None:
+    def __init__(
+        self,
+        results: list[dict[str, Any]],
+        args: dict[str, Any] | None = None,
+        check_mode: bool = False,
+        async_val: int = 0,
+        plugin: Any = rollout_action,
+        name: str = "ecs_service_rollout",
+        delegate_to: str | None = None,
+        no_log: bool = False,
+        play_no_log: bool = False,
+    ) -> None:
         task = mock.MagicMock(spec=Task)
         task.args = dict(ARGS if args is None else args)
         task.action = "megapool.aws." + name
@@ -79,16 +90,22 @@ class Harness:
 def screen(monkeypatch) -> list[str]:
     """The lines shown through the display; a line sent to stdout (the stdout callback's stream) is marked."""
     lines: list[str] = []
-    monkeypatch.setattr(progress.display, "display", lambda msg, *a, **k: lines.append(msg if k.get("stderr") else "STDOUT: " + msg))
+    monkeypatch.setattr(
+        progress.display, "display", lambda msg, *a, **k: lines.append(msg if k.get("stderr") else "STDOUT: " + msg)
+    )
     return lines
 
 
 @pytest.mark.parametrize(("no_log", "play_no_log"), [(True, False), (False, True), ("yes", False)])
 def test_no_log_shows_nothing_but_the_result_keeps_the_events(screen, no_log, play_no_log):
-    harness = Harness([
-        _step(False, "rollout IN_PROGRESS: running 0/2", events=["secret-ish event"], changed=True),
-        _step(True, "rollout COMPLETED: running 2/2"),
-    ], no_log=no_log, play_no_log=play_no_log)
+    harness = Harness(
+        [
+            _step(False, "rollout IN_PROGRESS: running 0/2", events=["secret-ish event"], changed=True),
+            _step(True, "rollout COMPLETED: running 2/2"),
+        ],
+        no_log=no_log,
+        play_no_log=play_no_log,
+    )
     result = harness.run()
     assert screen == []
     assert result["done"] is True and result["changed"] is True and result["events"] == ["secret-ish event"]
@@ -104,13 +121,30 @@ def test_lines_go_to_stderr_never_to_the_stdout_callbacks_stream(monkeypatch):
 def test_prints_progress_changes_and_new_events_until_done(screen):
     started = "2025-01-31T12:00:01Z (service web) has started 2 tasks: (task a) (task b)."
     steady = "2025-01-31T12:00:09Z (service web) has reached a steady state."
-    harness = Harness([
-        _step(False, "rollout IN_PROGRESS: running 0/2, pending 2, 2 deployments", changed=True,
-              diff={"before": {"task_definition": "web:2"}, "after": {"task_definition": "web:3"}}, previous_task_definition="arn:td/web:2"),
-        _step(False, "rollout IN_PROGRESS: running 0/2, pending 2, 2 deployments", [started], previous_task_definition="arn:td/web:3"),
-        _step(False, "rollout IN_PROGRESS: running 1/2, pending 1, 2 deployments", [started]),
-        _step(True, "rollout COMPLETED: running 2/2, pending 0, 1 deployment", [started, steady], diff={"before": {}, "after": {}}),
-    ])
+    harness = Harness(
+        [
+            _step(
+                False,
+                "rollout IN_PROGRESS: running 0/2, pending 2, 2 deployments",
+                changed=True,
+                diff={"before": {"task_definition": "web:2"}, "after": {"task_definition": "web:3"}},
+                previous_task_definition="arn:td/web:2",
+            ),
+            _step(
+                False,
+                "rollout IN_PROGRESS: running 0/2, pending 2, 2 deployments",
+                [started],
+                previous_task_definition="arn:td/web:3",
+            ),
+            _step(False, "rollout IN_PROGRESS: running 1/2, pending 1, 2 deployments", [started]),
+            _step(
+                True,
+                "rollout COMPLETED: running 2/2, pending 0, 1 deployment",
+                [started, steady],
+                diff={"before": {}, "after": {}},
+            ),
+        ]
+    )
 
     result = harness.run()
 
@@ -124,7 +158,13 @@ def test_prints_progress_changes_and_new_events_until_done(screen):
     # the change once, then polls that follow the deployment and never force a redeploy
     assert harness.calls[0] == dict(ARGS, wait=False)
     for call in harness.calls[1:]:
-        assert call == dict(ARGS, wait=False, force_new_deployment=False, deployment_id="ecs-svc/new", events_since="2025-01-31T12:00:00+00:00")
+        assert call == dict(
+            ARGS,
+            wait=False,
+            force_new_deployment=False,
+            deployment_id="ecs-svc/new",
+            events_since="2025-01-31T12:00:00+00:00",
+        )
     assert harness.sleeps == [5, 5, 5]
     assert result["changed"] is True and result["done"] is True and not result.get("failed")
     assert result["diff"] == {"before": {"task_definition": "web:2"}, "after": {"task_definition": "web:3"}}
@@ -134,17 +174,27 @@ def test_prints_progress_changes_and_new_events_until_done(screen):
 
 
 def test_a_delegated_task_reports_as_the_host_it_runs_for(screen):
-    harness = Harness([_step(True, "rollout COMPLETED: running 2/2, pending 0, 1 deployment")], delegate_to="ap-southeast-1")
+    harness = Harness(
+        [_step(True, "rollout COMPLETED: running 2/2, pending 0, 1 deployment")], delegate_to="ap-southeast-1"
+    )
     harness.run()
     assert screen == ["ap-southeast-1 | rollout COMPLETED: running 2/2, pending 0, 1 deployment"]
 
 
 def test_a_failed_poll_is_returned_as_it_is(screen):
     failing = "2025-01-31T12:00:05Z (service web) (deployment ecs-svc/new) deployment failed: tasks failed to start."
-    harness = Harness([
-        _step(False, "rollout IN_PROGRESS: running 0/2, pending 2, 2 deployments", changed=True),
-        _step(True, "rollout FAILED: running 0/2, pending 0, 2 deployments", [failing], failed=True, msg="Rollout of web:3 failed: ..."),
-    ])
+    harness = Harness(
+        [
+            _step(False, "rollout IN_PROGRESS: running 0/2, pending 2, 2 deployments", changed=True),
+            _step(
+                True,
+                "rollout FAILED: running 0/2, pending 0, 2 deployments",
+                [failing],
+                failed=True,
+                msg="Rollout of web:3 failed: ...",
+            ),
+        ]
+    )
 
     result = harness.run()
 
@@ -167,7 +217,9 @@ def test_timeout_names_wait_timeout_and_the_last_progress(screen):
     result = harness.run()
 
     assert result["failed"] is True and result["changed"] is True
-    assert result["msg"].startswith("Timed out after wait_timeout=12s waiting for megapool.aws.ecs_service_rollout; last progress: " + line)
+    assert result["msg"].startswith(
+        "Timed out after wait_timeout=12s waiting for megapool.aws.ecs_service_rollout; last progress: " + line
+    )
     assert harness.sleeps == [5, 5, 2]
     assert screen == ["eu-north-1 | " + line]  # printed once: it never changed
 
@@ -206,10 +258,28 @@ TASK = {"task_arn": "arn:aws:ecs:eu-north-1:123456789012:task/c/0f1e", "last_sta
 
 
 def test_gate_polls_follow_the_started_task(screen):
-    harness = Harness([
-        dict(changed=True, done=False, progress="task 0f1e PROVISIONING", events=["0s: task 0f1e started (PROVISIONING)"], task=TASK),
-        dict(changed=False, done=True, progress="task 0f1e STOPPED, exit code 0", events=["4s: task 0f1e RUNNING -> STOPPED"], task=TASK, exit_code=0),
-    ], args=GATE_ARGS, plugin=gate_action, name="ecs_task_gate")
+    harness = Harness(
+        [
+            dict(
+                changed=True,
+                done=False,
+                progress="task 0f1e PROVISIONING",
+                events=["0s: task 0f1e started (PROVISIONING)"],
+                task=TASK,
+            ),
+            dict(
+                changed=False,
+                done=True,
+                progress="task 0f1e STOPPED, exit code 0",
+                events=["4s: task 0f1e RUNNING -> STOPPED"],
+                task=TASK,
+                exit_code=0,
+            ),
+        ],
+        args=GATE_ARGS,
+        plugin=gate_action,
+        name="ecs_task_gate",
+    )
 
     result = harness.run()
 
@@ -221,7 +291,12 @@ def test_gate_polls_follow_the_started_task(screen):
 def test_gate_timeout_stops_the_task_and_shows_its_log(screen):  # pylint: disable=unused-argument
     running = dict(changed=False, done=False, progress="task 0f1e RUNNING", events=[], task=TASK)
     stopped = dict(running, failed=True, msg="Timed out after 0s ...", log_lines=["migrating...", "still migrating"])
-    harness = Harness([dict(running, changed=True), running, running, stopped], args=GATE_ARGS, plugin=gate_action, name="ecs_task_gate")
+    harness = Harness(
+        [dict(running, changed=True), running, running, stopped],
+        args=GATE_ARGS,
+        plugin=gate_action,
+        name="ecs_task_gate",
+    )
 
     result = harness.run()
 
@@ -236,17 +311,29 @@ def test_gate_timeout_stops_the_task_and_shows_its_log(screen):  # pylint: disab
 def test_gate_timeout_without_stop_on_timeout_leaves_the_task(screen):  # pylint: disable=unused-argument
     running = dict(changed=False, done=False, progress="task 0f1e RUNNING", events=[], task=TASK)
     args = dict(GATE_ARGS, stop_on_timeout=False)
-    harness = Harness([dict(running, changed=True), running, running], args=args, plugin=gate_action, name="ecs_task_gate")
+    harness = Harness(
+        [dict(running, changed=True), running, running], args=args, plugin=gate_action, name="ecs_task_gate"
+    )
     result = harness.run()
     assert len(harness.calls) == 3 and result["failed"] is True and "stopped" not in result["msg"]
 
 
 def test_certificate_polls_repeat_the_arguments(screen):  # pylint: disable=unused-argument
     args = dict(domain_name="app.example.com", hosted_zone_name="example.com")
-    harness = Harness([
-        dict(changed=True, done=False, progress="certificate PENDING_VALIDATION: 0 of 1 names validated", events=["requested certificate arn:1"]),
-        dict(changed=False, done=True, progress="certificate ISSUED", events=[]),
-    ], args=args, plugin=acm_action, name="acm_certificate_request")
+    harness = Harness(
+        [
+            dict(
+                changed=True,
+                done=False,
+                progress="certificate PENDING_VALIDATION: 0 of 1 names validated",
+                events=["requested certificate arn:1"],
+            ),
+            dict(changed=False, done=True, progress="certificate ISSUED", events=[]),
+        ],
+        args=args,
+        plugin=acm_action,
+        name="acm_certificate_request",
+    )
     result = harness.run()
     assert harness.calls == [dict(args, wait=False), dict(args, wait=False)]
     assert harness.sleeps == [10]

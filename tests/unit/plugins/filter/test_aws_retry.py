@@ -22,11 +22,17 @@ def no_retry_environment(monkeypatch):
 @pytest.mark.parametrize(
     "given, expected",
     [
-        ({"region": "eu-north-1"}, {"region": "eu-north-1", "aws_config": {"retries": {"mode": "standard", "total_max_attempts": 10}}}),
+        (
+            {"region": "eu-north-1"},
+            {"region": "eu-north-1", "aws_config": {"retries": {"mode": "standard", "total_max_attempts": 10}}},
+        ),
         (None, {"aws_config": {"retries": {"mode": "standard", "total_max_attempts": 10}}}),
         (
             {"profile": "prod", "aws_config": {"connect_timeout": 5, "retries": {"mode": "adaptive"}}},
-            {"profile": "prod", "aws_config": {"connect_timeout": 5, "retries": {"mode": "adaptive", "total_max_attempts": 10}}},
+            {
+                "profile": "prod",
+                "aws_config": {"connect_timeout": 5, "retries": {"mode": "adaptive", "total_max_attempts": 10}},
+            },
         ),
     ],
 )
@@ -34,7 +40,10 @@ def test_aws_retry_policy(given, expected):
     assert aws_retry_policy(given) == expected
 
 
-@pytest.mark.parametrize("given, message", [("eu-north-1", "must be a dictionary"), ({"aws_config": {"retries": 3}}, "megapool_aws.aws_config")])
+@pytest.mark.parametrize(
+    "given, message",
+    [("eu-north-1", "must be a dictionary"), ({"aws_config": {"retries": 3}}, "megapool_aws.aws_config")],
+)
 def test_aws_retry_policy_refuses(given, message):
     with pytest.raises(AnsibleFilterError, match=message):
         aws_retry_policy(given)

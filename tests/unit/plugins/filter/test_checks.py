@@ -39,27 +39,60 @@ def test_every_default_of_a_role_is_in_its_argument_spec(role):
 def test_a_typo_is_a_warning_by_default_and_an_error_when_strict():
     names = ["network_nat_mdoe", "network_vpc_cidr", "network_outputs"]
     with mock.patch.object(checks.Display, "warning") as warning:
-        assert FILTERS["unknown_variables"](names, spec("network"), "network_", "megapool.aws.network", allowed=["network_outputs"]) == []
+        assert (
+            FILTERS["unknown_variables"](
+                names, spec("network"), "network_", "megapool.aws.network", allowed=["network_outputs"]
+            )
+            == []
+        )
     [message] = [call.args[0] for call in warning.call_args_list]
-    assert message.startswith("network_nat_mdoe is set but role megapool.aws.network has no such variable: did you mean network_nat_mode?")
+    assert message.startswith(
+        "network_nat_mdoe is set but role megapool.aws.network has no such variable: did you mean network_nat_mode?"
+    )
     with mock.patch.object(checks.Display, "warning") as warning:
-        [error] = FILTERS["unknown_variables"](names, spec("network"), "network_", "megapool.aws.network", allowed=["network_outputs"],
-                                               strict=True)
+        [error] = FILTERS["unknown_variables"](
+            names, spec("network"), "network_", "megapool.aws.network", allowed=["network_outputs"], strict=True
+        )
     assert "did you mean network_nat_mode?" in error and not warning.called
 
 
 def test_the_role_filters_are_the_planners():
-    assert FILTERS["dns_input_errors"]({"megapool_cluster": "shop", "megapool_env": "prod", "dns_zone_name": "example.com.",
-                                        "dns_health_check_path": "/health", "dns_health_check_interval": 30,
-                                        "dns_health_check_failure_threshold": 3})[0].startswith('dns_zone_name="example.com." ends with a dot')
-    assert FILTERS["network_input_errors"]({"megapool_cluster": "shop", "megapool_env": "Prod", "network_vpc_cidr": "10.0.0.0/16",
-                                            "network_az_count": 2, "network_admin_cidrs": [], "network_erlang_dist_port_min": 9100,
-                                            "network_erlang_dist_port_max": 9155}, "eu-north-1")[0].startswith("megapool_env='Prod'")
-    assert FILTERS["alb_subnet_errors"](["subnet-a"], [], "eu-north-1")[0].startswith("alb_subnet_ids: subnet-a not found in eu-north-1")
+    assert FILTERS["dns_input_errors"](
+        {
+            "megapool_cluster": "shop",
+            "megapool_env": "prod",
+            "dns_zone_name": "example.com.",
+            "dns_health_check_path": "/health",
+            "dns_health_check_interval": 30,
+            "dns_health_check_failure_threshold": 3,
+        }
+    )[0].startswith('dns_zone_name="example.com." ends with a dot')
+    assert FILTERS["network_input_errors"](
+        {
+            "megapool_cluster": "shop",
+            "megapool_env": "Prod",
+            "network_vpc_cidr": "10.0.0.0/16",
+            "network_az_count": 2,
+            "network_admin_cidrs": [],
+            "network_erlang_dist_port_min": 9100,
+            "network_erlang_dist_port_max": 9155,
+        },
+        "eu-north-1",
+    )[0].startswith("megapool_env='Prod'")
+    assert FILTERS["alb_subnet_errors"](["subnet-a"], [], "eu-north-1")[0].startswith(
+        "alb_subnet_ids: subnet-a not found in eu-north-1"
+    )
 
 
-@pytest.mark.parametrize("name, args", [("ecs_hosts_input_errors", ("not a dict",)), ("ecs_hosts_type_errors", ([{"x": 1}],)),
-                                        ("release_deploy_errors", ({}, None)), ("alb_subnet_errors", ([], "x"))])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("ecs_hosts_input_errors", ("not a dict",)),
+        ("ecs_hosts_type_errors", ([{"x": 1}],)),
+        ("release_deploy_errors", ({}, None)),
+        ("alb_subnet_errors", ([], "x")),
+    ],
+)
 def test_wrong_shapes_are_filter_errors(name, args):
     with pytest.raises(AnsibleFilterError):
         FILTERS[name](*args)

@@ -27,11 +27,14 @@ def test_asg_differences():
     assert asg_differences(None, {"max_size": 5}) == ["group - missing"]
 
 
-@pytest.mark.parametrize("group, wanted, message", [
-    (GROUP, {"max_sise": 5}, "unknown keys max_sise"),
-    (GROUP, ["max_size"], "wanted must be a dict"),
-    ("megapool-local-app", {}, "the input must be an item of autoscaling_group_info's results"),
-])
+@pytest.mark.parametrize(
+    "group, wanted, message",
+    [
+        (GROUP, {"max_sise": 5}, "unknown keys max_sise"),
+        (GROUP, ["max_size"], "wanted must be a dict"),
+        ("megapool-local-app", {}, "the input must be an item of autoscaling_group_info's results"),
+    ],
+)
 def test_bad_arguments_are_filter_errors(group, wanted, message):
     with pytest.raises(AnsibleFilterError, match=message):
         FilterModule().filters()["asg_differences"](group, wanted)
@@ -53,11 +56,18 @@ def test_ecs_task_size():
     assert computed["task_memory_mib"] == computed["registered_memory_mib"]["t3.small"] > 0
 
 
-@pytest.mark.parametrize("types, measured, message", [
-    ("t3.small", None, "instance_types list"),
-    ([{"instance_type": "t3.small", "memory_mib": 2048, "vcpus": 2}], ["t3.small"], "ecs_hosts_registered_memory_mib"),
-    ([{"instance_type": "t3.small"}], None, "ecs_task_size: "),
-])
+@pytest.mark.parametrize(
+    "types, measured, message",
+    [
+        ("t3.small", None, "instance_types list"),
+        (
+            [{"instance_type": "t3.small", "memory_mib": 2048, "vcpus": 2}],
+            ["t3.small"],
+            "ecs_hosts_registered_memory_mib",
+        ),
+        ([{"instance_type": "t3.small"}], None, "ecs_task_size: "),
+    ],
+)
 def test_ecs_task_size_bad_input(types, measured, message):
     with pytest.raises(AnsibleFilterError, match=message):
         FilterModule().filters()["ecs_task_size"](types, 256, None, measured)

@@ -18,9 +18,19 @@ from ansible_collections.megapool.aws.plugins.filter.network import FilterModule
 from ansible_collections.megapool.aws.plugins.module_utils import network_layout
 
 FILTER_NAMES = {
-    "subnet_plan", "built_subnets", "network_errors", "overlap_errors", "nat_subnet_ids", "route_table_plan",
-    "subnets_to_converge", "converged_subnets", "route_tables_to_converge", "converged_route_table_ids", "network_azs",
-    "dependency_violation", "bastion_architecture_errors",
+    "subnet_plan",
+    "built_subnets",
+    "network_errors",
+    "overlap_errors",
+    "nat_subnet_ids",
+    "route_table_plan",
+    "subnets_to_converge",
+    "converged_subnets",
+    "route_tables_to_converge",
+    "converged_route_table_ids",
+    "network_azs",
+    "dependency_violation",
+    "bastion_architecture_errors",
 }
 
 
@@ -53,6 +63,7 @@ def test_filter_module_exposes_the_filters(filters):
 
 # --- subnet_plan ---------------------------------------------------------------------------------
 
+
 def test_subnet_plan(filters):
     assert filters["subnet_plan"]("10.0.0.0/16", ("eu-north-1a", "eu-north-1b")) == [
         {"tier": "private", "az": "eu-north-1a", "cidr": "10.0.0.0/18"},
@@ -75,13 +86,28 @@ def test_subnet_plan_default_prefix_none_is_the_role_default(filters):
 @pytest.mark.parametrize(
     "vpc_cidr, azs, subnet_prefix, fragments",
     [
-        ("banana", ["a", "b"], None, ["network_vpc_cidr='banana' is not a valid IPv4 network CIDR", "Use a network address such as"]),
+        (
+            "banana",
+            ["a", "b"],
+            None,
+            ["network_vpc_cidr='banana' is not a valid IPv4 network CIDR", "Use a network address such as"],
+        ),
         ("10.0.0.1/16", ["a", "b"], None, ["network_vpc_cidr='10.0.0.1/16'", "has host bits set"]),
         ("10.0.0.0/12", ["a", "b"], None, ["network_vpc_cidr=10.0.0.0/12", "Choose a block in that range"]),
         ("10.0.0.0/16", ["a"], None, ["network_az_count=1", "Set network_az_count to 2 or more."]),
         ("10.0.0.0/16", [], None, ["network_az_count=0", "Set network_az_count to 2 or more."]),
-        ("10.0.0.0/16", ["a", "b"], 17, ["network_subnet_prefix=/17", "Use /18 or longer, or leave network_subnet_prefix unset."]),
-        ("10.0.0.0/27", ["a", "b"], None, ["network_vpc_cidr=10.0.0.0/27 is too small", "Use a larger network_vpc_cidr"]),
+        (
+            "10.0.0.0/16",
+            ["a", "b"],
+            17,
+            ["network_subnet_prefix=/17", "Use /18 or longer, or leave network_subnet_prefix unset."],
+        ),
+        (
+            "10.0.0.0/27",
+            ["a", "b"],
+            None,
+            ["network_vpc_cidr=10.0.0.0/27 is too small", "Use a larger network_vpc_cidr"],
+        ),
     ],
 )
 def test_subnet_plan_bad_input_raises_filter_error_with_the_message(filters, vpc_cidr, azs, subnet_prefix, fragments):
@@ -97,6 +123,7 @@ def test_subnet_plan_bad_input_raises_filter_error_with_the_message(filters, vpc
 
 
 # --- network_errors (regions from botocore's bundled data) --------------------------------------
+
 
 @pytest.mark.parametrize("region", ["eu-north-1", "ap-southeast-1", "us-east-1", "eu-central-1"])
 def test_network_errors_accepts_real_regions(filters, no_network, region):
@@ -132,7 +159,10 @@ def test_network_errors_hints_regions_with_the_same_prefix(filters, no_network):
         (("eu-north-1", "10.0.0.0/16", 2, ["0.0.0.0/0"], True), None),
         (("eu-north-1", "10.0.0.0/16", 2, ["0.0.0.0/0"]), "network_admin_cidrs contains 0.0.0.0/0"),
         (("eu-north-1", "10.0.0.0/16", 2, ["0.0.0.0/0"], None), "network_admin_cidrs contains 0.0.0.0/0"),
-        (("eu-north-1", "10.0.0.0/16", 2, ["203.0.113.7/24"]), "network_admin_cidrs: '203.0.113.7/24' is not a valid CIDR"),
+        (
+            ("eu-north-1", "10.0.0.0/16", 2, ["203.0.113.7/24"]),
+            "network_admin_cidrs: '203.0.113.7/24' is not a valid CIDR",
+        ),
         (("eu-north-1", "10.0.0.0/16", 1, []), "network_az_count=1:"),
         (("eu-north-1", "10.0.0.0/33", 2, []), "network_vpc_cidr='10.0.0.0/33'"),
         (("eu-north-1", "10.0.0.0/16", 2, [], False, 17), "network_subnet_prefix=/17:"),
@@ -154,8 +184,11 @@ def test_network_errors_open_admin_message_names_the_opt_in(filters, no_network)
 
 # --- overlap_errors ------------------------------------------------------------------------------
 
+
 def test_overlap_errors(filters):
-    errors = filters["overlap_errors"]({"eu-north-1": "10.0.0.0/16", "us-east-1": "10.0.0.0/16", "ap-southeast-1": "10.2.0.0/16"})
+    errors = filters["overlap_errors"](
+        {"eu-north-1": "10.0.0.0/16", "us-east-1": "10.0.0.0/16", "ap-southeast-1": "10.2.0.0/16"}
+    )
     assert errors == [
         "network_vpc_cidr of eu-north-1 (10.0.0.0/16) overlaps network_vpc_cidr of us-east-1 (10.0.0.0/16): "
         "peered VPCs need disjoint address ranges. Give each region a non-overlapping network_vpc_cidr."
@@ -170,13 +203,20 @@ def test_overlap_errors_accepts_pairs(filters):
 
 # --- built_subnets -------------------------------------------------------------------------------
 
+
 def _result(tier, az, cidr, subnet_id, **extra):
     result = {
         "changed": False,
         "failed": False,
         "ansible_loop_var": "item",
         "item": {"tier": tier, "az": az, "cidr": cidr},
-        "subnet": {"id": subnet_id, "cidr_block": cidr, "availability_zone": az, "vpc_id": "vpc-1", "state": "available"},
+        "subnet": {
+            "id": subnet_id,
+            "cidr_block": cidr,
+            "availability_zone": az,
+            "vpc_id": "vpc-1",
+            "state": "available",
+        },
     }
     result.update(extra)
     return result
@@ -231,12 +271,15 @@ def test_built_subnets_feed_the_route_table_plan(filters):
 
 # --- through Ansible's templating, by FQCN (as the role uses them) ------------------------------
 
+
 def _template(expression, **variables):
     return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression))
 
 
 def test_filters_resolve_by_fqcn_in_templates():
-    plan = _template("{{ network_vpc_cidr | megapool.aws.subnet_plan(azs, none) }}", network_vpc_cidr="10.0.0.0/24", azs=["a", "b"])
+    plan = _template(
+        "{{ network_vpc_cidr | megapool.aws.subnet_plan(azs, none) }}", network_vpc_cidr="10.0.0.0/24", azs=["a", "b"]
+    )
     assert [row["cidr"] for row in plan] == ["10.0.0.0/26", "10.0.0.64/26", "10.0.0.128/26", "10.0.0.192/26"]
 
 
@@ -252,43 +295,77 @@ _TAGS = {"megapool:env": "local", "megapool:cluster": "megapool"}
 
 
 def _info_subnet(spec, subnet_id):
-    return {"id": subnet_id, "cidr_block": spec["cidr"], "availability_zone": spec["az"],
-            "map_public_ip_on_launch": spec["map_public"], "assign_ipv6_address_on_creation": False,
-            "ipv6_cidr_block_association_set": [], "tags": dict(spec["tags"])}
+    return {
+        "id": subnet_id,
+        "cidr_block": spec["cidr"],
+        "availability_zone": spec["az"],
+        "map_public_ip_on_launch": spec["map_public"],
+        "assign_ipv6_address_on_creation": False,
+        "ipv6_cidr_block_association_set": [],
+        "tags": dict(spec["tags"]),
+    }
 
 
 def test_subnet_filters_in_templates_converge_only_the_drifted_subnet():
-    variables = {"network_vpc_cidr": "10.10.0.0/16", "azs": ["eu-north-1a", "eu-north-1b"], "name": "megapool-local",
-                 "tags": _TAGS}
-    everything = _template("{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) "
-                           "| megapool.aws.subnets_to_converge([], name, tags) }}", **variables)
+    variables = {
+        "network_vpc_cidr": "10.10.0.0/16",
+        "azs": ["eu-north-1a", "eu-north-1b"],
+        "name": "megapool-local",
+        "tags": _TAGS,
+    }
+    everything = _template(
+        "{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) | megapool.aws.subnets_to_converge([], name, tags) }}",
+        **variables,
+    )
     assert [item["drift"] for item in everything] == [["missing"]] * 4
     found = [_info_subnet(spec, "subnet-%d" % index) for index, spec in enumerate(everything)]
     found[3]["tags"]["Name"] = "changed by hand"
-    drifted = _template("{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) "
-                        "| megapool.aws.subnets_to_converge(found, name, tags) }}", found=found, **variables)
-    assert [(item["cidr"], item["map_public"], item["drift"]) for item in drifted] == [("10.10.192.0/18", True, ["tags"])]
+    drifted = _template(
+        "{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) | megapool.aws.subnets_to_converge(found, name, tags) }}",
+        found=found,
+        **variables,
+    )
+    assert [(item["cidr"], item["map_public"], item["drift"]) for item in drifted] == [
+        ("10.10.192.0/18", True, ["tags"])
+    ]
     results = [{"item": drifted[0], "changed": True, "subnet": {"id": "subnet-3"}}]
-    built = _template("{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) "
-                      "| megapool.aws.converged_subnets(found, results) }}", found=found, results=results, **variables)
+    built = _template(
+        "{{ network_vpc_cidr | megapool.aws.subnet_plan(azs) | megapool.aws.converged_subnets(found, results) }}",
+        found=found,
+        results=results,
+        **variables,
+    )
     assert [row["id"] for row in built] == ["subnet-0", "subnet-1", "subnet-2", "subnet-3"]
 
 
 def test_route_table_filters_in_templates():
     built = [{"tier": "private", "az": "a", "id": "subnet-1"}, {"tier": "public", "az": "a", "id": "subnet-2"}]
-    tables = _template("{{ built | megapool.aws.route_table_plan('n', 'igw-1', 'single', {'subnet-2': 'nat-1'}) }}", built=built)
-    found = [{
-        "id": "rtb-%d" % index,
-        "associations": [{"main": False, "subnet_id": subnet_id} for subnet_id in table["subnets"]],
-        "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": None}],
-        "tags": dict(_TAGS, Name=table["name"], **{"megapool:role": table["role"]}),
-    } for index, table in enumerate(tables)]
-    converge = _template("{{ tables | megapool.aws.route_tables_to_converge(found, tags) }}", tables=tables, found=found, tags=_TAGS)
+    tables = _template(
+        "{{ built | megapool.aws.route_table_plan('n', 'igw-1', 'single', {'subnet-2': 'nat-1'}) }}", built=built
+    )
+    found = [
+        {
+            "id": "rtb-%d" % index,
+            "associations": [{"main": False, "subnet_id": subnet_id} for subnet_id in table["subnets"]],
+            "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": None}],
+            "tags": dict(_TAGS, Name=table["name"], **{"megapool:role": table["role"]}),
+        }
+        for index, table in enumerate(tables)
+    ]
+    converge = _template(
+        "{{ tables | megapool.aws.route_tables_to_converge(found, tags) }}", tables=tables, found=found, tags=_TAGS
+    )
     # the private table's default route goes to the internet gateway instead of the NAT gateway
-    assert [(table["name"], table["id"], table["drift"]) for table in converge] == [("n-private-a", "rtb-1", ["route 0.0.0.0/0"])]
+    assert [(table["name"], table["id"], table["drift"]) for table in converge] == [
+        ("n-private-a", "rtb-1", ["route 0.0.0.0/0"])
+    ]
     results = [{"item": converge[0], "changed": True, "route_table": {"id": "rtb-1"}}]
-    assert _template("{{ tables | megapool.aws.converged_route_table_ids(found, results) }}",
-                     tables=tables, found=found, results=results) == ["rtb-0", "rtb-1"]
+    assert _template(
+        "{{ tables | megapool.aws.converged_route_table_ids(found, results) }}",
+        tables=tables,
+        found=found,
+        results=results,
+    ) == ["rtb-0", "rtb-1"]
 
 
 def test_network_errors_refuses_nat_none_with_ecs_hosts(filters, no_network):
@@ -300,8 +377,14 @@ def test_network_errors_refuses_nat_none_with_ecs_hosts(filters, no_network):
 # What megapool.aws.ec2_instance_type_info returns, for a us-east-1 account that maps use1-az3 to us-east-1a.
 TYPE_INFO = {
     "instance_types": [
-        {"instance_type": "t3.micro", "availability_zone_ids": ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"]},
-        {"instance_type": "t3.small", "availability_zone_ids": ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"]},
+        {
+            "instance_type": "t3.micro",
+            "availability_zone_ids": ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"],
+        },
+        {
+            "instance_type": "t3.small",
+            "availability_zone_ids": ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"],
+        },
     ],
     "missing": [],
     "availability_zones": [
@@ -328,7 +411,9 @@ def test_network_azs_keeps_existing_subnets(filters):
 def test_network_azs_a_missing_type_counts_as_wanted(filters):
     info = dict(TYPE_INFO, missing=["t3a.small"])
     (error,) = filters["network_azs"](info, 2, "ecs_hosts_instance_types=t3.small, t3a.small", "eu-north-1")["errors"]
-    assert "only 0 availability zones of eu-north-1" in error and "ecs_hosts_instance_types=t3.small, t3a.small" in error
+    assert (
+        "only 0 availability zones of eu-north-1" in error and "ecs_hosts_instance_types=t3.small, t3a.small" in error
+    )
 
 
 def test_network_azs_leaves_another_roles_missing_type_to_that_role(filters):
@@ -341,6 +426,7 @@ def test_network_azs_leaves_another_roles_missing_type_to_that_role(filters):
 
 def test_network_azs_reports_its_own_missing_type(filters):
     info = dict(TYPE_INFO, missing=["t9.bastion"])
-    (error,) = filters["network_azs"](info, 2, "network_bastion_instance_type=t9.bastion", "us-east-1",
-                                      report_missing=["t9.bastion"])["errors"]
+    (error,) = filters["network_azs"](
+        info, 2, "network_bastion_instance_type=t9.bastion", "us-east-1", report_missing=["t9.bastion"]
+    )["errors"]
     assert "network_bastion_instance_type=t9.bastion" in error

@@ -48,7 +48,9 @@ def test_release_api_token_filter():
 
 def test_release_task_definition_changes_filter():
     wanted = {"networkMode": "awsvpc", "containerDefinitions": [{"name": "app", "image": "a:1"}]}
-    assert FILTERS["release_task_definition_changes"]({"failed": False, "msg": "not found"}, wanted) == ["no ACTIVE revision"]
+    assert FILTERS["release_task_definition_changes"]({"failed": False, "msg": "not found"}, wanted) == [
+        "no ACTIVE revision"
+    ]
     with pytest.raises(AnsibleFilterError, match="wanted must be a dict"):
         FILTERS["release_task_definition_changes"](None, [])
 
@@ -62,7 +64,9 @@ def test_release_shared_secrets_filter():
 
 def test_release_waves_filters():
     filters = FilterModule().filters()
-    plan = filters["release_waves"](["eu-north-1", "ap-southeast-1"], ["eu-north-1", "ap-southeast-1"], "ap-southeast-1")
+    plan = filters["release_waves"](
+        ["eu-north-1", "ap-southeast-1"], ["eu-north-1", "ap-southeast-1"], "ap-southeast-1"
+    )
     assert plan["canary"] == "ap-southeast-1"
     assert filters["release_in_wave"](plan, "ap-southeast-1", "canary") is True
     assert filters["release_in_wave"](plan, "eu-north-1", "canary") is False

@@ -49,6 +49,8 @@ def test_a_vaulted_value_counts_by_its_ciphertext_and_is_never_decrypted():
     assert one == fingerprint({"database_master_password": EncryptedString(ciphertext=CIPHERTEXT), "x": [1]})
     assert one != fingerprint({"database_master_password": EncryptedString(ciphertext=CIPHERTEXT + "00"), "x": [1]})
     nested = {"megapool_aws": {"aws_secret_key": EncryptedString(ciphertext=CIPHERTEXT)}}
-    assert fingerprint(nested) == fingerprint({"megapool_aws": {"aws_secret_key": EncryptedString(ciphertext=CIPHERTEXT)}})
+    assert fingerprint(nested) == fingerprint(
+        {"megapool_aws": {"aws_secret_key": EncryptedString(ciphertext=CIPHERTEXT)}}
+    )
     # the vaulted value is not the same input as its ciphertext given as plain text
     assert one != fingerprint({"database_master_password": CIPHERTEXT, "x": [1]})

@@ -56,36 +56,72 @@ JINJA_SUMMARY = """{{ {'vpc': network_outputs.vpc_id ~ ' ' ~ network_outputs.cid
 
 REGION = "eu-north-1"
 NETWORK = {
-    "vpc_id": "vpc-0a1", "cidr": "10.20.0.0/16", "azs": ["eun1-az1", "eun1-az2"], "public_subnet_ids": ["subnet-1", "subnet-2"],
-    "private_subnet_ids": ["subnet-3", "subnet-4"], "security_groups": {"alb": "sg-1", "app": "sg-2"}, "bastion": {"instance_id": "i-1"},
+    "vpc_id": "vpc-0a1",
+    "cidr": "10.20.0.0/16",
+    "azs": ["eun1-az1", "eun1-az2"],
+    "public_subnet_ids": ["subnet-1", "subnet-2"],
+    "private_subnet_ids": ["subnet-3", "subnet-4"],
+    "security_groups": {"alb": "sg-1", "app": "sg-2"},
+    "bastion": {"instance_id": "i-1"},
 }
 PEERINGS = [
     {"name": "shop-local-eu-north-1-ap-southeast-1", "status": "active"},
     {"name": "shop-local-ap-southeast-1-us-east-1", "status": "pending-acceptance"},
     {"name": "shop-local-eu-north-1-us-east-1", "status": "provisioning"},
 ]
-ECS = {"cluster_name": "shop-local", "capacity_provider": "shop-local-cp", "auto_scaling_group_name": "shop-local-asg",
-       "architecture": "arm64", "instance_types": ["t4g.small", "t4g.medium"], "task_memory_mib": 1600}
+ECS = {
+    "cluster_name": "shop-local",
+    "capacity_provider": "shop-local-cp",
+    "auto_scaling_group_name": "shop-local-asg",
+    "architecture": "arm64",
+    "instance_types": ["t4g.small", "t4g.medium"],
+    "task_memory_mib": 1600,
+}
 ALB = {"dns_name": "shop-local-1.eu-north-1.elb.amazonaws.com", "name": "shop-local"}
 DNS = {"names": ["app.example.com"], "discovery": {"service_name": "app", "namespace_name": "shop-local.internal"}}
-DATABASE = {"role": "writer", "writer_endpoint": "db.eu-north-1.rds.amazonaws.com", "reader_endpoint": None, "port": 5432}
+DATABASE = {
+    "role": "writer",
+    "writer_endpoint": "db.eu-north-1.rds.amazonaws.com",
+    "reader_endpoint": None,
+    "port": 5432,
+}
 RELEASE = {"task_definition": "shop-local-web:3", "image": "megapool.local/megapool-demo:1.0.0"}
 CERTIFICATE = "arn:aws:acm:eu-north-1:123456789012:certificate/1"
 
 # (role variables as site.yml's Summary play sees them; a missing key is an undefined variable)
 CASES = {
-    "everything built": dict(network_outputs=NETWORK, network_nat_mode="single", peering_result={"peerings": PEERINGS},
-                             ecs_hosts_outputs=ECS, alb_outputs=ALB, dns_outputs=DNS, dns_certificate_arn=CERTIFICATE,
-                             database_outputs=DATABASE, release_outputs=RELEASE),
+    "everything built": dict(
+        network_outputs=NETWORK,
+        network_nat_mode="single",
+        peering_result={"peerings": PEERINGS},
+        ecs_hosts_outputs=ECS,
+        alb_outputs=ALB,
+        dns_outputs=DNS,
+        dns_certificate_arn=CERTIFICATE,
+        database_outputs=DATABASE,
+        release_outputs=RELEASE,
+    ),
     "first run in check mode": dict(network_nat_mode="single"),
     "network only (check mode of the later layers)": dict(network_outputs=NETWORK, network_nat_mode="per_az"),
     "no peering result, no database writer yet": dict(
-        network_outputs=NETWORK, network_nat_mode="single", ecs_hosts_outputs=ECS, alb_outputs=ALB, dns_outputs=DNS,
-        database_outputs={"role": "replica", "writer_endpoint": None, "reader_endpoint": None, "port": 5432}, release_outputs={}),
-    "load balancer without dns outputs": dict(network_outputs=NETWORK, network_nat_mode="single", alb_outputs=ALB,
-                                              peering_result={"peerings": []}),
-    "a load balancer not built yet": dict(network_outputs=NETWORK, network_nat_mode="single", alb_outputs={"dns_name": None},
-                                          dns_outputs=DNS, release_outputs={"task_definition": None}),
+        network_outputs=NETWORK,
+        network_nat_mode="single",
+        ecs_hosts_outputs=ECS,
+        alb_outputs=ALB,
+        dns_outputs=DNS,
+        database_outputs={"role": "replica", "writer_endpoint": None, "reader_endpoint": None, "port": 5432},
+        release_outputs={},
+    ),
+    "load balancer without dns outputs": dict(
+        network_outputs=NETWORK, network_nat_mode="single", alb_outputs=ALB, peering_result={"peerings": []}
+    ),
+    "a load balancer not built yet": dict(
+        network_outputs=NETWORK,
+        network_nat_mode="single",
+        alb_outputs={"dns_name": None},
+        dns_outputs=DNS,
+        release_outputs={"task_definition": None},
+    ),
 }
 
 
@@ -96,10 +132,16 @@ def _jinja(variables: dict) -> object:
 
 def _planner(variables: dict) -> object:
     return FilterModule().filters()["site_summary"](
-        REGION, network=variables.get("network_outputs"), nat_mode=variables.get("network_nat_mode"),
-        peerings=(variables.get("peering_result") or {}).get("peerings", []), ecs_hosts=variables.get("ecs_hosts_outputs"),
-        alb=variables.get("alb_outputs"), dns=variables.get("dns_outputs"), certificate_arn=variables.get("dns_certificate_arn"),
-        database=variables.get("database_outputs"), release=variables.get("release_outputs"),
+        REGION,
+        network=variables.get("network_outputs"),
+        nat_mode=variables.get("network_nat_mode"),
+        peerings=(variables.get("peering_result") or {}).get("peerings", []),
+        ecs_hosts=variables.get("ecs_hosts_outputs"),
+        alb=variables.get("alb_outputs"),
+        dns=variables.get("dns_outputs"),
+        certificate_arn=variables.get("dns_certificate_arn"),
+        database=variables.get("database_outputs"),
+        release=variables.get("release_outputs"),
     )
 
 
@@ -118,10 +160,19 @@ def test_everything_built():
         "security_groups": {"alb": "sg-1", "app": "sg-2"},
         "bastion": {"instance_id": "i-1"},
         "peerings": ["shop-local-eu-north-1-ap-southeast-1: active", "shop-local-eu-north-1-us-east-1: provisioning"],
-        "ecs": {"cluster": "shop-local", "capacity_provider": "shop-local-cp", "auto_scaling_group": "shop-local-asg",
-                "instances": "arm64 t4g.small/t4g.medium", "task_memory_mib": 1600},
-        "edge": {"load_balancer": "shop-local-1.eu-north-1.elb.amazonaws.com", "certificate": CERTIFICATE,
-                 "names": ["app.example.com"], "discovery": "app.shop-local.internal"},
+        "ecs": {
+            "cluster": "shop-local",
+            "capacity_provider": "shop-local-cp",
+            "auto_scaling_group": "shop-local-asg",
+            "instances": "arm64 t4g.small/t4g.medium",
+            "task_memory_mib": 1600,
+        },
+        "edge": {
+            "load_balancer": "shop-local-1.eu-north-1.elb.amazonaws.com",
+            "certificate": CERTIFICATE,
+            "names": ["app.example.com"],
+            "discovery": "app.shop-local.internal",
+        },
         "database": {"role": "writer", "writer": "db.eu-north-1.rds.amazonaws.com", "reader": None, "port": 5432},
         "release": "shop-local-web:3 megapool.local/megapool-demo:1.0.0",
     }
@@ -134,8 +185,17 @@ def test_nothing_built_is_one_line():
 @pytest.mark.parametrize(
     "region, expected",
     [
-        ("eu-north-1", ["shop-local-eu-north-1-ap-southeast-1: active", "shop-local-eu-north-1-us-east-1: provisioning"]),
-        ("us-east-1", ["shop-local-ap-southeast-1-us-east-1: pending-acceptance", "shop-local-eu-north-1-us-east-1: provisioning"]),
+        (
+            "eu-north-1",
+            ["shop-local-eu-north-1-ap-southeast-1: active", "shop-local-eu-north-1-us-east-1: provisioning"],
+        ),
+        (
+            "us-east-1",
+            [
+                "shop-local-ap-southeast-1-us-east-1: pending-acceptance",
+                "shop-local-eu-north-1-us-east-1: provisioning",
+            ],
+        ),
         ("sa-east-1", []),
     ],
 )
@@ -168,7 +228,9 @@ def test_site_yml_summary_play_prints_the_planner():
 def test_site_yml_prints_what_it_printed_before(variables):
     """site.yml's own task, rendered by Ansible (the filter found by its FQCN), against the expression it replaced."""
     plays = [play for play in yaml.safe_load(SITE.read_text()) if play["name"] == "Summary"]
-    msg = [task for task in plays[0]["tasks"] if task["name"] == "Summary per region"][0]["ansible.builtin.debug"]["msg"]
+    msg = [task for task in plays[0]["tasks"] if task["name"] == "Summary per region"][0]["ansible.builtin.debug"][
+        "msg"
+    ]
     templar = Templar(loader=DataLoader(), variables=dict(variables, inventory_hostname=REGION))
     assert templar.template(trust_as_template(msg)) == _jinja(variables)
 
@@ -192,12 +254,18 @@ JINJA_OUTPUTS = """{{ {inventory_hostname: {
     'image': release_outputs.image | default(None),
     'version': release_outputs.version | default(None)}} }}"""
 
-OUTPUT_CASES = dict(CASES, **{
-    "every output key": dict(
-        network_outputs=NETWORK, ecs_hosts_outputs=ECS,
-        alb_outputs=dict(ALB, arn="arn:alb", target_group_arn="arn:tg"), dns_outputs=dict(DNS, app_domain="app.example.com", certificate_arn=CERTIFICATE),
-        release_outputs=dict(RELEASE, service="shop-local-web", version="1.0.0")),
-})
+OUTPUT_CASES = dict(
+    CASES,
+    **{
+        "every output key": dict(
+            network_outputs=NETWORK,
+            ecs_hosts_outputs=ECS,
+            alb_outputs=dict(ALB, arn="arn:alb", target_group_arn="arn:tg"),
+            dns_outputs=dict(DNS, app_domain="app.example.com", certificate_arn=CERTIFICATE),
+            release_outputs=dict(RELEASE, service="shop-local-web", version="1.0.0"),
+        ),
+    },
+)
 
 
 def _set_stats_outputs() -> str:
@@ -212,17 +280,39 @@ def test_site_yml_publishes_what_it_published_before(variables):
     """site.yml's own set_stats value, rendered by Ansible (the filter by its FQCN), against the expression it replaced."""
     assert "megapool.aws.site_outputs(" in _set_stats_outputs()
     templar = Templar(loader=DataLoader(), variables=dict(variables, inventory_hostname=REGION))
-    assert templar.template(trust_as_template(_set_stats_outputs())) == templar.template(trust_as_template(JINJA_OUTPUTS))
+    assert templar.template(trust_as_template(_set_stats_outputs())) == templar.template(
+        trust_as_template(JINJA_OUTPUTS)
+    )
 
 
 def test_site_outputs_every_key():
-    outputs = site_outputs(REGION, NETWORK, ECS, dict(ALB, arn="arn:alb", target_group_arn="arn:tg"),
-                           dict(DNS, app_domain="app.example.com", certificate_arn=CERTIFICATE), dict(RELEASE, service="web", version="1.0.0"))
-    assert outputs == {REGION: {
-        "vpc_id": "vpc-0a1", "vpc_cidr": "10.20.0.0/16", "ecs_cluster": "shop-local", "capacity_provider": "shop-local-cp",
-        "auto_scaling_group": "shop-local-asg", "alb_name": "shop-local", "alb_dns_name": "shop-local-1.eu-north-1.elb.amazonaws.com",
-        "alb_arn": "arn:alb", "target_group_arn": "arn:tg", "app_domain": "app.example.com", "certificate_arn": CERTIFICATE,
-        "service": "web", "task_definition": "shop-local-web:3", "image": "megapool.local/megapool-demo:1.0.0", "version": "1.0.0"}}
+    outputs = site_outputs(
+        REGION,
+        NETWORK,
+        ECS,
+        dict(ALB, arn="arn:alb", target_group_arn="arn:tg"),
+        dict(DNS, app_domain="app.example.com", certificate_arn=CERTIFICATE),
+        dict(RELEASE, service="web", version="1.0.0"),
+    )
+    assert outputs == {
+        REGION: {
+            "vpc_id": "vpc-0a1",
+            "vpc_cidr": "10.20.0.0/16",
+            "ecs_cluster": "shop-local",
+            "capacity_provider": "shop-local-cp",
+            "auto_scaling_group": "shop-local-asg",
+            "alb_name": "shop-local",
+            "alb_dns_name": "shop-local-1.eu-north-1.elb.amazonaws.com",
+            "alb_arn": "arn:alb",
+            "target_group_arn": "arn:tg",
+            "app_domain": "app.example.com",
+            "certificate_arn": CERTIFICATE,
+            "service": "web",
+            "task_definition": "shop-local-web:3",
+            "image": "megapool.local/megapool-demo:1.0.0",
+            "version": "1.0.0",
+        }
+    }
 
 
 def test_site_outputs_nothing_published_is_every_key_null():

@@ -80,8 +80,17 @@ class Cloud:
         }
         return vpc_id
 
-    def run(self, region: str, vpc_id: str, role: str | None = "app", count: int = 1, name: str | None = None,
-            env: str = ENV, cluster: str = CLUSTER, **tags: str) -> list[dict[str, Any]]:
+    def run(
+        self,
+        region: str,
+        vpc_id: str,
+        role: str | None = "app",
+        count: int = 1,
+        name: str | None = None,
+        env: str = ENV,
+        cluster: str = CLUSTER,
+        **tags: str,
+    ) -> list[dict[str, Any]]:
         ec2 = self.ec2(region)
         all_tags = {"megapool:env": env, "megapool:cluster": cluster}
         if role:
@@ -93,10 +102,19 @@ class Cloud:
         instances = []
         for _number in range(count):  # one reservation each (moto pages by reservation)
             instances += ec2.run_instances(
-                ImageId=IMAGE, MinCount=1, MaxCount=1,
-                NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": self.subnets[vpc_id]["public" if public else "private"],
-                                    "AssociatePublicIpAddress": public}],
-                TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}],
+                ImageId=IMAGE,
+                MinCount=1,
+                MaxCount=1,
+                NetworkInterfaces=[
+                    {
+                        "DeviceIndex": 0,
+                        "SubnetId": self.subnets[vpc_id]["public" if public else "private"],
+                        "AssociatePublicIpAddress": public,
+                    }
+                ],
+                TagSpecifications=[
+                    {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}
+                ],
             )["Instances"]
         return instances
 
@@ -164,6 +182,7 @@ def client_hooks(monkeypatch: pytest.MonkeyPatch):
 def fail_region(region: str, code: str = "OptInRequired", message: str = "You are not subscribed to this service."):
     def hook(client_region, client):
         if client_region == region:
+
             def _raise(**_):
                 raise ClientError({"Error": {"Code": code, "Message": message}}, "DescribeInstances")
 
@@ -194,7 +213,9 @@ def test_host_names_are_unique_across_regions_and_within_an_asg(cloud, tmp_path,
 
     inventory = parse(config(tmp_path, regions=regions))
 
-    expected = sorted(["bastion-" + ids[r][0] for r in regions] + ["shop-prod-app-" + i for r in regions for i in ids[r][1:]])
+    expected = sorted(
+        ["bastion-" + ids[r][0] for r in regions] + ["shop-prod-app-" + i for r in regions for i in ids[r][1:]]
+    )
     assert sorted(inventory.hosts) == expected
     assert ours(warnings) == []
 
@@ -243,7 +264,8 @@ def test_private_hosts_go_through_the_bastion_of_their_own_vpc(cloud, tmp_path, 
         host = host_of(inventory, app["InstanceId"])
         assert host.vars["ansible_host"] == app["PrivateIpAddress"]
         assert host.vars["ansible_ssh_common_args"] == (
-            "-o 'ProxyCommand=ssh -W %%h:%%p -p 22 -o StrictHostKeyChecking=accept-new ec2-user@%s'" % bastion["PublicIpAddress"]
+            "-o 'ProxyCommand=ssh -W %%h:%%p -p 22 -o StrictHostKeyChecking=accept-new ec2-user@%s'"
+            % bastion["PublicIpAddress"]
         )
         assert host.vars["megapool_bastion"]["instance_id"] == bastion["InstanceId"]
         bastion_host = host_of(inventory, bastion["InstanceId"])
@@ -258,11 +280,16 @@ def test_bastion_private_address_jump_user_and_port(cloud, tmp_path):
     bastion = cloud.run("eu-north-1", vpc, "bastion")[0]
     app = cloud.run("eu-north-1", vpc, "app")[0]
 
-    inventory = parse(config(tmp_path, bastion_address="private_ip", bastion_proxy="jump", bastion_user="admin", bastion_port=2222))
+    inventory = parse(
+        config(tmp_path, bastion_address="private_ip", bastion_proxy="jump", bastion_user="admin", bastion_port=2222)
+    )
 
     assert host_of(inventory, bastion["InstanceId"]).vars["ansible_host"] == bastion["PrivateIpAddress"]
     assert host_of(inventory, bastion["InstanceId"]).vars["ansible_port"] == 2222
-    assert host_of(inventory, app["InstanceId"]).vars["ansible_ssh_common_args"] == "-o ProxyJump=admin@%s:2222" % bastion["PrivateIpAddress"]
+    assert (
+        host_of(inventory, app["InstanceId"]).vars["ansible_ssh_common_args"]
+        == "-o ProxyJump=admin@%s:2222" % bastion["PrivateIpAddress"]
+    )
 
 
 def test_bastion_ssh_args_reach_the_proxy_command(cloud, tmp_path):
@@ -270,13 +297,27 @@ def test_bastion_ssh_args_reach_the_proxy_command(cloud, tmp_path):
     bastion = cloud.run("eu-north-1", vpc, "bastion")[0]
     app = cloud.run("eu-north-1", vpc, "app")[0]
 
-    inventory = parse(config(tmp_path, bastion_ssh_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i '/tmp/my key'"))
+    inventory = parse(
+        config(
+            tmp_path, bastion_ssh_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i '/tmp/my key'"
+        )
+    )
 
     option, value = shlex.split(host_of(inventory, app["InstanceId"]).vars["ansible_ssh_common_args"])
     assert option == "-o"
     assert shlex.split(value.split("=", 1)[1]) == [
-        "ssh", "-W", "%h:%p", "-p", "22", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-        "-i", "/tmp/my key", "ec2-user@" + bastion["PublicIpAddress"],
+        "ssh",
+        "-W",
+        "%h:%p",
+        "-p",
+        "22",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-i",
+        "/tmp/my key",
+        "ec2-user@" + bastion["PublicIpAddress"],
     ]
 
 
@@ -326,11 +367,21 @@ def test_ssm_bastions_and_plugin_path(cloud, tmp_path):
     vpc = cloud.vpc("ap-southeast-1")
     bastion = cloud.run("ap-southeast-1", vpc, "bastion")[0]
 
-    inventory = parse(config(tmp_path, regions=["ap-southeast-1"], connection="ssm", ssm_bucket_name="b", ssm_bastions=True,
-                             ssm_plugin="/opt/ssm/session-manager-plugin"))
+    inventory = parse(
+        config(
+            tmp_path,
+            regions=["ap-southeast-1"],
+            connection="ssm",
+            ssm_bucket_name="b",
+            ssm_bastions=True,
+            ssm_plugin="/opt/ssm/session-manager-plugin",
+        )
+    )
 
     variables = host_of(inventory, bastion["InstanceId"]).vars
-    assert variables["ansible_connection"] == "amazon.aws.aws_ssm" and variables["ansible_host"] == bastion["InstanceId"]
+    assert (
+        variables["ansible_connection"] == "amazon.aws.aws_ssm" and variables["ansible_host"] == bastion["InstanceId"]
+    )
     assert variables["ansible_aws_ssm_region"] == "ap-southeast-1"
     assert variables["ansible_aws_ssm_plugin"] == "/opt/ssm/session-manager-plugin"
     assert "ansible_user" not in variables
@@ -356,7 +407,11 @@ def test_one_filtered_query_per_region_and_stopped_instances_left_out(cloud, tmp
     assert sorted(call.region for call in describes) == ["eu-north-1", "us-east-1"]
     assert aws_calls.operations() == ["DescribeInstances", "DescribeInstances"]
     filters = {f["Name"]: f["Values"] for f in describes[0].params["Filters"]}
-    assert filters == {"tag:megapool:env": [ENV], "tag:megapool:cluster": [CLUSTER], "instance-state-name": ["pending", "running"]}
+    assert filters == {
+        "tag:megapool:env": [ENV],
+        "tag:megapool:cluster": [CLUSTER],
+        "instance-state-name": ["pending", "running"],
+    }
     assert "megapool.aws/" in describes[0].user_agent
 
 
@@ -367,7 +422,9 @@ def test_pagination_reads_every_page(cloud, tmp_path, aws_calls):
 
     inventory = parse(config(tmp_path, page_size=5))
 
-    assert sorted(host.vars["instance_id"] for host in inventory.hosts.values()) == sorted(i["InstanceId"] for i in apps)
+    assert sorted(host.vars["instance_id"] for host in inventory.hosts.values()) == sorted(
+        i["InstanceId"] for i in apps
+    )
     pages = aws_calls.of("DescribeInstances")
     assert len(pages) == 2
     assert [page.params["MaxResults"] for page in pages] == [5, 5]
@@ -447,7 +504,9 @@ def test_a_failing_region_is_skipped_with_a_warning(cloud, tmp_path, client_hook
 
 def test_strict_regions_fails_on_a_failing_region(cloud, tmp_path, client_hooks):
     cloud.run("eu-north-1", cloud.vpc("eu-north-1"), "app")
-    client_hooks.append(fail_region("ap-southeast-1", "AuthFailure", "AWS was not able to validate the provided access credentials"))
+    client_hooks.append(
+        fail_region("ap-southeast-1", "AuthFailure", "AWS was not able to validate the provided access credentials")
+    )
 
     with pytest.raises(AnsibleParserError) as error:
         parse(config(tmp_path, regions=["eu-north-1", "ap-southeast-1"], strict_regions=True))
@@ -461,8 +520,13 @@ def test_a_failed_result_is_not_cached(cloud, tmp_path, client_hooks, aws_calls)
     cloud.run("eu-north-1", cloud.vpc("eu-north-1"), "app")
     hook = fail_region("ap-southeast-1")
     client_hooks.append(hook)
-    path = config(tmp_path, regions=["eu-north-1", "ap-southeast-1"], cache=True, cache_plugin="ansible.builtin.jsonfile",
-                  cache_connection=str(tmp_path / "cache"))
+    path = config(
+        tmp_path,
+        regions=["eu-north-1", "ap-southeast-1"],
+        cache=True,
+        cache_plugin="ansible.builtin.jsonfile",
+        cache_connection=str(tmp_path / "cache"),
+    )
     parse(path)
     client_hooks.remove(hook)
     aws_calls.clear()
@@ -498,15 +562,24 @@ def test_unreachable_endpoint_is_a_clear_error_naming_it(aws_env, tmp_path, no_r
 @pytest.mark.parametrize(
     "options, expected",
     [
-        ({"regions": ["eu-north-1", "eu-nort-1"]}, "regions: unknown AWS region eu-nort-1 (known regions starting with eu-:"),
-        ({"regions": ["mars-north-1"]}, "regions: unknown AWS region mars-north-1. Use region names such as eu-north-1"),
+        (
+            {"regions": ["eu-north-1", "eu-nort-1"]},
+            "regions: unknown AWS region eu-nort-1 (known regions starting with eu-:",
+        ),
+        (
+            {"regions": ["mars-north-1"]},
+            "regions: unknown AWS region mars-north-1. Use region names such as eu-north-1",
+        ),
         ({"regions": []}, "regions is empty: list the AWS regions of the environment"),
         ({"env": ""}, "env must be a non-empty string"),
         ({"page_size": 3}, "page_size must be between 5 and 1000"),
         ({"max_workers": 0}, "max_workers must be 1 or more"),
         ({"bastion_port": 0}, "bastion_port must be a TCP port"),
         ({"filters": ["tag:x"]}, "filters"),
-        ({"bastion_ssh_args": "-i '/tmp/key"}, "bastion_ssh_args cannot be split like a shell would (No closing quotation)"),
+        (
+            {"bastion_ssh_args": "-i '/tmp/key"},
+            "bastion_ssh_args cannot be split like a shell would (No closing quotation)",
+        ),
         ({"connection": "ssm"}, "connection: ssm needs ssm_bucket_name"),
         ({"connection": "ssm", "ssm_bucket_name": " "}, "Set ssm_bucket_name: <bucket>"),
     ],
@@ -531,15 +604,27 @@ def test_an_unknown_option_is_a_warning_with_a_suggestion(cloud, tmp_path, warni
     path = config(tmp_path, **options)
     parse(path)
     assert [w for w in ours(warnings) if "unknown option" in w] == [
-        "%s: %s: %s" % (PLUGIN, path, expected) + ("" if expected.endswith("ignores it") else "; Ansible ignores it")
+        "%s: %s: %s" % (PLUGIN, path, expected)
+        + ("" if expected.endswith("ignores it") else "; Ansible ignores it")
         + ". The options are listed by `ansible-doc -t inventory %s`." % PLUGIN
     ]
 
 
 def test_known_options_and_their_aliases_are_no_warning(cloud, tmp_path, warnings):
     # aws_access_key_id / aws_secret_access_key are amazon.aws's aliases of access_key / secret_key; cache options too.
-    parse(config(tmp_path, aws_access_key_id="testing", aws_secret_access_key="testing", strict=False, compose={},
-                 keyed_groups=[], cache=False, bastion_proxy="jump", page_size=100))
+    parse(
+        config(
+            tmp_path,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            strict=False,
+            compose={},
+            keyed_groups=[],
+            cache=False,
+            bastion_proxy="jump",
+            page_size=100,
+        )
+    )
     assert not [w for w in warnings if "unknown option" in w]
 
 
@@ -561,7 +646,9 @@ def test_one_boto3_session_for_all_regions(cloud, tmp_path, monkeypatch):
 def test_a_missing_profile_is_a_clear_error(aws_env, tmp_path, aws_calls, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    with pytest.raises(AnsibleParserError, match="could not make the EC2 clients: The config profile \\(nosuch\\) could not be found"):
+    with pytest.raises(
+        AnsibleParserError, match="could not make the EC2 clients: The config profile \\(nosuch\\) could not be found"
+    ):
         parse(config(tmp_path, profile="nosuch"))
     assert aws_calls == []
 
@@ -599,7 +686,13 @@ def test_filters_are_server_side_and_replace_same_name(cloud, tmp_path, aws_call
 
 
 def cached_config(tmp_path: Path, **options: Any) -> Path:
-    return config(tmp_path, cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(tmp_path / "cache"), **options)
+    return config(
+        tmp_path,
+        cache=True,
+        cache_plugin="ansible.builtin.jsonfile",
+        cache_connection=str(tmp_path / "cache"),
+        **options,
+    )
 
 
 def read_entry(cache_file: Path) -> Any:
@@ -610,7 +703,9 @@ def read_entry(cache_file: Path) -> Any:
 
 def write_entry(cache_file: Path, entry: Any) -> None:
     data = json.loads(cache_file.read_text(encoding="utf-8"))
-    cache_file.write_text(json.dumps({"__payload__": json.dumps(entry)} if "__payload__" in data else entry), encoding="utf-8")
+    cache_file.write_text(
+        json.dumps({"__payload__": json.dumps(entry)} if "__payload__" in data else entry), encoding="utf-8"
+    )
 
 
 def test_a_warm_cache_makes_no_aws_call(cloud, tmp_path, aws_calls):
@@ -671,7 +766,9 @@ def test_an_unreadable_cache_file_is_ignored_with_a_warning_and_refreshed(cloud,
 
     assert len(inventory.hosts) == 1
     assert aws_calls.operations() == ["DescribeInstances"]
-    assert any("ignoring the inventory cache, it could not be read" in w and "querying AWS again" in w for w in ours(warnings))
+    assert any(
+        "ignoring the inventory cache, it could not be read" in w and "querying AWS again" in w for w in ours(warnings)
+    )
     aws_calls.clear()
     parse(path)
     assert aws_calls == []  # refreshed: warm again
@@ -794,13 +891,15 @@ def test_hostname_template_keyed_groups_compose_and_groups(cloud, tmp_path):
     cloud.run("eu-north-1", vpc, "bastion")
     apps = cloud.run("eu-north-1", vpc, "app", count=2, megapool__release="1.4.2")
 
-    inventory = parse(config(
-        tmp_path,
-        hostname_template="ec2_tags['megapool:role'] ~ '-' ~ placement.region",
-        keyed_groups=[{"key": "ec2_tags['megapool:release'] | default('none')", "prefix": "release"}],
-        compose={"node_ip": "private_ip_address"},
-        groups={"has_proxy": "ansible_ssh_common_args is defined"},
-    ))
+    inventory = parse(
+        config(
+            tmp_path,
+            hostname_template="ec2_tags['megapool:role'] ~ '-' ~ placement.region",
+            keyed_groups=[{"key": "ec2_tags['megapool:release'] | default('none')", "prefix": "release"}],
+            compose={"node_ip": "private_ip_address"},
+            groups={"has_proxy": "ansible_ssh_common_args is defined"},
+        )
+    )
 
     app_names = sorted("app-eu-north-1-" + i["InstanceId"] for i in apps)
     assert sorted(inventory.hosts) == sorted(app_names + ["bastion-eu-north-1"])

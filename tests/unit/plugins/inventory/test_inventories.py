@@ -79,7 +79,9 @@ def emulator(aws_env, monkeypatch):
     try:
         yield "http://127.0.0.1:%d" % port
     finally:
-        urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/moto-api/reset" % port, method="POST")).close()
+        urllib.request.urlopen(
+            urllib.request.Request("http://127.0.0.1:%d/moto-api/reset" % port, method="POST")
+        ).close()
         server.stop()
 
 
@@ -87,7 +89,9 @@ def emulator(aws_env, monkeypatch):
 def warnings(monkeypatch):
     seen: list[str] = []
     monkeypatch.setattr(Display, "warning", lambda self, msg, *args, **kwargs: seen.append(str(msg)))
-    monkeypatch.setattr(Display, "error_as_warning", lambda self, msg, exception, **kwargs: seen.append("%s %s" % (msg, exception)))
+    monkeypatch.setattr(
+        Display, "error_as_warning", lambda self, msg, exception, **kwargs: seen.append("%s %s" % (msg, exception))
+    )
     return seen
 
 
@@ -99,9 +103,16 @@ def test_the_local_inventory_brings_region_hosts_and_instances_together(emulator
     tags = {"megapool:env": "local", "megapool:cluster": "megapool"}
 
     def run(subnet, role, public_ip):
-        spec = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in dict(tags, **{"megapool:role": role}).items()]}]
+        spec = [
+            {
+                "ResourceType": "instance",
+                "Tags": [{"Key": k, "Value": v} for k, v in dict(tags, **{"megapool:role": role}).items()],
+            }
+        ]
         network = [{"DeviceIndex": 0, "SubnetId": subnet, "AssociatePublicIpAddress": public_ip}]
-        return ec2.run_instances(ImageId="ami-03cf127a", MinCount=1, MaxCount=1, NetworkInterfaces=network, TagSpecifications=spec)["Instances"][0]
+        return ec2.run_instances(
+            ImageId="ami-03cf127a", MinCount=1, MaxCount=1, NetworkInterfaces=network, TagSpecifications=spec
+        )["Instances"][0]
 
     bastion = run(public, "bastion", True)
     app = run(private, "app", False)
@@ -111,7 +122,10 @@ def test_the_local_inventory_brings_region_hosts_and_instances_together(emulator
     assert sorted(host.name for host in manager.groups["regions"].get_hosts()) == ["ap-southeast-1", "eu-north-1"]
     assert [host.name for host in manager.groups["app"].get_hosts()] == ["app-" + app["InstanceId"]]
     assert [host.name for host in manager.groups["bastion"].get_hosts()] == ["bastion-" + bastion["InstanceId"]]
-    assert "ec2-user@" + bastion["PublicIpAddress"] in manager.get_host("app-" + app["InstanceId"]).vars["ansible_ssh_common_args"]
+    assert (
+        "ec2-user@" + bastion["PublicIpAddress"]
+        in manager.get_host("app-" + app["InstanceId"]).vars["ansible_ssh_common_args"]
+    )
     assert warnings == []  # the yaml plugin steps aside quietly, nothing else to say
 
 
@@ -125,6 +139,11 @@ def test_the_local_inventory_without_emulator_names_the_endpoint(aws_env, monkey
 
     manager = InventoryManager(loader=DataLoader(), sources=[str(ROOT / "inventories" / "local")])
 
-    assert sorted(host.name for host in manager.get_hosts()) == ["ap-southeast-1", "eu-north-1"]  # hosts.yml still there
+    assert sorted(host.name for host in manager.get_hosts()) == [
+        "ap-southeast-1",
+        "eu-north-1",
+    ]  # hosts.yml still there
     ours = [w for w in warnings if "megapool.aws.ec2_cluster:" in w]
-    assert ours and all("(endpoint http://127.0.0.1:%d): Could not connect to the endpoint URL" % port in w for w in ours)
+    assert ours and all(
+        "(endpoint http://127.0.0.1:%d): Could not connect to the endpoint URL" % port in w for w in ours
+    )

@@ -40,10 +40,21 @@ from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import valida
 TAGS = {"megapool:env": "prod", "owner": "platform"}
 
 
-def _cert(arn="arn:1", domain="app.example.com", sans=("app.example.com", "www.example.com"), status="ISSUED", created=1, **extra):
+def _cert(
+    arn="arn:1",
+    domain="app.example.com",
+    sans=("app.example.com", "www.example.com"),
+    status="ISSUED",
+    created=1,
+    **extra,
+):
     certificate = {
-        "CertificateArn": arn, "DomainName": domain, "SubjectAlternativeNames": list(sans), "Status": status,
-        "Type": "AMAZON_ISSUED", "KeyAlgorithm": "RSA_2048",
+        "CertificateArn": arn,
+        "DomainName": domain,
+        "SubjectAlternativeNames": list(sans),
+        "Status": status,
+        "Type": "AMAZON_ISSUED",
+        "KeyAlgorithm": "RSA_2048",
         "CreatedAt": datetime.datetime.fromtimestamp(created, tz=datetime.timezone.utc),
     }
     certificate.update(extra)
@@ -89,9 +100,21 @@ def test_in_zone(name, zone, inside):
     [
         (None, [], "domain_name is required"),
         ("app.example.net", [], "domain_name: app.example.net is not inside the hosted zone example.com"),
-        ("app.example.com", ["www.example.org"], "subject_alternative_names: www.example.org is not inside the hosted zone example.com"),
-        ("app.example.com", ["a.example.org", "b.example.net"], "subject_alternative_names: a.example.org, b.example.net are not inside"),
-        ("app.example.com", ["*.*.example.com"], "subject_alternative_names: '*.*.example.com' has a wildcard that is not the whole leftmost label"),
+        (
+            "app.example.com",
+            ["www.example.org"],
+            "subject_alternative_names: www.example.org is not inside the hosted zone example.com",
+        ),
+        (
+            "app.example.com",
+            ["a.example.org", "b.example.net"],
+            "subject_alternative_names: a.example.org, b.example.net are not inside",
+        ),
+        (
+            "app.example.com",
+            ["*.*.example.com"],
+            "subject_alternative_names: '*.*.example.com' has a wildcard that is not the whole leftmost label",
+        ),
         ("app*.example.com", [], "domain_name: 'app*.example.com' has a wildcard"),
         ("com", [], "domain_name: 'com' is not a fully qualified domain name"),
         ("-app.example.com", [], "domain_name: '-app.example.com' has an invalid label '-app'"),
@@ -105,7 +128,12 @@ def test_validate_request_refuses(domain, sans, message):
 
 
 def test_validate_request_normalizes_and_dedupes_names():
-    desired = validate_request("App.Example.com.", ["www.example.com", "WWW.example.com", "app.example.com", "*.example.com"], "example.com", tags=TAGS)
+    desired = validate_request(
+        "App.Example.com.",
+        ["www.example.com", "WWW.example.com", "app.example.com", "*.example.com"],
+        "example.com",
+        tags=TAGS,
+    )
     assert desired.domain_name == "app.example.com"
     assert desired.subject_alternative_names == ("*.example.com", "www.example.com")
     assert desired.names == {"app.example.com", "www.example.com", "*.example.com"}
@@ -156,7 +184,11 @@ def test_identity_matches(certificate, tags, matches):
         ([_cert("a", status="FAILED", created=9), _cert("b", status="PENDING_VALIDATION", created=1)], "b", None),
         ([_cert("a", status="FAILED", created=9), _cert("b", status="EXPIRED", created=1)], None, "a"),
         ([_cert("a", status="FAILED", created=1), _cert("b", status="EXPIRED", created=9)], None, None),
-        ([_cert("a", status="REVOKED"), _cert("b", status="INACTIVE"), _cert("c", status="VALIDATION_TIMED_OUT")], None, None),
+        (
+            [_cert("a", status="REVOKED"), _cert("b", status="INACTIVE"), _cert("c", status="VALIDATION_TIMED_OUT")],
+            None,
+            None,
+        ),
     ],
 )
 def test_choose_certificate(certificates, live, failed):
@@ -172,18 +204,22 @@ def test_idempotency_token_is_stable_within_a_run_and_changes_with_inputs_certif
     assert len(token) == 32 and token.isalnum()
     assert token != idempotency_token(desired, ["arn:1"], "run-1")
     assert token != idempotency_token(desired, ["arn:2", "arn:1"], "run-2")
-    assert token != idempotency_token(validate_request("app.example.com", [], "example.com", tags=TAGS), ["arn:2", "arn:1"], "run-1")
+    assert token != idempotency_token(
+        validate_request("app.example.com", [], "example.com", tags=TAGS), ["arn:2", "arn:1"], "run-1"
+    )
 
 
 # ------------------------------------------------------------------------------------------ records
 
 
 def test_validation_records_dedupe_shared_records_and_skip_unpublished():
-    certificate = _cert(DomainValidationOptions=_options(
-        ("example.com", "_a.example.com.", "_v.acm.", "PENDING_VALIDATION"),
-        ("*.example.com", "_A.Example.com", "_v.acm.", "PENDING_VALIDATION"),
-        ("www.example.com", None, None, "PENDING_VALIDATION"),
-    ))
+    certificate = _cert(
+        DomainValidationOptions=_options(
+            ("example.com", "_a.example.com.", "_v.acm.", "PENDING_VALIDATION"),
+            ("*.example.com", "_A.Example.com", "_v.acm.", "PENDING_VALIDATION"),
+            ("www.example.com", None, None, "PENDING_VALIDATION"),
+        )
+    )
     records = validation_records(certificate)
     assert records == [ValidationRecord("_a.example.com.", "CNAME", "_v.acm.")]
     assert records[0].domain_names == ("*.example.com", "example.com")
@@ -207,7 +243,14 @@ def _rrset(record, value=None, ttl=300):
         ({RECORD.key: _rrset(RECORD, ttl=60), OTHER.key: _rrset(OTHER, value="_W.ACM-validations.aws")}, []),
         ({RECORD.key: _rrset(RECORD, value="stale."), OTHER.key: None}, [RECORD.name, OTHER.name]),
         (
-            {RECORD.key: {"Name": RECORD.name, "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": RECORD.value}, {"Value": "x."}]}},
+            {
+                RECORD.key: {
+                    "Name": RECORD.name,
+                    "Type": "CNAME",
+                    "TTL": 300,
+                    "ResourceRecords": [{"Value": RECORD.value}, {"Value": "x."}],
+                }
+            },
             [RECORD.name, OTHER.name],
         ),
     ],
@@ -221,8 +264,15 @@ def test_plan_upserts(existing, upserted):
 def test_plan_record_deletes():
     foreign = ValidationRecord("_c.api.example.com.", "CNAME", "_x.acm.")
     missing = ValidationRecord("_d.old.example.com.", "CNAME", "_y.acm.")
-    existing = {RECORD.key: _rrset(RECORD, ttl=60), OTHER.key: _rrset(OTHER), foreign.key: _rrset(foreign, value="someone-else."), missing.key: None}
-    plan = plan_record_deletes([RECORD, OTHER, foreign, missing], existing, {record_use_key(OTHER): "certificate arn:9 (eu-west-1)"})
+    existing = {
+        RECORD.key: _rrset(RECORD, ttl=60),
+        OTHER.key: _rrset(OTHER),
+        foreign.key: _rrset(foreign, value="someone-else."),
+        missing.key: None,
+    }
+    plan = plan_record_deletes(
+        [RECORD, OTHER, foreign, missing], existing, {record_use_key(OTHER): "certificate arn:9 (eu-west-1)"}
+    )
     assert plan.changes == ({"Action": "DELETE", "ResourceRecordSet": _rrset(RECORD, ttl=60)},)
     assert plan.kept == (
         "kept validation record _b.www.example.com.: still used by certificate arn:9 (eu-west-1)",
@@ -234,7 +284,13 @@ def test_plan_record_deletes():
     "summary, shares",
     [
         ({"DomainName": "app.example.com"}, True),
-        ({"DomainName": "other.example.com", "SubjectAlternativeNameSummaries": ["other.example.com", "www.example.com"]}, True),
+        (
+            {
+                "DomainName": "other.example.com",
+                "SubjectAlternativeNameSummaries": ["other.example.com", "www.example.com"],
+            },
+            True,
+        ),
         ({"DomainName": "*.app.example.com"}, True),
         ({"DomainName": "other.example.com"}, False),
         ({"DomainName": "other.example.com", "HasAdditionalSubjectAlternativeNames": True}, True),
@@ -262,23 +318,42 @@ def test_tag_changes(current, desired, purge, expected):
 
 
 def test_progress_lines():
-    pending = _cert(status="PENDING_VALIDATION", DomainValidationOptions=_options(
-        ("app.example.com", "_a.", "_v.", "SUCCESS"), ("www.example.com", "_b.", "_w.", "PENDING_VALIDATION")))
+    pending = _cert(
+        status="PENDING_VALIDATION",
+        DomainValidationOptions=_options(
+            ("app.example.com", "_a.", "_v.", "SUCCESS"), ("www.example.com", "_b.", "_w.", "PENDING_VALIDATION")
+        ),
+    )
     assert progress(pending) == "certificate PENDING_VALIDATION: 1 of 2 names validated"
     unpublished = _cert(
-        status="PENDING_VALIDATION", sans=("app.example.com",), DomainValidationOptions=_options(("app.example.com", None, None, "PENDING_VALIDATION")),
+        status="PENDING_VALIDATION",
+        sans=("app.example.com",),
+        DomainValidationOptions=_options(("app.example.com", None, None, "PENDING_VALIDATION")),
     )
-    assert progress(unpublished) == "certificate PENDING_VALIDATION: 0 of 1 name validated (waiting for ACM to publish the validation records)"
+    assert (
+        progress(unpublished)
+        == "certificate PENDING_VALIDATION: 0 of 1 name validated (waiting for ACM to publish the validation records)"
+    )
     assert progress(None) == "certificate absent"
-    failed = _cert(status="FAILED", FailureReason="CAA_ERROR", DomainValidationOptions=_options(("app.example.com", "_a.", "_v.", "FAILED")))
+    failed = _cert(
+        status="FAILED",
+        FailureReason="CAA_ERROR",
+        DomainValidationOptions=_options(("app.example.com", "_a.", "_v.", "FAILED")),
+    )
     assert progress(failed) == "certificate FAILED: 0 of 1 name validated (CAA_ERROR)"
     assert "FAILED: CAA_ERROR. A CAA record of the domain does not allow amazon.com" in failure_message(failed)
 
 
 def test_validation_events_report_what_moved():
-    before = _cert(status="PENDING_VALIDATION", DomainValidationOptions=_options(("app.example.com", "_a.", "_v.", "PENDING_VALIDATION")))
+    before = _cert(
+        status="PENDING_VALIDATION",
+        DomainValidationOptions=_options(("app.example.com", "_a.", "_v.", "PENDING_VALIDATION")),
+    )
     after = _cert(status="ISSUED", DomainValidationOptions=_options(("app.example.com", "_a.", "_v.", "SUCCESS")))
-    assert validation_events(before, after) == ["app.example.com: validation SUCCESS", "certificate PENDING_VALIDATION -> ISSUED"]
+    assert validation_events(before, after) == [
+        "app.example.com: validation SUCCESS",
+        "certificate PENDING_VALIDATION -> ISSUED",
+    ]
     assert validation_events(after, after) == []
     assert validation_events(None, after) == []
 
@@ -290,8 +365,13 @@ def test_timeout_message_names_the_option_the_zone_and_the_delegation():
 
 
 def test_views():
-    certificate = _cert(InUseBy=["arn:alb"], DomainValidationOptions=_options(
-        ("app.example.com", "_a.app.example.com.", "_v.", "SUCCESS"), ("www.example.com", "_b.www.example.com.", "_w.", "SUCCESS")))
+    certificate = _cert(
+        InUseBy=["arn:alb"],
+        DomainValidationOptions=_options(
+            ("app.example.com", "_a.app.example.com.", "_v.", "SUCCESS"),
+            ("www.example.com", "_b.www.example.com.", "_w.", "SUCCESS"),
+        ),
+    )
     view = certificate_view(certificate, {"k": "v"})
     assert view["subject_alternative_names"] == ["www.example.com"]
     assert view["in_use_by"] == ["arn:alb"]
@@ -347,7 +427,10 @@ def test_upserts_then_nothing(pairs):
     [
         ([], {}),
         ([{"CertificateArn": "a", "InUseBy": []}, {"CertificateArn": "b"}], {}),
-        ([{"CertificateArn": "a", "InUseBy": ["lb-1", "lb-2"]}, {"CertificateArn": "b", "InUseBy": []}], {"a": ["lb-1", "lb-2"]}),
+        (
+            [{"CertificateArn": "a", "InUseBy": ["lb-1", "lb-2"]}, {"CertificateArn": "b", "InUseBy": []}],
+            {"a": ["lb-1", "lb-2"]},
+        ),
     ],
 )
 def test_in_use_by_lists_only_certificates_in_use(certificates, expected):
@@ -356,7 +439,9 @@ def test_in_use_by_lists_only_certificates_in_use(certificates, expected):
 
 def test_in_use_lines_name_the_certificates_and_their_users():
     users = {"arn:b": ["lb-2"], "arn:a": ["lb-1", "cf-1"]}
-    assert in_use_progress(users, 12.7) == "waiting for arn:a, arn:b to be released (in use by lb-1, cf-1; lb-2) for 12s"
+    assert (
+        in_use_progress(users, 12.7) == "waiting for arn:a, arn:b to be released (in use by lb-1, cf-1; lb-2) for 12s"
+    )
     message = in_use_timeout_message(users, 600)
     assert message.startswith("Cannot delete arn:a, arn:b: still in use by lb-1, cf-1; lb-2 after wait_timeout=600s.")
     assert "remove the certificate from it first" in message and "raise wait_timeout" in message

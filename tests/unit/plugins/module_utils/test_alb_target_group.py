@@ -8,12 +8,28 @@ import pytest
 
 from ansible_collections.megapool.aws.plugins.module_utils.alb_target_group import target_group_drift
 
-WANTED = {"health_check_protocol": "HTTP", "health_check_path": "/health", "health_check_interval": "10",
-          "health_check_timeout": 5, "healthy_threshold_count": 2, "unhealthy_threshold_count": 3,
-          "successful_response_codes": "200", "deregistration_delay_timeout": "30", "tags": {"Name": "web"}}
-FOUND = {"health_check_protocol": "HTTP", "health_check_path": "/health", "health_check_interval_seconds": 10,
-         "health_check_timeout_seconds": 5, "healthy_threshold_count": 2, "unhealthy_threshold_count": 3,
-         "matcher": {"http_code": "200"}, "deregistration_delay_timeout_seconds": 30, "tags": {"Name": "web"}}
+WANTED = {
+    "health_check_protocol": "HTTP",
+    "health_check_path": "/health",
+    "health_check_interval": "10",
+    "health_check_timeout": 5,
+    "healthy_threshold_count": 2,
+    "unhealthy_threshold_count": 3,
+    "successful_response_codes": "200",
+    "deregistration_delay_timeout": "30",
+    "tags": {"Name": "web"},
+}
+FOUND = {
+    "health_check_protocol": "HTTP",
+    "health_check_path": "/health",
+    "health_check_interval_seconds": 10,
+    "health_check_timeout_seconds": 5,
+    "healthy_threshold_count": 2,
+    "unhealthy_threshold_count": 3,
+    "matcher": {"http_code": "200"},
+    "deregistration_delay_timeout_seconds": 30,
+    "tags": {"Name": "web"},
+}
 
 
 @pytest.mark.parametrize(
@@ -37,7 +53,12 @@ def test_drift(found, expected):
 
 
 def test_codes_are_a_set():
-    assert target_group_drift(dict(FOUND, matcher={"http_code": "204, 200"}), dict(WANTED, successful_response_codes="200,204")) == []
+    assert (
+        target_group_drift(
+            dict(FOUND, matcher={"http_code": "204, 200"}), dict(WANTED, successful_response_codes="200,204")
+        )
+        == []
+    )
 
 
 def test_missing():

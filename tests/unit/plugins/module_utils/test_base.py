@@ -39,7 +39,11 @@ import fault_proxy  # noqa: E402  pylint: disable=wrong-import-position,import-e
         ({"retries": {"mode": "adaptive"}}, {}, {"retries": {"mode": "adaptive", "total_max_attempts": 10}}),
         (None, {"AWS_RETRY_MODE": "adaptive"}, {"retries": {"mode": "adaptive", "total_max_attempts": 10}}),
         (None, {"AWS_MAX_ATTEMPTS": "4"}, {"retries": {"mode": "standard", "total_max_attempts": 4}}),
-        ({"retries": {"max_attempts": 6}}, {"AWS_MAX_ATTEMPTS": "4"}, {"retries": {"mode": "standard", "max_attempts": 6}}),
+        (
+            {"retries": {"max_attempts": 6}},
+            {"AWS_MAX_ATTEMPTS": "4"},
+            {"retries": {"mode": "standard", "max_attempts": 6}},
+        ),
         ({"retries": None}, {}, {"retries": {"mode": "standard", "total_max_attempts": 10}}),
     ],
 )
@@ -60,12 +64,18 @@ def test_with_retry_policy_refuses_retries_that_are_not_a_dictionary():
 
 # A successful answer of each protocol (what the stub upstream sends when the proxy forwards).
 _SUCCESS = {
-    "ec2": ("text/xml", b'<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><vpcSet/></DescribeVpcsResponse>'),
+    "ec2": (
+        "text/xml",
+        b'<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><vpcSet/></DescribeVpcsResponse>',
+    ),
     "query": ("text/xml", b""),  # <ActionResponse><ActionResult/></ActionResponse>
     "json": ("application/x-amz-json-1.1", b"{}"),
     "cbor": ("application/cbor", b"\xa0"),
-    "rest-xml": ("text/xml", b'<ListHostedZonesResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
-                 b"<HostedZones/><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListHostedZonesResponse>"),
+    "rest-xml": (
+        "text/xml",
+        b'<ListHostedZonesResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+        b"<HostedZones/><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListHostedZonesResponse>",
+    ),
 }
 
 
@@ -170,7 +180,9 @@ def test_a_config_the_module_passes_does_not_drop_the_policy(upstream):
     import botocore.config  # pylint: disable=import-outside-toplevel
 
     with fault_proxy.FaultProxy(upstream, faults=_failing_first(9, fault_proxy.THROTTLE)) as proxy:
-        client = _module(proxy.url).client("ec2", config=botocore.config.Config(connect_timeout=10, retries={"max_attempts": 2}))
+        client = _module(proxy.url).client(
+            "ec2", config=botocore.config.Config(connect_timeout=10, retries={"max_attempts": 2})
+        )
         client.describe_vpcs()
         assert proxy.stats()["calls"] == 10
 
@@ -207,7 +219,9 @@ def test_retry_while_waits_out_the_state_it_is_given(no_sleep):
     assert len(calls) == 3 and len(no_sleep) == 2
 
 
-@pytest.mark.parametrize("code", ["Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "InternalError"])
+@pytest.mark.parametrize(
+    "code", ["Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "InternalError"]
+)
 def test_retry_while_leaves_throttling_and_server_errors_to_the_clients_policy(no_sleep, code):
     # botocore's standard mode has already made its 10 attempts when such an error reaches the module: a retry here
     # would multiply them (amazon.aws's AWSRetry.jittered_backoff() retries these codes).
@@ -226,5 +240,11 @@ def test_retry_while_gives_up_after_its_retries(no_sleep):
 
 def test_no_module_nests_amazon_aws_retries_under_the_policy():
     modules = Path(__file__).resolve().parents[4] / "plugins"
-    offenders = [str(path.relative_to(modules)) for path in sorted(modules.rglob("*.py")) if "AWSRetry." in path.read_text(encoding="utf-8")]
-    assert offenders == ["module_utils/base.py"], "use base.retry_while(codes) for a state that clears; throttling is the policy's: %s" % offenders
+    offenders = [
+        str(path.relative_to(modules))
+        for path in sorted(modules.rglob("*.py"))
+        if "AWSRetry." in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == ["module_utils/base.py"], (
+        "use base.retry_while(codes) for a state that clears; throttling is the policy's: %s" % offenders
+    )

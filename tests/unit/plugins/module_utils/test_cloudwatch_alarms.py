@@ -15,28 +15,56 @@ from ansible_collections.megapool.aws.plugins.module_utils.cloudwatch_alarms imp
 from ansible_collections.megapool.aws.plugins.module_utils.cloudwatch_alarms import wanted_alarm
 
 SPEC = {
-    "name": "m-prod-ecs-cpu-high", "namespace": "AWS/ECS", "metric_name": "CPUUtilization",
-    "dimensions": {"ClusterName": "m-prod"}, "statistic": "Average", "comparison": "GreaterThanThreshold",
-    "threshold": 80, "period": 300, "evaluation_periods": 3, "unit": "Percent", "treat_missing_data": "missing",
-    "alarm_actions": [], "ok_actions": [], "description": "m-prod: CPU above 80 %",
+    "name": "m-prod-ecs-cpu-high",
+    "namespace": "AWS/ECS",
+    "metric_name": "CPUUtilization",
+    "dimensions": {"ClusterName": "m-prod"},
+    "statistic": "Average",
+    "comparison": "GreaterThanThreshold",
+    "threshold": 80,
+    "period": 300,
+    "evaluation_periods": 3,
+    "unit": "Percent",
+    "treat_missing_data": "missing",
+    "alarm_actions": [],
+    "ok_actions": [],
+    "description": "m-prod: CPU above 80 %",
 }
 
 
 def described(spec=None, **changes):
     """An alarm as DescribeAlarms returns it for ``spec`` (with state fields the planner must ignore)."""
     spec = spec or SPEC
-    alarm = dict(wanted_alarm(spec), AlarmArn="arn:aws:cloudwatch:eu-north-1:1:alarm:" + spec["name"], StateValue="ALARM",
-                 ActionsEnabled=True, StateReason="x", InsufficientDataActions=[], AlarmConfigurationUpdatedTimestamp="t")
+    alarm = dict(
+        wanted_alarm(spec),
+        AlarmArn="arn:aws:cloudwatch:eu-north-1:1:alarm:" + spec["name"],
+        StateValue="ALARM",
+        ActionsEnabled=True,
+        StateReason="x",
+        InsufficientDataActions=[],
+        AlarmConfigurationUpdatedTimestamp="t",
+    )
     alarm.update(changes)
     return {key: value for key, value in alarm.items() if value is not None}
 
 
 def test_wanted_alarm_is_the_put_metric_alarm_call():
     assert wanted_alarm(SPEC) == {
-        "AlarmName": "m-prod-ecs-cpu-high", "AlarmDescription": "m-prod: CPU above 80 %", "Namespace": "AWS/ECS",
-        "MetricName": "CPUUtilization", "Dimensions": [{"Name": "ClusterName", "Value": "m-prod"}], "Statistic": "Average",
-        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 80.0, "Period": 300, "EvaluationPeriods": 3,
-        "Unit": "Percent", "TreatMissingData": "missing", "AlarmActions": [], "OKActions": [], "InsufficientDataActions": [],
+        "AlarmName": "m-prod-ecs-cpu-high",
+        "AlarmDescription": "m-prod: CPU above 80 %",
+        "Namespace": "AWS/ECS",
+        "MetricName": "CPUUtilization",
+        "Dimensions": [{"Name": "ClusterName", "Value": "m-prod"}],
+        "Statistic": "Average",
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 80.0,
+        "Period": 300,
+        "EvaluationPeriods": 3,
+        "Unit": "Percent",
+        "TreatMissingData": "missing",
+        "AlarmActions": [],
+        "OKActions": [],
+        "InsufficientDataActions": [],
     }
 
 
@@ -95,8 +123,16 @@ def test_missing_alarms_are_written_and_unwanted_ones_found_are_deleted_in_order
     ("alarms", "absent", "message"),
     [
         ([SPEC, SPEC], [], "alarms: the alarm m-prod-ecs-cpu-high is listed twice: list each alarm once"),
-        ([SPEC], ["m-prod-ecs-cpu-high"], "the alarm m-prod-ecs-cpu-high is in both alarms and absent: keep each in one list"),
-        ([dict(SPEC, extended_statistic="p99")], [], "alarms: m-prod-ecs-cpu-high sets statistic and extended_statistic: set one"),
+        (
+            [SPEC],
+            ["m-prod-ecs-cpu-high"],
+            "the alarm m-prod-ecs-cpu-high is in both alarms and absent: keep each in one list",
+        ),
+        (
+            [dict(SPEC, extended_statistic="p99")],
+            [],
+            "alarms: m-prod-ecs-cpu-high sets statistic and extended_statistic: set one",
+        ),
         ([dict(SPEC, name="")], [], "alarms: every alarm needs a name"),
     ],
 )

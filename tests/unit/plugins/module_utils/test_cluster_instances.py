@@ -101,7 +101,11 @@ def test_instance_filters_env_cluster_and_active_states():
 
 def test_instance_filters_role_tags_and_extra_override():
     filters = ci.instance_filters(
-        "prod", "shop", states=ci.RUNNING_STATES, role="app", tags={"megapool:release": "1.4.2"},
+        "prod",
+        "shop",
+        states=ci.RUNNING_STATES,
+        role="app",
+        tags={"megapool:release": "1.4.2"},
         extra={"instance-type": ["t3.micro", "t3.small"], "instance-state-name": "stopped"},
     )
     assert {f["Name"]: f["Values"] for f in filters} == {
@@ -122,8 +126,12 @@ def _run(ec2, count: int, **tags: str) -> None:
     all_tags = {"megapool:env": "prod", "megapool:cluster": "shop", **tags}
     for _number in range(count):  # one reservation each: moto pages by reservation
         ec2.run_instances(
-            ImageId=image, MinCount=1, MaxCount=1,
-            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}],
+            ImageId=image,
+            MinCount=1,
+            MaxCount=1,
+            TagSpecifications=[
+                {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}
+            ],
         )
 
 
@@ -133,7 +141,9 @@ def test_describe_instances_reads_every_page(aws_env):
     _run(ec2, 12, **{"megapool:role": "app"})
     _run(ec2, 2, **{"megapool:role": "app", "megapool:env": "staging"})
     pages = []
-    ec2.meta.events.register("before-parameter-build.ec2.DescribeInstances", lambda params, **_: pages.append(dict(params)))
+    ec2.meta.events.register(
+        "before-parameter-build.ec2.DescribeInstances", lambda params, **_: pages.append(dict(params))
+    )
 
     found = ci.describe_instances(ec2, ci.instance_filters("prod", "shop"), page_size=5)
 
@@ -155,7 +165,11 @@ def test_describe_in_regions_collects_per_region(aws_env):
     found = ci.describe_in_regions(clients, ci.instance_filters("prod", "shop"), page_size=5)
 
     assert found.errors == {}
-    assert {region: len(instances) for region, instances in found.instances.items()} == {"eu-north-1": 1, "us-east-1": 2, "ap-southeast-1": 3}
+    assert {region: len(instances) for region, instances in found.instances.items()} == {
+        "eu-north-1": 1,
+        "us-east-1": 2,
+        "ap-southeast-1": 3,
+    }
     assert list(found.instances) == regions
 
 
@@ -201,15 +215,22 @@ def test_describe_in_regions_bounds_the_workers():
 def test_describe_in_regions_turns_aws_errors_into_region_errors():
     def describe(client, filters, page_size):
         if client == "optin":
-            raise ClientError({"Error": {"Code": "OptInRequired", "Message": "You are not subscribed to this service."}}, "DescribeInstances")
+            raise ClientError(
+                {"Error": {"Code": "OptInRequired", "Message": "You are not subscribed to this service."}},
+                "DescribeInstances",
+            )
         if client == "down":
             raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9/")
         return [{"InstanceId": "i-1"}]
 
-    found = ci.describe_in_regions({"eu-north-1": "ok", "me-central-1": "optin", "us-east-1": "down"}, [], describe=describe)
+    found = ci.describe_in_regions(
+        {"eu-north-1": "ok", "me-central-1": "optin", "us-east-1": "down"}, [], describe=describe
+    )
 
     assert found.instances == {"eu-north-1": [{"InstanceId": "i-1"}]}
-    assert found.errors["me-central-1"].startswith("OptInRequired: You are not subscribed to this service. (the region is not enabled")
+    assert found.errors["me-central-1"].startswith(
+        "OptInRequired: You are not subscribed to this service. (the region is not enabled"
+    )
     assert found.errors["us-east-1"] == 'Could not connect to the endpoint URL: "http://127.0.0.1:9/"'
 
 
@@ -243,14 +264,18 @@ def test_instance_facts_snake_case_tags_dict_region_and_json_safe():
     import datetime  # pylint: disable=import-outside-toplevel
 
     raw = {
-        "InstanceId": "i-1", "PrivateIpAddress": "10.0.0.5", "VpcId": "vpc-a",
+        "InstanceId": "i-1",
+        "PrivateIpAddress": "10.0.0.5",
+        "VpcId": "vpc-a",
         "Placement": {"AvailabilityZone": "eu-north-1a"},
         "LaunchTime": datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
         "Tags": [{"Key": "megapool:role", "Value": "app"}, {"Key": "Name", "Value": "x"}],
     }
     result = ci.instance_facts(raw, "eu-north-1")
     assert result == {
-        "instance_id": "i-1", "private_ip_address": "10.0.0.5", "vpc_id": "vpc-a",
+        "instance_id": "i-1",
+        "private_ip_address": "10.0.0.5",
+        "vpc_id": "vpc-a",
         "placement": {"availability_zone": "eu-north-1a", "region": "eu-north-1"},
         "launch_time": "2025-01-02T03:04:05+00:00",
         "tags": {"megapool:role": "app", "Name": "x"},
@@ -268,12 +293,18 @@ def test_default_hostname_name_else_role_else_instance():
 
 
 def test_unique_hostnames_suffixes_only_shared_names():
-    names = ci.unique_hostnames([
-        (("eu-north-1", "i-1"), "bastion"),
-        (("us-east-1", "i-2"), "bastion"),
-        (("eu-north-1", "i-3"), "solo"),
-    ])
-    assert names == {("eu-north-1", "i-1"): "bastion-i-1", ("us-east-1", "i-2"): "bastion-i-2", ("eu-north-1", "i-3"): "solo"}
+    names = ci.unique_hostnames(
+        [
+            (("eu-north-1", "i-1"), "bastion"),
+            (("us-east-1", "i-2"), "bastion"),
+            (("eu-north-1", "i-3"), "solo"),
+        ]
+    )
+    assert names == {
+        ("eu-north-1", "i-1"): "bastion-i-1",
+        ("us-east-1", "i-2"): "bastion-i-2",
+        ("eu-north-1", "i-3"): "solo",
+    }
 
 
 def test_unique_hostnames_same_instance_id_in_two_regions_gets_the_region():
@@ -281,8 +312,16 @@ def test_unique_hostnames_same_instance_id_in_two_regions_gets_the_region():
     assert names == {("eu-north-1", "i-1"): "app-i-1-eu-north-1", ("us-east-1", "i-1"): "app-i-1-us-east-1"}
 
 
-@given(st.lists(st.tuples(st.sampled_from(["eu-north-1", "us-east-1"]), st.sampled_from(["i-1", "i-2", "i-3", "i-4"]),
-                          st.sampled_from(["a", "b", "a-i-1", "a-i-1-eu-north-1", "b-i-2"])), max_size=8))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["eu-north-1", "us-east-1"]),
+            st.sampled_from(["i-1", "i-2", "i-3", "i-4"]),
+            st.sampled_from(["a", "b", "a-i-1", "a-i-1-eu-north-1", "b-i-2"]),
+        ),
+        max_size=8,
+    )
+)
 def test_unique_hostnames_are_always_unique(entries):
     wanted = {}
     for region, instance_id, name in entries:
@@ -308,20 +347,41 @@ def test_proxy_command_args_default():
     option, value = shlex.split(args)
     assert option == "-o"
     assert shlex.split(value.split("=", 1)[1]) == [
-        "ssh", "-W", "%h:%p", "-p", "22", "-o", "StrictHostKeyChecking=accept-new", "ec2-user@203.0.113.10",
+        "ssh",
+        "-W",
+        "%h:%p",
+        "-p",
+        "22",
+        "-o",
+        "StrictHostKeyChecking=accept-new",
+        "ec2-user@203.0.113.10",
     ]
 
 
 def test_proxy_command_args_keep_quoted_extra_args_intact():
-    settings = ci.ProxySettings(user="admin", port=2222, ssh_args="-i '/keys/my key.pem' -o UserKnownHostsFile=/dev/null")
+    settings = ci.ProxySettings(
+        user="admin", port=2222, ssh_args="-i '/keys/my key.pem' -o UserKnownHostsFile=/dev/null"
+    )
     option, value = shlex.split(ci.proxy_ssh_args("10.0.128.4", settings))
-    assert shlex.split(value[len("ProxyCommand="):]) == [
-        "ssh", "-W", "%h:%p", "-p", "2222", "-i", "/keys/my key.pem", "-o", "UserKnownHostsFile=/dev/null", "admin@10.0.128.4",
+    assert shlex.split(value[len("ProxyCommand=") :]) == [
+        "ssh",
+        "-W",
+        "%h:%p",
+        "-p",
+        "2222",
+        "-i",
+        "/keys/my key.pem",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "admin@10.0.128.4",
     ]
 
 
 def test_proxy_jump_and_none():
-    assert ci.proxy_ssh_args("203.0.113.10", ci.ProxySettings(mode="jump", port=2222)) == "-o ProxyJump=ec2-user@203.0.113.10:2222"
+    assert (
+        ci.proxy_ssh_args("203.0.113.10", ci.ProxySettings(mode="jump", port=2222))
+        == "-o ProxyJump=ec2-user@203.0.113.10:2222"
+    )
     assert ci.proxy_ssh_args("203.0.113.10", ci.ProxySettings(mode="none")) is None
 
 
@@ -329,13 +389,19 @@ def test_proxy_jump_and_none():
 @pytest.mark.parametrize("mode", ["command", "jump"])
 def test_openssh_accepts_the_proxy_args(mode):
     """``ssh -G`` parses the options as ssh would and prints the result, without connecting."""
-    args = ci.proxy_ssh_args("203.0.113.10", ci.ProxySettings(mode=mode, port=2222, ssh_args="-o StrictHostKeyChecking=no"))
-    out = subprocess.run(["ssh", "-G", "-F", "/dev/null"] + shlex.split(args) + ["10.0.0.5"], capture_output=True, text=True, check=True).stdout
+    args = ci.proxy_ssh_args(
+        "203.0.113.10", ci.ProxySettings(mode=mode, port=2222, ssh_args="-o StrictHostKeyChecking=no")
+    )
+    out = subprocess.run(
+        ["ssh", "-G", "-F", "/dev/null"] + shlex.split(args) + ["10.0.0.5"], capture_output=True, text=True, check=True
+    ).stdout
     if mode == "command":
         assert "proxycommand ssh -W %h:%p -p 2222 -o StrictHostKeyChecking=no ec2-user@203.0.113.10" in out.splitlines()
     else:
         # OpenSSH >= 9 prints the host in brackets
-        assert {"proxyjump ec2-user@203.0.113.10:2222", "proxyjump ec2-user@[203.0.113.10]:2222"} & set(out.splitlines())
+        assert {"proxyjump ec2-user@203.0.113.10:2222", "proxyjump ec2-user@[203.0.113.10]:2222"} & set(
+            out.splitlines()
+        )
 
 
 # ------------------------------------------------------------------------------------------------ inventory_hosts
@@ -350,7 +416,9 @@ def test_hosts_proxy_through_the_bastion_of_their_own_vpc():
             facts("i-b1", vpc="vpc-b", private_ip="10.1.0.5"),
         ],
         "us-east-1": [
-            facts("i-bc", role="bastion", vpc="vpc-a", private_ip="10.2.128.4", public_ip="203.0.113.3", az="us-east-1a"),
+            facts(
+                "i-bc", role="bastion", vpc="vpc-a", private_ip="10.2.128.4", public_ip="203.0.113.3", az="us-east-1a"
+            ),
             facts("i-c1", vpc="vpc-a", private_ip="10.2.0.5", az="us-east-1b"),
         ],
     }
@@ -363,15 +431,25 @@ def test_hosts_proxy_through_the_bastion_of_their_own_vpc():
     assert hosts["i-c1"].variables["ansible_ssh_common_args"] == "-o ProxyJump=ec2-user@203.0.113.3:22"
     assert hosts["i-a1"].variables["ansible_host"] == "10.0.0.5"
     assert hosts["i-a1"].variables["megapool_bastion"] == {
-        "name": "bastion-i-ba", "instance_id": "i-ba", "address": "203.0.113.1", "user": "ec2-user", "port": 22,
+        "name": "bastion-i-ba",
+        "instance_id": "i-ba",
+        "address": "203.0.113.1",
+        "user": "ec2-user",
+        "port": 22,
     }
     assert hosts["i-ba"].variables == {
-        "aws_region": "eu-north-1", "megapool_role": "bastion", "ansible_host": "203.0.113.1", "ansible_user": "ec2-user", "ansible_port": 22,
+        "aws_region": "eu-north-1",
+        "megapool_role": "bastion",
+        "ansible_host": "203.0.113.1",
+        "ansible_user": "ec2-user",
+        "ansible_port": 22,
     }
 
 
 def test_bastion_private_address():
-    found = {"eu-north-1": [facts("i-b", role="bastion", private_ip="10.0.128.4", public_ip="203.0.113.1"), facts("i-1")]}
+    found = {
+        "eu-north-1": [facts("i-b", role="bastion", private_ip="10.0.128.4", public_ip="203.0.113.1"), facts("i-1")]
+    }
     hosts = by_id(ci.inventory_hosts(found, ci.ProxySettings(address="private_ip", user="admin", port=2222))[0])
     assert hosts["i-b"].variables["ansible_host"] == "10.0.128.4"
     assert "admin@10.0.128.4" in hosts["i-1"].variables["ansible_ssh_common_args"]
@@ -387,8 +465,10 @@ def test_bastion_without_public_ip_falls_back_with_a_warning():
 
 
 def test_vpc_without_bastion_warns_once_and_gets_no_proxy():
-    found = {"eu-north-1": [facts("i-b", role="bastion", vpc="vpc-a", public_ip="203.0.113.1")]
-             + [facts("i-%d" % n, vpc="vpc-z", private_ip="10.9.0.%d" % n) for n in range(1, 8)]}
+    found = {
+        "eu-north-1": [facts("i-b", role="bastion", vpc="vpc-a", public_ip="203.0.113.1")]
+        + [facts("i-%d" % n, vpc="vpc-z", private_ip="10.9.0.%d" % n) for n in range(1, 8)]
+    }
     hosts, warnings = ci.inventory_hosts(found)
     hosts = by_id(hosts)
     assert "ansible_ssh_common_args" not in hosts["i-1"].variables
@@ -405,12 +485,20 @@ def test_no_warning_without_bastion_when_proxy_is_off():
 
 
 def test_several_bastions_in_a_vpc_the_running_one_launched_first():
-    found = {"eu-north-1": [
-        facts("i-b3", role="bastion", public_ip="203.0.113.3", state="pending", launch_time="2024-01-01T00:00:00+00:00"),
-        facts("i-b2", role="bastion", public_ip="203.0.113.2", launch_time="2025-06-01T00:00:00+00:00"),
-        facts("i-b1", role="bastion", public_ip="203.0.113.1", launch_time="2025-01-01T00:00:00+00:00"),
-        facts("i-1"),
-    ]}
+    found = {
+        "eu-north-1": [
+            facts(
+                "i-b3",
+                role="bastion",
+                public_ip="203.0.113.3",
+                state="pending",
+                launch_time="2024-01-01T00:00:00+00:00",
+            ),
+            facts("i-b2", role="bastion", public_ip="203.0.113.2", launch_time="2025-06-01T00:00:00+00:00"),
+            facts("i-b1", role="bastion", public_ip="203.0.113.1", launch_time="2025-01-01T00:00:00+00:00"),
+            facts("i-1"),
+        ]
+    }
     hosts = by_id(ci.inventory_hosts(found)[0])
     assert hosts["i-1"].variables["megapool_bastion"]["instance_id"] == "i-b1"
     assert hosts["i-b3"].variables["ansible_host"] == "203.0.113.3"  # every bastion is reachable itself
@@ -427,13 +515,24 @@ def test_groups_and_names():
     }
     hosts = by_name(ci.inventory_hosts(found)[0])
     assert sorted(hosts) == ["bastion-i-3", "bastion-i-4", "shop-prod-app-i-1", "shop-prod-app-i-2"]
-    assert hosts["shop-prod-app-i-1"].groups == ["app", "eu_north_1", "eu_north_1a", "env_prod", "cluster_shop", "asg_shop_prod_app"]
+    assert hosts["shop-prod-app-i-1"].groups == [
+        "app",
+        "eu_north_1",
+        "eu_north_1a",
+        "env_prod",
+        "cluster_shop",
+        "asg_shop_prod_app",
+    ]
     assert hosts["bastion-i-4"].groups == ["bastion", "us_east_1", "us_east_1a", "env_prod", "cluster_shop"]
 
 
 def test_given_names_are_used_sanitized_and_made_unique():
     found = {"eu-north-1": [facts("i-1"), facts("i-2"), facts("i-3")]}
-    names = {("eu-north-1", "i-1"): "app eu-north-1a", ("eu-north-1", "i-2"): "app eu-north-1a", ("eu-north-1", "i-3"): ""}
+    names = {
+        ("eu-north-1", "i-1"): "app eu-north-1a",
+        ("eu-north-1", "i-2"): "app eu-north-1a",
+        ("eu-north-1", "i-3"): "",
+    }
     hosts = by_id(ci.inventory_hosts(found, names=names)[0])
     assert hosts["i-1"].name == "app_eu-north-1a-i-1"
     assert hosts["i-2"].name == "app_eu-north-1a-i-2"
@@ -445,25 +544,38 @@ def test_given_names_are_used_sanitized_and_made_unique():
 
 def test_cluster_members_node_names():
     found = {
-        "eu-north-1": [facts("i-1", private_ip="10.10.0.5", megapool__release="1.4.2"), facts("i-2", private_ip="10.10.0.6")],
+        "eu-north-1": [
+            facts("i-1", private_ip="10.10.0.5", megapool__release="1.4.2"),
+            facts("i-2", private_ip="10.10.0.6"),
+        ],
         "us-east-1": [facts("i-3", private_ip="10.30.0.5", az="us-east-1b", megapool__release="1.4.3")],
     }
-    assert [m["node"] for m in ci.cluster_members(found, "shop")] == ["shop@10.10.0.5", "shop@10.10.0.6", "shop@10.30.0.5"]
+    assert [m["node"] for m in ci.cluster_members(found, "shop")] == [
+        "shop@10.10.0.5",
+        "shop@10.10.0.6",
+        "shop@10.30.0.5",
+    ]
     members = ci.cluster_members(found, "shop", include_release=True)
     assert [m["node"] for m in members] == ["shop-1.4.2@10.10.0.5", "shop-1.4.3@10.30.0.5", "shop@10.10.0.6"]
     assert members[1] == {
-        "node": "shop-1.4.3@10.30.0.5", "instance_id": "i-3", "region": "us-east-1", "az": "us-east-1b",
-        "private_ip": "10.30.0.5", "release": "1.4.3",
+        "node": "shop-1.4.3@10.30.0.5",
+        "instance_id": "i-3",
+        "region": "us-east-1",
+        "az": "us-east-1b",
+        "private_ip": "10.30.0.5",
+        "release": "1.4.3",
     }
 
 
 def test_cluster_members_basename_tag_and_skips():
-    found = {"eu-north-1": [
-        facts("i-1", private_ip="10.10.0.5", megapool__basename="web node"),
-        facts("i-2", private_ip="10.10.0.6"),
-        facts("i-3", private_ip="10.10.0.7", state="pending"),
-        facts("i-4", private_ip=None),
-    ]}
+    found = {
+        "eu-north-1": [
+            facts("i-1", private_ip="10.10.0.5", megapool__basename="web node"),
+            facts("i-2", private_ip="10.10.0.6"),
+            facts("i-3", private_ip="10.10.0.7", state="pending"),
+            facts("i-4", private_ip=None),
+        ]
+    }
     members = ci.cluster_members(found, "shop", basename_tag="megapool:basename")
     assert [m["node"] for m in members] == ["shop@10.10.0.6", "web_node@10.10.0.5"]
 
@@ -526,13 +638,22 @@ def test_region_clients_one_client_per_region_from_the_one_session():
     session = _FakeSession()
     config = ci.default_client_config()
 
-    clients = ci.region_clients(session, "ec2", ["eu-north-1", "us-east-1", "eu-north-1"], endpoint_url="http://x",
-                                config=config, aws_access_key_id="a", verify=False)
+    clients = ci.region_clients(
+        session,
+        "ec2",
+        ["eu-north-1", "us-east-1", "eu-north-1"],
+        endpoint_url="http://x",
+        config=config,
+        aws_access_key_id="a",
+        verify=False,
+    )
 
     assert clients == {"eu-north-1": ("ec2", "eu-north-1"), "us-east-1": ("ec2", "us-east-1")}
     assert [call[:2] for call in session.calls] == [("ec2", "eu-north-1"), ("ec2", "us-east-1")]
-    assert all(call[2] == {"endpoint_url": "http://x", "config": config, "aws_access_key_id": "a", "verify": False}
-               for call in session.calls)
+    assert all(
+        call[2] == {"endpoint_url": "http://x", "config": config, "aws_access_key_id": "a", "verify": False}
+        for call in session.calls
+    )
 
 
 def test_region_clients_share_the_loaded_service_model(aws_env):
@@ -554,8 +675,15 @@ def test_region_clients_share_the_loaded_service_model(aws_env):
 
 # ------------------------------------------------------------------------------------------------ unknown options
 
-KNOWN = {"regions": [], "env": [], "cluster": [], "bastion_user": [], "access_key": ["aws_access_key_id", "aws_access_key"],
-         "plugin": [], "filters": []}
+KNOWN = {
+    "regions": [],
+    "env": [],
+    "cluster": [],
+    "bastion_user": [],
+    "access_key": ["aws_access_key_id", "aws_access_key"],
+    "plugin": [],
+    "filters": [],
+}
 
 
 @pytest.mark.parametrize(
@@ -565,7 +693,10 @@ KNOWN = {"regions": [], "env": [], "cluster": [], "bastion_user": [], "access_ke
         (["aws_access_key_id"], []),  # an alias is an option
         (["regoins"], ["unknown option 'regoins' (did you mean 'regions'?)"]),
         (["bastion_usr", "env"], ["unknown option 'bastion_usr' (did you mean 'bastion_user'?)"]),
-        (["aws_acess_key_id"], ["unknown option 'aws_acess_key_id' (did you mean 'access_key'?)"]),  # the alias's option
+        (
+            ["aws_acess_key_id"],
+            ["unknown option 'aws_acess_key_id' (did you mean 'access_key'?)"],
+        ),  # the alias's option
         (["Regions"], ["unknown option 'Regions' (did you mean 'regions'?)"]),
         (["colour", "filter"], ["unknown option 'colour'", "unknown option 'filter' (did you mean 'filters'?)"]),
     ],

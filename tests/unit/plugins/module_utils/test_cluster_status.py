@@ -34,7 +34,10 @@ def region(name, *views):
         ((3, 0, "/cluster", None), ["status_timeout=0 must be above 0 and at most 60"]),
         ((3, 61, "/cluster", None), ["status_timeout=61"]),
         ((3, 5, "cluster", None), ["status_path=cluster must start with /"]),
-        ((3, 5, "/cluster", "eu-north-1.shop.example.com"), ["status_url=eu-north-1.shop.example.com is not an http:// or https:// URL"]),
+        (
+            (3, 5, "/cluster", "eu-north-1.shop.example.com"),
+            ["status_url=eu-north-1.shop.example.com is not an http:// or https:// URL"],
+        ),
         ((300, 99, "x", "ftp://x"), ["status_requests", "status_timeout", "status_path", "status_url"]),
     ],
 )
@@ -48,7 +51,11 @@ def test_status_input_errors_name_the_variable_and_the_fix(args, bad):
 def test_region_views_keeps_each_nodes_first_answer_sorted_and_counts_the_failures():
     answers = [
         ok(B, [A, B], version="1.0.1"),
-        {"status": -1, "msg": "Status code was -1 and not [200]: Request failed: <urlopen error [Errno 111] Connection refused>" + "x" * 100},
+        {
+            "status": -1,
+            "msg": "Status code was -1 and not [200]: Request failed: <urlopen error [Errno 111] Connection refused>"
+            + "x" * 100,
+        },
         ok(A, [A, B]),
         ok(B, [A, B], version="1.0.2"),  # the same node again: its first view stays
         {"status": 502, "msg": "Status code was 502 and not [200]: HTTP Error 502: Bad Gateway"},
@@ -68,20 +75,32 @@ def test_region_views_of_a_skipped_loop():
 
 
 def test_one_cluster_across_two_regions():
-    verdict = cluster_verdict([region("eu-north-1", {"node": A, "members": [B, A, C, D]}, {"node": B, "members": [A, B, C, D]}),
-                               region("ap-southeast-1", {"node": C, "members": [D, C, B, A]}), region("us-east-1")])
+    verdict = cluster_verdict(
+        [
+            region("eu-north-1", {"node": A, "members": [B, A, C, D]}, {"node": B, "members": [A, B, C, D]}),
+            region("ap-southeast-1", {"node": C, "members": [D, C, B, A]}),
+            region("us-east-1"),
+        ]
+    )
     assert verdict["one_cluster"] is True
     assert verdict["members"] == [A, B, C, D] and verdict["nodes"] == [A, B, C]
     assert verdict["regions"] == ["eu-north-1", "ap-southeast-1"]
-    assert verdict["message"] == "cluster: one cluster of 4 nodes across eu-north-1, ap-southeast-1: %s" % ", ".join([A, B, C, D])
+    assert verdict["message"] == "cluster: one cluster of 4 nodes across eu-north-1, ap-southeast-1: %s" % ", ".join(
+        [A, B, C, D]
+    )
 
 
 @pytest.mark.parametrize(
     "regions,lists",
     [
         # each region its own cluster: what one Cloud Map name in every region gives (docs/clustering.md)
-        ([region("eu-north-1", {"node": A, "members": [A, B]}, {"node": B, "members": [A, B]}),
-          region("us-east-1", {"node": C, "members": [C, D]})], 2),
+        (
+            [
+                region("eu-north-1", {"node": A, "members": [A, B]}, {"node": B, "members": [A, B]}),
+                region("us-east-1", {"node": C, "members": [C, D]}),
+            ],
+            2,
+        ),
         # the same list everywhere, but a node that answered is not in it
         ([region("eu-north-1", {"node": A, "members": [B, C]}, {"node": B, "members": [B, C]})], 1),
     ],
@@ -95,8 +114,14 @@ def test_not_one_cluster(regions, lists):
 
 def test_no_node_answered():
     verdict = cluster_verdict([region("eu-north-1"), {"region": "us-east-1"}])
-    assert verdict == {"nodes": [], "regions": [], "member_lists": [], "one_cluster": False, "members": [],
-                       "message": "cluster: no node answered in any region"}
+    assert verdict == {
+        "nodes": [],
+        "regions": [],
+        "member_lists": [],
+        "one_cluster": False,
+        "members": [],
+        "message": "cluster: no node answered in any region",
+    }
 
 
 NODES = st.sampled_from([A, B, C, D])

@@ -27,8 +27,12 @@ def test_discovery_namespace(region, name, expected):
 
 
 def test_namespace_errors_refuse_one_name_for_two_regions_naming_the_fix():
-    [error] = clustering.namespace_errors({"us-east-1": "shop.internal", "eu-north-1": "shop.internal", "eu-west-1": "b.internal"})
-    assert error.startswith("dns_discovery_namespace: the regions eu-north-1, us-east-1 all use the Cloud Map namespace shop.internal")
+    [error] = clustering.namespace_errors(
+        {"us-east-1": "shop.internal", "eu-north-1": "shop.internal", "eu-west-1": "b.internal"}
+    )
+    assert error.startswith(
+        "dns_discovery_namespace: the regions eu-north-1, us-east-1 all use the Cloud Map namespace shop.internal"
+    )
     assert "ConflictingDomainExists" in error and "do not repeat the region" in error
 
 
@@ -38,7 +42,10 @@ def test_namespace_errors_refuse_what_is_not_a_dns_name(bad):
     assert "is not a DNS name" in error and "(region eu-north-1)" in error
 
 
-@given(st.lists(st.sampled_from(REGIONS), unique=True, min_size=1), st.sampled_from([None, "", "shop.internal", "a.b.example"]))
+@given(
+    st.lists(st.sampled_from(REGIONS), unique=True, min_size=1),
+    st.sampled_from([None, "", "shop.internal", "a.b.example"]),
+)
 def test_one_domain_for_every_region_never_conflicts(regions, domain):
     """One dns_discovery_namespace at group level gives every region its own namespace."""
     names = {region: clustering.discovery_namespace(region, "megapool", "local", domain) for region in regions}
@@ -50,16 +57,26 @@ def test_cluster_query_lists_every_region_in_region_order_once():
     entries = [
         {"region": "us-east-1", "service": "megapool", "namespace": "us-east-1.megapool.prod.internal"},
         {"region": "eu-north-1", "service": "megapool", "namespace": "eu-north-1.megapool.prod.internal."},
-        {"region": "ap-southeast-1", "service": "", "namespace": "ap-southeast-1.megapool.prod.internal"},  # no discovery
+        {
+            "region": "ap-southeast-1",
+            "service": "",
+            "namespace": "ap-southeast-1.megapool.prod.internal",
+        },  # no discovery
         {"region": "eu-north-1", "service": "Megapool", "namespace": "eu-north-1.megapool.prod.internal"},  # twice
     ]
-    assert clustering.cluster_query(entries) == "megapool.eu-north-1.megapool.prod.internal,megapool.us-east-1.megapool.prod.internal"
+    assert (
+        clustering.cluster_query(entries)
+        == "megapool.eu-north-1.megapool.prod.internal,megapool.us-east-1.megapool.prod.internal"
+    )
     assert clustering.cluster_query([]) == ""
 
 
 @given(st.permutations(REGIONS))
 def test_cluster_query_does_not_depend_on_the_order_of_the_regions(regions):
-    entries = [{"region": region, "service": "app", "namespace": clustering.discovery_namespace(region, "c", "e")} for region in regions]
+    entries = [
+        {"region": region, "service": "app", "namespace": clustering.discovery_namespace(region, "c", "e")}
+        for region in regions
+    ]
     query = clustering.cluster_query(entries)
     assert query == clustering.cluster_query(sorted(entries, key=lambda entry: entry["region"]))
     assert len(query.split(",")) == len(regions)
@@ -68,11 +85,30 @@ def test_cluster_query_does_not_depend_on_the_order_of_the_regions(regions):
 @pytest.mark.parametrize(
     "mode, low, high, port, aflags, ports",
     [
-        pytest.param("epmd", 9100, 9155, None, "-kernel inet_dist_listen_min 9100 inet_dist_listen_max 9155", ["9100-9155", "4369"], id="epmd"),
-        pytest.param("epmd", "9100", "9100", 9999, "-kernel inet_dist_listen_min 9100 inet_dist_listen_max 9100", ["9100-9100", "4369"],
-                     id="epmd-ignores-port"),
-        pytest.param("epmdless", 9100, 9155, None, "-start_epmd false -erl_epmd_port 9100", ["9100"], id="epmdless-default-port"),
-        pytest.param("epmdless", 9100, 9155, "9120", "-start_epmd false -erl_epmd_port 9120", ["9120"], id="epmdless-port"),
+        pytest.param(
+            "epmd",
+            9100,
+            9155,
+            None,
+            "-kernel inet_dist_listen_min 9100 inet_dist_listen_max 9155",
+            ["9100-9155", "4369"],
+            id="epmd",
+        ),
+        pytest.param(
+            "epmd",
+            "9100",
+            "9100",
+            9999,
+            "-kernel inet_dist_listen_min 9100 inet_dist_listen_max 9100",
+            ["9100-9100", "4369"],
+            id="epmd-ignores-port",
+        ),
+        pytest.param(
+            "epmdless", 9100, 9155, None, "-start_epmd false -erl_epmd_port 9100", ["9100"], id="epmdless-default-port"
+        ),
+        pytest.param(
+            "epmdless", 9100, 9155, "9120", "-start_epmd false -erl_epmd_port 9120", ["9120"], id="epmdless-port"
+        ),
     ],
 )
 def test_distribution(mode, low, high, port, aflags, ports):
@@ -86,12 +122,26 @@ def test_distribution(mode, low, high, port, aflags, ports):
     "mode, low, high, port, message",
     [
         pytest.param("epmd_less", 9100, 9155, None, "release_distribution='epmd_less': choose epmd", id="mode"),
-        pytest.param("epmd", 9155, 9100, None, "release_erlang_dist_port_min/max=9155/9100: the range must lie within", id="reversed"),
+        pytest.param(
+            "epmd",
+            9155,
+            9100,
+            None,
+            "release_erlang_dist_port_min/max=9155/9100: the range must lie within",
+            id="reversed",
+        ),
         pytest.param("epmd", 80, 90, None, "the range must lie within 1024-65535", id="low"),
         pytest.param("epmd", 4000, 5000, None, "includes epmd's port 4369", id="around-epmd"),
         pytest.param("epmdless", 9100, 9155, 4369, "release_erlang_dist_port=4369: one port", id="epmd-port"),
         pytest.param("epmdless", 9100, 9155, 70000, "release_erlang_dist_port=70000: one port", id="too-high"),
-        pytest.param("epmdless", 9100, 9155, 9200, "release_erlang_dist_port=9200 is outside the distribution range 9100-9155", id="outside"),
+        pytest.param(
+            "epmdless",
+            9100,
+            9155,
+            9200,
+            "release_erlang_dist_port=9200 is outside the distribution range 9100-9155",
+            id="outside",
+        ),
     ],
 )
 def test_distribution_errors_name_the_variable_and_the_fix(mode, low, high, port, message):
@@ -117,7 +167,9 @@ def test_the_filters_are_the_planner():
     filters = FilterModule().filters()
     assert filters["discovery_namespace"]("eu-north-1", "megapool", "local") == "eu-north-1.megapool.local.internal"
     assert filters["cluster_dns_query"]([{"region": "r", "service": "s", "namespace": "n.internal"}]) == "s.n.internal"
-    assert filters["erlang_distribution"]("epmdless", 9100, 9155)["erl_aflags"] == "-start_epmd false -erl_epmd_port 9100"
+    assert (
+        filters["erlang_distribution"]("epmdless", 9100, 9155)["erl_aflags"] == "-start_epmd false -erl_epmd_port 9100"
+    )
     assert filters["discovery_namespace_errors"]({"a": "x.internal", "b": "x.internal"})
 
 
@@ -130,8 +182,10 @@ def test_peer_vpcs_from_the_loop_results():
         {"item": "sa-east-1", "skipped": True},
     ]
     assert clustering.peer_vpcs(results) == [
-        {"vpc_id": "vpc-0a", "vpc_region": "eu-west-1"}, {"vpc_id": "vpc-0c", "vpc_region": "eu-west-1"},
-        {"vpc_id": "vpc-0b", "vpc_region": "us-east-1"}]
+        {"vpc_id": "vpc-0a", "vpc_region": "eu-west-1"},
+        {"vpc_id": "vpc-0c", "vpc_region": "eu-west-1"},
+        {"vpc_id": "vpc-0b", "vpc_region": "us-east-1"},
+    ]
     assert FilterModule().filters()["discovery_peer_vpcs"](results) == clustering.peer_vpcs(results)
 
 

@@ -62,12 +62,33 @@ def test_the_defaults_are_valid():
     "changes, variable, hint",
     [
         (dict(engine="mysql"), "database_engine=mysql", "use postgres"),
-        (dict(engine="aurora-postgresql", instance_class="db.t4g.medium", engine_version="16.4"), "database_instance_class=db.t4g.medium", "memory-optimised"),
-        (dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="16"), "database_engine_version=16", "major.minor"),
-        (dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="15.1"), "database_engine_version=15.1", "no Aurora global"),
-        (dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="12.22"), "database_engine_version=12.22", "13.3"),
         (
-            dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="16.4", master_password_mode="secrets_manager"),
+            dict(engine="aurora-postgresql", instance_class="db.t4g.medium", engine_version="16.4"),
+            "database_instance_class=db.t4g.medium",
+            "memory-optimised",
+        ),
+        (
+            dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="16"),
+            "database_engine_version=16",
+            "major.minor",
+        ),
+        (
+            dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="15.1"),
+            "database_engine_version=15.1",
+            "no Aurora global",
+        ),
+        (
+            dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="12.22"),
+            "database_engine_version=12.22",
+            "13.3",
+        ),
+        (
+            dict(
+                engine="aurora-postgresql",
+                instance_class="db.r6g.large",
+                engine_version="16.4",
+                master_password_mode="secrets_manager",
+            ),
             "database_master_password_mode=secrets_manager",
             "Aurora global database",
         ),
@@ -76,7 +97,11 @@ def test_the_defaults_are_valid():
         (dict(backup_retention=36), "database_backup_retention=36", "0-35"),
         (dict(backup_retention=-1), "database_backup_retention=-1", "0-35"),
         (dict(backup_retention=0), "database_backup_retention=0", "read replicas need them"),
-        (dict(instance_class="db.x2g.large"), "database_instance_class=db.x2g.large", "does not offer the db.x2g family"),
+        (
+            dict(instance_class="db.x2g.large"),
+            "database_instance_class=db.x2g.large",
+            "does not offer the db.x2g family",
+        ),
         (dict(instance_class="t4g.micro"), "database_instance_class=t4g.micro", "not an RDS instance class"),
         (dict(instance_class="db.t4g.huge"), "database_instance_class=db.t4g.huge", "not an RDS instance class"),
         (dict(engine_version="sixteen"), "database_engine_version=sixteen", "major"),
@@ -90,15 +115,27 @@ def test_the_defaults_are_valid():
         (dict(username="rdsadmin"), "database_username=rdsadmin", "not one of"),
         (dict(port=80), "database_port=80", "1150-65535"),
         (dict(master_password_mode="plain"), "database_master_password_mode=plain", "auto"),
-        (dict(master_password_mode="secrets_manager"), "database_master_password_mode=secrets_manager", "read replicas"),
+        (
+            dict(master_password_mode="secrets_manager"),
+            "database_master_password_mode=secrets_manager",
+            "read replicas",
+        ),
         (
             dict(kms_key_ids={"ap-southeast-1": "arn:aws:kms:eu-north-1:123456789012:key/abc"}),
             "database_kms_key_ids: ap-southeast-1=arn:aws:kms:eu-north-1",
             "its own region",
         ),
-        (dict(kms_key_ids={"us-west-2": "alias/x"}), "database_kms_key_ids names us-west-2", "not regions of the inventory"),
+        (
+            dict(kms_key_ids={"us-west-2": "alias/x"}),
+            "database_kms_key_ids names us-west-2",
+            "not regions of the inventory",
+        ),
         (dict(identifier="Megapool--prod"), "database_identifier=Megapool--prod", "single hyphens"),
-        (dict(performance_insights=True, instance_class="db.t3.micro"), "database_performance_insights=true", "db.t3.micro"),
+        (
+            dict(performance_insights=True, instance_class="db.t3.micro"),
+            "database_performance_insights=true",
+            "db.t3.micro",
+        ),
     ],
 )
 def test_bad_input_names_the_variable_and_the_fix(changes, variable, hint):
@@ -113,7 +150,11 @@ def test_bad_input_names_the_variable_and_the_fix(changes, variable, hint):
 
 def test_every_problem_is_reported_at_once():
     errors = validate(_inputs(engine="mysql", backup_retention=99, primary_region="mars-1"))
-    assert [e.split("=")[0] for e in errors] == ["database_engine", "database_primary_region", "database_backup_retention"]
+    assert [e.split("=")[0] for e in errors] == [
+        "database_engine",
+        "database_primary_region",
+        "database_backup_retention",
+    ]
 
 
 AURORA = dict(engine="aurora-postgresql", instance_class="db.r6g.large", engine_version="16.4")
@@ -156,7 +197,9 @@ def test_instance_classes(instance_class, engine, regions, bad):
 
 
 def test_the_topology():
-    result = plan(_inputs(primary_region="ap-southeast-1", kms_key_ids={"us-east-1": "arn:aws:kms:us-east-1:123456789012:key/k"}))
+    result = plan(
+        _inputs(primary_region="ap-southeast-1", kms_key_ids={"us-east-1": "arn:aws:kms:us-east-1:123456789012:key/k"})
+    )
     assert result["primary_region"] == "ap-southeast-1"
     assert result["replica_regions"] == ["eu-north-1", "us-east-1"]
     assert result["password_mode"] == "ssm"
@@ -287,17 +330,26 @@ def test_differences(wanted, role, expected):
 def test_a_pending_modification_counts_as_applied():
     pending = {**OBSERVED, "PendingModifiedValues": {"DBInstanceClass": "db.t4g.small", "MasterUserPassword": "****"}}
     assert differences({**WANTED, "DBInstanceClass": "db.t4g.small"}, effective(pending), "primary") == {}
-    assert differences({**WANTED, "DBInstanceClass": "db.t4g.small"}, OBSERVED, "primary") == {"DBInstanceClass": "db.t4g.small"}
+    assert differences({**WANTED, "DBInstanceClass": "db.t4g.small"}, OBSERVED, "primary") == {
+        "DBInstanceClass": "db.t4g.small"
+    }
     assert "MasterUserPassword" not in effective(pending)
 
 
 P_ARN = "arn:aws:rds:eu-north-1:123456789012:cluster:megapool-prod"
 S_ARN = "arn:aws:rds:ap-southeast-1:123456789012:cluster:megapool-prod"
-GLOBAL = {"GlobalClusterMembers": [{"DBClusterArn": P_ARN, "IsWriter": True}, {"DBClusterArn": S_ARN, "IsWriter": False}]}
+GLOBAL = {
+    "GlobalClusterMembers": [{"DBClusterArn": P_ARN, "IsWriter": True}, {"DBClusterArn": S_ARN, "IsWriter": False}]
+}
 
 
 def test_global_membership():
-    assert global_membership(GLOBAL, S_ARN) == {"member": True, "is_writer": False, "writer_arn": P_ARN, "others": [P_ARN]}
+    assert global_membership(GLOBAL, S_ARN) == {
+        "member": True,
+        "is_writer": False,
+        "writer_arn": P_ARN,
+        "others": [P_ARN],
+    }
     assert global_membership(GLOBAL, P_ARN)["is_writer"] is True
     assert global_membership(None, P_ARN) == {"member": False, "is_writer": False, "writer_arn": None, "others": []}
     assert global_membership(GLOBAL, None)["member"] is False
@@ -311,7 +363,13 @@ def test_global_membership():
         ("secondary", "ap-southeast-1", {"DBClusterArn": S_ARN}, GLOBAL, None),
         ("primary", "ap-southeast-1", {"DBClusterArn": S_ARN}, GLOBAL, "current writer's region (eu-north-1)"),
         ("secondary", "eu-north-1", {"DBClusterArn": P_ARN}, GLOBAL, "set database_primary_region to eu-north-1"),
-        ("primary", "eu-north-1", {"DBClusterArn": P_ARN, "DBClusterIdentifier": "megapool-prod"}, None, "not a member of the global database"),
+        (
+            "primary",
+            "eu-north-1",
+            {"DBClusterArn": P_ARN, "DBClusterIdentifier": "megapool-prod"},
+            None,
+            "not a member of the global database",
+        ),
     ],
 )
 def test_cluster_topology(role, region, observed, global_cluster, hint):
@@ -325,12 +383,32 @@ def test_cluster_topology(role, region, observed, global_cluster, hint):
         (dict(BackupRetentionPeriod=7), dict(BackupRetentionPeriod=7), {}),
         (dict(BackupRetentionPeriod=14), dict(BackupRetentionPeriod=7), dict(BackupRetentionPeriod=14)),
         (dict(PreferredBackupWindow="03:00-03:30"), dict(PreferredBackupWindow="03:00-03:30"), {}),
-        (dict(PreferredMaintenanceWindow="sun:04:00-sun:04:30"), dict(PreferredMaintenanceWindow="Sun:04:00-Sun:04:30"), {}),
-        (dict(IAMDatabaseAuthenticationEnabled=True), dict(IAMDatabaseAuthenticationEnabled=False), dict(EnableIAMDatabaseAuthentication=True)),
-        (dict(VpcSecurityGroupIds=["sg-b", "sg-a"]), dict(VpcSecurityGroups=[{"VpcSecurityGroupId": "sg-a"}, {"VpcSecurityGroupId": "sg-b"}]), {}),
-        (dict(VpcSecurityGroupIds=["sg-c"]), dict(VpcSecurityGroups=[{"VpcSecurityGroupId": "sg-a"}]), dict(VpcSecurityGroupIds=["sg-c"])),
+        (
+            dict(PreferredMaintenanceWindow="sun:04:00-sun:04:30"),
+            dict(PreferredMaintenanceWindow="Sun:04:00-Sun:04:30"),
+            {},
+        ),
+        (
+            dict(IAMDatabaseAuthenticationEnabled=True),
+            dict(IAMDatabaseAuthenticationEnabled=False),
+            dict(EnableIAMDatabaseAuthentication=True),
+        ),
+        (
+            dict(VpcSecurityGroupIds=["sg-b", "sg-a"]),
+            dict(VpcSecurityGroups=[{"VpcSecurityGroupId": "sg-a"}, {"VpcSecurityGroupId": "sg-b"}]),
+            {},
+        ),
+        (
+            dict(VpcSecurityGroupIds=["sg-c"]),
+            dict(VpcSecurityGroups=[{"VpcSecurityGroupId": "sg-a"}]),
+            dict(VpcSecurityGroupIds=["sg-c"]),
+        ),
         (dict(DBClusterParameterGroup=None), dict(DBClusterParameterGroup="default.aurora-postgresql16"), {}),
-        (dict(DBClusterParameterGroup="mine"), dict(DBClusterParameterGroup="default.aurora-postgresql16"), dict(DBClusterParameterGroupName="mine")),
+        (
+            dict(DBClusterParameterGroup="mine"),
+            dict(DBClusterParameterGroup="default.aurora-postgresql16"),
+            dict(DBClusterParameterGroupName="mine"),
+        ),
         (dict(DeletionProtection=False), dict(DeletionProtection=True), dict(DeletionProtection=False)),
     ],
 )

@@ -14,41 +14,79 @@ from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import valida
 from ansible_collections.megapool.aws.plugins.module_utils.dns_checks import dns_input_errors
 
 DEFAULTS = {
-    "megapool_cluster": "shop", "megapool_env": "prod", "dns_zone_name": "example.com", "dns_app_domain": None,
-    "dns_extra_names": [], "dns_health_check_path": "/health", "dns_health_check_interval": 30,
-    "dns_health_check_failure_threshold": 3, "dns_discovery_namespace": None, "dns_discovery_service": None,
+    "megapool_cluster": "shop",
+    "megapool_env": "prod",
+    "dns_zone_name": "example.com",
+    "dns_app_domain": None,
+    "dns_extra_names": [],
+    "dns_health_check_path": "/health",
+    "dns_health_check_interval": 30,
+    "dns_health_check_failure_threshold": 3,
+    "dns_discovery_namespace": None,
+    "dns_discovery_service": None,
     "dns_discovery_record_types": ["A"],
 }
 
 CASES = {
-    "zone_not_a_domain": ({"dns_zone_name": "megapool test"},
-                          ['dns_zone_name="megapool test" is not a domain name', "set it to the public Route 53 hosted zone"]),
+    "zone_not_a_domain": (
+        {"dns_zone_name": "megapool test"},
+        ['dns_zone_name="megapool test" is not a domain name', "set it to the public Route 53 hosted zone"],
+    ),
     "zone_empty": ({"dns_zone_name": ""}, ['dns_zone_name="" is not a domain name']),
     "zone_wildcard": ({"dns_zone_name": "*.example.com"}, ['dns_zone_name="*.example.com" is not a domain name']),
-    "zone_trailing_dot": ({"dns_zone_name": "example.com."},
-                          ['dns_zone_name="example.com." ends with a dot: write the zone without it, dns_zone_name: example.com']),
-    "app_not_a_domain": ({"dns_app_domain": "app_1.example.com"}, ['dns_app_domain="app_1.example.com" is not a domain name']),
-    "app_outside": ({"dns_app_domain": "app.example.org"},
-                    ["dns_app_domain=app.example.org is not inside the hosted zone dns_zone_name=example.com",
-                     "Use a name ending in .example.com"]),
+    "zone_trailing_dot": (
+        {"dns_zone_name": "example.com."},
+        ['dns_zone_name="example.com." ends with a dot: write the zone without it, dns_zone_name: example.com'],
+    ),
+    "app_not_a_domain": (
+        {"dns_app_domain": "app_1.example.com"},
+        ['dns_app_domain="app_1.example.com" is not a domain name'],
+    ),
+    "app_outside": (
+        {"dns_app_domain": "app.example.org"},
+        [
+            "dns_app_domain=app.example.org is not inside the hosted zone dns_zone_name=example.com",
+            "Use a name ending in .example.com",
+        ],
+    ),
     "app_only_ends_like_the_zone": ({"dns_app_domain": "app.notexample.com"}, ["is not inside the hosted zone"]),
-    "extra_not_a_domain": ({"dns_extra_names": ["www example.com"]}, ["dns_extra_names has www example.com, not a domain name"]),
-    "extra_outside": ({"dns_extra_names": ["example.com", "www.example.org"]},
-                      ["dns_extra_names has www.example.org, outside the hosted zone dns_zone_name=example.com"]),
-    "extra_a_string": ({"dns_extra_names": "www.example.com"}, ["dns_extra_names='www.example.com' is a string, but a list"]),
-    "health_path": ({"dns_health_check_path": "health"}, ['dns_health_check_path="health" must start with a slash, e.g. /health']),
+    "extra_not_a_domain": (
+        {"dns_extra_names": ["www example.com"]},
+        ["dns_extra_names has www example.com, not a domain name"],
+    ),
+    "extra_outside": (
+        {"dns_extra_names": ["example.com", "www.example.org"]},
+        ["dns_extra_names has www.example.org, outside the hosted zone dns_zone_name=example.com"],
+    ),
+    "extra_a_string": (
+        {"dns_extra_names": "www.example.com"},
+        ["dns_extra_names='www.example.com' is a string, but a list"],
+    ),
+    "health_path": (
+        {"dns_health_check_path": "health"},
+        ['dns_health_check_path="health" must start with a slash, e.g. /health'],
+    ),
     "interval": ({"dns_health_check_interval": 20}, ["dns_health_check_interval=20 must be 10 or 30"]),
     "threshold": ({"dns_health_check_failure_threshold": 11}, ["dns_health_check_failure_threshold=11 must be 1-10"]),
-    "namespace": ({"dns_discovery_namespace": "my namespace"}, ['dns_discovery_namespace="my namespace" is not a domain name']),
+    "namespace": (
+        {"dns_discovery_namespace": "my namespace"},
+        ['dns_discovery_namespace="my namespace" is not a domain name'],
+    ),
     "service": ({"dns_discovery_service": "app.web"}, ['dns_discovery_service="app.web" must be one DNS label']),
-    "record_types": ({"dns_discovery_record_types": ["CNAME"]}, ['dns_discovery_record_types=["CNAME"]: use A (awsvpc), AAAA or SRV']),
+    "record_types": (
+        {"dns_discovery_record_types": ["CNAME"]},
+        ['dns_discovery_record_types=["CNAME"]: use A (awsvpc), AAAA or SRV'],
+    ),
     "env_with_space": ({"megapool_env": "pro d"}, ["megapool_env='pro d' is not usable in AWS names"]),
 }
 
 
 def test_the_defaults_are_valid():
     assert dns_input_errors(DEFAULTS) == []
-    assert dns_input_errors(dict(DEFAULTS, dns_zone_name="Example.COM", dns_extra_names=["example.com", "*.example.com"])) == []
+    assert (
+        dns_input_errors(dict(DEFAULTS, dns_zone_name="Example.COM", dns_extra_names=["example.com", "*.example.com"]))
+        == []
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -25,22 +25,42 @@ def _rule(regions, *filters, account=ACCOUNT):
     return rule
 
 
-@pytest.mark.parametrize("current, regions, added, rules", [
-    # empty registry: one rule of our own, the source region left out
-    ({"rules": []}, [SOURCE, "us-east-1"], ["us-east-1"], [_rule(["us-east-1"], "shop-prod")]),
-    (None, ["us-east-1", "us-east-1"], ["us-east-1"], [_rule(["us-east-1"], "shop-prod")]),
-    # already replicated by the owner's rule without filters, or by a prefix: nothing to add
-    ({"rules": [_rule(["us-east-1"])]}, ["us-east-1"], [], [_rule(["us-east-1"])]),
-    ({"rules": [_rule(["us-east-1"], "shop")]}, ["us-east-1"], [], [_rule(["us-east-1"], "shop")]),
-    # the owner's rule for another repository and another account's destination are kept, ours is appended
-    ({"rules": [_rule(["us-east-1"], "billing"), _rule(["ap-southeast-1"], account=OTHER_ACCOUNT)]}, ["ap-southeast-1"], ["ap-southeast-1"],
-     [_rule(["us-east-1"], "billing"), _rule(["ap-southeast-1"], account=OTHER_ACCOUNT), _rule(["ap-southeast-1"], "shop-prod")]),
-    # our own rule grows (a region added to the inventory)
-    ({"rules": [_rule(["us-east-1"], "shop-prod")]}, ["us-east-1", "eu-west-1"], ["eu-west-1"], [_rule(["us-east-1", "eu-west-1"], "shop-prod")]),
-    # a longer name is not a prefix of ours: not covered
-    ({"rules": [_rule(["us-east-1"], "shop-prod-old")]}, ["us-east-1"], ["us-east-1"],
-     [_rule(["us-east-1"], "shop-prod-old"), _rule(["us-east-1"], "shop-prod")]),
-])
+@pytest.mark.parametrize(
+    "current, regions, added, rules",
+    [
+        # empty registry: one rule of our own, the source region left out
+        ({"rules": []}, [SOURCE, "us-east-1"], ["us-east-1"], [_rule(["us-east-1"], "shop-prod")]),
+        (None, ["us-east-1", "us-east-1"], ["us-east-1"], [_rule(["us-east-1"], "shop-prod")]),
+        # already replicated by the owner's rule without filters, or by a prefix: nothing to add
+        ({"rules": [_rule(["us-east-1"])]}, ["us-east-1"], [], [_rule(["us-east-1"])]),
+        ({"rules": [_rule(["us-east-1"], "shop")]}, ["us-east-1"], [], [_rule(["us-east-1"], "shop")]),
+        # the owner's rule for another repository and another account's destination are kept, ours is appended
+        (
+            {"rules": [_rule(["us-east-1"], "billing"), _rule(["ap-southeast-1"], account=OTHER_ACCOUNT)]},
+            ["ap-southeast-1"],
+            ["ap-southeast-1"],
+            [
+                _rule(["us-east-1"], "billing"),
+                _rule(["ap-southeast-1"], account=OTHER_ACCOUNT),
+                _rule(["ap-southeast-1"], "shop-prod"),
+            ],
+        ),
+        # our own rule grows (a region added to the inventory)
+        (
+            {"rules": [_rule(["us-east-1"], "shop-prod")]},
+            ["us-east-1", "eu-west-1"],
+            ["eu-west-1"],
+            [_rule(["us-east-1", "eu-west-1"], "shop-prod")],
+        ),
+        # a longer name is not a prefix of ours: not covered
+        (
+            {"rules": [_rule(["us-east-1"], "shop-prod-old")]},
+            ["us-east-1"],
+            ["us-east-1"],
+            [_rule(["us-east-1"], "shop-prod-old"), _rule(["us-east-1"], "shop-prod")],
+        ),
+    ],
+)
 def test_merge(current, regions, added, rules):
     before = copy.deepcopy(current)
     plan = plan_replication(current, "shop-prod", ACCOUNT, SOURCE, regions)
@@ -54,21 +74,36 @@ def test_merge(current, regions, added, rules):
 def test_the_eleventh_rule_is_refused_with_the_fix():
     current = {"rules": [_rule(["us-east-1"], "repo%d" % i) for i in range(10)]}
     plan = plan_replication(current, "shop-prod", ACCOUNT, SOURCE, ["ap-southeast-1"])
-    assert plan["errors"] and "already has 10 replication rules" in plan["errors"][0] and "ap-southeast-1" in plan["errors"][0]
+    assert (
+        plan["errors"]
+        and "already has 10 replication rules" in plan["errors"][0]
+        and "ap-southeast-1" in plan["errors"][0]
+    )
 
 
 def test_absent_removes_our_rule_only():
-    current = {"rules": [_rule(["us-east-1"], "billing"), _rule(["us-east-1", "ap-southeast-1"], "shop-prod"), _rule(["us-east-1"])]}
+    current = {
+        "rules": [
+            _rule(["us-east-1"], "billing"),
+            _rule(["us-east-1", "ap-southeast-1"], "shop-prod"),
+            _rule(["us-east-1"]),
+        ]
+    }
     plan = plan_replication(current, "shop-prod", ACCOUNT, SOURCE, [], state="absent")
     assert plan["changed"] and plan["removed"] == ["us-east-1", "ap-southeast-1"]
     assert plan["configuration"]["rules"] == [_rule(["us-east-1"], "billing"), _rule(["us-east-1"])]
     assert not plan_replication(plan["configuration"], "shop-prod", ACCOUNT, SOURCE, [], state="absent")["changed"]
 
 
-_RULES = st.lists(st.builds(lambda regions, filters, account: _rule(regions, *filters, account=account),
-                            st.lists(st.sampled_from(REGIONS[1:]), min_size=1, max_size=3, unique=True),
-                            st.lists(st.sampled_from(["shop", "shop-prod", "billing", "shop-prod-old"]), max_size=2, unique=True),
-                            st.sampled_from([ACCOUNT, OTHER_ACCOUNT])), max_size=4)
+_RULES = st.lists(
+    st.builds(
+        lambda regions, filters, account: _rule(regions, *filters, account=account),
+        st.lists(st.sampled_from(REGIONS[1:]), min_size=1, max_size=3, unique=True),
+        st.lists(st.sampled_from(["shop", "shop-prod", "billing", "shop-prod-old"]), max_size=2, unique=True),
+        st.sampled_from([ACCOUNT, OTHER_ACCOUNT]),
+    ),
+    max_size=4,
+)
 
 
 @given(_RULES, st.lists(st.sampled_from(REGIONS), max_size=5))
@@ -78,7 +113,10 @@ def test_property_covered_kept_and_idempotent(rules, regions):
     # every wanted region is replicated, the owner's rules are all still there unchanged or only grown
     assert set(regions) - {SOURCE} <= set(replicated_regions(after, "shop-prod", ACCOUNT))
     for rule in rules:
-        assert any(rule["destinations"] == kept["destinations"][:len(rule["destinations"])]
-                   and rule.get("repositoryFilters") == kept.get("repositoryFilters") for kept in after["rules"])
+        assert any(
+            rule["destinations"] == kept["destinations"][: len(rule["destinations"])]
+            and rule.get("repositoryFilters") == kept.get("repositoryFilters")
+            for kept in after["rules"]
+        )
     # a second run changes nothing
     assert not plan_replication(after, "shop-prod", ACCOUNT, SOURCE, regions)["changed"]

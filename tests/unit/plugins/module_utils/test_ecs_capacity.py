@@ -39,15 +39,27 @@ from ansible_collections.megapool.aws.plugins.module_utils.ecs_capacity_provider
 ASG_ARN = "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:0b1c2d3e-aaaa-bbbb-cccc-0123456789ab:autoScalingGroupName/shop-prod"
 OTHER_ASG_ARN = "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:99999999-aaaa-bbbb-cccc-0123456789ab:autoScalingGroupName/shop-new"
 PROVIDER_ARN = "arn:aws:ecs:eu-west-1:123456789012:capacity-provider/shop-capacity"
-DEFAULT_SCALING = dict(status="enabled", target_capacity=100, minimum_scaling_step_size=1, maximum_scaling_step_size=10000, instance_warmup_period=300)
+DEFAULT_SCALING = dict(
+    status="enabled",
+    target_capacity=100,
+    minimum_scaling_step_size=1,
+    maximum_scaling_step_size=10000,
+    instance_warmup_period=300,
+)
 
 
 def _params(**overrides) -> dict:
     """Module options as Ansible hands them over (defaults applied)."""
     scaling = dict(DEFAULT_SCALING, **overrides.pop("managed_scaling", {}))
     params = dict(
-        name="shop-capacity", state="present", auto_scaling_group_arn=ASG_ARN, managed_scaling=scaling,
-        managed_termination_protection="enabled", managed_draining="enabled", tags=None, purge_tags=True,
+        name="shop-capacity",
+        state="present",
+        auto_scaling_group_arn=ASG_ARN,
+        managed_scaling=scaling,
+        managed_termination_protection="enabled",
+        managed_draining="enabled",
+        tags=None,
+        purge_tags=True,
     )
     params.update(overrides)
     return params
@@ -78,8 +90,11 @@ def test_defaults_make_an_enabled_provider():
     assert desired.asg_provider() == {
         "autoScalingGroupArn": ASG_ARN,
         "managedScaling": {
-            "status": "ENABLED", "targetCapacity": 100, "minimumScalingStepSize": 1,
-            "maximumScalingStepSize": 10000, "instanceWarmupPeriod": 300,
+            "status": "ENABLED",
+            "targetCapacity": 100,
+            "minimumScalingStepSize": 1,
+            "maximumScalingStepSize": 10000,
+            "instanceWarmupPeriod": 300,
         },
         "managedTerminationProtection": "ENABLED",
         "managedDraining": "ENABLED",
@@ -94,23 +109,49 @@ def test_absent_needs_only_a_name():
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        pytest.param(dict(managed_scaling=dict(target_capacity=0)), "managed_scaling.target_capacity must be between 1 and 100, got 0", id="target-0"),
-        pytest.param(dict(managed_scaling=dict(target_capacity=101)), "managed_scaling.target_capacity must be between 1 and 100, got 101", id="target-101"),
-        pytest.param(dict(managed_scaling=dict(minimum_scaling_step_size=0)), "minimum_scaling_step_size must be between 1 and 10000, got 0", id="min-0"),
         pytest.param(
-            dict(managed_scaling=dict(maximum_scaling_step_size=10001)), "maximum_scaling_step_size must be between 1 and 10000, got 10001", id="max-10001",
+            dict(managed_scaling=dict(target_capacity=0)),
+            "managed_scaling.target_capacity must be between 1 and 100, got 0",
+            id="target-0",
+        ),
+        pytest.param(
+            dict(managed_scaling=dict(target_capacity=101)),
+            "managed_scaling.target_capacity must be between 1 and 100, got 101",
+            id="target-101",
+        ),
+        pytest.param(
+            dict(managed_scaling=dict(minimum_scaling_step_size=0)),
+            "minimum_scaling_step_size must be between 1 and 10000, got 0",
+            id="min-0",
+        ),
+        pytest.param(
+            dict(managed_scaling=dict(maximum_scaling_step_size=10001)),
+            "maximum_scaling_step_size must be between 1 and 10000, got 10001",
+            id="max-10001",
         ),
         pytest.param(
             dict(managed_scaling=dict(minimum_scaling_step_size=5, maximum_scaling_step_size=2)),
-            "managed_scaling.minimum_scaling_step_size (5) must not be greater than managed_scaling.maximum_scaling_step_size (2)", id="min-above-max",
+            "managed_scaling.minimum_scaling_step_size (5) must not be greater than managed_scaling.maximum_scaling_step_size (2)",
+            id="min-above-max",
         ),
-        pytest.param(dict(managed_scaling=dict(instance_warmup_period=-1)), "instance_warmup_period must be between 0 and 10000, got -1", id="warmup"),
         pytest.param(
-            dict(managed_scaling=dict(status="disabled")), "managed_termination_protection=enabled needs managed_scaling.status=enabled",
+            dict(managed_scaling=dict(instance_warmup_period=-1)),
+            "instance_warmup_period must be between 0 and 10000, got -1",
+            id="warmup",
+        ),
+        pytest.param(
+            dict(managed_scaling=dict(status="disabled")),
+            "managed_termination_protection=enabled needs managed_scaling.status=enabled",
             id="protection-without-scaling",
         ),
-        pytest.param(dict(auto_scaling_group_arn=None), "auto_scaling_group_arn is required with state=present", id="no-arn"),
-        pytest.param(dict(auto_scaling_group_arn="shop-prod"), "auto_scaling_group_arn='shop-prod' is not an Auto Scaling group ARN", id="name-not-arn"),
+        pytest.param(
+            dict(auto_scaling_group_arn=None), "auto_scaling_group_arn is required with state=present", id="no-arn"
+        ),
+        pytest.param(
+            dict(auto_scaling_group_arn="shop-prod"),
+            "auto_scaling_group_arn='shop-prod' is not an Auto Scaling group ARN",
+            id="name-not-arn",
+        ),
         pytest.param(dict(name="ecs-hosts"), "cannot start with 'aws', 'ecs' or 'fargate'", id="reserved-ecs"),
         pytest.param(dict(name="FargateMine"), "cannot start with 'aws', 'ecs' or 'fargate'", id="reserved-fargate"),
         pytest.param(dict(name="shop capacity"), "is not a valid capacity provider name", id="space"),
@@ -127,7 +168,10 @@ def test_invalid_options_are_refused_with_the_option_named(overrides, message):
 def test_all_problems_are_reported_at_once():
     with pytest.raises(CapacityError) as error:
         validate_provider(
-            _params(auto_scaling_group_arn="", managed_scaling=dict(target_capacity=0, minimum_scaling_step_size=20, maximum_scaling_step_size=10))
+            _params(
+                auto_scaling_group_arn="",
+                managed_scaling=dict(target_capacity=0, minimum_scaling_step_size=20, maximum_scaling_step_size=10),
+            )
         )
     text = str(error.value)
     assert "auto_scaling_group_arn is required" in text
@@ -144,9 +188,21 @@ def test_check_mode_accepts_a_group_that_does_not_exist_yet():
 
 
 def test_protection_may_be_off_without_managed_scaling():
-    desired = validate_provider(_params(managed_termination_protection="disabled", managed_draining="disabled", managed_scaling=dict(status="disabled")))
+    desired = validate_provider(
+        _params(
+            managed_termination_protection="disabled",
+            managed_draining="disabled",
+            managed_scaling=dict(status="disabled"),
+        )
+    )
     assert desired.asg_provider_update() == {
-        "managedScaling": dict(status="DISABLED", targetCapacity=100, minimumScalingStepSize=1, maximumScalingStepSize=10000, instanceWarmupPeriod=300),
+        "managedScaling": dict(
+            status="DISABLED",
+            targetCapacity=100,
+            minimumScalingStepSize=1,
+            maximumScalingStepSize=10000,
+            instanceWarmupPeriod=300,
+        ),
         "managedTerminationProtection": "DISABLED",
         "managedDraining": "DISABLED",
     }
@@ -167,14 +223,29 @@ def test_asg_name_from_arn(arn, name):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    target=st.integers(-5, 110), low=st.integers(-2, 10010), high=st.integers(-2, 10010), warmup=st.integers(-5, 10010),
+    target=st.integers(-5, 110),
+    low=st.integers(-2, 10010),
+    high=st.integers(-2, 10010),
+    warmup=st.integers(-5, 10010),
 )
 def test_validation_accepts_exactly_the_aws_ranges(target, low, high, warmup):
-    params = _params(managed_scaling=dict(target_capacity=target, minimum_scaling_step_size=low, maximum_scaling_step_size=high, instance_warmup_period=warmup))
+    params = _params(
+        managed_scaling=dict(
+            target_capacity=target,
+            minimum_scaling_step_size=low,
+            maximum_scaling_step_size=high,
+            instance_warmup_period=warmup,
+        )
+    )
     valid = 1 <= target <= 100 and 1 <= low <= 10000 and 1 <= high <= 10000 and low <= high and 0 <= warmup <= 10000
     if valid:
         scaling = validate_provider(params).managed_scaling
-        got = (scaling["targetCapacity"], scaling["minimumScalingStepSize"], scaling["maximumScalingStepSize"], scaling["instanceWarmupPeriod"])
+        got = (
+            scaling["targetCapacity"],
+            scaling["minimumScalingStepSize"],
+            scaling["maximumScalingStepSize"],
+            scaling["instanceWarmupPeriod"],
+        )
         assert got == (target, low, high, warmup)
     else:
         with pytest.raises(CapacityError):
@@ -228,15 +299,21 @@ def test_plan_create_update_delete_none():
     [
         pytest.param(dict(target_capacity=80), {}, ("managedScaling.targetCapacity",), id="target"),
         pytest.param(
-            dict(minimum_scaling_step_size=2, maximum_scaling_step_size=4), {},
-            ("managedScaling.minimumScalingStepSize", "managedScaling.maximumScalingStepSize"), id="steps",
+            dict(minimum_scaling_step_size=2, maximum_scaling_step_size=4),
+            {},
+            ("managedScaling.minimumScalingStepSize", "managedScaling.maximumScalingStepSize"),
+            id="steps",
         ),
         pytest.param(dict(instance_warmup_period=60), {}, ("managedScaling.instanceWarmupPeriod",), id="warmup"),
         pytest.param({}, dict(managed_draining="disabled"), ("managedDraining",), id="draining"),
-        pytest.param({}, dict(managed_termination_protection="disabled"), ("managedTerminationProtection",), id="protection"),
         pytest.param(
-            dict(status="disabled"), dict(managed_termination_protection="disabled"),
-            ("managedScaling.status", "managedTerminationProtection"), id="scaling-off",
+            {}, dict(managed_termination_protection="disabled"), ("managedTerminationProtection",), id="protection"
+        ),
+        pytest.param(
+            dict(status="disabled"),
+            dict(managed_termination_protection="disabled"),
+            ("managedScaling.status", "managedTerminationProtection"),
+            id="scaling-off",
         ),
     ],
 )
@@ -322,16 +399,32 @@ _TAGS = st.dictionaries(st.sampled_from(["a", "b", "c", "megapool:env"]), st.sam
 
 @settings(max_examples=200, deadline=None)
 @given(
-    before_scaling=_SCALING, after_scaling=_SCALING, draining=st.sampled_from(["enabled", "disabled"]),
-    current_tags=_TAGS, wanted_tags=st.one_of(st.none(), _TAGS), purge=st.booleans(),
+    before_scaling=_SCALING,
+    after_scaling=_SCALING,
+    draining=st.sampled_from(["enabled", "disabled"]),
+    current_tags=_TAGS,
+    wanted_tags=st.one_of(st.none(), _TAGS),
+    purge=st.booleans(),
 )
 def test_applying_the_plan_converges(before_scaling, after_scaling, draining, current_tags, wanted_tags, purge):
     """predict(plan(current)) needs no further change, and the plan changes something iff the view differs."""
+
     def protection(scaling):
         return "enabled" if scaling["status"] == "enabled" else "disabled"
 
-    current = _aws(validate_provider(_params(managed_scaling=before_scaling, managed_termination_protection=protection(before_scaling))), tags=current_tags)
-    desired = validate_provider(_params(managed_scaling=after_scaling, managed_draining=draining, managed_termination_protection=protection(after_scaling)))
+    current = _aws(
+        validate_provider(
+            _params(managed_scaling=before_scaling, managed_termination_protection=protection(before_scaling))
+        ),
+        tags=current_tags,
+    )
+    desired = validate_provider(
+        _params(
+            managed_scaling=after_scaling,
+            managed_draining=draining,
+            managed_termination_protection=protection(after_scaling),
+        )
+    )
     plan = plan_provider(current, desired, wanted_tags, purge)
     after = predict_provider(current, desired, plan, wanted_tags)
     assert plan_provider(after, desired, wanted_tags, purge) == ProviderPlan()
@@ -349,8 +442,11 @@ def test_result_is_snake_case_with_tags_as_a_dict():
         "auto_scaling_group_provider": {
             "auto_scaling_group_arn": ASG_ARN,
             "managed_scaling": {
-                "status": "ENABLED", "target_capacity": 100, "minimum_scaling_step_size": 1,
-                "maximum_scaling_step_size": 10000, "instance_warmup_period": 300,
+                "status": "ENABLED",
+                "target_capacity": 100,
+                "minimum_scaling_step_size": 1,
+                "maximum_scaling_step_size": 10000,
+                "instance_warmup_period": 300,
             },
             "managed_termination_protection": "ENABLED",
             "managed_draining": "ENABLED",
@@ -365,7 +461,11 @@ def test_view_is_compact():
         "name": "shop-capacity",
         "auto_scaling_group_arn": ASG_ARN,
         "managed_scaling": dict(
-            status="ENABLED", target_capacity=100, minimum_scaling_step_size=1, maximum_scaling_step_size=10000, instance_warmup_period=300,
+            status="ENABLED",
+            target_capacity=100,
+            minimum_scaling_step_size=1,
+            maximum_scaling_step_size=10000,
+            instance_warmup_period=300,
         ),
         "managed_termination_protection": "ENABLED",
         "managed_draining": "ENABLED",
@@ -386,15 +486,25 @@ ARN = "arn:aws:ecs:eu-west-1:123456789012:container-instance/shop/%s"
 
 def _drain_params(**overrides) -> dict:
     params = dict(
-        cluster="shop", instance_ids=["i-0aaa"], container_instance_arns=[], state="draining", wait=True, wait_timeout=600,
-        poll_interval=5.0, lifecycle_hook_name=None, auto_scaling_group_name=None, lifecycle_action_result="CONTINUE",
+        cluster="shop",
+        instance_ids=["i-0aaa"],
+        container_instance_arns=[],
+        state="draining",
+        wait=True,
+        wait_timeout=600,
+        poll_interval=5.0,
+        lifecycle_hook_name=None,
+        auto_scaling_group_name=None,
+        lifecycle_action_result="CONTINUE",
     )
     params.update(overrides)
     return params
 
 
 def test_drain_request_defaults_and_dedup():
-    request = validate_drain(_drain_params(instance_ids=["i-0aaa", "i-0bbb", "i-0aaa"], container_instance_arns=[ARN % "c1", ARN % "c1"]))
+    request = validate_drain(
+        _drain_params(instance_ids=["i-0aaa", "i-0bbb", "i-0aaa"], container_instance_arns=[ARN % "c1", ARN % "c1"])
+    )
     assert request.instance_ids == ("i-0aaa", "i-0bbb")
     assert request.container_instance_arns == (ARN % "c1",)
     assert request.status == "DRAINING"
@@ -402,7 +512,9 @@ def test_drain_request_defaults_and_dedup():
     assert validate_drain(_drain_params(state="active")).status == "ACTIVE"
     hooked = validate_drain(_drain_params(lifecycle_hook_name="drain", auto_scaling_group_name="shop-prod"))
     assert hooked.completes_lifecycle
-    assert not validate_drain(_drain_params(lifecycle_hook_name="drain", auto_scaling_group_name="shop-prod", state="active")).completes_lifecycle
+    assert not validate_drain(
+        _drain_params(lifecycle_hook_name="drain", auto_scaling_group_name="shop-prod", state="active")
+    ).completes_lifecycle
 
 
 @pytest.mark.parametrize(
@@ -414,9 +526,16 @@ def test_drain_request_defaults_and_dedup():
         pytest.param(dict(container_instance_arns=[""]), "container_instance_arns[0] is empty", id="empty-arn"),
         pytest.param(dict(wait_timeout=-1), "wait_timeout must be 0 or more", id="timeout"),
         pytest.param(dict(poll_interval=0), "poll_interval must be more than 0", id="poll"),
-        pytest.param(dict(lifecycle_hook_name="drain"), "lifecycle_hook_name and auto_scaling_group_name go together", id="hook-alone"),
-        pytest.param(dict(lifecycle_hook_name="ecs-managed-draining-termination-hook", auto_scaling_group_name="shop-prod"),
-                     "is the hook ECS adds for managed draining", id="ecs-managed-hook"),
+        pytest.param(
+            dict(lifecycle_hook_name="drain"),
+            "lifecycle_hook_name and auto_scaling_group_name go together",
+            id="hook-alone",
+        ),
+        pytest.param(
+            dict(lifecycle_hook_name="ecs-managed-draining-termination-hook", auto_scaling_group_name="shop-prod"),
+            "is the hook ECS adds for managed draining",
+            id="ecs-managed-hook",
+        ),
         pytest.param(dict(cluster=" "), "cluster is empty", id="cluster"),
     ],
 )
@@ -432,8 +551,12 @@ def test_invalid_drain_options(overrides, message):
 def _raw(number: int, status: str = "ACTIVE", running: int = 0, pending: int = 0) -> dict:
     """A container instance as DescribeContainerInstances returns it."""
     return {
-        "containerInstanceArn": ARN % ("c%d" % number), "ec2InstanceId": "i-%04d" % number, "status": status,
-        "runningTasksCount": running, "pendingTasksCount": pending, "agentConnected": True,
+        "containerInstanceArn": ARN % ("c%d" % number),
+        "ec2InstanceId": "i-%04d" % number,
+        "status": status,
+        "runningTasksCount": running,
+        "pendingTasksCount": pending,
+        "agentConnected": True,
     }
 
 
@@ -443,8 +566,11 @@ def _record(number: int, status: str = "ACTIVE", tasks: int = 0) -> dict:
 
 def test_instance_record():
     assert instance_record(_raw(1, running=2, pending=1)) == {
-        "ec2_instance_id": "i-0001", "container_instance_arn": ARN % "c1", "status": "ACTIVE",
-        "running_tasks_count": 2, "pending_tasks_count": 1,
+        "ec2_instance_id": "i-0001",
+        "container_instance_arn": ARN % "c1",
+        "status": "ACTIVE",
+        "running_tasks_count": 2,
+        "pending_tasks_count": 1,
     }
 
 
@@ -512,7 +638,11 @@ def test_status_change_alone_is_no_progress():
 @given(st.lists(st.lists(st.integers(0, 5), min_size=3, max_size=3), min_size=1, max_size=8))
 def test_progress_events_are_exactly_the_changes(counts):
     polls = [[_record(n, tasks=count) for n, count in enumerate(row)] for row in counts]
-    events = [event for event in [drain_progress(None, polls[0])] + [drain_progress(b, a) for b, a in zip(polls, polls[1:])] if event is not None]
+    events = [
+        event
+        for event in [drain_progress(None, polls[0])] + [drain_progress(b, a) for b, a in zip(polls, polls[1:])]
+        if event is not None
+    ]
     distinct = [row for index, row in enumerate(counts) if index == 0 or row != counts[index - 1]]
     assert [list(event.values()) for event in events] == distinct
 
@@ -520,7 +650,10 @@ def test_progress_events_are_exactly_the_changes(counts):
 def test_timeout_message_lists_the_instances_with_tasks():
     records = [_record(1, tasks=2), _record(2), _record(3, tasks=1)]
     message = timeout_message("shop", records, 600)
-    assert "Timed out after 600s waiting for container instances of ECS cluster shop to drain: i-0001 (2 tasks left), i-0003 (1 task left)." in message
+    assert (
+        "Timed out after 600s waiting for container instances of ECS cluster shop to drain: i-0001 (2 tasks left), i-0003 (1 task left)."
+        in message
+    )
     assert "i-0002" not in message
     assert "raise wait_timeout" in message
     assert "Timed out after 0.5s" in timeout_message("shop", records, 0.5)

@@ -14,13 +14,21 @@ from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_capacity im
 
 
 def _instances(counts: dict[str, int]) -> list[dict]:
-    return [{"instance_id": "i-%s%02d" % (zone[-1], index), "availability_zone": zone, "lifecycle_state": "InService"}
-            for zone, count in counts.items() for index in range(count)]
+    return [
+        {"instance_id": "i-%s%02d" % (zone[-1], index), "availability_zone": zone, "lifecycle_state": "InService"}
+        for zone, count in counts.items()
+        for index in range(count)
+    ]
 
 
 def _group(counts, desired=None, low=0, high=10):
     instances = _instances(counts)
-    return {"min_size": low, "max_size": high, "desired_capacity": len(instances) if desired is None else desired, "instances": instances}
+    return {
+        "min_size": low,
+        "max_size": high,
+        "desired_capacity": len(instances) if desired is None else desired,
+        "instances": instances,
+    }
 
 
 def test_removal_takes_from_the_fullest_zone_first_and_the_last_id_there():
@@ -61,8 +69,10 @@ def test_outside_the_group_range_names_the_variables():
 
 
 def test_below_the_services_minimum_counts_only_active_services():
-    services = [{"serviceName": "web", "desiredCount": 3, "status": "ACTIVE"},
-                {"serviceName": "old", "desiredCount": 5, "status": "DRAINING"}]
+    services = [
+        {"serviceName": "web", "desiredCount": 3, "status": "ACTIVE"},
+        {"serviceName": "old", "desiredCount": 5, "status": "DRAINING"},
+    ]
     plan = capacity_plan(2, "eu-north-1", _group({"eu-north-1a": 2, "eu-north-1b": 2}), services)
     assert plan["services_minimum"] == 3
     assert plan["errors"] == [

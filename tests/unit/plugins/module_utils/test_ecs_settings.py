@@ -28,15 +28,26 @@ from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import s
 def test_instance_type_names():
     assert instance_type_errors(["t3.small", "m7g.xlarge", "u-6tb1.metal"]) == []
     assert len(instance_type_errors(["t3.*", "T3.small", "t3"])) == 3
-    assert instance_type_errors([]) == ["instance_types is empty: give one or more instance type names, e.g. [t3.small, t3a.small]."]
+    assert instance_type_errors([]) == [
+        "instance_types is empty: give one or more instance type names, e.g. [t3.small, t3a.small]."
+    ]
 
 
 def test_match_instance_types_keeps_request_order_and_reports_missing():
     described = [
-        {"InstanceType": "t3a.small", "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]}, "MemoryInfo": {"SizeInMiB": 2048},
-         "VCpuInfo": {"DefaultVCpus": 2}},
-        {"InstanceType": "t4g.small", "ProcessorInfo": {"SupportedArchitectures": ["arm64"]}, "MemoryInfo": {"SizeInMiB": 2048},
-         "VCpuInfo": {"DefaultVCpus": 2, "DefaultCores": 2}, "SupportedUsageClasses": ["spot", "on-demand"]},
+        {
+            "InstanceType": "t3a.small",
+            "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
+            "MemoryInfo": {"SizeInMiB": 2048},
+            "VCpuInfo": {"DefaultVCpus": 2},
+        },
+        {
+            "InstanceType": "t4g.small",
+            "ProcessorInfo": {"SupportedArchitectures": ["arm64"]},
+            "MemoryInfo": {"SizeInMiB": 2048},
+            "VCpuInfo": {"DefaultVCpus": 2, "DefaultCores": 2},
+            "SupportedUsageClasses": ["spot", "on-demand"],
+        },
     ]
     found, missing = match_instance_types(["t4g.small", "nope.large", "t3a.small", "t4g.small"], described)
     assert [item["instance_type"] for item in found] == ["t4g.small", "t3a.small"]
@@ -81,7 +92,10 @@ def test_predict_and_not_applied():
     assert view["instances_protected_from_scale_in"] == {"i-1": False, "i-2": True}
     plan = plan_group_settings(GROUP, capacity_rebalance=True, instances_protected_from_scale_in=True)
     after = predict_group_settings(view, plan)
-    assert after["capacity_rebalance"] is True and after["instances_protected_from_scale_in"] == {"i-1": True, "i-2": True}
+    assert after["capacity_rebalance"] is True and after["instances_protected_from_scale_in"] == {
+        "i-1": True,
+        "i-2": True,
+    }
     assert view["capacity_rebalance"] is False  # not changed in place
     assert settings_not_applied(after, plan) == []
     assert settings_not_applied(view, plan) == ["CapacityRebalance=True", "ProtectedFromScaleIn=True on i-1"]
@@ -92,11 +106,20 @@ def test_predict_and_not_applied():
 
 
 def test_cluster_settings_plan_and_prediction():
-    view = cluster_view({"clusterName": "c", "clusterArn": "arn:c", "status": "ACTIVE", "settings": [],
-                         "tags": [{"key": "a", "value": "1"}, {"key": "old", "value": "x"}]})
+    view = cluster_view(
+        {
+            "clusterName": "c",
+            "clusterArn": "arn:c",
+            "status": "ACTIVE",
+            "settings": [],
+            "tags": [{"key": "a", "value": "1"}, {"key": "old", "value": "x"}],
+        }
+    )
     assert view["container_insights"] == "disabled"  # never set: disabled
     plan = plan_cluster_settings(view, "enabled", {"a": 1, "b": "2"}, purge_tags=True)
-    assert plan == ClusterSettingsPlan(settings=(("containerInsights", "enabled"),), tags_to_set={"b": "2"}, tags_to_unset=("old",))
+    assert plan == ClusterSettingsPlan(
+        settings=(("containerInsights", "enabled"),), tags_to_set={"b": "2"}, tags_to_unset=("old",)
+    )
     assert predict_cluster(view, plan)["tags"] == {"a": "1", "b": "2"}
     assert not plan_cluster_settings(view, "disabled", {"a": "1", "old": "x"}).changed
     assert not plan_cluster_settings(view, None, None).changed
@@ -109,37 +132,63 @@ def test_cluster_settings_plan_and_prediction():
 # An item of amazon.aws.autoscaling_group_info's results (snake_case), as the role's group looks after a converge.
 INFO = {
     "auto_scaling_group_name": "megapool-local-app",
-    "min_size": 1, "max_size": 4, "desired_capacity": 2,
-    "health_check_type": "EC2", "health_check_grace_period": 300, "default_cooldown": 300,
+    "min_size": 1,
+    "max_size": 4,
+    "desired_capacity": 2,
+    "health_check_type": "EC2",
+    "health_check_grace_period": 300,
+    "default_cooldown": 300,
     "termination_policies": ["Default"],
     "vpc_zone_identifier": "subnet-b,subnet-a",
     "mixed_instances_policy": {
         "launch_template": {
-            "launch_template_specification": {"launch_template_id": "lt-1", "launch_template_name": "megapool-local-app", "version": "1"},
+            "launch_template_specification": {
+                "launch_template_id": "lt-1",
+                "launch_template_name": "megapool-local-app",
+                "version": "1",
+            },
             "overrides": [{"instance_type": "t3.small"}, {"instance_type": "t3a.small"}],
         },
-        "instances_distribution": {"on_demand_allocation_strategy": "prioritized", "on_demand_base_capacity": 1,
-                                   "on_demand_percentage_above_base_capacity": 0, "spot_allocation_strategy": "price-capacity-optimized",
-                                   "spot_instance_pools": 2},
+        "instances_distribution": {
+            "on_demand_allocation_strategy": "prioritized",
+            "on_demand_base_capacity": 1,
+            "on_demand_percentage_above_base_capacity": 0,
+            "spot_allocation_strategy": "price-capacity-optimized",
+            "spot_instance_pools": 2,
+        },
     },
     "enabled_metrics": [{"metric": "GroupMinSize", "granularity": "1Minute"}],
     "tags": [
         {"key": "megapool:role", "value": "app", "propagate_at_launch": True},
         {"key": "Name", "value": "megapool-local-app", "propagate_at_launch": True},
     ],
-    "instances": [{"instance_id": "i-1", "lifecycle_state": "InService"}, {"instance_id": "i-2", "lifecycle_state": "InService"}],
+    "instances": [
+        {"instance_id": "i-1", "lifecycle_state": "InService"},
+        {"instance_id": "i-2", "lifecycle_state": "InService"},
+    ],
 }
 # What the role asks for (values as templating may give them: numbers as strings).
 WANTED = {
-    "min_size": "1", "max_size": 4, "desired_capacity": 2,
-    "health_check_type": "EC2", "health_check_period": 300, "default_cooldown": 300, "termination_policies": ["Default"],
+    "min_size": "1",
+    "max_size": 4,
+    "desired_capacity": 2,
+    "health_check_type": "EC2",
+    "health_check_period": 300,
+    "default_cooldown": 300,
+    "termination_policies": ["Default"],
     "vpc_zone_identifier": ["subnet-a", "subnet-b"],
-    "launch_template_name": "megapool-local-app", "launch_template_version": 1,
+    "launch_template_name": "megapool-local-app",
+    "launch_template_version": 1,
     "instance_types": ["t3.small", "t3a.small"],
-    "instances_distribution": {"on_demand_allocation_strategy": "prioritized", "on_demand_base_capacity": "1",
-                               "on_demand_percentage_above_base_capacity": 0, "spot_allocation_strategy": "price-capacity-optimized"},
+    "instances_distribution": {
+        "on_demand_allocation_strategy": "prioritized",
+        "on_demand_base_capacity": "1",
+        "on_demand_percentage_above_base_capacity": 0,
+        "spot_allocation_strategy": "price-capacity-optimized",
+    },
     "metrics_collection": True,
-    "tags": {"Name": "megapool-local-app", "megapool:role": "app"}, "propagate_at_launch": True,
+    "tags": {"Name": "megapool-local-app", "megapool:role": "app"},
+    "propagate_at_launch": True,
     "in_service": True,
 }
 
@@ -158,14 +207,25 @@ def test_a_missing_group():
     [
         ({"max_size": 5}, "max_size: 4 -> 5"),
         ({"desired_capacity": 3, "in_service": False}, "desired_capacity: 2 -> 3"),
-        ({"vpc_zone_identifier": ["subnet-a", "subnet-c"]}, "vpc_zone_identifier: subnet-a,subnet-b -> subnet-a,subnet-c"),
+        (
+            {"vpc_zone_identifier": ["subnet-a", "subnet-c"]},
+            "vpc_zone_identifier: subnet-a,subnet-b -> subnet-a,subnet-c",
+        ),
         ({"launch_template_version": "2"}, "launch_template_version: 1 -> 2"),
         ({"launch_template_name": "other"}, "launch_template_name: megapool-local-app -> other"),
-        ({"instance_types": ["t3a.small", "t3.small"]}, "instance_types: ['t3.small', 't3a.small'] -> ['t3a.small', 't3.small']"),
-        ({"instances_distribution": {"on_demand_percentage_above_base_capacity": 50}},
-         "instances_distribution.on_demand_percentage_above_base_capacity: 0 -> 50"),
+        (
+            {"instance_types": ["t3a.small", "t3.small"]},
+            "instance_types: ['t3.small', 't3a.small'] -> ['t3a.small', 't3.small']",
+        ),
+        (
+            {"instances_distribution": {"on_demand_percentage_above_base_capacity": 50}},
+            "instances_distribution.on_demand_percentage_above_base_capacity: 0 -> 50",
+        ),
         ({"metrics_collection": False}, "metrics_collection: True -> False"),
-        ({"tags": {"Name": "megapool-local-app"}}, "tags: {'megapool:role': 'app', 'Name': 'megapool-local-app'} -> {'Name': 'megapool-local-app'}"),
+        (
+            {"tags": {"Name": "megapool-local-app"}},
+            "tags: {'megapool:role': 'app', 'Name': 'megapool-local-app'} -> {'Name': 'megapool-local-app'}",
+        ),
         ({"propagate_at_launch": False}, "propagate_at_launch: True -> False on Name, megapool:role"),
         ({"termination_policies": ["OldestInstance"]}, "termination_policies: ['Default'] -> ['OldestInstance']"),
         ({"health_check_period": 60}, "health_check_period: 300 -> 60"),
@@ -185,7 +245,11 @@ def test_a_group_short_of_instances_must_run_the_module_again():
 def test_the_policy_dropped_by_an_endpoint_is_a_difference():
     info = copy.deepcopy(INFO)
     del info["mixed_instances_policy"]
-    info["launch_template"] = {"launch_template_id": "lt-1", "launch_template_name": "megapool-local-app", "version": "1"}
+    info["launch_template"] = {
+        "launch_template_id": "lt-1",
+        "launch_template_name": "megapool-local-app",
+        "version": "1",
+    }
     differences = asg_differences(info, WANTED)
     assert differences[0] == "instance_types: [] -> ['t3.small', 't3a.small']"
     assert len(differences) == 5  # the types and each of the 4 distribution settings

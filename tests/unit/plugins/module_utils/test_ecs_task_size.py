@@ -47,8 +47,14 @@ def test_m6i_large_task_is_placeable_unlike_nominal_minus_384():
         # a reserve that leaves nothing
         ([_type("t3.nano", 512)], 600, None, None, 0, ["ecs_hosts_memory_reserve_mib=600", "leaves no memory"]),
         # two tasks on the big type
-        ([_type("t3.small", 2048), _type("m5.large", 8192)], 256, None, None, memtotal_lower_bound(2048) - 256,
-         ["m5.large", "two BEAM tasks"]),
+        (
+            [_type("t3.small", 2048), _type("m5.large", 8192)],
+            256,
+            None,
+            None,
+            memtotal_lower_bound(2048) - 256,
+            ["m5.large", "two BEAM tasks"],
+        ),
     ],
 )
 def test_plan_task_size(types, reserve, task, measured, expected_task, error_words):
@@ -87,7 +93,11 @@ def test_property_an_accepted_plan_fits_every_type_once_and_never_twice(memories
 @pytest.mark.parametrize(
     "code, message, missing",
     [
-        ("ClientException", "ECS Service Linked Role does not exist. Please create a Service linked role for ECS and try again.", True),
+        (
+            "ClientException",
+            "ECS Service Linked Role does not exist. Please create a Service linked role for ECS and try again.",
+            True,
+        ),
         ("ClientException", "The specified Auto Scaling group is already in use.", False),
         ("InvalidParameterException", "ECS Service Linked Role does not exist.", False),
         ("ClientException", None, False),
@@ -100,7 +110,11 @@ def test_missing_service_linked_role(code, message, missing):
 @pytest.mark.parametrize(
     "code, message, taken",
     [
-        ("InvalidInput", "Service role name AWSServiceRoleForECS has been taken in this account, please try a different suffix.", True),
+        (
+            "InvalidInput",
+            "Service role name AWSServiceRoleForECS has been taken in this account, please try a different suffix.",
+            True,
+        ),
         ("InvalidInput", "Invalid service name", False),
         ("AccessDenied", "has been taken", False),
     ],

@@ -41,7 +41,9 @@ def test_values_become_aws_strings(value, expected):
 def test_values_that_are_not_scalars_are_refused_naming_the_key(value, kind):
     with pytest.raises(AttributesError) as error:
         normalize_attributes({"stickiness.enabled": value})
-    assert str(error.value).startswith("attributes.stickiness.enabled is %s: give a string, a number or a boolean" % kind)
+    assert str(error.value).startswith(
+        "attributes.stickiness.enabled is %s: give a string, a number or a boolean" % kind
+    )
 
 
 def test_an_empty_key_is_refused():
@@ -69,10 +71,16 @@ CURRENT = {"deletion_protection.enabled": "false", "idle_timeout.timeout_seconds
     [
         pytest.param({"idle_timeout.timeout_seconds": "60"}, {}, id="equal"),
         pytest.param({"idle_timeout.timeout_seconds": "240"}, {"idle_timeout.timeout_seconds": "240"}, id="differs"),
-        pytest.param({"routing.http.drop_invalid_header_fields.enabled": "true"},
-                     {"routing.http.drop_invalid_header_fields.enabled": "true"}, id="not-listed-yet"),
-        pytest.param({"deletion_protection.enabled": "false", "idle_timeout.timeout_seconds": "240"},
-                     {"idle_timeout.timeout_seconds": "240"}, id="only-the-difference"),
+        pytest.param(
+            {"routing.http.drop_invalid_header_fields.enabled": "true"},
+            {"routing.http.drop_invalid_header_fields.enabled": "true"},
+            id="not-listed-yet",
+        ),
+        pytest.param(
+            {"deletion_protection.enabled": "false", "idle_timeout.timeout_seconds": "240"},
+            {"idle_timeout.timeout_seconds": "240"},
+            id="only-the-difference",
+        ),
         pytest.param({}, {}, id="nothing-wanted"),
     ],
 )
@@ -86,7 +94,9 @@ def test_plan_writes_only_what_differs(wanted, changes):
 def test_diff_shows_only_the_wanted_keys():
     changes = {"idle_timeout.timeout_seconds": "240", "new.key": "1"}
     after = predict_attributes(CURRENT, changes)
-    assert attributes_diff(CURRENT, after, ["new.key", "idle_timeout.timeout_seconds", "deletion_protection.enabled"]) == {
+    assert attributes_diff(
+        CURRENT, after, ["new.key", "idle_timeout.timeout_seconds", "deletion_protection.enabled"]
+    ) == {
         "before": {"deletion_protection.enabled": "false", "idle_timeout.timeout_seconds": "60"},
         "after": {"deletion_protection.enabled": "false", "idle_timeout.timeout_seconds": "240", "new.key": "1"},
     }
@@ -130,7 +140,9 @@ def test_idle_timeout_errors(alb, app, expected):
 def test_idle_timeout_error_names_the_fix():
     [error] = idle_timeout_errors(240, 60)
     assert "HTTP 502" in error and "Lower alb_idle_timeout to 59 or less" in error
-    assert "protocol_options: [idle_timeout: <ms>]" in error and "thousand_island_options: [read_timeout: <ms>]" in error
+    assert (
+        "protocol_options: [idle_timeout: <ms>]" in error and "thousand_island_options: [read_timeout: <ms>]" in error
+    )
 
 
 @given(alb=st.integers(min_value=-10, max_value=5000), app=st.integers(min_value=-10, max_value=5000))

@@ -56,8 +56,10 @@ def test_name_errors(cluster, env, expected):
         assert text in errors[0]
 
 
-@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_. AZ", min_size=1, max_size=20),
-       st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_. AZ", min_size=1, max_size=20))
+@given(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_. AZ", min_size=1, max_size=20),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_. AZ", min_size=1, max_size=20),
+)
 def test_accepted_names_pass_every_aws_rule_they_feed(cluster, env):
     """Property: whatever name_errors accepts makes valid ECR, RDS, ELB and IAM names."""
     if name_errors(cluster, env):
@@ -93,8 +95,11 @@ def test_derived_name_fix_is_exact(cluster_length, env_length):
     [
         (["10.0.0.0/8"], None),
         ([], None),
-        ("10.0.0.0/8", "network_admin_cidrs='10.0.0.0/8' is a string, but a list is expected: write it as a YAML list, e.g. "
-                       "network_admin_cidrs: [203.0.113.0/24]."),
+        (
+            "10.0.0.0/8",
+            "network_admin_cidrs='10.0.0.0/8' is a string, but a list is expected: write it as a YAML list, e.g. "
+            "network_admin_cidrs: [203.0.113.0/24].",
+        ),
         ({"a": 1}, "network_admin_cidrs={'a': 1} is not a list"),
         (None, "network_admin_cidrs=None is not a list"),
         ([{"cidr": "10.0.0.0/8"}], "network_admin_cidrs has items that are not strings ({'cidr': '10.0.0.0/8'})"),
@@ -102,13 +107,16 @@ def test_derived_name_fix_is_exact(cluster_length, env_length):
 )
 def test_list_errors(value, expected):
     errors = list_errors("network_admin_cidrs", value, "[203.0.113.0/24]")
-    assert errors == ([] if expected is None else errors[:1]) and (expected is None or errors[0].startswith(expected)), errors
+    assert errors == ([] if expected is None else errors[:1]) and (
+        expected is None or errors[0].startswith(expected)
+    ), errors
 
 
 def test_dict_and_number_errors():
     assert dict_errors("release_secrets", {}, "{A: b}") == []
-    assert dict_errors("release_secrets", "A=b", "{A: b}") == ["release_secrets='A=b' is not a mapping: write it as a YAML dict, "
-                                                               "e.g. release_secrets: {A: b}."]
+    assert dict_errors("release_secrets", "A=b", "{A: b}") == [
+        "release_secrets='A=b' is not a mapping: write it as a YAML dict, e.g. release_secrets: {A: b}."
+    ]
     assert number_errors({"a": 3, "b": "4", "c": "x", "d": True, "e": None}, "abcde") == [
         "c='x' is not a whole number: give a number, e.g. c: 3.",
         "d=True is not a whole number: give a number, e.g. d: 3.",
@@ -136,7 +144,10 @@ def test_spec_options_is_the_union_of_every_entry_point():
     [
         (["network_nat_mode", "network_vpc_cidr"], []),
         (["network_nat_mdoe"], [("network_nat_mdoe", "network_nat_mode")]),
-        (["network_vpc_cdir", "network_outputs", "dns_zone_name", "_network_private"], [("network_vpc_cdir", "network_vpc_cidr")]),
+        (
+            ["network_vpc_cdir", "network_outputs", "dns_zone_name", "_network_private"],
+            [("network_vpc_cdir", "network_vpc_cidr")],
+        ),
         (["network_something_else"], [("network_something_else", None)]),
         (["network_teardown_dealy"], [("network_teardown_dealy", "network_teardown_delay")]),
     ],

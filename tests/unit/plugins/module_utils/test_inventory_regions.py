@@ -40,8 +40,20 @@ def test_drain_plan_groups_by_region_with_the_region_host():
 
 
 def test_drain_report():
-    results = [{"item": {"region": "eu-north-1"}, "changed": True, "progress": "2/2 drained",
-                "instances": [{"ec2_instance_id": "i-1", "status": "DRAINING", "running_tasks_count": 0}]}]
-    assert drain_report(results, "draining") == {"eu-north-1": {
-        "state": "draining", "changed": True, "instances": ["i-1 DRAINING (0 running tasks)"],
-        "lifecycle_actions_completed": [], "progress": "2/2 drained"}}
+    results = [
+        {
+            "item": {"region": "eu-north-1"},
+            "changed": True,
+            "progress": "2/2 drained",
+            "instances": [{"ec2_instance_id": "i-1", "status": "DRAINING", "running_tasks_count": 0}],
+        }
+    ]
+    assert drain_report(results, "draining") == {
+        "eu-north-1": {
+            "state": "draining",
+            "changed": True,
+            "instances": ["i-1 DRAINING (0 running tasks)"],
+            "lifecycle_actions_completed": [],
+            "progress": "2/2 drained",
+        }
+    }

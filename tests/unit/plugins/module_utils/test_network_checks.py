@@ -10,26 +10,43 @@ from ansible_collections.megapool.aws.plugins.module_utils.network_checks import
 
 KNOWN = ["eu-north-1", "us-east-1"]
 DEFAULTS = {
-    "megapool_cluster": "shop", "megapool_env": "prod", "network_vpc_cidr": "10.10.0.0/16", "network_az_count": 2,
-    "network_admin_cidrs": ["192.0.2.0/24"], "network_allow_open_admin": False, "network_subnet_prefix": None,
-    "network_nat_mode": "single", "network_erlang_dist_port_min": 9100, "network_erlang_dist_port_max": 9155,
+    "megapool_cluster": "shop",
+    "megapool_env": "prod",
+    "network_vpc_cidr": "10.10.0.0/16",
+    "network_az_count": 2,
+    "network_admin_cidrs": ["192.0.2.0/24"],
+    "network_allow_open_admin": False,
+    "network_subnet_prefix": None,
+    "network_nat_mode": "single",
+    "network_erlang_dist_port_min": 9100,
+    "network_erlang_dist_port_max": 9155,
     "private_hosts": True,
 }
 
 CASES = {
     "env_empty": ({"megapool_env": ""}, ["megapool_env='': give the env name as a non-empty string"]),
     "env_upper_case": ({"megapool_env": "PROD"}, ["megapool_env='PROD' is not usable in AWS names"]),
-    "env_with_space": ({"megapool_env": "my env"}, ["megapool_env='my env' is not usable in AWS names", "IAM refuses spaces"]),
+    "env_with_space": (
+        {"megapool_env": "my env"},
+        ["megapool_env='my env' is not usable in AWS names", "IAM refuses spaces"],
+    ),
     "cluster_with_dot": ({"megapool_cluster": "shop.eu"}, ["megapool_cluster='shop.eu' is not usable"]),
-    "admin_cidrs_a_string": ({"network_admin_cidrs": "10.0.0.0/8"},
-                             ["network_admin_cidrs='10.0.0.0/8' is a string, but a list is expected"]),
-    "admin_cidr_invalid": ({"network_admin_cidrs": ["10.0.0.1/8"]}, ["network_admin_cidrs: '10.0.0.1/8' is not a valid CIDR"]),
+    "admin_cidrs_a_string": (
+        {"network_admin_cidrs": "10.0.0.0/8"},
+        ["network_admin_cidrs='10.0.0.0/8' is a string, but a list is expected"],
+    ),
+    "admin_cidr_invalid": (
+        {"network_admin_cidrs": ["10.0.0.1/8"]},
+        ["network_admin_cidrs: '10.0.0.1/8' is not a valid CIDR"],
+    ),
     "az_count_not_a_number": ({"network_az_count": "two"}, ["network_az_count='two' is not a whole number"]),
     "one_az": ({"network_az_count": 1}, ["network_az_count=1"]),
     "unknown_region": ({}, ["aws_region='eu-nowhere-1'"]),
     "nat_none_with_hosts": ({"network_nat_mode": "none"}, ["network_nat_mode=none"]),
-    "ports_reversed": ({"network_erlang_dist_port_min": 9200, "network_erlang_dist_port_max": 9100},
-                       ["network_erlang_dist_port_min=9200 / network_erlang_dist_port_max=9100: the range must lie within 1024-65535"]),
+    "ports_reversed": (
+        {"network_erlang_dist_port_min": 9200, "network_erlang_dist_port_max": 9100},
+        ["network_erlang_dist_port_min=9200 / network_erlang_dist_port_max=9100: the range must lie within 1024-65535"],
+    ),
     "ports_privileged": ({"network_erlang_dist_port_min": 80}, ["network_erlang_dist_port_min=80"]),
 }
 

@@ -44,38 +44,107 @@ def _layout_error(*args, **kwargs) -> str:
 # subnet_layout
 # --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "vpc_cidr, az_count, prefix, private, public",
     [
         # /16
         ("10.0.0.0/16", 2, 18, ["10.0.0.0/18", "10.0.64.0/18"], ["10.0.128.0/18", "10.0.192.0/18"]),
-        ("10.0.0.0/16", 3, 19, ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"], ["10.0.128.0/19", "10.0.160.0/19", "10.0.192.0/19"]),
-        ("10.0.0.0/16", 4, 19,
-         ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19", "10.0.96.0/19"],
-         ["10.0.128.0/19", "10.0.160.0/19", "10.0.192.0/19", "10.0.224.0/19"]),
-        ("10.0.0.0/16", 6, 20,
-         ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20", "10.0.64.0/20", "10.0.80.0/20"],
-         ["10.0.128.0/20", "10.0.144.0/20", "10.0.160.0/20", "10.0.176.0/20", "10.0.192.0/20", "10.0.208.0/20"]),
+        (
+            "10.0.0.0/16",
+            3,
+            19,
+            ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"],
+            ["10.0.128.0/19", "10.0.160.0/19", "10.0.192.0/19"],
+        ),
+        (
+            "10.0.0.0/16",
+            4,
+            19,
+            ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19", "10.0.96.0/19"],
+            ["10.0.128.0/19", "10.0.160.0/19", "10.0.192.0/19", "10.0.224.0/19"],
+        ),
+        (
+            "10.0.0.0/16",
+            6,
+            20,
+            ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20", "10.0.64.0/20", "10.0.80.0/20"],
+            ["10.0.128.0/20", "10.0.144.0/20", "10.0.160.0/20", "10.0.176.0/20", "10.0.192.0/20", "10.0.208.0/20"],
+        ),
         # /20
         ("172.16.16.0/20", 2, 22, ["172.16.16.0/22", "172.16.20.0/22"], ["172.16.24.0/22", "172.16.28.0/22"]),
-        ("172.16.16.0/20", 3, 23,
-         ["172.16.16.0/23", "172.16.18.0/23", "172.16.20.0/23"], ["172.16.24.0/23", "172.16.26.0/23", "172.16.28.0/23"]),
-        ("172.16.16.0/20", 4, 23,
-         ["172.16.16.0/23", "172.16.18.0/23", "172.16.20.0/23", "172.16.22.0/23"],
-         ["172.16.24.0/23", "172.16.26.0/23", "172.16.28.0/23", "172.16.30.0/23"]),
-        ("172.16.16.0/20", 6, 24,
-         ["172.16.16.0/24", "172.16.17.0/24", "172.16.18.0/24", "172.16.19.0/24", "172.16.20.0/24", "172.16.21.0/24"],
-         ["172.16.24.0/24", "172.16.25.0/24", "172.16.26.0/24", "172.16.27.0/24", "172.16.28.0/24", "172.16.29.0/24"]),
+        (
+            "172.16.16.0/20",
+            3,
+            23,
+            ["172.16.16.0/23", "172.16.18.0/23", "172.16.20.0/23"],
+            ["172.16.24.0/23", "172.16.26.0/23", "172.16.28.0/23"],
+        ),
+        (
+            "172.16.16.0/20",
+            4,
+            23,
+            ["172.16.16.0/23", "172.16.18.0/23", "172.16.20.0/23", "172.16.22.0/23"],
+            ["172.16.24.0/23", "172.16.26.0/23", "172.16.28.0/23", "172.16.30.0/23"],
+        ),
+        (
+            "172.16.16.0/20",
+            6,
+            24,
+            [
+                "172.16.16.0/24",
+                "172.16.17.0/24",
+                "172.16.18.0/24",
+                "172.16.19.0/24",
+                "172.16.20.0/24",
+                "172.16.21.0/24",
+            ],
+            [
+                "172.16.24.0/24",
+                "172.16.25.0/24",
+                "172.16.26.0/24",
+                "172.16.27.0/24",
+                "172.16.28.0/24",
+                "172.16.29.0/24",
+            ],
+        ),
         # /24
         ("192.168.5.0/24", 2, 26, ["192.168.5.0/26", "192.168.5.64/26"], ["192.168.5.128/26", "192.168.5.192/26"]),
-        ("192.168.5.0/24", 3, 27,
-         ["192.168.5.0/27", "192.168.5.32/27", "192.168.5.64/27"], ["192.168.5.128/27", "192.168.5.160/27", "192.168.5.192/27"]),
-        ("192.168.5.0/24", 4, 27,
-         ["192.168.5.0/27", "192.168.5.32/27", "192.168.5.64/27", "192.168.5.96/27"],
-         ["192.168.5.128/27", "192.168.5.160/27", "192.168.5.192/27", "192.168.5.224/27"]),
-        ("192.168.5.0/24", 6, 28,
-         ["192.168.5.0/28", "192.168.5.16/28", "192.168.5.32/28", "192.168.5.48/28", "192.168.5.64/28", "192.168.5.80/28"],
-         ["192.168.5.128/28", "192.168.5.144/28", "192.168.5.160/28", "192.168.5.176/28", "192.168.5.192/28", "192.168.5.208/28"]),
+        (
+            "192.168.5.0/24",
+            3,
+            27,
+            ["192.168.5.0/27", "192.168.5.32/27", "192.168.5.64/27"],
+            ["192.168.5.128/27", "192.168.5.160/27", "192.168.5.192/27"],
+        ),
+        (
+            "192.168.5.0/24",
+            4,
+            27,
+            ["192.168.5.0/27", "192.168.5.32/27", "192.168.5.64/27", "192.168.5.96/27"],
+            ["192.168.5.128/27", "192.168.5.160/27", "192.168.5.192/27", "192.168.5.224/27"],
+        ),
+        (
+            "192.168.5.0/24",
+            6,
+            28,
+            [
+                "192.168.5.0/28",
+                "192.168.5.16/28",
+                "192.168.5.32/28",
+                "192.168.5.48/28",
+                "192.168.5.64/28",
+                "192.168.5.80/28",
+            ],
+            [
+                "192.168.5.128/28",
+                "192.168.5.144/28",
+                "192.168.5.160/28",
+                "192.168.5.176/28",
+                "192.168.5.192/28",
+                "192.168.5.208/28",
+            ],
+        ),
         # /26: only 2 AZs fit (4 x /28)
         ("10.20.30.64/26", 2, 28, ["10.20.30.64/28", "10.20.30.80/28"], ["10.20.30.96/28", "10.20.30.112/28"]),
     ],
@@ -111,13 +180,23 @@ def test_subnet_layout_vpc_too_small_for_az_count(vpc_cidr, az_count, smallest_v
     [
         ("10.0.0.0/16", 2, 18, ["10.0.0.0/18", "10.0.64.0/18"], ["10.0.128.0/18", "10.0.192.0/18"]),
         ("10.0.0.0/16", 2, 20, ["10.0.0.0/20", "10.0.16.0/20"], ["10.0.32.0/20", "10.0.48.0/20"]),
-        ("10.0.0.0/16", 3, 24, ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"], ["10.0.4.0/24", "10.0.5.0/24", "10.0.6.0/24"]),
+        (
+            "10.0.0.0/16",
+            3,
+            24,
+            ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"],
+            ["10.0.4.0/24", "10.0.5.0/24", "10.0.6.0/24"],
+        ),
         ("10.0.0.0/16", 2, 28, ["10.0.0.0/28", "10.0.0.16/28"], ["10.0.0.32/28", "10.0.0.48/28"]),
         ("10.0.0.0/16", 2, "22", ["10.0.0.0/22", "10.0.4.0/22"], ["10.0.8.0/22", "10.0.12.0/22"]),  # -e gives strings
     ],
 )
 def test_subnet_layout_explicit_prefix(vpc_cidr, az_count, subnet_prefix, private, public):
-    assert subnet_layout(vpc_cidr, az_count, subnet_prefix) == {"private": private, "public": public, "prefix": int(subnet_prefix)}
+    assert subnet_layout(vpc_cidr, az_count, subnet_prefix) == {
+        "private": private,
+        "public": public,
+        "prefix": int(subnet_prefix),
+    }
 
 
 @pytest.mark.parametrize(
@@ -152,7 +231,9 @@ def test_subnet_layout_explicit_prefix_too_small_names_network_subnet_prefix(sub
     assert "Use a larger network_vpc_cidr" not in message
 
 
-@pytest.mark.parametrize("vpc_cidr", ["10.0.0.0/8", "10.0.0.0/15", "0.0.0.0/0", "10.0.0.0/29", "10.0.0.0/30", "10.0.0.1/32"])
+@pytest.mark.parametrize(
+    "vpc_cidr", ["10.0.0.0/8", "10.0.0.0/15", "0.0.0.0/0", "10.0.0.0/29", "10.0.0.0/30", "10.0.0.1/32"]
+)
 def test_subnet_layout_vpc_prefix_out_of_aws_range(vpc_cidr):
     message = _layout_error(vpc_cidr, 2)
     assert message.startswith("network_vpc_cidr=%s:" % vpc_cidr)
@@ -187,7 +268,9 @@ def test_subnet_layout_invalid_cidr(vpc_cidr, reason):
     assert "Use a network address such as 10.10.0.0/16." in message
 
 
-@pytest.mark.parametrize("vpc_cidr", ["10.0.0.1/16", "10.0.128.0/16", "192.168.1.0/20", "10.1.128.0/255.255.0.0", "10.0.0.7/28"])
+@pytest.mark.parametrize(
+    "vpc_cidr", ["10.0.0.1/16", "10.0.128.0/16", "192.168.1.0/20", "10.1.128.0/255.255.0.0", "10.0.0.7/28"]
+)
 def test_subnet_layout_host_bits_set(vpc_cidr):
     message = _layout_error(vpc_cidr, 2)
     assert "network_vpc_cidr=%r is not a valid IPv4 network CIDR" % vpc_cidr in message
@@ -219,6 +302,7 @@ def test_subnet_layout_stable_when_az_count_grows_within_the_same_power_of_two(s
 # --------------------------------------------------------------------------------------------------
 # subnet_plan
 # --------------------------------------------------------------------------------------------------
+
 
 def test_subnet_plan_order_tiers_and_az_pairing():
     assert subnet_plan("10.0.0.0/16", AZS[:3]) == [
@@ -274,9 +358,14 @@ def test_subnet_plan_invalid_cidr():
 # nat_subnet_ids / route_table_plan
 # --------------------------------------------------------------------------------------------------
 
+
 def _built(az_count: int) -> list[dict]:
     """Built subnets as the role has them: private first, then public, in AZ order."""
-    return [{"tier": tier, "az": az, "id": "subnet-%s-%s" % (tier[:3], az[-1])} for tier in ("private", "public") for az in AZS[:az_count]]
+    return [
+        {"tier": tier, "az": az, "id": "subnet-%s-%s" % (tier[:3], az[-1])}
+        for tier in ("private", "public")
+        for az in AZS[:az_count]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -292,7 +381,11 @@ def test_nat_subnet_ids(nat_mode, expected):
 
 
 def test_nat_subnet_ids_never_picks_private_subnets():
-    subnets = [{"tier": "private", "az": "a", "id": "p1"}, {"tier": "public", "az": "b", "id": "u1"}, {"tier": "private", "az": "b", "id": "p2"}]
+    subnets = [
+        {"tier": "private", "az": "a", "id": "p1"},
+        {"tier": "public", "az": "b", "id": "u1"},
+        {"tier": "private", "az": "b", "id": "p2"},
+    ]
     assert nat_subnet_ids(subnets, "single") == ["u1"]
     assert nat_subnet_ids(subnets, "per_az") == ["u1"]
     assert nat_subnet_ids([s for s in subnets if s["tier"] == "private"], "single") == []
@@ -312,15 +405,30 @@ def test_route_table_plan_per_az_routes_each_private_subnet_to_its_own_nat():
     nat_by_subnet = {"subnet-pub-a": "nat-a", "subnet-pub-b": "nat-b", "subnet-pub-c": "nat-c"}
     tables = route_table_plan(_built(3), "prod-app-eu-north-1", "igw-1", "per_az", nat_by_subnet)
     assert tables == [
-        {"name": "prod-app-eu-north-1-public", "role": "public-rt",
-         "subnets": ["subnet-pub-a", "subnet-pub-b", "subnet-pub-c"],
-         "routes": [{"dest": "0.0.0.0/0", "gateway_id": "igw-1"}]},
-        {"name": "prod-app-eu-north-1-private-eu-north-1a", "role": "private-rt",
-         "subnets": ["subnet-pri-a"], "routes": [{"dest": "0.0.0.0/0", "gateway_id": "nat-a"}]},
-        {"name": "prod-app-eu-north-1-private-eu-north-1b", "role": "private-rt",
-         "subnets": ["subnet-pri-b"], "routes": [{"dest": "0.0.0.0/0", "gateway_id": "nat-b"}]},
-        {"name": "prod-app-eu-north-1-private-eu-north-1c", "role": "private-rt",
-         "subnets": ["subnet-pri-c"], "routes": [{"dest": "0.0.0.0/0", "gateway_id": "nat-c"}]},
+        {
+            "name": "prod-app-eu-north-1-public",
+            "role": "public-rt",
+            "subnets": ["subnet-pub-a", "subnet-pub-b", "subnet-pub-c"],
+            "routes": [{"dest": "0.0.0.0/0", "gateway_id": "igw-1"}],
+        },
+        {
+            "name": "prod-app-eu-north-1-private-eu-north-1a",
+            "role": "private-rt",
+            "subnets": ["subnet-pri-a"],
+            "routes": [{"dest": "0.0.0.0/0", "gateway_id": "nat-a"}],
+        },
+        {
+            "name": "prod-app-eu-north-1-private-eu-north-1b",
+            "role": "private-rt",
+            "subnets": ["subnet-pri-b"],
+            "routes": [{"dest": "0.0.0.0/0", "gateway_id": "nat-b"}],
+        },
+        {
+            "name": "prod-app-eu-north-1-private-eu-north-1c",
+            "role": "private-rt",
+            "subnets": ["subnet-pri-c"],
+            "routes": [{"dest": "0.0.0.0/0", "gateway_id": "nat-c"}],
+        },
     ]
 
 
@@ -377,8 +485,12 @@ def test_route_table_plan_no_route_while_the_nat_is_unknown():
 @pytest.mark.parametrize("az_count", [2, 3, 6])
 def test_route_table_plan_shape(nat_mode, az_count):
     subnets = _built(az_count)
-    tables = route_table_plan(subnets, "stg-x-us-east-1", "igw-9", nat_mode, {s["id"]: "nat-" + s["id"] for s in subnets})
-    assert [table["name"] for table in tables] == ["stg-x-us-east-1-public"] + ["stg-x-us-east-1-private-%s" % az for az in AZS[:az_count]]
+    tables = route_table_plan(
+        subnets, "stg-x-us-east-1", "igw-9", nat_mode, {s["id"]: "nat-" + s["id"] for s in subnets}
+    )
+    assert [table["name"] for table in tables] == ["stg-x-us-east-1-public"] + [
+        "stg-x-us-east-1-private-%s" % az for az in AZS[:az_count]
+    ]
     assert [table["role"] for table in tables] == ["public-rt"] + ["private-rt"] * az_count
     # every subnet is associated with exactly one table, and with a table of its tier
     associated = [subnet_id for table in tables for subnet_id in table["subnets"]]
@@ -393,6 +505,7 @@ def test_route_table_plan_shape(nat_mode, az_count):
 # find_overlaps / overlap_errors
 # --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "cidrs, expected",
     [
@@ -404,14 +517,21 @@ def test_route_table_plan_shape(nat_mode, az_count):
         ({"eu-north-1": "10.0.0.0/16", "us-east-1": "10.1.0.0/16"}, []),  # adjacent, not overlapping
         ({"eu-north-1": "10.0.0.0/17", "us-east-1": "10.0.128.0/17"}, []),  # adjacent halves
         ({"eu-north-1": "10.0.0.0/16", "us-east-1": "10.1.0.0/16", "ap-southeast-1": "10.2.0.0/16"}, []),
-        ({"eu-north-1": "10.0.0.0/16", "us-east-1": "10.1.0.0/16", "ap-southeast-1": "10.0.64.0/18"},
-         [("ap-southeast-1", "eu-north-1")]),
-        ({"eu-north-1": "10.0.0.0/15", "us-east-1": "10.1.0.0/16", "ap-southeast-1": "10.0.64.0/18"},
-         [("ap-southeast-1", "eu-north-1"), ("eu-north-1", "us-east-1")]),
+        (
+            {"eu-north-1": "10.0.0.0/16", "us-east-1": "10.1.0.0/16", "ap-southeast-1": "10.0.64.0/18"},
+            [("ap-southeast-1", "eu-north-1")],
+        ),
+        (
+            {"eu-north-1": "10.0.0.0/15", "us-east-1": "10.1.0.0/16", "ap-southeast-1": "10.0.64.0/18"},
+            [("ap-southeast-1", "eu-north-1"), ("eu-north-1", "us-east-1")],
+        ),
         ({"c": "10.0.0.0/16", "b": "10.0.0.0/16", "a": "10.0.0.0/16"}, [("a", "b"), ("a", "c"), ("b", "c")]),
         # invalid CIDRs are ignored here (network_errors reports them per region)
         ({"eu-north-1": "10.0.0.0/16", "us-east-1": "banana"}, []),
-        ({"eu-north-1": "10.0.0.0/16", "us-east-1": None, "ap-southeast-1": "10.0.1.0/24"}, [("ap-southeast-1", "eu-north-1")]),
+        (
+            {"eu-north-1": "10.0.0.0/16", "us-east-1": None, "ap-southeast-1": "10.0.1.0/24"},
+            [("ap-southeast-1", "eu-north-1")],
+        ),
         # host bits are tolerated for the overlap check
         ({"eu-north-1": "10.0.0.5/16", "us-east-1": "10.0.9.0/24"}, [("eu-north-1", "us-east-1")]),
     ],
@@ -443,7 +563,9 @@ def test_overlap_errors_names_the_given_variable():
     assert "network_vpc_cidr" not in errors[0]
 
 
-@pytest.mark.parametrize("cidrs", [{}, {"a": "10.0.0.0/16", "b": "10.1.0.0/16"}, {"a": "10.0.0.0/16", "b": "not-a-cidr"}])
+@pytest.mark.parametrize(
+    "cidrs", [{}, {"a": "10.0.0.0/16", "b": "10.1.0.0/16"}, {"a": "10.0.0.0/16", "b": "not-a-cidr"}]
+)
 def test_overlap_errors_none(cidrs):
     assert overlap_errors(cidrs) == []
 
@@ -451,6 +573,7 @@ def test_overlap_errors_none(cidrs):
 # --------------------------------------------------------------------------------------------------
 # admin_cidr_errors
 # --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "admin_cidrs",
@@ -510,6 +633,7 @@ def test_admin_cidr_errors_malformed_even_when_open_is_allowed():
 # --------------------------------------------------------------------------------------------------
 # region_errors / network_errors
 # --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("region", KNOWN_REGIONS)
 def test_region_errors_known(region):
@@ -571,7 +695,13 @@ def test_network_errors_collects_every_problem_in_order():
     ],
 )
 def test_network_errors_single_problem(kwargs, expected_start):
-    args = {"region": "eu-north-1", "known_regions": KNOWN_REGIONS, "vpc_cidr": "10.0.0.0/16", "az_count": 2, "admin_cidrs": []}
+    args = {
+        "region": "eu-north-1",
+        "known_regions": KNOWN_REGIONS,
+        "vpc_cidr": "10.0.0.0/16",
+        "az_count": 2,
+        "admin_cidrs": [],
+    }
     args.update(kwargs)
     errors = network_errors(**args)
     assert len(errors) == 1
@@ -587,15 +717,28 @@ def test_network_errors_single_problem(kwargs, expected_start):
 NAME = "megapool-local"
 TAGS = {"megapool:env": "local", "megapool:cluster": "megapool"}
 PLAN = subnet_plan("10.10.0.0/16", ["eu-north-1a", "eu-north-1b"])
-SUBNET_IDS = {"10.10.0.0/18": "subnet-pa", "10.10.64.0/18": "subnet-pb", "10.10.128.0/18": "subnet-ua", "10.10.192.0/18": "subnet-ub"}
+SUBNET_IDS = {
+    "10.10.0.0/18": "subnet-pa",
+    "10.10.64.0/18": "subnet-pb",
+    "10.10.128.0/18": "subnet-ua",
+    "10.10.192.0/18": "subnet-ub",
+}
 
 
 def _found_subnet(spec, subnet_id):
     """A subnet as ec2_vpc_subnet_info returns it after ec2_vpc_subnet built `spec`."""
     return {
-        "id": subnet_id, "subnet_id": subnet_id, "vpc_id": "vpc-1", "state": "available", "cidr_block": spec["cidr"],
-        "availability_zone": spec["az"], "availability_zone_id": "eun1-az1", "map_public_ip_on_launch": spec["map_public"],
-        "assign_ipv6_address_on_creation": False, "ipv6_cidr_block_association_set": [], "default_for_az": False,
+        "id": subnet_id,
+        "subnet_id": subnet_id,
+        "vpc_id": "vpc-1",
+        "state": "available",
+        "cidr_block": spec["cidr"],
+        "availability_zone": spec["az"],
+        "availability_zone_id": "eun1-az1",
+        "map_public_ip_on_launch": spec["map_public"],
+        "assign_ipv6_address_on_creation": False,
+        "ipv6_cidr_block_association_set": [],
+        "default_for_az": False,
         "tags": {key: str(value) for key, value in spec["tags"].items()},
     }
 
@@ -614,9 +757,16 @@ def _changed(subnets, cidr, **changes):
 def test_subnet_spec_carries_what_the_module_is_asked():
     private, public = [subnet_spec(item, NAME, TAGS) for item in (PLAN[0], PLAN[2])]
     assert private == {
-        "tier": "private", "az": "eu-north-1a", "cidr": "10.10.0.0/18", "map_public": False,
-        "tags": {"megapool:env": "local", "megapool:cluster": "megapool", "Name": "megapool-local-private-eu-north-1a",
-                 "megapool:role": "private-subnet"},
+        "tier": "private",
+        "az": "eu-north-1a",
+        "cidr": "10.10.0.0/18",
+        "map_public": False,
+        "tags": {
+            "megapool:env": "local",
+            "megapool:cluster": "megapool",
+            "Name": "megapool-local-private-eu-north-1a",
+            "megapool:role": "private-subnet",
+        },
     }
     assert public["map_public"] is True
     assert public["tags"]["Name"] == "megapool-local-public-eu-north-1a"
@@ -649,20 +799,61 @@ S_PRIVATE_A, S_PRIVATE_B, S_PUBLIC_A, S_PUBLIC_B = (item["cidr"] for item in PLA
     [
         # a tag changed, added by hand, or removed: purge_tags makes the module put them back
         ({"tags": dict(TAGS, Name="renamed", **{"megapool:role": "public-subnet"})}, S_PUBLIC_A, ["tags"]),
-        ({"tags": dict(TAGS, Name="megapool-local-private-eu-north-1b", owner="someone", **{"megapool:role": "private-subnet"})},
-         S_PRIVATE_B, ["tags"]),
-        ({"tags": {"Name": "megapool-local-private-eu-north-1a", "megapool:role": "private-subnet", "megapool:env": "local"}},
-         S_PRIVATE_A, ["tags"]),
+        (
+            {
+                "tags": dict(
+                    TAGS,
+                    Name="megapool-local-private-eu-north-1b",
+                    owner="someone",
+                    **{"megapool:role": "private-subnet"},
+                )
+            },
+            S_PRIVATE_B,
+            ["tags"],
+        ),
+        (
+            {
+                "tags": {
+                    "Name": "megapool-local-private-eu-north-1a",
+                    "megapool:role": "private-subnet",
+                    "megapool:env": "local",
+                }
+            },
+            S_PRIVATE_A,
+            ["tags"],
+        ),
         ({"tags": {}}, S_PUBLIC_B, ["tags"]),
         # map_public flipped either way
         ({"map_public_ip_on_launch": False}, S_PUBLIC_B, ["map_public_ip_on_launch"]),
         ({"map_public_ip_on_launch": True}, S_PRIVATE_A, ["map_public_ip_on_launch"]),
         # IPv6 the role does not ask for: the module removes it
         ({"assign_ipv6_address_on_creation": True}, S_PRIVATE_A, ["ipv6"]),
-        ({"ipv6_cidr_block_association_set": [{"association_id": "a", "ipv6_cidr_block": "2001:db8::/64",
-                                               "ipv6_cidr_block_state": {"state": "associated"}}]}, S_PUBLIC_A, ["ipv6"]),
-        ({"ipv6_cidr_block_association_set": [{"association_id": "a", "ipv6_cidr_block": "2001:db8::/64",
-                                               "ipv6_cidr_block_state": {"state": "associating"}}]}, S_PUBLIC_A, ["ipv6"]),
+        (
+            {
+                "ipv6_cidr_block_association_set": [
+                    {
+                        "association_id": "a",
+                        "ipv6_cidr_block": "2001:db8::/64",
+                        "ipv6_cidr_block_state": {"state": "associated"},
+                    }
+                ]
+            },
+            S_PUBLIC_A,
+            ["ipv6"],
+        ),
+        (
+            {
+                "ipv6_cidr_block_association_set": [
+                    {
+                        "association_id": "a",
+                        "ipv6_cidr_block": "2001:db8::/64",
+                        "ipv6_cidr_block_state": {"state": "associating"},
+                    }
+                ]
+            },
+            S_PUBLIC_A,
+            ["ipv6"],
+        ),
         # the planned CIDR exists in another AZ
         ({"availability_zone": "eu-north-1c"}, S_PRIVATE_B, ["availability zone eu-north-1c, planned eu-north-1b"]),
         # several at once, all named
@@ -681,10 +872,23 @@ def test_subnets_to_converge_drift_runs_the_module_for_exactly_that_subnet(chang
     "change",
     [
         # AWS-reserved tags are never purged by the module
-        {"tags": dict(TAGS, Name="megapool-local-public-eu-north-1a", **{"megapool:role": "public-subnet", "aws:cloudformation:stack-name": "x"})},
+        {
+            "tags": dict(
+                TAGS,
+                Name="megapool-local-public-eu-north-1a",
+                **{"megapool:role": "public-subnet", "aws:cloudformation:stack-name": "x"},
+            )
+        },
         # an IPv6 block that is gone (disassociated) is no IPv6
-        {"ipv6_cidr_block_association_set": [{"association_id": "a", "ipv6_cidr_block": "2001:db8::/64",
-                                              "ipv6_cidr_block_state": {"state": "disassociated"}}]},
+        {
+            "ipv6_cidr_block_association_set": [
+                {
+                    "association_id": "a",
+                    "ipv6_cidr_block": "2001:db8::/64",
+                    "ipv6_cidr_block_state": {"state": "disassociated"},
+                }
+            ]
+        },
         # what the module does not look at
         {"state": "pending", "available_ip_address_count": 3, "assign_ipv6_address_on_creation": None},
     ],
@@ -695,7 +899,9 @@ def test_subnets_to_converge_ignores_what_the_module_leaves_alone(change):
 
 def test_subnets_to_converge_one_missing_subnet():
     existing = [subnet for subnet in _found_subnets() if subnet["cidr_block"] != S_PRIVATE_B]
-    assert [(item["cidr"], item["drift"]) for item in subnets_to_converge(PLAN, existing, NAME, TAGS)] == [(S_PRIVATE_B, ["missing"])]
+    assert [(item["cidr"], item["drift"]) for item in subnets_to_converge(PLAN, existing, NAME, TAGS)] == [
+        (S_PRIVATE_B, ["missing"])
+    ]
 
 
 def test_subnets_to_converge_ignores_other_subnets_of_the_vpc():
@@ -717,11 +923,13 @@ def test_subnets_to_converge_extra_network_tag_added_to_the_inventory_converges_
 @pytest.mark.parametrize("az_count", [2, 3, 6])
 def test_subnets_to_converge_built_plan_is_converged(az_count):
     plan = subnet_plan("10.0.0.0/16", AZS[:az_count])
-    existing = [_found_subnet(item, "subnet-%d" % index) for index, item in enumerate(subnets_to_converge(plan, [], NAME, TAGS))]
+    existing = [
+        _found_subnet(item, "subnet-%d" % index) for index, item in enumerate(subnets_to_converge(plan, [], NAME, TAGS))
+    ]
     assert subnets_to_converge(plan, existing, NAME, TAGS) == []
     # growing the AZ count converges only the new subnets
     if az_count < 6:
-        bigger = subnet_plan("10.0.0.0/16", AZS[:az_count + 1])
+        bigger = subnet_plan("10.0.0.0/16", AZS[: az_count + 1])
         if {item["cidr"] for item in plan} <= {item["cidr"] for item in bigger}:
             assert [item["az"] for item in subnets_to_converge(bigger, existing, NAME, TAGS)] == [AZS[az_count]] * 2
 
@@ -751,9 +959,14 @@ def test_subnet_drift_missing():
 
 # --- converged_subnets ---------------------------------------------------------------------------
 
+
 def _subnet_result(item, subnet_id, changed=True):
-    return {"item": dict(subnet_spec(item, NAME, TAGS), drift=["x"]), "changed": changed, "ansible_loop_var": "item",
-            "subnet": {"id": subnet_id, "cidr_block": item["cidr"]} if subnet_id else {}}
+    return {
+        "item": dict(subnet_spec(item, NAME, TAGS), drift=["x"]),
+        "changed": changed,
+        "ansible_loop_var": "item",
+        "subnet": {"id": subnet_id, "cidr_block": item["cidr"]} if subnet_id else {},
+    }
 
 
 def test_converged_subnets_all_found_no_module_ran():
@@ -768,7 +981,12 @@ def test_converged_subnets_all_found_no_module_ran():
 def test_converged_subnets_merges_created_and_found_in_plan_order():
     existing = [subnet for subnet in _found_subnets() if subnet["cidr_block"] not in (S_PRIVATE_B, S_PUBLIC_A)]
     results = [_subnet_result(PLAN[2], "subnet-new-ua"), _subnet_result(PLAN[1], "subnet-new-pb")]
-    assert [row["id"] for row in converged_subnets(PLAN, existing, results)] == ["subnet-pa", "subnet-new-pb", "subnet-new-ua", "subnet-ub"]
+    assert [row["id"] for row in converged_subnets(PLAN, existing, results)] == [
+        "subnet-pa",
+        "subnet-new-pb",
+        "subnet-new-ua",
+        "subnet-ub",
+    ]
 
 
 def test_converged_subnets_the_module_result_wins_over_what_was_found():
@@ -793,14 +1011,29 @@ def test_converged_subnets_keeps_tier_and_az_from_the_plan():
 BUILT = [dict(tier=item["tier"], az=item["az"], id=SUBNET_IDS[item["cidr"]]) for item in PLAN]
 TABLES = route_table_plan(BUILT, NAME, "igw-1", "single", {"subnet-ua": "nat-1"})
 RT_IDS = {NAME + "-public": "rtb-pub", NAME + "-private-eu-north-1a": "rtb-pa", NAME + "-private-eu-north-1b": "rtb-pb"}
-PEER_ROUTE = {"destination_cidr_block": "10.20.0.0/16", "gateway_id": None, "nat_gateway_id": None, "origin": "CreateRoute",
-              "state": "active", "vpc_peering_connection_id": "pcx-1", "instance_id": None, "network_interface_id": None,
-              "interface_id": None}
+PEER_ROUTE = {
+    "destination_cidr_block": "10.20.0.0/16",
+    "gateway_id": None,
+    "nat_gateway_id": None,
+    "origin": "CreateRoute",
+    "state": "active",
+    "vpc_peering_connection_id": "pcx-1",
+    "instance_id": None,
+    "network_interface_id": None,
+    "interface_id": None,
+}
 
 
 def _found_route(dest, target):
-    route = {"destination_cidr_block": dest, "gateway_id": None, "origin": "CreateRoute", "state": "active", "instance_id": None,
-             "network_interface_id": None, "interface_id": None}
+    route = {
+        "destination_cidr_block": dest,
+        "gateway_id": None,
+        "origin": "CreateRoute",
+        "state": "active",
+        "instance_id": None,
+        "network_interface_id": None,
+        "interface_id": None,
+    }
     route["nat_gateway_id" if target.startswith("nat-") else "gateway_id"] = target
     return route
 
@@ -808,23 +1041,55 @@ def _found_route(dest, target):
 def _found_table(table, table_id, tags=None):
     """A route table as ec2_vpc_route_table_info returns it after ec2_vpc_route_table built `table`, and the
     peering mesh added its route."""
-    local = {"destination_cidr_block": "10.10.0.0/16", "gateway_id": "local", "origin": "CreateRouteTable", "state": "active",
-             "instance_id": None, "network_interface_id": None, "interface_id": None}
+    local = {
+        "destination_cidr_block": "10.10.0.0/16",
+        "gateway_id": "local",
+        "origin": "CreateRouteTable",
+        "state": "active",
+        "instance_id": None,
+        "network_interface_id": None,
+        "interface_id": None,
+    }
     return {
-        "id": table_id, "route_table_id": table_id, "vpc_id": "vpc-1", "owner_id": "123456789012", "propagating_vgws": [],
+        "id": table_id,
+        "route_table_id": table_id,
+        "vpc_id": "vpc-1",
+        "owner_id": "123456789012",
+        "propagating_vgws": [],
         "associations": [
-            {"main": False, "id": "rtbassoc-%s-%d" % (table_id, index), "route_table_association_id": "rtbassoc-%s-%d" % (table_id, index),
-             "route_table_id": table_id, "subnet_id": subnet_id, "association_state": {"state": "associated"}}
+            {
+                "main": False,
+                "id": "rtbassoc-%s-%d" % (table_id, index),
+                "route_table_association_id": "rtbassoc-%s-%d" % (table_id, index),
+                "route_table_id": table_id,
+                "subnet_id": subnet_id,
+                "association_state": {"state": "associated"},
+            }
             for index, subnet_id in enumerate(table["subnets"])
         ],
-        "routes": [local] + [_found_route(route["dest"], route["gateway_id"]) for route in table["routes"]] + [dict(PEER_ROUTE)],
+        "routes": [local]
+        + [_found_route(route["dest"], route["gateway_id"]) for route in table["routes"]]
+        + [dict(PEER_ROUTE)],
         "tags": dict(tags or TAGS, **{"Name": table["name"], "megapool:role": table["role"]}),
     }
 
 
-MAIN_TABLE = {"id": "rtb-main", "route_table_id": "rtb-main", "vpc_id": "vpc-1", "tags": {}, "routes": [],
-              "associations": [{"main": True, "id": "rtbassoc-main", "route_table_association_id": "rtbassoc-main",
-                                "route_table_id": "rtb-main", "association_state": {"state": "associated"}}]}
+MAIN_TABLE = {
+    "id": "rtb-main",
+    "route_table_id": "rtb-main",
+    "vpc_id": "vpc-1",
+    "tags": {},
+    "routes": [],
+    "associations": [
+        {
+            "main": True,
+            "id": "rtbassoc-main",
+            "route_table_association_id": "rtbassoc-main",
+            "route_table_id": "rtb-main",
+            "association_state": {"state": "associated"},
+        }
+    ],
+}
 
 
 def _found_tables():
@@ -859,8 +1124,16 @@ def _drop_association(table, subnet_id):
 
 
 def _add_association(table, subnet_id):
-    table["associations"].append({"main": False, "id": "rtbassoc-x", "route_table_association_id": "rtbassoc-x",
-                                  "route_table_id": table["id"], "subnet_id": subnet_id, "association_state": {"state": "associated"}})
+    table["associations"].append(
+        {
+            "main": False,
+            "id": "rtbassoc-x",
+            "route_table_association_id": "rtbassoc-x",
+            "route_table_id": table["id"],
+            "subnet_id": subnet_id,
+            "association_state": {"state": "associated"},
+        }
+    )
 
 
 def _retarget(table, dest, **target):
@@ -896,8 +1169,11 @@ PUBLIC, PRIVATE_A, PRIVATE_B = (table["name"] for table in TABLES)
         (PUBLIC, lambda t: t["tags"].update({"megapool:env": "prod"}), ["tags"]),
         (PRIVATE_B, lambda t: t["tags"].pop("megapool:cluster"), ["tags"]),
         # several at once, in a fixed order
-        (PUBLIC, lambda t: (_drop_route(t, "0.0.0.0/0"), _drop_association(t, "subnet-ua"), t["tags"].update(x="1")),
-         ["subnet associations", "route 0.0.0.0/0", "tags"]),
+        (
+            PUBLIC,
+            lambda t: (_drop_route(t, "0.0.0.0/0"), _drop_association(t, "subnet-ua"), t["tags"].update(x="1")),
+            ["subnet associations", "route 0.0.0.0/0", "tags"],
+        ),
     ],
 )
 def test_route_tables_to_converge_drift_runs_the_module_for_exactly_that_table(name, change, drift):
@@ -917,10 +1193,13 @@ def test_route_tables_to_converge_drift_runs_the_module_for_exactly_that_table(n
         # a blackhole route still has its target: the module matches it and changes nothing
         lambda t: _retarget(t, "0.0.0.0/0", gateway_id="igw-1", state="blackhole"),
         # the main association is not a subnet association; an association state is not looked at
-        lambda t: t["associations"].append({"main": True, "id": "rtbassoc-m", "route_table_association_id": "rtbassoc-m"}),
+        lambda t: t["associations"].append(
+            {"main": True, "id": "rtbassoc-m", "route_table_association_id": "rtbassoc-m"}
+        ),
         # gateway (edge) associations and route propagation are not managed by the role
-        lambda t: t["associations"].append({"main": False, "id": "rtbassoc-g", "gateway_id": "igw-1",
-                                            "association_state": {"state": "associated"}}),
+        lambda t: t["associations"].append(
+            {"main": False, "id": "rtbassoc-g", "gateway_id": "igw-1", "association_state": {"state": "associated"}}
+        ),
         lambda t: t["propagating_vgws"].append({"gateway_id": "vgw-1"}),
         # AWS-reserved tags
         lambda t: t["tags"].update({"aws:cloudformation:stack-id": "x"}),
@@ -955,8 +1234,11 @@ def test_route_tables_to_converge_unknown_target_is_never_taken_as_converged():
 def test_route_table_drift_unknown_target_never_matches_a_route_without_that_kind_of_target():
     # the info module sets gateway_id to None on a NAT route: None must not match it
     table = {"name": "t", "role": "public-rt", "subnets": [], "routes": [{"dest": "0.0.0.0/0", "gateway_id": None}]}
-    current = {"associations": [], "tags": dict(TAGS, Name="t", **{"megapool:role": "public-rt"}),
-               "routes": [_found_route("0.0.0.0/0", "nat-1")]}
+    current = {
+        "associations": [],
+        "tags": dict(TAGS, Name="t", **{"megapool:role": "public-rt"}),
+        "routes": [_found_route("0.0.0.0/0", "nat-1")],
+    }
     assert current["routes"][0]["gateway_id"] is None
     assert route_table_drift(table, current, TAGS) == ["route 0.0.0.0/0"]
 
@@ -970,11 +1252,20 @@ def test_route_tables_to_converge_unknown_subnet_is_never_taken_as_converged():
 
 
 def test_route_table_drift_transit_and_ipv6_routes():
-    table = {"name": "t", "role": "private-rt", "subnets": [],
-             "routes": [{"dest": "10.99.0.0/16", "gateway_id": "tgw-1"}, {"dest": "::/0", "gateway_id": "igw-1"}]}
-    current = {"associations": [], "tags": dict(TAGS, Name="t", **{"megapool:role": "private-rt"}),
-               "routes": [{"destination_cidr_block": "10.99.0.0/16", "gateway_id": None, "transit_gateway_id": "tgw-1"},
-                          {"destination_cidr_block": None, "destination_ipv6_cidr_block": "::/0", "gateway_id": "igw-1"}]}
+    table = {
+        "name": "t",
+        "role": "private-rt",
+        "subnets": [],
+        "routes": [{"dest": "10.99.0.0/16", "gateway_id": "tgw-1"}, {"dest": "::/0", "gateway_id": "igw-1"}],
+    }
+    current = {
+        "associations": [],
+        "tags": dict(TAGS, Name="t", **{"megapool:role": "private-rt"}),
+        "routes": [
+            {"destination_cidr_block": "10.99.0.0/16", "gateway_id": None, "transit_gateway_id": "tgw-1"},
+            {"destination_cidr_block": None, "destination_ipv6_cidr_block": "::/0", "gateway_id": "igw-1"},
+        ],
+    }
     assert route_table_drift(table, current, TAGS) == []
     current["routes"][0]["transit_gateway_id"] = "tgw-2"
     current["routes"][1]["gateway_id"] = "igw-2"
@@ -1000,18 +1291,27 @@ def test_route_tables_to_converge_of_two_tables_with_one_name_the_last_counts():
 @pytest.mark.parametrize("nat_mode", ["none", "single", "per_az"])
 @pytest.mark.parametrize("az_count", [2, 3, 6])
 def test_route_tables_to_converge_built_plan_is_converged(nat_mode, az_count):
-    built = [dict(tier=item["tier"], az=item["az"], id="subnet-%d" % index)
-             for index, item in enumerate(subnet_plan("10.0.0.0/16", AZS[:az_count]))]
+    built = [
+        dict(tier=item["tier"], az=item["az"], id="subnet-%d" % index)
+        for index, item in enumerate(subnet_plan("10.0.0.0/16", AZS[:az_count]))
+    ]
     nats = {row["id"]: "nat-%s" % row["id"] for row in built if row["tier"] == "public"}
     tables = route_table_plan(built, NAME, "igw-1", nat_mode, nats)
-    existing = [_found_table(table, "rtb-%d" % index) for index, table in enumerate(route_tables_to_converge(tables, [], TAGS))]
+    existing = [
+        _found_table(table, "rtb-%d" % index) for index, table in enumerate(route_tables_to_converge(tables, [], TAGS))
+    ]
     assert route_tables_to_converge(tables, existing, TAGS) == []
 
 
 # --- converged_route_table_ids -------------------------------------------------------------------
 
+
 def _rt_result(table, table_id):
-    return {"item": dict(table, id=None, drift=["x"]), "changed": True, "route_table": {"id": table_id, "route_table_id": table_id}}
+    return {
+        "item": dict(table, id=None, drift=["x"]),
+        "changed": True,
+        "route_table": {"id": table_id, "route_table_id": table_id},
+    }
 
 
 def test_converged_route_table_ids_all_found():
@@ -1020,7 +1320,11 @@ def test_converged_route_table_ids_all_found():
 
 def test_converged_route_table_ids_merges_created_and_found_in_plan_order():
     existing = [table for table in _found_tables() if table["tags"].get("Name") != PRIVATE_A]
-    assert converged_route_table_ids(TABLES, existing, [_rt_result(TABLES[1], "rtb-new")]) == ["rtb-pub", "rtb-new", "rtb-pb"]
+    assert converged_route_table_ids(TABLES, existing, [_rt_result(TABLES[1], "rtb-new")]) == [
+        "rtb-pub",
+        "rtb-new",
+        "rtb-pb",
+    ]
 
 
 def test_converged_route_table_ids_check_mode_and_nothing_found():
@@ -1034,10 +1338,11 @@ def test_converged_route_table_ids_check_mode_and_nothing_found():
 # properties
 # --------------------------------------------------------------------------------------------------
 
+
 @st.composite
 def vpc_and_azs(draw, min_prefix=16, max_prefix=24):
     prefix = draw(st.integers(min_value=min_prefix, max_value=max_prefix))
-    address = draw(st.integers(min_value=0, max_value=2 ** 32 - 1))
+    address = draw(st.integers(min_value=0, max_value=2**32 - 1))
     network = ipaddress.IPv4Network((address >> (32 - prefix) << (32 - prefix), prefix))
     return str(network), draw(st.integers(min_value=2, max_value=6))
 
@@ -1055,7 +1360,7 @@ def test_property_layout_is_a_disjoint_equal_partition_inside_the_vpc(case):
     assert all(net.subnet_of(vpc) for net in nets)
     assert {net.prefixlen for net in nets} == {layout["prefix"]}
     assert layout["prefix"] <= 28
-    assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+    assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
     # the largest size that fits: one bit shorter would not hold 2 * az_count subnets
     assert 2 ** (layout["prefix"] - 1 - vpc.prefixlen) < 2 * az_count
     # deterministic, and subnet_plan agrees
@@ -1070,14 +1375,14 @@ def test_property_explicit_prefix_fits_or_names_network_subnet_prefix(case, extr
     vpc_cidr, az_count = case
     vpc = ipaddress.IPv4Network(vpc_cidr)
     subnet_prefix = vpc.prefixlen + extra_bits
-    fits = 2 ** extra_bits >= 2 * az_count and subnet_prefix <= 28
+    fits = 2**extra_bits >= 2 * az_count and subnet_prefix <= 28
     if fits:
         layout = subnet_layout(vpc_cidr, az_count, subnet_prefix)
         nets = [ipaddress.IPv4Network(cidr) for cidr in layout["private"] + layout["public"]]
         assert {net.prefixlen for net in nets} == {subnet_prefix}
         assert all(net.subnet_of(vpc) for net in nets)
         assert len(set(nets)) == 2 * az_count
-    elif 2 ** extra_bits < 2 * az_count:
+    elif 2**extra_bits < 2 * az_count:
         assert "network_subnet_prefix=/%d" % subnet_prefix in _layout_error(vpc_cidr, az_count, subnet_prefix)
     else:
         assert "AWS subnets are at most /28" in _layout_error(vpc_cidr, az_count, subnet_prefix)
@@ -1085,7 +1390,7 @@ def test_property_explicit_prefix_fits_or_names_network_subnet_prefix(case, extr
 
 _cidrs = st.builds(
     lambda address, prefix: str(ipaddress.IPv4Network((address >> (32 - prefix) << (32 - prefix), prefix))),
-    st.integers(min_value=0, max_value=2 ** 32 - 1),
+    st.integers(min_value=0, max_value=2**32 - 1),
     st.integers(min_value=8, max_value=28),
 )
 
@@ -1108,9 +1413,7 @@ def test_property_overlap_detection_is_symmetric_and_correct(a, b):
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.sampled_from(KNOWN_REGIONS), _cidrs, max_size=5))
 def test_property_find_overlaps_is_every_overlapping_pair(cidrs):
-    expected = sorted(
-        (a, b) for a in cidrs for b in cidrs if a < b and _overlap_reference(cidrs[a], cidrs[b])
-    )
+    expected = sorted((a, b) for a in cidrs for b in cidrs if a < b and _overlap_reference(cidrs[a], cidrs[b]))
     assert find_overlaps(cidrs) == expected
 
 
@@ -1125,14 +1428,17 @@ from ansible_collections.megapool.aws.plugins.module_utils.network_layout import
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import zone_records  # noqa: E402
 
 
-@pytest.mark.parametrize("vpc_cidr, az_count, subnet_prefix, refused", [
-    ("10.20.30.64/26", 2, None, True),     # 4 x /28: the ALB refuses /28 subnets
-    ("10.20.30.0/25", 2, None, False),     # 4 x /27
-    ("10.20.30.0/25", 3, None, True),      # 3 AZs: 8 slots of /28
-    ("10.20.30.0/24", 3, None, False),     # 8 x /27
-    ("10.0.0.0/16", 2, 28, True),          # explicit /28
-    ("10.0.0.0/16", 2, 27, False),
-])
+@pytest.mark.parametrize(
+    "vpc_cidr, az_count, subnet_prefix, refused",
+    [
+        ("10.20.30.64/26", 2, None, True),  # 4 x /28: the ALB refuses /28 subnets
+        ("10.20.30.0/25", 2, None, False),  # 4 x /27
+        ("10.20.30.0/25", 3, None, True),  # 3 AZs: 8 slots of /28
+        ("10.20.30.0/24", 3, None, False),  # 8 x /27
+        ("10.0.0.0/16", 2, 28, True),  # explicit /28
+        ("10.0.0.0/16", 2, 27, False),
+    ],
+)
 def test_network_errors_refuse_public_subnets_smaller_than_the_alb_accepts(vpc_cidr, az_count, subnet_prefix, refused):
     layout = subnet_layout(vpc_cidr, az_count, subnet_prefix)
     errors = network_errors("eu-north-1", KNOWN_REGIONS, vpc_cidr, az_count, [], False, subnet_prefix)
@@ -1149,9 +1455,15 @@ def test_public_subnet_errors_name_the_largest_vpc_needed():
     assert subnet_layout("10.20.30.0/25", 2)["prefix"] == 27
 
 
-@pytest.mark.parametrize("nat_mode, private_hosts, refused", [
-    ("none", True, True), ("none", False, False), ("single", True, False), ("per_az", True, False),
-])
+@pytest.mark.parametrize(
+    "nat_mode, private_hosts, refused",
+    [
+        ("none", True, True),
+        ("none", False, False),
+        ("single", True, False),
+        ("per_az", True, False),
+    ],
+)
 def test_nat_mode_none_is_refused_with_ecs_hosts(nat_mode, private_hosts, refused):
     errors = nat_mode_errors(nat_mode, private_hosts)
     assert bool(errors) == refused
@@ -1191,15 +1503,23 @@ def test_choose_azs_needs_every_wanted_type_in_the_zone():
     choice = choose_azs(USE1_ZONES, USE1_OFFERS, ["t3.micro", "m7g.large"], 5)
     assert choice["azs"] == []
     (message,) = choice["errors"]
-    assert message.startswith("network_az_count=5 but only 4 availability zones of the region offer every instance type")
+    assert message.startswith(
+        "network_az_count=5 but only 4 availability zones of the region offer every instance type"
+    )
     assert "us-east-1a (use1-az3) lacks t3.micro, m7g.large" in message
     assert "us-east-1f (use1-az5) lacks m7g.large" in message
     assert "Lower network_az_count" in message
 
 
 def test_choose_azs_a_type_offered_nowhere_disqualifies_every_zone():
-    choice = choose_azs(USE1_ZONES, USE1_OFFERS, ["t3.micro", "t3a.nope"], 2, region="us-east-1",
-                        wanted_from="ecs_hosts_instance_types=t3a.nope")
+    choice = choose_azs(
+        USE1_ZONES,
+        USE1_OFFERS,
+        ["t3.micro", "t3a.nope"],
+        2,
+        region="us-east-1",
+        wanted_from="ecs_hosts_instance_types=t3a.nope",
+    )
     (message,) = choice["errors"]
     assert "only 0 availability zones of us-east-1" in message and "(ecs_hosts_instance_types=t3a.nope)" in message
 
@@ -1223,9 +1543,9 @@ def test_choose_azs_is_stable_when_offerings_change():
 
 def test_existing_slot_azs_reads_the_plan_slots():
     existing = [
-        {"cidr_block": "10.42.0.0/18", "availability_zone": "us-east-1a"},        # private slot 0
-        {"cidr_block": "10.42.192.0/18", "availability_zone": "us-east-1d"},      # public slot 1
-        {"cidr_block": "10.42.64.7/32", "availability_zone": "us-east-1f"},       # not the plan's
+        {"cidr_block": "10.42.0.0/18", "availability_zone": "us-east-1a"},  # private slot 0
+        {"cidr_block": "10.42.192.0/18", "availability_zone": "us-east-1d"},  # public slot 1
+        {"cidr_block": "10.42.64.7/32", "availability_zone": "us-east-1f"},  # not the plan's
     ]
     assert existing_slot_azs("10.42.0.0/16", 2, None, existing) == ["us-east-1a", "us-east-1d"]
     assert existing_slot_azs("10.42.0.0/16", 2, None, []) == [None, None]
@@ -1250,30 +1570,40 @@ def test_choose_azs_property_by_zone_id_whatever_the_mapping(permutation, az_cou
 
 
 def test_offers_and_zone_records_from_the_api_shapes():
-    assert offers_by_type([
-        {"InstanceType": "t3.small", "Location": "use1-az2", "LocationType": "availability-zone-id"},
-        {"InstanceType": "t3.small", "Location": "use1-az1", "LocationType": "availability-zone-id"},
-    ]) == {"t3.small": ["use1-az1", "use1-az2"]}
-    assert zone_records([
-        {"ZoneName": "us-east-1b", "ZoneId": "use1-az6", "State": "available", "ZoneType": "availability-zone"},
-        {"ZoneName": "us-east-1-bos-1a", "ZoneId": "use1-bos1-az1", "State": "available", "ZoneType": "local-zone"},
-        {"ZoneName": "us-east-1a", "ZoneId": "use1-az3", "State": "impaired", "ZoneType": "availability-zone"},
-        {"ZoneName": "us-east-1a", "ZoneId": "use1-az3"},
-    ]) == [{"zone_name": "us-east-1a", "zone_id": "use1-az3"}, {"zone_name": "us-east-1b", "zone_id": "use1-az6"}]
+    assert offers_by_type(
+        [
+            {"InstanceType": "t3.small", "Location": "use1-az2", "LocationType": "availability-zone-id"},
+            {"InstanceType": "t3.small", "Location": "use1-az1", "LocationType": "availability-zone-id"},
+        ]
+    ) == {"t3.small": ["use1-az1", "use1-az2"]}
+    assert zone_records(
+        [
+            {"ZoneName": "us-east-1b", "ZoneId": "use1-az6", "State": "available", "ZoneType": "availability-zone"},
+            {"ZoneName": "us-east-1-bos-1a", "ZoneId": "use1-bos1-az1", "State": "available", "ZoneType": "local-zone"},
+            {"ZoneName": "us-east-1a", "ZoneId": "use1-az3", "State": "impaired", "ZoneType": "availability-zone"},
+            {"ZoneName": "us-east-1a", "ZoneId": "use1-az3"},
+        ]
+    ) == [{"zone_name": "us-east-1a", "zone_id": "use1-az3"}, {"zone_name": "us-east-1b", "zone_id": "use1-az6"}]
 
 
 from ansible_collections.megapool.aws.plugins.module_utils.network_layout import dependency_violation  # noqa: E402
 
 
-@pytest.mark.parametrize("result, expected", [
-    ({"failed": True, "error": {"code": "DependencyViolation"}, "msg": "Unable to delete security group"}, True),
-    ({"failed": True, "msg": "An error occurred (DependencyViolation) when calling the DeleteSubnet operation"}, True),
-    ({"failed": True, "error": {"code": "InvalidGroup.NotFound"}, "msg": "not found"}, False),
-    ({"failed": False, "msg": "DependencyViolation"}, False),
-    ({"changed": True}, False),
-    ({}, False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "result, expected",
+    [
+        ({"failed": True, "error": {"code": "DependencyViolation"}, "msg": "Unable to delete security group"}, True),
+        (
+            {"failed": True, "msg": "An error occurred (DependencyViolation) when calling the DeleteSubnet operation"},
+            True,
+        ),
+        ({"failed": True, "error": {"code": "InvalidGroup.NotFound"}, "msg": "not found"}, False),
+        ({"failed": False, "msg": "DependencyViolation"}, False),
+        ({"changed": True}, False),
+        ({}, False),
+        (None, False),
+    ],
+)
 def test_dependency_violation(result, expected):
     assert dependency_violation(result) is expected
 
@@ -1284,14 +1614,17 @@ X86 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 ARM = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 
 
-@pytest.mark.parametrize("instance_type, parameter, architectures, refused", [
-    ("t3.micro", X86, ["i386", "x86_64"], False),
-    ("t4g.micro", ARM, ["arm64"], False),
-    ("t4g.micro", X86, ["arm64"], True),
-    ("t3.micro", ARM, ["i386", "x86_64"], True),
-    ("t3.micro", "/my/own/ami", ["x86_64"], False),   # the parameter names no architecture: not checked
-    ("t9.nope", X86, [], False),                     # unknown type: ec2_instance_type_info reports it as missing
-])
+@pytest.mark.parametrize(
+    "instance_type, parameter, architectures, refused",
+    [
+        ("t3.micro", X86, ["i386", "x86_64"], False),
+        ("t4g.micro", ARM, ["arm64"], False),
+        ("t4g.micro", X86, ["arm64"], True),
+        ("t3.micro", ARM, ["i386", "x86_64"], True),
+        ("t3.micro", "/my/own/ami", ["x86_64"], False),  # the parameter names no architecture: not checked
+        ("t9.nope", X86, [], False),  # unknown type: ec2_instance_type_info reports it as missing
+    ],
+)
 def test_bastion_architecture_errors(instance_type, parameter, architectures, refused):
     errors = bastion_architecture_errors(instance_type, parameter, architectures)
     assert bool(errors) is refused

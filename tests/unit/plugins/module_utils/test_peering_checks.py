@@ -9,14 +9,24 @@ import pytest
 from ansible_collections.megapool.aws.plugins.module_utils.peering_checks import peering_input_errors
 
 HOSTS = ["eu-north-1", "us-east-1"]
-DEFAULTS = {"megapool_cluster": "shop", "megapool_env": "prod", "peering_regions": HOSTS, "peering_tags": {},
-            "peering_wait_timeout": 300}
+DEFAULTS = {
+    "megapool_cluster": "shop",
+    "megapool_env": "prod",
+    "peering_regions": HOSTS,
+    "peering_tags": {},
+    "peering_wait_timeout": 300,
+}
 
 CASES = {
     "env_with_space": ({"megapool_env": "my env"}, ["megapool_env='my env' is not usable in AWS names"]),
-    "regions_a_string": ({"peering_regions": "eu-north-1"}, ["peering_regions='eu-north-1' is a string, but a list is expected"]),
-    "unknown_host": ({"peering_regions": ["eu-north-1", "eu-west-9"]},
-                     ["peering_regions has eu-west-9, not a host of this inventory: list region hosts (eu-north-1, us-east-1)"]),
+    "regions_a_string": (
+        {"peering_regions": "eu-north-1"},
+        ["peering_regions='eu-north-1' is a string, but a list is expected"],
+    ),
+    "unknown_host": (
+        {"peering_regions": ["eu-north-1", "eu-west-9"]},
+        ["peering_regions has eu-west-9, not a host of this inventory: list region hosts (eu-north-1, us-east-1)"],
+    ),
     "tags_a_list": ({"peering_tags": ["team=platform"]}, ["peering_tags=['team=platform'] is not a mapping"]),
     "timeout": ({"peering_wait_timeout": 0}, ["peering_wait_timeout=0 must be a positive number of seconds"]),
 }

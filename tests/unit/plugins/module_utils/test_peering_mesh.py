@@ -31,26 +31,43 @@ def _vpcs(count: int = 3, tables: int = 1) -> list:
     """VPC i in REGIONS[i], vpc-i, 10.i.0.0/16, route tables rtb-i-0.."""
     return validate_vpcs(
         [
-            dict(region=REGIONS[i], vpc_id="vpc-%d" % i, cidr="10.%d.0.0/16" % i, route_table_ids=["rtb-%d-%d" % (i, t) for t in range(tables)])
+            dict(
+                region=REGIONS[i],
+                vpc_id="vpc-%d" % i,
+                cidr="10.%d.0.0/16" % i,
+                route_table_ids=["rtb-%d-%d" % (i, t) for t in range(tables)],
+            )
             for i in range(count)
         ]
     )
 
 
-def _peering(pid: str, a: int, b: int, status: str = "active", dns: bool = True, tags: dict | None = None) -> ObservedPeering:
+def _peering(
+    pid: str, a: int, b: int, status: str = "active", dns: bool = True, tags: dict | None = None
+) -> ObservedPeering:
     """A peering requested by VPC a (REGIONS[a]) to VPC b, tagged like the mesh (prefix 'mesh') unless told."""
     low, high = sorted((REGIONS[a], REGIONS[b]))
     name = "mesh-%s-%s" % (low, high)
     view_tags = {"Name": name} if tags is None else tags
     return ObservedPeering(
-        pid, REGIONS[a], "vpc-%d" % a, REGIONS[b], "vpc-%d" % b, status, dns, dns,
+        pid,
+        REGIONS[a],
+        "vpc-%d" % a,
+        REGIONS[b],
+        "vpc-%d" % b,
+        status,
+        dns,
+        dns,
         {REGIONS[a]: dict(view_tags), REGIONS[b]: dict(view_tags)},
     )
 
 
 def _full_routes(count: int, ids: dict[frozenset, str], tables: int = 1) -> dict:
     return {
-        "rtb-%d-%d" % (i, t): {"10.%d.0.0/16" % i: "local", **{"10.%d.0.0/16" % j: ids[frozenset((i, j))] for j in range(count) if j != i}}
+        "rtb-%d-%d" % (i, t): {
+            "10.%d.0.0/16" % i: "local",
+            **{"10.%d.0.0/16" % j: ids[frozenset((i, j))] for j in range(count) if j != i},
+        }
         for i in range(count)
         for t in range(tables)
     }
@@ -101,10 +118,14 @@ def test_find_overlaps_names_a_bad_cidr():
 def test_find_overlaps_agrees_with_address_sets(blocks):
     import ipaddress  # pylint: disable=import-outside-toplevel
 
-    cidrs = {"n%d" % i: str(ipaddress.ip_network("10.%d.0.0/%d" % (octet, prefix), strict=False)) for i, (octet, prefix) in enumerate(blocks)}
+    cidrs = {
+        "n%d" % i: str(ipaddress.ip_network("10.%d.0.0/%d" % (octet, prefix), strict=False))
+        for i, (octet, prefix) in enumerate(blocks)
+    }
     nets = {name: ipaddress.ip_network(cidr) for name, cidr in cidrs.items()}
     expected = [
-        (a, b) for a, b in itertools.combinations(cidrs, 2)
+        (a, b)
+        for a, b in itertools.combinations(cidrs, 2)
         if nets[a].network_address <= nets[b].broadcast_address and nets[b].network_address <= nets[a].broadcast_address
     ]
     assert find_overlaps(cidrs) == expected
@@ -195,7 +216,9 @@ def test_overlapping_cidrs_fail_with_regions_cidrs_and_fix(cidr_a, cidr_b):
 
 def test_overlap_in_one_region_names_the_vpcs():
     entries = [_entry(USE1, "vpc-1", "10.0.0.0/16"), _entry(USE1, "vpc-2", "10.0.0.0/20")]
-    with pytest.raises(OverlapError, match=r"us-east-1-vpc-1 \(10\.0\.0\.0/16\) and us-east-1-vpc-2 \(10\.0\.0\.0/20\)"):
+    with pytest.raises(
+        OverlapError, match=r"us-east-1-vpc-1 \(10\.0\.0\.0/16\) and us-east-1-vpc-2 \(10\.0\.0\.0/20\)"
+    ):
         validate_vpcs(entries)
 
 
@@ -208,7 +231,11 @@ def test_plan_refuses_overlaps_too():
 
 def test_unknown_vpcs_are_allowed_when_asked():
     vpcs = validate_vpcs(
-        [_entry(USE1, "", "10.1.0.0/16", ["", "rtb-1"]), _entry(EUW1, "", "10.2.0.0/16"), _entry(APSE2, "vpc-3", "10.3.0.0/16")],
+        [
+            _entry(USE1, "", "10.1.0.0/16", ["", "rtb-1"]),
+            _entry(EUW1, "", "10.2.0.0/16"),
+            _entry(APSE2, "vpc-3", "10.3.0.0/16"),
+        ],
         allow_unknown=True,
     )
     assert [(vpc.vpc_id, vpc.known, vpc.route_table_ids) for vpc in vpcs] == [
@@ -233,12 +260,17 @@ def test_empty_account_creates_every_pair(count):
         assert item.requester_region < item.accepter_region
         assert item.tags == {"Name": item.name}
         assert item.name == "mesh-%s-%s" % (item.requester_region, item.accepter_region)
-    assert [(a.name, a.peering_id, a.region) for a in plan.accept] == [(c.name, None, c.accepter_region) for c in plan.create]
+    assert [(a.name, a.peering_id, a.region) for a in plan.accept] == [
+        (c.name, None, c.accepter_region) for c in plan.create
+    ]
     assert sorted((d.name, d.side, d.region) for d in plan.dns) == sorted(
-        [(c.name, "requester", c.requester_region) for c in plan.create] + [(c.name, "accepter", c.accepter_region) for c in plan.create]
+        [(c.name, "requester", c.requester_region) for c in plan.create]
+        + [(c.name, "accepter", c.accepter_region) for c in plan.create]
     )
     # cross-region: the accepter region's view gets tagged too (the requester view is tagged at creation)
-    assert [(t.name, t.region, dict(t.set_tags)) for t in plan.tags] == [(c.name, c.accepter_region, {"Name": c.name}) for c in plan.create]
+    assert [(t.name, t.region, dict(t.set_tags)) for t in plan.tags] == [
+        (c.name, c.accepter_region, {"Name": c.name}) for c in plan.create
+    ]
     # every route table gets a route to every peer
     assert len(plan.routes_add) == count * 2 * (count - 1)
     for vpc in vpcs:
@@ -253,9 +285,15 @@ def test_empty_account_creates_every_pair(count):
 def test_requester_is_the_region_sorting_first():
     plan = plan_mesh(_vpcs(3), Observed())
     assert [(c.requester_region, c.accepter_region) for c in plan.create] == [
-        (APSE2, EUW1), (APSE2, USE1), (EUW1, USE1),
+        (APSE2, EUW1),
+        (APSE2, USE1),
+        (EUW1, USE1),
     ]
-    assert [(c.requester_vpc_id, c.accepter_vpc_id) for c in plan.create] == [("vpc-2", "vpc-1"), ("vpc-2", "vpc-0"), ("vpc-1", "vpc-0")]
+    assert [(c.requester_vpc_id, c.accepter_vpc_id) for c in plan.create] == [
+        ("vpc-2", "vpc-1"),
+        ("vpc-2", "vpc-0"),
+        ("vpc-1", "vpc-0"),
+    ]
 
 
 @pytest.mark.parametrize("count", [2, 3, 4])
@@ -268,7 +306,11 @@ def test_healthy_mesh_needs_nothing(count):
 def test_cluster_tag_names_the_peerings():
     plan = plan_mesh(_vpcs(2), Observed(), tags={"megapool:cluster": "shop", "megapool:env": "prod"})
     assert plan.create[0].name == "shop-eu-west-1-us-east-1"
-    assert plan.create[0].tags == {"megapool:cluster": "shop", "megapool:env": "prod", "Name": "shop-eu-west-1-us-east-1"}
+    assert plan.create[0].tags == {
+        "megapool:cluster": "shop",
+        "megapool:env": "prod",
+        "Name": "shop-eu-west-1-us-east-1",
+    }
 
 
 def test_name_tag_wins_over_a_name_in_tags():
@@ -277,7 +319,13 @@ def test_name_tag_wins_over_a_name_in_tags():
 
 
 def test_same_region_vpcs_are_named_by_vpc_id():
-    vpcs = validate_vpcs([_entry(USE1, "vpc-b", "10.1.0.0/16"), _entry(USE1, "vpc-a", "10.2.0.0/16"), _entry(EUW1, "vpc-c", "10.3.0.0/16")])
+    vpcs = validate_vpcs(
+        [
+            _entry(USE1, "vpc-b", "10.1.0.0/16"),
+            _entry(USE1, "vpc-a", "10.2.0.0/16"),
+            _entry(EUW1, "vpc-c", "10.3.0.0/16"),
+        ]
+    )
     names = [pair.name for pair in mesh_pairs(vpcs)]
     assert names == [
         "mesh-eu-west-1-us-east-1-vpc-a",
@@ -287,26 +335,38 @@ def test_same_region_vpcs_are_named_by_vpc_id():
     plan = plan_mesh(vpcs, Observed())
     same = [c for c in plan.create if c.requester_region == c.accepter_region]
     assert [(c.requester_vpc_id, c.accepter_vpc_id) for c in same] == [("vpc-a", "vpc-b")]
-    assert not [t for t in plan.tags if t.name == same[0].name], "a same-region peering has one view, tagged at creation"
+    assert not [t for t in plan.tags if t.name == same[0].name], (
+        "a same-region peering has one view, tagged at creation"
+    )
 
 
 def test_pending_peering_is_accepted_not_recreated():
-    observed = Observed((_peering("pcx-1", 1, 0, status="pending-acceptance", dns=False),), _full_routes(2, {frozenset((0, 1)): "pcx-1"}))
+    observed = Observed(
+        (_peering("pcx-1", 1, 0, status="pending-acceptance", dns=False),),
+        _full_routes(2, {frozenset((0, 1)): "pcx-1"}),
+    )
     plan = plan_mesh(_vpcs(2), observed)
     assert not plan.create
     assert [(a.peering_id, a.region) for a in plan.accept] == [("pcx-1", USE1)]
-    assert sorted((d.peering_id, d.side, d.region) for d in plan.dns) == [("pcx-1", "accepter", USE1), ("pcx-1", "requester", EUW1)]
+    assert sorted((d.peering_id, d.side, d.region) for d in plan.dns) == [
+        ("pcx-1", "accepter", USE1),
+        ("pcx-1", "requester", EUW1),
+    ]
     assert not plan.routes_add and not plan.routes_replace
 
 
 def test_initiating_request_is_accepted_in_the_accepter_region():
-    observed = Observed((_peering("pcx-1", 1, 0, status="initiating-request"),), _full_routes(2, {frozenset((0, 1)): "pcx-1"}))
+    observed = Observed(
+        (_peering("pcx-1", 1, 0, status="initiating-request"),), _full_routes(2, {frozenset((0, 1)): "pcx-1"})
+    )
     plan = plan_mesh(_vpcs(2), observed)
     assert [(a.peering_id, a.region) for a in plan.accept] == [("pcx-1", USE1)]
 
 
 def test_provisioning_peering_is_left_to_finish():
-    observed = Observed((_peering("pcx-1", 1, 0, status="provisioning"),), _full_routes(2, {frozenset((0, 1)): "pcx-1"}))
+    observed = Observed(
+        (_peering("pcx-1", 1, 0, status="provisioning"),), _full_routes(2, {frozenset((0, 1)): "pcx-1"})
+    )
     assert not plan_mesh(_vpcs(2), observed).changed
 
 
@@ -319,7 +379,8 @@ def test_terminal_peerings_count_as_absent(status):
     assert all(p.peering is None for p in plan.pairs)
     # the routes through the dead peering get pointed at the new one
     assert {(r.route_table_id, r.current_target, r.peering_id) for r in plan.routes_replace} == {
-        ("rtb-0-0", "pcx-dead", None), ("rtb-1-0", "pcx-dead", None),
+        ("rtb-0-0", "pcx-dead", None),
+        ("rtb-1-0", "pcx-dead", None),
     }
     assert not plan.routes_add
     assert not [t for t in plan.tags if t.peering_id == "pcx-dead"]
@@ -328,7 +389,9 @@ def test_terminal_peerings_count_as_absent(status):
 def test_peering_requested_the_other_way_round_is_reused():
     # us-east-1 requested, although eu-west-1 sorts first: keep it, enable DNS on its real sides.
     name_tag = {"Name": "mesh-eu-west-1-us-east-1"}
-    reverse = ObservedPeering("pcx-r", USE1, "vpc-0", EUW1, "vpc-1", "active", True, False, {USE1: name_tag, EUW1: name_tag})
+    reverse = ObservedPeering(
+        "pcx-r", USE1, "vpc-0", EUW1, "vpc-1", "active", True, False, {USE1: name_tag, EUW1: name_tag}
+    )
     plan = plan_mesh(_vpcs(2), Observed((reverse,), _full_routes(2, {frozenset((0, 1)): "pcx-r"})))
     assert not plan.create and not plan.accept
     assert [(d.peering_id, d.side, d.region) for d in plan.dns] == [("pcx-r", "accepter", EUW1)]
@@ -358,7 +421,9 @@ def test_peerings_to_other_vpcs_are_ignored():
 )
 def test_dns_resolution_is_enabled_per_side_in_its_region(dns, expected):
     name_tag = {"Name": "mesh-eu-west-1-us-east-1"}
-    peering = ObservedPeering("pcx-1", EUW1, "vpc-1", USE1, "vpc-0", "active", dns[0], dns[1], {EUW1: name_tag, USE1: name_tag})
+    peering = ObservedPeering(
+        "pcx-1", EUW1, "vpc-1", USE1, "vpc-0", "active", dns[0], dns[1], {EUW1: name_tag, USE1: name_tag}
+    )
     plan = plan_mesh(_vpcs(2), Observed((peering,), _full_routes(2, {frozenset((0, 1)): "pcx-1"})))
     assert [(d.side, d.region) for d in plan.dns] == expected
 
@@ -369,8 +434,15 @@ def test_dns_resolution_is_enabled_per_side_in_its_region(dns, expected):
         pytest.param({}, [("rtb-0-0", "10.1.0.0/16")], [], id="route-missing"),
         pytest.param({"10.1.0.0/16": "pcx-01"}, [], [], id="route-present"),
         pytest.param({"10.1.0.0/16": "igw-1"}, [], [("rtb-0-0", "10.1.0.0/16", "igw-1")], id="points-to-gateway"),
-        pytest.param({"10.1.0.0/16": "pcx-other"}, [], [("rtb-0-0", "10.1.0.0/16", "pcx-other")], id="points-to-other-peering"),
-        pytest.param({"10.1.0.0/16": "pcx-01", "0.0.0.0/0": "igw-1", "10.99.0.0/16": "tgw-1"}, [], [], id="other-routes-untouched"),
+        pytest.param(
+            {"10.1.0.0/16": "pcx-other"}, [], [("rtb-0-0", "10.1.0.0/16", "pcx-other")], id="points-to-other-peering"
+        ),
+        pytest.param(
+            {"10.1.0.0/16": "pcx-01", "0.0.0.0/0": "igw-1", "10.99.0.0/16": "tgw-1"},
+            [],
+            [],
+            id="other-routes-untouched",
+        ),
         pytest.param({"10.1.0.0/16": "pcx-01", "10.1.0.0/24": "igw-1"}, [], [], id="more-specific-route-untouched"),
     ],
 )
@@ -399,19 +471,44 @@ def test_route_table_not_read_yet_is_treated_as_empty():
     [
         pytest.param({"Name": "mesh-eu-west-1-us-east-1"}, None, True, [], id="no-tags-only-name"),
         pytest.param({"Name": "old", "keep": "1"}, None, True, [], id="no-tags-leaves-tags-alone"),
-        pytest.param({"Name": "old", "keep": "1"}, {}, False, [({"Name": "mesh-eu-west-1-us-east-1"}, ())], id="empty-tags-fix-name-keep-rest"),
-        pytest.param({"Name": "old", "keep": "1"}, {}, True, [({"Name": "mesh-eu-west-1-us-east-1"}, ("keep",))], id="empty-tags-purge"),
         pytest.param(
-            {"Name": "mesh-eu-west-1-us-east-1", "x": "1"}, {"env": "prod"}, True,
-            [({"env": "prod"}, ("x",))], id="purge",
+            {"Name": "old", "keep": "1"},
+            {},
+            False,
+            [({"Name": "mesh-eu-west-1-us-east-1"}, ())],
+            id="empty-tags-fix-name-keep-rest",
         ),
-        pytest.param({"Name": "mesh-eu-west-1-us-east-1", "x": "1"}, {"env": "prod"}, False, [({"env": "prod"}, ())], id="no-purge"),
-        pytest.param({"Name": "mesh-eu-west-1-us-east-1", "aws:cloudformation": "x"}, {}, True, [], id="aws-prefix-never-purged"),
+        pytest.param(
+            {"Name": "old", "keep": "1"},
+            {},
+            True,
+            [({"Name": "mesh-eu-west-1-us-east-1"}, ("keep",))],
+            id="empty-tags-purge",
+        ),
+        pytest.param(
+            {"Name": "mesh-eu-west-1-us-east-1", "x": "1"},
+            {"env": "prod"},
+            True,
+            [({"env": "prod"}, ("x",))],
+            id="purge",
+        ),
+        pytest.param(
+            {"Name": "mesh-eu-west-1-us-east-1", "x": "1"},
+            {"env": "prod"},
+            False,
+            [({"env": "prod"}, ())],
+            id="no-purge",
+        ),
+        pytest.param(
+            {"Name": "mesh-eu-west-1-us-east-1", "aws:cloudformation": "x"}, {}, True, [], id="aws-prefix-never-purged"
+        ),
     ],
 )
 def test_tags_are_compared_in_each_region_view(current, tags, purge, expected):
     peering = _peering("pcx-1", 1, 0, tags=current)
-    plan = plan_mesh(_vpcs(2), Observed((peering,), _full_routes(2, {frozenset((0, 1)): "pcx-1"})), tags=tags, purge_tags=purge)
+    plan = plan_mesh(
+        _vpcs(2), Observed((peering,), _full_routes(2, {frozenset((0, 1)): "pcx-1"})), tags=tags, purge_tags=purge
+    )
     got = [(dict(t.set_tags), t.unset_tags) for t in plan.tags]
     assert got == expected * 2  # the requester view and the accepter view
     assert sorted(t.region for t in plan.tags) == sorted([EUW1, USE1] * len(expected))
@@ -419,7 +516,9 @@ def test_tags_are_compared_in_each_region_view(current, tags, purge, expected):
 
 def test_only_the_accepter_view_can_lack_tags():
     name = "mesh-eu-west-1-us-east-1"
-    peering = ObservedPeering("pcx-1", EUW1, "vpc-1", USE1, "vpc-0", "active", True, True, {EUW1: {"Name": name}, USE1: {}})
+    peering = ObservedPeering(
+        "pcx-1", EUW1, "vpc-1", USE1, "vpc-0", "active", True, True, {EUW1: {"Name": name}, USE1: {}}
+    )
     plan = plan_mesh(_vpcs(2), Observed((peering,), _full_routes(2, {frozenset((0, 1)): "pcx-1"})), tags={})
     assert [(t.region, dict(t.set_tags)) for t in plan.tags] == [(USE1, {"Name": name})]
 
@@ -436,11 +535,19 @@ def test_absent_removes_mesh_routes_then_peerings():
     plan = plan_mesh(_vpcs(3), Observed(observed.peerings + (dead,), routes), state="absent")
     removed = {(r.route_table_id, r.destination, r.current_target) for r in plan.routes_remove}
     assert removed == {
-        ("rtb-0-0", "10.1.0.0/16", "pcx-01"), ("rtb-0-0", "10.2.0.0/16", "pcx-02"), ("rtb-0-0", "10.77.0.0/16", "pcx-dead"),
-        ("rtb-1-0", "10.0.0.0/16", "pcx-01"), ("rtb-1-0", "10.2.0.0/16", "pcx-12"),
-        ("rtb-2-0", "10.0.0.0/16", "pcx-02"), ("rtb-2-0", "10.1.0.0/16", "pcx-12"),
+        ("rtb-0-0", "10.1.0.0/16", "pcx-01"),
+        ("rtb-0-0", "10.2.0.0/16", "pcx-02"),
+        ("rtb-0-0", "10.77.0.0/16", "pcx-dead"),
+        ("rtb-1-0", "10.0.0.0/16", "pcx-01"),
+        ("rtb-1-0", "10.2.0.0/16", "pcx-12"),
+        ("rtb-2-0", "10.0.0.0/16", "pcx-02"),
+        ("rtb-2-0", "10.1.0.0/16", "pcx-12"),
     }
-    assert sorted((d.peering_id, d.region) for d in plan.delete) == [("pcx-01", EUW1), ("pcx-02", APSE2), ("pcx-12", APSE2)]
+    assert sorted((d.peering_id, d.region) for d in plan.delete) == [
+        ("pcx-01", EUW1),
+        ("pcx-02", APSE2),
+        ("pcx-12", APSE2),
+    ]
     assert not plan.create and not plan.accept and not plan.dns and not plan.tags and not plan.routes_add
 
 
@@ -452,7 +559,9 @@ def test_absent_deletes_pending_peerings_too():
 
 @pytest.mark.parametrize("status", ["deleted", "rejected", "failed", "expired"])
 def test_absent_leaves_terminal_peerings_alone(status):
-    plan = plan_mesh(_vpcs(2), Observed((_peering("pcx-1", 1, 0, status=status),), {"rtb-0-0": {}, "rtb-1-0": {}}), state="absent")
+    plan = plan_mesh(
+        _vpcs(2), Observed((_peering("pcx-1", 1, 0, status=status),), {"rtb-0-0": {}, "rtb-1-0": {}}), state="absent"
+    )
     assert not plan.changed
 
 
@@ -492,25 +601,36 @@ def test_view_marks_routes_through_dead_peerings():
     vpcs = _vpcs(2)
     observed = Observed((_peering("pcx-dead", 1, 0, status="deleted"),), {"rtb-0-0": {"10.1.0.0/16": "pcx-dead"}})
     plan = plan_mesh(vpcs, observed)
-    assert view(vpcs, plan, observed)["routes"]["rtb-0-0"] == {"10.1.0.0/16": "peering:mesh-eu-west-1-us-east-1 (deleted)"}
+    assert view(vpcs, plan, observed)["routes"]["rtb-0-0"] == {
+        "10.1.0.0/16": "peering:mesh-eu-west-1-us-east-1 (deleted)"
+    }
 
 
 def test_summary_is_plain_data():
-    plan = plan_mesh(_vpcs(2), Observed((_peering("pcx-1", 1, 0),), {"rtb-0-0": {"10.1.0.0/16": "igw-1"}, "rtb-1-0": {}}))
+    plan = plan_mesh(
+        _vpcs(2), Observed((_peering("pcx-1", 1, 0),), {"rtb-0-0": {"10.1.0.0/16": "igw-1"}, "rtb-1-0": {}})
+    )
     assert plan.summary() == {
         "peerings_created": [],
         "peerings_accepted": [],
         "peerings_deleted": [],
         "routes_added": [
             {
-                "peering": "mesh-eu-west-1-us-east-1", "vpc_peering_connection_id": "pcx-1", "region": EUW1,
-                "route_table_id": "rtb-1-0", "destination_cidr_block": "10.0.0.0/16",
+                "peering": "mesh-eu-west-1-us-east-1",
+                "vpc_peering_connection_id": "pcx-1",
+                "region": EUW1,
+                "route_table_id": "rtb-1-0",
+                "destination_cidr_block": "10.0.0.0/16",
             }
         ],
         "routes_replaced": [
             {
-                "peering": "mesh-eu-west-1-us-east-1", "vpc_peering_connection_id": "pcx-1", "region": USE1,
-                "route_table_id": "rtb-0-0", "destination_cidr_block": "10.1.0.0/16", "previous_target": "igw-1",
+                "peering": "mesh-eu-west-1-us-east-1",
+                "vpc_peering_connection_id": "pcx-1",
+                "region": USE1,
+                "route_table_id": "rtb-0-0",
+                "destination_cidr_block": "10.1.0.0/16",
+                "previous_target": "igw-1",
             }
         ],
         "routes_removed": [],
@@ -519,7 +639,17 @@ def test_summary_is_plain_data():
 
 # ------------------------------------------------------------------------------------------ properties
 
-_STATUSES = ["active", "pending-acceptance", "initiating-request", "provisioning", "deleted", "rejected", "failed", "expired", "deleting"]
+_STATUSES = [
+    "active",
+    "pending-acceptance",
+    "initiating-request",
+    "provisioning",
+    "deleted",
+    "rejected",
+    "failed",
+    "expired",
+    "deleting",
+]
 _TARGETS = ["local", "igw-1", "pcx-stranger", "nat-1"]
 
 
@@ -534,7 +664,14 @@ def _worlds(draw):
         for copy in range(draw(st.integers(0, 2))):
             requester, accepter = (a, b) if draw(st.booleans()) else (b, a)
             tags = draw(st.sampled_from([None, {}, {"Name": "stale"}, {"Name": "x", "extra": "1"}]))
-            peering = _peering("pcx-%d%d-%d" % (a, b, copy), requester, accepter, draw(st.sampled_from(_STATUSES)), draw(st.booleans()), tags)
+            peering = _peering(
+                "pcx-%d%d-%d" % (a, b, copy),
+                requester,
+                accepter,
+                draw(st.sampled_from(_STATUSES)),
+                draw(st.booleans()),
+                tags,
+            )
             peerings.append(peering)
     ids = [p.peering_id for p in peerings]
     routes = {}

@@ -49,8 +49,14 @@ def test_returns_the_first_done_value_after_constant_pauses():
     seen: list[tuple[str, float]] = []
 
     value = poll_until(
-        read, lambda v: v == "ISSUED", what="the certificate", timeout=60, interval=10,
-        progress=lambda v, waited: seen.append((v, waited)), clock=clock.clock, sleep=clock.sleep,
+        read,
+        lambda v: v == "ISSUED",
+        what="the certificate",
+        timeout=60,
+        interval=10,
+        progress=lambda v, waited: seen.append((v, waited)),
+        clock=clock.clock,
+        sleep=clock.sleep,
     )
 
     assert value == "ISSUED"
@@ -68,7 +74,10 @@ def test_done_at_once_neither_sleeps_nor_reads_again():
 def test_first_is_checked_without_a_read():
     clock = Clock()
     read, reads = _reader(clock, ["read"])
-    assert poll_until(read, bool, what="x", timeout=5, interval=1, first="given", clock=clock.clock, sleep=clock.sleep) == "given"
+    assert (
+        poll_until(read, bool, what="x", timeout=5, interval=1, first="given", clock=clock.clock, sleep=clock.sleep)
+        == "given"
+    )
     assert reads == []
 
 
@@ -77,13 +86,25 @@ def test_timeout_reads_once_more_at_the_deadline_and_names_what_was_waited_for()
     read, reads = _reader(clock, ["PENDING"])
 
     with pytest.raises(WaitTimeout) as raised:
-        poll_until(read, lambda v: v == "SUCCESS", what="Cloud Map to create namespace app.local", timeout=25, interval=10,
-                   clock=clock.clock, sleep=clock.sleep)
+        poll_until(
+            read,
+            lambda v: v == "SUCCESS",
+            what="Cloud Map to create namespace app.local",
+            timeout=25,
+            interval=10,
+            clock=clock.clock,
+            sleep=clock.sleep,
+        )
 
     assert clock.sleeps == [10, 10, 5], "the last pause ends at the deadline"
     assert reads == [0, 10, 20, 25]
     error = raised.value
-    assert (error.what, error.timeout, error.last, error.waited) == ("Cloud Map to create namespace app.local", 25, "PENDING", 25)
+    assert (error.what, error.timeout, error.last, error.waited) == (
+        "Cloud Map to create namespace app.local",
+        25,
+        "PENDING",
+        25,
+    )
     assert str(error) == (
         "Timed out after wait_timeout=25s waiting for Cloud Map to create namespace app.local; "
         "raise wait_timeout, or run again to keep waiting."
@@ -102,8 +123,17 @@ def test_wait_false_checks_once_and_returns_the_value_not_done():
     clock = Clock()
     read, reads = _reader(clock, ["PENDING"])
     seen: list[Any] = []
-    value = poll_until(read, lambda v: v == "SUCCESS", what="x", timeout=0, interval=5, wait=False,
-                       progress=lambda v, waited: seen.append(v), clock=clock.clock, sleep=clock.sleep)
+    value = poll_until(
+        read,
+        lambda v: v == "SUCCESS",
+        what="x",
+        timeout=0,
+        interval=5,
+        wait=False,
+        progress=lambda v, waited: seen.append(v),
+        clock=clock.clock,
+        sleep=clock.sleep,
+    )
     assert value == "PENDING" and seen == ["PENDING"] and reads == [0] and clock.sleeps == []
 
 
@@ -115,8 +145,17 @@ def test_started_shares_one_deadline_between_phases():
     read, _reads = _reader(clock, [False])
     seen: list[float] = []
     with pytest.raises(WaitTimeout) as raised:
-        poll_until(read, bool, what="x", timeout=60, interval=15, started=started,
-                   progress=lambda v, waited: seen.append(waited), clock=clock.clock, sleep=clock.sleep)
+        poll_until(
+            read,
+            bool,
+            what="x",
+            timeout=60,
+            interval=15,
+            started=started,
+            progress=lambda v, waited: seen.append(waited),
+            clock=clock.clock,
+            sleep=clock.sleep,
+        )
     assert clock.sleeps == [15, 5]
     assert seen == [40, 55, 60] and raised.value.waited == 60
 
@@ -162,7 +201,16 @@ def test_progress_may_end_the_wait_by_raising():
             raise RuntimeError("failed")
 
     with pytest.raises(RuntimeError):
-        poll_until(read, lambda v: v == "SUCCESS", what="x", timeout=60, interval=5, progress=progress, clock=clock.clock, sleep=clock.sleep)
+        poll_until(
+            read,
+            lambda v: v == "SUCCESS",
+            what="x",
+            timeout=60,
+            interval=5,
+            progress=progress,
+            clock=clock.clock,
+            sleep=clock.sleep,
+        )
     assert reads == [0, 5]
 
 

@@ -36,7 +36,17 @@ CAPACITY = [
     (2, 4, 200, 100, True, 2, 4, 3, None),
     (2, 12, 200, 100, True, 2, 4, 3, None),
     (0, 1, 200, 100, True, 0, 0, 1, None),
-    (4, 4, 200, 100, True, 4, 8, 5, "a rollout runs up to 8 tasks at once (4 new beside the 4 old, one per instance), but ecs_hosts_max_size=4"),
+    (
+        4,
+        4,
+        200,
+        100,
+        True,
+        4,
+        8,
+        5,
+        "a rollout runs up to 8 tasks at once (4 new beside the 4 old, one per instance), but ecs_hosts_max_size=4",
+    ),
     (3, 4, 200, 100, True, 3, 6, 4, "raise ecs_hosts_max_size to 6 or lower release_desired_count to 2"),
     (3, 4, 125, 100, True, 0, 3, 4, "ECS can neither start a new task beside the old ones nor stop an old one first"),
     (4, 5, 125, 100, True, 1, 5, 5, None),
@@ -60,7 +70,9 @@ def test_rollout_capacity(desired, maximum, max_pct, min_pct, migrate, surge, pe
         assert len(plan["errors"]) == 1 and error in plan["errors"][0], plan["errors"]
 
 
-@given(desired=st.integers(0, 50), maximum=st.integers(1, 100), max_pct=st.integers(100, 200), min_pct=st.integers(0, 100))
+@given(
+    desired=st.integers(0, 50), maximum=st.integers(1, 100), max_pct=st.integers(100, 200), min_pct=st.integers(0, 100)
+)
 def test_rollout_capacity_accepts_only_what_fits(desired, maximum, max_pct, min_pct):
     plan = rollout_capacity(desired, maximum, max_pct, min_pct, True)
     if not plan["errors"]:
@@ -78,13 +90,17 @@ def test_rollout_capacity_refuses_non_numbers():
 
 # --- spot -----------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("uses_spot,delay,stop,error", [
-    (True, 30, 60, None),
-    (True, 30, 70, None),
-    (True, 30, 120, "alb_deregistration_delay=30 + release_stop_timeout=120 = 150 s"),
-    (True, 90, 30, "lower release_stop_timeout to 10 or less"),
-    (False, 300, 120, None),
-])
+
+@pytest.mark.parametrize(
+    "uses_spot,delay,stop,error",
+    [
+        (True, 30, 60, None),
+        (True, 30, 70, None),
+        (True, 30, 120, "alb_deregistration_delay=30 + release_stop_timeout=120 = 150 s"),
+        (True, 90, 30, "lower release_stop_timeout to 10 or less"),
+        (False, 300, 120, None),
+    ],
+)
 def test_spot_drain(uses_spot, delay, stop, error):
     errors = spot_drain(uses_spot, delay, stop)["errors"]
     if error is None:
@@ -99,6 +115,7 @@ def test_spot_drain_accepts_exactly_the_budget(delay, stop):
 
 
 # --- rollout timeout ------------------------------------------------------------------------------------------------
+
 
 def test_rollout_timeout_adds_the_worst_case():
     plan = rollout_timeout(900)
@@ -119,14 +136,18 @@ def test_rollout_timeout_is_monotonic(warmup, grace, timeout):
 
 # --- migration memory -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("wanted,web,mib,error", [
-    (None, 1664, 1664, None),
-    ("", 1664, 1664, None),
-    (512, 1664, 512, None),
-    ("384", 1664, 384, None),
-    (64, 1664, 64, "release_migration_memory_mib=64: give 128-1664 MiB"),
-    (4096, 1664, 4096, "at most the web task's 1664 MiB"),
-])
+
+@pytest.mark.parametrize(
+    "wanted,web,mib,error",
+    [
+        (None, 1664, 1664, None),
+        ("", 1664, 1664, None),
+        (512, 1664, 512, None),
+        ("384", 1664, 384, None),
+        (64, 1664, 64, "release_migration_memory_mib=64: give 128-1664 MiB"),
+        (4096, 1664, 4096, "at most the web task's 1664 MiB"),
+    ],
+)
 def test_migration_memory(wanted, web, mib, error):
     plan = migration_memory(wanted, web)
     assert plan["mib"] == mib
@@ -136,25 +157,48 @@ def test_migration_memory(wanted, web, mib, error):
 
 
 def test_release_checks_collects_every_error():
-    result = release_checks({"desired_count": 4, "max_size": 4, "uses_spot": True, "deregistration_delay": 30, "stop_timeout": 120,
-                             "rollout_timeout": 60, "migration_memory_mib": 32, "web_memory_mib": 1664})
+    result = release_checks(
+        {
+            "desired_count": 4,
+            "max_size": 4,
+            "uses_spot": True,
+            "deregistration_delay": 30,
+            "stop_timeout": 120,
+            "rollout_timeout": 60,
+            "migration_memory_mib": 32,
+            "web_memory_mib": 1664,
+        }
+    )
     assert [error.split("=")[0] for error in result["errors"]] == [
-        "release_desired_count", "alb_deregistration_delay", "release_rollout_timeout", "release_migration_memory_mib"]
+        "release_desired_count",
+        "alb_deregistration_delay",
+        "release_rollout_timeout",
+        "release_migration_memory_mib",
+    ]
     assert release_checks({"desired_count": 2, "max_size": None, "web_memory_mib": 1664})["errors"] == []
-    assert release_checks({"desired_count": 2, "max_size": 4, "migration_memory_mib": 512, "web_memory_mib": 1664})["migration_memory_mib"] == 512
+    assert (
+        release_checks({"desired_count": 2, "max_size": 4, "migration_memory_mib": 512, "web_memory_mib": 1664})[
+            "migration_memory_mib"
+        ]
+        == 512
+    )
 
 
 # --- API names ------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,field,expected", [
-    ("release 1.4.2", "started_by", "release-1-4-2"),
-    ("megapool.aws.ecs_task_gate", "started_by", "megapool-aws-ecs_task_gate"),
-    ("release/1_4-2", "started_by", "release/1_4-2"),
-    ("x" * 300, "started_by", "x" * 128),
-    ("megapool-prod-web", "family", "megapool-prod-web"),
-    ("shop.prod/web", "family", "shop-prod-web"),
-    ("...", "service_name", "-"),
-])
+
+@pytest.mark.parametrize(
+    "value,field,expected",
+    [
+        ("release 1.4.2", "started_by", "release-1-4-2"),
+        ("megapool.aws.ecs_task_gate", "started_by", "megapool-aws-ecs_task_gate"),
+        ("release/1_4-2", "started_by", "release/1_4-2"),
+        ("x" * 300, "started_by", "x" * 128),
+        ("megapool-prod-web", "family", "megapool-prod-web"),
+        ("shop.prod/web", "family", "shop-prod-web"),
+        ("...", "service_name", "-"),
+    ],
+)
 def test_api_token(value, field, expected):
     assert api_token(value, field) == expected
 
@@ -178,19 +222,29 @@ WANTED = {
     "executionRoleArn": "arn:aws:iam::123456789012:role/megapool-prod-ecs-execution",
     "taskRoleArn": "arn:aws:iam::123456789012:role/megapool-prod-ecs-task",
     "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
-    "containerDefinitions": [{
-        "name": "app",
-        "image": "repo/megapool:1.4.2",
-        "essential": True,
-        "memoryReservation": "1664",
-        "entryPoint": ["/bin/sh", "-c"],
-        "command": ["exec bin/megapool start"],
-        "portMappings": [{"containerPort": 4000, "hostPort": 4000, "protocol": "tcp"}],
-        "environment": [{"name": "PORT", "value": "4000"}, {"name": "RELEASE_DISTRIBUTION", "value": "name"}],
-        "secrets": [{"name": "RELEASE_COOKIE", "valueFrom": "arn:aws:ssm:eu-north-1:123456789012:parameter/megapool/prod/RELEASE_COOKIE"}],
-        "stopTimeout": 60,
-        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/megapool-prod", "awslogs-stream-prefix": "web"}},
-    }],
+    "containerDefinitions": [
+        {
+            "name": "app",
+            "image": "repo/megapool:1.4.2",
+            "essential": True,
+            "memoryReservation": "1664",
+            "entryPoint": ["/bin/sh", "-c"],
+            "command": ["exec bin/megapool start"],
+            "portMappings": [{"containerPort": 4000, "hostPort": 4000, "protocol": "tcp"}],
+            "environment": [{"name": "PORT", "value": "4000"}, {"name": "RELEASE_DISTRIBUTION", "value": "name"}],
+            "secrets": [
+                {
+                    "name": "RELEASE_COOKIE",
+                    "valueFrom": "arn:aws:ssm:eu-north-1:123456789012:parameter/megapool/prod/RELEASE_COOKIE",
+                }
+            ],
+            "stopTimeout": 60,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": "/ecs/megapool-prod", "awslogs-stream-prefix": "web"},
+            },
+        }
+    ],
 }
 
 
@@ -199,11 +253,20 @@ def _aws_answer(wanted: dict) -> dict:
     in another order, numbers as numbers, revision and status fields; snake_case like ecs_taskdefinition_info."""
     raw = copy.deepcopy(wanted)
     container = raw["containerDefinitions"][0]
-    container.update(cpu=0, memoryReservation=int(container["memoryReservation"]), mountPoints=[], volumesFrom=[], systemControls=[])
+    container.update(
+        cpu=0, memoryReservation=int(container["memoryReservation"]), mountPoints=[], volumesFrom=[], systemControls=[]
+    )
     container["environment"] = list(reversed(container["environment"]))
     container["portMappings"] = [{"containerPort": 4000, "hostPort": 4000, "protocol": "tcp"}]
-    raw.update(revision=7, status="ACTIVE", taskDefinitionArn="arn:aws:ecs:eu-north-1:123456789012:task-definition/megapool-prod-web:7",
-               volumes=[], placementConstraints=[], compatibilities=["EC2"], requiresAttributes=[{"name": "ecs.capability.task-eni"}])
+    raw.update(
+        revision=7,
+        status="ACTIVE",
+        taskDefinitionArn="arn:aws:ecs:eu-north-1:123456789012:task-definition/megapool-prod-web:7",
+        volumes=[],
+        placementConstraints=[],
+        compatibilities=["EC2"],
+        requiresAttributes=[{"name": "ecs.capability.task-eni"}],
+    )
     return camel_dict_to_snake_dict(raw)
 
 
@@ -226,20 +289,33 @@ def _changed(path: str, value) -> dict:
     return wanted
 
 
-@pytest.mark.parametrize("path,value,expected", [
-    # What community.aws.ecs_taskdefinition misses (lists of the same length): D3.
-    ("containerDefinitions.0.environment", [{"name": "PORT", "value": "4001"}, {"name": "RELEASE_DISTRIBUTION", "value": "name"}],
-     ["container app: environment"]),
-    ("containerDefinitions.0.command", ["exec bin/megapool start --verbose"], ["container app: command"]),
-    ("containerDefinitions.0.secrets", [{"name": "RELEASE_COOKIE", "valueFrom": "arn:aws:ssm:eu-north-1:123456789012:parameter/other"}],
-     ["container app: secrets"]),
-    ("containerDefinitions.0.image", "repo/megapool:1.4.3", ["container app: image"]),
-    ("containerDefinitions.0.memoryReservation", 512, ["container app: memory_reservation"]),
-    ("containerDefinitions.0.stopTimeout", 30, ["container app: stop_timeout"]),
-    ("runtimePlatform", {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}, ["task: runtime_platform"]),
-    ("executionRoleArn", "arn:aws:iam::123456789012:role/other", ["task: execution_role_arn"]),
-    ("containerDefinitions.0.name", "web", ["container app: removed", "container web: added"]),
-])
+@pytest.mark.parametrize(
+    "path,value,expected",
+    [
+        # What community.aws.ecs_taskdefinition misses (lists of the same length): D3.
+        (
+            "containerDefinitions.0.environment",
+            [{"name": "PORT", "value": "4001"}, {"name": "RELEASE_DISTRIBUTION", "value": "name"}],
+            ["container app: environment"],
+        ),
+        ("containerDefinitions.0.command", ["exec bin/megapool start --verbose"], ["container app: command"]),
+        (
+            "containerDefinitions.0.secrets",
+            [{"name": "RELEASE_COOKIE", "valueFrom": "arn:aws:ssm:eu-north-1:123456789012:parameter/other"}],
+            ["container app: secrets"],
+        ),
+        ("containerDefinitions.0.image", "repo/megapool:1.4.3", ["container app: image"]),
+        ("containerDefinitions.0.memoryReservation", 512, ["container app: memory_reservation"]),
+        ("containerDefinitions.0.stopTimeout", 30, ["container app: stop_timeout"]),
+        (
+            "runtimePlatform",
+            {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+            ["task: runtime_platform"],
+        ),
+        ("executionRoleArn", "arn:aws:iam::123456789012:role/other", ["task: execution_role_arn"]),
+        ("containerDefinitions.0.name", "web", ["container app: removed", "container web: added"]),
+    ],
+)
 def test_a_changed_field_is_a_change(path, value, expected):
     assert task_definition_changes(_aws_answer(WANTED), _changed(path, value)) == expected
 
@@ -262,29 +338,43 @@ def test_what_the_emulator_answers_is_no_change(aws_env):  # pylint: disable=unu
         answer = ecs.describe_task_definition(taskDefinition="megapool-prod-web")["taskDefinition"]
     assert task_definition_changes(answer, WANTED) == []
     assert task_definition_changes(camel_dict_to_snake_dict(answer), WANTED) == []
-    assert task_definition_changes(answer, _changed("containerDefinitions.0.environment", [])) == ["container app: environment"]
+    assert task_definition_changes(answer, _changed("containerDefinitions.0.environment", [])) == [
+        "container app: environment"
+    ]
 
 
 # --- shared secrets -------------------------------------------------------------------------------------------------
 
+
 def test_shared_secrets_one_value_everywhere():
     names = ["RELEASE_COOKIE", "SECRET_KEY_BASE"]
-    plan = shared_secrets(names, {"eu-north-1": [None, None], "us-east-1": ["c1", None], "ap-southeast-1": ["c1", "k1"]})
+    plan = shared_secrets(
+        names, {"eu-north-1": [None, None], "us-east-1": ["c1", None], "ap-southeast-1": ["c1", "k1"]}
+    )
     assert plan["values"] == {"RELEASE_COOKIE": "c1", "SECRET_KEY_BASE": "k1"}
     assert plan["missing"] == {"RELEASE_COOKIE": ["eu-north-1"], "SECRET_KEY_BASE": ["eu-north-1", "us-east-1"]}
     assert plan["conflicts"] == []
     # Nothing anywhere: generate.
-    assert shared_secrets(names, {"eu-north-1": [None, None]})["values"] == {"RELEASE_COOKIE": None, "SECRET_KEY_BASE": None}
+    assert shared_secrets(names, {"eu-north-1": [None, None]})["values"] == {
+        "RELEASE_COOKIE": None,
+        "SECRET_KEY_BASE": None,
+    }
 
 
 def test_shared_secrets_conflict_names_regions_never_values():
-    plan = shared_secrets(["RELEASE_COOKIE"], {"eu-north-1": ["aaa-secret"], "us-east-1": ["bbb-secret"], "ap-southeast-1": ["aaa-secret"]})
-    assert plan["conflicts"] == [{"name": "RELEASE_COOKIE", "groups": [["ap-southeast-1", "eu-north-1"], ["us-east-1"]]}]
+    plan = shared_secrets(
+        ["RELEASE_COOKIE"],
+        {"eu-north-1": ["aaa-secret"], "us-east-1": ["bbb-secret"], "ap-southeast-1": ["aaa-secret"]},
+    )
+    assert plan["conflicts"] == [
+        {"name": "RELEASE_COOKIE", "groups": [["ap-southeast-1", "eu-north-1"], ["us-east-1"]]}
+    ]
     errors = conflict_errors(plan["conflicts"], "/megapool/prod/")
     assert errors == [
         "SSM parameter /megapool/prod/RELEASE_COOKIE differs between regions (ap-southeast-1, eu-north-1 | us-east-1): every region"
         " of one BEAM cluster needs the same value; put the right value in release_secrets.RELEASE_COOKIE (vault-encrypted) to"
-        " overwrite it everywhere, or delete the wrong parameters"]
+        " overwrite it everywhere, or delete the wrong parameters"
+    ]
     assert "secret" not in repr(plan["conflicts"]) and "secret" not in errors[0].replace("secrets", "")
 
 

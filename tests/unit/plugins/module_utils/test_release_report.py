@@ -23,8 +23,14 @@ def _service_result(region, *services):
 
 def _service(status="ACTIVE", deployments=None):
     return {
-        "serviceName": "web", "status": status, "runningCount": 2, "desiredCount": 2, "taskDefinition": ARN % 3,
-        "deployments": deployments if deployments is not None else [
+        "serviceName": "web",
+        "status": status,
+        "runningCount": 2,
+        "desiredCount": 2,
+        "taskDefinition": ARN % 3,
+        "deployments": deployments
+        if deployments is not None
+        else [
             {"status": "PRIMARY", "taskDefinition": ARN % 3, "rolloutState": "COMPLETED"},
         ],
     }
@@ -32,25 +38,45 @@ def _service(status="ACTIVE", deployments=None):
 
 def _td(service_result, revision=3, containers=None):
     return {
-        "item": service_result, "family": "megapool-local-web", "revision": revision,
-        "container_definitions": containers if containers is not None else [
+        "item": service_result,
+        "family": "megapool-local-web",
+        "revision": revision,
+        "container_definitions": containers
+        if containers is not None
+        else [
             {"name": "log-router", "image": "fluent/fluent-bit:3", "environment": []},
-            {"name": "web", "image": "example/web:1.0.1", "environment": [{"name": "RELEASE_VERSION", "value": "1.0.1"}]},
+            {
+                "name": "web",
+                "image": "example/web:1.0.1",
+                "environment": [{"name": "RELEASE_VERSION", "value": "1.0.1"}],
+            },
         ],
     }
 
 
 def test_each_region_its_revision_image_version_and_rollout_state():
     eu = _service_result("eu-north-1", _service())
-    ap = _service_result("ap-southeast-1", _service(deployments=[
-        {"status": "PRIMARY", "taskDefinition": ARN % 2, "rolloutState": "IN_PROGRESS"},
-        {"status": "ACTIVE", "taskDefinition": ARN % 3, "rolloutState": "COMPLETED"},
-    ]))
+    ap = _service_result(
+        "ap-southeast-1",
+        _service(
+            deployments=[
+                {"status": "PRIMARY", "taskDefinition": ARN % 2, "rolloutState": "IN_PROGRESS"},
+                {"status": "ACTIVE", "taskDefinition": ARN % 3, "rolloutState": "COMPLETED"},
+            ]
+        ),
+    )
     report = release_report(["ap-southeast-1", "eu-north-1"], [eu, ap], [_td(eu), _td(ap, 2)], "eu-north-1")
     assert report["canary_region"] == "eu-north-1"
     assert report["regions"]["eu-north-1"] == {
-        "service": "web", "status": "ACTIVE", "task_definition": "megapool-local-web:3", "task_definition_arn": ARN % 3,
-        "image": "example/web:1.0.1", "version": "1.0.1", "rollout_state": "COMPLETED", "running_count": 2, "desired_count": 2,
+        "service": "web",
+        "status": "ACTIVE",
+        "task_definition": "megapool-local-web:3",
+        "task_definition_arn": ARN % 3,
+        "image": "example/web:1.0.1",
+        "version": "1.0.1",
+        "rollout_state": "COMPLETED",
+        "running_count": 2,
+        "desired_count": 2,
     }
     # The PRIMARY deployment is the one reported (ECS rolls towards it), not the older ACTIVE one.
     assert report["regions"]["ap-southeast-1"]["rollout_state"] == "IN_PROGRESS"
@@ -63,17 +89,25 @@ def test_each_region_its_revision_image_version_and_rollout_state():
     [
         ([], []),  # nothing read (the region's call failed: failed_when false leaves no 'services')
         ([{"item": "eu-north-1", "failed": True, "msg": "no such cluster"}], []),
-        ([_service_result("eu-north-1", _service(status="INACTIVE"))], [{"item": {"item": "eu-north-1"}, "skipped": True}]),
+        (
+            [_service_result("eu-north-1", _service(status="INACTIVE"))],
+            [{"item": {"item": "eu-north-1"}, "skipped": True}],
+        ),
         ([_service_result("eu-north-1")], [{"item": {"item": "eu-north-1"}, "skipped": True, "changed": False}]),
     ],
 )
 def test_a_region_without_an_active_service_is_all_null(services, tds):
-    assert release_report(["eu-north-1"], services, tds, None) == {"canary_region": None, "regions": {"eu-north-1": EMPTY_REGION}}
+    assert release_report(["eu-north-1"], services, tds, None) == {
+        "canary_region": None,
+        "regions": {"eu-north-1": EMPTY_REGION},
+    }
 
 
 def test_first_container_without_the_version_variable():
     eu = _service_result("eu-north-1", _service())
-    td = _td(eu, containers=[{"name": "web", "image": "example/web:7", "environment": [{"name": "OTHER", "value": "x"}]}])
+    td = _td(
+        eu, containers=[{"name": "web", "image": "example/web:7", "environment": [{"name": "OTHER", "value": "x"}]}]
+    )
     region = release_report(["eu-north-1"], [eu], [td], "eu-north-1")["regions"]["eu-north-1"]
     assert (region["image"], region["version"]) == ("example/web:7", None)
 

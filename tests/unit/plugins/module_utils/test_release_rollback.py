@@ -18,25 +18,41 @@ def test_candidates_newest_first_up_to_ten_back():
 
 
 def test_the_highest_active_revision_below_wins():
-    described = [{"revision": 6, "status": "INACTIVE"}, {}, {"revision": 4, "status": "ACTIVE"}, {"revision": 3, "status": "ACTIVE"}]
+    described = [
+        {"revision": 6, "status": "INACTIVE"},
+        {},
+        {"revision": 4, "status": "ACTIVE"},
+        {"revision": 3, "status": "ACTIVE"},
+    ]
     assert rollback_target("eu-north-1", CURRENT, described) == {"target": "shop-prod-web:4", "errors": []}
 
 
 def test_nothing_active_names_the_variable():
     result = rollback_target("eu-north-1", CURRENT, [{"revision": 6, "status": "INACTIVE"}])
-    assert result == {"target": None, "errors": [
-        "eu-north-1: no ACTIVE revision of shop-prod-web below 7: give an existing one with -e release_rollback_revision=<n>"]}
+    assert result == {
+        "target": None,
+        "errors": [
+            "eu-north-1: no ACTIVE revision of shop-prod-web below 7: give an existing one with -e release_rollback_revision=<n>"
+        ],
+    }
     result = rollback_target("eu-north-1", CURRENT, [{}], explicit=2)
-    assert result["errors"] == ["eu-north-1: no ACTIVE revision of shop-prod-web below 7 (release_rollback_revision=2): give an "
-                                "existing one with -e release_rollback_revision=<n>"]
+    assert result["errors"] == [
+        "eu-north-1: no ACTIVE revision of shop-prod-web below 7 (release_rollback_revision=2): give an "
+        "existing one with -e release_rollback_revision=<n>"
+    ]
 
 
 def test_no_service_or_first_revision():
     result = rollback_target("eu-north-1", {"service_exists": False, "task_definition": ""}, [])
-    assert result["errors"] == ["eu-north-1 runs no service: there is no earlier revision to roll back to (run playbooks/site.yml first)"]
+    assert result["errors"] == [
+        "eu-north-1 runs no service: there is no earlier revision to roll back to (run playbooks/site.yml first)"
+    ]
     result = rollback_target("eu-north-1", dict(CURRENT, revision=1, task_definition="shop-prod-web:1"), [])
     assert result["errors"] == ["eu-north-1 runs shop-prod-web:1: there is no earlier revision to roll back to"]
 
 
 def test_an_explicit_revision_is_used_when_active():
-    assert rollback_target("r", dict(CURRENT, revision=1), [{"revision": 1, "status": "ACTIVE"}], explicit=1)["target"] == "shop-prod-web:1"
+    assert (
+        rollback_target("r", dict(CURRENT, revision=1), [{"revision": 1, "status": "ACTIVE"}], explicit=1)["target"]
+        == "shop-prod-web:1"
+    )

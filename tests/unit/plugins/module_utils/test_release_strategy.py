@@ -19,7 +19,13 @@ BG = dict(alternate_target_group_arn=ALT, production_listener_rule_arn=RULE, inf
 
 
 def _forward(*groups: tuple[str, int]) -> list[dict]:
-    return [{"Type": "forward", "Order": 1, "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": arn, "Weight": w} for arn, w in groups]}}]
+    return [
+        {
+            "Type": "forward",
+            "Order": 1,
+            "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": arn, "Weight": w} for arn, w in groups]},
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -29,22 +35,34 @@ def _forward(*groups: tuple[str, int]) -> list[dict]:
         ({"release_strategy": "rolling", "release_bake_time_minutes": 0}, []),
         (dict(BG, release_strategy="blue_green", release_bake_time_minutes=1440, release_target_group_arn=TG), []),
         (dict(BG, release_strategy="blue_green", release_bake_time_minutes="5", release_target_group_arn=TG), []),
-        ({"release_strategy": "canary"}, ["release_strategy='canary' is not a deployment strategy: use rolling (default) or blue_green"]),
-        ({"release_bake_time_minutes": 1441}, ["release_bake_time_minutes=1441 must be a whole number of minutes from 0 to 1440"]),
+        (
+            {"release_strategy": "canary"},
+            ["release_strategy='canary' is not a deployment strategy: use rolling (default) or blue_green"],
+        ),
+        (
+            {"release_bake_time_minutes": 1441},
+            ["release_bake_time_minutes=1441 must be a whole number of minutes from 0 to 1440"],
+        ),
         ({"release_bake_time_minutes": -1}, ["release_bake_time_minutes=-1"]),
         ({"release_bake_time_minutes": "soon"}, ["release_bake_time_minutes='soon'"]),
         ({"release_bake_time_minutes": 2.5}, ["release_bake_time_minutes=2.5"]),
         ({"release_bake_time_minutes": True}, ["release_bake_time_minutes=True"]),
-        ({"release_strategy": "blue_green", "release_target_group_arn": None},
-         ["release_strategy=blue_green needs the load balancer: release_target_group_arn is empty"]),
-        ({"release_strategy": "blue_green", "release_target_group_arn": TG, "alternate_target_group_arn": ALT},
-         ["missing: production_listener_rule_arn, infrastructure_role_arn): set alb_blue_green: true"]),
+        (
+            {"release_strategy": "blue_green", "release_target_group_arn": None},
+            ["release_strategy=blue_green needs the load balancer: release_target_group_arn is empty"],
+        ),
+        (
+            {"release_strategy": "blue_green", "release_target_group_arn": TG, "alternate_target_group_arn": ALT},
+            ["missing: production_listener_rule_arn, infrastructure_role_arn): set alb_blue_green: true"],
+        ),
         ({"release_strategy": "blue_green", "alb_blue_green": True}, []),
         ({"release_strategy": "blue_green", "alb_blue_green": "True"}, []),
         ({"release_strategy": "rolling", "alb_blue_green": False}, []),
         (dict(BG, release_strategy="blue_green", alb_blue_green=False), []),
-        ({"release_strategy": "blue_green", "alb_blue_green": False, "alternate_target_group_arn": ALT},
-         ["release_strategy=blue_green but alb_blue_green is false"]),
+        (
+            {"release_strategy": "blue_green", "alb_blue_green": False, "alternate_target_group_arn": ALT},
+            ["release_strategy=blue_green but alb_blue_green is false"],
+        ),
     ],
 )
 def test_strategy_errors(inputs, expected):
@@ -84,7 +102,9 @@ def test_a_rule_ecs_flipped_is_kept():
 
 @given(st.integers(0, 999), st.integers(0, 999), st.booleans())
 def test_the_rule_is_never_written_back_once_it_has_a_live_group(primary_weight, alternate_weight, swapped):
-    groups = [(ALT, alternate_weight), (TG, primary_weight)] if swapped else [(TG, primary_weight), (ALT, alternate_weight)]
+    groups = (
+        [(ALT, alternate_weight), (TG, primary_weight)] if swapped else [(TG, primary_weight), (ALT, alternate_weight)]
+    )
     current = _forward(*groups)
     wanted = rs.production_rule_actions(current, TG, ALT)
     if primary_weight or alternate_weight:
@@ -97,16 +117,28 @@ def test_the_rule_is_never_written_back_once_it_has_a_live_group(primary_weight,
 
 
 def test_load_balancers_per_strategy():
-    assert rs.load_balancers("rolling", TG, "app", 4000) == [{"targetGroupArn": TG, "containerName": "app", "containerPort": 4000}]
+    assert rs.load_balancers("rolling", TG, "app", 4000) == [
+        {"targetGroupArn": TG, "containerName": "app", "containerPort": 4000}
+    ]
     entry = rs.load_balancers("blue_green", TG, "app", "4000", dict(BG, test_listener_rule_arn=RULE + "t"))[0]
-    assert entry["advancedConfiguration"] == {"alternateTargetGroupArn": ALT, "productionListenerRule": RULE, "roleArn": ROLE,
-                                              "testListenerRule": RULE + "t"}
+    assert entry["advancedConfiguration"] == {
+        "alternateTargetGroupArn": ALT,
+        "productionListenerRule": RULE,
+        "roleArn": ROLE,
+        "testListenerRule": RULE + "t",
+    }
     assert entry["containerPort"] == 4000
 
 
 def test_the_target_groups_are_a_pair_in_either_order():
     wanted = rs.load_balancers("blue_green", TG, "app", 4000, BG)
-    swapped = [dict(wanted[0], targetGroupArn=ALT, advancedConfiguration=dict(wanted[0]["advancedConfiguration"], alternateTargetGroupArn=TG))]
+    swapped = [
+        dict(
+            wanted[0],
+            targetGroupArn=ALT,
+            advancedConfiguration=dict(wanted[0]["advancedConfiguration"], alternateTargetGroupArn=TG),
+        )
+    ]
     assert rs.same_load_balancers(swapped, wanted)
     assert not rs.same_load_balancers(rs.load_balancers("rolling", TG, "app", 4000), wanted)
     assert not rs.same_load_balancers([dict(wanted[0], containerPort=4001)], wanted)
@@ -115,7 +147,9 @@ def test_the_target_groups_are_a_pair_in_either_order():
 
 def test_back_to_rolling_stays_on_the_live_group():
     current = rs.load_balancers("blue_green", TG, "app", 4000, BG)
-    assert rs.rolling_load_balancers(current, {RULE: ALT}) == [{"targetGroupArn": ALT, "containerName": "app", "containerPort": 4000}]
+    assert rs.rolling_load_balancers(current, {RULE: ALT}) == [
+        {"targetGroupArn": ALT, "containerName": "app", "containerPort": 4000}
+    ]
     assert rs.rolling_load_balancers(current, {})[0]["targetGroupArn"] == TG
 
 
@@ -145,16 +179,32 @@ def test_the_stage_names_are_botocore_s():
 
 # ---------------------------------------------------------------------------------------------- blue/green off
 
-OTHER = {"RuleArn": "arn:rule/mine", "Priority": "10", "IsDefault": False,
-         "Conditions": [{"Field": "host-header", "Values": ["admin.example.com"], "HostHeaderConfig": {"Values": ["admin.example.com"]}}],
-         "Actions": [{"Type": "forward", "Order": 1, "TargetGroupArn": "arn:tg/admin"}]}
-DEFAULT = {"RuleArn": "arn:rule/default", "Priority": "default", "IsDefault": True, "Conditions": [],
-           "Actions": [{"Type": "forward", "TargetGroupArn": TG}]}
+OTHER = {
+    "RuleArn": "arn:rule/mine",
+    "Priority": "10",
+    "IsDefault": False,
+    "Conditions": [
+        {"Field": "host-header", "Values": ["admin.example.com"], "HostHeaderConfig": {"Values": ["admin.example.com"]}}
+    ],
+    "Actions": [{"Type": "forward", "Order": 1, "TargetGroupArn": "arn:tg/admin"}],
+}
+DEFAULT = {
+    "RuleArn": "arn:rule/default",
+    "Priority": "default",
+    "IsDefault": True,
+    "Conditions": [],
+    "Actions": [{"Type": "forward", "TargetGroupArn": TG}],
+}
 
 
 def _rule(*groups: tuple[str, int], priority: str = "50000") -> dict:
-    return {"RuleArn": RULE, "Priority": priority, "IsDefault": False,
-            "Conditions": [{"Field": "path-pattern", "Values": ["/*"]}], "Actions": _forward(*groups)}
+    return {
+        "RuleArn": RULE,
+        "Priority": priority,
+        "IsDefault": False,
+        "Conditions": [{"Field": "path-pattern", "Values": ["/*"]}],
+        "Actions": _forward(*groups),
+    }
 
 
 @pytest.mark.parametrize(
@@ -197,7 +247,9 @@ def test_blue_green_removal_keeps_your_rules_in_the_form_elb_application_lb_comp
 def test_blue_green_removal_is_refused_exactly_when_the_alternate_group_is_live(primary_weight, alternate_weight):
     removal = rs.blue_green_removal([_rule((TG, primary_weight), (ALT, alternate_weight))], TG, ALT, 50000)
     assert removal["rule_arn"] == RULE
-    assert (removal["error"] is not None) == (rs.live_target_group(_forward((TG, primary_weight), (ALT, alternate_weight)), TG, ALT) == ALT)
+    assert (removal["error"] is not None) == (
+        rs.live_target_group(_forward((TG, primary_weight), (ALT, alternate_weight)), TG, ALT) == ALT
+    )
 
 
 @pytest.mark.parametrize(

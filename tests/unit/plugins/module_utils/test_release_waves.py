@@ -21,27 +21,98 @@ ENV = ["eu-north-1", "ap-southeast-1"]
     ("play", "canary", "rollout", "image", "required", "expected"),
     [
         # the default canary: the first host of the play (deploy.yml's validation and canary plays, the report)
-        (ENV, None, None, "repo/app:1", True, {"canary": "eu-north-1", "others": ["ap-southeast-1"], "rollout": "serial", "errors": []}),
-        (ENV, "", "parallel", "", False, {"canary": "eu-north-1", "others": ["ap-southeast-1"], "rollout": "parallel", "errors": []}),
-        (ENV, "ap-southeast-1", "serial", "repo/app:1", True,
-         {"canary": "ap-southeast-1", "others": ["eu-north-1"], "rollout": "serial", "errors": []}),
+        (
+            ENV,
+            None,
+            None,
+            "repo/app:1",
+            True,
+            {"canary": "eu-north-1", "others": ["ap-southeast-1"], "rollout": "serial", "errors": []},
+        ),
+        (
+            ENV,
+            "",
+            "parallel",
+            "",
+            False,
+            {"canary": "eu-north-1", "others": ["ap-southeast-1"], "rollout": "parallel", "errors": []},
+        ),
+        (
+            ENV,
+            "ap-southeast-1",
+            "serial",
+            "repo/app:1",
+            True,
+            {"canary": "ap-southeast-1", "others": ["eu-north-1"], "rollout": "serial", "errors": []},
+        ),
         # --limit ap-southeast-1: the play's first host is the canary, not the group's first (the other regions' play of
         # deploy.yml and rollback.yml took groups['regions'] | first and rolled the canary out a second time)
-        (["ap-southeast-1"], None, None, "repo/app:1", True, {"canary": "ap-southeast-1", "others": [], "rollout": "serial", "errors": []}),
-        (ENV, "us-west-2", None, "repo/app:1", True,
-         {"canary": "us-west-2", "others": ENV, "rollout": "serial", "errors": [
-             "release_canary_region=us-west-2 is not a region of this inventory (eu-north-1, ap-southeast-1): choose one of them"]}),
+        (
+            ["ap-southeast-1"],
+            None,
+            None,
+            "repo/app:1",
+            True,
+            {"canary": "ap-southeast-1", "others": [], "rollout": "serial", "errors": []},
+        ),
+        (
+            ENV,
+            "us-west-2",
+            None,
+            "repo/app:1",
+            True,
+            {
+                "canary": "us-west-2",
+                "others": ENV,
+                "rollout": "serial",
+                "errors": [
+                    "release_canary_region=us-west-2 is not a region of this inventory (eu-north-1, ap-southeast-1): choose one of them"
+                ],
+            },
+        ),
         # a canary left out of the run: the canary play would roll out nothing and every other region would go first
-        (["eu-north-1"], "ap-southeast-1", None, "repo/app:1", True,
-         {"canary": "ap-southeast-1", "others": ["eu-north-1"], "rollout": "serial", "errors": [
-             "release_canary_region=ap-southeast-1 is not in this run (its regions: eu-north-1; --limit?): choose one of them, "
-             "or run without the --limit that leaves it out"]}),
-        (ENV, None, "sideways", "repo/app:1", True,
-         {"canary": "eu-north-1", "others": ["ap-southeast-1"], "rollout": "sideways", "errors": [
-             "release_rollout=sideways: choose serial (one region after the other) or parallel"]}),
-        (ENV, None, None, "  ", True,
-         {"canary": "eu-north-1", "others": ["ap-southeast-1"], "rollout": "serial", "errors": [
-             "release_image is not set: give the image to deploy, -e release_image=<repository>:<tag>"]}),
+        (
+            ["eu-north-1"],
+            "ap-southeast-1",
+            None,
+            "repo/app:1",
+            True,
+            {
+                "canary": "ap-southeast-1",
+                "others": ["eu-north-1"],
+                "rollout": "serial",
+                "errors": [
+                    "release_canary_region=ap-southeast-1 is not in this run (its regions: eu-north-1; --limit?): choose one of them, "
+                    "or run without the --limit that leaves it out"
+                ],
+            },
+        ),
+        (
+            ENV,
+            None,
+            "sideways",
+            "repo/app:1",
+            True,
+            {
+                "canary": "eu-north-1",
+                "others": ["ap-southeast-1"],
+                "rollout": "sideways",
+                "errors": ["release_rollout=sideways: choose serial (one region after the other) or parallel"],
+            },
+        ),
+        (
+            ENV,
+            None,
+            None,
+            "  ",
+            True,
+            {
+                "canary": "eu-north-1",
+                "others": ["ap-southeast-1"],
+                "rollout": "serial",
+                "errors": ["release_image is not set: give the image to deploy, -e release_image=<repository>:<tag>"],
+            },
+        ),
         ([], None, None, None, False, {"canary": None, "others": [], "rollout": "serial", "errors": []}),
     ],
 )
@@ -51,13 +122,24 @@ def test_waves(play, canary, rollout, image, required, expected):
 
 def test_every_error_at_once():
     errors = release_waves(ENV, ENV, "us-west-2", "both", None, True)["errors"]
-    assert [error.split(" ")[0] for error in errors] == ["release_image", "release_canary_region=us-west-2", "release_rollout=both:"]
+    assert [error.split(" ")[0] for error in errors] == [
+        "release_image",
+        "release_canary_region=us-west-2",
+        "release_rollout=both:",
+    ]
 
 
-@pytest.mark.parametrize(("host", "wave", "expected"), [
-    ("eu-north-1", "canary", True), ("eu-north-1", "others", False), ("eu-north-1", "all", True),
-    ("ap-southeast-1", "canary", False), ("ap-southeast-1", "others", True), ("ap-southeast-1", "all", True),
-])
+@pytest.mark.parametrize(
+    ("host", "wave", "expected"),
+    [
+        ("eu-north-1", "canary", True),
+        ("eu-north-1", "others", False),
+        ("eu-north-1", "all", True),
+        ("ap-southeast-1", "canary", False),
+        ("ap-southeast-1", "others", True),
+        ("ap-southeast-1", "all", True),
+    ],
+)
 def test_in_wave(host, wave, expected):
     assert in_wave(release_waves(ENV, ENV), host, wave) is expected
 
@@ -67,7 +149,9 @@ def test_an_unknown_wave_is_refused():
         in_wave(release_waves(ENV, ENV), "eu-north-1", "first")
 
 
-hosts = st.lists(st.sampled_from(["eu-north-1", "ap-southeast-1", "us-east-1", "sa-east-1", "eu-west-1"]), unique=True, max_size=5)
+hosts = st.lists(
+    st.sampled_from(["eu-north-1", "ap-southeast-1", "us-east-1", "sa-east-1", "eu-west-1"]), unique=True, max_size=5
+)
 
 
 @given(play=hosts, pick=st.integers(min_value=0, max_value=10))
@@ -77,7 +161,9 @@ def test_every_host_of_the_play_rolls_out_exactly_once(play, pick):
     canary = play[pick % len(play)] if play and pick < 5 else None
     plan = release_waves(environment, play, canary)
     assert plan["errors"] == []
-    rolled = [host for host in play if in_wave(plan, host, "canary")] + [host for host in play if in_wave(plan, host, "others")]
+    rolled = [host for host in play if in_wave(plan, host, "canary")] + [
+        host for host in play if in_wave(plan, host, "others")
+    ]
     assert sorted(rolled) == sorted(play)
     assert rolled[:1] == ([plan["canary"]] if play else [])
     assert plan["others"] == [host for host in play if host != plan["canary"]]
@@ -86,7 +172,9 @@ def test_every_host_of_the_play_rolls_out_exactly_once(play, pick):
 # ------------------------------------------------------------------ the release role's API as the playbooks use it
 ROOT = Path(__file__).resolve().parents[4]
 PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yml"))
-SPECS = yaml.safe_load((ROOT / "roles" / "release" / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))["argument_specs"]
+SPECS = yaml.safe_load((ROOT / "roles" / "release" / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))[
+    "argument_specs"
+]
 
 
 def _walk(node, path=()):
@@ -103,13 +191,24 @@ def _walk(node, path=()):
 def _release_includes():
     for playbook in PLAYBOOKS:
         for _path, key, value in _walk(yaml.safe_load(playbook.read_text(encoding="utf-8"))):
-            if key in ("ansible.builtin.include_role", "ansible.builtin.import_role") and value.get("name") == "megapool.aws.release":
+            if (
+                key in ("ansible.builtin.include_role", "ansible.builtin.import_role")
+                and value.get("name") == "megapool.aws.release"
+            ):
                 yield playbook.name, value.get("tasks_from", "main")
 
 
 def test_every_entry_point_the_playbooks_call_has_an_argument_spec():
     called = set(_release_includes())
-    assert {entry for _name, entry in called} >= {"plan_deploy", "prepare", "gate", "rollout", "report", "plan_rollback", "validate"}
+    assert {entry for _name, entry in called} >= {
+        "plan_deploy",
+        "prepare",
+        "gate",
+        "rollout",
+        "report",
+        "plan_rollback",
+        "validate",
+    }
     assert [(name, entry) for name, entry in sorted(called) if entry not in SPECS] == []
 
 
@@ -121,7 +220,12 @@ def test_no_playbook_sets_the_roles_private_variables_nor_decides_the_canary(pla
         if path and path[-1] in ("vars", "ansible.builtin.set_fact"):
             assert not str(key).startswith("_release_"), (playbook.name, path, key)
         if isinstance(value, str) and "{{" in value:
-            assert "release_canary_region" not in value and "rollback_target" not in value, (playbook.name, path, key, value)
+            assert "release_canary_region" not in value and "rollback_target" not in value, (
+                playbook.name,
+                path,
+                key,
+                value,
+            )
 
 
 def test_deploy_and_rollback_share_their_waves():

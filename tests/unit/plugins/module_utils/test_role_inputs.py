@@ -42,8 +42,13 @@ def test_environment_hosts_refuses_a_string():
         environment_hosts(GROUPS, "eu-north-1", [])
 
 
-INPUTS = {"network_vpc_cidr": "10.10.0.0/16", "network_az_count": 2, "network_admin_cidrs": ["10.0.0.0/8"],
-          "network_tags": {"a": "1", "b": "2"}, "aws_region": None}
+INPUTS = {
+    "network_vpc_cidr": "10.10.0.0/16",
+    "network_az_count": 2,
+    "network_admin_cidrs": ["10.0.0.0/8"],
+    "network_tags": {"a": "1", "b": "2"},
+    "aws_region": None,
+}
 
 
 @pytest.mark.parametrize(
@@ -106,7 +111,10 @@ def test_equal_inputs_give_equal_fingerprints(inputs):
     assert inputs_fingerprint(copy.deepcopy(inputs)) == inputs_fingerprint(dict(reversed(list(inputs.items()))))
 
 
-@given(st.dictionaries(st.text(max_size=10), _values, max_size=6), st.dictionaries(st.text(max_size=10), _values, max_size=6))
+@given(
+    st.dictionaries(st.text(max_size=10), _values, max_size=6),
+    st.dictionaries(st.text(max_size=10), _values, max_size=6),
+)
 def test_different_inputs_give_different_fingerprints(left, right):
     """What validate-once relies on to check again: inputs that differ as data (JSON) never share a digest."""
     if json.dumps(left, sort_keys=True) != json.dumps(right, sort_keys=True):

@@ -19,8 +19,16 @@ def _request(**extra) -> rollout.RolloutRequest:
 
 
 def _dep(dep_id, revision, state, running, desired=2, status="PRIMARY", **extra):
-    return dict(id=dep_id, status=status, taskDefinition=ARN % revision, rolloutState=state, runningCount=running,
-                desiredCount=desired, pendingCount=desired - running, **extra)
+    return dict(
+        id=dep_id,
+        status=status,
+        taskDefinition=ARN % revision,
+        rolloutState=state,
+        runningCount=running,
+        desiredCount=desired,
+        pendingCount=desired - running,
+        **extra,
+    )
 
 
 def _svc(revision, deployments, events=(), desired=2):
@@ -99,7 +107,13 @@ def test_plan_rollout(service, extra, changes, params):
     "service, deployment_id, done, failed, reason",
     [
         # in progress, then completed
-        (_svc(3, [_dep("n", 3, "IN_PROGRESS", 1), _dep("o", 2, "COMPLETED", 1, status="ACTIVE")]), "n", False, False, ""),
+        (
+            _svc(3, [_dep("n", 3, "IN_PROGRESS", 1), _dep("o", 2, "COMPLETED", 1, status="ACTIVE")]),
+            "n",
+            False,
+            False,
+            "",
+        ),
         (_svc(3, [_dep("n", 3, "COMPLETED", 2)]), "n", True, False, ""),
         # COMPLETED but not all running yet (a scale-up after the rollout)
         (_svc(3, [_dep("n", 3, "COMPLETED", 1)]), "n", False, False, ""),
@@ -107,10 +121,22 @@ def test_plan_rollout(service, extra, changes, params):
         (_svc(3, [dict(_dep("n", 3, None, 2))]), "n", True, False, ""),
         (_svc(3, [dict(_dep("n", 3, None, 2)), _dep("o", 2, None, 0, status="ACTIVE")]), "n", False, False, ""),
         # the followed deployment FAILED
-        (_svc(3, [_dep("n", 3, "FAILED", 0, rolloutStateReason="tasks failed")]), "n", True, True, "FAILED (tasks failed)"),
+        (
+            _svc(3, [_dep("n", 3, "FAILED", 0, rolloutStateReason="tasks failed")]),
+            "n",
+            True,
+            True,
+            "FAILED (tasks failed)",
+        ),
         # a rollback deployment replaced it (circuit breaker), with or without the failed one still listed
         (_svc(2, [_dep("r", 2, "IN_PROGRESS", 0)]), "n", True, True, "the service now runs web:2"),
-        (_svc(2, [_dep("r", 2, "IN_PROGRESS", 0), _dep("n", 3, "FAILED", 0, status="ACTIVE")]), "n", True, True, "rolling the service back to web:2"),
+        (
+            _svc(2, [_dep("r", 2, "IN_PROGRESS", 0), _dep("n", 3, "FAILED", 0, status="ACTIVE")]),
+            "n",
+            True,
+            True,
+            "rolling the service back to web:2",
+        ),
         # followed deployment gone but the primary is on the wanted revision (someone forced a new deployment)
         (_svc(3, [_dep("x", 3, "IN_PROGRESS", 0)]), "n", True, True, "the deployment n of web:3 is gone"),
         # no deployment id: the primary
@@ -128,7 +154,10 @@ def test_assess(service, deployment_id, done, failed, reason):
     "message, failed",
     [
         ("(service web) (deployment n) deployment failed: tasks failed to start.", True),
-        ("(service web) deployment ecs-svc/n deployment circuit breaker: rolling back to deploymentId ecs-svc/o.", True),
+        (
+            "(service web) deployment ecs-svc/n deployment circuit breaker: rolling back to deploymentId ecs-svc/o.",
+            True,
+        ),
         ("(service web) (deployment ecs-svc/other) deployment failed: tasks failed to start.", False),
         ("(service web) has started 2 tasks: (task a).", False),
     ],
@@ -151,7 +180,11 @@ def test_new_events_are_after_the_cursor_oldest_first():
     [
         (_dep("n", 3, "IN_PROGRESS", 1), 2, "rollout IN_PROGRESS: running 1/2, pending 1, 2 deployments"),
         (_dep("n", 3, "COMPLETED", 2), 1, "rollout COMPLETED: running 2/2, pending 0, 1 deployment"),
-        (dict(_dep("n", 3, "IN_PROGRESS", 0), failedTasks=1), 2, "rollout IN_PROGRESS: running 0/2, pending 2, 2 deployments, 1 failed task"),
+        (
+            dict(_dep("n", 3, "IN_PROGRESS", 0), failedTasks=1),
+            2,
+            "rollout IN_PROGRESS: running 0/2, pending 2, 2 deployments, 1 failed task",
+        ),
     ],
 )
 def test_progress_line(deployment, count, line):
@@ -160,8 +193,15 @@ def test_progress_line(deployment, count, line):
 
 
 def test_diff_view_and_results():
-    td = dict(taskDefinitionArn=ARN % 3, containerDefinitions=[dict(name="web", image="repo/web:1.4.2"), dict(name="side", image="x:1")])
-    assert rollout.diff_view(_svc(2, []), td, 4) == {"task_definition": "web:3", "images": {"web": "repo/web:1.4.2", "side": "x:1"}, "desired_count": 4}
+    td = dict(
+        taskDefinitionArn=ARN % 3,
+        containerDefinitions=[dict(name="web", image="repo/web:1.4.2"), dict(name="side", image="x:1")],
+    )
+    assert rollout.diff_view(_svc(2, []), td, 4) == {
+        "task_definition": "web:3",
+        "images": {"web": "repo/web:1.4.2", "side": "x:1"},
+        "desired_count": 4,
+    }
     service = dict(_svc(3, [_dep("n", 3, "COMPLETED", 2)], [_ev(0, "a")]), serviceName="web")
     result = rollout.service_result(service)
     assert "events" not in result and result["service_name"] == "web"

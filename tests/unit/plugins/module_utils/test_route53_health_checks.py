@@ -27,7 +27,11 @@ def _check(check_id, fqdn=FQDN, check_type="HTTPS", port=443, interval=30, ip=No
 
 
 def _tags(check_id, **tags):
-    return {"ResourceType": "healthcheck", "ResourceId": check_id, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    return {
+        "ResourceType": "healthcheck",
+        "ResourceId": check_id,
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+    }
 
 
 @pytest.mark.parametrize(
@@ -38,16 +42,34 @@ def _tags(check_id, **tags):
         # no tag set at all for the check (an empty ResourceTagSet is left out by some endpoints)
         ([_check("a")], [], True, {"named": [], "orphans": ["a"], "adopt": "a", "delete": []}),
         # the named one exists: the half-made one goes
-        ([_check("n"), _check("a")], [_tags("n", Name=NAME), _tags("a")], True, {"named": ["n"], "orphans": ["a"], "adopt": None, "delete": ["a"]}),
+        (
+            [_check("n"), _check("a")],
+            [_tags("n", Name=NAME), _tags("a")],
+            True,
+            {"named": ["n"], "orphans": ["a"], "adopt": None, "delete": ["a"]},
+        ),
         # two half-made ones: the first adopted, the second deleted
         ([_check("a"), _check("b")], [], True, {"named": [], "orphans": ["a", "b"], "adopt": "a", "delete": ["b"]}),
         # teardown: every half-made one goes, the named one is the module's
-        ([_check("n"), _check("a"), _check("b")], [_tags("n", Name=NAME)], False, {"named": ["n"], "orphans": ["a", "b"], "adopt": None, "delete": ["a", "b"]}),
+        (
+            [_check("n"), _check("a"), _check("b")],
+            [_tags("n", Name=NAME)],
+            False,
+            {"named": ["n"], "orphans": ["a", "b"], "adopt": None, "delete": ["a", "b"]},
+        ),
         # not ours: another Name, other FQDN / type / port / interval, an IP address check
         (
-            [_check("x"), _check("f", fqdn="other-1.eu-north-1.elb.amazonaws.com"), _check("t", check_type="HTTP"), _check("p", port=8443),
-             _check("i", interval=10), _check("ip", ip="192.0.2.1")],
-            [_tags("x", Name="someone-else")], True, {"named": [], "orphans": [], "adopt": None, "delete": []},
+            [
+                _check("x"),
+                _check("f", fqdn="other-1.eu-north-1.elb.amazonaws.com"),
+                _check("t", check_type="HTTP"),
+                _check("p", port=8443),
+                _check("i", interval=10),
+                _check("ip", ip="192.0.2.1"),
+            ],
+            [_tags("x", Name="someone-else")],
+            True,
+            {"named": [], "orphans": [], "adopt": None, "delete": []},
         ),
         # a trailing dot and upper case in the stored FQDN are the same name
         ([_check("a", fqdn=FQDN.upper() + ".")], [], True, {"named": [], "orphans": ["a"], "adopt": "a", "delete": []}),
@@ -62,7 +84,12 @@ def test_any_interval_when_none_is_given():
 
 
 def test_no_fqdn_nothing_to_do():
-    assert health_check_plan([_check("a")], [], NAME, "", adopt=False) == {"named": [], "orphans": [], "adopt": None, "delete": []}
+    assert health_check_plan([_check("a")], [], NAME, "", adopt=False) == {
+        "named": [],
+        "orphans": [],
+        "adopt": None,
+        "delete": [],
+    }
 
 
 @given(st.lists(st.tuples(st.sampled_from(["none", "ours", "other"]), st.booleans()), max_size=12), st.booleans())
@@ -79,12 +106,16 @@ def test_never_more_than_one_check_stays(kinds, adopt):
     assert not set(plan["delete"]) & set(plan["named"])
     assert set(plan["orphans"]) == set(plan["delete"]) | ({plan["adopt"]} if plan["adopt"] else set())
     if adopt:
-        assert len(set(plan["orphans"]) - set(plan["delete"])) + (1 if plan["named"] else 0) <= 1 or len(plan["named"]) > 1
+        assert (
+            len(set(plan["orphans"]) - set(plan["delete"])) + (1 if plan["named"] else 0) <= 1 or len(plan["named"]) > 1
+        )
     else:
         assert plan["adopt"] is None and plan["delete"] == plan["orphans"]
 
 
-@pytest.mark.parametrize("checks, tag_sets", [("x", []), ([], "x"), ([{"health_check_config": {}}], []), ([], [{"Tags": []}])])
+@pytest.mark.parametrize(
+    "checks, tag_sets", [("x", []), ([], "x"), ([{"health_check_config": {}}], []), ([], [{"Tags": []}])]
+)
 def test_the_filter_refuses_what_route53_info_does_not_return(checks, tag_sets):
     with pytest.raises(AnsibleFilterError, match="health_check_plan"):
         plan_filter(checks, tag_sets, NAME, FQDN)

@@ -20,8 +20,16 @@ ALB = "megapool-prod-123.eu-north-1.elb.amazonaws.com"
 
 
 def record(name="app.example.com", region="eu-north-1", health_check=None, **alias):
-    return wanted_record(name, "A", region, region, alias.get("dns", ALB), alias.get("zone", "Z23TAZ7KFE6MEJ"),
-                         alias.get("evaluate", True), health_check)
+    return wanted_record(
+        name,
+        "A",
+        region,
+        region,
+        alias.get("dns", ALB),
+        alias.get("zone", "Z23TAZ7KFE6MEJ"),
+        alias.get("evaluate", True),
+        health_check,
+    )
 
 
 def listed(name="app.example.com", **changes):
@@ -34,8 +42,12 @@ def listed(name="app.example.com", **changes):
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("App.Example.com", "app.example.com."), ("app.example.com.", "app.example.com."), ("\\052.example.com.", "*.example.com."),
-     ("", ".")],
+    [
+        ("App.Example.com", "app.example.com."),
+        ("app.example.com.", "app.example.com."),
+        ("\\052.example.com.", "*.example.com."),
+        ("", "."),
+    ],
 )
 def test_dns_name(given, expected):
     assert dns_name(given) == expected
@@ -43,7 +55,10 @@ def test_dns_name(given, expected):
 
 def test_the_wanted_record():
     assert record(health_check="hc-1") == {
-        "Name": "app.example.com.", "Type": "A", "SetIdentifier": "eu-north-1", "Region": "eu-north-1",
+        "Name": "app.example.com.",
+        "Type": "A",
+        "SetIdentifier": "eu-north-1",
+        "Region": "eu-north-1",
         "AliasTarget": {"HostedZoneId": "Z23TAZ7KFE6MEJ", "DNSName": ALB + ".", "EvaluateTargetHealth": True},
         "HealthCheckId": "hc-1",
     }
@@ -58,10 +73,20 @@ def test_a_matching_record_is_not_written():
     ("found", "why"),
     [
         (None, "missing"),
-        (listed(AliasTarget={"HostedZoneId": "Z23TAZ7KFE6MEJ", "DNSName": "other-lb.eu-north-1.elb.amazonaws.com.",
-                             "EvaluateTargetHealth": True}), "another load balancer"),
-        (listed(AliasTarget={"HostedZoneId": "Z23TAZ7KFE6MEJ", "DNSName": ALB + ".", "EvaluateTargetHealth": False}),
-         "target health not evaluated"),
+        (
+            listed(
+                AliasTarget={
+                    "HostedZoneId": "Z23TAZ7KFE6MEJ",
+                    "DNSName": "other-lb.eu-north-1.elb.amazonaws.com.",
+                    "EvaluateTargetHealth": True,
+                }
+            ),
+            "another load balancer",
+        ),
+        (
+            listed(AliasTarget={"HostedZoneId": "Z23TAZ7KFE6MEJ", "DNSName": ALB + ".", "EvaluateTargetHealth": False}),
+            "target health not evaluated",
+        ),
         (listed(HealthCheckId="hc-old"), "a health check the role does not want"),
         (listed(Region="us-east-1"), "another latency region"),
         (dict(listed(), AliasTarget=None, TTL=60, ResourceRecords=[{"Value": "192.0.2.1"}]), "a plain A record"),
@@ -81,8 +106,12 @@ def test_only_the_names_that_differ_are_upserted_in_order():
 
 
 def test_find_record_takes_this_regions_record_of_the_name_and_type_only():
-    page = [listed("app.example.com", SetIdentifier="ap-southeast-1", Region="ap-southeast-1"), dict(listed(), Type="AAAA"),
-            listed("app.example.com"), listed("www.example.com")]
+    page = [
+        listed("app.example.com", SetIdentifier="ap-southeast-1", Region="ap-southeast-1"),
+        dict(listed(), Type="AAAA"),
+        listed("app.example.com"),
+        listed("www.example.com"),
+    ]
     assert find_record(page, "APP.example.com", "A", "eu-north-1") == page[2]
     assert find_record(page, "other.example.com", "A", "eu-north-1") is None
 
@@ -90,7 +119,15 @@ def test_find_record_takes_this_regions_record_of_the_name_and_type_only():
 @pytest.mark.parametrize(
     ("page", "more"),
     [
-        ({"IsTruncated": True, "NextRecordName": "app.example.com.", "NextRecordType": "A", "NextRecordIdentifier": "x"}, True),
+        (
+            {
+                "IsTruncated": True,
+                "NextRecordName": "app.example.com.",
+                "NextRecordType": "A",
+                "NextRecordIdentifier": "x",
+            },
+            True,
+        ),
         ({"IsTruncated": True, "NextRecordName": "b.example.com.", "NextRecordType": "A"}, False),
         ({"IsTruncated": True, "NextRecordName": "app.example.com.", "NextRecordType": "TXT"}, False),
         ({"IsTruncated": False}, False),

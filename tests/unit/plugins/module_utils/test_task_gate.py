@@ -20,8 +20,13 @@ NOW = CREATED + datetime.timedelta(seconds=42)
 
 def _raw(**extra) -> dict:
     return dict(
-        {"taskArn": "arn:aws:ecs:eu-north-1:123456789012:task/shop/abc123", "lastStatus": "RUNNING", "desiredStatus": "RUNNING",
-         "createdAt": CREATED, "containers": [{"name": "migrate", "lastStatus": "RUNNING"}]},
+        {
+            "taskArn": "arn:aws:ecs:eu-north-1:123456789012:task/shop/abc123",
+            "lastStatus": "RUNNING",
+            "desiredStatus": "RUNNING",
+            "createdAt": CREATED,
+            "containers": [{"name": "migrate", "lastStatus": "RUNNING"}],
+        },
         **extra,
     )
 
@@ -55,30 +60,71 @@ from ansible_collections.megapool.aws.plugins.module_utils.task_gate import star
 DIGEST = "sha256:" + "a" * 64
 
 
-@pytest.mark.parametrize("image,expected", [
-    ("123456789012.dkr.ecr.eu-north-1.amazonaws.com/megapool-prod:1.4.2",
-     {"registry": "123456789012", "region": "eu-north-1", "repository": "megapool-prod", "image_id": {"imageTag": "1.4.2"}}),
-    ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/team/app@" + DIGEST,
-     {"registry": "123456789012", "region": "cn-north-1", "repository": "team/app", "image_id": {"imageDigest": DIGEST}}),
-    ("123456789012.dkr.ecr.eu-north-1.amazonaws.com/app",
-     {"registry": "123456789012", "region": "eu-north-1", "repository": "app", "image_id": {"imageTag": "latest"}}),
-    ("public.ecr.aws/docker/library/busybox:1.36", None),
-    ("repo/megapool:1.4.2", None),
-])
+@pytest.mark.parametrize(
+    "image,expected",
+    [
+        (
+            "123456789012.dkr.ecr.eu-north-1.amazonaws.com/megapool-prod:1.4.2",
+            {
+                "registry": "123456789012",
+                "region": "eu-north-1",
+                "repository": "megapool-prod",
+                "image_id": {"imageTag": "1.4.2"},
+            },
+        ),
+        (
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/team/app@" + DIGEST,
+            {
+                "registry": "123456789012",
+                "region": "cn-north-1",
+                "repository": "team/app",
+                "image_id": {"imageDigest": DIGEST},
+            },
+        ),
+        (
+            "123456789012.dkr.ecr.eu-north-1.amazonaws.com/app",
+            {
+                "registry": "123456789012",
+                "region": "eu-north-1",
+                "repository": "app",
+                "image_id": {"imageTag": "latest"},
+            },
+        ),
+        ("public.ecr.aws/docker/library/busybox:1.36", None),
+        ("repo/megapool:1.4.2", None),
+    ],
+)
 def test_ecr_image(image, expected):
     assert ecr_image(image) == expected
 
 
-INDEX = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": DIGEST, "size": 1, "platform": {"architecture": "amd64", "os": "linux"}},
-    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": DIGEST, "size": 1,
-     "platform": {"architecture": "unknown", "os": "unknown"}},  # buildx's attestation manifest
-]})
+INDEX = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": DIGEST,
+                "size": 1,
+                "platform": {"architecture": "amd64", "os": "linux"},
+            },
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": DIGEST,
+                "size": 1,
+                "platform": {"architecture": "unknown", "os": "unknown"},
+            },  # buildx's attestation manifest
+        ],
+    }
+)
 
 
 def test_manifest_architectures():
     assert manifest_architectures(INDEX) == ["amd64"]
-    single = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "layers": []})
+    single = json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "layers": []}
+    )
     assert manifest_architectures(single) is None
     assert manifest_architectures("not json") is None
 
@@ -89,17 +135,24 @@ WHERE = {"registry": "123456789012", "region": "eu-north-1", "repository": "mega
 def test_image_errors():
     image = "123456789012.dkr.ecr.eu-north-1.amazonaws.com/megapool-prod:1.4.2"
     missing = image_errors(image, WHERE, False, None, "ARM64")
-    assert len(missing) == 1 and "is not in ECR (repository megapool-prod of account 123456789012 in eu-north-1)" in missing[0]
+    assert (
+        len(missing) == 1
+        and "is not in ECR (repository megapool-prod of account 123456789012 in eu-north-1)" in missing[0]
+    )
     assert "docker push %s" % image in missing[0]
     wrong = image_errors(image, WHERE, True, ["amd64"], "ARM64")
-    assert wrong == ["image %s is built for linux/amd64, but the task definition runs on ARM64 (runtimePlatform: the ECS hosts'"
-                     " architecture): build it for linux/arm64 (docker buildx build --platform linux/arm64 ...) or choose hosts of its"
-                     " architecture" % image]
+    assert wrong == [
+        "image %s is built for linux/amd64, but the task definition runs on ARM64 (runtimePlatform: the ECS hosts'"
+        " architecture): build it for linux/arm64 (docker buildx build --platform linux/arm64 ...) or choose hosts of its"
+        " architecture" % image
+    ]
     assert image_errors(image, WHERE, True, ["amd64", "arm64"], "ARM64") == []
     assert image_errors(image, WHERE, True, None, "ARM64") == []  # single platform: not known from the manifest
     assert image_errors(image, WHERE, True, ["amd64"], None) == []
 
 
-@pytest.mark.parametrize("given,sent", [("release 1.4.2", "release-1-4-2"), ("", "megapool-aws-ecs_task_gate"), ("a/b_c-d", "a/b_c-d")])
+@pytest.mark.parametrize(
+    "given,sent", [("release 1.4.2", "release-1-4-2"), ("", "megapool-aws-ecs_task_gate"), ("a/b_c-d", "a/b_c-d")]
+)
 def test_started_by_mark(given, sent):
     assert started_by_mark(given) == sent

@@ -50,7 +50,9 @@ def _zone(name: str = ZONE, private: bool = False) -> str:
     if private:
         ec2 = boto3.client("ec2", region_name=REGION)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        params.update(VPC={"VPCRegion": REGION, "VPCId": vpc}, HostedZoneConfig={"PrivateZone": True, "Comment": "private"})
+        params.update(
+            VPC={"VPCRegion": REGION, "VPCId": vpc}, HostedZoneConfig={"PrivateZone": True, "Comment": "private"}
+        )
     return client.create_hosted_zone(**params)["HostedZone"]["Id"].rsplit("/", 1)[-1]
 
 
@@ -58,7 +60,11 @@ def _records(zone_id: str) -> dict[str, list[str]]:
     """The CNAMEs of the zone: name -> values."""
     client = boto3.client("route53", region_name=REGION)
     rrsets = client.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
-    return {rrset["Name"]: [record["Value"] for record in rrset["ResourceRecords"]] for rrset in rrsets if rrset["Type"] == "CNAME"}
+    return {
+        rrset["Name"]: [record["Value"] for record in rrset["ResourceRecords"]]
+        for rrset in rrsets
+        if rrset["Type"] == "CNAME"
+    }
 
 
 def _record(name: str) -> str:
@@ -71,12 +77,16 @@ def _acm(region: str = REGION):
 
 def _certificates(region: str = REGION) -> list[dict]:
     client = _acm(region)
-    return [client.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
-            for summary in client.list_certificates()["CertificateSummaryList"]]
+    return [
+        client.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+        for summary in client.list_certificates()["CertificateSummaryList"]
+    ]
 
 
 def _tags(arn: str, region: str = REGION) -> dict[str, str]:
-    return {tag["Key"]: tag.get("Value", "") for tag in _acm(region).list_tags_for_certificate(CertificateArn=arn)["Tags"]}
+    return {
+        tag["Key"]: tag.get("Value", "") for tag in _acm(region).list_tags_for_certificate(CertificateArn=arn)["Tags"]
+    }
 
 
 def _bundle(arn: str, region: str = REGION):
@@ -98,7 +108,9 @@ def _age_newest(region: str = REGION) -> None:
     newest.created_at -= datetime.timedelta(hours=2)
 
 
-def _request(domain: str, sans: list[str] | None = None, tags: dict[str, str] | None = None, region: str = REGION) -> str:
+def _request(
+    domain: str, sans: list[str] | None = None, tags: dict[str, str] | None = None, region: str = REGION
+) -> str:
     """A certificate made directly (not by the module)."""
     params: dict[str, Any] = dict(DomainName=domain, ValidationMethod="DNS")
     if sans:
@@ -110,8 +122,12 @@ def _request(domain: str, sans: list[str] | None = None, tags: dict[str, str] | 
 
 def _args(zone_id: str | None = None, **extra: Any) -> dict[str, Any]:
     args: dict[str, Any] = dict(
-        domain_name="app.example.com", subject_alternative_names=["www.example.com"], tags=TAGS, region=REGION,
-        wait_timeout=600, poll_interval=10,
+        domain_name="app.example.com",
+        subject_alternative_names=["www.example.com"],
+        tags=TAGS,
+        region=REGION,
+        wait_timeout=600,
+        poll_interval=10,
     )
     if zone_id is not None:
         args["hosted_zone_id"] = zone_id
@@ -150,10 +166,15 @@ def test_requests_writes_the_validation_records_and_waits_until_issued(aws, run_
     assert returned["status"] == "ISSUED"
     assert returned["tags"] == TAGS
     assert returned["in_use_by"] == []
-    assert [record["name"] for record in returned["validation_records"]] == [_record("app.example.com"), _record("www.example.com")]
+    assert [record["name"] for record in returned["validation_records"]] == [
+        _record("app.example.com"),
+        _record("www.example.com"),
+    ]
     assert result["progress"] == "certificate ISSUED: 2 of 2 names validated"
     assert result["events"][0].startswith("requested certificate %s" % cert["CertificateArn"])
-    assert "upserted validation record %s CNAME %s" % (_record("www.example.com"), MOTO_RECORD_VALUE) in result["events"]
+    assert (
+        "upserted validation record %s CNAME %s" % (_record("www.example.com"), MOTO_RECORD_VALUE) in result["events"]
+    )
     assert "certificate PENDING_VALIDATION -> ISSUED" in result["events"]
     assert result["events"][-1] == "certificate %s ISSUED" % cert["CertificateArn"]
     assert clock.sleeps == [10, 10]
@@ -186,8 +207,12 @@ def test_second_run_changes_nothing_and_only_reads(aws, run_module, aws_calls, c
     assert second["done"] is True
     assert aws_calls.writes() == []
     assert aws_calls.operations() == [
-        "GetHostedZone", "ListCertificates", "DescribeCertificate", "ListTagsForCertificate",
-        "ListResourceRecordSets", "ListResourceRecordSets",
+        "GetHostedZone",
+        "ListCertificates",
+        "DescribeCertificate",
+        "ListTagsForCertificate",
+        "ListResourceRecordSets",
+        "ListResourceRecordSets",
     ]
     assert second["certificate"] == first["certificate"]
     assert second["diff"]["before"] == second["diff"]["after"] == first["diff"]["after"]
@@ -242,10 +267,22 @@ def test_check_mode_on_a_certificate_with_a_missing_record_only_reports_the_upse
     clock.steps = [_age_newest]
     run_module(module_under_test.main, _args(zone_id))
     route53 = boto3.client("route53", region_name=REGION)
-    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
-        "Action": "DELETE",
-        "ResourceRecordSet": {"Name": _record("www.example.com"), "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": MOTO_RECORD_VALUE}]},
-    }]})
+    route53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "DELETE",
+                    "ResourceRecordSet": {
+                        "Name": _record("www.example.com"),
+                        "Type": "CNAME",
+                        "TTL": 300,
+                        "ResourceRecords": [{"Value": MOTO_RECORD_VALUE}],
+                    },
+                }
+            ]
+        },
+    )
     aws_calls.clear()
 
     checked = run_module(module_under_test.main, _args(zone_id), check_mode=True, diff=True)
@@ -253,8 +290,12 @@ def test_check_mode_on_a_certificate_with_a_missing_record_only_reports_the_upse
     assert checked["changed"] is True, checked
     assert aws_calls.writes() == []
     assert _record("www.example.com") not in _records(zone_id)
-    assert checked["events"] == ["would upsert validation record %s CNAME %s" % (_record("www.example.com"), MOTO_RECORD_VALUE)]
-    assert [record["name"] for record in checked["diff"]["before"]["validation_records"]] == [_record("app.example.com")]
+    assert checked["events"] == [
+        "would upsert validation record %s CNAME %s" % (_record("www.example.com"), MOTO_RECORD_VALUE)
+    ]
+    assert [record["name"] for record in checked["diff"]["before"]["validation_records"]] == [
+        _record("app.example.com")
+    ]
     assert len(checked["diff"]["after"]["validation_records"]) == 2
 
     fixed = run_module(module_under_test.main, _args(zone_id), diff=True)
@@ -266,10 +307,22 @@ def test_check_mode_on_a_certificate_with_a_missing_record_only_reports_the_upse
 
 def test_a_differing_record_value_is_upserted(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
     zone_id = _zone()
-    boto3.client("route53", region_name=REGION).change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
-        "Action": "UPSERT",
-        "ResourceRecordSet": {"Name": _record("app.example.com"), "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": "stale.example.net."}]},
-    }]})
+    boto3.client("route53", region_name=REGION).change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "UPSERT",
+                    "ResourceRecordSet": {
+                        "Name": _record("app.example.com"),
+                        "Type": "CNAME",
+                        "TTL": 60,
+                        "ResourceRecords": [{"Value": "stale.example.net."}],
+                    },
+                }
+            ]
+        },
+    )
     clock.steps = [_age_newest]
     aws_calls.clear()
 
@@ -284,7 +337,10 @@ def test_wildcard_and_apex_share_one_record_and_the_zone_is_found_by_name(aws, r
     zone_id = _zone()
     clock.steps = [_age_newest]
 
-    result = run_module(module_under_test.main, _args(None, domain_name="example.com", subject_alternative_names=["*.example.com", "EXAMPLE.com."]))
+    result = run_module(
+        module_under_test.main,
+        _args(None, domain_name="example.com", subject_alternative_names=["*.example.com", "EXAMPLE.com."]),
+    )
 
     assert result["done"] is True, result
     assert _records(zone_id) == {_record("example.com"): [MOTO_RECORD_VALUE]}
@@ -320,7 +376,10 @@ def test_tags_converge_on_the_found_certificate(aws, run_module, aws_calls, cloc
     assert "set tags owner=bob" in result["events"]
 
     aws_calls.clear()
-    again = run_module(module_under_test.main, _args(zone_id, tags={"megapool:env": "test", "owner": "bob"}, match_tags=["megapool:env"]))
+    again = run_module(
+        module_under_test.main,
+        _args(zone_id, tags={"megapool:env": "test", "owner": "bob"}, match_tags=["megapool:env"]),
+    )
     assert again["changed"] is False, again
     assert aws_calls.writes() == []
 
@@ -376,12 +435,26 @@ def test_the_newest_failed_certificate_is_reported_not_requested_again(aws, run_
 @pytest.mark.parametrize(
     "change, option, named",
     [
-        pytest.param(dict(subject_alternative_names=["www.example.org"]), "subject_alternative_names", "www.example.org", id="san-outside"),
+        pytest.param(
+            dict(subject_alternative_names=["www.example.org"]),
+            "subject_alternative_names",
+            "www.example.org",
+            id="san-outside",
+        ),
         pytest.param(dict(domain_name="app.example.net"), "domain_name", "app.example.net", id="domain-outside"),
         pytest.param(dict(domain_name="notexample.com"), "domain_name", "notexample.com", id="suffix-is-not-inside"),
-        pytest.param(dict(subject_alternative_names=["*.com"]), "subject_alternative_names", "*.com", id="wildcard-above-zone"),
-        pytest.param(dict(subject_alternative_names=["www.*.example.com"]), "subject_alternative_names", "www.*.example.com", id="wildcard-inside"),
-        pytest.param(dict(domain_name="bad_name.example.com"), "domain_name", "bad_name.example.com", id="invalid-label"),
+        pytest.param(
+            dict(subject_alternative_names=["*.com"]), "subject_alternative_names", "*.com", id="wildcard-above-zone"
+        ),
+        pytest.param(
+            dict(subject_alternative_names=["www.*.example.com"]),
+            "subject_alternative_names",
+            "www.*.example.com",
+            id="wildcard-inside",
+        ),
+        pytest.param(
+            dict(domain_name="bad_name.example.com"), "domain_name", "bad_name.example.com", id="invalid-label"
+        ),
     ],
 )
 def test_names_outside_the_zone_fail_before_any_call(aws, run_module, aws_calls, change, option, named):  # pylint: disable=unused-argument
@@ -400,10 +473,14 @@ def test_a_san_outside_the_zone_given_by_id_fails_after_reading_the_zone_only(aw
     zone_id = _zone()
     aws_calls.clear()
 
-    result = run_module(module_under_test.main, _args(zone_id, subject_alternative_names=["www.example.com", "api.example.org"]))
+    result = run_module(
+        module_under_test.main, _args(zone_id, subject_alternative_names=["www.example.com", "api.example.org"])
+    )
 
     assert result["failed"] is True
-    assert result["msg"].startswith("subject_alternative_names: api.example.org is not inside the hosted zone example.com")
+    assert result["msg"].startswith(
+        "subject_alternative_names: api.example.org is not inside the hosted zone example.com"
+    )
     assert aws_calls.operations() == ["GetHostedZone"]
     assert _certificates() == []
 
@@ -428,7 +505,9 @@ def test_a_missing_zone_fails_but_only_warns_in_check_mode(aws, run_module, aws_
     assert aws_calls.writes() == []
 
 
-@pytest.mark.parametrize("zone_args", [dict(hosted_zone_id="Z0000000000000000NONE"), dict(hosted_zone_id="")], ids=["unknown-id", "empty-id"])
+@pytest.mark.parametrize(
+    "zone_args", [dict(hosted_zone_id="Z0000000000000000NONE"), dict(hosted_zone_id="")], ids=["unknown-id", "empty-id"]
+)
 def test_a_zone_id_that_does_not_exist_fails_but_only_warns_in_check_mode(aws, run_module, aws_calls, zone_args):  # pylint: disable=unused-argument
     args = dict(_args(), **zone_args)
     del args["hosted_zone_name"]
@@ -526,11 +605,17 @@ def test_absent_keeps_a_record_another_certificate_still_uses(aws, run_module, a
     run_module(module_under_test.main, _args(zone_id))
     other = _request("app.example.com", None, {"megapool:env": "other"}, region=other_region)
 
-    result = run_module(module_under_test.main, _args(zone_id, state="absent", validation_record_regions=[REGION, OTHER_REGION]))
+    result = run_module(
+        module_under_test.main, _args(zone_id, state="absent", validation_record_regions=[REGION, OTHER_REGION])
+    )
 
     assert result["changed"] is True, result
     assert _records(zone_id) == {_record("app.example.com"): [MOTO_RECORD_VALUE]}
-    assert "kept validation record %s: still used by certificate %s (%s)" % (_record("app.example.com"), other, other_region) in result["events"]
+    assert (
+        "kept validation record %s: still used by certificate %s (%s)"
+        % (_record("app.example.com"), other, other_region)
+        in result["events"]
+    )
     assert [cert["CertificateArn"] for cert in _certificates(other_region)] == [other]
 
 
@@ -592,7 +677,9 @@ def test_absent_fails_naming_the_user_when_it_is_not_released_in_time(aws, run_m
     result = run_module(module_under_test.main, _args(zone_id, state="absent", wait_timeout=30, poll_interval=10))
 
     assert result["failed"] is True
-    assert result["msg"].startswith("Cannot delete %s: still in use by %s after wait_timeout=30s." % (arn, ALB)), result["msg"]
+    assert result["msg"].startswith("Cannot delete %s: still in use by %s after wait_timeout=30s." % (arn, ALB)), (
+        result["msg"]
+    )
     assert clock.sleeps == [10, 10, 10]
     assert aws_calls.writes() == []
     assert len(_certificates()) == 1 and len(_records(zone_id)) == 2
@@ -659,7 +746,13 @@ class Stubs:
         stubber = Stubber(client)
         for method, response, expected, code in items:
             if code:
-                stubber.add_client_error(method, service_error_code=code, service_message=code, http_status_code=400, expected_params=expected)
+                stubber.add_client_error(
+                    method,
+                    service_error_code=code,
+                    service_message=code,
+                    http_status_code=400,
+                    expected_params=expected,
+                )
             else:
                 stubber.add_response(method, response, expected)
         stubber.activate()
@@ -689,16 +782,30 @@ def _described(status: str, validated: int = 0, **extra: Any) -> dict:
     names = ["app.example.com", "www.example.com"]
     options = []
     for index, name in enumerate(names):
-        options.append({
-            "DomainName": name,
-            "ValidationDomain": name,
-            "ValidationMethod": "DNS",
-            "ValidationStatus": "SUCCESS" if index < validated else ("FAILED" if status == "FAILED" else "PENDING_VALIDATION"),
-            "ResourceRecord": {"Name": "_%d.%s." % (index, name), "Type": "CNAME", "Value": "_v%d.acm-validations.aws." % index},
-        })
+        options.append(
+            {
+                "DomainName": name,
+                "ValidationDomain": name,
+                "ValidationMethod": "DNS",
+                "ValidationStatus": "SUCCESS"
+                if index < validated
+                else ("FAILED" if status == "FAILED" else "PENDING_VALIDATION"),
+                "ResourceRecord": {
+                    "Name": "_%d.%s." % (index, name),
+                    "Type": "CNAME",
+                    "Value": "_v%d.acm-validations.aws." % index,
+                },
+            }
+        )
     certificate = {
-        "CertificateArn": ARN, "DomainName": "app.example.com", "SubjectAlternativeNames": names, "Status": status,
-        "Type": "AMAZON_ISSUED", "KeyAlgorithm": "RSA_2048", "DomainValidationOptions": options, "InUseBy": [],
+        "CertificateArn": ARN,
+        "DomainName": "app.example.com",
+        "SubjectAlternativeNames": names,
+        "Status": status,
+        "Type": "AMAZON_ISSUED",
+        "KeyAlgorithm": "RSA_2048",
+        "DomainValidationOptions": options,
+        "InUseBy": [],
     }
     certificate.update(extra)
     return {"Certificate": certificate}
@@ -706,29 +813,79 @@ def _described(status: str, validated: int = 0, **extra: Any) -> dict:
 
 def _queue_request_sequence(stubs: Stubs) -> None:
     """Zone by id, nothing found, request, records published, records written."""
-    stubs.add("route53", "get_hosted_zone", {
-        "HostedZone": {"Id": "/hostedzone/" + STUB_ZONE, "Name": "example.com.", "CallerReference": "ref", "Config": {"PrivateZone": False}},
-        "DelegationSet": {"NameServers": ["ns-1.awsdns-01.org"]},
-    }, {"Id": STUB_ZONE})
+    stubs.add(
+        "route53",
+        "get_hosted_zone",
+        {
+            "HostedZone": {
+                "Id": "/hostedzone/" + STUB_ZONE,
+                "Name": "example.com.",
+                "CallerReference": "ref",
+                "Config": {"PrivateZone": False},
+            },
+            "DelegationSet": {"NameServers": ["ns-1.awsdns-01.org"]},
+        },
+        {"Id": STUB_ZONE},
+    )
     stubs.add("acm", "list_certificates", {"CertificateSummaryList": []}, {"Includes": {"keyTypes": ["RSA_2048"]}})
-    stubs.add("acm", "request_certificate", {"CertificateArn": ARN}, {
-        "DomainName": "app.example.com", "ValidationMethod": "DNS", "IdempotencyToken": ANY, "KeyAlgorithm": "RSA_2048",
-        "SubjectAlternativeNames": ["app.example.com", "www.example.com"], "Tags": ANY,
-    })
+    stubs.add(
+        "acm",
+        "request_certificate",
+        {"CertificateArn": ARN},
+        {
+            "DomainName": "app.example.com",
+            "ValidationMethod": "DNS",
+            "IdempotencyToken": ANY,
+            "KeyAlgorithm": "RSA_2048",
+            "SubjectAlternativeNames": ["app.example.com", "www.example.com"],
+            "Tags": ANY,
+        },
+    )
     # ACM publishes the records a moment after the request: the first read has none.
-    stubs.add("acm", "describe_certificate", {"Certificate": dict(_described("PENDING_VALIDATION")["Certificate"], DomainValidationOptions=[
-        {"DomainName": "app.example.com", "ValidationStatus": "PENDING_VALIDATION", "ValidationMethod": "DNS"},
-        {"DomainName": "www.example.com", "ValidationStatus": "PENDING_VALIDATION", "ValidationMethod": "DNS"},
-    ])}, {"CertificateArn": ARN})
+    stubs.add(
+        "acm",
+        "describe_certificate",
+        {
+            "Certificate": dict(
+                _described("PENDING_VALIDATION")["Certificate"],
+                DomainValidationOptions=[
+                    {
+                        "DomainName": "app.example.com",
+                        "ValidationStatus": "PENDING_VALIDATION",
+                        "ValidationMethod": "DNS",
+                    },
+                    {
+                        "DomainName": "www.example.com",
+                        "ValidationStatus": "PENDING_VALIDATION",
+                        "ValidationMethod": "DNS",
+                    },
+                ],
+            )
+        },
+        {"CertificateArn": ARN},
+    )
     stubs.add("acm", "describe_certificate", _described("PENDING_VALIDATION"), {"CertificateArn": ARN})
     for index, name in enumerate(["app.example.com", "www.example.com"]):
         record = "_%d.%s." % (index, name)
-        stubs.add("route53", "list_resource_record_sets", {"ResourceRecordSets": [], "IsTruncated": False, "MaxItems": "1"}, {
-            "HostedZoneId": STUB_ZONE, "StartRecordName": record, "StartRecordType": "CNAME", "MaxItems": "1",
-        })
-    stubs.add("route53", "change_resource_record_sets", {
-        "ChangeInfo": {"Id": "/change/C1", "Status": "PENDING", "SubmittedAt": datetime.datetime(2026, 1, 1)},
-    }, {"HostedZoneId": STUB_ZONE, "ChangeBatch": ANY})
+        stubs.add(
+            "route53",
+            "list_resource_record_sets",
+            {"ResourceRecordSets": [], "IsTruncated": False, "MaxItems": "1"},
+            {
+                "HostedZoneId": STUB_ZONE,
+                "StartRecordName": record,
+                "StartRecordType": "CNAME",
+                "MaxItems": "1",
+            },
+        )
+    stubs.add(
+        "route53",
+        "change_resource_record_sets",
+        {
+            "ChangeInfo": {"Id": "/change/C1", "Status": "PENDING", "SubmittedAt": datetime.datetime(2026, 1, 1)},
+        },
+        {"HostedZoneId": STUB_ZONE, "ChangeBatch": ANY},
+    )
 
 
 def test_a_certificate_that_never_validates_times_out_with_a_clear_message(stubs, run_module, clock):
@@ -761,7 +918,9 @@ def test_a_certificate_that_fails_while_waiting_reports_the_reason(stubs, run_mo
 
     stubs.assert_done()
     assert result["failed"] is True
-    assert result["msg"].startswith("Certificate %s for app.example.com FAILED: CAA_ERROR. A CAA record" % ARN), result["msg"]
+    assert result["msg"].startswith("Certificate %s for app.example.com FAILED: CAA_ERROR. A CAA record" % ARN), result[
+        "msg"
+    ]
     assert result["done"] is True
     assert result["certificate"]["failure_reason"] == "CAA_ERROR"
     assert result["progress"] == "certificate FAILED: 0 of 2 names validated (CAA_ERROR)"
@@ -769,22 +928,54 @@ def test_a_certificate_that_fails_while_waiting_reports_the_reason(stubs, run_mo
 
 def _queue_absent_reads(stubs: Stubs) -> None:
     """Zone by id, the certificate found (not in use), no other certificate shares its records, both records in the zone."""
-    stubs.add("route53", "get_hosted_zone", {
-        "HostedZone": {"Id": "/hostedzone/" + STUB_ZONE, "Name": "example.com.", "CallerReference": "ref", "Config": {"PrivateZone": False}},
-        "DelegationSet": {"NameServers": ["ns-1.awsdns-01.org"]},
-    }, {"Id": STUB_ZONE})
+    stubs.add(
+        "route53",
+        "get_hosted_zone",
+        {
+            "HostedZone": {
+                "Id": "/hostedzone/" + STUB_ZONE,
+                "Name": "example.com.",
+                "CallerReference": "ref",
+                "Config": {"PrivateZone": False},
+            },
+            "DelegationSet": {"NameServers": ["ns-1.awsdns-01.org"]},
+        },
+        {"Id": STUB_ZONE},
+    )
     summary = {"CertificateSummaryList": [{"CertificateArn": ARN, "DomainName": "app.example.com"}]}
     stubs.add("acm", "list_certificates", summary, {"Includes": {"keyTypes": ["RSA_2048"]}})
     stubs.add("acm", "describe_certificate", _described("ISSUED", validated=2), {"CertificateArn": ARN})
-    stubs.add("acm", "list_tags_for_certificate", {"Tags": [{"Key": key, "Value": value} for key, value in TAGS.items()]}, {"CertificateArn": ARN})
+    stubs.add(
+        "acm",
+        "list_tags_for_certificate",
+        {"Tags": [{"Key": key, "Value": value} for key, value in TAGS.items()]},
+        {"CertificateArn": ARN},
+    )
     stubs.add("acm", "list_certificates", summary, {"Includes": {"keyTypes": ANY}})
     for index, name in enumerate(["app.example.com", "www.example.com"]):
         record = "_%d.%s." % (index, name)
-        stubs.add("route53", "list_resource_record_sets", {"ResourceRecordSets": [
-            {"Name": record, "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": "_v%d.acm-validations.aws." % index}]},
-        ], "IsTruncated": False, "MaxItems": "1"}, {
-            "HostedZoneId": STUB_ZONE, "StartRecordName": record, "StartRecordType": "CNAME", "MaxItems": "1",
-        })
+        stubs.add(
+            "route53",
+            "list_resource_record_sets",
+            {
+                "ResourceRecordSets": [
+                    {
+                        "Name": record,
+                        "Type": "CNAME",
+                        "TTL": 300,
+                        "ResourceRecords": [{"Value": "_v%d.acm-validations.aws." % index}],
+                    },
+                ],
+                "IsTruncated": False,
+                "MaxItems": "1",
+            },
+            {
+                "HostedZoneId": STUB_ZONE,
+                "StartRecordName": record,
+                "StartRecordType": "CNAME",
+                "MaxItems": "1",
+            },
+        )
 
 
 def test_absent_retries_a_delete_acm_refuses_as_in_use(stubs, run_module, clock):
@@ -796,9 +987,14 @@ def test_absent_retries_a_delete_acm_refuses_as_in_use(stubs, run_module, clock)
     stubs.add_error("acm", "delete_certificate", "ResourceInUseException", {"CertificateArn": ARN})
     stubs.add("acm", "describe_certificate", _described("ISSUED", validated=2, InUseBy=[ALB]), {"CertificateArn": ARN})
     stubs.add("acm", "delete_certificate", {}, {"CertificateArn": ARN})
-    stubs.add("route53", "change_resource_record_sets", {
-        "ChangeInfo": {"Id": "/change/C2", "Status": "PENDING", "SubmittedAt": datetime.datetime(2026, 1, 1)},
-    }, {"HostedZoneId": STUB_ZONE, "ChangeBatch": ANY})
+    stubs.add(
+        "route53",
+        "change_resource_record_sets",
+        {
+            "ChangeInfo": {"Id": "/change/C2", "Status": "PENDING", "SubmittedAt": datetime.datetime(2026, 1, 1)},
+        },
+        {"HostedZoneId": STUB_ZONE, "ChangeBatch": ANY},
+    )
 
     result = run_module(module_under_test.main, _args(STUB_ZONE, state="absent", wait_timeout=60, poll_interval=5))
 
@@ -814,11 +1010,15 @@ def test_absent_names_the_user_when_acm_refuses_the_delete_until_the_timeout(stu
     _queue_absent_reads(stubs)
     for _attempt in range(3):  # at 0, 10 and 20 s; the timeout (20 s) is reached after the third
         stubs.add_error("acm", "delete_certificate", "ResourceInUseException", {"CertificateArn": ARN})
-        stubs.add("acm", "describe_certificate", _described("ISSUED", validated=2, InUseBy=[ALB]), {"CertificateArn": ARN})
+        stubs.add(
+            "acm", "describe_certificate", _described("ISSUED", validated=2, InUseBy=[ALB]), {"CertificateArn": ARN}
+        )
 
     result = run_module(module_under_test.main, _args(STUB_ZONE, state="absent", wait_timeout=20, poll_interval=10))
 
     stubs.assert_done()
     assert result["failed"] is True
-    assert result["msg"].startswith("Cannot delete %s: still in use by %s after wait_timeout=20s." % (ARN, ALB)), result["msg"]
+    assert result["msg"].startswith("Cannot delete %s: still in use by %s after wait_timeout=20s." % (ARN, ALB)), (
+        result["msg"]
+    )
     assert clock.sleeps == [10, 10]

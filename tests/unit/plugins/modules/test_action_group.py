@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parents[4]
 
 def test_every_aws_module_is_in_the_action_group():
     group = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text(encoding="utf-8"))["action_groups"]["aws"]
-    aws_modules = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if "MegapoolAWSModule(" in path.read_text(encoding="utf-8"))
+    aws_modules = sorted(
+        path.stem
+        for path in (ROOT / "plugins" / "modules").glob("*.py")
+        if "MegapoolAWSModule(" in path.read_text(encoding="utf-8")
+    )
     assert len(aws_modules) >= 17
     assert [name for name in aws_modules if name not in group] == []

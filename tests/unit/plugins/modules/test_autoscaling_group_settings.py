@@ -45,10 +45,14 @@ def _state(client) -> tuple:
 
 
 def _run(run_module, check_mode=False, **args):
-    return run_module(module_under_test.main, dict({"name": GROUP, "region": REGION}, **args), check_mode=check_mode, diff=True)
+    return run_module(
+        module_under_test.main, dict({"name": GROUP, "region": REGION}, **args), check_mode=check_mode, diff=True
+    )
 
 
-ALL_ON = dict(capacity_rebalance=True, new_instances_protected_from_scale_in=True, instances_protected_from_scale_in=True)
+ALL_ON = dict(
+    capacity_rebalance=True, new_instances_protected_from_scale_in=True, instances_protected_from_scale_in=True
+)
 
 
 def test_sets_what_differs_then_is_idempotent(group, run_module, aws_calls, like_aws):  # pylint: disable=unused-argument
@@ -60,18 +64,23 @@ def test_sets_what_differs_then_is_idempotent(group, run_module, aws_calls, like
     assert first["changed"] is True and len(first["instances_changed"]) == 2
     assert [call.operation for call in aws_calls.writes()] == ["UpdateAutoScalingGroup", "SetInstanceProtection"]
     assert aws_calls.of("UpdateAutoScalingGroup")[0].params == {
-        "AutoScalingGroupName": GROUP, "CapacityRebalance": True, "NewInstancesProtectedFromScaleIn": True,
+        "AutoScalingGroupName": GROUP,
+        "CapacityRebalance": True,
+        "NewInstancesProtectedFromScaleIn": True,
     }
     assert _state(group) == (True, True, [True, True])
     assert first["diff"]["before"]["capacity_rebalance"] is False
     assert first["diff"]["after"] == {
-        "capacity_rebalance": True, "new_instances_protected_from_scale_in": True,
+        "capacity_rebalance": True,
+        "new_instances_protected_from_scale_in": True,
         "instances_protected_from_scale_in": {i: True for i in first["instances_changed"]},
     }
     assert first["auto_scaling_group"]["auto_scaling_group_arn"].endswith("autoScalingGroupName/" + GROUP)
     assert not first.get("warnings")
     # The policy survived the update (what the role relies on).
-    policy = group.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]["MixedInstancesPolicy"]
+    policy = group.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0][
+        "MixedInstancesPolicy"
+    ]
     assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == ["t3.small", "t3a.small"]
 
     aws_calls.clear()
@@ -86,7 +95,9 @@ def test_only_the_parameter_that_differs_is_sent(group, run_module, aws_calls, l
     aws_calls.clear()
     result = _run(run_module, capacity_rebalance=True, new_instances_protected_from_scale_in=True)
     assert result["changed"] is True
-    assert [call.params for call in aws_calls.writes()] == [{"AutoScalingGroupName": GROUP, "NewInstancesProtectedFromScaleIn": True}]
+    assert [call.params for call in aws_calls.writes()] == [
+        {"AutoScalingGroupName": GROUP, "NewInstancesProtectedFromScaleIn": True}
+    ]
 
 
 def test_check_mode_predicts_and_writes_nothing(group, run_module, aws_calls, like_aws):  # pylint: disable=unused-argument
@@ -112,7 +123,12 @@ def test_protection_off_clears_the_instances_too(group, run_module, like_aws):  
     result = _run(run_module, new_instances_protected_from_scale_in=False, instances_protected_from_scale_in=False)
     assert result["changed"] is True
     assert _state(group) == (True, False, [False, False])
-    assert _run(run_module, new_instances_protected_from_scale_in=False, instances_protected_from_scale_in=False)["changed"] is False
+    assert (
+        _run(run_module, new_instances_protected_from_scale_in=False, instances_protected_from_scale_in=False)[
+            "changed"
+        ]
+        is False
+    )
 
 
 def test_new_instances_only_leaves_existing_ones_alone(group, run_module, like_aws):  # pylint: disable=unused-argument

@@ -14,16 +14,35 @@ REGION = "eu-north-1"
 
 
 def alarm(name, **changes):
-    return dict({
-        "name": name, "namespace": "AWS/ECS", "metric_name": "CPUUtilization", "dimensions": {"ClusterName": "m-prod"},
-        "statistic": "Average", "comparison": "GreaterThanThreshold", "threshold": 80, "period": 300,
-        "evaluation_periods": 3, "unit": "Percent", "description": name + " above 80 %",
-    }, **changes)
+    return dict(
+        {
+            "name": name,
+            "namespace": "AWS/ECS",
+            "metric_name": "CPUUtilization",
+            "dimensions": {"ClusterName": "m-prod"},
+            "statistic": "Average",
+            "comparison": "GreaterThanThreshold",
+            "threshold": 80,
+            "period": 300,
+            "evaluation_periods": 3,
+            "unit": "Percent",
+            "description": name + " above 80 %",
+        },
+        **changes,
+    )
 
 
-ALARMS = [alarm("m-prod-ecs-cpu-high"), alarm("m-prod-ecs-memory-high", metric_name="MemoryUtilization"),
-          alarm("m-prod-ecs-capacity-short", namespace="AWS/ECS/ManagedScaling", metric_name="CapacityProviderReservation",
-                dimensions={"ClusterName": "m-prod", "CapacityProviderName": "m-prod-app"}, threshold=100)]
+ALARMS = [
+    alarm("m-prod-ecs-cpu-high"),
+    alarm("m-prod-ecs-memory-high", metric_name="MemoryUtilization"),
+    alarm(
+        "m-prod-ecs-capacity-short",
+        namespace="AWS/ECS/ManagedScaling",
+        metric_name="CapacityProviderReservation",
+        dimensions={"ClusterName": "m-prod", "CapacityProviderName": "m-prod-app"},
+        threshold=100,
+    ),
+]
 
 
 @pytest.fixture
@@ -41,9 +60,16 @@ def _run(run_module, check_mode=False, **args):
 
 
 def test_creates_the_set_then_a_no_op_is_one_read(cloudwatch, run_module, aws_calls):
-    cloudwatch.put_metric_alarm(AlarmName="m-prod-ecs-memory-reservation-full", Namespace="AWS/ECS", MetricName="x",
-                                Statistic="Average", ComparisonOperator="GreaterThanThreshold", Threshold=1.0, Period=60,
-                                EvaluationPeriods=1)
+    cloudwatch.put_metric_alarm(
+        AlarmName="m-prod-ecs-memory-reservation-full",
+        Namespace="AWS/ECS",
+        MetricName="x",
+        Statistic="Average",
+        ComparisonOperator="GreaterThanThreshold",
+        Threshold=1.0,
+        Period=60,
+        EvaluationPeriods=1,
+    )
     aws_calls.clear()
     first = _run(run_module, alarms=ALARMS, absent=["m-prod-ecs-memory-reservation-full", "never-made"])
     assert first["changed"] is True
@@ -78,7 +104,11 @@ def test_check_mode_predicts_and_writes_nothing(cloudwatch, run_module, aws_call
     assert checked["written"] == ["m-prod-ecs-memory-high", "m-prod-ecs-capacity-short"]
     assert _names(cloudwatch) == ["m-prod-ecs-cpu-high"]
     real = _run(run_module, alarms=ALARMS, absent=["m-prod-ecs-cpu-high-old"])
-    assert (real["changed"], real["written"], real["alarms"]) == (checked["changed"], checked["written"], checked["alarms"])
+    assert (real["changed"], real["written"], real["alarms"]) == (
+        checked["changed"],
+        checked["written"],
+        checked["alarms"],
+    )
 
 
 def test_absent_only_deletes_what_exists_in_one_call(cloudwatch, run_module, aws_calls):

@@ -43,10 +43,14 @@ def aws(aws_env):  # pylint: disable=unused-argument
             vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
             zones = [zone["ZoneName"] for zone in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
             subnets = [
-                ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "%d.0/24" % i), AvailabilityZone=zone)["Subnet"]["SubnetId"]
+                ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "%d.0/24" % i), AvailabilityZone=zone)[
+                    "Subnet"
+                ]["SubnetId"]
                 for i, zone in enumerate(zones)
             ]
-            boto3.client("rds", region_name=region).create_db_subnet_group(DBSubnetGroupName="db", DBSubnetGroupDescription="db", SubnetIds=subnets)
+            boto3.client("rds", region_name=region).create_db_subnet_group(
+                DBSubnetGroupName="db", DBSubnetGroupDescription="db", SubnetIds=subnets
+            )
         yield
 
 
@@ -70,7 +74,9 @@ def _args(region: str = PRIMARY, **extra: Any) -> dict[str, Any]:
 
 
 def _cluster(region: str) -> dict[str, Any]:
-    return boto3.client("rds", region_name=region).describe_db_clusters(DBClusterIdentifier="megapool-test")["DBClusters"][0]
+    return boto3.client("rds", region_name=region).describe_db_clusters(DBClusterIdentifier="megapool-test")[
+        "DBClusters"
+    ][0]
 
 
 def _parameter(region: str, name: str) -> str | None:
@@ -94,13 +100,20 @@ def test_the_primary_creates_the_global_cluster_the_writer_cluster_and_its_insta
     create = aws_calls.of("CreateDBCluster")[0].params
     password = _parameter(PRIMARY, "master_password")
     assert len(password) == 32 and create["MasterUserPassword"] == password and "ManageMasterUserPassword" not in create
-    assert create["GlobalClusterIdentifier"] == "megapool-test" and create["KmsKeyId"] == "alias/aws/rds" and create["StorageEncrypted"] is True
+    assert (
+        create["GlobalClusterIdentifier"] == "megapool-test"
+        and create["KmsKeyId"] == "alias/aws/rds"
+        and create["StorageEncrypted"] is True
+    )
     instance = aws_calls.of("CreateDBInstance")[0].params
     assert instance["DBClusterIdentifier"] == "megapool-test" and instance["PubliclyAccessible"] is False
     assert instance["DBInstanceClass"] == "db.r6g.large" and instance["DBInstanceIdentifier"] == "megapool-test-1"
     cluster = _cluster(PRIMARY)
     assert _parameter(PRIMARY, "url") == "ecto://megapool:%s@%s:5432/megapool" % (password, _global_endpoint())
-    assert _parameter(PRIMARY, "reader_url") == "ecto://megapool:%s@%s:5432/megapool" % (password, cluster["ReaderEndpoint"])
+    assert _parameter(PRIMARY, "reader_url") == "ecto://megapool:%s@%s:5432/megapool" % (
+        password,
+        cluster["ReaderEndpoint"],
+    )
     assert password not in repr(result)
     assert result["cluster"]["role"] == "primary" and result["cluster"]["instances"] == ["megapool-test-1"]
 
@@ -121,17 +134,25 @@ def test_check_mode_on_an_empty_account_predicts_and_writes_nothing(aws, run_mod
 def test_a_secondary_joins_without_master_user_with_a_key_of_its_region(aws, run_module, aws_calls):  # pylint: disable=unused-argument
     run_module(module_under_test.main, _args())
     aws_calls.clear()
-    result = run_module(module_under_test.main, _args(SECONDARY, kms_key_id="arn:aws:kms:ap-southeast-1:123456789012:key/k"))
+    result = run_module(
+        module_under_test.main, _args(SECONDARY, kms_key_id="arn:aws:kms:ap-southeast-1:123456789012:key/k")
+    )
     assert result["changed"] and not result.get("failed"), result
     request = aws_calls.of("CreateDBCluster")[0]
     assert request.region == SECONDARY
-    assert "MasterUsername" not in request.params and "MasterUserPassword" not in request.params and "DatabaseName" not in request.params
+    assert (
+        "MasterUsername" not in request.params
+        and "MasterUserPassword" not in request.params
+        and "DatabaseName" not in request.params
+    )
     assert request.params["KmsKeyId"] == "arn:aws:kms:ap-southeast-1:123456789012:key/k"
     password = _parameter(PRIMARY, "master_password")
     assert _parameter(SECONDARY, "master_password") == password
     assert _parameter(SECONDARY, "url") == _parameter(PRIMARY, "url")  # the global writer endpoint
     assert _parameter(SECONDARY, "reader_url").endswith("@%s:5432/megapool" % _cluster(SECONDARY)["ReaderEndpoint"])
-    again = run_module(module_under_test.main, _args(SECONDARY, kms_key_id="arn:aws:kms:ap-southeast-1:123456789012:key/k"))
+    again = run_module(
+        module_under_test.main, _args(SECONDARY, kms_key_id="arn:aws:kms:ap-southeast-1:123456789012:key/k")
+    )
     assert not again["changed"], again["events"]
 
 
@@ -145,7 +166,11 @@ def test_the_secondary_region_named_as_primary_is_refused_before_any_change(aws,
     run_module(module_under_test.main, _args(SECONDARY))
     aws_calls.clear()
     result = run_module(module_under_test.main, _args(SECONDARY, role="primary", primary_region=None))
-    assert result["failed"] and "is a secondary cluster of megapool-test" in result["msg"] and "(eu-north-1)" in result["msg"]
+    assert (
+        result["failed"]
+        and "is a secondary cluster of megapool-test" in result["msg"]
+        and "(eu-north-1)" in result["msg"]
+    )
     assert aws_calls.writes() == []
 
 
@@ -166,15 +191,19 @@ def test_absent_refuses_deletion_protection_then_removes_the_primary_with_a_fina
     refused = run_module(module_under_test.main, _args(state="absent"))
     assert refused["failed"] and "database_force_delete=true" in refused["msg"]
     assert aws_calls.writes() == []
-    removed = run_module(module_under_test.main, _args(state="absent", force_delete=True, final_snapshot_identifier="megapool-test-final"))
+    removed = run_module(
+        module_under_test.main,
+        _args(state="absent", force_delete=True, final_snapshot_identifier="megapool-test-final"),
+    )
     assert not removed.get("failed") and removed["changed"], removed
     assert removed["final_snapshot"] == "megapool-test-final"
     rds = boto3.client("rds", region_name=PRIMARY)
     assert rds.describe_db_clusters()["DBClusters"] == []
     assert rds.describe_db_instances()["DBInstances"] == []
-    assert [s["DBClusterSnapshotIdentifier"] for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]] == [
-        "megapool-test-final"
-    ]
+    assert [
+        s["DBClusterSnapshotIdentifier"]
+        for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+    ] == ["megapool-test-final"]
     assert _parameter(PRIMARY, "url") is None and _parameter(PRIMARY, "master_password") is None
     assert boto3.client("rds", region_name=PRIMARY).describe_global_clusters()["GlobalClusters"] == []
     assert run_module(module_under_test.main, _args(state="absent"))["changed"] is False
@@ -190,7 +219,11 @@ def test_absent_removes_the_secondary_first_and_refuses_the_primary_under_it(aws
     secondary = run_module(module_under_test.main, _args(SECONDARY, state="absent"))
     assert not secondary.get("failed") and secondary["changed"], secondary
     assert "final_snapshot" not in secondary  # the primary's snapshot holds the same data
-    assert [call.operation for call in aws_calls.writes()][:3] == ["RemoveFromGlobalCluster", "DeleteDBInstance", "DeleteDBCluster"]
+    assert [call.operation for call in aws_calls.writes()][:3] == [
+        "RemoveFromGlobalCluster",
+        "DeleteDBInstance",
+        "DeleteDBCluster",
+    ]
     assert boto3.client("rds", region_name=SECONDARY).describe_db_clusters()["DBClusters"] == []
     primary = run_module(module_under_test.main, _args(state="absent", skip_final_snapshot=True))
     assert not primary.get("failed") and primary["changed"], primary

@@ -33,10 +33,14 @@ def aws(aws_env):  # pylint: disable=unused-argument
             vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
             zones = [zone["ZoneName"] for zone in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
             subnets = [
-                ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "%d.0/24" % i), AvailabilityZone=zone)["Subnet"]["SubnetId"]
+                ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "%d.0/24" % i), AvailabilityZone=zone)[
+                    "Subnet"
+                ]["SubnetId"]
                 for i, zone in enumerate(zones)
             ]
-            boto3.client("rds", region_name=region).create_db_subnet_group(DBSubnetGroupName="db", DBSubnetGroupDescription="db", SubnetIds=subnets)
+            boto3.client("rds", region_name=region).create_db_subnet_group(
+                DBSubnetGroupName="db", DBSubnetGroupDescription="db", SubnetIds=subnets
+            )
         yield
 
 
@@ -60,12 +64,16 @@ def _args(region: str = WRITER, **extra: Any) -> dict[str, Any]:
 
 
 def _instance(region: str) -> dict[str, Any]:
-    return boto3.client("rds", region_name=region).describe_db_instances(DBInstanceIdentifier="megapool-test")["DBInstances"][0]
+    return boto3.client("rds", region_name=region).describe_db_instances(DBInstanceIdentifier="megapool-test")[
+        "DBInstances"
+    ][0]
 
 
 def _parameter(region: str, name: str) -> str | None:
     try:
-        return boto3.client("ssm", region_name=region).get_parameter(Name=PREFIX + name, WithDecryption=True)["Parameter"]["Value"]
+        return boto3.client("ssm", region_name=region).get_parameter(Name=PREFIX + name, WithDecryption=True)[
+            "Parameter"
+        ]["Value"]
     except boto3.client("ssm", region_name=region).exceptions.ParameterNotFound:
         return None
 
@@ -78,13 +86,20 @@ def test_creates_an_encrypted_private_writer_with_a_generated_password_and_its_u
     assert db["DBSubnetGroup"]["DBSubnetGroupName"] == "db"
     password = _parameter(WRITER, "master_password")
     assert len(password) == 32
-    assert boto3.client("ssm", region_name=WRITER).get_parameter(Name=PREFIX + "url")["Parameter"]["Type"] == "SecureString"
+    assert (
+        boto3.client("ssm", region_name=WRITER).get_parameter(Name=PREFIX + "url")["Parameter"]["Type"]
+        == "SecureString"
+    )
     endpoint = db["Endpoint"]["Address"]
     assert _parameter(WRITER, "url") == "ecto://megapool:%s@%s:5432/megapool" % (password, endpoint)
     assert _parameter(WRITER, "reader_url") == _parameter(WRITER, "url")  # the writer's region reads from the writer
     create = aws_calls.of("CreateDBInstance")[0].params
     assert create["MasterUserPassword"] == password and "ManageMasterUserPassword" not in create
-    assert create["StorageEncrypted"] is True and create["KmsKeyId"] == "alias/aws/rds" and create["PubliclyAccessible"] is False
+    assert (
+        create["StorageEncrypted"] is True
+        and create["KmsKeyId"] == "alias/aws/rds"
+        and create["PubliclyAccessible"] is False
+    )
     assert password not in repr(result)  # never returned
     assert result["instance"]["endpoint"] == endpoint and result["instance"]["role"] == "primary"
     assert set(result["parameters"]) == {"master_password", "url", "reader_url"}
@@ -106,7 +121,9 @@ def test_check_mode_on_an_empty_account_predicts_and_writes_nothing(aws, run_mod
 
 
 def test_secrets_manager_mode_lets_rds_keep_the_password(aws, run_module, aws_calls):  # pylint: disable=unused-argument
-    result = run_module(module_under_test.main, _args(master_password_mode="secrets_manager", master_password_parameter=None))
+    result = run_module(
+        module_under_test.main, _args(master_password_mode="secrets_manager", master_password_parameter=None)
+    )
     assert result["changed"] and not result.get("failed"), result
     create = aws_calls.of("CreateDBInstance")[0].params
     assert create["ManageMasterUserPassword"] is True and "MasterUserPassword" not in create
@@ -129,8 +146,14 @@ def test_a_replica_in_another_region_gets_the_password_and_points_at_the_writer(
     assert "MasterUserPassword" not in request.params
     password = _parameter(WRITER, "master_password")
     assert _parameter(READER, "master_password") == password  # a promoted replica's region has it
-    assert _parameter(READER, "url") == "ecto://megapool:%s@%s:5432/megapool" % (password, writer["Endpoint"]["Address"])
-    assert _parameter(READER, "reader_url") == "ecto://megapool:%s@%s:5432/megapool" % (password, replica["Endpoint"]["Address"])
+    assert _parameter(READER, "url") == "ecto://megapool:%s@%s:5432/megapool" % (
+        password,
+        writer["Endpoint"]["Address"],
+    )
+    assert _parameter(READER, "reader_url") == "ecto://megapool:%s@%s:5432/megapool" % (
+        password,
+        replica["Endpoint"]["Address"],
+    )
     assert result["instance"]["writer_endpoint"] == writer["Endpoint"]["Address"]
     again = run_module(module_under_test.main, _args(READER))
     assert not again["changed"], again["events"]
@@ -147,7 +170,11 @@ def test_drift_is_modified(aws, run_module, aws_calls):  # pylint: disable=unuse
     result = run_module(module_under_test.main, _args(instance_class="db.t4g.small", backup_retention=14))
     assert result["changed"]
     modify = aws_calls.of("ModifyDBInstance")[0].params
-    assert modify["DBInstanceClass"] == "db.t4g.small" and modify["BackupRetentionPeriod"] == 14 and modify["ApplyImmediately"] is False
+    assert (
+        modify["DBInstanceClass"] == "db.t4g.small"
+        and modify["BackupRetentionPeriod"] == 14
+        and modify["ApplyImmediately"] is False
+    )
     assert set(modify) == {"DBInstanceIdentifier", "DBInstanceClass", "BackupRetentionPeriod", "ApplyImmediately"}
 
 
@@ -174,7 +201,10 @@ def test_topology_mismatches_fail_with_the_fix_and_promote_and_rebuild_fix_them(
     # The old writer is a standalone writer now, planned as a replica: refused, then rebuilt from the new writer.
     refused = run_module(module_under_test.main, _args(WRITER, role="replica", source_region=READER))
     assert refused["failed"] and "standalone writer" in refused["msg"]
-    rebuilt = run_module(module_under_test.main, _args(WRITER, role="replica", source_region=READER, rebuild=True, skip_final_snapshot=False))
+    rebuilt = run_module(
+        module_under_test.main,
+        _args(WRITER, role="replica", source_region=READER, rebuild=True, skip_final_snapshot=False),
+    )
     assert rebuilt["changed"] and not rebuilt.get("failed"), rebuilt
     assert rebuilt["final_snapshot"].startswith("megapool-test-final-")
     assert _instance(WRITER)["ReadReplicaSourceDBInstanceIdentifier"] == _instance(READER)["DBInstanceArn"]
@@ -191,7 +221,9 @@ def test_the_wait_is_bounded(aws, run_module, clock):  # pylint: disable=unused-
     database.status = "modifying"
     stuck = run_module(module_under_test.main, _args(WRITER, promote=True, wait_timeout=10, poll_interval=3))
     assert stuck["failed"] and "did not become available within 10 s (last status modifying)" in stuck["msg"]
-    assert clock.sleeps == [3, 3, 3, 1], "the last pause ends at wait_timeout (module_utils/base.py poll_until), not 2 s past it"
+    assert clock.sleeps == [3, 3, 3, 1], (
+        "the last pause ends at wait_timeout (module_utils/base.py poll_until), not 2 s past it"
+    )
 
 
 def test_absent_refuses_deletion_protection_unless_forced_and_removes_the_parameters(aws, run_module):  # pylint: disable=unused-argument

@@ -27,12 +27,16 @@ def aws(aws_env):  # pylint: disable=unused-argument
         yield
 
 
-def run(region: str, role: str = "app", env: str = "prod", cluster: str = "shop", count: int = 1, **tags: str) -> list[dict[str, Any]]:
+def run(
+    region: str, role: str = "app", env: str = "prod", cluster: str = "shop", count: int = 1, **tags: str
+) -> list[dict[str, Any]]:
     ec2 = boto3.client("ec2", region_name=region)
     all_tags = {"megapool:env": env, "megapool:cluster": cluster, "megapool:role": role}
     all_tags.update({key.replace("__", ":"): value for key, value in tags.items()})
     return ec2.run_instances(
-        ImageId=IMAGE, MinCount=count, MaxCount=count,
+        ImageId=IMAGE,
+        MinCount=count,
+        MaxCount=count,
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}],
     )["Instances"]
 
@@ -82,7 +86,10 @@ def test_node_names_across_all_regions(cluster, run_module, aws_calls):
     assert sorted(call.region for call in aws_calls) == sorted(REGIONS)
     filters = {f["Name"]: f["Values"] for f in aws_calls[0].params["Filters"]}
     assert filters == {
-        "tag:megapool:env": ["prod"], "tag:megapool:cluster": ["shop"], "instance-state-name": ["running"], "tag:megapool:role": ["app"],
+        "tag:megapool:env": ["prod"],
+        "tag:megapool:cluster": ["shop"],
+        "instance-state-name": ["running"],
+        "tag:megapool:role": ["app"],
     }
 
 
@@ -91,7 +98,8 @@ def test_basename_and_include_release(cluster, run_module):
 
     expected = sorted(
         "megapool-%s@%s" % ("1.5.0" if region == "ap-southeast-1" else "1.4.2", i["PrivateIpAddress"])
-        for region in REGIONS for i in cluster[region]
+        for region in REGIONS
+        for i in cluster[region]
     )
     assert result["nodes"] == expected
 
@@ -129,7 +137,10 @@ def test_stopped_instances_and_other_roles_are_not_members(aws, run_module):
 
 def test_check_mode_reads_the_same(cluster, run_module, aws_calls):
     aws_calls.clear()
-    assert run_module(module_under_test.main, args(), check_mode=True)["nodes"] == run_module(module_under_test.main, args())["nodes"]
+    assert (
+        run_module(module_under_test.main, args(), check_mode=True)["nodes"]
+        == run_module(module_under_test.main, args())["nodes"]
+    )
     assert aws_calls.writes() == []
 
 
@@ -176,9 +187,17 @@ def _fail_in(monkeypatch, region: str) -> None:
     def client(self, *a, **kw):
         made = original(self, *a, **kw)
         if made.meta.region_name == region:
+
             def _raise(**_):
-                raise ClientError({"Error": {"Code": "AuthFailure", "Message": "AWS was not able to validate the provided access credentials"}},
-                                  "DescribeInstances")
+                raise ClientError(
+                    {
+                        "Error": {
+                            "Code": "AuthFailure",
+                            "Message": "AWS was not able to validate the provided access credentials",
+                        }
+                    },
+                    "DescribeInstances",
+                )
 
             made.meta.events.register("before-call.ec2.DescribeInstances", _raise)
         return made
@@ -194,8 +213,10 @@ def test_a_failing_region_is_a_warning_and_an_error_entry(cluster, run_module, m
     assert "failed" not in result
     assert len(result["nodes"]) == 4
     assert result["regions"] == ["eu-north-1", "ap-southeast-1"]
-    assert result["errors"] == {"us-east-1": "AuthFailure: AWS was not able to validate the provided access credentials "
-                                             "(AWS refused the credentials in this region; check them, and that the region is enabled)"}
+    assert result["errors"] == {
+        "us-east-1": "AuthFailure: AWS was not able to validate the provided access credentials "
+        "(AWS refused the credentials in this region; check them, and that the region is enabled)"
+    }
     assert any("Skipped region us-east-1: AuthFailure" in w for w in result["warnings"])
 
 

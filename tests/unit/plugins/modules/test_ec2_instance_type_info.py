@@ -35,12 +35,18 @@ def test_reads_types_in_the_order_asked_and_names_the_missing(aws, run_module, a
     assert "spot" in intel["supported_usage_classes"]
     assert result["missing"] == ["t9.nope"]
     assert aws_calls.operations() == [
-        "DescribeInstanceTypes", "DescribeInstanceTypeOfferings", "DescribeInstanceTypeOfferings", "DescribeAvailabilityZones"
+        "DescribeInstanceTypes",
+        "DescribeInstanceTypeOfferings",
+        "DescribeInstanceTypeOfferings",
+        "DescribeAvailabilityZones",
     ]
     assert aws_calls.of("DescribeInstanceTypes")[0].params["Filters"] == [
         {"Name": "instance-type", "Values": ["t3.small", "t4g.small", "t9.nope"]}
     ]
-    assert [call.params["LocationType"] for call in aws_calls.of("DescribeInstanceTypeOfferings")] == ["region", "availability-zone-id"]
+    assert [call.params["LocationType"] for call in aws_calls.of("DescribeInstanceTypeOfferings")] == [
+        "region",
+        "availability-zone-id",
+    ]
     assert intel["availability_zone_ids"] == ["eun1-az1", "eun1-az2", "eun1-az3"]
     assert intel["availability_zones"] == ["eu-north-1a", "eu-north-1b", "eu-north-1c"]
 
@@ -76,11 +82,14 @@ def test_nothing_offered(aws, run_module):  # pylint: disable=unused-argument
     assert result["instance_types"] == [] and result["missing"] == ["t9.nope", "x1.nothing"]
 
 
-@pytest.mark.parametrize("names, expected", [
-    (["t3.*"], "instance_types[0]='t3.*' is not an instance type name (family.size, e.g. t3.small; no wildcards)."),
-    (["t3.small", "T3.Small"], "instance_types[1]='T3.Small' is not an instance type name"),
-    ([], "instance_types is empty"),
-])
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        (["t3.*"], "instance_types[0]='t3.*' is not an instance type name (family.size, e.g. t3.small; no wildcards)."),
+        (["t3.small", "T3.Small"], "instance_types[1]='T3.Small' is not an instance type name"),
+        ([], "instance_types is empty"),
+    ],
+)
 def test_malformed_names_fail_before_any_call(aws, run_module, aws_calls, names, expected):  # pylint: disable=unused-argument
     result = _run(run_module, names)
     assert result["failed"] is True

@@ -36,7 +36,9 @@ def _ec2(region: str):
     return _CLIENTS[region]
 
 
-def _make_vpcs(regions: tuple[str, ...] | list[str] = tuple(REGIONS), cidrs=None, tables: int = 1) -> list[dict[str, Any]]:
+def _make_vpcs(
+    regions: tuple[str, ...] | list[str] = tuple(REGIONS), cidrs=None, tables: int = 1
+) -> list[dict[str, Any]]:
     """A VPC (10.<i>.0.0/16 unless told) with ``tables`` route tables and an internet route in each region."""
     vpcs = []
     for index, region in enumerate(regions):
@@ -73,7 +75,9 @@ def _live_mesh_peerings(vpcs) -> dict[frozenset, dict]:
         for peering in _peerings(region):
             ends = frozenset((peering["RequesterVpcInfo"]["VpcId"], peering["AccepterVpcInfo"]["VpcId"]))
             if ends <= ids:
-                assert found.get(ends, peering)["VpcPeeringConnectionId"] == peering["VpcPeeringConnectionId"], "duplicate peering"
+                assert found.get(ends, peering)["VpcPeeringConnectionId"] == peering["VpcPeeringConnectionId"], (
+                    "duplicate peering"
+                )
                 found[ends] = peering
     return found
 
@@ -83,7 +87,8 @@ def _routes(vpc: dict) -> dict[str, dict[str, str]]:
     return {
         table["RouteTableId"]: {
             route["DestinationCidrBlock"]: route.get("VpcPeeringConnectionId") or route.get("GatewayId")
-            for route in table["Routes"] if "DestinationCidrBlock" in route
+            for route in table["Routes"]
+            if "DestinationCidrBlock" in route
         }
         for table in tables
     }
@@ -103,7 +108,9 @@ def _assert_full_mesh(vpcs, tags=None) -> dict[frozenset, dict]:
         assert requester["PeeringOptions"]["AllowDnsResolutionFromRemoteVpc"] is True
         assert accepter["PeeringOptions"]["AllowDnsResolutionFromRemoteVpc"] is True
         if tags is not None:
-            assert _tags(peering) == dict(tags, Name="%s-%s-%s" % (tags.get("megapool:cluster", "mesh"), requester["Region"], accepter["Region"]))
+            assert _tags(peering) == dict(
+                tags, Name="%s-%s-%s" % (tags.get("megapool:cluster", "mesh"), requester["Region"], accepter["Region"])
+            )
     for vpc in vpcs:
         for table_id, routes in _routes(vpc).items():
             for peer in vpcs:
@@ -123,9 +130,15 @@ def test_creates_an_active_mesh_with_routes_dns_and_tags(aws, run_module, aws_ca
 
     assert result["changed"] is True, result
     mesh = _assert_full_mesh(vpcs, tags=CLUSTER_TAGS)
-    assert sorted(result["peerings_created"]) == sorted(result["peerings_accepted"]) == [
-        "shop-ap-southeast-2-eu-west-1", "shop-ap-southeast-2-us-east-1", "shop-eu-west-1-us-east-1",
-    ]
+    assert (
+        sorted(result["peerings_created"])
+        == sorted(result["peerings_accepted"])
+        == [
+            "shop-ap-southeast-2-eu-west-1",
+            "shop-ap-southeast-2-us-east-1",
+            "shop-eu-west-1-us-east-1",
+        ]
+    )
     assert len(result["routes_added"]) == 3 * 2 * 2
     assert result["routes_replaced"] == result["routes_removed"] == result["peerings_deleted"] == []
     ids = {p["VpcPeeringConnectionId"] for p in mesh.values()}
@@ -136,19 +149,35 @@ def test_creates_an_active_mesh_with_routes_dns_and_tags(aws, run_module, aws_ca
     returned = by_name["shop-eu-west-1-us-east-1"]
     assert returned["id"] == mesh[frozenset((vpcs[0]["vpc_id"], vpcs[1]["vpc_id"]))]["VpcPeeringConnectionId"]
     assert returned["status"] == "active"
-    assert returned["requester"] == dict(region="eu-west-1", vpc_id=vpcs[1]["vpc_id"], cidr_block="10.1.0.0/16", allow_dns_resolution_from_remote_vpc=True)
-    assert returned["accepter"] == dict(region="us-east-1", vpc_id=vpcs[0]["vpc_id"], cidr_block="10.0.0.0/16", allow_dns_resolution_from_remote_vpc=True)
+    assert returned["requester"] == dict(
+        region="eu-west-1",
+        vpc_id=vpcs[1]["vpc_id"],
+        cidr_block="10.1.0.0/16",
+        allow_dns_resolution_from_remote_vpc=True,
+    )
+    assert returned["accepter"] == dict(
+        region="us-east-1",
+        vpc_id=vpcs[0]["vpc_id"],
+        cidr_block="10.0.0.0/16",
+        allow_dns_resolution_from_remote_vpc=True,
+    )
     assert returned["tags"] == dict(CLUSTER_TAGS, Name="shop-eu-west-1-us-east-1")
 
     # the peering is requested in the requester's region and accepted in the accepter's
     for call in aws_calls.of("CreateVpcPeeringConnection"):
         assert call.params["PeerRegion"] > call.region
-    accepted = {call.params["VpcPeeringConnectionId"]: call.region for call in aws_calls.of("AcceptVpcPeeringConnection")}
+    accepted = {
+        call.params["VpcPeeringConnectionId"]: call.region for call in aws_calls.of("AcceptVpcPeeringConnection")
+    }
     assert accepted == {p["VpcPeeringConnectionId"]: p["AccepterVpcInfo"]["Region"] for p in mesh.values()}
 
-    assert result["diff"]["before"] == {"peerings": {}, "routes": {t: {} for vpc in vpcs for t in vpc["route_table_ids"]}}
+    assert result["diff"]["before"] == {
+        "peerings": {},
+        "routes": {t: {} for vpc in vpcs for t in vpc["route_table_ids"]},
+    }
     assert result["diff"]["after"]["routes"][vpcs[0]["route_table_ids"][0]] == {
-        "10.1.0.0/16": "peering:shop-eu-west-1-us-east-1", "10.2.0.0/16": "peering:shop-ap-southeast-2-us-east-1",
+        "10.1.0.0/16": "peering:shop-eu-west-1-us-east-1",
+        "10.2.0.0/16": "peering:shop-ap-southeast-2-us-east-1",
     }
 
 
@@ -211,7 +240,9 @@ def test_check_mode_makes_no_change_but_reports_the_plan(aws, run_module, aws_ca
     assert applied["diff"] == checked["diff"]
     strip = [dict(p, id=None) for p in applied["peerings"]]
     assert sorted(strip, key=lambda p: p["name"]) == sorted(checked["peerings"], key=lambda p: p["name"])
-    assert {k: applied[k] for k in ("peerings_created", "peerings_accepted")} == {k: checked[k] for k in ("peerings_created", "peerings_accepted")}
+    assert {k: applied[k] for k in ("peerings_created", "peerings_accepted")} == {
+        k: checked[k] for k in ("peerings_created", "peerings_accepted")
+    }
 
 
 def test_check_mode_copes_with_vpcs_that_do_not_exist_yet(aws, run_module, aws_calls):  # pylint: disable=unused-argument
@@ -229,7 +260,8 @@ def test_check_mode_copes_with_vpcs_that_do_not_exist_yet(aws, run_module, aws_c
     assert aws_calls.writes() == []
     assert len(result["peerings_created"]) == 3
     assert [(r["route_table_id"], r["destination_cidr_block"]) for r in result["routes_added"]] == [
-        (existing[0]["route_table_ids"][0], "10.1.0.0/16"), (existing[0]["route_table_ids"][0], "10.2.0.0/16"),
+        (existing[0]["route_table_ids"][0], "10.1.0.0/16"),
+        (existing[0]["route_table_ids"][0], "10.2.0.0/16"),
     ]
     new = {p["name"]: p for p in result["peerings"]}["mesh-eu-west-1-us-east-1"]
     assert new["requester"]["vpc_id"] is None
@@ -251,16 +283,22 @@ def test_existing_pending_peering_is_accepted_and_stray_route_replaced(aws, run_
     vpcs = _make_vpcs(regions=REGIONS[:2])
     use1, euw1 = vpcs
     # made by hand, from the "wrong" side, still pending; and a route to the peer CIDR via the gateway
-    pcx = _ec2("us-east-1").create_vpc_peering_connection(VpcId=use1["vpc_id"], PeerVpcId=euw1["vpc_id"], PeerRegion="eu-west-1")
+    pcx = _ec2("us-east-1").create_vpc_peering_connection(
+        VpcId=use1["vpc_id"], PeerVpcId=euw1["vpc_id"], PeerRegion="eu-west-1"
+    )
     pcx_id = pcx["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-    _ec2("us-east-1").create_route(RouteTableId=use1["route_table_ids"][0], DestinationCidrBlock="10.1.0.0/16", GatewayId=use1["igw"])
+    _ec2("us-east-1").create_route(
+        RouteTableId=use1["route_table_ids"][0], DestinationCidrBlock="10.1.0.0/16", GatewayId=use1["igw"]
+    )
 
     result = run_module(module_under_test.main, _args(vpcs))
 
     assert result["changed"], result
     assert result["peerings_created"] == []
     assert result["peerings_accepted"] == ["mesh-eu-west-1-us-east-1"]
-    assert [(r["route_table_id"], r["previous_target"], r["vpc_peering_connection_id"]) for r in result["routes_replaced"]] == [
+    assert [
+        (r["route_table_id"], r["previous_target"], r["vpc_peering_connection_id"]) for r in result["routes_replaced"]
+    ] == [
         (use1["route_table_ids"][0], use1["igw"], pcx_id),
     ]
     mesh = _live_mesh_peerings(vpcs)
@@ -268,7 +306,9 @@ def test_existing_pending_peering_is_accepted_and_stray_route_replaced(aws, run_
     assert mesh[frozenset((use1["vpc_id"], euw1["vpc_id"]))]["Status"]["Code"] == "active"
     assert _routes(use1)[use1["route_table_ids"][0]]["10.1.0.0/16"] == pcx_id
     assert _routes(euw1)[euw1["route_table_ids"][0]]["10.0.0.0/16"] == pcx_id
-    assert [(p["requester"]["region"], p["accepter"]["region"]) for p in result["peerings"]] == [("us-east-1", "eu-west-1")]
+    assert [(p["requester"]["region"], p["accepter"]["region"]) for p in result["peerings"]] == [
+        ("us-east-1", "eu-west-1")
+    ]
     assert run_module(module_under_test.main, _args(vpcs))["changed"] is False
 
 
@@ -296,9 +336,17 @@ def test_same_region_vpcs_are_peered_with_one_options_call(aws, run_module, aws_
     assert len(same) == 1
     first, second = sorted((vpcs[0]["vpc_id"], vpcs[1]["vpc_id"]))
     assert same[0]["name"] == "mesh-us-east-1-%s-us-east-1-%s" % (first, second)
-    options_calls = [c for c in aws_calls.of("ModifyVpcPeeringConnectionOptions") if c.params["VpcPeeringConnectionId"] == same[0]["id"]]
+    options_calls = [
+        c
+        for c in aws_calls.of("ModifyVpcPeeringConnectionOptions")
+        if c.params["VpcPeeringConnectionId"] == same[0]["id"]
+    ]
     assert len(options_calls) == 1
-    assert set(options_calls[0].params) == {"VpcPeeringConnectionId", "RequesterPeeringConnectionOptions", "AccepterPeeringConnectionOptions"}
+    assert set(options_calls[0].params) == {
+        "VpcPeeringConnectionId",
+        "RequesterPeeringConnectionOptions",
+        "AccepterPeeringConnectionOptions",
+    }
     create = [c for c in aws_calls.of("CreateVpcPeeringConnection") if c.params["VpcId"] == first]
     assert "PeerRegion" not in create[0].params
     assert run_module(module_under_test.main, _args(vpcs))["changed"] is False
@@ -310,8 +358,12 @@ def test_same_region_vpcs_are_peered_with_one_options_call(aws, run_module, aws_
 @pytest.mark.parametrize(
     "new_tags, purge, expected",
     [
-        pytest.param({"megapool:cluster": "shop", "team": "core"}, True, {"megapool:cluster": "shop", "team": "core"}, id="purge"),
-        pytest.param({"megapool:cluster": "shop", "team": "core"}, False, dict(CLUSTER_TAGS, team="core"), id="no-purge"),
+        pytest.param(
+            {"megapool:cluster": "shop", "team": "core"}, True, {"megapool:cluster": "shop", "team": "core"}, id="purge"
+        ),
+        pytest.param(
+            {"megapool:cluster": "shop", "team": "core"}, False, dict(CLUSTER_TAGS, team="core"), id="no-purge"
+        ),
         pytest.param(None, True, CLUSTER_TAGS, id="tags-unset-leaves-tags-alone"),
     ],
 )
@@ -332,7 +384,11 @@ def test_tags_update(aws, run_module, aws_calls, new_tags, purge, expected):  # 
     if changes:
         # cross-region peerings are tagged in both regions (AWS keeps each region's tags apart)
         tagged = {(c.region, c.params["Resources"][0]) for c in aws_calls.of("CreateTags")}
-        assert tagged == {(region, p["id"]) for p in result["peerings"] for region in (p["requester"]["region"], p["accepter"]["region"])}
+        assert tagged == {
+            (region, p["id"])
+            for p in result["peerings"]
+            for region in (p["requester"]["region"], p["accepter"]["region"])
+        }
         assert result["diff"]["before"] != result["diff"]["after"]
     assert run_module(module_under_test.main, _args(vpcs, tags=new_tags, purge_tags=purge))["changed"] is False
 
@@ -345,7 +401,9 @@ def test_absent_removes_routes_and_peerings_and_is_idempotent(aws, run_module, a
     created = run_module(module_under_test.main, _args(vpcs, tags=CLUSTER_TAGS))
     ids = {p["id"] for p in created["peerings"]}
 
-    checked = run_module(module_under_test.main, _args(vpcs, state="absent", tags=CLUSTER_TAGS), check_mode=True, diff=True)
+    checked = run_module(
+        module_under_test.main, _args(vpcs, state="absent", tags=CLUSTER_TAGS), check_mode=True, diff=True
+    )
     assert checked["changed"] is True
     assert len(_live_mesh_peerings(vpcs)) == 3, "check mode deleted something"
 
@@ -365,7 +423,9 @@ def test_absent_removes_routes_and_peerings_and_is_idempotent(aws, run_module, a
     assert removed["diff"]["after"]["peerings"] == {}
     # routes go before the peerings they use
     operations = aws_calls.operations()
-    assert max(i for i, op in enumerate(operations) if op == "DeleteRoute") < min(i for i, op in enumerate(operations) if op == "DeleteVpcPeeringConnection")
+    assert max(i for i, op in enumerate(operations) if op == "DeleteRoute") < min(
+        i for i, op in enumerate(operations) if op == "DeleteVpcPeeringConnection"
+    )
 
     aws_calls.clear()
     again = run_module(module_under_test.main, _args(vpcs, state="absent"))
@@ -438,7 +498,10 @@ def test_waiting_is_bounded(aws, run_module, monkeypatch, clock, wait_timeout, p
     result = run_module(module_under_test.main, _args(vpcs, wait_timeout=wait_timeout))
     assert result["failed"] is True
     assert "Timed out after %ss waiting for VPC peering pcx-" % wait_timeout in result["msg"]
-    assert "to become active or pending-acceptance or provisioning in us-east-1 (last status: initiating-request)" in result["msg"]
+    assert (
+        "to become active or pending-acceptance or provisioning in us-east-1 (last status: initiating-request)"
+        in result["msg"]
+    )
     assert clock.sleeps == pauses
 
 

@@ -16,13 +16,28 @@ from ansible_collections.megapool.aws.plugins.modules import ecr_replication
 
 SOURCE, OTHER = "eu-north-1", "ap-southeast-1"
 ACCOUNT = "123456789012"
-MANIFEST = json.dumps({
-    "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 100, "digest": "sha256:" + "c" * 64},
-    "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 10, "digest": "sha256:" + "a" * 64}],
-})
-OUR_RULE = {"destinations": [{"region": OTHER, "registryId": ACCOUNT}],
-            "repositoryFilters": [{"filter": "shop-prod", "filterType": "PREFIX_MATCH"}]}
+MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 100,
+            "digest": "sha256:" + "c" * 64,
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": 10,
+                "digest": "sha256:" + "a" * 64,
+            }
+        ],
+    }
+)
+OUR_RULE = {
+    "destinations": [{"region": OTHER, "registryId": ACCOUNT}],
+    "repositoryFilters": [{"filter": "shop-prod", "filterType": "PREFIX_MATCH"}],
+}
 
 
 @pytest.fixture
@@ -37,8 +52,12 @@ def _rules():
 
 
 def _replication(run_module, check_mode=False, **args):
-    return run_module(ecr_replication.main, dict({"region": SOURCE, "repository": "shop-prod", "regions": [SOURCE, OTHER]}, **args),
-                      check_mode=check_mode, diff=True)
+    return run_module(
+        ecr_replication.main,
+        dict({"region": SOURCE, "repository": "shop-prod", "regions": [SOURCE, OTHER]}, **args),
+        check_mode=check_mode,
+        diff=True,
+    )
 
 
 def test_check_mode_then_put_then_idempotent(aws, run_module, aws_calls):  # pylint: disable=unused-argument
@@ -65,18 +84,26 @@ def test_an_owner_rule_that_covers_the_repository_is_kept(aws, run_module, aws_c
 
 
 def _info(run_module, **args):
-    return run_module(ecr_image_info.main, dict({"region": SOURCE, "repository": "shop-prod", "regions": [SOURCE, OTHER]}, **args))
+    return run_module(
+        ecr_image_info.main, dict({"region": SOURCE, "repository": "shop-prod", "regions": [SOURCE, OTHER]}, **args)
+    )
 
 
 def test_image_info_finds_the_digest_and_the_regions_holding_it(aws, run_module, aws_calls):  # pylint: disable=unused-argument
-    digest = boto3.client("ecr", region_name=SOURCE).put_image(repositoryName="shop-prod", imageManifest=MANIFEST,
-                                                               imageTag="1.4.2")["image"]["imageId"]["imageDigest"]
+    digest = boto3.client("ecr", region_name=SOURCE).put_image(
+        repositoryName="shop-prod", imageManifest=MANIFEST, imageTag="1.4.2"
+    )["image"]["imageId"]["imageDigest"]
     result = _info(run_module, image_tag="1.4.2")
     assert result["digest"] == digest and not result["changed"]
-    assert result["regions"] == {SOURCE: {"repository_exists": True, "present": True}, OTHER: {"repository_exists": False, "present": False}}
+    assert result["regions"] == {
+        SOURCE: {"repository_exists": True, "present": True},
+        OTHER: {"repository_exists": False, "present": False},
+    }
     boto3.client("ecr", region_name=OTHER).create_repository(repositoryName="shop-prod")
     assert _info(run_module, image_digest=digest)["regions"][OTHER] == {"repository_exists": True, "present": False}
-    boto3.client("ecr", region_name=OTHER).put_image(repositoryName="shop-prod", imageManifest=MANIFEST, imageTag="1.4.2", imageDigest=digest)
+    boto3.client("ecr", region_name=OTHER).put_image(
+        repositoryName="shop-prod", imageManifest=MANIFEST, imageTag="1.4.2", imageDigest=digest
+    )
     assert _info(run_module, image_digest=digest)["regions"][OTHER] == {"repository_exists": True, "present": True}
     assert _info(run_module, image_tag="9.9.9")["digest"] == ""
     # only the test's own pushes wrote: the module reads

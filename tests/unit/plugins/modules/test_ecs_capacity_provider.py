@@ -40,12 +40,20 @@ def _ecs():
 def _asg(name: str = "shop-prod", protected: bool = True) -> str:
     """An Auto Scaling group (no instances); returns its ARN."""
     client = boto3.client("autoscaling", region_name=REGION)
-    client.create_launch_configuration(LaunchConfigurationName=name + "-lc", ImageId="ami-12c6146b", InstanceType="t3.micro")
-    client.create_auto_scaling_group(
-        AutoScalingGroupName=name, LaunchConfigurationName=name + "-lc", MinSize=0, MaxSize=4,
-        AvailabilityZones=[REGION + "a"], NewInstancesProtectedFromScaleIn=protected,
+    client.create_launch_configuration(
+        LaunchConfigurationName=name + "-lc", ImageId="ami-12c6146b", InstanceType="t3.micro"
     )
-    return client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    client.create_auto_scaling_group(
+        AutoScalingGroupName=name,
+        LaunchConfigurationName=name + "-lc",
+        MinSize=0,
+        MaxSize=4,
+        AvailabilityZones=[REGION + "a"],
+        NewInstancesProtectedFromScaleIn=protected,
+    )
+    return client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0][
+        "AutoScalingGroupARN"
+    ]
 
 
 def _args(asg_arn: str | None, **extra: Any) -> dict[str, Any]:
@@ -90,7 +98,11 @@ def test_creates_the_provider_with_managed_scaling_protection_draining_and_tags(
     aws_calls.clear()
     result = run_module(
         module_under_test.main,
-        _args(asg_arn, managed_scaling=dict(target_capacity=90, maximum_scaling_step_size=4, instance_warmup_period=120), tags=TAGS),
+        _args(
+            asg_arn,
+            managed_scaling=dict(target_capacity=90, maximum_scaling_step_size=4, instance_warmup_period=120),
+            tags=TAGS,
+        ),
         diff=True,
     )
     module_calls = list(aws_calls)
@@ -99,7 +111,13 @@ def test_creates_the_provider_with_managed_scaling_protection_draining_and_tags(
     provider = _described()
     assert provider["autoScalingGroupProvider"] == {
         "autoScalingGroupArn": asg_arn,
-        "managedScaling": {"status": "ENABLED", "targetCapacity": 90, "minimumScalingStepSize": 1, "maximumScalingStepSize": 4, "instanceWarmupPeriod": 120},
+        "managedScaling": {
+            "status": "ENABLED",
+            "targetCapacity": 90,
+            "minimumScalingStepSize": 1,
+            "maximumScalingStepSize": 4,
+            "instanceWarmupPeriod": 120,
+        },
         "managedTerminationProtection": "ENABLED",
         "managedDraining": "ENABLED",
     }
@@ -112,7 +130,11 @@ def test_creates_the_provider_with_managed_scaling_protection_draining_and_tags(
     assert returned["auto_scaling_group_provider"] == {
         "auto_scaling_group_arn": asg_arn,
         "managed_scaling": {
-            "status": "ENABLED", "target_capacity": 90, "minimum_scaling_step_size": 1, "maximum_scaling_step_size": 4, "instance_warmup_period": 120,
+            "status": "ENABLED",
+            "target_capacity": 90,
+            "minimum_scaling_step_size": 1,
+            "maximum_scaling_step_size": 4,
+            "instance_warmup_period": 120,
         },
         "managed_termination_protection": "ENABLED",
         "managed_draining": "ENABLED",
@@ -122,9 +144,15 @@ def test_creates_the_provider_with_managed_scaling_protection_draining_and_tags(
     assert [call.operation for call in aws_calls.writes()] == ["CreateCapacityProvider"]
     create = aws_calls.of("CreateCapacityProvider")[0].params
     assert create["name"] == NAME
-    assert sorted(create["tags"], key=lambda tag: tag["key"]) == [{"key": "megapool:cluster", "value": "shop"}, {"key": "megapool:env", "value": "test"}]
+    assert sorted(create["tags"], key=lambda tag: tag["key"]) == [
+        {"key": "megapool:cluster", "value": "shop"},
+        {"key": "megapool:env", "value": "test"},
+    ]
     assert [call.operation for call in module_calls] == [
-        "DescribeCapacityProviders", "DescribeAutoScalingGroups", "CreateCapacityProvider", "DescribeCapacityProviders",
+        "DescribeCapacityProviders",
+        "DescribeAutoScalingGroups",
+        "CreateCapacityProvider",
+        "DescribeCapacityProviders",
     ]
     assert all("megapool.aws/%s" % base.MEGAPOOL_AWS_COLLECTION_VERSION in call.user_agent for call in module_calls)
 
@@ -162,7 +190,10 @@ def test_check_mode_makes_no_change_and_predicts_the_real_run(aws, run_module, a
 
 
 def test_check_mode_copes_with_a_group_that_does_not_exist_yet(aws, run_module, aws_calls):  # pylint: disable=unused-argument
-    missing_arn = "arn:aws:autoscaling:%s:%s:autoScalingGroup:0b1c2d3e-aaaa-bbbb-cccc-0123456789ab:autoScalingGroupName/not-yet" % (REGION, ACCOUNT)
+    missing_arn = (
+        "arn:aws:autoscaling:%s:%s:autoScalingGroup:0b1c2d3e-aaaa-bbbb-cccc-0123456789ab:autoScalingGroupName/not-yet"
+        % (REGION, ACCOUNT)
+    )
     for args in (_args(missing_arn), _args(""), _args(None)):
         result = run_module(module_under_test.main, args, check_mode=True, diff=True)
         assert result["changed"] is True, result
@@ -172,7 +203,10 @@ def test_check_mode_copes_with_a_group_that_does_not_exist_yet(aws, run_module, 
 
 
 def test_a_group_that_does_not_exist_fails_outside_check_mode(aws, run_module, aws_calls):  # pylint: disable=unused-argument
-    missing_arn = "arn:aws:autoscaling:%s:%s:autoScalingGroup:0b1c2d3e-aaaa-bbbb-cccc-0123456789ab:autoScalingGroupName/not-yet" % (REGION, ACCOUNT)
+    missing_arn = (
+        "arn:aws:autoscaling:%s:%s:autoScalingGroup:0b1c2d3e-aaaa-bbbb-cccc-0123456789ab:autoScalingGroupName/not-yet"
+        % (REGION, ACCOUNT)
+    )
     result = run_module(module_under_test.main, _args(missing_arn))
     assert result["failed"] is True
     assert "Auto Scaling group not-yet not found in us-east-1" in result["msg"]
@@ -193,13 +227,32 @@ def test_a_stale_group_arn_is_refused(aws, run_module, aws_calls):  # pylint: di
     "change, expected_update",
     [
         pytest.param(
-            dict(managed_scaling=dict(target_capacity=80, minimum_scaling_step_size=2, maximum_scaling_step_size=5, instance_warmup_period=60)),
-            {"status": "ENABLED", "targetCapacity": 80, "minimumScalingStepSize": 2, "maximumScalingStepSize": 5, "instanceWarmupPeriod": 60},
+            dict(
+                managed_scaling=dict(
+                    target_capacity=80,
+                    minimum_scaling_step_size=2,
+                    maximum_scaling_step_size=5,
+                    instance_warmup_period=60,
+                )
+            ),
+            {
+                "status": "ENABLED",
+                "targetCapacity": 80,
+                "minimumScalingStepSize": 2,
+                "maximumScalingStepSize": 5,
+                "instanceWarmupPeriod": 60,
+            },
             id="scaling",
         ),
         pytest.param(
             dict(managed_scaling=dict(status="disabled"), managed_termination_protection="disabled"),
-            {"status": "DISABLED", "targetCapacity": 100, "minimumScalingStepSize": 1, "maximumScalingStepSize": 10000, "instanceWarmupPeriod": 300},
+            {
+                "status": "DISABLED",
+                "targetCapacity": 100,
+                "minimumScalingStepSize": 1,
+                "maximumScalingStepSize": 10000,
+                "instanceWarmupPeriod": 300,
+            },
             id="scaling-off",
         ),
     ],
@@ -219,7 +272,10 @@ def test_updates_what_differs_then_is_idempotent(aws, run_module, aws_calls, cha
     assert update["autoScalingGroupProvider"]["managedScaling"] == expected_update
     assert _described()["autoScalingGroupProvider"]["managedScaling"] == expected_update
     assert result["diff"]["before"]["managed_scaling"]["target_capacity"] == 100
-    assert result["capacity_provider"]["auto_scaling_group_provider"]["managed_scaling"]["target_capacity"] == expected_update["targetCapacity"]
+    assert (
+        result["capacity_provider"]["auto_scaling_group_provider"]["managed_scaling"]["target_capacity"]
+        == expected_update["targetCapacity"]
+    )
     assert not result.get("warnings")
     assert run_module(module_under_test.main, _args(asg_arn, **change))["changed"] is False
 
@@ -229,7 +285,10 @@ def test_managed_draining_off_and_on_again(aws, run_module, moto_updates_managed
     run_module(module_under_test.main, _args(asg_arn))
     off = run_module(module_under_test.main, _args(asg_arn, managed_draining="disabled"), diff=True)
     assert off["changed"] is True
-    assert (off["diff"]["before"]["managed_draining"], off["diff"]["after"]["managed_draining"]) == ("ENABLED", "DISABLED")
+    assert (off["diff"]["before"]["managed_draining"], off["diff"]["after"]["managed_draining"]) == (
+        "ENABLED",
+        "DISABLED",
+    )
     assert _described()["autoScalingGroupProvider"]["managedDraining"] == "DISABLED"
     assert run_module(module_under_test.main, _args(asg_arn, managed_draining="disabled"))["changed"] is False
     assert run_module(module_under_test.main, _args(asg_arn))["changed"] is True
@@ -248,7 +307,13 @@ def test_an_endpoint_that_ignores_an_update_is_reported(aws, run_module):  # pyl
 @pytest.mark.parametrize(
     "new_tags, purge, expected, writes",
     [
-        pytest.param({"megapool:env": "test", "team": "core"}, True, {"megapool:env": "test", "team": "core"}, ["UntagResource", "TagResource"], id="purge"),
+        pytest.param(
+            {"megapool:env": "test", "team": "core"},
+            True,
+            {"megapool:env": "test", "team": "core"},
+            ["UntagResource", "TagResource"],
+            id="purge",
+        ),
         pytest.param({"team": "core"}, False, dict(TAGS, team="core"), ["TagResource"], id="no-purge"),
         pytest.param({"megapool:env": "test"}, True, {"megapool:env": "test"}, ["UntagResource"], id="remove-only"),
         pytest.param(None, True, TAGS, [], id="tags-unset-leaves-tags-alone"),
@@ -312,17 +377,40 @@ def test_protection_needs_a_group_that_protects_new_instances(aws, run_module, a
 @pytest.mark.parametrize(
     "extra, message",
     [
-        pytest.param(dict(managed_scaling=dict(target_capacity=0)), "managed_scaling.target_capacity must be between 1 and 100, got 0", id="target-0"),
+        pytest.param(
+            dict(managed_scaling=dict(target_capacity=0)),
+            "managed_scaling.target_capacity must be between 1 and 100, got 0",
+            id="target-0",
+        ),
         pytest.param(dict(managed_scaling=dict(target_capacity=101)), "got 101", id="target-101"),
-        pytest.param(dict(managed_scaling=dict(minimum_scaling_step_size=0)), "minimum_scaling_step_size must be between 1 and 10000", id="min-step"),
-        pytest.param(dict(managed_scaling=dict(maximum_scaling_step_size=20000)), "maximum_scaling_step_size must be between 1 and 10000", id="max-step"),
+        pytest.param(
+            dict(managed_scaling=dict(minimum_scaling_step_size=0)),
+            "minimum_scaling_step_size must be between 1 and 10000",
+            id="min-step",
+        ),
+        pytest.param(
+            dict(managed_scaling=dict(maximum_scaling_step_size=20000)),
+            "maximum_scaling_step_size must be between 1 and 10000",
+            id="max-step",
+        ),
         pytest.param(
             dict(managed_scaling=dict(minimum_scaling_step_size=10, maximum_scaling_step_size=5)),
-            "minimum_scaling_step_size (10) must not be greater than managed_scaling.maximum_scaling_step_size (5)", id="min-above-max",
+            "minimum_scaling_step_size (10) must not be greater than managed_scaling.maximum_scaling_step_size (5)",
+            id="min-above-max",
         ),
-        pytest.param(dict(managed_scaling=dict(instance_warmup_period=-5)), "instance_warmup_period must be between 0 and 10000", id="warmup"),
-        pytest.param(dict(managed_scaling=dict(status="disabled")), "needs managed_scaling.status=enabled", id="protection-without-scaling"),
-        pytest.param(dict(auto_scaling_group_arn=None), "auto_scaling_group_arn is required with state=present", id="no-arn"),
+        pytest.param(
+            dict(managed_scaling=dict(instance_warmup_period=-5)),
+            "instance_warmup_period must be between 0 and 10000",
+            id="warmup",
+        ),
+        pytest.param(
+            dict(managed_scaling=dict(status="disabled")),
+            "needs managed_scaling.status=enabled",
+            id="protection-without-scaling",
+        ),
+        pytest.param(
+            dict(auto_scaling_group_arn=None), "auto_scaling_group_arn is required with state=present", id="no-arn"
+        ),
         pytest.param(dict(auto_scaling_group_arn="shop-prod"), "is not an Auto Scaling group ARN", id="not-an-arn"),
         pytest.param(dict(name="ecs-shop"), "cannot start with 'aws', 'ecs' or 'fargate'", id="reserved-name"),
     ],
@@ -442,7 +530,9 @@ def test_deleting_a_provider_attached_to_a_cluster_fails_naming_the_cluster(aws,
 def test_an_in_use_error_names_the_clusters(aws, run_module, monkeypatch):  # pylint: disable=unused-argument
     # The other way AWS refuses (e.g. while services still use the provider): an error.
     def _refuse(self, name_or_arn):  # pylint: disable=unused-argument
-        raise JsonRESTError("ResourceInUseException", "The specified capacity provider is in use and cannot be removed.")
+        raise JsonRESTError(
+            "ResourceInUseException", "The specified capacity provider is in use and cannot be removed."
+        )
 
     asg_arn = _asg()
     run_module(module_under_test.main, _args(asg_arn))
@@ -488,11 +578,17 @@ def test_account_without_ecs_role_gets_it_then_the_provider(aws_like_account, ru
     assert result["changed"] is True, result
     assert _described()["name"] == NAME
     assert aws_like_account.ECS_ROLE_NAME in _iam_roles()
-    assert [call.operation for call in aws_calls.writes()] == ["CreateCapacityProvider", "CreateServiceLinkedRole", "CreateCapacityProvider"]
+    assert [call.operation for call in aws_calls.writes()] == [
+        "CreateCapacityProvider",
+        "CreateServiceLinkedRole",
+        "CreateCapacityProvider",
+    ]
     assert clock.sleeps == [2]
 
 
-def test_a_role_ecs_never_sees_fails_after_the_retry_schedule(aws_like_account, run_module, aws_calls, clock, monkeypatch):
+def test_a_role_ecs_never_sees_fails_after_the_retry_schedule(
+    aws_like_account, run_module, aws_calls, clock, monkeypatch
+):
     """IAM propagation that never reaches ECS: the role is created once, CreateCapacityProvider is tried 8 times over
     the schedule's 74 s (2, 4, 8, 15, 15, 15, 15), then ECS's own refusal is the error."""
     asg_arn = _asg()
@@ -506,9 +602,13 @@ def test_a_role_ecs_never_sees_fails_after_the_retry_schedule(aws_like_account, 
     aws_calls.clear()
     result = run_module(module_under_test.main, _args(asg_arn))
     assert result.get("failed") is True, result
-    assert "Failed to create the capacity provider" in result["msg"] and "service linked role" in result["msg"].lower(), result["msg"]
+    assert (
+        "Failed to create the capacity provider" in result["msg"] and "service linked role" in result["msg"].lower()
+    ), result["msg"]
     assert clock.sleeps == list(SERVICE_LINKED_ROLE_RETRY_DELAYS)
-    assert [call.operation for call in aws_calls.writes()] == ["CreateCapacityProvider", "CreateServiceLinkedRole"] + ["CreateCapacityProvider"] * 7
+    assert [call.operation for call in aws_calls.writes()] == ["CreateCapacityProvider", "CreateServiceLinkedRole"] + [
+        "CreateCapacityProvider"
+    ] * 7
 
 
 def test_role_created_meanwhile_counts_as_created(aws_like_account, run_module, monkeypatch):

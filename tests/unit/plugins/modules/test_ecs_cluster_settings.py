@@ -26,11 +26,15 @@ def ecs(aws_env):  # pylint: disable=unused-argument
 def _described(client) -> tuple[str, dict]:
     cluster = client.describe_clusters(clusters=[CLUSTER], include=["SETTINGS", "TAGS"])["clusters"][0]
     settings = {item["name"]: item["value"] for item in cluster.get("settings") or []}
-    return settings.get("containerInsights", "disabled"), {item["key"]: item["value"] for item in cluster.get("tags") or []}
+    return settings.get("containerInsights", "disabled"), {
+        item["key"]: item["value"] for item in cluster.get("tags") or []
+    }
 
 
 def _run(run_module, check_mode=False, **args):
-    return run_module(module_under_test.main, dict({"name": CLUSTER, "region": REGION}, **args), check_mode=check_mode, diff=True)
+    return run_module(
+        module_under_test.main, dict({"name": CLUSTER, "region": REGION}, **args), check_mode=check_mode, diff=True
+    )
 
 
 def test_sets_insights_and_tags_then_is_idempotent(ecs, run_module, aws_calls):
@@ -69,7 +73,13 @@ def test_check_mode_predicts_the_real_run_and_writes_nothing(ecs, run_module, aw
 @pytest.mark.parametrize(
     "tags, purge, expected, writes",
     [
-        pytest.param({"megapool:env": "test", "team": "core"}, True, {"megapool:env": "test", "team": "core"}, ["UntagResource", "TagResource"], id="purge"),
+        pytest.param(
+            {"megapool:env": "test", "team": "core"},
+            True,
+            {"megapool:env": "test", "team": "core"},
+            ["UntagResource", "TagResource"],
+            id="purge",
+        ),
         pytest.param({"team": "core"}, False, dict(TAGS, team="core"), ["TagResource"], id="no-purge"),
         pytest.param({"megapool:env": "test"}, True, {"megapool:env": "test"}, ["UntagResource"], id="remove-only"),
         pytest.param(None, True, TAGS, [], id="tags-unset-leaves-tags-alone"),
@@ -107,7 +117,12 @@ def test_missing_cluster_fails_naming_the_fix(ecs, run_module, aws_calls):  # py
 
 def test_missing_cluster_in_check_mode_is_a_predicted_change(ecs, run_module, aws_calls):  # pylint: disable=unused-argument
     aws_calls.clear()
-    result = run_module(module_under_test.main, {"name": "nope", "region": REGION, "container_insights": "enabled"}, check_mode=True, diff=True)
+    result = run_module(
+        module_under_test.main,
+        {"name": "nope", "region": REGION, "container_insights": "enabled"},
+        check_mode=True,
+        diff=True,
+    )
     assert result["changed"] is True and result["cluster"] == {}
     assert result["diff"] == {"before": {}, "after": {"container_insights": "enabled", "tags": {}}}
     assert aws_calls.writes() == []

@@ -41,7 +41,9 @@ class Stubs:
     def add_response(self, service: str, method: str, response: dict, expected_params: dict | None = None) -> None:
         self.queued.setdefault(service, []).append(("response", method, response, expected_params))
 
-    def add_client_error(self, service: str, method: str, code: str, message: str, expected_params: dict | None = None) -> None:
+    def add_client_error(
+        self, service: str, method: str, code: str, message: str, expected_params: dict | None = None
+    ) -> None:
         self.queued.setdefault(service, []).append(("error", method, (code, message), expected_params))
 
     def attach(self, service: str, client: Any) -> None:
@@ -53,7 +55,13 @@ class Stubs:
             if kind == "response":
                 stubber.add_response(method, payload, expected)
             else:
-                stubber.add_client_error(method, service_error_code=payload[0], service_message=payload[1], http_status_code=400, expected_params=expected)
+                stubber.add_client_error(
+                    method,
+                    service_error_code=payload[0],
+                    service_message=payload[1],
+                    http_status_code=400,
+                    expected_params=expected,
+                )
         stubber.activate()
         self.stubbers.append(stubber)
 
@@ -88,19 +96,32 @@ def _cluster(count: int, name: str = CLUSTER) -> list[dict[str, str]]:
     """A cluster with ``count`` registered EC2 instances and a task definition: [{id, arn}]."""
     ecs = _ecs()
     ecs.create_cluster(clusterName=name)
-    ecs.register_task_definition(family="app", containerDefinitions=[{"name": "app", "image": "app:1", "cpu": 128, "memory": 128}])
+    ecs.register_task_definition(
+        family="app", containerDefinitions=[{"name": "app", "image": "app:1", "cpu": 128, "memory": 128}]
+    )
     ec2 = boto3.client("ec2", region_name=REGION)
-    ids = [item["InstanceId"] for item in ec2.run_instances(ImageId="ami-12c6146b", MinCount=count, MaxCount=count)["Instances"]] if count else []
+    ids = (
+        [
+            item["InstanceId"]
+            for item in ec2.run_instances(ImageId="ami-12c6146b", MinCount=count, MaxCount=count)["Instances"]
+        ]
+        if count
+        else []
+    )
     instances = []
     for instance_id in ids:
-        registered = ecs.register_container_instance(cluster=name, instanceIdentityDocument=json.dumps({"instanceId": instance_id}))
+        registered = ecs.register_container_instance(
+            cluster=name, instanceIdentityDocument=json.dumps({"instanceId": instance_id})
+        )
         instances.append(dict(id=instance_id, arn=registered["containerInstance"]["containerInstanceArn"]))
     return instances
 
 
 def _start(instance: dict[str, str], count: int) -> list[str]:
     """``count`` tasks on the instance; returns their ARNs."""
-    tasks = _ecs().start_task(cluster=CLUSTER, taskDefinition="app", containerInstances=[instance["arn"]] * count)["tasks"]
+    tasks = _ecs().start_task(cluster=CLUSTER, taskDefinition="app", containerInstances=[instance["arn"]] * count)[
+        "tasks"
+    ]
     return [task["taskArn"] for task in tasks]
 
 
@@ -113,7 +134,9 @@ def _stop(*task_arns: str) -> Callable[[], None]:
 
 
 def _status(instance: dict[str, str]) -> dict[str, Any]:
-    found = _ecs().describe_container_instances(cluster=CLUSTER, containerInstances=[instance["arn"]])["containerInstances"][0]
+    found = _ecs().describe_container_instances(cluster=CLUSTER, containerInstances=[instance["arn"]])[
+        "containerInstances"
+    ][0]
     return found
 
 
@@ -147,8 +170,20 @@ def test_drains_and_waits_until_the_tasks_are_gone(aws, run_module, aws_calls, c
     assert elapsed == sorted(elapsed) and elapsed[0] == 0
     assert len(clock.sleeps) == 3
     assert result["instances"] == [
-        dict(ec2_instance_id=first["id"], container_instance_arn=first["arn"], status="DRAINING", running_tasks_count=0, pending_tasks_count=0),
-        dict(ec2_instance_id=second["id"], container_instance_arn=second["arn"], status="DRAINING", running_tasks_count=0, pending_tasks_count=0),
+        dict(
+            ec2_instance_id=first["id"],
+            container_instance_arn=first["arn"],
+            status="DRAINING",
+            running_tasks_count=0,
+            pending_tasks_count=0,
+        ),
+        dict(
+            ec2_instance_id=second["id"],
+            container_instance_arn=second["arn"],
+            status="DRAINING",
+            running_tasks_count=0,
+            pending_tasks_count=0,
+        ),
     ]
     assert result["diff"] == {
         "before": {first["id"]: "ACTIVE", second["id"]: "ACTIVE"},
@@ -157,14 +192,20 @@ def test_drains_and_waits_until_the_tasks_are_gone(aws, run_module, aws_calls, c
     assert result["lifecycle_actions_completed"] == []
     assert result["done"] is True
     assert result["progress"] == "2 instances drained"
-    assert result["events"] == ["after %g s: %s 1 task left, %s drained" % (result["history"][1]["elapsed"], first["id"], second["id"]),
-                                "after %g s: %s drained, %s drained" % (result["history"][2]["elapsed"], first["id"], second["id"])]
+    assert result["events"] == [
+        "after %g s: %s 1 task left, %s drained" % (result["history"][1]["elapsed"], first["id"], second["id"]),
+        "after %g s: %s drained, %s drained" % (result["history"][2]["elapsed"], first["id"], second["id"]),
+    ]
     assert _status(first)["status"] == _status(second)["status"] == "DRAINING"
     # one paginated list + one describe to resolve, one update, one describe per poll
     module_calls = [op for op in aws_calls.operations() if op != "StopTask"][:6]
     assert module_calls == [
-        "ListContainerInstances", "DescribeContainerInstances", "UpdateContainerInstancesState",
-        "DescribeContainerInstances", "DescribeContainerInstances", "DescribeContainerInstances",
+        "ListContainerInstances",
+        "DescribeContainerInstances",
+        "UpdateContainerInstancesState",
+        "DescribeContainerInstances",
+        "DescribeContainerInstances",
+        "DescribeContainerInstances",
     ]
     update = aws_calls.of("UpdateContainerInstancesState")[0].params
     assert update == dict(cluster=CLUSTER, containerInstances=[first["arn"], second["arn"]], status="DRAINING")
@@ -176,10 +217,17 @@ def test_timeout_lists_the_instances_with_tasks_and_reports_partial_progress(aws
     quick_task = _start(quick, 1)
     clock.steps = [_stop(*quick_task)]
 
-    result = run_module(module_under_test.main, _args(instance_ids=[busy["id"], quick["id"], idle["id"]], wait_timeout=25, poll_interval=10))
+    result = run_module(
+        module_under_test.main,
+        _args(instance_ids=[busy["id"], quick["id"], idle["id"]], wait_timeout=25, poll_interval=10),
+    )
 
     assert result["failed"] is True
-    assert "Timed out after 25s waiting for container instances of ECS cluster shop to drain: %s (2 tasks left)." % busy["id"] in result["msg"]
+    assert (
+        "Timed out after 25s waiting for container instances of ECS cluster shop to drain: %s (2 tasks left)."
+        % busy["id"]
+        in result["msg"]
+    )
     assert quick["id"] not in result["msg"]
     assert result["changed"] is True
     assert _tasks_left(result) == [
@@ -188,14 +236,20 @@ def test_timeout_lists_the_instances_with_tasks_and_reports_partial_progress(aws
     ]
     assert [record["running_tasks_count"] for record in result["instances"]] == [2, 0, 0]
     assert result["done"] is False
-    assert result["progress"] == "draining 3 instances: %s 2 tasks left, %s drained, %s drained" % (busy["id"], quick["id"], idle["id"])
+    assert result["progress"] == "draining 3 instances: %s 2 tasks left, %s drained, %s drained" % (
+        busy["id"],
+        quick["id"],
+        idle["id"],
+    )
     assert clock.sleeps == [10, 10, 5], "the last pause ends at wait_timeout"
     assert _status(busy)["status"] == "DRAINING"
 
 
 def test_already_draining_without_tasks_changes_nothing(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
     instances = _cluster(2)
-    _ecs().update_container_instances_state(cluster=CLUSTER, containerInstances=[i["arn"] for i in instances], status="DRAINING")
+    _ecs().update_container_instances_state(
+        cluster=CLUSTER, containerInstances=[i["arn"] for i in instances], status="DRAINING"
+    )
     aws_calls.clear()
 
     result = run_module(module_under_test.main, _args(instance_ids=[i["id"] for i in instances]), diff=True)
@@ -227,7 +281,9 @@ def test_check_mode_reports_what_would_change_without_writing_or_waiting(aws, ru
     _ecs().update_container_instances_state(cluster=CLUSTER, containerInstances=[draining["arn"]], status="DRAINING")
     aws_calls.clear()
 
-    result = run_module(module_under_test.main, _args(instance_ids=[active["id"], draining["id"]]), check_mode=True, diff=True)
+    result = run_module(
+        module_under_test.main, _args(instance_ids=[active["id"], draining["id"]]), check_mode=True, diff=True
+    )
 
     assert result["changed"] is True, result
     assert aws_calls.writes() == []
@@ -247,12 +303,19 @@ def test_check_mode_reports_what_would_change_without_writing_or_waiting(aws, ru
 def test_unknown_instances_fail_before_any_change_naming_them_and_the_cluster(aws, run_module, aws_calls, clock):  # pylint: disable=unused-argument
     (known,) = _cluster(1)
     _ecs().create_cluster(clusterName="other")
-    stranger = boto3.client("ec2", region_name=REGION).run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-    elsewhere = _ecs().register_container_instance(cluster="other", instanceIdentityDocument=json.dumps({"instanceId": stranger}))
+    stranger = boto3.client("ec2", region_name=REGION).run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)[
+        "Instances"
+    ][0]["InstanceId"]
+    elsewhere = _ecs().register_container_instance(
+        cluster="other", instanceIdentityDocument=json.dumps({"instanceId": stranger})
+    )
     missing_arn = known["arn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
     aws_calls.clear()
 
-    result = run_module(module_under_test.main, _args(instance_ids=[known["id"], stranger, "i-0123456789abcdef0"], container_instance_arns=[missing_arn]))
+    result = run_module(
+        module_under_test.main,
+        _args(instance_ids=[known["id"], stranger, "i-0123456789abcdef0"], container_instance_arns=[missing_arn]),
+    )
 
     assert result["failed"] is True
     assert "Not registered in ECS cluster shop: %s, i-0123456789abcdef0, %s." % (stranger, missing_arn) in result["msg"]
@@ -275,17 +338,25 @@ def test_container_instance_arns_need_no_listing(aws, run_module, aws_calls, clo
     aws_calls.clear()
 
     # a full ARN, and a bare container-instance id, for the same and another instance
-    result = run_module(module_under_test.main, _args(container_instance_arns=[first["arn"], second["arn"].rsplit("/", 1)[1]], instance_ids=[]))
+    result = run_module(
+        module_under_test.main,
+        _args(container_instance_arns=[first["arn"], second["arn"].rsplit("/", 1)[1]], instance_ids=[]),
+    )
 
     assert result["changed"] is True, result
     assert "ListContainerInstances" not in aws_calls.operations()
     assert [record["ec2_instance_id"] for record in result["instances"]] == [first["id"], second["id"]]
-    assert aws_calls.of("UpdateContainerInstancesState")[0].params["containerInstances"] == [first["arn"], second["arn"]]
+    assert aws_calls.of("UpdateContainerInstancesState")[0].params["containerInstances"] == [
+        first["arn"],
+        second["arn"],
+    ]
 
 
 def test_the_same_instance_by_id_and_arn_counts_once(aws, run_module):  # pylint: disable=unused-argument
     (instance,) = _cluster(1)
-    result = run_module(module_under_test.main, _args(instance_ids=[instance["id"]], container_instance_arns=[instance["arn"]]))
+    result = run_module(
+        module_under_test.main, _args(instance_ids=[instance["id"]], container_instance_arns=[instance["arn"]])
+    )
     assert [record["ec2_instance_id"] for record in result["instances"]] == [instance["id"]]
 
 
@@ -319,7 +390,9 @@ def test_an_instance_deregistered_during_the_wait_counts_as_drained(aws, run_mod
     # AWS shows a deregistered instance as INACTIVE for a while; moto forgets it at once.
     (instance,) = _cluster(1)
     _start(instance, 1)
-    clock.steps = [lambda: _ecs().deregister_container_instance(cluster=CLUSTER, containerInstance=instance["arn"], force=True)]
+    clock.steps = [
+        lambda: _ecs().deregister_container_instance(cluster=CLUSTER, containerInstance=instance["arn"], force=True)
+    ]
     result = run_module(module_under_test.main, _args(instance_ids=[instance["id"]]))
     assert result["changed"] is True, result
     assert result["instances"][0]["status"] == "INACTIVE"
@@ -332,12 +405,19 @@ def test_active_again_without_waiting_and_idempotent(aws, run_module, aws_calls,
     _ecs().update_container_instances_state(cluster=CLUSTER, containerInstances=[first["arn"]], status="DRAINING")
     aws_calls.clear()
 
-    result = run_module(module_under_test.main, _args(instance_ids=[first["id"], second["id"]], state="active"), diff=True)
+    result = run_module(
+        module_under_test.main, _args(instance_ids=[first["id"], second["id"]], state="active"), diff=True
+    )
 
     assert result["changed"] is True, result
     assert clock.sleeps == []
-    assert aws_calls.of("UpdateContainerInstancesState")[0].params == dict(cluster=CLUSTER, containerInstances=[first["arn"]], status="ACTIVE")
-    assert result["diff"] == {"before": {first["id"]: "DRAINING", second["id"]: "ACTIVE"}, "after": {first["id"]: "ACTIVE", second["id"]: "ACTIVE"}}
+    assert aws_calls.of("UpdateContainerInstancesState")[0].params == dict(
+        cluster=CLUSTER, containerInstances=[first["arn"]], status="ACTIVE"
+    )
+    assert result["diff"] == {
+        "before": {first["id"]: "DRAINING", second["id"]: "ACTIVE"},
+        "after": {first["id"]: "ACTIVE", second["id"]: "ACTIVE"},
+    }
     assert result["events"] == []
     assert _status(first)["status"] == "ACTIVE"
     aws_calls.clear()
@@ -361,12 +441,17 @@ def test_a_missing_cluster_is_named(aws, run_module):  # pylint: disable=unused-
     [
         pytest.param(dict(instance_ids=[], container_instance_arns=[]), "both are empty", id="nothing"),
         pytest.param(
-            dict(instance_ids=["arn:aws:ecs:us-east-1:123456789012:container-instance/shop/x"]), "put container-instance ARNs in container_instance_arns",
+            dict(instance_ids=["arn:aws:ecs:us-east-1:123456789012:container-instance/shop/x"]),
+            "put container-instance ARNs in container_instance_arns",
             id="arn-as-id",
         ),
         pytest.param(dict(instance_ids=["i-0123"], wait_timeout=-1), "wait_timeout must be 0 or more", id="timeout"),
         pytest.param(dict(instance_ids=["i-0123"], poll_interval=0), "poll_interval must be more than 0", id="poll"),
-        pytest.param(dict(instance_ids=["i-0123"], lifecycle_hook_name="drain"), "lifecycle_hook_name and auto_scaling_group_name go together", id="hook"),
+        pytest.param(
+            dict(instance_ids=["i-0123"], lifecycle_hook_name="drain"),
+            "lifecycle_hook_name and auto_scaling_group_name go together",
+            id="hook",
+        ),
     ],
 )
 def test_invalid_input_fails_before_any_aws_call(aws, run_module, aws_calls, args, message):  # pylint: disable=unused-argument
@@ -385,8 +470,12 @@ def _asg_instances(*states: tuple[str, str, str]) -> dict:
     return {
         "AutoScalingInstances": [
             {
-                "InstanceId": instance_id, "AutoScalingGroupName": group, "LifecycleState": state, "AvailabilityZone": REGION + "a",
-                "HealthStatus": "HEALTHY", "ProtectedFromScaleIn": True,
+                "InstanceId": instance_id,
+                "AutoScalingGroupName": group,
+                "LifecycleState": state,
+                "AvailabilityZone": REGION + "a",
+                "HealthStatus": "HEALTHY",
+                "ProtectedFromScaleIn": True,
             }
             for instance_id, group, state in states
         ]
@@ -394,16 +483,27 @@ def _asg_instances(*states: tuple[str, str, str]) -> dict:
 
 
 def _complete(instance_id: str) -> dict:
-    return dict(LifecycleHookName="shop-drain", AutoScalingGroupName="shop-prod", LifecycleActionResult="CONTINUE", InstanceId=instance_id)
+    return dict(
+        LifecycleHookName="shop-drain",
+        AutoScalingGroupName="shop-prod",
+        LifecycleActionResult="CONTINUE",
+        InstanceId=instance_id,
+    )
 
 
 def test_completes_the_lifecycle_action_once_the_instance_has_drained(aws, run_module, aws_calls, clock, stubs):  # pylint: disable=unused-argument
     terminating, staying = _cluster(2)
     tasks = _start(terminating, 2)
     clock.steps = [_stop(*tasks)]
-    stubs.add_response("autoscaling", "describe_auto_scaling_instances", _asg_instances(
-        (terminating["id"], "shop-prod", "Terminating:Wait"), (staying["id"], "shop-prod", "InService"),
-    ), {"InstanceIds": [terminating["id"], staying["id"]]})
+    stubs.add_response(
+        "autoscaling",
+        "describe_auto_scaling_instances",
+        _asg_instances(
+            (terminating["id"], "shop-prod", "Terminating:Wait"),
+            (staying["id"], "shop-prod", "InService"),
+        ),
+        {"InstanceIds": [terminating["id"], staying["id"]]},
+    )
     stubs.add_response("autoscaling", "complete_lifecycle_action", {}, _complete(terminating["id"]))
     aws_calls.clear()
 
@@ -414,16 +514,25 @@ def test_completes_the_lifecycle_action_once_the_instance_has_drained(aws, run_m
     stubs.assert_done()
     operations = aws_calls.operations()
     assert operations.index("CompleteLifecycleAction") > operations.index("StopTask"), "completed only after the drain"
-    assert operations.index("DescribeAutoScalingInstances") < operations.index("UpdateContainerInstancesState"), "read before any change"
+    assert operations.index("DescribeAutoScalingInstances") < operations.index("UpdateContainerInstancesState"), (
+        "read before any change"
+    )
 
 
 def test_a_lifecycle_action_that_is_gone_is_not_an_error(aws, run_module, clock, stubs):  # pylint: disable=unused-argument
     (instance,) = _cluster(1)
     _ecs().update_container_instances_state(cluster=CLUSTER, containerInstances=[instance["arn"]], status="DRAINING")
-    stubs.add_response("autoscaling", "describe_auto_scaling_instances", _asg_instances((instance["id"], "shop-prod", "Terminating:Wait")))
+    stubs.add_response(
+        "autoscaling",
+        "describe_auto_scaling_instances",
+        _asg_instances((instance["id"], "shop-prod", "Terminating:Wait")),
+    )
     stubs.add_client_error(
-        "autoscaling", "complete_lifecycle_action", "ValidationError",
-        "No active Lifecycle Action found with instance ID %s" % instance["id"], _complete(instance["id"]),
+        "autoscaling",
+        "complete_lifecycle_action",
+        "ValidationError",
+        "No active Lifecycle Action found with instance ID %s" % instance["id"],
+        _complete(instance["id"]),
     )
 
     result = run_module(module_under_test.main, _args(instance_ids=[instance["id"]], **HOOK))
@@ -436,7 +545,11 @@ def test_a_lifecycle_action_that_is_gone_is_not_an_error(aws, run_module, clock,
 def test_check_mode_reports_pending_lifecycle_actions(aws, run_module, aws_calls, clock, stubs):  # pylint: disable=unused-argument
     (instance,) = _cluster(1)
     _ecs().update_container_instances_state(cluster=CLUSTER, containerInstances=[instance["arn"]], status="DRAINING")
-    stubs.add_response("autoscaling", "describe_auto_scaling_instances", _asg_instances((instance["id"], "shop-prod", "Terminating:Wait")))
+    stubs.add_response(
+        "autoscaling",
+        "describe_auto_scaling_instances",
+        _asg_instances((instance["id"], "shop-prod", "Terminating:Wait")),
+    )
     aws_calls.clear()
 
     result = run_module(module_under_test.main, _args(instance_ids=[instance["id"]], **HOOK), check_mode=True)
@@ -449,7 +562,11 @@ def test_check_mode_reports_pending_lifecycle_actions(aws, run_module, aws_calls
 
 def test_an_instance_of_another_group_fails_before_any_change(aws, run_module, aws_calls, clock, stubs):  # pylint: disable=unused-argument
     (instance,) = _cluster(1)
-    stubs.add_response("autoscaling", "describe_auto_scaling_instances", _asg_instances((instance["id"], "batch-prod", "Terminating:Wait")))
+    stubs.add_response(
+        "autoscaling",
+        "describe_auto_scaling_instances",
+        _asg_instances((instance["id"], "batch-prod", "Terminating:Wait")),
+    )
     aws_calls.clear()
 
     result = run_module(module_under_test.main, _args(instance_ids=[instance["id"]], **HOOK))
@@ -475,8 +592,12 @@ ARN = "arn:aws:ecs:us-east-1:123456789012:container-instance/shop/%s"
 
 def _ci(name: str, status: str, running: int, pending: int = 0) -> dict:
     return {
-        "containerInstanceArn": ARN % name, "ec2InstanceId": "i-%s" % name, "status": status,
-        "runningTasksCount": running, "pendingTasksCount": pending, "agentConnected": True,
+        "containerInstanceArn": ARN % name,
+        "ec2InstanceId": "i-%s" % name,
+        "status": status,
+        "runningTasksCount": running,
+        "pendingTasksCount": pending,
+        "agentConnected": True,
     }
 
 
@@ -488,14 +609,24 @@ def test_pending_tasks_count_as_tasks_left(aws_env, run_module, clock, stubs):  
     # moto never has pending tasks: 2 running + 1 pending -> 1 -> 1 (no event) -> 0
     names = {"containerInstanceArns": [ARN % "0a1"]}
     stubs.add_response("ecs", "list_container_instances", names, {"cluster": CLUSTER})
-    stubs.add_response("ecs", "describe_container_instances", _describe(_ci("0a1", "ACTIVE", 2, 1)), {"cluster": CLUSTER, "containerInstances": [ARN % "0a1"]})
     stubs.add_response(
-        "ecs", "update_container_instances_state", {"containerInstances": [_ci("0a1", "DRAINING", 2, 1)], "failures": []},
+        "ecs",
+        "describe_container_instances",
+        _describe(_ci("0a1", "ACTIVE", 2, 1)),
+        {"cluster": CLUSTER, "containerInstances": [ARN % "0a1"]},
+    )
+    stubs.add_response(
+        "ecs",
+        "update_container_instances_state",
+        {"containerInstances": [_ci("0a1", "DRAINING", 2, 1)], "failures": []},
         {"cluster": CLUSTER, "containerInstances": [ARN % "0a1"], "status": "DRAINING"},
     )
     for running in (1, 1, 0):
         stubs.add_response(
-            "ecs", "describe_container_instances", _describe(_ci("0a1", "DRAINING", running)), {"cluster": CLUSTER, "containerInstances": [ARN % "0a1"]},
+            "ecs",
+            "describe_container_instances",
+            _describe(_ci("0a1", "DRAINING", running)),
+            {"cluster": CLUSTER, "containerInstances": [ARN % "0a1"]},
         )
 
     result = run_module(module_under_test.main, _args(instance_ids=["i-0a1"]))
@@ -509,13 +640,19 @@ def test_pending_tasks_count_as_tasks_left(aws_env, run_module, clock, stubs):  
 def test_timeout_with_partial_progress(aws_env, run_module, clock, stubs):  # pylint: disable=unused-argument
     # two instances: one drains after the first poll, the other keeps 2 tasks; 3 polls fit in 30 s at 10 s
     arns = [ARN % "0a1", ARN % "0b2"]
-    stubs.add_response("ecs", "describe_container_instances", _describe(_ci("0a1", "ACTIVE", 2), _ci("0b2", "ACTIVE", 1)))
+    stubs.add_response(
+        "ecs", "describe_container_instances", _describe(_ci("0a1", "ACTIVE", 2), _ci("0b2", "ACTIVE", 1))
+    )
     updated = {"containerInstances": [_ci("0a1", "DRAINING", 2), _ci("0b2", "DRAINING", 1)], "failures": []}
     stubs.add_response("ecs", "update_container_instances_state", updated)
     first_poll = _describe(_ci("0a1", "DRAINING", 2), _ci("0b2", "DRAINING", 0))
-    stubs.add_response("ecs", "describe_container_instances", first_poll, {"cluster": CLUSTER, "containerInstances": arns})
+    stubs.add_response(
+        "ecs", "describe_container_instances", first_poll, {"cluster": CLUSTER, "containerInstances": arns}
+    )
     for _poll in range(2):
-        stubs.add_response("ecs", "describe_container_instances", _describe(_ci("0a1", "DRAINING", 2), _ci("0b2", "DRAINING", 0)))
+        stubs.add_response(
+            "ecs", "describe_container_instances", _describe(_ci("0a1", "DRAINING", 2), _ci("0b2", "DRAINING", 0))
+        )
 
     result = run_module(module_under_test.main, _args(container_instance_arns=arns, wait_timeout=30, poll_interval=10))
 
@@ -541,11 +678,17 @@ def test_a_zero_timeout_fails_at_once_with_the_first_snapshot(aws_env, run_modul
 
 def test_refused_state_changes_are_reported(aws_env, run_module, clock, stubs):  # pylint: disable=unused-argument
     stubs.add_response("ecs", "describe_container_instances", _describe(_ci("0a1", "REGISTERING", 0)))
-    refused = {"containerInstances": [], "failures": [{"arn": ARN % "0a1", "reason": "INVALID_STATE", "detail": "registering"}]}
+    refused = {
+        "containerInstances": [],
+        "failures": [{"arn": ARN % "0a1", "reason": "INVALID_STATE", "detail": "registering"}],
+    }
     stubs.add_response("ecs", "update_container_instances_state", refused)
     result = run_module(module_under_test.main, _args(container_instance_arns=[ARN % "0a1"]))
     assert result["failed"] is True
-    assert "Could not set %s to DRAINING in ECS cluster shop: %s: INVALID_STATE registering" % (ARN % "0a1", ARN % "0a1") in result["msg"]
+    assert (
+        "Could not set %s to DRAINING in ECS cluster shop: %s: INVALID_STATE registering" % (ARN % "0a1", ARN % "0a1")
+        in result["msg"]
+    )
     stubs.assert_done()
 
 

@@ -42,7 +42,9 @@ class EcsStub:
         self.stubber = Stubber(self.client)
 
     def service(self, service: dict) -> None:
-        self.stubber.add_response("describe_services", {"services": [service], "failures": []}, {"cluster": CLUSTER, "services": [SERVICE]})
+        self.stubber.add_response(
+            "describe_services", {"services": [service], "failures": []}, {"cluster": CLUSTER, "services": [SERVICE]}
+        )
 
     def task_definition(self, revision: int, image: str) -> None:
         body = {
@@ -54,7 +56,9 @@ class EcsStub:
         self.stubber.add_response("describe_task_definition", {"taskDefinition": body})
 
     def update(self, service: dict, expected: dict) -> None:
-        self.stubber.add_response("update_service", {"service": service}, dict(cluster=CLUSTER, service=SERVICE, **expected))
+        self.stubber.add_response(
+            "update_service", {"service": service}, dict(cluster=CLUSTER, service=SERVICE, **expected)
+        )
 
 
 @pytest.fixture
@@ -66,7 +70,9 @@ def ecs(aws_env, monkeypatch) -> EcsStub:  # pylint: disable=unused-argument
     stub.stubber.assert_no_pending_responses()
 
 
-def _deployment(dep_id: str, revision: int, state: str, running: int, desired: int = 2, status: str = "PRIMARY", **extra: Any) -> dict:
+def _deployment(
+    dep_id: str, revision: int, state: str, running: int, desired: int = 2, status: str = "PRIMARY", **extra: Any
+) -> dict:
     return dict(
         id=dep_id,
         status=status,
@@ -108,7 +114,14 @@ STARTED = [_event(0, "(service web) has reached a steady state.")]
 
 
 def _args(**extra: Any) -> dict[str, Any]:
-    base = dict(cluster=CLUSTER, service=SERVICE, task_definition="web-megapool-local:3", region=REGION, poll_interval=5, wait_timeout=60)
+    base = dict(
+        cluster=CLUSTER,
+        service=SERVICE,
+        task_definition="web-megapool-local:3",
+        region=REGION,
+        poll_interval=5,
+        wait_timeout=60,
+    )
     base.update(extra)
     return base
 
@@ -133,10 +146,15 @@ def test_waits_from_in_progress_to_completed_and_reports_new_events(ecs, run_mod
     _queue_start(ecs)
     ecs.update(_in_progress(0), {"taskDefinition": _td_arn(3)})
     ecs.service(_in_progress(1, [_event(5, "(service web) has started 2 tasks: (task a) (task b).")]))
-    done = _service(3, [_deployment("ecs-svc/new", 3, "COMPLETED", 2)], STARTED + [
-        _event(5, "(service web) has started 2 tasks: (task a) (task b)."),
-        _event(12, "(service web) has reached a steady state."),
-    ])
+    done = _service(
+        3,
+        [_deployment("ecs-svc/new", 3, "COMPLETED", 2)],
+        STARTED
+        + [
+            _event(5, "(service web) has started 2 tasks: (task a) (task b)."),
+            _event(12, "(service web) has reached a steady state."),
+        ],
+    )
     ecs.service(done)
 
     result = run_module(module_under_test.main, _args(), diff=True)
@@ -163,7 +181,9 @@ def test_in_progress_then_failed_fails_with_the_events(ecs, run_module, clock):
     ecs.update(_in_progress(0), {"taskDefinition": _td_arn(3)})
     ecs.service(_in_progress(0, [_event(5, "(service web) has started 2 tasks: (task a) (task b).")]))
     failing = _event(8, "(service web) (deployment ecs-svc/new) deployment failed: tasks failed to start.")
-    ecs.service(_in_progress(0, [_event(5, "(service web) has started 2 tasks: (task a) (task b)."), failing], failedTasks=3))
+    ecs.service(
+        _in_progress(0, [_event(5, "(service web) has started 2 tasks: (task a) (task b)."), failing], failedTasks=3)
+    )
 
     result = run_module(module_under_test.main, _args())
 
@@ -181,7 +201,9 @@ def test_in_progress_then_failed_fails_with_the_events(ecs, run_module, clock):
 def test_rollout_state_failed_is_a_failure_even_without_events(ecs, run_module, clock):  # pylint: disable=unused-argument
     _queue_start(ecs)
     ecs.update(_in_progress(0), {"taskDefinition": _td_arn(3)})
-    failed_new = _deployment("ecs-svc/new", 3, "FAILED", 0, failedTasks=2, reason="ECS deployment circuit breaker: tasks failed to start.")
+    failed_new = _deployment(
+        "ecs-svc/new", 3, "FAILED", 0, failedTasks=2, reason="ECS deployment circuit breaker: tasks failed to start."
+    )
     ecs.service(_service(3, [failed_new, dict(OLD, status="ACTIVE")], STARTED))
 
     result = run_module(module_under_test.main, _args())
@@ -197,7 +219,13 @@ def test_a_circuit_breaker_rollback_is_detected(ecs, run_module, clock):  # pyli
     ecs.update(_in_progress(0), {"taskDefinition": _td_arn(3)})
     ecs.service(_in_progress(0))
     # ECS started a new PRIMARY deployment back on :2; the failed one is gone already
-    rollback = _deployment("ecs-svc/rollback", 2, "IN_PROGRESS", 1, reason="ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/old.")
+    rollback = _deployment(
+        "ecs-svc/rollback",
+        2,
+        "IN_PROGRESS",
+        1,
+        reason="ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/old.",
+    )
     ecs.service(_service(2, [rollback]))
 
     result = run_module(module_under_test.main, _args())
@@ -211,7 +239,10 @@ def test_a_circuit_breaker_rollback_is_detected(ecs, run_module, clock):  # pyli
 def test_rollback_events_on_the_followed_deployment_fail_it(ecs, run_module, clock):  # pylint: disable=unused-argument
     _queue_start(ecs)
     ecs.update(_in_progress(0), {"taskDefinition": _td_arn(3)})
-    event = _event(20, "(service web) (deployment ecs-svc/new) deployment circuit breaker: rolling back to deploymentId ecs-svc/old.")
+    event = _event(
+        20,
+        "(service web) (deployment ecs-svc/new) deployment circuit breaker: rolling back to deploymentId ecs-svc/old.",
+    )
     ecs.service(_in_progress(0, [event], failedTasks=4))
 
     result = run_module(module_under_test.main, _args())
@@ -253,7 +284,10 @@ def test_following_a_deployment_makes_no_change(ecs, run_module, clock):  # pyli
     ecs.service(_in_progress(1))
     ecs.task_definition(3, "repo/web:1.4.2")
 
-    result = run_module(module_under_test.main, _args(wait=False, deployment_id="ecs-svc/new", events_since="2025-01-31T12:00:00Z", force_new_deployment=True))
+    result = run_module(
+        module_under_test.main,
+        _args(wait=False, deployment_id="ecs-svc/new", events_since="2025-01-31T12:00:00Z", force_new_deployment=True),
+    )
 
     assert not result.get("failed"), result
     assert result["changed"] is False and result["done"] is False
@@ -273,7 +307,9 @@ def test_a_poll_after_the_rollback_finished_does_not_deploy_again(ecs, run_modul
 
 
 def test_refuses_to_redeploy_a_revision_ecs_is_rolling_back(ecs, run_module, clock):  # pylint: disable=unused-argument
-    failed_new = _deployment("ecs-svc/new", 3, "FAILED", 0, status="ACTIVE", failedTasks=3, reason="tasks failed to start")
+    failed_new = _deployment(
+        "ecs-svc/new", 3, "FAILED", 0, status="ACTIVE", failedTasks=3, reason="tasks failed to start"
+    )
     rollback = _deployment("ecs-svc/rollback", 2, "IN_PROGRESS", 1)
     ecs.service(_service(2, [rollback, failed_new]))
     ecs.task_definition(3, "repo/web:1.4.2")
@@ -282,7 +318,10 @@ def test_refuses_to_redeploy_a_revision_ecs_is_rolling_back(ecs, run_module, clo
     result = run_module(module_under_test.main, _args())
 
     assert result["failed"] is True and result["changed"] is False
-    assert "Not deploying it again" in result["msg"] and "rolling the service back to web-megapool-local:2" in result["msg"]
+    assert (
+        "Not deploying it again" in result["msg"]
+        and "rolling the service back to web-megapool-local:2" in result["msg"]
+    )
 
 
 def test_already_deployed_and_completed_is_a_no_op(ecs, run_module, clock):
@@ -319,13 +358,18 @@ def moto_service(aws_env, monkeypatch):  # pylint: disable=unused-argument
         ecs = boto3.client("ecs", region_name=REGION)
         ecs.create_cluster(clusterName=CLUSTER)
         for tag in ("1.4.1", "1.4.2"):
-            ecs.register_task_definition(family="web-megapool-local", containerDefinitions=[{"name": "web", "image": "repo/web:%s" % tag, "memory": 128}])
+            ecs.register_task_definition(
+                family="web-megapool-local",
+                containerDefinitions=[{"name": "web", "image": "repo/web:%s" % tag, "memory": 128}],
+            )
         ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="web-megapool-local:1", desiredCount=0)
         yield ecs
 
 
 def test_moto_check_mode_reports_the_change_without_writing(moto_service, run_module, aws_calls, clock):  # pylint: disable=unused-argument
-    result = run_module(module_under_test.main, _args(task_definition="web-megapool-local:2"), check_mode=True, diff=True)
+    result = run_module(
+        module_under_test.main, _args(task_definition="web-megapool-local:2"), check_mode=True, diff=True
+    )
 
     assert not result.get("failed"), result
     assert result["changed"] is True and result["done"] is False
@@ -352,7 +396,9 @@ def test_with_the_emulator_extension_update_completes_then_idempotent(
         first = run_module(module_under_test.main, _args(task_definition="web-megapool-local:2"))
         assert not first.get("failed"), first
         assert first["changed"] is True and first["done"] is True
-        assert aws_calls.of("UpdateService")[0].params["taskDefinition"].endswith(":task-definition/web-megapool-local:2")
+        assert (
+            aws_calls.of("UpdateService")[0].params["taskDefinition"].endswith(":task-definition/web-megapool-local:2")
+        )
         assert first["previous_task_definition"].endswith("web-megapool-local:1")
         assert first["deployment"]["task_definition"].endswith("web-megapool-local:2")
         assert first["progress"] == "rollout COMPLETED: running 0/0, pending 0, 1 deployment"
@@ -371,13 +417,19 @@ def test_moto_check_mode_of_a_no_op_is_no_change(moto_service, run_module, aws_c
 
 
 def test_moto_blue_green_without_its_load_balancer_is_refused_and_nothing_changes(
-    moto_service, run_module, aws_calls, clock,  # pylint: disable=unused-argument
+    moto_service,
+    run_module,
+    aws_calls,
+    clock,  # pylint: disable=unused-argument
 ):
     # AWS refuses BLUE_GREEN on a service without an alternate target group, production rule and role; so does the
     # emulator (ecs_blue_green). The strategy goes into the deploymentConfiguration of the one UpdateService.
     ecs_blue_green.apply()
     try:
-        result = run_module(module_under_test.main, _args(task_definition="web-megapool-local:1", strategy="blue_green", bake_time_minutes=5, wait=False))
+        result = run_module(
+            module_under_test.main,
+            _args(task_definition="web-megapool-local:1", strategy="blue_green", bake_time_minutes=5, wait=False),
+        )
     finally:
         ecs_blue_green.remove()
     assert result["failed"] is True and "InvalidParameterException" in str(result), result
@@ -405,9 +457,17 @@ def blue_green_world(aws_env, monkeypatch, blue_green_alb):  # pylint: disable=u
             ecs = boto3.client("ecs", region_name=REGION)
             ecs.create_cluster(clusterName=CLUSTER)
             for tag in ("1.4.1", "1.4.2", "1.4.3"):
-                ecs.register_task_definition(family="web-megapool-local", containerDefinitions=[{"name": "web", "image": "repo/web:%s" % tag, "memory": 128}])
-            ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="web-megapool-local:1", desiredCount=1,
-                               loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 4000}])
+                ecs.register_task_definition(
+                    family="web-megapool-local",
+                    containerDefinitions=[{"name": "web", "image": "repo/web:%s" % tag, "memory": 128}],
+                )
+            ecs.create_service(
+                cluster=CLUSTER,
+                serviceName=SERVICE,
+                taskDefinition="web-megapool-local:1",
+                desiredCount=1,
+                loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 4000}],
+            )
             ecs.describe_services(cluster=CLUSTER, services=[SERVICE])
             yield dict(ecs=ecs, elbv2=elbv2, blue=blue, green=green, rule=rule)
         finally:
@@ -415,8 +475,18 @@ def blue_green_world(aws_env, monkeypatch, blue_green_alb):  # pylint: disable=u
 
 
 def _lbs(world, primary="blue", alternate="green") -> list[dict]:
-    return [{"targetGroupArn": world[primary], "containerName": "web", "containerPort": 4000,
-             "advancedConfiguration": {"alternateTargetGroupArn": world[alternate], "productionListenerRule": world["rule"], "roleArn": ROLE}}]
+    return [
+        {
+            "targetGroupArn": world[primary],
+            "containerName": "web",
+            "containerPort": 4000,
+            "advancedConfiguration": {
+                "alternateTargetGroupArn": world[alternate],
+                "productionListenerRule": world["rule"],
+                "roleArn": ROLE,
+            },
+        }
+    ]
 
 
 def _live(world) -> str:
@@ -427,7 +497,12 @@ def _live(world) -> str:
 
 
 def _bg_args(world, revision: int, **extra: Any) -> dict[str, Any]:
-    base = dict(task_definition="web-megapool-local:%d" % revision, strategy="blue_green", bake_time_minutes=0, load_balancers=_lbs(world))
+    base = dict(
+        task_definition="web-megapool-local:%d" % revision,
+        strategy="blue_green",
+        bake_time_minutes=0,
+        load_balancers=_lbs(world),
+    )
     base.update(extra)
     return _args(**base)
 
@@ -440,7 +515,9 @@ def test_blue_green_deploys_flip_the_rule_and_a_rerun_changes_nothing(blue_green
     sent = aws_calls.of("UpdateService")[0].params
     assert sent["deploymentConfiguration"]["strategy"] == "BLUE_GREEN" and sent["loadBalancers"] == _lbs(world)
     assert _live(world) == "green"
-    assert first["lifecycle_stage"] == "CLEAN_UP" and first["progress"].startswith("blue/green CLEAN_UP (SUCCESSFUL) | rollout COMPLETED")
+    assert first["lifecycle_stage"] == "CLEAN_UP" and first["progress"].startswith(
+        "blue/green CLEAN_UP (SUCCESSFUL) | rollout COMPLETED"
+    )
 
     # the same inputs again: the target groups are a pair in either order, nothing is sent (ECS owns who is live)
     aws_calls.clear()
@@ -473,12 +550,16 @@ def test_back_to_rolling_keeps_the_service_on_the_live_target_group(blue_green_w
     result = run_module(module_under_test.main, _args(task_definition="web-megapool-local:2", strategy="rolling"))
     assert not result.get("failed"), result
     sent = aws_calls.of("UpdateService")[0].params
-    assert sent["deploymentConfiguration"]["strategy"] == "ROLLING" and "bakeTimeInMinutes" not in sent["deploymentConfiguration"]
+    assert (
+        sent["deploymentConfiguration"]["strategy"] == "ROLLING"
+        and "bakeTimeInMinutes" not in sent["deploymentConfiguration"]
+    )
     assert sent["loadBalancers"] == [{"targetGroupArn": world["green"], "containerName": "web", "containerPort": 4000}]
 
 
 def test_back_to_rolling_after_the_alb_role_removed_the_rule_and_the_alternate_group(  # pylint: disable=unused-argument
-        blue_green_world, run_module, aws_calls, clock):
+    blue_green_world, run_module, aws_calls, clock
+):
     # alb_blue_green false runs before the release (site.yml): the production rule and the alternate target group are
     # gone when the service goes back to rolling (the role removes them only while the primary group is live).
     world = blue_green_world
@@ -495,8 +576,11 @@ def test_back_to_rolling_after_the_alb_role_removed_the_rule_and_the_alternate_g
     assert sent["loadBalancers"] == [{"targetGroupArn": world["blue"], "containerName": "web", "containerPort": 4000}]
 
 
-HOOK = {"hook_target_arn": "arn:aws:lambda:eu-north-1:123456789012:function:smoke-test:live",
-        "role_arn": "arn:aws:iam::123456789012:role/megapool-local-ecs-hooks", "lifecycle_stages": ["POST_TEST_TRAFFIC_SHIFT"]}
+HOOK = {
+    "hook_target_arn": "arn:aws:lambda:eu-north-1:123456789012:function:smoke-test:live",
+    "role_arn": "arn:aws:iam::123456789012:role/megapool-local-ecs-hooks",
+    "lifecycle_stages": ["POST_TEST_TRAFFIC_SHIFT"],
+}
 
 
 def test_lifecycle_hooks_are_sent_once_with_the_blue_green_update(blue_green_world, run_module, aws_calls, clock):  # pylint: disable=unused-argument
@@ -505,7 +589,13 @@ def test_lifecycle_hooks_are_sent_once_with_the_blue_green_update(blue_green_wor
     assert not first.get("failed"), first
     sent = aws_calls.of("UpdateService")[0].params["deploymentConfiguration"]
     assert sent["strategy"] == "BLUE_GREEN"
-    assert sent["lifecycleHooks"] == [{"hookTargetArn": HOOK["hook_target_arn"], "roleArn": HOOK["role_arn"], "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
+    assert sent["lifecycleHooks"] == [
+        {
+            "hookTargetArn": HOOK["hook_target_arn"],
+            "roleArn": HOOK["role_arn"],
+            "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+        }
+    ]
     aws_calls.clear()
     again = run_module(module_under_test.main, _bg_args(world, 2, lifecycle_hooks=[HOOK]))
     assert again["changed"] is False and aws_calls.writes() == []
@@ -517,14 +607,28 @@ def test_lifecycle_hooks_are_sent_once_with_the_blue_green_update(blue_green_wor
 @pytest.mark.parametrize(
     "hook, message",
     [
-        (dict(HOOK, hook_target_arn="arn:aws:sns:eu-north-1:123456789012:topic"), "lifecycle_hooks[0].hook_target_arn='arn:aws:sns:"),
-        (dict(HOOK, role_arn="megapool-local-ecs-hooks"), "lifecycle_hooks[0].role_arn='megapool-local-ecs-hooks' is not an IAM role ARN"),
-        (dict(HOOK, lifecycle_stages=["BAKE_TIME"]), "lifecycle_hooks[0].lifecycle_stages has 'BAKE_TIME', which ECS does not run hooks at"),
-        (dict(HOOK, lifecycle_stages=[]), "lifecycle_hooks[0].lifecycle_stages must list one or more of: RECONCILE_SERVICE"),
+        (
+            dict(HOOK, hook_target_arn="arn:aws:sns:eu-north-1:123456789012:topic"),
+            "lifecycle_hooks[0].hook_target_arn='arn:aws:sns:",
+        ),
+        (
+            dict(HOOK, role_arn="megapool-local-ecs-hooks"),
+            "lifecycle_hooks[0].role_arn='megapool-local-ecs-hooks' is not an IAM role ARN",
+        ),
+        (
+            dict(HOOK, lifecycle_stages=["BAKE_TIME"]),
+            "lifecycle_hooks[0].lifecycle_stages has 'BAKE_TIME', which ECS does not run hooks at",
+        ),
+        (
+            dict(HOOK, lifecycle_stages=[]),
+            "lifecycle_hooks[0].lifecycle_stages must list one or more of: RECONCILE_SERVICE",
+        ),
     ],
 )
 def test_bad_lifecycle_hooks_fail_before_any_aws_call(aws_env, run_module, aws_calls, hook, message):  # pylint: disable=unused-argument
-    result = run_module(module_under_test.main, _args(strategy="blue_green", load_balancers=_bad_lbs(), lifecycle_hooks=[hook]))
+    result = run_module(
+        module_under_test.main, _args(strategy="blue_green", load_balancers=_bad_lbs(), lifecycle_hooks=[hook])
+    )
     assert result["failed"] is True and message in result["msg"], result["msg"]
     assert aws_calls == []
 
@@ -537,12 +641,24 @@ def test_lifecycle_hooks_with_rolling_are_refused(aws_env, run_module, aws_calls
 
 def test_the_hook_stages_come_from_botocores_model():
     stages = module_under_test.hook_stages()
-    assert "POST_TEST_TRAFFIC_SHIFT" in stages and "PRE_PRODUCTION_TRAFFIC_SHIFT" in stages and "BAKE_TIME" not in stages
+    assert (
+        "POST_TEST_TRAFFIC_SHIFT" in stages and "PRE_PRODUCTION_TRAFFIC_SHIFT" in stages and "BAKE_TIME" not in stages
+    )
 
 
 def _bad_lbs() -> list[dict]:
-    return [{"targetGroupArn": "arn:tg", "containerName": "web", "containerPort": 4000,
-             "advancedConfiguration": {"alternateTargetGroupArn": "arn:alt", "productionListenerRule": "arn:rule", "roleArn": ROLE}}]
+    return [
+        {
+            "targetGroupArn": "arn:tg",
+            "containerName": "web",
+            "containerPort": 4000,
+            "advancedConfiguration": {
+                "alternateTargetGroupArn": "arn:alt",
+                "productionListenerRule": "arn:rule",
+                "roleArn": ROLE,
+            },
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -550,7 +666,10 @@ def _bad_lbs() -> list[dict]:
     [
         (dict(bake_time_minutes=1441), "bake_time_minutes must be between 0 and 1440"),
         (dict(load_balancers=[{"containerName": "web"}]), "load_balancers[0] needs a targetGroupArn"),
-        (dict(strategy="blue_green", load_balancers=[{"targetGroupArn": "arn:tg"}]), "strategy=blue_green needs advancedConfiguration"),
+        (
+            dict(strategy="blue_green", load_balancers=[{"targetGroupArn": "arn:tg"}]),
+            "strategy=blue_green needs advancedConfiguration",
+        ),
     ],
 )
 def test_bad_blue_green_input_fails_before_any_aws_call(aws_env, run_module, aws_calls, args, message):  # pylint: disable=unused-argument
@@ -564,7 +683,10 @@ def test_bad_blue_green_input_fails_before_any_aws_call(aws_env, run_module, aws
     [
         (dict(service="nope"), "ECS service nope not found"),
         (dict(cluster="nope"), "ECS cluster nope not found"),
-        (dict(task_definition="web-megapool-local:9"), "task_definition=web-megapool-local:9 is not a registered task definition"),
+        (
+            dict(task_definition="web-megapool-local:9"),
+            "task_definition=web-megapool-local:9 is not a registered task definition",
+        ),
     ],
 )
 def test_moto_missing_things_fail_before_any_change(moto_service, run_module, aws_calls, clock, args, message):  # pylint: disable=unused-argument
@@ -576,7 +698,10 @@ def test_moto_missing_things_fail_before_any_change(moto_service, run_module, aw
 @pytest.mark.parametrize(
     "args, message",
     [
-        (dict(task_definition="web-megapool-local"), "task_definition='web-megapool-local' is not a task-definition revision"),
+        (
+            dict(task_definition="web-megapool-local"),
+            "task_definition='web-megapool-local' is not a task-definition revision",
+        ),
         (dict(task_definition="web:0"), "is not a task-definition revision"),
         (dict(desired_count=-1), "desired_count must be 0 or more"),
         (dict(wait_timeout=100000), "wait_timeout must be between 0 and 86400"),

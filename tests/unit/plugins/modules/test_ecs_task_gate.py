@@ -41,16 +41,29 @@ def cluster(aws_env):  # pylint: disable=unused-argument
         ecs.create_cluster(clusterName=CLUSTER)
         image = ec2.describe_images()["Images"][0]["ImageId"]
         instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.small")["Instances"][0]
-        ecs.register_container_instance(cluster=CLUSTER, instanceIdentityDocument=json.dumps({"instanceId": instance["InstanceId"]}))
+        ecs.register_container_instance(
+            cluster=CLUSTER, instanceIdentityDocument=json.dumps({"instanceId": instance["InstanceId"]})
+        )
         boto3.client("logs", region_name=REGION).create_log_group(logGroupName=GROUP)
         ecs.register_task_definition(
             family=FAMILY,
-            containerDefinitions=[{
-                "name": "app", "image": "repo/shop:1.0.0", "memory": 256, "essential": True,
-                "command": ["bin/shop", "eval", "Shop.Release.migrate()"],
-                "logConfiguration": {"logDriver": "awslogs", "options": {
-                    "awslogs-group": GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "migrate"}},
-            }],
+            containerDefinitions=[
+                {
+                    "name": "app",
+                    "image": "repo/shop:1.0.0",
+                    "memory": 256,
+                    "essential": True,
+                    "command": ["bin/shop", "eval", "Shop.Release.migrate()"],
+                    "logConfiguration": {
+                        "logDriver": "awslogs",
+                        "options": {
+                            "awslogs-group": GROUP,
+                            "awslogs-region": REGION,
+                            "awslogs-stream-prefix": "migrate",
+                        },
+                    },
+                }
+            ],
         )
         yield ecs
         state_manager.unset_transition("ecs::task")
@@ -76,8 +89,11 @@ def _fail_the_task(lines: list[str]) -> Callable[[], None]:
         stream = "migrate/app/%s" % task.id
         now = int(time.time() * 1000)  # moto leaves out events older than the group's retention
         logs.create_log_stream(logGroupName=GROUP, logStreamName=stream)
-        logs.put_log_events(logGroupName=GROUP, logStreamName=stream,
-                            logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)])
+        logs.put_log_events(
+            logGroupName=GROUP,
+            logStreamName=stream,
+            logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)],
+        )
 
     return step
 
@@ -98,15 +114,15 @@ def test_exit_zero_passes(cluster, clock, run_module, aws_calls):  # pylint: dis
 
 
 def test_exit_one_fails_with_exit_code_and_log_tail(cluster, clock, run_module):  # pylint: disable=unused-argument
-    clock.steps.append(_fail_the_task(["== Running migrations", "** (Postgrex.Error) relation \"users\" already exists"]))
+    clock.steps.append(_fail_the_task(["== Running migrations", '** (Postgrex.Error) relation "users" already exists']))
     result = run_module(module_under_test.main, _args(log_lines=5))
     assert result["failed"] is True
     assert result["changed"] is True
     assert result["done"] is True
     assert result["exit_code"] == 1
     assert "exited with code 1" in result["msg"]
-    assert "relation \"users\" already exists" in result["msg"]
-    assert result["log_lines"] == ["== Running migrations", "** (Postgrex.Error) relation \"users\" already exists"]
+    assert 'relation "users" already exists' in result["msg"]
+    assert result["log_lines"] == ["== Running migrations", '** (Postgrex.Error) relation "users" already exists']
 
 
 def test_log_tail_is_bounded_by_log_lines(cluster, clock, run_module):  # pylint: disable=unused-argument
@@ -116,7 +132,7 @@ def test_log_tail_is_bounded_by_log_lines(cluster, clock, run_module):  # pylint
 
 
 def test_never_stops_times_out_and_stops_the_task(cluster, clock, run_module, aws_calls):  # pylint: disable=unused-argument
-    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10 ** 9})
+    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
     result = run_module(module_under_test.main, _args(wait_timeout=30))
     assert result["failed"] is True
     assert "did not stop within wait_timeout=30s" in result["msg"]
@@ -128,7 +144,7 @@ def test_never_stops_times_out_and_stops_the_task(cluster, clock, run_module, aw
 
 
 def test_zero_timeout_on_a_followed_task_stops_it(cluster, clock, run_module, aws_calls):  # pylint: disable=unused-argument
-    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10 ** 9})
+    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
     started = run_module(module_under_test.main, _args(wait=False))
     aws_calls.clear()
     result = run_module(module_under_test.main, _args(task_arn=started["task"]["task_arn"], wait_timeout=0))
@@ -141,14 +157,17 @@ def test_zero_timeout_on_a_followed_task_stops_it(cluster, clock, run_module, aw
 
 
 def test_wait_false_starts_then_polls_by_task_arn(cluster, clock, run_module, aws_calls):  # pylint: disable=unused-argument
-    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10 ** 9})
+    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
     started = run_module(module_under_test.main, _args(wait=False))
     assert started["changed"] is True
     assert started["done"] is False
     assert "RUNNING" in started["progress"]
     state_manager.unset_transition("ecs::task")
     aws_calls.clear()
-    polls = [run_module(module_under_test.main, _args(wait=False, task_arn=started["task"]["task_arn"])) for _poll in range(4)]
+    polls = [
+        run_module(module_under_test.main, _args(wait=False, task_arn=started["task"]["task_arn"]))
+        for _poll in range(4)
+    ]
     assert [poll["changed"] for poll in polls] == [False] * 4
     assert polls[-1]["done"] is True
     assert polls[-1]["exit_code"] == 0
@@ -161,7 +180,9 @@ def test_check_mode_runs_nothing(cluster, clock, run_module, aws_calls):  # pyli
     result = run_module(module_under_test.main, _args(command=["bin/shop", "migrate"]), check_mode=True)
     assert result["changed"] is True
     assert result["done"] is False
-    assert result["would_run"]["overrides"] == {"containerOverrides": [{"name": "app", "command": ["bin/shop", "migrate"]}]}
+    assert result["would_run"]["overrides"] == {
+        "containerOverrides": [{"name": "app", "command": ["bin/shop", "migrate"]}]
+    }
     assert aws_calls.writes() == []
     assert ecs_backends[DEFAULT_ACCOUNT_ID][REGION].tasks.get(CLUSTER, {}) == {}
 
@@ -206,11 +227,14 @@ def test_command_override_and_network_are_sent(cluster, clock, run_module, aws_c
     assert params["count"] == 1
 
 
-@pytest.mark.parametrize("given,sent", [
-    ("release 1.4.2", "release-1-4-2"),  # RunTask refuses spaces and dots (C1)
-    (None, "megapool-aws-ecs_task_gate"),
-    ("deploy/" + "x" * 200, "deploy/" + "x" * 121),
-])
+@pytest.mark.parametrize(
+    "given,sent",
+    [
+        ("release 1.4.2", "release-1-4-2"),  # RunTask refuses spaces and dots (C1)
+        (None, "megapool-aws-ecs_task_gate"),
+        ("deploy/" + "x" * 200, "deploy/" + "x" * 121),
+    ],
+)
 def test_started_by_is_what_run_task_accepts(cluster, clock, run_module, aws_calls, given, sent):  # pylint: disable=unused-argument
     aws_calls.clear()
     args = _args() if given is None else _args(started_by=given)
@@ -226,11 +250,22 @@ def _role_not_ready_then(real, failures: int):
         calls["n"] += 1
         if calls["n"] <= failures:
             # What the module's _run_task raises for ECS's answer (AWSErrorHandler wraps the ClientError).
-            raise AnsibleAWSError(message="Failed to run the task", exception=ClientError({"Error": {
-                "Code": "InvalidParameterException", "Message": (
-                    "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/shop-local-ecs-execution' that was"
-                    " provided for this task. Please verify that the role being passed has the proper trust relationship and"
-                    " permissions and that your IAM user has permissions to pass this role.")}}, "RunTask"))
+            raise AnsibleAWSError(
+                message="Failed to run the task",
+                exception=ClientError(
+                    {
+                        "Error": {
+                            "Code": "InvalidParameterException",
+                            "Message": (
+                                "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/shop-local-ecs-execution' that was"
+                                " provided for this task. Please verify that the role being passed has the proper trust relationship and"
+                                " permissions and that your IAM user has permissions to pass this role."
+                            ),
+                        }
+                    },
+                    "RunTask",
+                ),
+            )
         return real(client, params)
 
     return run_task, calls
@@ -244,7 +279,8 @@ def test_run_task_waits_for_a_new_role(cluster, clock, run_module, monkeypatch):
     assert calls["n"] == 3
     assert result["exit_code"] == 0
     assert [event for event in result["events"] if "cannot assume the role yet" in event] == [
-        "RunTask: ECS cannot assume the role yet (IAM is eventually consistent), retrying in %ds" % pause for pause in (2, 4)
+        "RunTask: ECS cannot assume the role yet (IAM is eventually consistent), retrying in %ds" % pause
+        for pause in (2, 4)
     ]
     assert clock.sleeps[:2] == [2, 4]
 
@@ -263,9 +299,21 @@ ECR_IMAGE = "%s.dkr.ecr.%s.amazonaws.com/shop-local:1.4.2" % (DEFAULT_ACCOUNT_ID
 
 
 def _index(*architectures: str) -> str:
-    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + "%064x" % number, "size": 1,
-         "platform": {"architecture": arch, "os": "linux"}} for number, arch in enumerate(architectures)]})
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": "sha256:" + "%064x" % number,
+                    "size": 1,
+                    "platform": {"architecture": arch, "os": "linux"},
+                }
+                for number, arch in enumerate(architectures)
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -273,18 +321,29 @@ def ecr_family(cluster):
     """A migrate task definition on ARM64 whose image is in this account's ECR repository (not pushed yet)."""
     boto3.client("ecr", region_name=REGION).create_repository(repositoryName="shop-local")
     cluster.register_task_definition(
-        family="shop-local-ecr", runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
-        containerDefinitions=[{"name": "app", "image": ECR_IMAGE, "memory": 256, "essential": True}])
+        family="shop-local-ecr",
+        runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        containerDefinitions=[{"name": "app", "image": ECR_IMAGE, "memory": 256, "essential": True}],
+    )
     return "shop-local-ecr"
 
 
-@pytest.mark.parametrize("pushed,message", [
-    (None, "is not in ECR (repository shop-local of account %s in %s): push it before deploying" % (DEFAULT_ACCOUNT_ID, REGION)),
-    (("amd64",), "is built for linux/amd64, but the task definition runs on ARM64"),
-])
+@pytest.mark.parametrize(
+    "pushed,message",
+    [
+        (
+            None,
+            "is not in ECR (repository shop-local of account %s in %s): push it before deploying"
+            % (DEFAULT_ACCOUNT_ID, REGION),
+        ),
+        (("amd64",), "is built for linux/amd64, but the task definition runs on ARM64"),
+    ],
+)
 def test_gate_refuses_an_image_it_cannot_run_before_any_task(ecr_family, clock, run_module, aws_calls, pushed, message):  # pylint: disable=unused-argument
     if pushed:
-        boto3.client("ecr", region_name=REGION).put_image(repositoryName="shop-local", imageTag="1.4.2", imageManifest=_index(*pushed))
+        boto3.client("ecr", region_name=REGION).put_image(
+            repositoryName="shop-local", imageTag="1.4.2", imageManifest=_index(*pushed)
+        )
     aws_calls.clear()
     result = run_module(module_under_test.main, _args(task_definition=ecr_family))
     assert result["failed"] is True
@@ -293,7 +352,9 @@ def test_gate_refuses_an_image_it_cannot_run_before_any_task(ecr_family, clock, 
 
 
 def test_gate_runs_an_image_built_for_its_architecture(ecr_family, clock, run_module, aws_calls):  # pylint: disable=unused-argument
-    boto3.client("ecr", region_name=REGION).put_image(repositoryName="shop-local", imageTag="1.4.2", imageManifest=_index("amd64", "arm64"))
+    boto3.client("ecr", region_name=REGION).put_image(
+        repositoryName="shop-local", imageTag="1.4.2", imageManifest=_index("amd64", "arm64")
+    )
     result = run_module(module_under_test.main, _args(task_definition=ecr_family))
     assert result.get("failed") is not True, result
     assert len(aws_calls.of("RunTask")) == 1

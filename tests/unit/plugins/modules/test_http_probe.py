@@ -30,7 +30,17 @@ from ansible_collections.megapool.aws.plugins.module_utils.http_probe import per
 from ansible_collections.megapool.aws.plugins.module_utils.http_probe import unanswered
 from ansible_collections.megapool.aws.plugins.modules import http_probe as module_under_test
 
-SUMMARY_KEYS = {"requests", "succeeded", "failures", "success_ratio", "p50_ms", "p95_ms", "max_ms", "outcomes", "passed"}
+SUMMARY_KEYS = {
+    "requests",
+    "succeeded",
+    "failures",
+    "success_ratio",
+    "p50_ms",
+    "p95_ms",
+    "max_ms",
+    "outcomes",
+    "passed",
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -81,7 +91,12 @@ def _serve(httpd: ThreadingHTTPServer, scheme: str, server_names: list[str | Non
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield Server("%s://127.0.0.1:%d" % (scheme, httpd.server_address[1]), _Handler.counts, _Handler.hosts, server_names if server_names is not None else [])
+        yield Server(
+            "%s://127.0.0.1:%d" % (scheme, httpd.server_address[1]),
+            _Handler.counts,
+            _Handler.hosts,
+            server_names if server_names is not None else [],
+        )
     finally:
         _Handler.release.set()
         httpd.shutdown()
@@ -104,15 +119,21 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -130,21 +151,39 @@ def _ca_signed(directory: Path, name: str) -> tuple[Path, Path, Path]:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "megapool test CA")])
     ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
-                       critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca_name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
@@ -154,7 +193,9 @@ def _ca_signed(directory: Path, name: str) -> tuple[Path, Path, Path]:
     ca_path, cert_path, key_path = directory / "ca.pem", directory / "app.pem", directory / "app-key.pem"
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return ca_path, cert_path, key_path
 
 
@@ -304,7 +345,13 @@ def test_a_certificate_for_the_site_fails_at_the_address_without_server_name(run
 
 def test_server_name_connects_to_the_address_and_presents_the_site(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
     server = app_tls_server.server
-    result = _probe(run_module, url=server.url + "/health", requests=3, ca_path=str(app_tls_server.ca_path), server_name="App.Example.Test.")
+    result = _probe(
+        run_module,
+        url=server.url + "/health",
+        requests=3,
+        ca_path=str(app_tls_server.ca_path),
+        server_name="App.Example.Test.",
+    )
     assert [(s["ok"], s["status"], s["error"]) for s in result["samples"]] == [(True, 200, None)] * 3, result["samples"]
     assert result["passed"] is True
     assert result["url"] == server.url + "/health" and result["server_name"] == APP_NAME
@@ -315,7 +362,9 @@ def test_server_name_connects_to_the_address_and_presents_the_site(run_module, a
 
 def test_server_name_follows_a_redirect_to_the_same_address(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
     server = app_tls_server.server
-    result = _probe(run_module, url=server.url + "/moved", requests=1, ca_path=str(app_tls_server.ca_path), server_name=APP_NAME)
+    result = _probe(
+        run_module, url=server.url + "/moved", requests=1, ca_path=str(app_tls_server.ca_path), server_name=APP_NAME
+    )
     assert [(s["ok"], s["status"]) for s in result["samples"]] == [(True, 200)]
     assert server.counts == {"/moved": 1, "/health": 1}
 
@@ -323,13 +372,25 @@ def test_server_name_follows_a_redirect_to_the_same_address(run_module, app_tls_
 def test_server_name_is_only_for_the_probe(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
     """The name resolves to the address only while the module probes."""
     original = socket.getaddrinfo
-    _probe(run_module, url=app_tls_server.server.url + "/health", requests=1, ca_path=str(app_tls_server.ca_path), server_name=APP_NAME)
+    _probe(
+        run_module,
+        url=app_tls_server.server.url + "/health",
+        requests=1,
+        ca_path=str(app_tls_server.ca_path),
+        server_name=APP_NAME,
+    )
     assert socket.getaddrinfo is original
 
 
 def test_a_wrong_server_name_fails_the_certificate_check(run_module, app_tls_server, sleeps):  # pylint: disable=unused-argument
     server = app_tls_server.server
-    result = _probe(run_module, url=server.url + "/health", requests=1, ca_path=str(app_tls_server.ca_path), server_name="www.example.test")
+    result = _probe(
+        run_module,
+        url=server.url + "/health",
+        requests=1,
+        ca_path=str(app_tls_server.ca_path),
+        server_name="www.example.test",
+    )
     assert result["samples"][0]["error"].startswith("certificate verify failed"), result["samples"][0]
     assert "www.example.test" in result["samples"][0]["error"]
 
@@ -370,7 +431,14 @@ def _ok(seconds: float) -> dict:
 
 @pytest.mark.parametrize(
     "values, share, expected",
-    [([], 50, None), ([5.0], 95, 5.0), ([1, 2, 3, 4], 50, 2), ([1, 2, 3, 4], 95, 4), (list(range(1, 101)), 95, 95), ([3, 1, 2], 100, 3)],
+    [
+        ([], 50, None),
+        ([5.0], 95, 5.0),
+        ([1, 2, 3, 4], 50, 2),
+        ([1, 2, 3, 4], 95, 4),
+        (list(range(1, 101)), 95, 95),
+        ([3, 1, 2], 100, 3),
+    ],
 )
 def test_percentile_is_nearest_rank(values, share, expected):
     assert percentile(values, share) == expected

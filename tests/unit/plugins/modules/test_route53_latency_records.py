@@ -23,14 +23,31 @@ def zone(aws_env):  # pylint: disable=unused-argument
 
 
 def _run(run_module, zone_id, check_mode=False, region="eu-north-1", alb=ALB, **args):
-    return run_module(module_under_test.main, dict({
-        "region": "eu-north-1", "hosted_zone_id": zone_id, "names": NAMES, "identifier": region, "latency_region": region,
-        "alias_dns_name": alb, "alias_hosted_zone_id": "Z23TAZ7KFE6MEJ"}, **args), check_mode=check_mode, diff=True)
+    return run_module(
+        module_under_test.main,
+        dict(
+            {
+                "region": "eu-north-1",
+                "hosted_zone_id": zone_id,
+                "names": NAMES,
+                "identifier": region,
+                "latency_region": region,
+                "alias_dns_name": alb,
+                "alias_hosted_zone_id": "Z23TAZ7KFE6MEJ",
+            },
+            **args,
+        ),
+        check_mode=check_mode,
+        diff=True,
+    )
 
 
 def _records(client, zone_id):
-    return sorted((r["Name"], r.get("SetIdentifier"), r.get("AliasTarget", {}).get("DNSName"), r.get("HealthCheckId"))
-                  for r in client.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"] if r["Type"] == "A")
+    return sorted(
+        (r["Name"], r.get("SetIdentifier"), r.get("AliasTarget", {}).get("DNSName"), r.get("HealthCheckId"))
+        for r in client.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+        if r["Type"] == "A"
+    )
 
 
 def test_one_batch_then_a_no_op_writes_nothing(zone, run_module, aws_calls):
@@ -39,7 +56,11 @@ def test_one_batch_then_a_no_op_writes_nothing(zone, run_module, aws_calls):
     first = _run(run_module, zone_id)
     assert first["changed"] is True and first["written"] == ["app.example.com.", "example.com.", "www.example.com."]
     assert [call.operation for call in aws_calls.writes()] == ["ChangeResourceRecordSets"]
-    assert [record[0] for record in _records(client, zone_id)] == ["app.example.com.", "example.com.", "www.example.com."]
+    assert [record[0] for record in _records(client, zone_id)] == [
+        "app.example.com.",
+        "example.com.",
+        "www.example.com.",
+    ]
 
     aws_calls.clear()
     again = _run(run_module, zone_id)
@@ -60,8 +81,15 @@ def test_another_regions_records_stay_and_only_what_differs_is_upserted(zone, ru
     moved = _run(run_module, zone_id, alb="megapool-prod-456.eu-north-1.elb.amazonaws.com", names=NAMES[:1])
     assert moved["written"] == ["app.example.com."]
     assert [call.operation for call in aws_calls.writes()] == ["ChangeResourceRecordSets"]
-    assert ("app.example.com.", "ap-southeast-1", "megapool-prod-9.ap-southeast-1.elb.amazonaws.com.", None) in _records(client, zone_id)
-    assert ("app.example.com.", "eu-north-1", "megapool-prod-456.eu-north-1.elb.amazonaws.com.", None) in _records(client, zone_id)
+    assert (
+        "app.example.com.",
+        "ap-southeast-1",
+        "megapool-prod-9.ap-southeast-1.elb.amazonaws.com.",
+        None,
+    ) in _records(client, zone_id)
+    assert ("app.example.com.", "eu-north-1", "megapool-prod-456.eu-north-1.elb.amazonaws.com.", None) in _records(
+        client, zone_id
+    )
 
 
 def test_check_mode_predicts_and_writes_nothing(zone, run_module, aws_calls):
@@ -72,7 +100,11 @@ def test_check_mode_predicts_and_writes_nothing(zone, run_module, aws_calls):
     assert checked["written"] == ["example.com.", "www.example.com."] and aws_calls.writes() == []
     assert len(_records(client, zone_id)) == 1
     real = _run(run_module, zone_id)
-    assert (real["changed"], real["written"], real["records"]) == (checked["changed"], checked["written"], checked["records"])
+    assert (real["changed"], real["written"], real["records"]) == (
+        checked["changed"],
+        checked["written"],
+        checked["records"],
+    )
 
 
 def test_bad_input_fails_before_any_call(zone, run_module, aws_calls):

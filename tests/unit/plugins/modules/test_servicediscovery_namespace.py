@@ -82,7 +82,9 @@ def _backend():
 def test_creates_the_namespace_and_its_service(aws, run_module, aws_calls):  # pylint: disable=unused-argument
     vpc = _vpc()
     aws_calls.clear()
-    result = run_module(module_under_test.main, _args(vpc, services=[dict(name="app", dns_ttl=10)], tags=TAGS), diff=True)
+    result = run_module(
+        module_under_test.main, _args(vpc, services=[dict(name="app", dns_ttl=10)], tags=TAGS), diff=True
+    )
     module_calls = list(aws_calls)
 
     assert result["changed"] is True, result
@@ -104,13 +106,23 @@ def test_creates_the_namespace_and_its_service(aws, run_module, aws_calls):  # p
     assert returned["tags"] == TAGS
     assert result["services"] == [
         {
-            "name": "app", "id": service["Id"], "arn": service["Arn"], "description": "%s service app" % NAME, "dns_ttl": 10,
-            "dns_record_types": ["A"], "routing_policy": "MULTIVALUE", "health_check_custom_config": True, "tags": TAGS,
+            "name": "app",
+            "id": service["Id"],
+            "arn": service["Arn"],
+            "description": "%s service app" % NAME,
+            "dns_ttl": 10,
+            "dns_record_types": ["A"],
+            "routing_policy": "MULTIVALUE",
+            "health_check_custom_config": True,
+            "tags": TAGS,
         }
     ]
     assert result["diff"]["before"] == {"namespace": {}, "services": {}}
     assert result["diff"]["after"]["services"]["app"]["arn"] == service["Arn"]
-    assert [call.operation for call in module_calls if call in aws_calls.writes()] == ["CreatePrivateDnsNamespace", "CreateService"]
+    assert [call.operation for call in module_calls if call in aws_calls.writes()] == [
+        "CreatePrivateDnsNamespace",
+        "CreateService",
+    ]
     create = aws_calls.of("CreatePrivateDnsNamespace")[0].params
     assert create["Vpc"] == vpc and create["Name"] == NAME
     assert any("namespace %s create SUCCESS" % NAME in event for event in result["events"]), result["events"]
@@ -175,13 +187,20 @@ def test_updates_ttl_description_and_tags_then_is_idempotent(aws, run_module, aw
     vpc = _vpc()
     run_module(module_under_test.main, _args(vpc, services=[dict(name="app")], tags=TAGS))
     aws_calls.clear()
-    args = _args(vpc, description="discovery", services=[dict(name="app", dns_ttl=60)], tags={"megapool:env": "test", "team": "core"})
+    args = _args(
+        vpc,
+        description="discovery",
+        services=[dict(name="app", dns_ttl=60)],
+        tags={"megapool:env": "test", "team": "core"},
+    )
 
     result = run_module(module_under_test.main, args, diff=True)
 
     assert result["changed"] is True, result
     writes = [call.operation for call in aws_calls.writes()]
-    assert sorted(writes) == sorted(["UpdatePrivateDnsNamespace", "UntagResource", "TagResource", "UpdateService", "UntagResource", "TagResource"])
+    assert sorted(writes) == sorted(
+        ["UpdatePrivateDnsNamespace", "UntagResource", "TagResource", "UpdateService", "UntagResource", "TagResource"]
+    )
     [service] = _services()
     assert service["DnsConfig"]["DnsRecords"] == [{"Type": "A", "TTL": 60}]
     assert _namespaces()[0]["Description"] == "discovery"
@@ -207,7 +226,10 @@ def test_an_immutable_service_change_fails_naming_the_fix(aws, run_module, aws_c
     vpc = _vpc()
     run_module(module_under_test.main, _args(vpc, services=[dict(name="app")]))
     aws_calls.clear()
-    result = run_module(module_under_test.main, _args(vpc, services=[dict(name="app", dns_record_types=["SRV"], routing_policy="WEIGHTED")]))
+    result = run_module(
+        module_under_test.main,
+        _args(vpc, services=[dict(name="app", dns_record_types=["SRV"], routing_policy="WEIGHTED")]),
+    )
     assert result["failed"] is True
     assert "AWS cannot change dns_record_types A -> SRV; routing_policy MULTIVALUE -> WEIGHTED" in result["msg"]
     assert "purge_services=true" in result["msg"]
@@ -246,9 +268,13 @@ def test_wait_false_starts_the_creation_and_a_rerun_picks_it_up(aws, run_module,
     hidden = dict(_backend().namespaces)
     _backend().namespaces.clear()
     # moto lists only the operations of listed namespaces; AWS lists the running creation.
-    monkeypatch.setattr(sd_models.ServiceDiscoveryBackend, "list_operations", lambda self: list(self.operations.values()))
+    monkeypatch.setattr(
+        sd_models.ServiceDiscoveryBackend, "list_operations", lambda self: list(self.operations.values())
+    )
     aws_calls.clear()
-    monkeypatch.setattr(sd_models.ServiceDiscoveryBackend, "get_namespace", lambda self, namespace_id: hidden[namespace_id])
+    monkeypatch.setattr(
+        sd_models.ServiceDiscoveryBackend, "get_namespace", lambda self, namespace_id: hidden[namespace_id]
+    )
     again = run_module(module_under_test.main, args)
     assert again["done"] is False and again["changed"] is False, again
     assert aws_calls.writes() == []
@@ -302,7 +328,9 @@ def test_the_namespace_of_another_vpc_is_not_taken(aws, run_module, monkeypatch)
     first, second = _vpc(), _vpc("10.1.0.0/16")
     run_module(module_under_test.main, _args(first))
     zone_id = _namespaces()[0]["Properties"]["DnsProperties"]["HostedZoneId"]
-    route53_models.route53_backends["123456789012"]["aws"].get_hosted_zone(zone_id).vpcs = [{"vpc_id": first, "vpc_region": REGION}]
+    route53_models.route53_backends["123456789012"]["aws"].get_hosted_zone(zone_id).vpcs = [
+        {"vpc_id": first, "vpc_region": REGION}
+    ]
     assert boto3.client("route53", region_name=REGION).get_hosted_zone(Id=zone_id)["VPCs"][0]["VPCId"] == first
     found = run_module(module_under_test.main, _args(first))
     assert found["changed"] is False and found["namespace"]["vpc"] == first
@@ -374,7 +402,9 @@ def test_absent_waits_for_ecs_to_deregister_the_instances(aws, run_module, aws_c
     """ECS deregisters a service's tasks only as it stops them: a teardown right after the ECS service went waits."""
     vpc = _vpc()
     service_id = _with_instance(vpc)
-    pauses.steps.extend([lambda: None, lambda: _backend().deregister_instance(service_id, "task-1")])  # ECS, not the module
+    pauses.steps.extend(
+        [lambda: None, lambda: _backend().deregister_instance(service_id, "task-1")]
+    )  # ECS, not the module
     aws_calls.clear()
 
     result = run_module(module_under_test.main, _args(vpc, state="absent", wait_timeout=60, poll_interval=5))
@@ -382,7 +412,10 @@ def test_absent_waits_for_ecs_to_deregister_the_instances(aws, run_module, aws_c
     assert result["changed"] is True and result["done"] is True, result
     assert pauses == [5, 5]
     assert [call.operation for call in aws_calls.writes()] == ["DeleteService", "DeleteNamespace"]
-    assert result["events"][0] == "waiting for the instances of service app (1 instance) of namespace %s to be deregistered for 0s" % NAME
+    assert (
+        result["events"][0]
+        == "waiting for the instances of service app (1 instance) of namespace %s to be deregistered for 0s" % NAME
+    )
     assert _namespaces() == [] and _services() == []
 
 
@@ -395,7 +428,8 @@ def test_absent_fails_naming_the_service_when_the_instances_stay(aws, run_module
 
     assert refused["failed"] is True
     assert refused["msg"].startswith(
-        "Cannot delete service app (1 instance) of namespace %s: instances are still registered after wait_timeout=12s." % NAME
+        "Cannot delete service app (1 instance) of namespace %s: instances are still registered after wait_timeout=12s."
+        % NAME
     ), refused["msg"]
     assert "deregister_instances=true" in refused["msg"] and "raise wait_timeout" in refused["msg"]
     assert pauses == [5, 5, 2]
@@ -430,7 +464,11 @@ def test_absent_deregisters_the_instances_when_asked(aws, run_module, aws_calls,
 
     forced = run_module(module_under_test.main, _args(vpc, state="absent", deregister_instances=True))
     assert forced["changed"] is True, forced
-    assert [call.operation for call in aws_calls.writes()][:3] == ["DeregisterInstance", "DeleteService", "DeleteNamespace"]
+    assert [call.operation for call in aws_calls.writes()][:3] == [
+        "DeregisterInstance",
+        "DeleteService",
+        "DeleteNamespace",
+    ]
     assert _namespaces() == []
 
 
@@ -443,9 +481,13 @@ def test_absent_deregisters_the_instances_when_asked(aws, run_module, aws_calls,
         pytest.param(dict(name="not a domain"), "name='not a domain' is not a DNS domain name", id="name"),
         pytest.param(dict(vpc_id="vpc12"), "vpc_id='vpc12' is not a VPC id", id="vpc"),
         pytest.param(dict(vpc_id=None), "vpc_id is required with state=present", id="no-vpc"),
-        pytest.param(dict(services=[dict(name="a.b")]), "services[0].name='a.b' is not a service name", id="service-name"),
+        pytest.param(
+            dict(services=[dict(name="a.b")]), "services[0].name='a.b' is not a service name", id="service-name"
+        ),
         pytest.param(dict(services=[dict(name="app", dns_ttl=-1)]), "services[0].dns_ttl=-1 must be 0 to", id="ttl"),
-        pytest.param(dict(services=[dict(name="app"), dict(name="APP")]), "services lists app more than once", id="duplicate"),
+        pytest.param(
+            dict(services=[dict(name="app"), dict(name="APP")]), "services lists app more than once", id="duplicate"
+        ),
         pytest.param(dict(wait_timeout=-1), "wait_timeout must be 0 or more seconds", id="timeout"),
         pytest.param(dict(poll_interval=0), "poll_interval must be more than 0 seconds", id="poll"),
     ],
@@ -490,7 +532,9 @@ def test_pick_namespace(candidates, vpc, expected):
 )
 def test_pick_namespace_refuses_ambiguity(candidates, vpc):
     pairs = [({"Id": ident, "Name": NAME, "Type": "DNS_PRIVATE"}, vpcs) for ident, vpcs in candidates]
-    with pytest.raises(planner.DiscoveryError, match="Several private DNS namespaces are called %s \\(ns-a, ns-b\\)" % NAME):
+    with pytest.raises(
+        planner.DiscoveryError, match="Several private DNS namespaces are called %s \\(ns-a, ns-b\\)" % NAME
+    ):
         planner.pick_namespace(pairs, NAME, vpc)
 
 
@@ -499,11 +543,20 @@ def test_plan_service_compares_ttl_description_and_tags():
     live = dict(desired.create_params("ns-1"), Id="srv-1", Arn="arn:srv-1")
     assert not planner.plan_service(live, desired, {"a": "1"}, {"a": "1"}, True, NAME).changed
     assert planner.plan_service(live, desired, {}, None, True, NAME).action == "none"
-    plan = planner.plan_service(live, planner.DesiredService("app", "e", 60, ("A",), "MULTIVALUE", True), {"a": "1"}, {"b": "2"}, True, NAME)
-    assert (plan.action, plan.changes, plan.tags_to_set, plan.tags_to_unset) == ("update", ("dns_ttl", "description", "tags"), {"b": "2"}, ("a",))
+    plan = planner.plan_service(
+        live, planner.DesiredService("app", "e", 60, ("A",), "MULTIVALUE", True), {"a": "1"}, {"b": "2"}, True, NAME
+    )
+    assert (plan.action, plan.changes, plan.tags_to_set, plan.tags_to_unset) == (
+        "update",
+        ("dns_ttl", "description", "tags"),
+        {"b": "2"},
+        ("a",),
+    )
     assert planner.plan_service(None, desired, {}, None, True, NAME).action == "create"
     with pytest.raises(planner.DiscoveryError, match="health_check_custom_config True -> False"):
-        planner.plan_service(live, planner.DesiredService("app", "d", 10, ("A",), "MULTIVALUE", False), {}, None, True, NAME)
+        planner.plan_service(
+            live, planner.DesiredService("app", "d", 10, ("A",), "MULTIVALUE", False), {}, None, True, NAME
+        )
 
 
 def test_documented_options_match_the_argument_spec(docs_match_spec):
@@ -512,7 +565,9 @@ def test_documented_options_match_the_argument_spec(docs_match_spec):
 
 def test_an_unset_description_leaves_the_existing_ones_alone(aws, run_module, aws_calls):  # pylint: disable=unused-argument
     vpc = _vpc()
-    run_module(module_under_test.main, _args(vpc, description="mine", services=[dict(name="app", description="the app")]))
+    run_module(
+        module_under_test.main, _args(vpc, description="mine", services=[dict(name="app", description="the app")])
+    )
     aws_calls.clear()
     result = run_module(module_under_test.main, _args(vpc, services=[dict(name="app")]))
     assert result["changed"] is False and aws_calls.writes() == []
@@ -536,7 +591,8 @@ def test_busy_services_counts_the_registered_instances(instances, expected):
 def test_instance_messages_name_the_services_and_the_wait():
     busy = {"worker": 1, "app": 3}
     assert planner.instances_progress(NAME, busy, 7.9) == (
-        "waiting for the instances of service app (3 instances), worker (1 instance) of namespace %s to be deregistered for 7s" % NAME
+        "waiting for the instances of service app (3 instances), worker (1 instance) of namespace %s to be deregistered for 7s"
+        % NAME
     )
     assert "still registered after wait_timeout=300s." in planner.in_use_message(NAME, busy, 300)
     assert "still registered. Stop" in planner.in_use_message(NAME, busy)
@@ -583,8 +639,10 @@ def test_associates_the_other_regions_vpcs_and_is_idempotent(like_aws, run_modul
 
     assert created["changed"] is True, created
     assert sorted(_zone_vpcs(), key=lambda item: item["VPCId"]) == sorted(
-        [{"VPCId": vpc, "VPCRegion": REGION}] + [{"VPCId": item["vpc_id"], "VPCRegion": item["vpc_region"]} for item in others],
-        key=lambda item: item["VPCId"])
+        [{"VPCId": vpc, "VPCRegion": REGION}]
+        + [{"VPCId": item["vpc_id"], "VPCRegion": item["vpc_region"]} for item in others],
+        key=lambda item: item["VPCId"],
+    )
     expected = sorted(others, key=lambda item: item["vpc_id"])
     assert created["namespace"]["vpc"] == vpc
     assert created["namespace"]["associated_vpcs"] == expected
@@ -607,7 +665,9 @@ def test_an_unlisted_vpc_is_disassociated_and_check_mode_only_predicts_it(like_a
     checked = run_module(module_under_test.main, _args(vpc, associated_vpcs=[keep]), check_mode=True, diff=True)
     assert checked["changed"] is True and aws_calls.writes() == []
     assert len(_zone_vpcs()) == 3
-    assert checked["diff"]["before"]["namespace"]["associated_vpcs"] == sorted([keep, drop], key=lambda item: item["vpc_id"])
+    assert checked["diff"]["before"]["namespace"]["associated_vpcs"] == sorted(
+        [keep, drop], key=lambda item: item["vpc_id"]
+    )
     assert checked["diff"]["after"]["namespace"]["associated_vpcs"] == [keep]
 
     applied = run_module(module_under_test.main, _args(vpc, associated_vpcs=[keep]), diff=True)
@@ -647,7 +707,12 @@ def test_absent_disassociates_the_other_vpcs_before_the_namespace_goes(like_aws,
 
     assert removed["changed"] is True and removed["done"] is True, removed
     writes = [call.operation for call in aws_calls.writes()]
-    assert writes == ["DeleteService", "DisassociateVPCFromHostedZone", "DisassociateVPCFromHostedZone", "DeleteNamespace"]
+    assert writes == [
+        "DeleteService",
+        "DisassociateVPCFromHostedZone",
+        "DisassociateVPCFromHostedZone",
+        "DeleteNamespace",
+    ]
     # Without vpc_id, the namespace's own VPC is the zone's VPC in the namespace's region: never disassociated.
     assert all(call.params["VPC"]["VPCId"] != vpc for call in aws_calls.of("DisassociateVPCFromHostedZone"))
     assert _namespaces() == []
@@ -657,10 +722,24 @@ def test_absent_disassociates_the_other_vpcs_before_the_namespace_goes(like_aws,
 @pytest.mark.parametrize(
     "associated, message",
     [
-        pytest.param([dict(vpc_id="vpc12", vpc_region=OTHER_REGION)], "associated_vpcs[0].vpc_id='vpc12' is not a VPC id", id="vpc"),
-        pytest.param([dict(vpc_id="vpc-0123456789abcdef1", vpc_region="Mars")], "associated_vpcs[0].vpc_region='Mars' is not a region", id="region"),
-        pytest.param([dict(vpc_id="vpc-0123456789abcdef1", vpc_region=OTHER_REGION), dict(vpc_id="vpc-0123456789abcdef1", vpc_region=THIRD_REGION)],
-                     "associated_vpcs lists vpc-0123456789abcdef1 with two regions", id="two-regions"),
+        pytest.param(
+            [dict(vpc_id="vpc12", vpc_region=OTHER_REGION)],
+            "associated_vpcs[0].vpc_id='vpc12' is not a VPC id",
+            id="vpc",
+        ),
+        pytest.param(
+            [dict(vpc_id="vpc-0123456789abcdef1", vpc_region="Mars")],
+            "associated_vpcs[0].vpc_region='Mars' is not a region",
+            id="region",
+        ),
+        pytest.param(
+            [
+                dict(vpc_id="vpc-0123456789abcdef1", vpc_region=OTHER_REGION),
+                dict(vpc_id="vpc-0123456789abcdef1", vpc_region=THIRD_REGION),
+            ],
+            "associated_vpcs lists vpc-0123456789abcdef1 with two regions",
+            id="two-regions",
+        ),
     ],
 )
 def test_bad_associated_vpcs_fail_before_any_aws_call(aws, run_module, aws_calls, associated, message):  # pylint: disable=unused-argument
@@ -674,14 +753,38 @@ def test_bad_associated_vpcs_fail_before_any_aws_call(aws, run_module, aws_calls
     "current, own, wanted, expected_add, expected_remove",
     [
         pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}], {"vpc-a"}, None, [], [], id="leave-alone"),
-        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}], {"vpc-a"}, [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
-                     [{"vpc_id": "vpc-b", "vpc_region": "r2"}], [], id="add"),
-        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}, {"vpc_id": "vpc-b", "vpc_region": "r2"}], {"vpc-a"}, [],
-                     [], [{"vpc_id": "vpc-b", "vpc_region": "r2"}], id="remove-all-but-own"),
-        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}], {"vpc-a"}, [{"vpc_id": "vpc-a", "vpc_region": "r1"}], [], [], id="own-listed"),
-        pytest.param([{"vpc_id": "vpc-a", "vpc_region": "r1"}, {"vpc_id": "vpc-c", "vpc_region": "r3"}], {"vpc-a"},
-                     [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
-                     [{"vpc_id": "vpc-b", "vpc_region": "r2"}], [{"vpc_id": "vpc-c", "vpc_region": "r3"}], id="swap"),
+        pytest.param(
+            [{"vpc_id": "vpc-a", "vpc_region": "r1"}],
+            {"vpc-a"},
+            [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
+            [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
+            [],
+            id="add",
+        ),
+        pytest.param(
+            [{"vpc_id": "vpc-a", "vpc_region": "r1"}, {"vpc_id": "vpc-b", "vpc_region": "r2"}],
+            {"vpc-a"},
+            [],
+            [],
+            [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
+            id="remove-all-but-own",
+        ),
+        pytest.param(
+            [{"vpc_id": "vpc-a", "vpc_region": "r1"}],
+            {"vpc-a"},
+            [{"vpc_id": "vpc-a", "vpc_region": "r1"}],
+            [],
+            [],
+            id="own-listed",
+        ),
+        pytest.param(
+            [{"vpc_id": "vpc-a", "vpc_region": "r1"}, {"vpc_id": "vpc-c", "vpc_region": "r3"}],
+            {"vpc-a"},
+            [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
+            [{"vpc_id": "vpc-b", "vpc_region": "r2"}],
+            [{"vpc_id": "vpc-c", "vpc_region": "r3"}],
+            id="swap",
+        ),
     ],
 )
 def test_association_plan(current, own, wanted, expected_add, expected_remove):
@@ -698,7 +801,10 @@ def test_own_vpc_is_the_given_vpc_else_the_zones_vpcs_of_the_namespace_region():
 
 def test_a_vpc_that_does_not_exist_fails_naming_it(like_aws, run_module):  # pylint: disable=unused-argument
     vpc = _vpc()
-    result = run_module(module_under_test.main, _args(vpc, associated_vpcs=[{"vpc_id": "vpc-0000000000000dead", "vpc_region": OTHER_REGION}]))
+    result = run_module(
+        module_under_test.main,
+        _args(vpc, associated_vpcs=[{"vpc_id": "vpc-0000000000000dead", "vpc_region": OTHER_REGION}]),
+    )
     assert result["failed"] is True
     assert "Route 53 knows no VPC vpc-0000000000000dead in %s (InvalidVPCId)" % OTHER_REGION in result["msg"]
 
@@ -722,7 +828,10 @@ def repeats_like_aws():
 def _killed_run_request(vpc: str) -> str:
     """What the killed run sent (the module's own request id); the operation id."""
     return _sd().create_private_dns_namespace(
-        Name=NAME, Vpc=vpc, CreatorRequestId=planner.creator_request_id(REGION, NAME, vpc), Description="x",
+        Name=NAME,
+        Vpc=vpc,
+        CreatorRequestId=planner.creator_request_id(REGION, NAME, vpc),
+        Description="x",
     )["OperationId"]
 
 
@@ -736,8 +845,12 @@ def _hide_namespaces(monkeypatch, hide_operations: bool = True) -> None:
 def test_the_request_id_is_the_same_in_every_run_and_differs_per_vpc_region_name_and_attempt():
     first = planner.creator_request_id(REGION, NAME, "vpc-1")
     assert first == planner.creator_request_id(REGION, NAME.upper() + ".", "vpc-1") and len(first) <= 64
-    others = {planner.creator_request_id(REGION, NAME, "vpc-2"), planner.creator_request_id("us-east-1", NAME, "vpc-1"),
-              planner.creator_request_id(REGION, "other." + NAME, "vpc-1"), planner.creator_request_id(REGION, NAME, "vpc-1", "1")}
+    others = {
+        planner.creator_request_id(REGION, NAME, "vpc-2"),
+        planner.creator_request_id("us-east-1", NAME, "vpc-1"),
+        planner.creator_request_id(REGION, "other." + NAME, "vpc-1"),
+        planner.creator_request_id(REGION, NAME, "vpc-1", "1"),
+    }
     assert first not in others and len(others) == 4
 
 
@@ -753,7 +866,11 @@ def test_a_namespace_the_killed_run_created_and_this_run_cannot_list_is_adopted(
     assert result["namespace"]["id"] == namespace_id
     assert "adopted" in " ".join(result["events"])
     assert len(_backend().namespaces) == 1
-    assert [call.operation for call in aws_calls.writes()] == ["CreatePrivateDnsNamespace", "TagResource", "CreateService"]
+    assert [call.operation for call in aws_calls.writes()] == [
+        "CreatePrivateDnsNamespace",
+        "TagResource",
+        "CreateService",
+    ]
     assert [service["Name"] for service in _services()] == ["app"]
 
 
