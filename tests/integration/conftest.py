@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -258,6 +259,33 @@ def run_playbook(playbook: str, inventory, *args: str) -> subprocess.CompletedPr
         *args,
     ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def run_plays_json(tmp_path: Path, plays: list[dict], inventory: dict, *args: str) -> dict:
+    """``plays`` on ``inventory`` (both written under ``tmp_path``, in their order) with the JSON stdout callback and the
+    custom stats shown, as AWX runs a job: the run must pass; its stdout, one JSON document, is returned parsed (the
+    artifacts are its ``global_custom_stats``). For plays that make no AWS call (connection local)."""
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
+    (tmp_path / "plays.yml").write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_SHOW_CUSTOM_STATS="true",
+    )
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(tmp_path / "plays.yml"),
+        "-i",
+        str(tmp_path / "hosts.yml"),
+        "-e",
+        "ansible_python_interpreter=%s" % sys.executable,
+        *args,
+    ]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(result.stdout)
 
 
 def assert_site_refuses_early(inventory: Inventory, expected: list[str], take_snapshot=snapshot) -> None:

@@ -10,15 +10,12 @@ passes to the next workflow node.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from conftest import ROOT
+from conftest import run_plays_json
 
 SITE = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
 
@@ -55,7 +52,6 @@ def _set_stats_task() -> dict:
 
 def _run(tmp_path: Path, hostvars: dict) -> dict:
     inventory = {"regions": {"hosts": hostvars, "vars": {"megapool_env": "local", "megapool_cluster": "megapool"}}}
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     play = {
         "name": "Summary",
         "hosts": "regions",
@@ -63,31 +59,7 @@ def _run(tmp_path: Path, hostvars: dict) -> dict:
         "connection": "local",
         "tasks": [_set_stats_task()],
     }
-    (tmp_path / "stats.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_SHOW_CUSTOM_STATS="true",
-    )  # what AWX gets as artifacts, in the JSON document
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            str(tmp_path / "stats.yml"),
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            "-e",
-            "ansible_python_interpreter=%s" % sys.executable,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return json.loads(result.stdout)["global_custom_stats"]
+    return run_plays_json(tmp_path, [play], inventory)["global_custom_stats"]  # what AWX gets as artifacts
 
 
 def test_outputs_of_every_region_merge_into_one_artifact(tmp_path):
@@ -183,9 +155,6 @@ def _run_report(tmp_path: Path, registered: dict, extra: dict) -> dict:
             "vars": {**RELEASE_DEFAULTS, "megapool_env": "local", "megapool_cluster": "megapool", **extra},
         }
     }
-    (tmp_path / "hosts.yml").write_text(
-        yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8"
-    )  # eu-north-1 first
     play = {
         "name": "Summary",
         "hosts": "regions",
@@ -195,31 +164,9 @@ def _run_report(tmp_path: Path, registered: dict, extra: dict) -> dict:
         "vars_files": [str(ROOT / "roles" / "release" / "vars" / "main.yml")],
         "tasks": [_report_stats_task()],
     }
-    (tmp_path / "report.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_SHOW_CUSTOM_STATS="true",
-    )
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            str(tmp_path / "report.yml"),
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            "-e",
-            "ansible_python_interpreter=%s" % sys.executable,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return json.loads(result.stdout)["global_custom_stats"]
+    return run_plays_json(tmp_path, [play], inventory)[
+        "global_custom_stats"
+    ]  # eu-north-1 first (the inventory's order)
 
 
 def test_deploy_publishes_what_each_region_runs_and_the_canary(tmp_path):

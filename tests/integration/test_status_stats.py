@@ -10,52 +10,21 @@ No AWS call is made: the play only compares the views.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from conftest import ROOT
+from conftest import run_plays_json
 
 STATUS = yaml.safe_load((ROOT / "playbooks" / "status.yml").read_text(encoding="utf-8"))
 A, B, C = "megapool@127.1.0.2", "megapool@127.1.0.3", "megapool@127.1.1.2"
 
 
 def _run(tmp_path: Path, hostvars: dict, *args: str) -> tuple[list[str], dict]:
-    inventory = {"regions": {"hosts": hostvars}}
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
     plays = [play for play in STATUS if play["name"] == "One cluster across the regions?"]
     assert len(plays) == 1, [play["name"] for play in STATUS]
-    play = dict(plays[0], connection="local")
-    (tmp_path / "verdict.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_SHOW_CUSTOM_STATS="true",
-    )
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            str(tmp_path / "verdict.yml"),
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            "-e",
-            "ansible_python_interpreter=%s" % sys.executable,
-            *args,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    document = json.loads(result.stdout)  # the whole of stdout is one JSON document
+    document = run_plays_json(tmp_path, [dict(plays[0], connection="local")], {"regions": {"hosts": hostvars}}, *args)
     messages = [
         host["msg"]
         for play_ in document["plays"]
