@@ -28,19 +28,8 @@ FULL_LB = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(ecs_deployments, "_clock", fake)
-    return fake
+# The shared fake clock (tests/unit/scripts/conftest.py) drives the deployments' timers.
+clock_under_test = ecs_deployments
 
 
 @pytest.fixture
