@@ -143,19 +143,29 @@ def render(role: str, argument_specs: dict[str, Any], meta_main: dict[str, Any],
         # GitHub's heading anchors: lower case, spaces to dashes, backticks dropped, underscores kept.
         out.append("- [`%s`](#entry-point-%s)%s" % (entry, entry.lower(), ": " + markup(summary) if summary else ""))
     out.append("")
+    main_options = (specs.get("main") or {}).get("options") or {}
     for entry in entries:
         spec = specs[entry] or {}
         options = spec.get("options") or {}
+        # Options an entry point shares with main, defined the same, are listed once (under main).
+        shared = sorted(name for name in options if entry != "main" and main_options.get(name) == options[name])
         out += ["## Entry point `%s`" % entry, ""]
         if spec.get("short_description"):
             out += [markup(spec["short_description"]), ""]
         for paragraph in paragraphs(spec.get("description")):
             out += [paragraph, ""]
         out += _example(role, entry, options) + [""]
-        if options:
+        own = {name: value for name, value in options.items() if name not in shared}
+        if shared:
+            out += [
+                "It takes the %d options of [`main`](#entry-point-main) with the same definitions%s"
+                % (len(shared), ", and these:" if own else "."),
+                "",
+            ]
+        if own:
             out += ["| option | type | required | default | description |", "|---|---|---|---|---|"]
-            out += option_rows(options)
-        else:
+            out += option_rows(own)
+        elif not shared:
             out.append("No options.")
         out.append("")
     out += [
