@@ -103,11 +103,16 @@ def _spot_interruption(instance_id: str) -> dict:
 
 
 def _healthy_tasks_elsewhere(excluded: set[str]):
-    """Two RUNNING service tasks, none on the excluded instances, both answering through the front (by their node)."""
-    instances = _container_instances()
+    """Two RUNNING service tasks, none on the excluded instances, both answering through the front (by their node).
+
+    The tasks are read before the instances: a task still RUNNING on an instance that was terminated and
+    deregistered between the two reads (ECS deregisters a terminated instance; its tasks stop after) is on no
+    registered instance, so it counts as not yet replaced instead of failing the lookup.
+    """
     tasks = _service_tasks()
-    placed = [_instance_of(task, instances) for task in tasks if task.get("containerInstanceArn")]
-    if len(tasks) == 2 and len(placed) == 2 and not set(placed) & excluded:
+    by_arn = {item["containerInstanceArn"]: instance_id for instance_id, item in _container_instances().items()}
+    placed = [by_arn.get(task.get("containerInstanceArn")) for task in tasks]
+    if len(tasks) == 2 and None not in placed and not set(placed) & excluded:
         return tasks
     return None
 
