@@ -91,6 +91,15 @@ def classify(
     return "other (%s)" % comm
 
 
+def playbook_of(argv: list[str], ancestors: list[tuple[list[str], str]]) -> str | None:
+    """The playbook file name (``site.yml``) of the nearest ``ansible-playbook`` among a process and its ancestors, so
+    the CPU of a test's converges can be told from its deploys (the "by playbook" lines); None outside a playbook."""
+    for command in [argv] + [a for a, _comm in ancestors]:
+        if any("ansible-playbook" in part for part in command[:3]):
+            return next((os.path.basename(part) for part in command[1:] if part.endswith((".yml", ".yaml"))), "?")
+    return None
+
+
 class Sampler:
     def __init__(self, root_pid: int, emulators: list[int], interval: float):
         self.root = root_pid
@@ -133,6 +142,7 @@ class Sampler:
                 entry = self.seen[key] = {
                     "pid": pid,
                     "class": classify(argv, comm, ancestors, self.emulator, pid, chain),
+                    "playbook": playbook_of(argv, ancestors),
                     "cpu": 0.0,
                     "first": cpu,
                     "argv": argv[:4],
@@ -203,6 +213,11 @@ def main(argv=None) -> int:
         classes[entry["class"]][1] += 1
         if entry["in_root"]:
             sampled_root += cpu
+    playbooks: dict[str, list] = defaultdict(lambda: [0.0, 0])
+    for entry in sampler.seen.values():
+        if entry.get("playbook"):
+            playbooks[entry["playbook"]][0] += entry["cpu"] - (entry["first"] if not entry["in_root"] else 0.0)
+            playbooks[entry["playbook"]][1] += 1
     counted = usage.ru_utime + usage.ru_stime
     classes["not sampled (short-lived, last interval)"] = [max(0.0, counted - sampled_root), 0]
     rows = sorted(classes.items(), key=lambda kv: -kv[1][0])
@@ -223,11 +238,17 @@ def main(argv=None) -> int:
         if not sampler.samples
         else dict(zip(("none", "one", "two or more"), (round(n / sampler.samples, 3) for n in sampler.runnable))),
         "classes": {name: {"cpu_s": round(v[0], 2), "processes": v[1]} for name, v in rows},
+        "playbooks": {
+            name: {"cpu_s": round(v[0], 2), "processes": v[1]}
+            for name, v in sorted(playbooks.items(), key=lambda kv: -kv[1][0])
+        },
     }
     print("\n%-45s %9s %9s %7s" % ("class", "CPU s", "processes", "share"), file=sys.stderr)
     for name, (cpu, count) in rows:
         print("%-45s %9.1f %9d %6.1f%%" % (name, cpu, count, 100.0 * cpu / total if total else 0.0), file=sys.stderr)
     print("%-45s %9.1f" % ("total (command tree + emulator)", total), file=sys.stderr)
+    for name, value in report["playbooks"].items():
+        print("  by playbook: %-32s %9.1f %9d" % (name, value["cpu_s"], value["processes"]), file=sys.stderr)
     print(
         "wall %.1f s; the whole machine was busy %.1f of %.1f CPU s (%d cores); exit %d"
         % (wall, machine, wall * os.cpu_count(), os.cpu_count(), report["exit"]),
