@@ -1,7 +1,8 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The base class of every megapool.aws module (the module kernel), the collection's AWS retry policy, argument
-specs the modules share, and the one bounded wait every module polls with (``poll_until``)."""
+specs the modules share, the one bounded wait every module polls with (``poll_until``), and the one place a module's
+AWS errors and input errors become ``fail_json`` (``aws_call`` raises, ``MegapoolAWSModule.run`` reports)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,19 @@ from typing import Callable
 from typing import Iterable
 from typing import Iterator
 from typing import Mapping
+from typing import NoReturn
 from typing import Optional
 from typing import TypeVar
 from typing import Union
 
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -99,6 +108,56 @@ class MegapoolAWSModule(AnsibleAWSModule):
             collection_name=MEGAPOOL_AWS_COLLECTION_NAME,
             collection_version=MEGAPOOL_AWS_COLLECTION_VERSION,
         )
+
+    def run(
+        self, body: Callable[..., Mapping[str, Any]], *args: Any, input_errors: tuple[type[Exception], ...] = ()
+    ) -> NoReturn:
+        """``exit_json(**body(*args))``: the one place a module's errors become ``fail_json``.
+
+        - an amazon.aws ``AnsibleAWSError`` (raised by ``aws_call``, or by amazon.aws's ``AWSErrorHandler``
+          decorators) fails with its message, what was being done, and AWS's error (``fail_json_aws_error``: the
+          message gets the error's text appended, the result AWS's ``error`` and ``response_metadata``);
+        - an exception of one of ``input_errors`` (the module's planner's error classes) fails with its message,
+          which names the option and the fix;
+        - anything else is a bug and stays a traceback.
+
+        ``body`` may still call ``fail_json`` itself for outcomes that are neither (a wait that timed out, a resource
+        in a failed state).
+        """
+        try:
+            result = body(*args)
+        except AnsibleAWSError as error:
+            self.fail_json_aws_error(error)
+        except input_errors as error:  # pylint: disable=catching-non-exception
+            self.fail_json(msg=str(error))
+        self.exit_json(**result)
+
+
+def aws_call(
+    what: str,
+    func: Callable[..., T],
+    *args: Any,
+    missing: Iterable[str] = (),
+    missing_value: Any = None,
+    **kwargs: Any,
+) -> T:
+    """``func(*args, **kwargs)`` (an AWS call), its botocore errors raised as amazon.aws's ``AnsibleAWSError`` with
+    the message ``Could not <what>`` (``what``: what was being done, e.g. ``accept VPC peering pcx-1 in eu-west-1``)
+    and the error in it, for ``MegapoolAWSModule.run`` to report: a module names what it does once per call, with
+    no ``try``/``except`` of its own.
+
+    An error code in ``missing`` (a resource that is not there, or not yet) returns ``missing_value`` instead: the
+    "gone meanwhile" or "not visible yet" answer of a read or a delete. amazon.aws's ``AWSErrorHandler`` decorators
+    (``common_error_handler``, ``list_error_handler``) do the same for a function with a fixed description
+    (``Failed to <description>``); ``aws_call`` is for a description that names the resource and region.
+    """
+    codes = list(missing)
+    try:
+        return func(*args, **kwargs)
+    except is_boto3_error_code(codes):
+        return missing_value
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:  # pylint: disable=duplicate-except
+        raise AnsibleAWSError(message="Could not %s" % what, exception=error) from error
 
 
 class _StateRetry(AWSRetry):

@@ -329,13 +329,6 @@ import time
 from typing import Any
 from typing import Callable
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -346,6 +339,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import a
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import aws_call
 from ansible_collections.megapool.aws.plugins.module_utils.base import backoff_pauses
 from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.base import retry_while
@@ -403,6 +397,11 @@ _ROUTE_TARGET_KEYS = (
 )
 
 
+def _all_pages(client: Any, operation: str, key: str, **params: Any) -> list[dict]:
+    """Every item under ``key`` of every page of ``operation``."""
+    return client.get_paginator(operation).paginate(**params).build_full_result()[key]
+
+
 class _Region:
     """The EC2 clients of one region: ``ec2`` (throttling and server errors retried by the kernel's policy), ``fresh``
     the same client that also retries 'not found yet' after a create (``aws_retry=True``)."""
@@ -416,7 +415,10 @@ class _Region:
 
 
 class _Mesh:
-    """Reads the mesh, applies a plan, and keeps what it learnt (new peering ids, statuses) on the way."""
+    """Reads the mesh, applies a plan, and keeps what it learnt (new peering ids, statuses) on the way.
+
+    Every AWS call goes through the kernel's ``aws_call`` with what it does (``Could not <what>: <AWS error>``);
+    input errors are ``MeshError``; ``MegapoolAWSModule.run`` in ``main()`` turns both into ``fail_json``."""
 
     def __init__(self, module: MegapoolAWSModule, vpcs: list[MeshVpc]) -> None:
         self.module = module
@@ -450,26 +452,32 @@ class _Mesh:
         filters = ansible_dict_to_boto3_filter_list(
             {"requester-vpc-info.vpc-id": vpc_ids, "accepter-vpc-info.vpc-id": vpc_ids}
         )
-        try:
-            paginator = region.ec2.get_paginator("describe_vpc_peering_connections")
-            return paginator.paginate(Filters=filters).build_full_result()["VpcPeeringConnections"]
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Could not describe VPC peering connections in %s" % region.name)
+        return aws_call(
+            "describe VPC peering connections in %s" % region.name,
+            _all_pages,
+            region.ec2,
+            "describe_vpc_peering_connections",
+            "VpcPeeringConnections",
+            Filters=filters,
+        )
 
     def _describe_route_tables(self, region: _Region, table_ids: list[str]) -> list[dict]:
         # A filter (unlike RouteTableIds) does not fail on a table that does not exist (yet, in check mode).
         filters = ansible_dict_to_boto3_filter_list({"route-table-id": table_ids})
-        try:
-            paginator = region.ec2.get_paginator("describe_route_tables")
-            return paginator.paginate(Filters=filters).build_full_result()["RouteTables"]
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Could not describe route tables in %s" % region.name)
+        return aws_call(
+            "describe route tables in %s" % region.name,
+            _all_pages,
+            region.ec2,
+            "describe_route_tables",
+            "RouteTables",
+            Filters=filters,
+        )
 
     def _check_table(self, table: dict, region: str) -> None:
         for index, vpc in enumerate(self.vpcs):
             if table["RouteTableId"] in vpc.route_table_ids and vpc.known and table.get("VpcId") != vpc.vpc_id:
-                self.module.fail_json(
-                    msg="vpcs[%d].route_table_ids: %s in %s belongs to %s, not to %s. List each route table under its own VPC."
+                raise MeshError(
+                    "vpcs[%d].route_table_ids: %s in %s belongs to %s, not to %s. List each route table under its own VPC."
                     % (index, table["RouteTableId"], region, table.get("VpcId"), vpc.vpc_id)
                 )
 
@@ -483,7 +491,7 @@ class _Mesh:
             if table_id not in routes
         ]
         if missing:
-            self.module.fail_json(msg="Route tables not found: %s. Check vpcs[].route_table_ids." % ", ".join(missing))
+            raise MeshError("Route tables not found: %s. Check vpcs[].route_table_ids." % ", ".join(missing))
 
     # ---------------------------------------------------------------- applying
 
@@ -539,10 +547,9 @@ class _Mesh:
         )
         if item.accepter_region != item.requester_region:
             params["PeerRegion"] = item.accepter_region
-        try:
-            peering = region.ec2.create_vpc_peering_connection(**params)["VpcPeeringConnection"]
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Could not create the VPC peering %s" % item.name)
+        peering = aws_call("create the VPC peering %s" % item.name, region.ec2.create_vpc_peering_connection, **params)[
+            "VpcPeeringConnection"
+        ]
         peering_id = peering["VpcPeeringConnectionId"]
         self.ids[item.name] = peering_id
         self.peering_regions[peering_id] = tuple(dict.fromkeys((item.requester_region, item.accepter_region)))
@@ -551,12 +558,12 @@ class _Mesh:
         found = self._wait_for(peering_id, region_name, {"pending-acceptance", "provisioning", "active"})
         if found["Status"]["Code"] != "pending-acceptance":
             return  # someone else accepted it meanwhile
-        try:
-            self.regions[region_name].fresh.accept_vpc_peering_connection(
-                aws_retry=True, VpcPeeringConnectionId=peering_id
-            )
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Could not accept VPC peering %s in %s" % (peering_id, region_name))
+        aws_call(
+            "accept VPC peering %s in %s" % (peering_id, region_name),
+            self.regions[region_name].fresh.accept_vpc_peering_connection,
+            aws_retry=True,
+            VpcPeeringConnectionId=peering_id,
+        )
 
     def _wait_for(self, peering_id: str, region_name: str, wanted: set[str]) -> dict:
         """Poll the view of ``peering_id`` in a region until its status is in ``wanted`` (bounded by wait_timeout),
@@ -564,14 +571,13 @@ class _Mesh:
         region = self.regions[region_name]
 
         def read() -> dict | None:
-            try:
-                found = region.ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[peering_id])[
-                    "VpcPeeringConnections"
-                ]
-            except is_boto3_error_code(_NOT_FOUND_CODES):
-                return None
-            except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-                self.module.fail_json_aws(e, msg="Could not describe VPC peering %s in %s" % (peering_id, region_name))
+            answer = aws_call(
+                "describe VPC peering %s in %s" % (peering_id, region_name),
+                region.ec2.describe_vpc_peering_connections,
+                missing=_NOT_FOUND_CODES,
+                VpcPeeringConnectionIds=[peering_id],
+            )
+            found = (answer or {}).get("VpcPeeringConnections")
             if not found:
                 return None
             self.views[(peering_id, region_name)] = found[0]
@@ -608,17 +614,23 @@ class _Mesh:
             # A new peering: its view in this region may already carry the tags (set with the request).
             current = boto3_tag_list_to_ansible_dict(self._view(peering_id, region_name).get("Tags", []))
             to_set, to_unset = compare_aws_tags(current, to_set, purge_tags=False)
-        try:
-            if to_unset:
-                region.fresh.delete_tags(
-                    aws_retry=True, Resources=[peering_id], Tags=[{"Key": key} for key in to_unset]
-                )
-            if to_set:
-                region.fresh.create_tags(
-                    aws_retry=True, Resources=[peering_id], Tags=ansible_dict_to_boto3_tag_list(to_set)
-                )
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Could not tag VPC peering %s in %s" % (peering_id, region_name))
+        what = "tag VPC peering %s in %s" % (peering_id, region_name)
+        if to_unset:
+            aws_call(
+                what,
+                region.fresh.delete_tags,
+                aws_retry=True,
+                Resources=[peering_id],
+                Tags=[{"Key": key} for key in to_unset],
+            )
+        if to_set:
+            aws_call(
+                what,
+                region.fresh.create_tags,
+                aws_retry=True,
+                Resources=[peering_id],
+                Tags=ansible_dict_to_boto3_tag_list(to_set),
+            )
 
     def _view(self, peering_id: str, region_name: str) -> dict:
         if (peering_id, region_name) not in self.views:
@@ -636,41 +648,38 @@ class _Mesh:
                 params["RequesterPeeringConnectionOptions"] = dict(_DNS_OPTIONS)
             if "accepter" in sides:
                 params["AccepterPeeringConnectionOptions"] = dict(_DNS_OPTIONS)
-            try:
-                self.regions[region_name].fresh.modify_vpc_peering_connection_options(aws_retry=True, **params)
-            except (BotoCoreError, ClientError) as e:
-                self.module.fail_json_aws(
-                    e, msg="Could not enable DNS resolution on VPC peering %s in %s" % (peering_id, region_name)
-                )
+            aws_call(
+                "enable DNS resolution on VPC peering %s in %s" % (peering_id, region_name),
+                self.regions[region_name].fresh.modify_vpc_peering_connection_options,
+                aws_retry=True,
+                **params,
+            )
 
     def _route(self, region_name: str, table_id: str, destination: str, peering_id: str, exists: bool) -> None:
         client = self.regions[region_name].fresh
         params = dict(RouteTableId=table_id, DestinationCidrBlock=destination, VpcPeeringConnectionId=peering_id)
-        try:
-            if exists:
-                client.replace_route(aws_retry=True, **params)
-            else:
-                client.create_route(aws_retry=True, **params)
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(
-                e, msg="Could not route %s via %s in %s (%s)" % (destination, peering_id, table_id, region_name)
-            )
+        aws_call(
+            "route %s via %s in %s (%s)" % (destination, peering_id, table_id, region_name),
+            client.replace_route if exists else client.create_route,
+            aws_retry=True,
+            **params,
+        )
 
     def _delete_route(self, region_name: str, table_id: str, destination: str) -> None:
-        try:
-            self.regions[region_name].ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock=destination)
-        except is_boto3_error_code("InvalidRoute.NotFound"):
-            pass  # gone meanwhile
-        except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(
-                e, msg="Could not delete the route to %s from %s (%s)" % (destination, table_id, region_name)
-            )
+        aws_call(
+            "delete the route to %s from %s (%s)" % (destination, table_id, region_name),
+            self.regions[region_name].ec2.delete_route,
+            missing=["InvalidRoute.NotFound"],  # gone meanwhile
+            RouteTableId=table_id,
+            DestinationCidrBlock=destination,
+        )
 
     def _delete(self, peering_id: str, region_name: str) -> None:
-        try:
-            self.regions[region_name].ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Could not delete VPC peering %s in %s" % (peering_id, region_name))
+        aws_call(
+            "delete VPC peering %s in %s" % (peering_id, region_name),
+            self.regions[region_name].ec2.delete_vpc_peering_connection,
+            VpcPeeringConnectionId=peering_id,
+        )
 
     # ---------------------------------------------------------------- reporting
 
@@ -747,17 +756,14 @@ def _peering_result(pair: Pair) -> dict[str, Any]:
 
 
 def _validated(module: MegapoolAWSModule) -> list[MeshVpc]:
+    """The VPCs, or ``MeshError`` naming the option and the fix."""
     if module.params["wait_timeout"] < 0:
-        module.fail_json(msg="wait_timeout must be 0 or more seconds, got %d." % module.params["wait_timeout"])
+        raise MeshError("wait_timeout must be 0 or more seconds, got %d." % module.params["wait_timeout"])
     allow_unknown = module.check_mode or module.params["state"] == "absent"
-    try:
-        return validate_vpcs(module.params["vpcs"], allow_unknown=allow_unknown)
-    except MeshError as e:
-        module.fail_json(msg=str(e))
+    return validate_vpcs(module.params["vpcs"], allow_unknown=allow_unknown)
 
 
-def main() -> None:
-    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+def _converge(module: MegapoolAWSModule) -> dict[str, Any]:
     vpcs = _validated(module)  # before any AWS call
     mesh = _Mesh(module, vpcs)
     before = mesh.read()
@@ -769,7 +775,12 @@ def main() -> None:
     else:
         mesh.apply(plan)
         after = mesh.read()
-    module.exit_json(**mesh.result(plan, before, after))
+    return mesh.result(plan, before, after)
+
+
+def main() -> None:
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_converge, module, input_errors=(MeshError,))
 
 
 if __name__ == "__main__":

@@ -524,3 +524,184 @@ def test_collection_version_matches_galaxy_yml():
 
 def test_documented_options_match_the_argument_spec(docs_match_spec):
     docs_match_spec(module_under_test)
+
+
+# ------------------------------------------------------------------------------------------ AWS errors
+
+
+class _Fault:  # pylint: disable=too-few-public-methods
+    """AWS answers ``code`` to ``operation`` (when ``when(params)``), at most ``times`` times (None: always)."""
+
+    def __init__(self, operation: str, code: str, when=None, times: int | None = None) -> None:
+        self.operation, self.code, self.when, self.times = operation, code, when, times
+        self.fired = 0
+
+    def takes(self, operation: str, params: dict) -> bool:
+        if operation != self.operation or (self.times is not None and self.fired >= self.times):
+            return False
+        if self.when is not None and not self.when(params):
+            return False
+        self.fired += 1
+        return True
+
+
+_FAULTS: list[_Fault] = []  # module-wide: a client cached by _ec2() outlives the test that made it
+
+
+def _choose_fault(params, model, context, **_):
+    context["megapool_fault"] = next((fault for fault in _FAULTS if fault.takes(model.name, params)), None)
+
+
+def _answer_fault(context, **_):
+    from botocore.awsrequest import AWSResponse  # pylint: disable=import-outside-toplevel
+
+    fault = context.get("megapool_fault")
+    if fault is None:
+        return None
+    error = {"Code": fault.code, "Message": "the %s message" % fault.code}
+    return AWSResponse("https://fault.invalid/", 400, {}, None), {
+        "Error": error,
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
+
+
+@pytest.fixture
+def aws_faults(monkeypatch):
+    """Append a :class:`_Fault` to the list: every boto3 client made afterwards gets AWS's error answer for it (a
+    4xx with the code, raised by botocore as the service's modeled ClientError, as a real answer would be)."""
+    original = boto3.session.Session.client
+
+    def _client(self, *args, **kwargs):
+        client = original(self, *args, **kwargs)
+        client.meta.events.register("before-parameter-build", _choose_fault)
+        client.meta.events.register("before-call", _answer_fault)
+        return client
+
+    monkeypatch.setattr(boto3.session.Session, "client", _client)
+    yield _FAULTS
+    _FAULTS.clear()
+
+
+def _aws_error(code: str, operation: str) -> str:
+    return ": An error occurred (%s) when calling the %s operation: the %s message" % (code, operation, code)
+
+
+@pytest.mark.parametrize(
+    "operation, code, what",
+    [
+        ("DescribeRouteTables", "UnauthorizedOperation", lambda call: "describe route tables in %s" % call.region),
+        (
+            "CreateVpcPeeringConnection",
+            "VpcPeeringConnectionLimitExceeded",
+            lambda call: "create the VPC peering mesh-eu-west-1-us-east-1",
+        ),
+        (
+            "AcceptVpcPeeringConnection",
+            "OperationNotPermitted",
+            lambda call: "accept VPC peering %s in %s" % (call.params["VpcPeeringConnectionId"], call.region),
+        ),
+        (
+            "ModifyVpcPeeringConnectionOptions",
+            "OperationNotPermitted",
+            lambda call: (
+                "enable DNS resolution on VPC peering %s in %s" % (call.params["VpcPeeringConnectionId"], call.region)
+            ),
+        ),
+        (
+            "CreateRoute",
+            "RouteLimitExceeded",
+            lambda call: (
+                "route %s via %s in %s (%s)"
+                % (
+                    call.params["DestinationCidrBlock"],
+                    call.params["VpcPeeringConnectionId"],
+                    call.params["RouteTableId"],
+                    call.region,
+                )
+            ),
+        ),
+    ],
+)
+def test_an_aws_error_is_one_fail_json_saying_what_was_being_done(
+    aws, run_module, aws_calls, aws_faults, operation, code, what
+):  # pylint: disable=unused-argument
+    vpcs = _make_vpcs(regions=REGIONS[:2])
+    aws_calls.clear()
+    aws_faults.append(_Fault(operation, code))
+    result = run_module(module_under_test.main, _args(vpcs))
+
+    assert result["failed"] is True
+    failing = aws_calls.of(operation)
+    assert len(failing) == 1, "an AWS error is not retried by the module"
+    assert result["msg"] == "Could not " + what(failing[0]) + _aws_error(code, operation)
+    assert result["error"] == {"code": code, "message": "the %s message" % code}
+    assert aws_calls[-1].operation == operation, "nothing runs after the failing call"
+
+
+def test_an_aws_error_while_removing_names_the_peering(aws, run_module, aws_calls, aws_faults):  # pylint: disable=unused-argument
+    vpcs = _make_vpcs(regions=REGIONS[:2])
+    created = run_module(module_under_test.main, _args(vpcs))
+    aws_calls.clear()
+    aws_faults.append(_Fault("DeleteVpcPeeringConnection", "DependencyViolation"))
+    result = run_module(module_under_test.main, _args(vpcs, state="absent"))
+
+    (peering,) = created["peerings"]
+    assert result["msg"] == "Could not delete VPC peering %s in %s" % (
+        peering["id"],
+        peering["requester"]["region"],
+    ) + _aws_error("DependencyViolation", "DeleteVpcPeeringConnection")
+    assert len(aws_calls.of("DeleteRoute")) == 2, "the routes went first"
+
+
+def test_a_route_gone_meanwhile_is_not_an_error(aws, run_module, aws_faults):  # pylint: disable=unused-argument
+    vpcs = _make_vpcs(regions=REGIONS[:2])
+    run_module(module_under_test.main, _args(vpcs))
+    aws_faults.append(_Fault("DeleteRoute", "InvalidRoute.NotFound", times=1))
+    result = run_module(module_under_test.main, _args(vpcs, state="absent"))
+
+    assert result["changed"] is True, result
+    assert aws_faults[0].fired == 1
+    assert len(result["routes_removed"]) == 2
+    assert _live_mesh_peerings(vpcs) == {}
+
+
+def test_a_peering_not_visible_yet_is_waited_for(aws, run_module, aws_faults, clock):  # pylint: disable=unused-argument
+    # A peering requested in one region reaches the other region's API a moment later: DescribeVpcPeeringConnections
+    # by its id answers InvalidVpcPeeringConnectionID.NotFound meanwhile.
+    aws_faults.append(
+        _Fault(
+            "DescribeVpcPeeringConnections",
+            "InvalidVpcPeeringConnectionID.NotFound",
+            when=lambda params: "VpcPeeringConnectionIds" in params,
+            times=2,
+        )
+    )
+    vpcs = _make_vpcs(regions=REGIONS[:2])
+    result = run_module(module_under_test.main, _args(vpcs))
+
+    assert result["changed"] is True and "failed" not in result, result
+    assert aws_faults[0].fired == 2
+    assert clock.sleeps[:2] == [1.0, 2.0]
+    _assert_full_mesh(vpcs)
+
+
+def test_the_module_handles_no_aws_error_itself():
+    """Its AWS errors go through the kernel (base.aws_call, MegapoolAWSModule.run): no try/except of botocore or
+    amazon.aws errors, no fail_json_aws of its own."""
+    import ast  # pylint: disable=import-outside-toplevel
+
+    tree = ast.parse(Path(module_under_test.__file__).read_text(encoding="utf-8"))
+    caught = sorted(
+        ast.unparse(handler.type)
+        for handler in ast.walk(tree)
+        if isinstance(handler, ast.ExceptHandler) and handler.type is not None
+    )
+    assert caught == ["WaitTimeout"]
+    calls = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr.startswith("fail_json")
+    }
+    assert calls == {"fail_json"}  # a wait that timed out, a peering in a failed state
