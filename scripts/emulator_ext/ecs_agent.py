@@ -31,22 +31,25 @@
     created without them; AWS answers empty lists (API_Cluster: both are part of every cluster description), and
     community.aws.ecs_cluster reads ``capacityProviders`` of an existing cluster. The patch stores empty lists.
 
-``install(monkeypatch)`` patches moto in-process (tests undo it); ``apply()`` installs it for the emulator.
+The wrappers are installed with ``patching.MethodPatches`` (once, restorably): ``install(monkeypatch)`` patches moto
+in-process through a test's monkeypatch (its teardown undoes it); ``apply()`` installs it for the emulator,
+``restore()`` takes it out again.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
+from typing import Callable
+
+from .patching import MethodPatches
 
 ECS_SERVICE = "ecs.amazonaws.com"
 ECS_ROLE_NAME = "AWSServiceRoleForECS"
 MANAGED_TAG = "AmazonECSManaged"
 SLR_MISSING = "ECS Service Linked Role does not exist. Please create a Service linked role for ECS and try again."
 CLUSTER_NOT_FOUND = "Cluster not found."
-
-_ORIGINAL: dict[str, Any] = {}
-_FLAG = "_megapool_ecs_agent"
 
 
 def _iam(account_id: str) -> Any:
@@ -110,42 +113,51 @@ def tag_group(account_id: str, region: str, asg_arn_or_name: str) -> None:
     )
 
 
-def install(monkeypatch: Any = None) -> None:
-    """Patch moto's ECS and IAM backends (``monkeypatch``: a pytest MonkeyPatch, so a test can undo it)."""
-    from moto.ecs.exceptions import EcsClientException  # pylint: disable=import-outside-toplevel
-    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
-    from moto.iam.exceptions import InvalidInput  # pylint: disable=import-outside-toplevel
-    from moto.iam.models import IAMBackend  # pylint: disable=import-outside-toplevel
-
-    if getattr(EC2ContainerServiceBackend.register_container_instance, _FLAG, False):
-        return
-    _ORIGINAL["register_container_instance"] = EC2ContainerServiceBackend.register_container_instance
-    _ORIGINAL["create_cluster"] = EC2ContainerServiceBackend.create_cluster
-    _ORIGINAL["create_capacity_provider"] = EC2ContainerServiceBackend.create_capacity_provider
-    _ORIGINAL["create_service_linked_role"] = IAMBackend.create_service_linked_role
-
+def _register_container_instance(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def register_container_instance(self: Any, cluster_str: str, *args: Any, **kwargs: Any) -> Any:
+        from moto.ecs.exceptions import EcsClientException  # pylint: disable=import-outside-toplevel
+
         if cluster_str.split("/")[-1] not in self.clusters:
             raise EcsClientException(CLUSTER_NOT_FOUND)
-        return _ORIGINAL["register_container_instance"](self, cluster_str, *args, **kwargs)
+        return original(self, cluster_str, *args, **kwargs)
 
+    return register_container_instance
+
+
+def _create_cluster(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def create_cluster(self: Any, *args: Any, **kwargs: Any) -> Any:
         ensure_ecs_role(self.account_id)
-        cluster = _ORIGINAL["create_cluster"](self, *args, **kwargs)
+        cluster = original(self, *args, **kwargs)
         if cluster.capacity_providers is None:
             cluster.capacity_providers = []
         if cluster.default_capacity_provider_strategy is None:
             cluster.default_capacity_provider_strategy = []
         return cluster
 
+    return create_cluster
+
+
+def _create_capacity_provider(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def create_capacity_provider(self: Any, name: str, asg_details: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        from moto.ecs.exceptions import EcsClientException  # pylint: disable=import-outside-toplevel
+
         if not ecs_role_exists(self.account_id):
             raise EcsClientException(SLR_MISSING)
-        provider = _ORIGINAL["create_capacity_provider"](self, name, asg_details, *args, **kwargs)
+        provider = original(self, name, asg_details, *args, **kwargs)
         tag_group(self.account_id, self.region_name, (asg_details or {}).get("autoScalingGroupArn", ""))
         return provider
 
+    return create_capacity_provider
+
+
+def _create_service_linked_role(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def create_service_linked_role(self: Any, service_name: str, description: str, suffix: str) -> Any:
+        from moto.iam.exceptions import InvalidInput  # pylint: disable=import-outside-toplevel
+
         if service_name == ECS_SERVICE and not suffix:
             if ecs_role_exists(self.account_id):
                 raise InvalidInput(
@@ -153,16 +165,37 @@ def install(monkeypatch: Any = None) -> None:
                     % ECS_ROLE_NAME
                 )
             return _create_ecs_role(self, description)
-        return _ORIGINAL["create_service_linked_role"](self, service_name, description, suffix)
+        return original(self, service_name, description, suffix)
 
-    setattr(register_container_instance, _FLAG, True)
-    setter = monkeypatch.setattr if monkeypatch is not None else setattr
-    setter(EC2ContainerServiceBackend, "register_container_instance", register_container_instance)
-    setter(EC2ContainerServiceBackend, "create_cluster", create_cluster)
-    setter(EC2ContainerServiceBackend, "create_capacity_provider", create_capacity_provider)
-    setter(IAMBackend, "create_service_linked_role", create_service_linked_role)
+    return create_service_linked_role
+
+
+_ECS_BACKEND = "moto.ecs.models:EC2ContainerServiceBackend"
+_INSTALLED = MethodPatches(
+    (
+        (_ECS_BACKEND, "register_container_instance", _register_container_instance),
+        (_ECS_BACKEND, "create_cluster", _create_cluster),
+        (_ECS_BACKEND, "create_capacity_provider", _create_capacity_provider),
+        ("moto.iam.models:IAMBackend", "create_service_linked_role", _create_service_linked_role),
+    )
+)
+
+
+def install(monkeypatch: Any = None) -> None:
+    """Patch moto's ECS and IAM backends (idempotent; ``monkeypatch``: a pytest MonkeyPatch, so a test can undo it)."""
+    _INSTALLED.apply(monkeypatch)
 
 
 def apply() -> None:
     """Install the patch (idempotent)."""
     install()
+
+
+def restore() -> None:
+    """Put moto's original methods back (for tests; the emulator never calls it)."""
+    _INSTALLED.restore()
+
+
+def applied() -> bool:
+    """Whether the patch is installed."""
+    return _INSTALLED.applied()

@@ -59,6 +59,8 @@ from typing import Any
 from typing import Callable
 
 from . import ecs_dataplane
+from . import ecs_deployments
+from .patching import MethodPatches
 
 BAKE_SECONDS_ENV = "MEGAPOOL_EMULATOR_ECS_BAKE_SECONDS_PER_MINUTE"
 DEFAULT_BAKE_SECONDS_PER_MINUTE = 60.0
@@ -331,8 +333,6 @@ def _run_hooks(service: Any, state: BlueGreen, stage: str) -> None:
 
 def _begin(backend: Any, service: Any) -> None:
     """After UpdateService: a new PRIMARY deployment of a BLUE_GREEN service with a previous one is a blue/green one."""
-    from . import ecs_deployments  # pylint: disable=import-outside-toplevel
-
     if strategy_of(getattr(service, "deployment_configuration", None)) != "BLUE_GREEN":
         return
     primary = ecs_deployments._primary(service)  # pylint: disable=protected-access
@@ -396,8 +396,6 @@ def _fail_green(service: Any, green: list[Any]) -> str | None:
 
 
 def _rollback(service: Any, primary: dict[str, Any], state: BlueGreen, reason: str, green: list[Any]) -> None:
-    from . import ecs_deployments  # pylint: disable=import-outside-toplevel
-
     account, region = service._account_id, service.region_name  # pylint: disable=protected-access
     if state.shifted:
         _shift(account, region, state.rule_arn, state.blue_tg, state.green_tg)
@@ -437,8 +435,6 @@ def schedule(backend: Any, service: Any, primary: dict[str, Any]) -> bool:
         state = _STATE.get(primary["id"])
     if state is None or state.done or primary.get("rolloutState") != "IN_PROGRESS":
         return False
-    from . import ecs_deployments  # pylint: disable=import-outside-toplevel
-
     account, region = service._account_id, service.region_name  # pylint: disable=protected-access
     tasks = ecs_dataplane.service_tasks(service)
     live = [local for local in tasks if not local.finished.is_set()]
@@ -592,8 +588,6 @@ def _update_service(original: Callable[..., Any]) -> Callable[..., Any]:
         )
         if errors:
             raise InvalidParameterException(" ".join(errors))
-        from . import ecs_deployments  # pylint: disable=import-outside-toplevel
-
         with ecs_deployments._LOCK, _LOCK:  # pylint: disable=protected-access  # the scheduler's order: theirs, then ours
             return original(self, service_properties)
 
@@ -633,10 +627,6 @@ def _list_service_deployments(self: Any) -> Any:
     return ActionResult({"serviceDeployments": summaries})
 
 
-_MARK = "_megapool_ecs_blue_green"
-_INSTALLED: list[tuple[Any, str, Any, Any]] = []
-
-
 def _reset_state(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def reset(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -648,47 +638,61 @@ def _reset_state(original: Callable[..., Any]) -> Callable[..., Any]:
     return reset
 
 
-def apply() -> None:
-    """Install the patch (idempotent; after ecs_deployments and ecs_dataplane)."""
-    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
-    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
-    from moto.moto_api._internal.models import MotoAPIBackend  # pylint: disable=import-outside-toplevel
+def _action(answer: Callable[[Any], Any]) -> Callable[[Any], Callable[[Any], Any]]:
+    """The wrap of an ECS API action moto does not answer: it replaces whatever is there (moto 5 has neither)."""
 
-    from . import ecs_deployments  # pylint: disable=import-outside-toplevel
+    def wrap(original: Any) -> Callable[[Any], Any]:
+        del original  # no chain to keep: the action is ours
 
-    if _INSTALLED:
-        return
-    for owner, name, wrap in (
-        (EC2ContainerServiceBackend, "update_service", _update_service),
+        def action(self: Any) -> Any:
+            return answer(self)
+
+        action.__name__ = answer.__name__.lstrip("_")
+        action.__doc__ = answer.__doc__
+        return action
+
+    return wrap
+
+
+# ecs_deployments wraps UpdateService too, and its timers' functions are wrapped here: the wrappers chain, each
+# recognised by its own mark (patching.MethodPatches; moto imported at the first apply()).
+_INSTALLED = MethodPatches(
+    (
+        ("moto.ecs.models:EC2ContainerServiceBackend", "update_service", _update_service),
         (ecs_deployments, "_complete", _on_complete),
         (ecs_deployments, "_start_deployment", _on_start),
         (ecs_deployments, "_fail", _on_fail),
-        (MotoAPIBackend, "reset", _reset_state),
-    ):
-        current = getattr(owner, name)
-        method = wrap(current)
-        setattr(method, _MARK, True)
-        setattr(owner, name, method)
-        _INSTALLED.append((owner, name, current, method))
-    for name, method in (
-        ("describe_service_deployments", _describe_service_deployments),
-        ("list_service_deployments", _list_service_deployments),
-    ):
-        _INSTALLED.append((EC2ContainerServiceResponse, name, getattr(EC2ContainerServiceResponse, name, None), method))
-        setattr(EC2ContainerServiceResponse, name, method)
+        ("moto.moto_api._internal.models:MotoAPIBackend", "reset", _reset_state),
+        (
+            "moto.ecs.responses:EC2ContainerServiceResponse",
+            "describe_service_deployments",
+            _action(_describe_service_deployments),
+        ),
+        (
+            "moto.ecs.responses:EC2ContainerServiceResponse",
+            "list_service_deployments",
+            _action(_list_service_deployments),
+        ),
+    )
+)
+
+
+def apply() -> None:
+    """Install the patch (idempotent; after ecs_deployments and ecs_dataplane)."""
+    _INSTALLED.apply()
     ecs_dataplane.HOOKS["schedule"] = schedule
     ecs_dataplane.HOOKS["target_group"] = target_group_for
 
 
+def applied() -> bool:
+    """Whether the patch is installed."""
+    return _INSTALLED.applied()
+
+
 def remove() -> None:
-    """Undo :func:`apply` (tests)."""
-    for owner, name, original, method in reversed(_INSTALLED):
-        if getattr(owner, name, None) is method:
-            if original is None:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, original)
-    _INSTALLED.clear()
+    """Undo :func:`apply` (tests): moto's methods back (one another extension wrapped since stays until that one is
+    restored), the data plane's hooks and the deployments' state gone."""
+    _INSTALLED.restore()
     ecs_dataplane.HOOKS.pop("schedule", None)
     ecs_dataplane.HOOKS.pop("target_group", None)
     with _LOCK:

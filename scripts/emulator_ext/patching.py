@@ -9,6 +9,10 @@ never wraps its own wrapper again, while another extension still wraps the same 
 the marks are found along the ``__wrapped__`` chain that ``functools.wraps`` leaves; a wrapper made without it gets
 its ``__wrapped__`` here, so the chain never breaks).
 
+An owner is a class, a module (an extension wrapping another extension's module-level function, e.g.
+``ecs_deployments._complete``), or ``"module:Class"``. A test may install the wrappers through pytest's
+``monkeypatch`` (``apply(monkeypatch)``): its teardown then undoes them.
+
 ``wrap`` may also return a ``property`` (a patched attribute such as moto's ``Task.last_status``): it is installed as
 a :class:`MarkedProperty`, which can carry the marks and the ``__wrapped__`` link a plain property cannot.
 """
@@ -83,8 +87,11 @@ class MethodPatches:
             seen += 1
         return False
 
-    def apply(self) -> None:
-        """Install every wrapper not installed yet (around whatever is there, another extension's wrapper too)."""
+    def apply(self, monkeypatch: Any = None) -> None:
+        """Install every wrapper not installed yet (around whatever is there, another extension's wrapper too).
+
+        ``monkeypatch``: a pytest ``MonkeyPatch`` to install them with, so that the test's teardown undoes them (a
+        method moto lacks is removed again); :meth:`restore` afterwards finds them gone and forgets them."""
         for owner, attribute, wrap in self.patches:
             current = getattr(owner, attribute, None)
             if self.installed(current):
@@ -93,7 +100,10 @@ class MethodPatches:
             method = _markable(wrap(current), current)
             setattr(method, PATCHED_FLAG, True)
             setattr(method, self.mark, True)
-            setattr(owner, attribute, method)
+            if monkeypatch is not None:
+                monkeypatch.setattr(owner, attribute, method, raising=False)
+            else:
+                setattr(owner, attribute, method)
             self.methods[owner, attribute] = method
 
     def restore(self) -> None:

@@ -137,3 +137,39 @@ def test_cluster_without_providers_lists_them_empty(patched):
     patched.create_cluster(clusterName="app")
     cluster = patched.describe_clusters(clusters=["app"])["clusters"][0]
     assert cluster["capacityProviders"] == [] and cluster["defaultCapacityProviderStrategy"] == []
+
+
+def _moto_methods() -> tuple:
+    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
+    from moto.iam.models import IAMBackend  # pylint: disable=import-outside-toplevel
+
+    return (
+        EC2ContainerServiceBackend.register_container_instance,
+        EC2ContainerServiceBackend.create_cluster,
+        EC2ContainerServiceBackend.create_capacity_provider,
+        IAMBackend.create_service_linked_role,
+    )
+
+
+def test_apply_wraps_once_and_restore_gives_moto_back():
+    """The emulator's apply() (patching.MethodPatches): idempotent, each wrapper around moto's method, restorable."""
+    moto_methods = _moto_methods()
+    assert not ecs_agent.applied()
+    ecs_agent.apply()
+    ecs_agent.apply()
+    try:
+        assert ecs_agent.applied()
+        assert [method.__wrapped__ for method in _moto_methods()] == list(moto_methods)
+    finally:
+        ecs_agent.restore()
+    assert _moto_methods() == moto_methods and not ecs_agent.applied()
+
+
+def test_install_through_a_monkeypatch_is_undone_by_it(monkeypatch):
+    moto_methods = _moto_methods()
+    with monkeypatch.context() as scoped:
+        ecs_agent.install(scoped)
+        ecs_agent.install(scoped)
+        assert ecs_agent.applied()
+        assert [method.__wrapped__ for method in _moto_methods()] == list(moto_methods)
+    assert _moto_methods() == moto_methods and not ecs_agent.applied()

@@ -435,3 +435,30 @@ def test_lifecycle_hooks_are_recorded_and_announced_never_silently_run(world, cl
     record = next(iter(ext._RECORDS.values()))[-1]  # pylint: disable=protected-access
     assert [run["stage"] for run in record["_hook_runs"]] == ["POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"]
     assert "_hook_runs" not in _newest(world)  # internal: DescribeServiceDeployments answers AWS's fields only
+
+
+def test_apply_wraps_once_and_remove_gives_moto_and_the_timers_back():
+    """patching.MethodPatches: moto's UpdateService and reset and ecs_deployments' timer functions wrapped once, the
+    two service deployment actions moto lacks added, the data plane's hooks set; remove() undoes all of it."""
+    from moto.ecs.models import EC2ContainerServiceBackend  # pylint: disable=import-outside-toplevel
+    from moto.ecs.responses import EC2ContainerServiceResponse  # pylint: disable=import-outside-toplevel
+
+    from emulator_ext import ecs_dataplane  # pylint: disable=import-outside-toplevel
+
+    before = (EC2ContainerServiceBackend.update_service, ecs_deployments._complete, ecs_deployments._fail)  # pylint: disable=protected-access
+    assert not ext.applied() and not hasattr(EC2ContainerServiceResponse, "list_service_deployments")
+    ext.apply()
+    ext.apply()
+    try:
+        assert ext.applied()
+        assert EC2ContainerServiceBackend.update_service.__wrapped__ is before[0]
+        assert ecs_deployments._complete.__wrapped__ is before[1]  # pylint: disable=protected-access
+        assert ecs_deployments._fail.__wrapped__ is before[2]  # pylint: disable=protected-access
+        assert callable(EC2ContainerServiceResponse.describe_service_deployments)
+        assert ecs_dataplane.HOOKS["schedule"] is ext.schedule
+    finally:
+        ext.remove()
+    assert (EC2ContainerServiceBackend.update_service, ecs_deployments._complete, ecs_deployments._fail) == before  # pylint: disable=protected-access
+    assert not hasattr(EC2ContainerServiceResponse, "list_service_deployments")
+    assert not hasattr(EC2ContainerServiceResponse, "describe_service_deployments")
+    assert "schedule" not in ecs_dataplane.HOOKS and not ext.applied()

@@ -193,3 +193,31 @@ def test_an_owner_named_by_its_module_is_imported_at_the_first_use(monkeypatch):
     assert named.mark == "_megapool_ext_test_emulator_ext_patching"
     named.restore()
     assert Backend().call() == ["moto"]
+
+
+def test_applied_through_a_monkeypatch_the_tests_teardown_undoes_it(monkeypatch):
+    """``apply(monkeypatch)`` (ecs_agent.install(monkeypatch)): the test's undo removes the wrappers, a method moto
+    lacks included; applying twice still wraps once; restore() afterwards forgets them."""
+    patches = MethodPatches(
+        [(Backend, "call", _wrapping("first")), (Backend, "added", lambda original: lambda self: original)],
+        mark="_test_monkeypatched",
+    )
+    with monkeypatch.context() as scoped:
+        patches.apply(scoped)
+        patches.apply(scoped)
+        assert Backend().call() == ["first", "moto"] and Backend().added() is None and patches.applied()
+    assert Backend().call() == ["moto"] and not hasattr(Backend, "added") and not patches.applied()
+    patches.restore()
+    assert patches.originals == {} and patches.methods == {}
+
+
+def test_a_module_function_is_an_owner_too():
+    """An extension wraps another extension's module-level function (ecs_blue_green wraps ecs_deployments._complete)."""
+    module = type(importlib)("fake_extension")
+    module.complete = lambda: ["moto"]
+    patches = MethodPatches([(module, "complete", lambda original: lambda: ["wrapped"] + original())], mark="_test_mod")
+    patches.apply()
+    patches.apply()
+    assert module.complete() == ["wrapped", "moto"]
+    patches.restore()
+    assert module.complete() == ["moto"]
