@@ -97,7 +97,7 @@ class Plan:
 
 def generate_value(choice: Callable[[str], str] = _secrets.choice) -> str:
     """A new secret: 64 letters and digits from the ``secrets`` module's CSPRNG (about 381 bits)."""
-    return "".join(choice(GENERATED_ALPHABET) for _ in range(GENERATED_LENGTH))
+    return "".join(choice(GENERATED_ALPHABET) for _position in range(GENERATED_LENGTH))
 
 
 def batches(items: Sequence[str], size: int = GET_PARAMETERS_MAX) -> list[list[str]]:
