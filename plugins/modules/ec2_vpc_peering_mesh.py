@@ -669,7 +669,9 @@ class _Mesh:
         aws_call(
             "delete the route to %s from %s (%s)" % (destination, table_id, region_name),
             self.regions[region_name].ec2.delete_route,
-            missing=["InvalidRoute.NotFound"],  # gone meanwhile
+            # gone meanwhile: EC2 answers InvalidRoute.NotFound (API error codes, errors-overview.html as above;
+            # amazon.aws's ec2.delete_route treats it as deleted too)
+            missing=["InvalidRoute.NotFound"],
             RouteTableId=table_id,
             DestinationCidrBlock=destination,
         )
