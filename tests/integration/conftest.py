@@ -90,6 +90,18 @@ def pytest_runtest_setup(item) -> None:
         pytest.fail(item.stash[_WRONG_GROUP], pytrace=False)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem) -> None:
+    """After the last test in a row that uses the shared demo stack (demo_helpers.demo_stack; the demo group runs its
+    files one after another on one worker), the emulator is wiped: the stack's task processes end before the next
+    file's tests run."""
+    if "demo_stack" in getattr(item, "fixturenames", ()):
+        from demo_helpers import end_demo_stack, uses_demo_stack  # pylint: disable=import-outside-toplevel
+
+        if not uses_demo_stack(nextitem):
+            end_demo_stack()
+
+
 @pytest.fixture(scope="session")
 def emulator():
     """The test emulator (started if needed), its URL; a parallel worker's own emulator is stopped at the end."""

@@ -1,8 +1,9 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the demo's end-to-end tests share (test_demo_e2e.py, test_drain_e2e.py; docs/demo.md): the demo's images,
-the emulator wiped around a test, the inventory settings of the demo, the load balancer fronts, bounded waits, the
-cluster views and a sampler of the versions that answer."""
+"""What the demo's end-to-end tests share (test_demo_e2e.py, test_drain_e2e.py, test_blue_green.py; docs/demo.md):
+the demo's images, the emulator wiped around a test, the inventory settings of the demo, the demo stack converged once
+for the tests that run one after another on it, the load balancer fronts, bounded waits, the cluster views and a
+sampler of the versions that answer."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ENDPOINT, REGIONS, ROOT, _emulator, run_playbook
+from conftest import ENDPOINT, REGIONS, ROOT, Inventory, _emulator, run_playbook
 
 _spec = importlib.util.spec_from_file_location("megapool_loadgen", ROOT / "benchmarks" / "loadgen.py")
 loadgen = importlib.util.module_from_spec(_spec)
@@ -51,9 +52,16 @@ def configure_demo(inventory) -> None:
     )
 
 
-@pytest.fixture(scope="module")
+_IMAGES_BUILT: list[bool] = []
+
+
+@pytest.fixture(scope="session")
 def demo_images():
-    """The demo's images in the default local image store (the emulator's MEGAPOOL_LOCAL_IMAGES)."""
+    """The demo's images in the default local image store (the emulator's MEGAPOOL_LOCAL_IMAGES), checked once per
+    process: each test file that imports this fixture has a fixture of its own, and build_demo.sh's up-to-date check
+    starts elixir for each image."""
+    if _IMAGES_BUILT:
+        return
     for version, flags in (("1.0.0", []), ("1.0.1", []), ("1.0.2-unhealthy", ["--unhealthy"])):
         result = subprocess.run(
             ["bash", str(ROOT / "scripts" / "build_demo.sh"), version, *flags],
@@ -63,6 +71,7 @@ def demo_images():
             check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+    _IMAGES_BUILT.append(True)
 
 
 @pytest.fixture
@@ -163,3 +172,47 @@ def converge_demo(inventory) -> dict[str, str]:
         about = _wait(lambda url=url: json.loads(_get(url + "/")[1]), 120, "%s's front answers" % region)
         assert about["version"] == "1.0.0" and about["region"] == region, about
     return fronts
+
+
+class DemoStack:
+    """The demo converged by :func:`converge_demo`: its inventory (a copy of inventories/local) and its fronts."""
+
+    def __init__(self, inventory, fronts: dict[str, str]):
+        self.inventory = inventory
+        self.fronts = fronts
+
+
+_SHARED: dict[str, DemoStack] = {}
+
+
+@pytest.fixture
+def demo_stack(request, emulator, demo_images, tmp_path_factory):  # pylint: disable=unused-argument,redefined-outer-name
+    """The demo stack, converged once for the tests that use it one after another on this worker.
+
+    The first one's setup wipes the emulator and runs :func:`converge_demo` (site.yml, the fronts answer 1.0.0); the
+    next test that asks for it gets the stack as the one before left it (test_drain_e2e.py after test_demo_e2e.py:
+    the service back on 1.0.1 after the circuit breaker's rollback, still two tasks per region on the group's
+    instances). conftest.pytest_runtest_teardown wipes the emulator after the last test in a row that uses it
+    (:func:`end_demo_stack`, which also ends the demo's task processes); a test that failed on the stack ends it too
+    (its state is unknown), so the next one converges its own.
+    """
+    stack = _SHARED.get("stack")
+    if stack is None:
+        _emulator("reset")
+        inventory = Inventory(tmp_path_factory.mktemp("demo") / "inventory")
+        stack = DemoStack(inventory, converge_demo(inventory))
+        _SHARED["stack"] = stack
+    failed = request.session.testsfailed
+    yield stack
+    if request.session.testsfailed > failed:
+        end_demo_stack()
+
+
+def end_demo_stack() -> None:
+    """Wipe the emulator (the demo's task processes end) and forget the shared demo stack."""
+    _SHARED.clear()
+    _emulator("reset")
+
+
+def uses_demo_stack(item) -> bool:
+    return item is not None and "demo_stack" in getattr(item, "fixturenames", ())

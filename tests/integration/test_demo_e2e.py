@@ -6,6 +6,9 @@ site.yml deploys megapool.local/megapool-demo:1.0.0 in both regions of inventori
 every node reports the same member list spanning both regions (the app's /cluster, and status.yml); a rolling deploy
 to 1.0.1 under load through both fronts has 0 failed requests; 1.0.2-unhealthy is rolled back by the circuit breaker
 with 1.0.1 serving every request throughout. Counts, not timings.
+
+The converge is the shared demo stack (demo_helpers.demo_stack): test_drain_e2e.py, next on the same worker, drains
+and interrupts the stack this test leaves instead of converging it again.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ from demo_helpers import VersionSampler
 from demo_helpers import _cluster_views
 from demo_helpers import _get
 from demo_helpers import _wait
-from demo_helpers import converge_demo
-from demo_helpers import demo_emulator  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import demo_images  # noqa: F401  # pylint: disable=unused-import  # fixture
+from demo_helpers import demo_stack  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import loadgen
 
 # The demo's images are built into one shared store (.cache/images) and the tests measure failed requests under load:
@@ -30,9 +32,9 @@ from demo_helpers import loadgen
 pytestmark = pytest.mark.xdist_group("demo")
 
 
-def test_demo_serves_one_cluster_and_deploys_without_dropping_requests(inventory, demo_emulator, demo_images):
-    # site.yml with the demo; both regions' fronts answer with it.
-    fronts = converge_demo(inventory)
+def test_demo_serves_one_cluster_and_deploys_without_dropping_requests(demo_stack):  # pylint: disable=redefined-outer-name
+    # site.yml with the demo (demo_helpers.converge_demo); both regions' fronts answer with it.
+    inventory, fronts = demo_stack.inventory, demo_stack.fronts
 
     # One Erlang cluster across both regions: every node lists every node (2 tasks per region).
     def one_cluster():

@@ -2,8 +2,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A drain without failures (issue 11; docs/demo.md, "Draining and spot interruptions").
 
-One converge of site.yml with the demo 1.0.0 (the ECS agent of the emulator registers the Auto Scaling group's
-instances; every task is placed on one of them), load through both regions' fronts with benchmarks/loadgen.py, then:
+The shared demo stack (demo_helpers.demo_stack): the one test_demo_e2e.py leaves when it ran just before on this
+worker (the service on 1.0.1 after the circuit breaker rolled 1.0.2-unhealthy back), else a converge of site.yml with
+the demo 1.0.0 of its own (the ECS agent of the emulator registers the Auto Scaling group's instances; every task is
+placed on one of them). The test waits until the service is steady (two tasks on registered instances, four nodes in
+one cluster), then, under load through both regions' fronts with benchmarks/loadgen.py:
 
 1. ``playbooks/drain.yml -l <the app host of one task>``: ECS starts a replacement on another instance (the capacity
    provider scales the group out: one node per instance), deregisters the old task, waits for its target to drain,
@@ -29,9 +32,8 @@ import pytest
 from conftest import ENDPOINT, PORT, REGIONS, ROOT, client, run_playbook
 from demo_helpers import _cluster_views
 from demo_helpers import _wait
-from demo_helpers import converge_demo
-from demo_helpers import demo_emulator  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import demo_images  # noqa: F401  # pylint: disable=unused-import  # fixture
+from demo_helpers import demo_stack  # noqa: F401  # pylint: disable=unused-import  # fixture
 from demo_helpers import loadgen
 
 # The demo's images are built into one shared store (.cache/images) and the tests measure failed requests under load:
@@ -117,9 +119,27 @@ def _healthy_tasks_elsewhere(excluded: set[str]):
     return None
 
 
-def test_a_drain_and_a_spot_interruption_under_load_drop_no_request(inventory, demo_emulator, demo_images):
-    # site.yml with the demo; both regions' fronts answer with it.
-    fronts = converge_demo(inventory)
+def _steady():
+    """The service's two tasks RUNNING on registered container instances, of one task definition, nothing else
+    running on the cluster (after test_demo_e2e.py's rollback the failed release's tasks are stopped by then)."""
+    tasks = _service_tasks()
+    instances = _container_instances()
+    registered = {item["containerInstanceArn"] for item in instances.values()}
+    running = sum(item["runningTasksCount"] for item in instances.values())
+    if (
+        len(tasks) == 2
+        and running == 2
+        and {task.get("containerInstanceArn") for task in tasks} <= registered
+        and len({task["taskDefinitionArn"] for task in tasks}) == 1
+    ):
+        return tasks
+    return None
+
+
+def test_a_drain_and_a_spot_interruption_under_load_drop_no_request(demo_stack):  # pylint: disable=redefined-outer-name
+    # site.yml with the demo (demo_helpers.converge_demo), or the stack test_demo_e2e.py left: steady first.
+    inventory, fronts = demo_stack.inventory, demo_stack.fronts
+    _wait(_steady, 180, "two service tasks of one revision on registered instances, nothing else running")
     _wait(lambda: _one_cluster(fronts), 180, "4 nodes in one cluster")
 
     # Every task runs on a container instance of the group (the emulator's agent registered them).
