@@ -189,7 +189,7 @@ def test_a_group_as_aws_stores_the_wanted_rules_has_no_drift(rules):
         for port, cidrs in perms.items()
     ]
     # (one CIDR and port wanted twice with two descriptions: AWS keeps one, the module would flap too)
-    assume(len({(port, net) for port, net, _ in rules}) == len(rules))
+    assume(len({(port, net) for port, net, _desc in rules}) == len(rules))
     spec = dict(SPEC, rules=wanted)
     assert security_group_drift(spec, _group(ip_permissions=stored)) == []
     if stored:
