@@ -25,6 +25,8 @@ from typing import NoReturn
 from unittest import mock
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from hypothesis import settings as hypothesis_settings
 
@@ -58,6 +60,32 @@ def _install_collection_loader() -> None:
 
 
 _install_collection_loader()
+
+# One botocore data loader for the whole test process. botocore parses a service's JSON model (ec2's is 1.9 MB) once
+# per Session (Loader.load_service_model is cached per loader instance), and amazon.aws's boto3_conn makes a new
+# Session for every client a module asks for: each in-process module run parsed ec2, ecs, elbv2 ... and the endpoint
+# data again (0.26 CPU s for three clients; 0.05 with a shared loader). The models and the loader's search path are
+# the same for every Session of the process, as within one Session (whose clients already share one loader's dicts);
+# a module process on a controller makes one Session per client too, so this is the unit tests' saving only.
+# boto3.session.Session appends its own data directory to its loader's search paths: appended once per path here.
+_LOADERS: dict[Any, Any] = {}
+
+
+class _SearchPaths(list):
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    if search_path_string not in _LOADERS:
+        loader = botocore.loaders.create_loader(search_path_string)
+        loader._search_paths = _SearchPaths(loader.search_paths)  # pylint: disable=protected-access
+        _LOADERS[search_path_string] = loader
+    return _LOADERS[search_path_string]
+
+
+botocore.session.create_loader = _shared_loader
 
 
 class AnsibleExitJson(Exception):
