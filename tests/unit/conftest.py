@@ -88,6 +88,13 @@ def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Lo
 botocore.session.create_loader = _shared_loader
 
 
+@pytest.fixture
+def own_botocore_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sessions made during the test get a loader of their own, as outside the tests (for a test that counts what a
+    fresh Session reads)."""
+    monkeypatch.setattr(botocore.session, "create_loader", botocore.loaders.create_loader)
+
+
 class AnsibleExitJson(Exception):
     """Raised instead of exiting when a module calls exit_json."""
 

@@ -656,7 +656,7 @@ def test_region_clients_one_client_per_region_from_the_one_session():
     )
 
 
-def test_region_clients_share_the_loaded_service_model(aws_env):
+def test_region_clients_share_the_loaded_service_model(aws_env, own_botocore_loader):  # pylint: disable=unused-argument
     """The point of one session: botocore's loader reads the EC2 model once for all regions."""
     session = boto3.Session()
     loader = session._session.get_component("data_loader")  # pylint: disable=protected-access
