@@ -95,6 +95,8 @@ BACKOFF = "_megapool_launch_backoff"
 HOST_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL")
 
 STOPPED_EXITED = "Essential container in task exited"
+# How long a stopped container's last output may take to reach its log stream before the task reads STOPPED.
+LOG_FLUSH_SECONDS = 5.0
 # Blue/green deployments (scripts/emulator_ext/ecs_blue_green.py sets these when applied): "target_group" (local task,
 # loadBalancers entry) -> the target group the task registers in; "schedule" (backend, service, PRIMARY deployment)
 # -> True when it moved a blue/green deployment in progress (the rolling steps below are then skipped).
@@ -475,6 +477,7 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
         self.failed = False  # counts for the deployment circuit breaker
         self.counted = False  # the failure was counted
         self.finished = threading.Event()
+        self.pump: threading.Thread | None = None  # the output into the log stream (_pump)
         self.targets: list[tuple[str, str, int]] = []  # (region, target group ARN, port)
         self.registrations: list[tuple[str, str]] = []  # (region, Cloud Map service id)
         self.lock = threading.Lock()
@@ -548,7 +551,8 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
         for container in task.containers:
             container.last_status = "RUNNING"
             container.exitCode = None
-        threading.Thread(target=self._pump, name="task-log-%s" % task.id, daemon=True).start()
+        self.pump = threading.Thread(target=self._pump, name="task-log-%s" % task.id, daemon=True)
+        self.pump.start()
         threading.Thread(target=self._wait, name="task-wait-%s" % task.id, daemon=True).start()
 
     def _environment(self) -> dict[str, str]:
@@ -622,6 +626,12 @@ class LocalTask:  # pylint: disable=too-many-instance-attributes
     def _wait(self) -> None:
         assert self.process is not None
         code = self.process.wait()
+        # The container's last lines are in its log stream before the task reads STOPPED: Docker's awslogs driver
+        # publishes what it buffered when the container stops, so a caller that sees STOPPED and then reads the
+        # stream (the migration gate) finds the output. Bounded: a process the container left behind may hold the
+        # pipe open.
+        if self.pump is not None:
+            self.pump.join(LOG_FLUSH_SECONDS)
         self.exit_code = 128 + (-code) if code < 0 else code  # killed by a signal: 128 + signal, as Docker reports
         self._finish()
 

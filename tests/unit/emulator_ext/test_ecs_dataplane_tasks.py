@@ -388,6 +388,23 @@ def test_the_exit_code_is_the_processes(aws):
     assert "migrating" in log_lines(task)
 
 
+def test_the_last_output_is_in_the_log_stream_when_the_task_reads_stopped(aws, monkeypatch):
+    # The log pump lags (a busy machine): the task still reads STOPPED only once its output is in the stream, as a
+    # caller that polls DescribeTasks and then reads the stream (the migration gate) expects. Failed on CI before
+    # the task waited for its pump (the exit-code test above saw STOPPED with an empty stream).
+    write_log = ecs_dataplane.LocalTask.write_log
+
+    def slow_write_log(self, message):
+        time.sleep(0.5)
+        write_log(self, message)
+
+    monkeypatch.setattr(ecs_dataplane.LocalTask, "write_log", slow_write_log)
+    task = run(aws, register(aws["ecs"], command=["echo first; echo last; exit 4"]))
+    described = stopped(aws, task)
+    assert described["containers"][0]["exitCode"] == 4
+    assert log_lines(task)[-2:] == ["first", "last"]
+
+
 def test_exit_code_zero_and_the_override_command(aws):
     task = run(
         aws,
