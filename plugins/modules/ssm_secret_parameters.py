@@ -125,7 +125,6 @@ from typing import Any
 
 try:
     import boto3
-    import botocore
     from botocore.config import Config
 except ImportError:
     pass  # handled by AnsibleAWSModule
@@ -138,6 +137,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import aws_call
 from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import region_clients
 from ansible_collections.megapool.aws.plugins.module_utils.ssm_secret_parameters import DESCRIBE_FILTER_MAX
 from ansible_collections.megapool.aws.plugins.module_utils.ssm_secret_parameters import Current
@@ -240,43 +240,48 @@ def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     generated_paths = [prefix + name for name in generated]
     clients = _clients(module, regions + references)
     current: dict[str, dict[str, Current]] = {}
-    step = "read the parameters"
-    try:
-        for region in regions:
-            step = "read the parameters %s in %s" % (", ".join(names), region)
-            current[region] = _read(
-                clients[region], names + [prefix + name for name in absent], True, names if tags is not None else ()
-            )
-        for region in references:
-            step = "read the parameters %s in %s" % (", ".join(generated_paths), region)
-            current[region] = _read(clients[region], generated_paths, False)
-        result_plan = plan(
-            regions,
-            prefix,
-            secrets,
-            generated,
-            current,
-            description=params["description"],
-            tags=tags,
-            purge_tags=params["purge_tags"],
-            absent=absent,
+    for region in regions:
+        current[region] = aws_call(
+            "read the parameters %s in %s" % (", ".join(names), region),
+            _read,
+            clients[region],
+            names + [prefix + name for name in absent],
+            True,
+            names if tags is not None else (),
         )
-        if result_plan.conflicts:
-            module.fail_json(
-                msg=conflict_message(result_plan.conflicts, params["secrets_option"]),
-                conflicts=list(result_plan.conflicts),
+    for region in references:
+        current[region] = aws_call(
+            "read the parameters %s in %s" % (", ".join(generated_paths), region),
+            _read,
+            clients[region],
+            generated_paths,
+            False,
+        )
+    result_plan = plan(
+        regions,
+        prefix,
+        secrets,
+        generated,
+        current,
+        description=params["description"],
+        tags=tags,
+        purge_tags=params["purge_tags"],
+        absent=absent,
+    )
+    if result_plan.conflicts:
+        module.fail_json(
+            msg=conflict_message(result_plan.conflicts, params["secrets_option"]),
+            conflicts=list(result_plan.conflicts),
+        )
+    for action in result_plan.actions:
+        if action.changed and not module.check_mode:
+            what = "%s the parameter %s in %s (%s)" % (
+                {"create": "create", "delete": "delete"}.get(action.kind, "update"),
+                action.name,
+                action.region,
+                ", ".join(action.reasons),
             )
-        for action in result_plan.actions:
-            if action.changed and not module.check_mode:
-                step = "%s the parameter %s in %s (%s)" % (
-                    {"create": "create", "delete": "delete"}.get(action.kind, "update"),
-                    action.name,
-                    action.region,
-                    ", ".join(action.reasons),
-                )
-                _apply(clients[action.region], action)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        module.fail_json_aws(exc, msg="Could not %s" % step)
+            aws_call(what, _apply, clients[action.region], action)
     return dict(
         changed=result_plan.changed,
         regions=summary(result_plan, regions),
@@ -287,7 +292,7 @@ def _run(module: MegapoolAWSModule) -> dict[str, Any]:
 
 def main() -> None:
     module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.exit_json(**_run(module))
+    module.run(_run, module)
 
 
 if __name__ == "__main__":

@@ -172,3 +172,30 @@ def test_absent_parameters_are_deleted_where_they_exist_and_only_there(aws, run_
     assert _run(run_module, absent=["DATABASE_URL"])["changed"] is False
     refused = _run(run_module, absent=["SMTP_PASSWORD"])
     assert refused["failed"] is True and "absent: SMTP_PASSWORD is in secrets or generated too" in refused["msg"]
+
+
+def test_an_aws_error_is_one_failure_naming_the_write_and_its_region(aws, run_module, monkeypatch):
+    # AWS refuses a write (here: an execution role without ssm:PutParameter in one region). The module stops at the
+    # first refused write, through the kernel's one error path (aws_call + MegapoolAWSModule.run), naming what it
+    # was doing and where, with AWS's error code in the result.
+    import botocore.exceptions  # pylint: disable=import-outside-toplevel
+
+    apply = ssm_secret_parameters._apply  # pylint: disable=protected-access
+    calls = []
+
+    def refuse_in_r2(client, action):
+        calls.append((action.region, action.name))
+        if action.region == R2:
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform ssm:PutParameter"}},
+                "PutParameter",
+            )
+        return apply(client, action)
+
+    monkeypatch.setattr(ssm_secret_parameters, "_apply", refuse_in_r2)
+    result = _run(run_module)
+    assert result["failed"] is True, result
+    assert result["msg"].startswith("Could not create the parameter %s" % PREFIX), result["msg"]
+    assert " in %s " % R2 in result["msg"] and "AccessDeniedException" in result["msg"], result["msg"]
+    assert result["error"]["code"] == "AccessDeniedException"
+    assert [region for region, name in calls if region == R2] == [R2]  # stopped at the first refusal
