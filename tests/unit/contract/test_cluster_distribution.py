@@ -4,8 +4,9 @@
 
 ``ERL_AFLAGS`` and ``DNS_CLUSTER_QUERY`` are rendered from the role's own defaults and vars (the Templar of
 test_node_script.py), for ``release_distribution: epmdless`` and ``epmd``. Real ``erl`` nodes then start with exactly
-that ``ERL_AFLAGS`` in their environment, each on its own loopback address (127.1.0.x, as tasks with their own ENI
-each have their own IP), bound to it (``-kernel inet_dist_use_interface``, what the docs' ``rel/env.sh.eex`` adds with
+that ``ERL_AFLAGS`` in their environment, each on its own loopback address (127.3.0.x, as tasks with their own ENI
+each have their own IP; outside 127.1.0.0/16, where the emulator's data plane places the tasks of the integration and
+molecule runs beside this one, so no demo node can hold an address and port of these), bound to it (``-kernel inet_dist_use_interface``, what the docs' ``rel/env.sh.eex`` adds with
 ``BIND_TO_NODE_ADDRESS=true``), and must connect:
 
 - epmd-less: no epmd at all (``-start_epmd false``), every node listens on the one port and finds the others there
@@ -29,10 +30,13 @@ from test_node_script import render
 
 ERL = shutil.which("erl")
 COOKIE = "contract-test-cookie"
+# A connection attempt may wait this long (net_setuptime, 7 s by default): CI runs this beside molecule and the
+# integration tests on 2 cores, where a busy node can take longer than 7 s to answer a handshake.
+SETUP_TIME = ("-kernel", "net_setuptime", "30")
 pytestmark = pytest.mark.skipif(ERL is None, reason="erl is missing: run tests/setup-system.sh (erlang-base)")
 
 
-def _free_port(address: str = "127.1.0.2") -> int:
+def _free_port(address: str = "127.3.0.2") -> int:
     with socket.socket() as sock:
         sock.bind((address, 0))
         return sock.getsockname()[1]
@@ -79,6 +83,7 @@ def _start_node(name: str, address: str, env: dict[str, str], seconds: int = 60)
             "-kernel",
             "inet_dist_use_interface",
             _interface(address),
+            *SETUP_TIME,
             "-eval",
             "receive after %d -> halt() end." % (seconds * 1000),
         ],
@@ -117,6 +122,7 @@ def _ping(target: str, name: str, address: str, env: dict[str, str], *extra: str
             "-kernel",
             "inet_dist_use_interface",
             _interface(address),
+            *SETUP_TIME,
             *extra,
             "-eval",
             script,
@@ -146,27 +152,27 @@ def test_epmdless_nodes_on_their_own_addresses_connect_through_the_one_port(tmp_
         == "megapool.ap-southeast-1.megapool.prod.internal,megapool.eu-north-1.megapool.prod.internal"
     )
     env = _erl_env(environment["ERL_AFLAGS"], tmp_path)
-    first = _start_node("megapool", "127.1.0.2", env)
-    second = _start_node("megapool", "127.1.0.3", env)
+    first = _start_node("megapool", "127.3.0.2", env)
+    second = _start_node("megapool", "127.3.0.3", env)
     try:
-        _wait_listening("127.1.0.2", port, first)
-        _wait_listening("127.1.0.3", port, second)
+        _wait_listening("127.3.0.2", port, first)
+        _wait_listening("127.3.0.3", port, second)
         # A third node on its own address, same flags: it finds both on the one port, without any epmd.
-        answer = _ping("megapool@127.1.0.2", "probe", "127.1.0.4", env)
+        answer = _ping("megapool@127.3.0.2", "probe", "127.3.0.4", env)
         assert answer.startswith("pong"), answer
-        answer = _ping("megapool@127.1.0.3", "probe", "127.1.0.4", env)
+        answer = _ping("megapool@127.3.0.3", "probe", "127.3.0.4", env)
         assert answer.startswith("pong"), answer
         # A remote shell / rpc node in the SAME task (same address, same ERL_AFLAGS): -dist_listen false, as the docs'
         # rel/env.sh.eex adds for remote and rpc, or it would try to listen on the port the node holds.
-        answer = _ping("megapool@127.1.0.2", "rpc", "127.1.0.2", env, "-dist_listen", "false", "-hidden")
+        answer = _ping("megapool@127.3.0.2", "rpc", "127.3.0.2", env, "-dist_listen", "false", "-hidden")
         assert answer.startswith("pong"), answer
-        clash = _ping("megapool@127.1.0.2", "rpc", "127.1.0.2", env)
+        clash = _ping("megapool@127.3.0.2", "rpc", "127.3.0.2", env)
         assert not clash.startswith("pong"), (
             "without -dist_listen false a second node on the address must not get the port"
         )
     finally:
         _stop(first, second)
-    assert not _listening("127.1.0.2", port)
+    assert not _listening("127.3.0.2", port)
 
 
 def test_epmd_nodes_connect_within_the_fixed_range(tmp_path):
@@ -175,14 +181,14 @@ def test_epmd_nodes_connect_within_the_fixed_range(tmp_path):
     environment = _environment("epmd", low, low, high)
     assert environment["ERL_AFLAGS"] == "-kernel inet_dist_listen_min %d inet_dist_listen_max %d" % (low, high)
     env = _erl_env(environment["ERL_AFLAGS"], tmp_path)
-    first = _start_node("megapool", "127.1.0.5", env)
+    first = _start_node("megapool", "127.3.0.5", env)
     try:
         deadline = time.monotonic() + 20
-        while not any(_listening("127.1.0.5", port) for port in range(low, high + 1)):
+        while not any(_listening("127.3.0.5", port) for port in range(low, high + 1)):
             assert first.poll() is None, first.communicate()[0]
             assert time.monotonic() < deadline, "the node did not listen within %d-%d" % (low, high)
             time.sleep(0.1)
-        answer = _ping("megapool@127.1.0.5", "probe", "127.1.0.6", env)
+        answer = _ping("megapool@127.3.0.5", "probe", "127.3.0.6", env)
         assert answer.startswith("pong"), answer
     finally:
         _stop(first)
