@@ -412,14 +412,8 @@ class _Provider:
         self.desired = desired
         self.ecs = module.client("ecs")
 
-    def _call(self, func, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AnsibleAWSError as e:
-            self.module.fail_json_aws_error(e)
-
     def read(self) -> tuple[dict | None, list[dict]]:
-        providers = self._call(_describe_providers, self.ecs, self.name)
+        providers = _describe_providers(self.ecs, self.name)
         return live_provider(providers, self.name), providers
 
     def plan(self, current: dict | None, providers: list[dict]) -> ProviderPlan:
@@ -429,10 +423,7 @@ class _Provider:
                 msg="Capacity provider %s is still being deleted (DELETE_IN_PROGRESS); a new one of that name can only be "
                 "created once AWS has finished. Run again in a few minutes." % self.name
             )
-        try:
-            return plan_provider(current, self.desired, params["tags"], params["purge_tags"])
-        except CapacityError as e:
-            self.module.fail_json(msg=str(e))
+        return plan_provider(current, self.desired, params["tags"], params["purge_tags"])
 
     def check_group(self) -> None:
         """The Auto Scaling group exists, is the one named by the ARN, and protects new instances if it has to."""
@@ -440,7 +431,7 @@ class _Provider:
         if desired is None or desired.auto_scaling_group_name is None:
             return
         autoscaling = self.module.client("autoscaling")
-        group = self._call(_describe_group, autoscaling, desired.auto_scaling_group_name)
+        group = _describe_group(autoscaling, desired.auto_scaling_group_name)
         if group is None:
             if self.module.check_mode:
                 return  # created by an earlier task of the same (checked) play
@@ -477,15 +468,15 @@ class _Provider:
             tags = self.module.params["tags"]
             if tags:
                 params["tags"] = [{"key": str(key), "value": str(value)} for key, value in sorted(tags.items())]
-            created = self._call(_create, self.module, self.ecs, **params)
+            created = _create(self.module, self.ecs, **params)
         else:
             if plan.action == "update":
-                self._call(_update, self.ecs, name=self.name, autoScalingGroupProvider=desired.asg_provider_update())
+                _update(self.ecs, name=self.name, autoScalingGroupProvider=desired.asg_provider_update())
             arn = current["capacityProviderArn"]
             if plan.tags_to_unset:
-                self._call(_untag, self.ecs, arn, list(plan.tags_to_unset))
+                _untag(self.ecs, arn, list(plan.tags_to_unset))
             if plan.tags_to_set:
-                self._call(_tag, self.ecs, arn, dict(plan.tags_to_set))
+                _tag(self.ecs, arn, dict(plan.tags_to_set))
         after, _providers = self.read()
         if after is None and plan.action == "create":
             after = created  # not visible to Describe yet
@@ -502,8 +493,6 @@ class _Provider:
             deleted = _delete(self.ecs, self.name)
         except is_ansible_aws_error_code(_IN_USE_CODES) as e:
             self._fail_in_use(e.exception.response.get("Error", {}).get("Message") or str(e.exception))
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
         # AWS answers a provider that is attached to a cluster with DELETE_FAILED (and the reason), not an error.
         if deleted.get("updateStatus") == "DELETE_FAILED":
             self._fail_in_use(deleted.get("updateStatusReason") or "DELETE_FAILED")
@@ -522,16 +511,8 @@ class _Provider:
         self.module.fail_json(msg=message)
 
 
-def _validated(module: MegapoolAWSModule) -> DesiredProvider | None:
-    try:
-        return validate_provider(module.params, check_mode=module.check_mode)
-    except CapacityError as e:
-        module.fail_json(msg=str(e))
-
-
-def main() -> None:
-    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    desired = _validated(module)  # before any AWS call
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
+    desired = validate_provider(module.params, check_mode=module.check_mode)  # before any AWS call
     provider = _Provider(module, desired)
     current, providers = provider.read()
     plan = provider.plan(current, providers)
@@ -542,11 +523,16 @@ def main() -> None:
         after = predict_provider(current, desired, plan, module.params["tags"])
     else:
         after = provider.apply(current, plan)
-    module.exit_json(
+    return dict(
         changed=plan.changed,
         capacity_provider=provider_result(after),
         diff=dict(before=provider_view(current), after=provider_view(after)),
     )
+
+
+def main() -> None:
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module, input_errors=(CapacityError,))
 
 
 if __name__ == "__main__":
