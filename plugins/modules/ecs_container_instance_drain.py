@@ -249,7 +249,6 @@ from typing import Any
 from typing import Callable
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_message
 
@@ -354,17 +353,6 @@ class _Drain:
         self.history: list[dict[str, Any]] = []
         self.events: list[str] = []
 
-    def _call(self, func, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except is_ansible_aws_error_code("ClusterNotFoundException"):
-            self.module.fail_json(
-                msg="ECS cluster %s not found in %s. Check the cluster option and the region."
-                % (self.request.cluster, self.module.region)
-            )
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
-
     # ------------------------------------------------------------------ reading
 
     def resolve(self) -> list[dict[str, Any]]:
@@ -372,10 +360,10 @@ class _Drain:
         request = self.request
         if request.instance_ids:
             # Listing all and matching here is right on every endpoint (it does not rely on the filter expression).
-            arns = self._call(_list_container_instances, self.ecs, request.cluster)
+            arns = _list_container_instances(self.ecs, request.cluster)
         else:
             arns = list(request.container_instance_arns)
-        described = self._call(_describe_container_instances, self.ecs, request.cluster, arns) if arns else []
+        described = _describe_container_instances(self.ecs, request.cluster, arns) if arns else []
         instances, unknown = resolve_instances(request.instance_ids, request.container_instance_arns, described)
         if unknown:
             self.module.fail_json(msg=unknown_message(request.cluster, unknown))
@@ -386,7 +374,7 @@ class _Drain:
         if self.autoscaling is None:
             return
         ids = [record["ec2_instance_id"] for record in instances if record.get("ec2_instance_id")]
-        found = self._call(_describe_asg_instances, self.autoscaling, ids) if ids else []
+        found = _describe_asg_instances(self.autoscaling, ids) if ids else []
         self.pending_lifecycle, elsewhere = lifecycle_pending(found, self.request.auto_scaling_group_name)
         if elsewhere:
             self.module.fail_json(
@@ -400,7 +388,7 @@ class _Drain:
         arns = [record["container_instance_arn"] for record in instances]
         by_arn = {
             raw["containerInstanceArn"]: instance_record(raw)
-            for raw in self._call(_describe_container_instances, self.ecs, self.request.cluster, arns)
+            for raw in _describe_container_instances(self.ecs, self.request.cluster, arns)
         }
         return [
             by_arn.get(
@@ -418,7 +406,7 @@ class _Drain:
         updated: dict[str, dict[str, Any]] = {}
         for start in range(0, len(to_change), UPDATE_BATCH):
             batch = to_change[start : start + UPDATE_BATCH]
-            changed, failures = self._call(_update_state, self.ecs, self.request.cluster, batch, self.request.status)
+            changed, failures = _update_state(self.ecs, self.request.cluster, batch, self.request.status)
             self.changed = self.changed or bool(changed)
             updated.update((raw["containerInstanceArn"], instance_record(raw)) for raw in changed)
             if failures:
@@ -456,8 +444,6 @@ class _Drain:
                 # It timed out (or someone completed it) since we looked: nothing left to complete.
                 self.pending_lifecycle.discard(instance_id)
                 continue
-            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-                self.module.fail_json_aws_error(e)
             self.completed.append(instance_id)
             self.changed = True
 
@@ -538,20 +524,23 @@ class _Drain:
         )
 
 
-def _validated(module: MegapoolAWSModule) -> DrainRequest:
-    try:
-        request = validate_drain(module.params)
-    except DrainError as e:
-        module.fail_json(msg=str(e))
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
+    request = validate_drain(module.params)  # before any AWS call
     if request.status == "ACTIVE" and module.params["lifecycle_hook_name"]:
         module.warn("lifecycle_hook_name is only used with state=draining; ignored.")
-    return request
+    try:
+        return _Drain(module, request).run()
+    except is_ansible_aws_error_code("ClusterNotFoundException"):
+        # Any ECS call of the drain may answer it (the cluster option names no cluster of the region): an input error.
+        raise DrainError(
+            "ECS cluster %s not found in %s. Check the cluster option and the region."
+            % (request.cluster, module.region)
+        ) from None
 
 
 def main() -> None:
     module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    request = _validated(module)  # before any AWS call
-    module.exit_json(**_Drain(module, request).run())
+    module.run(_run, module, input_errors=(DrainError,))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ ON_THE_KERNEL = [
     "ec2_vpc_peering_mesh",
     "ssm_secret_parameters",
     "ecs_capacity_provider",
+    "ecs_container_instance_drain",
 ]
 
 
