@@ -348,6 +348,7 @@ import datetime
 import time
 from typing import Any
 from typing import Callable
+from typing import NoReturn
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -473,23 +474,10 @@ class _Rollout:
         self.changed = False
         self.result: dict[str, Any] = {}
 
-    def _call(self, func, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except is_ansible_aws_error_code("ClusterNotFoundException"):
-            self._fail(
-                "ECS cluster %s not found in %s. Check the cluster option and the region."
-                % (self.request.cluster, self.module.region)
-            )
-        except is_ansible_aws_error_code(["ServiceNotFoundException", "ServiceNotActiveException"]):  # pylint: disable=duplicate-except
-            self._fail(self._missing_service())
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
-
-    def _fail(self, msg: str) -> None:
+    def fail(self, msg: str) -> NoReturn:
         self.module.fail_json(msg=msg, **dict(self.result, changed=self.changed))
 
-    def _missing_service(self) -> str:
+    def missing_service(self) -> str:
         return (
             "ECS service %s not found (or not ACTIVE) in cluster %s in %s. Create it first (community.aws.ecs_service, "
             "or the megapool.aws.release role), or check the service, cluster and region options."
@@ -497,21 +485,19 @@ class _Rollout:
         )
 
     def read_service(self) -> dict:
-        service = self._call(_describe_service, self.ecs, self.request.cluster, self.request.service)
+        service = _describe_service(self.ecs, self.request.cluster, self.request.service)
         if service is None:
-            self._fail(self._missing_service())
+            self.fail(self.missing_service())
         return service
 
     def read_task_definition(self, reference: str, option: str) -> dict:
         try:
             return _describe_task_definition(self.ecs, reference)
         except is_ansible_aws_error_message("Unable to describe task definition"):
-            self._fail(
+            self.fail(
                 "%s=%s is not a registered task definition in %s. Register it first (community.aws.ecs_taskdefinition, "
                 "or the megapool.aws.release role); nothing was changed." % (option, reference, self.module.region)
             )
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
         return {}
 
     # ------------------------------------------------------------------ the run
@@ -555,7 +541,7 @@ class _Rollout:
                 )
                 return self.result
             if plan.update:
-                service = self._call(_update_service, self.ecs, request.cluster, request.service, **plan.params)
+                service = _update_service(self.ecs, request.cluster, request.service, **plan.params)
                 self.changed = True
             deployment_id = (primary_deployment(service) or {}).get("id")
         self.result.setdefault("diff", dict(before=before, after=after))
@@ -603,8 +589,6 @@ class _Rollout:
                 # alternate one only while the rule sent no production traffic to it).
                 live[rule_arn] = self._surviving_target_group(elbv2, pair)
                 continue
-            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-                self.module.fail_json_aws_error(e)
             live.update(
                 {
                     rule["RuleArn"]: live_target_group(rule.get("Actions"), *pair)
@@ -615,10 +599,7 @@ class _Rollout:
         return live
 
     def _surviving_target_group(self, elbv2, pair: tuple[str | None, str]) -> str | None:
-        try:
-            existing = [arn for arn in pair if arn and _target_group_exists(elbv2, arn)]
-        except AnsibleAWSError as e:
-            self.module.fail_json_aws_error(e)
+        existing = [arn for arn in pair if arn and _target_group_exists(elbv2, arn)]
         return existing[0] if len(existing) == 1 else None
 
     def _service_deployment(self, service: dict) -> dict | None:
@@ -636,7 +617,7 @@ class _Rollout:
         failed = failed_deployment_of(service, wanted_arn)
         primary = primary_deployment(service) or {}
         if failed and not same_task_definition(primary.get("taskDefinition"), wanted_arn):
-            self._fail(
+            self.fail(
                 "A deployment of %s on ECS service %s FAILED (%s) and ECS is rolling the service back to %s. Not deploying "
                 "it again: fix the release, or wait until the rollback is over and run again."
                 % (
@@ -684,7 +665,7 @@ class _Rollout:
             lifecycle_stage=(service_deployment or {}).get("lifecycleStage"),
         )
         if assessment.failed:
-            self._fail(failure_message(self.request, assessment, assessment.events))
+            self.fail(failure_message(self.request, assessment, assessment.events))
         return assessment
 
     def _wait(self, assessment: Assessment, wanted_arn: str, deployment_id: str | None, since) -> None:
@@ -701,7 +682,7 @@ class _Rollout:
                 sleep=_sleep,
             )
         except WaitTimeout as timed_out:
-            self._fail(timeout_message(self.request, timed_out.last.progress))
+            self.fail(timeout_message(self.request, timed_out.last.progress))
 
 
 def hook_stages() -> list[str]:
@@ -717,17 +698,13 @@ def hook_stages() -> list[str]:
 
 
 def _validated(module: MegapoolAWSModule) -> RolloutRequest:
-    try:
-        request = validate_rollout(module.params)
-    except RolloutError as e:
-        module.fail_json(msg=str(e))
-        raise AssertionError("unreachable") from e
+    request = validate_rollout(module.params)
     hooks = module.params.get("lifecycle_hooks")
     if hooks is not None:
         stages = hook_stages()
         if not stages:
-            module.fail_json(
-                msg="lifecycle_hooks needs a botocore whose ECS model has deployment lifecycle hooks: upgrade boto3 and botocore."
+            raise RolloutError(
+                "lifecycle_hooks needs a botocore whose ECS model has deployment lifecycle hooks: upgrade boto3 and botocore."
             )
         errors = lifecycle_hook_errors(hooks, stages)
         if hooks and (module.params.get("strategy") or "") == "rolling":
@@ -735,14 +712,28 @@ def _validated(module: MegapoolAWSModule) -> RolloutRequest:
                 "lifecycle_hooks run at the stages of a blue/green deployment: use them with strategy=blue_green."
             )
         if errors:
-            module.fail_json(msg=" ".join(errors))
+            raise RolloutError(" ".join(errors))
     return request
+
+
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
+    request = _validated(module)  # before any AWS call
+    rollout = _Rollout(module, request)
+    try:
+        return rollout.run()
+    except is_ansible_aws_error_code("ClusterNotFoundException"):
+        # DescribeServices or UpdateService in a cluster the region does not have: fails with what is known so far.
+        rollout.fail(
+            "ECS cluster %s not found in %s. Check the cluster option and the region."
+            % (request.cluster, module.region)
+        )
+    except is_ansible_aws_error_code(["ServiceNotFoundException", "ServiceNotActiveException"]):  # pylint: disable=duplicate-except
+        rollout.fail(rollout.missing_service())
 
 
 def main() -> None:
     module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    request = _validated(module)  # before any AWS call
-    module.exit_json(**_Rollout(module, request).run())
+    module.run(_run, module, input_errors=(RolloutError,))
 
 
 if __name__ == "__main__":

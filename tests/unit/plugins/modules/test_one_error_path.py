@@ -19,6 +19,7 @@ ON_THE_KERNEL = [
     "ssm_secret_parameters",
     "ecs_capacity_provider",
     "ecs_container_instance_drain",
+    "ecs_service_rollout",
 ]
 
 
