@@ -420,10 +420,6 @@ def _batch_get_image(client, where: dict) -> dict:
     )
 
 
-def _raise(error: Exception) -> None:
-    raise error
-
-
 class _Gate:
     """Reads the task definition, starts (or finds) the task, polls it, judges its end."""
 
@@ -436,17 +432,6 @@ class _Gate:
         self.start = _clock()
         self.container: dict[str, Any] = {}
 
-    def _call(self, func, *args: Any) -> Any:
-        try:
-            return func(*args)
-        except is_ansible_aws_error_code("ClusterNotFoundException"):
-            self.module.fail_json(
-                msg="ECS cluster %s not found in %s. Check the cluster option and the region."
-                % (self.request.cluster, self.module.region)
-            )
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
-
     def read_definition(self) -> dict[str, Any] | None:
         """The task definition and its gate container; None in check mode when it does not exist yet."""
         try:
@@ -458,8 +443,6 @@ class _Gate:
                 msg="task_definition=%s: no such task definition in %s. Register it first (role megapool.aws.release does)."
                 % (self.request.task_definition, self.module.region)
             )
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
         container = pick_container(definition, self.request.container)
         if container is None:
             self.module.fail_json(
@@ -493,7 +476,7 @@ class _Gate:
         """Start the gate task (or find the one given by task_arn)."""
         name = self.container.get("name")
         if self.request.task_arn:
-            raw = self._call(_describe_task, self.ecs, self.request.cluster, self.request.task_arn)
+            raw = _describe_task(self.ecs, self.request.cluster, self.request.task_arn)
             if raw is None:
                 self.module.fail_json(
                     msg="task_arn=%s: no such task in cluster %s." % (self.request.task_arn, self.request.cluster)
@@ -526,7 +509,7 @@ class _Gate:
                 return _run_task(self.ecs, params), None
             except AnsibleAWSError as e:
                 if not role_not_ready(str(e)):
-                    return self._call(_raise, e), None
+                    raise
                 return None, e
 
         def progress(outcome: tuple[Any, AnsibleAWSError | None], waited: float) -> None:
@@ -559,7 +542,7 @@ class _Gate:
         return placed
 
     def poll(self, view: dict[str, Any]) -> dict[str, Any]:
-        raw = self._call(_describe_task, self.ecs, self.request.cluster, view["task_arn"])
+        raw = _describe_task(self.ecs, self.request.cluster, view["task_arn"])
         polled = task_view(raw, view["container"]) if raw else dict(view, last_status="STOPPED")
         self.events.extend(task_events(view, polled, self._age(polled)))
         return polled
@@ -583,8 +566,7 @@ class _Gate:
     def fail(self, view: dict[str, Any], timed_out: bool = False) -> None:
         stopped = False
         if timed_out and self.request.stop_on_timeout:
-            self._call(
-                _stop_task,
+            _stop_task(
                 self.ecs,
                 self.request.cluster,
                 view["task_arn"],
@@ -632,8 +614,6 @@ class _Gate:
             answer = _batch_get_image(self.module.client("ecr", region=where["region"]), where)
         except is_ansible_aws_error_code("RepositoryNotFoundException"):
             answer = {"images": []}
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
         images = answer.get("images") or []
         errors = image_errors(
             image,
@@ -674,13 +654,21 @@ class _Gate:
         return self.result(view)
 
 
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
+    request = validate_gate(module.params)  # before any AWS call
+    try:
+        return _Gate(module, request).run()
+    except is_ansible_aws_error_code("ClusterNotFoundException"):
+        # RunTask, DescribeTasks or StopTask in a cluster the region does not have: an input error.
+        raise GateError(
+            "ECS cluster %s not found in %s. Check the cluster option and the region."
+            % (request.cluster, module.region)
+        ) from None
+
+
 def main() -> None:
     module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        request = validate_gate(module.params)  # before any AWS call
-    except GateError as e:
-        module.fail_json(msg=str(e))
-    module.exit_json(**_Gate(module, request).run())
+    module.run(_run, module, input_errors=(GateError,))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ ON_THE_KERNEL = [
     "ecs_capacity_provider",
     "ecs_container_instance_drain",
     "ecs_service_rollout",
+    "ecs_task_gate",
 ]
 
 
