@@ -358,3 +358,28 @@ def test_gate_runs_an_image_built_for_its_architecture(ecr_family, clock, run_mo
     result = run_module(module_under_test.main, _args(task_definition=ecr_family))
     assert result.get("failed") is not True, result
     assert len(aws_calls.of("RunTask")) == 1
+
+
+def test_a_cluster_the_region_does_not_have_is_an_input_error(cluster, clock, run_module, aws_calls):  # pylint: disable=unused-argument
+    aws_calls.clear()
+    result = run_module(module_under_test.main, _args(cluster="nope"))
+    assert result["failed"] is True
+    assert result["msg"] == "ECS cluster nope not found in %s. Check the cluster option and the region." % REGION
+    assert [call.operation for call in aws_calls.writes()] == ["RunTask"], "nothing after the refused RunTask"
+
+
+def test_another_run_task_error_is_one_fail_json_with_the_aws_error(cluster, clock, run_module, monkeypatch):  # pylint: disable=unused-argument
+    """Not a role that is not ready yet: no retry, the kernel reports it (what was done, AWS's code)."""
+
+    def refused(client, params):  # pylint: disable=unused-argument
+        raise AnsibleAWSError(
+            message="Failed to run the task",
+            exception=ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "RunTask"),
+        )
+
+    monkeypatch.setattr(module_under_test, "_run_task", refused)
+    result = run_module(module_under_test.main, _args())
+    assert result["failed"] is True
+    assert result["msg"].startswith("Failed to run the task: An error occurred (AccessDeniedException)")
+    assert result["error"]["code"] == "AccessDeniedException"
+    assert clock.sleeps == []
