@@ -375,7 +375,6 @@ except ImportError:
     pass  # AnsibleAWSModule reports missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -607,20 +606,12 @@ class _Namespace:
         self.zones: dict[str, list[dict[str, str]]] = {}  # namespace id -> its zone's VPCs (vpc_id, vpc_region)
         self.adopted = False  # create() found the namespace an earlier run's identical request made
 
-    def _call(self, func, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AnsibleAWSError as e:
-            self.module.fail_json_aws_error(e)
-
     def _maybe(self, func, *args: Any) -> Any:
         """``func(*args)``, or None when the resource is gone."""
         try:
             return func(*args)
         except is_ansible_aws_error_code(_NOT_FOUND):
             return None
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
 
     def fail(self, msg: str, **extra: Any) -> None:
         self.module.fail_json(msg=msg, events=self.events, **extra)
@@ -653,8 +644,6 @@ class _Namespace:
                 _associate(self.route53, zone_id, item["vpc_id"], item["vpc_region"])
             except is_ansible_aws_error_code(["ConflictingDomainExists", "InvalidVPCId"]) as e:
                 self.fail(_association_refused(e, item, self.name))
-            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-                self.module.fail_json_aws_error(e)
             self.changed = True
             self.events.append(
                 "VPC %s (%s) associated with the hosted zone of %s" % (item["vpc_id"], item["vpc_region"], self.name)
@@ -664,8 +653,6 @@ class _Namespace:
                 _disassociate(self.route53, zone_id, item["vpc_id"], item["vpc_region"])
             except is_ansible_aws_error_code(["VPCAssociationNotFound", "InvalidVPCId"]):
                 continue  # gone already (another run, or the VPC was deleted)
-            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-                self.module.fail_json_aws_error(e)
             self.changed = True
             self.events.append(
                 "VPC %s (%s) disassociated from the hosted zone of %s" % (item["vpc_id"], item["vpc_region"], self.name)
@@ -674,7 +661,7 @@ class _Namespace:
     def read(self) -> tuple[dict | None, list[str] | None]:
         """The namespace (GetNamespace) and its VPCs (None: unreadable), or (None, None)."""
         candidates = []
-        for summary in self._call(_list_namespaces, self.sd, self.name):
+        for summary in _list_namespaces(self.sd, self.name):
             if normalize_name(summary.get("Name")) != self.name or summary.get("Type") != "DNS_PRIVATE":
                 continue
             namespace = self._maybe(_get_namespace, self.sd, summary["Id"])
@@ -691,7 +678,7 @@ class _Namespace:
 
     def running_operation(self, kind: str, namespace_id: str | None = None) -> dict | None:
         """A running CREATE_NAMESPACE / DELETE_NAMESPACE operation of this namespace (by id, or by name)."""
-        for summary in self._call(_list_operations, self.sd, kind):
+        for summary in _list_operations(self.sd, kind):
             if summary.get("Status") not in OPERATION_RUNNING:
                 continue  # filtered here too: the answer is not trusted to honour the filters
             operation = self._maybe(_get_operation, self.sd, summary["Id"])
@@ -714,8 +701,7 @@ class _Namespace:
             return []
         # GetService: the summaries lack NamespaceId; checked here rather than trusting the NAMESPACE_ID filter.
         found = (
-            self._maybe(_get_service, self.sd, summary["Id"])
-            for summary in self._call(_list_services, self.sd, namespace["Id"])
+            self._maybe(_get_service, self.sd, summary["Id"]) for summary in _list_services(self.sd, namespace["Id"])
         )
         return [service for service in found if service and service.get("NamespaceId") == namespace["Id"]]
 
@@ -742,7 +728,7 @@ class _Namespace:
 
         try:
             operation = poll_until(
-                lambda: self._call(_get_operation, self.sd, operation_id),
+                lambda: _get_operation(self.sd, operation_id),
                 lambda operation: operation.get("Status") == "SUCCESS",
                 what="Cloud Map to %s namespace %s" % (action, self.name),
                 timeout=timeout,
@@ -791,7 +777,7 @@ class _Namespace:
             operation, done = self.follow(operation_id, "create")
             if not done:
                 return None, False
-            namespace = self._call(_get_namespace, self.sd, (operation.get("Targets") or {}).get("NAMESPACE"))
+            namespace = _get_namespace(self.sd, (operation.get("Targets") or {}).get("NAMESPACE"))
         return namespace, True
 
     def _request_creation(self, request_id: str) -> tuple[str | None, dict | None]:
@@ -829,15 +815,13 @@ class _Namespace:
                 "region's namespace another name (dns_discovery_namespace)."
                 % (self.name, answer.get("NamespaceId"), self.vpc)
             )
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws_error(e)
         self.changed = True
         self.events.append("namespace %s create requested on %s" % (self.name, self.vpc))
         return operation_id, None
 
     def update_namespace(self, namespace: dict) -> None:
         if self.desired.description is not None and (namespace.get("Description") or "") != self.desired.description:
-            self._call(_update_namespace, self.sd, namespace["Id"], self.desired.description)
+            _update_namespace(self.sd, namespace["Id"], self.desired.description)
             self.changed = True
             self.events.append("namespace %s description updated" % self.name)
         self._retag(namespace, self.tags_of(namespace), "namespace %s" % self.name)
@@ -845,9 +829,9 @@ class _Namespace:
     def _retag(self, resource: dict, current: dict[str, str], what: str) -> None:
         to_set, to_unset = tag_changes(current, self.tags, self.params["purge_tags"])
         if to_unset:
-            self._call(_untag, self.sd, resource["Arn"], list(to_unset))
+            _untag(self.sd, resource["Arn"], list(to_unset))
         if to_set:
-            self._call(_tag, self.sd, resource["Arn"], to_set)
+            _tag(self.sd, resource["Arn"], to_set)
         if to_set or to_unset:
             self.changed = True
             self.events.append("%s tags updated" % what)
@@ -875,12 +859,12 @@ class _Namespace:
                 params["CreatorRequestId"] = str(uuid.uuid4())
                 if self.tags:
                     params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
-                self._call(_create_service, self.sd, **params)
+                _create_service(self.sd, **params)
                 self.events.append("service %s created" % desired.name)
                 self.changed = True
                 continue
             if plan.action == "update":
-                self._call(_update_service, self.sd, current["Id"], desired.update_params())
+                _update_service(self.sd, current["Id"], desired.update_params())
                 self.events.append(
                     "service %s updated (%s)" % (desired.name, ", ".join(c for c in plan.changes if c != "tags"))
                 )
@@ -982,7 +966,7 @@ class _Namespace:
         """Delete the (service-free) namespace; returns done."""
         operation = self.running_operation("DELETE_NAMESPACE", namespace["Id"])
         if operation is None:
-            operation_id = self._call(_delete_namespace, self.sd, namespace["Id"])
+            operation_id = _delete_namespace(self.sd, namespace["Id"])
             self.changed = True
             self.events.append("namespace %s delete requested" % self.name)
         else:
@@ -1050,7 +1034,7 @@ def _present(ns: _Namespace) -> dict[str, Any]:
         )
     ns.apply_associations(current, to_add, to_remove)
     ns.apply_services(current, plans)
-    after_ns = ns._call(_get_namespace, ns.sd, current["Id"])
+    after_ns = _get_namespace(ns.sd, current["Id"])
     after_vpcs = ns._vpcs(after_ns) if to_add or to_remove else vpcs
     after_services = {service["Name"].lower(): service for service in ns.services(after_ns)}
     listed = [after_services[d.name.lower()] for d in desired.services if d.name.lower() in after_services]
@@ -1172,21 +1156,18 @@ def _absent(ns: _Namespace) -> dict[str, Any]:
     )
 
 
-def _validated(module: MegapoolAWSModule) -> DesiredNamespace | None:
-    try:
-        return validate_namespace(module.params)
-    except DiscoveryError as e:
-        module.fail_json(msg=str(e))
-
-
-def main() -> None:
-    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    desired = _validated(module)  # before any AWS call
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
+    desired = validate_namespace(module.params)  # before any AWS call
     ns = _Namespace(module, desired)
     result = _present(ns) if desired is not None else _absent(ns)
     if ns.operation_id:
         result["operation_id"] = ns.operation_id
-    module.exit_json(events=ns.events, **result)
+    return dict(result, events=ns.events)
+
+
+def main() -> None:
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module, input_errors=(DiscoveryError,))
 
 
 if __name__ == "__main__":

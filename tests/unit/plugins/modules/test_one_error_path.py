@@ -21,6 +21,7 @@ ON_THE_KERNEL = [
     "ecs_container_instance_drain",
     "ecs_service_rollout",
     "ecs_task_gate",
+    "servicediscovery_namespace",
 ]
 
 
