@@ -306,7 +306,6 @@ from typing import Any
 from typing import Callable
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
 from ansible_collections.megapool.aws.plugins.module_utils.acm_dns import KEY_ALGORITHMS
@@ -465,12 +464,6 @@ class _Run:
         self.start = _clock()
         self.run_id = "%d" % time.time_ns()
 
-    def call(self, func, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AnsibleAWSError as e:
-            self.module.fail_json_aws_error(e)
-
     def fail(self, msg: str, certificate: dict | None = None, tags: dict | None = None, done: bool = False) -> None:
         self.module.fail_json(
             msg=msg,
@@ -492,7 +485,7 @@ class _Run:
             )
             return
         if self.params["hosted_zone_id"]:
-            zone = self.call(_get_zone, self.route53, zone_id(self.params["hosted_zone_id"]))
+            zone = _get_zone(self.route53, zone_id(self.params["hosted_zone_id"]))
             if zone is None:
                 self._zone_missing(
                     "hosted_zone_id",
@@ -514,7 +507,7 @@ class _Run:
         else:
             zones = [
                 zone
-                for zone in self.call(_zones_by_name, self.route53, self.zone_name)
+                for zone in _zones_by_name(self.route53, self.zone_name)
                 if not zone.get("Config", {}).get("PrivateZone")
             ]
             if not zones:
@@ -555,11 +548,7 @@ class _Run:
         """The zone's record set of each record (None: not there); each one read once per run until it is changed."""
         for record in records:
             if record.key not in self._zone_cache:
-                found = (
-                    self.call(_record_set, self.route53, self.zone_id, record.name, record.type)
-                    if self.zone_id
-                    else None
-                )
+                found = _record_set(self.route53, self.zone_id, record.name, record.type) if self.zone_id else None
                 self._zone_cache[record.key] = found
         return {record.key: self._zone_cache[record.key] for record in records}
 
@@ -573,7 +562,7 @@ class _Run:
         ACM lists for the domain."""
         client = client or self.acm
         key_types = list(KEY_ALGORITHMS) if any_key_type else [self.desired.key_algorithm]
-        summaries = self.call(_list_certificates, client, key_types)
+        summaries = _list_certificates(client, key_types)
         same_domain = [
             summary
             for summary in summaries
@@ -581,16 +570,16 @@ class _Run:
         ]
         found = []
         for summary in same_domain:
-            certificate = self.call(_describe, client, summary["CertificateArn"])
+            certificate = _describe(client, summary["CertificateArn"])
             if certificate_names(certificate) != self.desired.names:
                 continue
-            tags = self.call(_list_tags, client, certificate["CertificateArn"])
+            tags = _list_tags(client, certificate["CertificateArn"])
             if identity_matches(certificate, tags, self.desired):
                 found.append(dict(certificate, _tags=tags))
         return found, [summary["CertificateArn"] for summary in same_domain]
 
     def describe(self, arn: str) -> dict:
-        return self.call(_describe, self.acm, arn)
+        return _describe(self.acm, arn)
 
     def request(self, known_arns: list[str]) -> str:
         desired = self.desired
@@ -604,7 +593,7 @@ class _Run:
             params["SubjectAlternativeNames"] = [desired.domain_name] + list(desired.subject_alternative_names)
         if desired.tags:
             params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(desired.tags.items())]
-        arn = self.call(_request, self.acm, **params)
+        arn = _request(self.acm, **params)
         self.changed = True
         self.events.append("requested certificate %s for %s" % (arn, ", ".join(sorted(desired.names))))
         return arn
@@ -636,8 +625,7 @@ class _Run:
             self.changed = True
             verb = "would upsert" if self.module.check_mode else "upserted"
             if not self.module.check_mode:
-                self.call(
-                    _change_records,
+                _change_records(
                     self.route53,
                     self.zone_id,
                     changes,
@@ -660,9 +648,9 @@ class _Run:
         prefix = "would " if self.module.check_mode else ""
         if not self.module.check_mode:
             if to_unset:
-                self.call(_remove_tags, self.acm, arn, to_unset)
+                _remove_tags(self.acm, arn, to_unset)
             if to_set:
-                self.call(_add_tags, self.acm, arn, to_set)
+                _add_tags(self.acm, arn, to_set)
         if to_unset:
             self.events.append("%sremoved tags %s" % (prefix, ", ".join(to_unset)))
         if to_set:
@@ -786,11 +774,11 @@ def _records_in_use(run: _Run, deleted_arns: set[str], names: set[str]) -> dict[
     used: dict[tuple[str, str, str], str] = {}
     for region in regions:
         client = run.acm if region == run.module.region else run.module.client("acm", region=region)
-        for summary in run.call(_list_certificates, client, list(KEY_ALGORITHMS)):
+        for summary in _list_certificates(client, list(KEY_ALGORITHMS)):
             arn = summary["CertificateArn"]
             if arn in deleted_arns or not may_share_records(summary, names):
                 continue
-            for record in validation_records(run.call(_describe, client, arn)):
+            for record in validation_records(_describe(client, arn)):
                 used.setdefault(record_use_key(record), "certificate %s (%s)" % (arn, region))
     return used
 
@@ -808,7 +796,7 @@ def _await_release(run: _Run, found: list[dict], deadline: float) -> dict[str, A
         users = in_use_by(found)
         for cert in found:
             if cert["CertificateArn"] in users:
-                cert["InUseBy"] = run.call(_describe, run.acm, cert["CertificateArn"]).get("InUseBy") or []
+                cert["InUseBy"] = _describe(run.acm, cert["CertificateArn"]).get("InUseBy") or []
         return in_use_by(found)
 
     def progress(users: dict[str, list[str]], waited: float) -> None:
@@ -883,8 +871,7 @@ def _absent(run: _Run) -> dict[str, Any]:
         run.changed = True
         run.events.append("%s certificate %s" % (prefix, cert["CertificateArn"]))
     if plan.changes and not check_mode:
-        run.call(
-            _change_records,
+        _change_records(
             run.route53,
             run.zone_id,
             list(plan.changes),
@@ -908,12 +895,9 @@ def _delete_one(run: _Run, certificate: dict, deadline: float) -> dict[str, Any]
             _delete_certificate(run.acm, arn)
             return None
         except is_ansible_aws_error_code("ResourceInUseException"):
-            return {arn: run.call(_describe, run.acm, arn).get("InUseBy") or ["another resource"]}
+            return {arn: _describe(run.acm, arn).get("InUseBy") or ["another resource"]}
         except is_ansible_aws_error_code("ResourceNotFoundException"):  # pylint: disable=duplicate-except
             return None  # gone meanwhile (a parallel teardown)
-        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-            run.module.fail_json_aws_error(e)
-        return None
 
     def progress(users: dict[str, list[str]] | None, waited: float) -> None:
         if users is None:
@@ -947,25 +931,29 @@ def _desired(module: MegapoolAWSModule) -> DesiredCertificate:
     """Validate the options before any AWS call (the names against hosted_zone_name when it is given)."""
     params = module.params
     if params["wait_timeout"] < 0:
-        module.fail_json(
-            msg="wait_timeout: %s is negative; give the seconds to wait at most (0 or more)." % params["wait_timeout"]
+        raise AcmDnsError(
+            "wait_timeout: %s is negative; give the seconds to wait at most (0 or more)." % params["wait_timeout"]
         )
     if params["poll_interval"] <= 0:
-        module.fail_json(
-            msg="poll_interval: %s is not positive; give the seconds between two reads (e.g. 10)."
-            % params["poll_interval"]
+        raise AcmDnsError(
+            "poll_interval: %s is not positive; give the seconds between two reads (e.g. 10)." % params["poll_interval"]
         )
-    try:
-        return validate_request(
-            params["domain_name"],
-            params["subject_alternative_names"],
-            params["hosted_zone_name"],
-            params["key_algorithm"],
-            params["tags"],
-            params["match_tags"],
-        )
-    except AcmDnsError as e:
-        module.fail_json(msg=str(e))
+    return validate_request(
+        params["domain_name"],
+        params["subject_alternative_names"],
+        params["hosted_zone_name"],
+        params["key_algorithm"],
+        params["tags"],
+        params["match_tags"],
+    )
+
+
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
+    run = _Run(module, _desired(module))  # the options checked before any AWS call
+    run.resolve_zone()
+    result = _present(run) if module.params["state"] == "present" else _absent(run)
+    line = result.pop("_progress", None) or progress(None)
+    return dict(result, changed=run.changed, progress=line, events=run.events)
 
 
 def main() -> None:
@@ -975,11 +963,7 @@ def main() -> None:
         mutually_exclusive=[("hosted_zone_id", "hosted_zone_name")],
         required_one_of=[("hosted_zone_id", "hosted_zone_name")],
     )
-    run = _Run(module, _desired(module))
-    run.resolve_zone()
-    result = _present(run) if module.params["state"] == "present" else _absent(run)
-    line = result.pop("_progress", None) or progress(None)
-    module.exit_json(changed=run.changed, progress=line, events=run.events, **result)
+    module.run(_run, module, input_errors=(AcmDnsError,))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ ON_THE_KERNEL = [
     "ecs_service_rollout",
     "ecs_task_gate",
     "servicediscovery_namespace",
+    "acm_certificate_request",
 ]
 
 
