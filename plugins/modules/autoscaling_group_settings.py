@@ -123,7 +123,6 @@ diff:
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.base import retry_while
@@ -166,39 +165,36 @@ def _apply(client, name: str, plan: GroupSettingsPlan) -> None:
         _protect(client, name, list(plan.instances[start : start + PROTECTION_BATCH]), bool(plan.protect))
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     name = module.params["name"]
     client = module.client("autoscaling")
-    try:
-        group = _describe(client, name)
-        if group is None:
-            module.fail_json(
-                msg="Auto Scaling group %s does not exist in %s: create it first (amazon.aws.autoscaling_group), then set "
-                "its settings." % (name, module.region)
-            )
-        plan = plan_group_settings(
-            group,
-            capacity_rebalance=module.params["capacity_rebalance"],
-            new_instances_protected_from_scale_in=module.params["new_instances_protected_from_scale_in"],
-            instances_protected_from_scale_in=module.params["instances_protected_from_scale_in"],
+    group = _describe(client, name)
+    if group is None:
+        module.fail_json(
+            msg="Auto Scaling group %s does not exist in %s: create it first (amazon.aws.autoscaling_group), then set "
+            "its settings." % (name, module.region)
         )
-        before = group_settings_view(group)
-        after = predict_group_settings(before, plan)
-        if plan.changed and not module.check_mode:
-            _apply(client, name, plan)
-            after = group_settings_view(_describe(client, name) or group)
-            missed = settings_not_applied(after, plan)
-            if missed:
-                module.warn(
-                    "The endpoint accepted %s for Auto Scaling group %s but still reports otherwise (an endpoint that "
-                    "does not implement it?)." % (", ".join(missed), name)
-                )
-    except AnsibleAWSError as exc:
-        module.fail_json_aws_error(exc)
+    plan = plan_group_settings(
+        group,
+        capacity_rebalance=module.params["capacity_rebalance"],
+        new_instances_protected_from_scale_in=module.params["new_instances_protected_from_scale_in"],
+        instances_protected_from_scale_in=module.params["instances_protected_from_scale_in"],
+    )
+    before = group_settings_view(group)
+    after = predict_group_settings(before, plan)
+    if plan.changed and not module.check_mode:
+        _apply(client, name, plan)
+        after = group_settings_view(_describe(client, name) or group)
+        missed = settings_not_applied(after, plan)
+        if missed:
+            module.warn(
+                "The endpoint accepted %s for Auto Scaling group %s but still reports otherwise (an endpoint that "
+                "does not implement it?)." % (", ".join(missed), name)
+            )
     result = dict(after, auto_scaling_group_arn=group.get("AutoScalingGroupARN"))
     diff_view = {key: value for key, value in before.items() if key != "auto_scaling_group_name"}
     diff_after = {key: value for key, value in after.items() if key != "auto_scaling_group_name"}
-    module.exit_json(
+    return dict(
         changed=plan.changed,
         auto_scaling_group=result,
         instances_changed=list(plan.instances),
@@ -207,7 +203,8 @@ def _run(module: MegapoolAWSModule) -> None:
 
 
 def main() -> None:
-    _run(MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module)
 
 
 if __name__ == "__main__":
