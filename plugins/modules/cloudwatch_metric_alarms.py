@@ -170,7 +170,6 @@ diff:
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.cloudwatch_alarms import alarm_errors
@@ -233,23 +232,20 @@ def _delete(client, names: tuple[str, ...]) -> None:
         client.delete_alarms(AlarmNames=batch)
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     alarms, absent = module.params["alarms"], module.params["absent"]
     errors = alarm_errors(alarms, absent)
     if errors:
         module.fail_json(msg=" | ".join(errors))
     client = module.client("cloudwatch")
     names = [alarm["name"] for alarm in alarms] + list(absent)
-    try:
-        plan = plan_alarms(_describe(client, names) if names else [], alarms, absent)
-        if plan.changed and not module.check_mode:
-            for params in plan.put:
-                _put(client, params)
-            if plan.delete:
-                _delete(client, plan.delete)
-    except AnsibleAWSError as exc:
-        module.fail_json_aws_error(exc)
-    module.exit_json(
+    plan = plan_alarms(_describe(client, names) if names else [], alarms, absent)
+    if plan.changed and not module.check_mode:
+        for params in plan.put:
+            _put(client, params)
+        if plan.delete:
+            _delete(client, plan.delete)
+    return dict(
         changed=plan.changed,
         alarms=plan.after,
         written=[params["AlarmName"] for params in plan.put],
@@ -259,7 +255,8 @@ def _run(module: MegapoolAWSModule) -> None:
 
 
 def main() -> None:
-    _run(MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module)
 
 
 if __name__ == "__main__":
