@@ -158,7 +158,6 @@ availability_zones:
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import INSTANCE_TYPE_BATCH
@@ -204,20 +203,17 @@ def _zones(client) -> list[dict[str, Any]]:
     ).get("AvailabilityZones", [])
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     names = [str(name).strip() for name in module.params["instance_types"]]
     errors = instance_type_errors(names)
     if errors:
         module.fail_json(msg=" ".join(errors))
     client = module.client("ec2")
     unique = sorted(set(names))
-    try:
-        described = _describe(client, unique)
-        in_region = offers_by_type(_offerings(client, unique, "region"))
-        by_zone_id = offers_by_type(_offerings(client, unique, "availability-zone-id"))
-        zones = zone_records(_zones(client))
-    except AnsibleAWSError as exc:
-        module.fail_json_aws_error(exc)
+    described = _describe(client, unique)
+    in_region = offers_by_type(_offerings(client, unique, "region"))
+    by_zone_id = offers_by_type(_offerings(client, unique, "availability-zone-id"))
+    zones = zone_records(_zones(client))
     # Only what the region offers counts: DescribeInstanceTypes also describes types the region does not sell.
     found, missing = match_instance_types(names, [item for item in described if item.get("InstanceType") in in_region])
     name_of = {zone["zone_id"]: zone["zone_name"] for zone in zones}
@@ -226,13 +222,14 @@ def _run(module: MegapoolAWSModule) -> None:
         record["availability_zone_ids"] = ids
         record["availability_zones"] = sorted(name_of[zone_id] for zone_id in ids)
     offered = {record["instance_type"]: record["availability_zone_ids"] for record in found}
-    module.exit_json(
+    return dict(
         changed=False, instance_types=found, missing=missing, availability_zones=az_qualification(zones, offered, names)
     )
 
 
 def main() -> None:
-    _run(MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module)
 
 
 if __name__ == "__main__":
