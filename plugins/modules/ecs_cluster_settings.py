@@ -109,7 +109,6 @@ diff:
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
@@ -160,31 +159,29 @@ def _compared(view: dict[str, Any]) -> dict[str, Any]:
     return {key: view.get(key) for key in ("container_insights", "tags")} if view else {}
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     name, insights, tags = module.params["name"], module.params["container_insights"], module.params["tags"]
     client = module.client("ecs")
-    try:
-        view = cluster_view(_describe(client, name))
-        if not view:
-            if not module.check_mode:
-                module.fail_json(
-                    msg="ECS cluster %s does not exist (or is INACTIVE) in %s: create it first (community.aws.ecs_cluster)."
-                    % (name, module.region)
-                )
-            wanted = {"container_insights": insights, "tags": dict(tags or {})}
-            module.exit_json(changed=True, cluster={}, diff={"before": {}, "after": wanted})
-        plan = plan_cluster_settings(view, insights, tags, module.params["purge_tags"])
-        after = predict_cluster(view, plan)
-        if plan.changed and not module.check_mode:
-            _apply(client, view, plan)
-            after = cluster_view(_describe(client, name)) or after
-    except AnsibleAWSError as exc:
-        module.fail_json_aws_error(exc)
-    module.exit_json(changed=plan.changed, cluster=after, diff={"before": _compared(view), "after": _compared(after)})
+    view = cluster_view(_describe(client, name))
+    if not view:
+        if not module.check_mode:
+            module.fail_json(
+                msg="ECS cluster %s does not exist (or is INACTIVE) in %s: create it first (community.aws.ecs_cluster)."
+                % (name, module.region)
+            )
+        wanted = {"container_insights": insights, "tags": dict(tags or {})}
+        return dict(changed=True, cluster={}, diff={"before": {}, "after": wanted})
+    plan = plan_cluster_settings(view, insights, tags, module.params["purge_tags"])
+    after = predict_cluster(view, plan)
+    if plan.changed and not module.check_mode:
+        _apply(client, view, plan)
+        after = cluster_view(_describe(client, name)) or after
+    return dict(changed=plan.changed, cluster=after, diff={"before": _compared(view), "after": _compared(after)})
 
 
 def main() -> None:
-    _run(MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module)
 
 
 if __name__ == "__main__":

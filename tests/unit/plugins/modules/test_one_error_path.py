@@ -23,6 +23,7 @@ ON_THE_KERNEL = [
     "ecs_task_gate",
     "servicediscovery_namespace",
     "acm_certificate_request",
+    "ecs_cluster_settings",
     "ec2_instance_type_info",
     "cloudwatch_metric_alarms",
     "autoscaling_group_settings",
