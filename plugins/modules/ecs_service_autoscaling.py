@@ -131,7 +131,6 @@ diff:
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.release_autoscaling import DIMENSION
@@ -232,7 +231,7 @@ def _apply(client, rid: str, params: dict[str, Any], changes: dict[str, Any]) ->
         _deregister(client, rid)
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     params = module.params
     rid = resource_id(params["cluster"], params["service"])
     client = module.client("application-autoscaling")
@@ -245,18 +244,15 @@ def _run(module: MegapoolAWSModule) -> None:
             for policy in params["policies"]
         ],
     }
+    target = _target(client, rid)
+    policies = _policies(client, rid) if target is not None else []
     try:
-        target = _target(client, rid)
-        policies = _policies(client, rid) if target is not None else []
-        try:
-            changes = autoscaling_changes(target, policies, wanted, params["purge_policies"])
-        except AutoscalingError as exc:
-            module.fail_json(msg="%s: %s" % (rid, exc))
-        if changes["changed"] and not module.check_mode:
-            _apply(client, rid, params, changes)
-    except AnsibleAWSError as exc:
-        module.fail_json_aws_error(exc)
-    module.exit_json(
+        changes = autoscaling_changes(target, policies, wanted, params["purge_policies"])
+    except AutoscalingError as exc:
+        module.fail_json(msg="%s: %s" % (rid, exc))
+    if changes["changed"] and not module.check_mode:
+        _apply(client, rid, params, changes)
+    return dict(
         changed=changes["changed"],
         resource_id=rid,
         registered=changes["register"],
@@ -268,7 +264,8 @@ def _run(module: MegapoolAWSModule) -> None:
 
 
 def main() -> None:
-    _run(MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module)
 
 
 if __name__ == "__main__":
