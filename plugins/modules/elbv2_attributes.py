@@ -131,7 +131,6 @@ from typing import Callable
 
 from ansible_collections.amazon.aws.plugins.module_utils.elb_utils import ELBv2ErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.elb_utils import ELBv2TargetGroupErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import AttributesError
@@ -238,33 +237,27 @@ def _missing(module: MegapoolAWSModule, kind: _Kind, option: str, value: str, wa
     )
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     kind, option, value = _target(module)
-    try:
-        wanted = normalize_attributes(module.params["attributes"])
-    except AttributesError as exc:
-        module.fail_json(msg=str(exc))
+    wanted = normalize_attributes(module.params["attributes"])
     client = module.client("elbv2")
-    try:
-        arn = value if option.endswith("_arn") else kind.find(client, value)
-        found = kind.read(client, arn) if arn else None
-        if found is None:
-            _missing(module, kind, option, value, wanted)
-        before = attributes_from_aws(found)
-        changes = plan_attributes(before, wanted)
-        after = predict_attributes(before, changes)
-        if changes and not module.check_mode:
-            # AWS answers with all attributes, some endpoints only with the ones written: merge over the read.
-            after = predict_attributes(before, attributes_from_aws(kind.write(client, arn, attributes_to_aws(changes))))
-            ignored = attributes_not_applied(after, changes)
-            if ignored:
-                module.warn(
-                    "The endpoint accepted %s for %s %s but answers with other values."
-                    % (", ".join(ignored), kind.label, value)
-                )
-    except AnsibleAWSError as exc:
-        module.fail_json_aws_error(exc)
-    module.exit_json(
+    arn = value if option.endswith("_arn") else kind.find(client, value)
+    found = kind.read(client, arn) if arn else None
+    if found is None:
+        _missing(module, kind, option, value, wanted)
+    before = attributes_from_aws(found)
+    changes = plan_attributes(before, wanted)
+    after = predict_attributes(before, changes)
+    if changes and not module.check_mode:
+        # AWS answers with all attributes, some endpoints only with the ones written: merge over the read.
+        after = predict_attributes(before, attributes_from_aws(kind.write(client, arn, attributes_to_aws(changes))))
+        ignored = attributes_not_applied(after, changes)
+        if ignored:
+            module.warn(
+                "The endpoint accepted %s for %s %s but answers with other values."
+                % (", ".join(ignored), kind.label, value)
+            )
+    return dict(
         changed=bool(changes),
         arn=arn,
         attributes=after,
@@ -274,14 +267,13 @@ def _run(module: MegapoolAWSModule) -> None:
 
 
 def main() -> None:
-    _run(
-        MegapoolAWSModule(
-            argument_spec=ARGUMENT_SPEC,
-            mutually_exclusive=[_RESOURCE_OPTIONS],
-            required_one_of=[_RESOURCE_OPTIONS],
-            supports_check_mode=True,
-        )
+    module = MegapoolAWSModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=[_RESOURCE_OPTIONS],
+        required_one_of=[_RESOURCE_OPTIONS],
+        supports_check_mode=True,
     )
+    module.run(_run, module, input_errors=(AttributesError,))
 
 
 if __name__ == "__main__":
