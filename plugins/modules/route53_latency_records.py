@@ -112,7 +112,6 @@ diff:
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.route53_records import dns_name
@@ -159,7 +158,7 @@ def _upsert(client, zone_id: str, records: tuple[dict[str, Any], ...]) -> str:
     ]
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     params = module.params
     zone_id = params["hosted_zone_id"].replace("/hostedzone/", "")
     errors = record_errors(params["names"], params["identifier"], params["latency_region"])
@@ -180,17 +179,14 @@ def _run(module: MegapoolAWSModule) -> None:
     ]
     client = module.client("route53")
     change_id = None
-    try:
-        found = {
-            record["Name"]: _find(client, zone_id, record["Name"], params["type"], params["identifier"])
-            for record in wanted
-        }
-        plan = plan_records(found, wanted)
-        if plan.changed and not module.check_mode:
-            change_id = _upsert(client, zone_id, plan.upserts)
-    except AnsibleAWSError as exc:
-        module.fail_json_aws_error(exc)
-    module.exit_json(
+    found = {
+        record["Name"]: _find(client, zone_id, record["Name"], params["type"], params["identifier"])
+        for record in wanted
+    }
+    plan = plan_records(found, wanted)
+    if plan.changed and not module.check_mode:
+        change_id = _upsert(client, zone_id, plan.upserts)
+    return dict(
         changed=plan.changed,
         records=plan.after,
         written=[record["Name"] for record in plan.upserts],
@@ -200,7 +196,8 @@ def _run(module: MegapoolAWSModule) -> None:
 
 
 def main() -> None:
-    _run(MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module)
 
 
 if __name__ == "__main__":

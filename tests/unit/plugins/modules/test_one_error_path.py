@@ -27,6 +27,7 @@ ON_THE_KERNEL = [
     "ec2_instance_type_info",
     "cloudwatch_metric_alarms",
     "autoscaling_group_settings",
+    "route53_latency_records",
     "elbv2_attributes",
     "ecs_service_autoscaling",
 ]
