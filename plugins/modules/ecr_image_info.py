@@ -73,11 +73,7 @@ from typing import Any
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
-
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import aws_call
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     repository=dict(type="str", required=True),
@@ -100,33 +96,40 @@ def _lookup(client, repository: str, image_id: dict[str, str], registry_id: str 
     return {"repository_exists": True, "digest": images[0]["imageDigest"] if images else ""}
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     params = module.params
     repository, registry_id = params["repository"], params["registry_id"]
     image_id = {"imageDigest": params["image_digest"]} if params["image_digest"] else {"imageTag": params["image_tag"]}
-    try:
-        digest = _lookup(module.client("ecr"), repository, image_id, registry_id)["digest"]
-        regions: dict[str, dict[str, bool]] = {}
-        for region in dict.fromkeys(params["regions"]):
-            found = (
-                _lookup(module.client("ecr", region=region), repository, {"imageDigest": digest}, registry_id)
-                if digest
-                else ({"repository_exists": False, "digest": ""})
+    what = "read the image %s of the ECR repository %s in %s"
+    digest = aws_call(
+        what % (image_id, repository, module.region), _lookup, module.client("ecr"), repository, image_id, registry_id
+    )["digest"]
+    regions: dict[str, dict[str, bool]] = {}
+    for region in dict.fromkeys(params["regions"]):
+        found = (
+            aws_call(
+                what % ({"imageDigest": digest}, repository, region),
+                _lookup,
+                module.client("ecr", region=region),
+                repository,
+                {"imageDigest": digest},
+                registry_id,
             )
-            regions[region] = {
-                "repository_exists": found["repository_exists"],
-                "present": bool(digest) and found["digest"] == digest,
-            }
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        module.fail_json_aws(exc, msg="Could not read the image %s of the ECR repository %s" % (image_id, repository))
-    module.exit_json(changed=False, digest=digest, regions=regions)
+            if digest
+            else ({"repository_exists": False, "digest": ""})
+        )
+        regions[region] = {
+            "repository_exists": found["repository_exists"],
+            "present": bool(digest) and found["digest"] == digest,
+        }
+    return dict(changed=False, digest=digest, regions=regions)
 
 
 def main() -> None:
     module = MegapoolAWSModule(
         argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_one_of=[("image_tag", "image_digest")]
     )
-    _run(module)
+    module.run(_run, module)
 
 
 if __name__ == "__main__":
