@@ -82,12 +82,8 @@ diff:
 from typing import Any
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import aws_call
 from ansible_collections.megapool.aws.plugins.module_utils.ecr_replication import plan_replication
-
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     repository=dict(type="str", required=True),
@@ -96,23 +92,24 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 )
 
 
-def _run(module: MegapoolAWSModule) -> None:
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     params = module.params
     client = module.client("ecr")
-    try:
-        registry = client.describe_registry()
-        current = registry.get("replicationConfiguration") or {"rules": []}
-        plan = plan_replication(
-            current, params["repository"], registry["registryId"], module.region, params["regions"], params["state"]
-        )
-        if plan["errors"]:
-            module.fail_json(msg=" | ".join(plan["errors"]))
-        after = plan["configuration"]
-        if plan["changed"] and not module.check_mode:
-            after = client.put_replication_configuration(replicationConfiguration=after)["replicationConfiguration"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        module.fail_json_aws(exc, msg="Could not read or set the ECR replication configuration of %s" % module.region)
-    module.exit_json(
+    registry = aws_call("read the ECR replication configuration of %s" % module.region, client.describe_registry)
+    current = registry.get("replicationConfiguration") or {"rules": []}
+    plan = plan_replication(
+        current, params["repository"], registry["registryId"], module.region, params["regions"], params["state"]
+    )
+    if plan["errors"]:
+        module.fail_json(msg=" | ".join(plan["errors"]))
+    after = plan["configuration"]
+    if plan["changed"] and not module.check_mode:
+        after = aws_call(
+            "set the ECR replication configuration of %s (%s)" % (module.region, _change(plan)),
+            client.put_replication_configuration,
+            replicationConfiguration=after,
+        )["replicationConfiguration"]
+    return dict(
         changed=plan["changed"],
         replication_configuration=after,
         added=plan["added"],
@@ -121,8 +118,19 @@ def _run(module: MegapoolAWSModule) -> None:
     )
 
 
+def _change(plan: dict[str, Any]) -> str:
+    """``add ap-southeast-1; remove us-east-1``: the destinations the write changes."""
+    parts = []
+    if plan["added"]:
+        parts.append("add " + ", ".join(plan["added"]))
+    if plan["removed"]:
+        parts.append("remove " + ", ".join(plan["removed"]))
+    return "; ".join(parts) or "rewrite"
+
+
 def main() -> None:
-    _run(MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
+    module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(_run, module)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import botocore.exceptions
 import pytest
 from moto import mock_aws
 
@@ -108,6 +109,71 @@ def test_image_info_finds_the_digest_and_the_regions_holding_it(aws, run_module,
     assert _info(run_module, image_tag="9.9.9")["digest"] == ""
     # only the test's own pushes wrote: the module reads
     assert [call.operation for call in aws_calls.writes()] == ["PutImage", "CreateRepository", "PutImage"]
+
+
+@pytest.fixture
+def refuse(monkeypatch):
+    """Append ``(operation, region)``: every client made afterwards answers that operation in that region with
+    AccessDeniedException (raised by botocore before the request is sent, as a refused request would be)."""
+    refused: list[tuple[str, str]] = []
+    original = boto3.session.Session.client
+
+    def client(self, *args, **kwargs):
+        made = original(self, *args, **kwargs)
+
+        def before_call(model, **_kwargs):
+            if (model.name, made.meta.region_name) in refused:
+                raise botocore.exceptions.ClientError(
+                    {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, model.name
+                )
+
+        made.meta.events.register("before-call", before_call)
+        return made
+
+    monkeypatch.setattr(boto3.session.Session, "client", client)
+    return refused
+
+
+def _denied(operation):
+    return ": An error occurred (AccessDeniedException) when calling the %s operation: not allowed" % operation
+
+
+@pytest.mark.parametrize(
+    "operation, region, message",
+    [
+        ("DescribeRegistry", SOURCE, "Could not read the ECR replication configuration of %s" % SOURCE),
+        (
+            "PutReplicationConfiguration",
+            SOURCE,
+            "Could not set the ECR replication configuration of %s (add %s)" % (SOURCE, OTHER),
+        ),
+    ],
+)
+def test_replication_an_aws_error_names_what_and_the_region(aws, run_module, refuse, operation, region, message):  # pylint: disable=unused-argument
+    # Before the kernel: "Could not read or set the ECR replication configuration of <region>" for both calls.
+    refuse.append((operation, region))
+    result = _replication(run_module)
+    assert result["failed"] is True
+    assert result["msg"] == message + _denied(operation)
+    assert result["error"]["code"] == "AccessDeniedException"
+    refuse.clear()
+    assert _rules() == []
+
+
+@pytest.mark.parametrize("region", [SOURCE, OTHER])
+def test_image_info_an_aws_error_names_the_image_and_the_region(aws, run_module, refuse, region):  # pylint: disable=unused-argument
+    # Before the kernel the message named neither the region nor, in the other regions, the digest looked for.
+    digest = boto3.client("ecr", region_name=SOURCE).put_image(
+        repositoryName="shop-prod", imageManifest=MANIFEST, imageTag="1.4.2"
+    )["image"]["imageId"]["imageDigest"]
+    refuse.append(("DescribeImages", region))
+    result = _info(run_module, image_tag="1.4.2")
+    image = {"imageTag": "1.4.2"} if region == SOURCE else {"imageDigest": digest}
+    assert result["failed"] is True
+    assert result["msg"] == "Could not read the image %s of the ECR repository shop-prod in %s" % (
+        image,
+        region,
+    ) + _denied("DescribeImages")
 
 
 @pytest.mark.parametrize("module", [ecr_replication, ecr_image_info])

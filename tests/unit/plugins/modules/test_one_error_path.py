@@ -28,6 +28,7 @@ ON_THE_KERNEL = [
     "cloudwatch_metric_alarms",
     "autoscaling_group_settings",
     "route53_latency_records",
+    "ecr_replication",
     "ecr_image_info",
     "elbv2_attributes",
     "ecs_service_autoscaling",
