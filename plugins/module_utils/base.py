@@ -110,16 +110,23 @@ class MegapoolAWSModule(AnsibleAWSModule):
         )
 
     def run(
-        self, body: Callable[..., Mapping[str, Any]], *args: Any, input_errors: tuple[type[Exception], ...] = ()
+        self,
+        body: Callable[..., Mapping[str, Any]],
+        *args: Any,
+        input_errors: tuple[type[Exception], ...] = (),
+        failure_result: Optional[Callable[[], Mapping[str, Any]]] = None,
     ) -> NoReturn:
         """``exit_json(**body(*args))``: the one place a module's errors become ``fail_json``.
 
         - an amazon.aws ``AnsibleAWSError`` (raised by ``aws_call``, or by amazon.aws's ``AWSErrorHandler``
-          decorators) fails with its message, what was being done, and AWS's error (``fail_json_aws_error``: the
+          decorators) fails with its message, what was being done, and AWS's error (as ``fail_json_aws_error``: the
           message gets the error's text appended, the result AWS's ``error`` and ``response_metadata``);
         - an exception of one of ``input_errors`` (the module's planner's error classes) fails with its message,
           which names the option and the fix;
         - anything else is a bug and stays a traceback.
+
+        ``failure_result()``, when given, is read at the failure and its keys are added to the failed result (what the
+        run did so far, e.g. its ``events``); ``msg`` and AWS's keys are the kernel's.
 
         ``body`` may still call ``fail_json`` itself for outcomes that are neither (a wait that timed out, a resource
         in a failed state).
@@ -127,10 +134,19 @@ class MegapoolAWSModule(AnsibleAWSModule):
         try:
             result = body(*args)
         except AnsibleAWSError as error:
-            self.fail_json_aws_error(error)
+            extra = self._failure_extra(failure_result)
+            if error.exception is not None:
+                self.fail_json_aws(error.exception, msg=error.message, **extra)
+            self.fail_json(msg=error.message, **extra)
         except input_errors as error:  # pylint: disable=catching-non-exception
-            self.fail_json(msg=str(error))
+            self.fail_json(msg=str(error), **self._failure_extra(failure_result))
         self.exit_json(**result)
+
+    @staticmethod
+    def _failure_extra(failure_result: Optional[Callable[[], Mapping[str, Any]]]) -> dict[str, Any]:
+        extra = dict(failure_result()) if failure_result is not None else {}
+        extra.pop("msg", None)
+        return extra
 
 
 def aws_call(

@@ -133,3 +133,38 @@ def test_run_leaves_other_errors_as_tracebacks(run_module):
         run_module(_main(body), {})
     with pytest.raises(_InputError):  # no input errors declared: nothing is swallowed
         run_module(_main(_raising(_InputError("x")), input_errors=()), {})
+
+
+def test_run_adds_the_failure_result_to_an_aws_error_and_an_input_error(run_module):
+    events: list[str] = []
+
+    def aws_body(_module):
+        events.append("instance db-1 created")
+        base.aws_call(
+            "write the SSM parameter /db/url", _raising(_client_error("AccessDeniedException", "PutParameter"))
+        )
+
+    def main(body):
+        def run() -> None:
+            module = base.MegapoolAWSModule(argument_spec={}, supports_check_mode=True)
+            module.run(body, module, input_errors=(_InputError,), failure_result=lambda: {"events": events, "msg": "x"})
+
+        return run
+
+    result = run_module(main(aws_body), {})
+    assert result["msg"].startswith(
+        "Could not write the SSM parameter /db/url: An error occurred (AccessDeniedException)"
+    )
+    assert result["events"] == ["instance db-1 created"], "read at the failure, not when run was called"
+    assert result["error"]["code"] == "AccessDeniedException"
+
+    result = run_module(main(_raising(_InputError("port: 0 is not a port"))), {})
+    assert result == {"failed": True, "msg": "port: 0 is not a port", "events": ["instance db-1 created"]}
+
+
+def test_run_an_aws_error_without_a_botocore_error_fails_with_its_message(run_module):
+    def body(_module):
+        raise AnsibleAWSError(message="Could not find the hosted zone example.com")
+
+    result = run_module(_main(body), {})
+    assert result == {"failed": True, "msg": "Could not find the hosted zone example.com"}
