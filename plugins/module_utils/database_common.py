@@ -20,15 +20,9 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports missing botocore
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import WaitTimeout
+from ansible_collections.megapool.aws.plugins.module_utils.base import aws_call
 from ansible_collections.megapool.aws.plugins.module_utils.base import poll_until
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import url as ecto_url
 
@@ -67,19 +61,16 @@ DATABASE_ARGUMENT_SPEC: dict[str, Any] = dict(
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 32
 
-AWS_ERRORS: tuple = ()
-try:
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except NameError:  # pragma: no cover - AnsibleAWSModule reports missing botocore
-    pass
-
 # The waits' clock (the unit tests replace both).
 _clock = time.monotonic
 _sleep = time.sleep
 
 
 class DatabaseMember:
-    """One region's member of a database: its clients, the events of the run, whether it changed anything."""
+    """One region's member of a database: its clients, the events of the run, whether it changed anything.
+
+    Its AWS calls go through the kernel's ``aws_call`` (``Could not <what>``); the module's ``main()`` hands the run to
+    ``MegapoolAWSModule.run`` with ``failure_result=member.failure_result``, so a failure carries the events so far."""
 
     def __init__(self, module: Any):
         self.module = module
@@ -96,24 +87,17 @@ class DatabaseMember:
             return self.rds if service == "rds" else self.ssm
         return self.module.client(service, region=region or self.region)
 
-    def call(self, what: str, method: Callable[..., Any], **kwargs: Any) -> Any:
-        """``method(**kwargs)`` (the client retries throttling: the kernel's policy); fail with "Could not <what>" and the events so far."""
-        try:
-            return method(**kwargs)
-        except AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg="Could not %s" % what, events=self.events)
-        return None
+    def failure_result(self) -> dict[str, Any]:
+        """What a failed run reports besides the error (``MegapoolAWSModule.run``'s ``failure_result``)."""
+        return {"events": self.events}
 
+    @staticmethod
     def describe_first(
-        self, what: str, method: Callable[..., Any], not_found: str, key: str, **kwargs: Any
+        what: str, method: Callable[..., Any], not_found: str, key: str, **kwargs: Any
     ) -> Optional[dict[str, Any]]:
         """The first item of ``method(**kwargs)[key]``, None when AWS answers ``not_found``."""
-        try:
-            found = method(**kwargs)[key]
-        except is_boto3_error_code(not_found):
-            return None
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not read %s" % what)
+        answer = aws_call("read %s" % what, method, missing=[not_found], **kwargs)
+        found = answer[key] if answer is not None else None
         return found[0] if found else None
 
     def poll(
@@ -165,13 +149,14 @@ class DatabaseMember:
 
     # ------------------------------------------------------------------ SSM parameters
     def get_parameter(self, name: str, ssm: Any = None) -> Optional[dict[str, Any]]:
-        try:
-            return (ssm or self.ssm).get_parameter(Name=name, WithDecryption=True)["Parameter"]
-        except is_boto3_error_code("ParameterNotFound"):
-            return None
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not read the SSM parameter %s" % name)
-        return None
+        answer = aws_call(
+            "read the SSM parameter %s" % name,
+            (ssm or self.ssm).get_parameter,
+            missing=["ParameterNotFound"],
+            Name=name,
+            WithDecryption=True,
+        )
+        return answer["Parameter"] if answer is not None else None
 
     def put_secure(self, name: str, value: str, existing: Optional[dict[str, Any]]) -> None:
         """Write a SecureString parameter unless it holds ``value`` already (tagged when new)."""
@@ -188,7 +173,7 @@ class DatabaseMember:
                 args["Tags"] = tags
         else:
             args["Overwrite"] = True
-        self.call("write the SSM parameter %s" % name, self.ssm.put_parameter, **args)
+        aws_call("write the SSM parameter %s" % name, self.ssm.put_parameter, **args)
 
     def master_password(self, source_region: Optional[str], source: str) -> Optional[str]:
         """The master password, made present in this region's parameter (``master_password_parameter``).
@@ -257,9 +242,9 @@ class DatabaseMember:
             self.changed = True
             self.events.append("SSM parameter %s deleted" % name)
             if not self.module.check_mode:
-                try:
-                    self.ssm.delete_parameter(Name=name)
-                except is_boto3_error_code("ParameterNotFound"):
-                    pass
-                except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-                    self.module.fail_json_aws(e, msg="Could not delete the SSM parameter %s" % name)
+                aws_call(
+                    "delete the SSM parameter %s" % name,
+                    self.ssm.delete_parameter,
+                    missing=["ParameterNotFound"],  # gone meanwhile: done
+                    Name=name,
+                )

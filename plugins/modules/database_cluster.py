@@ -205,6 +205,7 @@ final_snapshot:
 from typing import Any
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import aws_call
 from ansible_collections.megapool.aws.plugins.module_utils.database_common import DATABASE_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.database_common import DatabaseMember
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import cluster_differences
@@ -251,7 +252,7 @@ class _Cluster(DatabaseMember):
         )
 
     def describe_instances(self) -> list[dict[str, Any]]:
-        found = self.call(
+        found = aws_call(
             "read the instances of %s" % self.params["identifier"],
             self.rds.describe_db_instances,
             Filters=[{"Name": "db-cluster-id", "Values": [self.params["identifier"]]}],
@@ -307,7 +308,7 @@ class _Cluster(DatabaseMember):
         self.events.append("global cluster %s created" % self.global_id)
         if self.module.check_mode:
             return
-        self.call(
+        aws_call(
             "create the global cluster %s" % self.global_id,
             self.rds.create_global_cluster,
             GlobalClusterIdentifier=self.global_id,
@@ -348,7 +349,7 @@ class _Cluster(DatabaseMember):
         self.events.append("%s %s cluster created in %s" % (p["identifier"], p["role"], self.global_id))
         if self.module.check_mode:
             return None
-        self.call("create the DB cluster %s" % p["identifier"], self.rds.create_db_cluster, **args)
+        aws_call("create the DB cluster %s" % p["identifier"], self.rds.create_db_cluster, **args)
         return self.wait_cluster()
 
     def converge_instances(self) -> list[str]:
@@ -361,7 +362,7 @@ class _Cluster(DatabaseMember):
                 self.changed = True
                 self.events.append("%s instance %s created" % (p["identifier"], name))
                 if not self.module.check_mode:
-                    self.call(
+                    aws_call(
                         "create the DB instance %s" % name,
                         self.rds.create_db_instance,
                         DBInstanceIdentifier=name,
@@ -386,7 +387,7 @@ class _Cluster(DatabaseMember):
                 self.changed = True
                 self.events.append("%s modified: %s" % (name, ", ".join(sorted(changes))))
                 if not self.module.check_mode:
-                    self.call(
+                    aws_call(
                         "modify %s" % name,
                         self.rds.modify_db_instance,
                         DBInstanceIdentifier=name,
@@ -434,7 +435,7 @@ class _Cluster(DatabaseMember):
                 self.changed = True
                 self.events.append("%s modified: %s" % (p["identifier"], ", ".join(sorted(changes))))
                 if not self.module.check_mode:
-                    self.call(
+                    aws_call(
                         "modify %s" % p["identifier"],
                         self.rds.modify_db_cluster,
                         DBClusterIdentifier=p["identifier"],
@@ -472,7 +473,7 @@ class _Cluster(DatabaseMember):
         if not writer_arn:
             return None
         region = writer_arn.split(":")[3]
-        found = self.call(
+        found = aws_call(
             "read the primary cluster", self.client("rds", region).describe_db_clusters, DBClusterIdentifier=writer_arn
         )
         return (found["DBClusters"] or [{}])[0].get("Endpoint") if found else None
@@ -488,7 +489,7 @@ class _Cluster(DatabaseMember):
         self.changed = True
         self.events.append("%s tagged: %s" % (self.params["identifier"], ", ".join(sorted(missing))))
         if not self.module.check_mode:
-            self.call(
+            aws_call(
                 "tag %s" % self.params["identifier"],
                 self.rds.add_tags_to_resource,
                 ResourceName=cluster["DBClusterArn"],
@@ -519,7 +520,7 @@ class _Cluster(DatabaseMember):
                 self.changed = True
                 self.events.append("%s removed from the global cluster %s" % (p["identifier"], self.global_id))
                 if not self.module.check_mode:
-                    self.call(
+                    aws_call(
                         "remove %s from %s" % (p["identifier"], self.global_id),
                         self.rds.remove_from_global_cluster,
                         GlobalClusterIdentifier=self.global_id,
@@ -558,7 +559,7 @@ class _Cluster(DatabaseMember):
         if self.module.check_mode:
             return snapshot
         if cluster.get("DeletionProtection"):
-            self.call(
+            aws_call(
                 "turn off deletion protection of %s" % identifier,
                 self.rds.modify_db_cluster,
                 DBClusterIdentifier=identifier,
@@ -567,7 +568,7 @@ class _Cluster(DatabaseMember):
             )
         for name in members:
             # A cluster's instances have no final snapshot of their own (the cluster's is taken).
-            self.call(
+            aws_call(
                 "delete the DB instance %s" % name,
                 self.rds.delete_db_instance,
                 DBInstanceIdentifier=name,
@@ -580,7 +581,7 @@ class _Cluster(DatabaseMember):
             args["FinalDBSnapshotIdentifier"] = snapshot
         else:
             args["SkipFinalSnapshot"] = True
-        self.call("delete the DB cluster %s" % identifier, self.rds.delete_db_cluster, **args)
+        aws_call("delete the DB cluster %s" % identifier, self.rds.delete_db_cluster, **args)
         self.wait(self.describe_cluster, lambda found: found is None, identifier, "deleted")
         return snapshot
 
@@ -605,13 +606,13 @@ class _Cluster(DatabaseMember):
         if self.module.check_mode:
             return
         if global_cluster.get("DeletionProtection"):
-            self.call(
+            aws_call(
                 "turn off deletion protection of %s" % self.global_id,
                 rds.modify_global_cluster,
                 GlobalClusterIdentifier=self.global_id,
                 DeletionProtection=False,
             )
-        self.call(
+        aws_call(
             "delete the global cluster %s" % self.global_id,
             rds.delete_global_cluster,
             GlobalClusterIdentifier=self.global_id,
@@ -674,8 +675,10 @@ def main() -> None:
     module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     _validate(module)
     cluster = _Cluster(module)
-    result = cluster.present() if module.params["state"] == "present" else cluster.absent()
-    module.exit_json(**result)
+    module.run(
+        cluster.present if module.params["state"] == "present" else cluster.absent,
+        failure_result=cluster.failure_result,
+    )
 
 
 if __name__ == "__main__":

@@ -232,6 +232,7 @@ import json
 from typing import Any
 
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
+from ansible_collections.megapool.aws.plugins.module_utils.base import aws_call
 from ansible_collections.megapool.aws.plugins.module_utils.database_common import DATABASE_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.database_common import DatabaseMember
 from ansible_collections.megapool.aws.plugins.module_utils.database_plan import differences
@@ -301,7 +302,7 @@ class _Database(DatabaseMember):
         arn = ((instance or {}).get("MasterUserSecret") or {}).get("SecretArn")
         if not arn:
             return None
-        found = self.call(
+        found = aws_call(
             "read the master secret of %s" % self.params["identifier"],
             self.client("secretsmanager").get_secret_value,
             SecretId=arn,
@@ -360,7 +361,7 @@ class _Database(DatabaseMember):
         if source_arn:
             # An encrypted replica in another region: KmsKeyId of this region; SourceRegion makes botocore sign
             # the PreSignedUrl the source region needs (CreateDBInstanceReadReplica).
-            self.call(
+            aws_call(
                 what,
                 self.rds.create_db_instance_read_replica,
                 SourceDBInstanceIdentifier=source_arn,
@@ -386,7 +387,7 @@ class _Database(DatabaseMember):
                 extra["ManageMasterUserPassword"] = True
             else:
                 extra["MasterUserPassword"] = password
-            self.call(what, self.rds.create_db_instance, **common, **extra)
+            aws_call(what, self.rds.create_db_instance, **common, **extra)
         return self.wait_available()
 
     def delete(self, instance: dict[str, Any], final_snapshot: bool) -> str | None:
@@ -399,7 +400,7 @@ class _Database(DatabaseMember):
             return snapshot
         what = "delete the DB instance %s" % identifier
         if instance.get("DeletionProtection"):
-            self.call(
+            aws_call(
                 what,
                 self.rds.modify_db_instance,
                 DBInstanceIdentifier=identifier,
@@ -413,7 +414,7 @@ class _Database(DatabaseMember):
             args["FinalDBSnapshotIdentifier"] = snapshot
         else:
             args["SkipFinalSnapshot"] = True
-        self.call(what, self.rds.delete_db_instance, **args)
+        aws_call(what, self.rds.delete_db_instance, **args)
         self.wait_gone(identifier)
         return snapshot
 
@@ -440,7 +441,7 @@ class _Database(DatabaseMember):
                 % (p["identifier"], before.get("ReadReplicaSourceDBInstanceIdentifier"))
             )
             if not self.module.check_mode:
-                self.call(
+                aws_call(
                     "promote %s" % p["identifier"],
                     self.rds.promote_read_replica,
                     DBInstanceIdentifier=p["identifier"],
@@ -478,7 +479,7 @@ class _Database(DatabaseMember):
                     major = str(instance.get("EngineVersion", "")).split(".", maxsplit=1)[0]
                     if "EngineVersion" in changes and changes["EngineVersion"].split(".", maxsplit=1)[0] != major:
                         changes["AllowMajorVersionUpgrade"] = True
-                    self.call(
+                    aws_call(
                         "modify %s" % p["identifier"],
                         self.rds.modify_db_instance,
                         DBInstanceIdentifier=p["identifier"],
@@ -519,7 +520,7 @@ class _Database(DatabaseMember):
         self.events.append("%s tagged: %s" % (self.params["identifier"], ", ".join(sorted(missing))))
         if self.module.check_mode:
             return
-        self.call(
+        aws_call(
             "tag %s" % self.params["identifier"],
             self.rds.add_tags_to_resource,
             ResourceName=instance["DBInstanceArn"],
@@ -611,8 +612,10 @@ def main() -> None:
     module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     _validate(module)
     database = _Database(module)
-    result = database.present() if module.params["state"] == "present" else database.absent()
-    module.exit_json(**result)
+    module.run(
+        database.present if module.params["state"] == "present" else database.absent,
+        failure_result=database.failure_result,
+    )
 
 
 if __name__ == "__main__":

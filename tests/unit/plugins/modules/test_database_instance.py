@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 from moto import mock_aws
 from moto.rds import models as rds_models
@@ -256,3 +257,31 @@ def test_a_secrets_manager_replica_is_refused_before_any_call(aws, run_module, a
 
 def test_documented_options_match_the_argument_spec(docs_match_spec):
     docs_match_spec(module_under_test)
+
+
+def test_an_aws_error_is_one_failure_naming_what_with_the_events_so_far(aws, run_module, monkeypatch):  # pylint: disable=unused-argument
+    """The kernel's path (MegapoolAWSModule.run with the member's failure_result): 'Could not <what>', AWS's error, and
+    the run's events up to the refusal."""
+    original = boto3.session.Session.client
+
+    def refuse_the_url(params, **_kwargs):
+        if params.get("Name") == PREFIX + "url":
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "no ssm:PutParameter"}}, "PutParameter"
+            )
+
+    def client(self, *args, **kwargs):
+        made = original(self, *args, **kwargs)
+        made.meta.events.register("before-parameter-build.ssm.PutParameter", refuse_the_url)
+        return made
+
+    monkeypatch.setattr(boto3.session.Session, "client", client)
+    result = run_module(module_under_test.main, _args())
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "Could not write the SSM parameter %surl: An error occurred (AccessDeniedException) when calling the "
+        "PutParameter operation: no ssm:PutParameter" % PREFIX
+    )
+    assert result["error"]["code"] == "AccessDeniedException"
+    assert "SSM parameter %smaster_password created" % PREFIX in result["events"]
+    assert "SSM parameter %surl created" % PREFIX in result["events"], "the events up to the refused write"

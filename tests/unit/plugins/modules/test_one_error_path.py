@@ -29,6 +29,8 @@ ON_THE_KERNEL = [
     "autoscaling_group_settings",
     "route53_latency_records",
     "ecr_replication",
+    "database_cluster",
+    "database_instance",
     "ecr_image_info",
     "elbv2_attributes",
     "ecs_service_autoscaling",
