@@ -20,10 +20,15 @@ from typing import TypeVar
 from typing import Union
 
 try:
+    import boto3
     import botocore
+    import botocore.config
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import enable_placebo
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -97,6 +102,7 @@ class MegapoolAWSModule(AnsibleAWSModule):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._megapool_sessions: dict[Optional[str], Any] = {}
         try:
             self.params["aws_config"] = with_retry_policy(self.params.get("aws_config"))
         except (TypeError, ValueError) as error:
@@ -108,6 +114,41 @@ class MegapoolAWSModule(AnsibleAWSModule):
             collection_name=MEGAPOOL_AWS_COLLECTION_NAME,
             collection_version=MEGAPOOL_AWS_COLLECTION_VERSION,
         )
+
+    def region_clients(self, service: str, regions: Iterable[str], config: Any = None) -> dict[str, Any]:
+        """``{region: client}``: one ``service`` client per region (in the order given, each once), made as
+        ``self.client(service, region=region, config=config)`` makes one -- credentials, profile, endpoint,
+        ``validate_certs``/``aws_ca_bundle``, the user agent, and ``config`` under ``aws_config`` (which carries the
+        collection's retry policy, ``with_retry_policy``) -- but all from ONE boto3 session of this module.
+
+        amazon.aws's ``boto3_conn`` makes a new ``boto3.session.Session`` for every client, and each new session
+        loads and parses the service's JSON model again (ec2's is ~2 MB, ~0.15 CPU s); the clients of one session
+        share its loader, which reads a model once. Clients are made here in the calling thread (making clients from
+        one session is not thread-safe; using them from several threads is):
+        https://docs.aws.amazon.com/boto3/latest/guide/clients.html#multithreading-or-multiprocessing-with-clients
+        """
+        _region, endpoint_url, params = get_aws_connection_info(self)
+        params = dict(params)
+        profile = params.pop("profile_name", None)
+        merged = botocore.config.Config(user_agent=_get_user_agent_string())
+        # Merged as boto3_conn merges them: the user agent, then what the module passes, then aws_config (the policy).
+        for extra in (config, params.pop("config", None), params.pop("aws_config", None)):
+            if extra:
+                merged = merged.merge(
+                    extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra)
+                )
+        try:
+            if profile not in self._megapool_sessions:
+                session = boto3.session.Session(profile_name=profile)
+                enable_placebo(session)  # amazon.aws's recording hook for its tests, as boto3_conn does
+                self._megapool_sessions[profile] = session
+            session = self._megapool_sessions[profile]
+            return {
+                region: session.client(service, region_name=region, endpoint_url=endpoint_url, config=merged, **params)
+                for region in dict.fromkeys(regions)
+            }
+        except (ValueError, botocore.exceptions.BotoCoreError) as error:  # a missing profile, a bad endpoint URL
+            self.fail_json_aws(error, msg="Couldn't connect to AWS")  # boto3_conn's answer, for the same errors
 
     def run(
         self,

@@ -248,3 +248,87 @@ def test_no_module_nests_amazon_aws_retries_under_the_policy():
     assert offenders == ["module_utils/base.py"], (
         "use base.retry_while(codes) for a state that clears; throttling is the policy's: %s" % offenders
     )
+
+
+# ---------------------------------------------------------------------------------------------- region_clients
+
+REGIONS = ["eu-north-1", "us-east-1", "ap-southeast-2"]
+
+
+@pytest.fixture
+def model_reads(monkeypatch, own_botocore_loader):  # pylint: disable=unused-argument
+    """The service models (``<service>/<version>/service-2``) botocore's loaders read from disk, in order: every
+    Session has its own loader here, as in a module process."""
+    import botocore.loaders  # pylint: disable=import-outside-toplevel
+
+    reads: list[str] = []
+    original = botocore.loaders.Loader.load_data_with_path
+
+    def counting(self, name, *args, **kwargs):
+        if name.endswith("/service-2"):
+            reads.append(name.split("/")[0])
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.loaders.Loader, "load_data_with_path", counting)
+    return reads
+
+
+def test_region_clients_load_the_service_model_once_for_every_region(model_reads):
+    module = _module("http://127.0.0.1:9")
+    clients = module.region_clients("ec2", REGIONS + ["us-east-1"])
+
+    assert list(clients) == REGIONS, "each region once, in the order given"
+    assert model_reads == ["ec2"]
+    module.region_clients("ec2", ["eu-west-1"])
+    assert model_reads == ["ec2"], "the module's one session serves a later call too"
+    for region in REGIONS:  # amazon.aws's module.client: a new session, the model parsed again, per client
+        module.client("ec2", region=region)
+    assert model_reads == ["ec2"] * 4
+
+
+def test_region_clients_have_the_region_the_endpoint_the_user_agent_and_the_retry_policy(own_botocore_loader):  # pylint: disable=unused-argument
+    import botocore.config  # pylint: disable=import-outside-toplevel
+
+    module = _module("http://127.0.0.1:9")
+    clients = module.region_clients("ssm", REGIONS, config=botocore.config.Config(connect_timeout=7))
+
+    for region, client in clients.items():
+        assert client.meta.region_name == region
+        assert client.meta.endpoint_url == "http://127.0.0.1:9"
+        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 10}
+        assert client.meta.config.connect_timeout == 7, "what the module passes is kept"
+        assert "megapool.aws/%s" % base.MEGAPOOL_AWS_COLLECTION_VERSION in client.meta.config.user_agent
+
+
+def test_region_clients_the_users_aws_config_wins_over_what_the_module_passes(own_botocore_loader):  # pylint: disable=unused-argument
+    import botocore.config  # pylint: disable=import-outside-toplevel
+
+    module = _module("http://127.0.0.1:9", aws_config={"retries": {"total_max_attempts": 3}, "connect_timeout": 2})
+    (client,) = module.region_clients("ec2", ["eu-north-1"], config=botocore.config.Config(connect_timeout=7)).values()
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert client.meta.config.connect_timeout == 2
+
+
+@pytest.mark.parametrize("service, call, code", CALLS[:3], ids=[c[0] for c in CALLS[:3]])
+def test_a_region_client_rides_out_nine_throttled_attempts(upstream, service, call, code):
+    with fault_proxy.FaultProxy(upstream, faults=_failing_first(9, fault_proxy.THROTTLE)) as proxy:
+        clients = _module(proxy.url).region_clients(service, ["eu-north-1", "us-east-1"])
+        call(clients["us-east-1"])
+        assert proxy.stats()["calls"] == 10
+        assert {injected[3] for injected in proxy.injected} == {code}
+
+
+def test_region_clients_a_missing_profile_fails_as_module_client_does(own_botocore_loader):  # pylint: disable=unused-argument
+    module_args = dict(region="eu-north-1", profile="megapool-no-such-profile")
+    with patch_module_args(module_args):
+        module = base.MegapoolAWSModule(argument_spec={})
+    failures = []
+
+    def fail_json_aws(error, msg=None, **_kwargs):
+        failures.append((type(error).__name__, msg))
+        raise SystemExit(1)
+
+    module.fail_json_aws = fail_json_aws
+    with pytest.raises(SystemExit):
+        module.region_clients("ec2", REGIONS)
+    assert failures == [("ProfileNotFound", "Couldn't connect to AWS")]
