@@ -265,7 +265,7 @@ def model_reads(monkeypatch, own_botocore_loader):  # pylint: disable=unused-arg
     original = botocore.loaders.Loader.load_data_with_path
 
     def counting(self, name, *args, **kwargs):
-        if name.endswith("/service-2"):
+        if name.endswith("/service-2") and _making_a_client():  # not moto's own reads of the models
             reads.append(name.split("/")[0])
         return original(self, name, *args, **kwargs)
 
@@ -332,3 +332,13 @@ def test_region_clients_a_missing_profile_fails_as_module_client_does(own_botoco
     with pytest.raises(SystemExit):
         module.region_clients("ec2", REGIONS)
     assert failures == [("ProfileNotFound", "Couldn't connect to AWS")]
+
+
+def _making_a_client() -> bool:
+    """Whether the caller runs inside botocore's ``Session.create_client``."""
+    frame = sys._getframe(1)  # pylint: disable=protected-access
+    while frame is not None:
+        if frame.f_code.co_name == "create_client" and "botocore" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
