@@ -123,14 +123,6 @@ conflicts:
 
 from typing import Any
 
-try:
-    import boto3
-    from botocore.config import Config
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -138,7 +130,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.megapool.aws.plugins.module_utils.base import TAGS_ARGUMENT_SPEC
 from ansible_collections.megapool.aws.plugins.module_utils.base import MegapoolAWSModule
 from ansible_collections.megapool.aws.plugins.module_utils.base import aws_call
-from ansible_collections.megapool.aws.plugins.module_utils.cluster_instances import region_clients
 from ansible_collections.megapool.aws.plugins.module_utils.ssm_secret_parameters import DESCRIBE_FILTER_MAX
 from ansible_collections.megapool.aws.plugins.module_utils.ssm_secret_parameters import Current
 from ansible_collections.megapool.aws.plugins.module_utils.ssm_secret_parameters import batches
@@ -159,22 +150,6 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
     secrets_option=dict(type="str", default="secrets", no_log=False),
     **TAGS_ARGUMENT_SPEC,
 )
-
-
-def _clients(module: MegapoolAWSModule, regions: list[str]) -> dict[str, Any]:
-    """One SSM client per region, all from ONE boto3 session (the SSM model loaded once, not once per region), with
-    the connection settings amazon.aws's ``module.client()`` uses (credentials, profile, endpoint, ``aws_config``
-    with the collection's retry policy) and its user agent."""
-    _region, endpoint_url, params = get_aws_connection_info(module)
-    params = dict(params)
-    profile = params.pop("profile_name", None)
-    config = Config(user_agent=_get_user_agent_string())
-    for key in ("config", "aws_config"):
-        extra = params.pop(key, None)
-        if extra:
-            config = config.merge(extra if isinstance(extra, Config) else Config(**extra))
-    session = boto3.session.Session(profile_name=profile)
-    return region_clients(session, "ssm", regions, endpoint_url=endpoint_url, config=config, **params)
 
 
 def _read(client: Any, names: list[str], details: bool, tagged: Any = ()) -> dict[str, Current]:
@@ -238,7 +213,7 @@ def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     names = [prefix + name for name in sorted(set(secrets) | set(generated))]
     absent = list(dict.fromkeys(params["absent"]))
     generated_paths = [prefix + name for name in generated]
-    clients = _clients(module, regions + references)
+    clients = module.region_clients("ssm", regions + references)  # one session: the SSM model parsed once
     current: dict[str, dict[str, Current]] = {}
     for region in regions:
         current[region] = aws_call(
