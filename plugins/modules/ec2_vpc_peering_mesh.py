@@ -406,9 +406,9 @@ class _Region:
     """The EC2 clients of one region: ``ec2`` (throttling and server errors retried by the kernel's policy), ``fresh``
     the same client that also retries 'not found yet' after a create (``aws_retry=True``)."""
 
-    def __init__(self, module: MegapoolAWSModule, name: str) -> None:
+    def __init__(self, name: str, ec2: Any) -> None:
         self.name = name
-        self.ec2 = module.client("ec2", region=name)
+        self.ec2 = ec2
         self.fresh = RetryingBotoClientWrapper(
             self.ec2, retry_while(_NOT_FOUND_CODES, retries=8, delay=2, max_delay=20)
         )
@@ -423,7 +423,8 @@ class _Mesh:
     def __init__(self, module: MegapoolAWSModule, vpcs: list[MeshVpc]) -> None:
         self.module = module
         self.vpcs = vpcs
-        self.regions = {name: _Region(module, name) for name in sorted({vpc.region for vpc in vpcs})}
+        clients = module.region_clients("ec2", sorted({vpc.region for vpc in vpcs}))  # one session: the model once
+        self.regions = {name: _Region(name, client) for name, client in clients.items()}
         self.ids: dict[str, str] = {}
         self.peering_regions: dict[str, tuple[str, ...]] = {}
         self.views: dict[tuple[str, str], dict] = {}
