@@ -250,7 +250,7 @@ def _validated(module: MegapoolAWSModule) -> dict[str, Any]:
 def _discover(module: MegapoolAWSModule, params: dict[str, Any]) -> dict[str, Any]:
     config = default_client_config()
     # Clients are made here, one after the other (boto3 sessions are not thread-safe), and used in the threads.
-    clients = {region: module.client("ec2", region=region, config=config) for region in params["regions"]}
+    clients = module.region_clients("ec2", params["regions"], config=config)  # one session: the EC2 model once
     release_filter = {params["release_tag"]: params["release"]} if params["release"] is not None else None
     filters = instance_filters(
         params["env"], params["cluster"], states=RUNNING_STATES, role=params["role"] or None, tags=release_filter
@@ -285,9 +285,13 @@ def _discover(module: MegapoolAWSModule, params: dict[str, Any]) -> dict[str, An
     )
 
 
+def _run(module: MegapoolAWSModule) -> dict[str, Any]:
+    return _discover(module, _validated(module))
+
+
 def main() -> None:
     module = MegapoolAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.exit_json(**_discover(module, _validated(module)))
+    module.run(_run, module)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ ON_THE_KERNEL = [
     "route53_latency_records",
     "ecr_replication",
     "database_cluster",
+    "ec2_cluster_nodes_info",
     "database_instance",
     "ecr_image_info",
     "elbv2_attributes",
