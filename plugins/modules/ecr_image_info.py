@@ -101,8 +101,9 @@ def _run(module: MegapoolAWSModule) -> dict[str, Any]:
     repository, registry_id = params["repository"], params["registry_id"]
     image_id = {"imageDigest": params["image_digest"]} if params["image_digest"] else {"imageTag": params["image_tag"]}
     what = "read the image %s of the ECR repository %s in %s"
+    clients = module.region_clients("ecr", [module.region] + params["regions"])  # one session: the model once
     digest = aws_call(
-        what % (image_id, repository, module.region), _lookup, module.client("ecr"), repository, image_id, registry_id
+        what % (image_id, repository, module.region), _lookup, clients[module.region], repository, image_id, registry_id
     )["digest"]
     regions: dict[str, dict[str, bool]] = {}
     for region in dict.fromkeys(params["regions"]):
@@ -110,7 +111,7 @@ def _run(module: MegapoolAWSModule) -> dict[str, Any]:
             aws_call(
                 what % ({"imageDigest": digest}, repository, region),
                 _lookup,
-                module.client("ecr", region=region),
+                clients[region],
                 repository,
                 {"imageDigest": digest},
                 registry_id,
