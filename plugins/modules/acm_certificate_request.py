@@ -772,8 +772,9 @@ def _records_in_use(run: _Run, deleted_arns: set[str], names: set[str]) -> dict[
     """Validation records of other certificates (in validation_record_regions) that may share a record."""
     regions = run.params["validation_record_regions"] or [run.module.region]
     used: dict[tuple[str, str, str], str] = {}
+    others = run.module.region_clients("acm", [region for region in regions if region != run.module.region])
     for region in regions:
-        client = run.acm if region == run.module.region else run.module.client("acm", region=region)
+        client = run.acm if region == run.module.region else others[region]
         for summary in _list_certificates(client, list(KEY_ALGORITHMS)):
             arn = summary["CertificateArn"]
             if arn in deleted_arns or not may_share_records(summary, names):
