@@ -73,3 +73,10 @@ def test_no_handler_of_an_aws_error_fails_the_module(name):
         assert not {"fail_json", "fail_json_aws", "fail_json_aws_error"} & _attribute_calls(handler), (
             "%s: except %s fails the module (line %d)" % (name, caught, handler.lineno)
         )
+
+
+def test_every_module_that_calls_aws_is_on_the_kernel():
+    """A MegapoolAWSModule not in ON_THE_KERNEL is a module that has not been moved (or a new one): add it."""
+    modules = sorted(path.stem for path in MODULES.glob("*.py") if not path.name.startswith("_"))
+    aws = [name for name in modules if "MegapoolAWSModule(" in (MODULES / (name + ".py")).read_text(encoding="utf-8")]
+    assert sorted(ON_THE_KERNEL) == aws
