@@ -6,8 +6,9 @@
 test_node_script.py), for ``release_distribution: epmdless`` and ``epmd``. Real ``erl`` nodes then start with exactly
 that ``ERL_AFLAGS`` in their environment, each on its own loopback address (127.3.0.x, as tasks with their own ENI
 each have their own IP; outside 127.1.0.0/16, where the emulator's data plane places the tasks of the integration and
-molecule runs beside this one, so no demo node can hold an address and port of these), bound to it (``-kernel inet_dist_use_interface``, what the docs' ``rel/env.sh.eex`` adds with
-``BIND_TO_NODE_ADDRESS=true``), and must connect:
+molecule runs beside this one, so no demo node can hold an address and port of these), bound to it
+(``-kernel inet_dist_use_interface``, what the docs' ``rel/env.sh.eex`` adds with ``BIND_TO_NODE_ADDRESS=true``), and
+must connect:
 
 - epmd-less: no epmd at all (``-start_epmd false``), every node listens on the one port and finds the others there
   (``-erl_epmd_port``); a remote shell / rpc node with ``-dist_listen false`` (docs/clustering.md) reaches a node
