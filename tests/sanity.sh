@@ -6,8 +6,11 @@
 #
 # What it does, and why (see docs/architecture.md "Tests"):
 # - ansible-test bootstraps pip in each per-test virtualenv with a get-pip script downloaded from a host this
-#   network cannot reach. It uses a cached copy when one exists, so we seed the cache with a stand-in that runs
-#   `python -m ensurepip` and then `python -m pip install` (PyPI is reachable) with the same arguments.
+#   network cannot reach. It uses a cached copy when one exists, so we seed the cache with a stand-in that does
+#   what get-pip.py does: runs a pip that is not installed (the wheel bundled with Python's ensurepip) to install the
+#   requested pip (PyPI is reachable) with the same arguments. One install per venv: the first stand-in ran
+#   ensurepip (pip and setuptools installed), installed the requested pip over it and removed setuptools again,
+#   ~3 CPU s more for each of the per-test venvs that a cold cache (CI) builds (docs/testing.md).
 # - ansible-test needs the collection at .../ansible_collections/megapool/aws, and the collections our modules
 #   import (amazon.aws, community.aws) under the same ansible_collections/ root. We copy the collection's files
 #   (tracked + untracked-but-not-ignored) into a temporary tree and link the two dependencies from the venv.
@@ -53,15 +56,19 @@ EOF
 )
 [[ -n "$PIP_VERSION" ]] || die "cannot find the pip version ansible-test bootstraps (ansible_test/_internal/python_requirements.py)"
 GET_PIP="$HOME/.ansible/test/cache/get_pip_${PIP_VERSION//./_}.py"
-if [[ ! -s "$GET_PIP" ]]; then
-    mkdir -p "$(dirname "$GET_PIP")"
-    cat >"$GET_PIP.tmp" <<'EOF'
+# Written again when its text differs from this one (an older stand-in left in the cache by an earlier sanity.sh).
+mkdir -p "$(dirname "$GET_PIP")"
+cat >"$GET_PIP.$$.tmp" <<'EOF'
 """Offline stand-in for get-pip.py, seeded by megapool.aws tests/sanity.sh.
 
 Called like get-pip.py: the arguments are `pip install` arguments (packages and options), plus get-pip's own
---no-setuptools / --no-wheel. Bootstraps pip with ensurepip, installs the requested packages from the configured
-index, then removes setuptools/wheel when get-pip would not have installed them.
+--no-setuptools / --no-wheel. Like get-pip.py, it runs a pip that is not installed (the wheel Python's ensurepip
+bundles, from sys.path) to install the requested packages from the configured index: one install into the empty
+virtual environment. When no bundled wheel is found: `python -m ensurepip`, then the same install, then setuptools and
+wheel removed when get-pip would not have installed them.
 """
+
+import glob
 import os
 import subprocess
 import sys
@@ -80,11 +87,27 @@ def requested(name, args):
     return any(arg.lower().split("=")[0].split("<")[0].split(">")[0].strip() == name for arg in args)
 
 
+def bundled_pip():
+    try:
+        import ensurepip
+    except ImportError:
+        return None
+    wheels = sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), "_bundled", "pip-*.whl")))
+    return wheels[-1] if wheels else None
+
+
 def main():
     args = sys.argv[1:]
     pip_args = [arg for arg in args if arg not in OWN_OPTIONS]
     env = dict(os.environ)
     env.pop("GET_PIP", None)
+    wheel = bundled_pip()
+    if wheel:
+        # get-pip.py installs setuptools and wheel too unless told not to
+        extra = [name for option, name in (("--no-setuptools", "setuptools"), ("--no-wheel", "wheel"))
+                 if option not in args and not requested(name, pip_args)]
+        run([sys.executable, os.path.join(wheel, "pip"), "install", "--quiet"] + pip_args + extra, env)
+        return
     run([sys.executable, "-m", "ensurepip", "--default-pip"], env)
     run([sys.executable, "-m", "pip", "install", "--quiet"] + pip_args, env)
     unwanted = [name for option, name in (("--no-setuptools", "setuptools"), ("--no-wheel", "wheel"))
@@ -96,7 +119,10 @@ def main():
 if __name__ == "__main__":
     main()
 EOF
-    mv "$GET_PIP.tmp" "$GET_PIP"
+if cmp -s "$GET_PIP.$$.tmp" "$GET_PIP"; then
+    rm -f "$GET_PIP.$$.tmp"
+else
+    mv "$GET_PIP.$$.tmp" "$GET_PIP"
     echo "sanity.sh: seeded the offline get-pip stand-in at $GET_PIP"
 fi
 
