@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test-side module of the molecule cleanups (not part of the collection): what of this environment's cluster is left
 in one region, read in ONE module process (about 0.6 CPU s) instead of one amazon.aws/community.aws ``*_info`` module
-process per resource kind (19 + 6 + 7 of them). Ansible finds it in the ``library/`` directory beside the playbooks
-that use it (a playbook's directory is added to the plugin paths when it is loaded, imported playbooks included).
+process per resource kind (19, 6 and 6 of them, and two SSM lookups). Ansible finds it in the ``library/`` directory
+beside the playbooks that use it (a playbook's directory is added to the plugin paths when it is parsed, imported
+playbooks included).
 
 Every kind, filter and condition of the former tasks is kept (docs/testing.md, "One read for what is left"):
 
@@ -13,10 +14,10 @@ former task (module)                            read here (``left`` key): what c
 =============================================== ===============================================================
 ours: ec2_vpc_net_info filters=owned            DescribeVpcs owned tags (``vpcs``)
 ours: ec2_instance_info owned + live states     DescribeInstances owned tags, pending..shutting-down (``instances``)
-ours: ec2_vpc_nat_gateway_info                  DescribeNatGateways state pending/available/deleting, any (``nat_gateways``)
+ours: ec2_vpc_nat_gateway_info                  DescribeNatGateways pending/available/deleting, any (``nat_gateways``)
 ours: ec2_eip_info                              DescribeAddresses, any (``elastic_ips``)
 ours: ec2_vpc_peering_info + select             owned + live status-code filters, then live status and our cluster tag
-                                                 checked on the answer too (the emulator ignores the filters) (``peerings``)
+                                                 checked on the answer too (the emulator ignores filters) (``peerings``)
 ours: ec2_security_group_info owned             DescribeSecurityGroups owned tags (``security_groups``)
 ours: autoscaling_group_info tags               DescribeAutoScalingGroups, both tags equal (``auto_scaling_groups``)
 ours: ec2_launch_template_info owned            DescribeLaunchTemplates owned tags (``launch_templates``)
@@ -30,10 +31,10 @@ ours: elb_target_group_info + tag select        DescribeTargetGroups + DescribeT
 ours: acm_certificate_info + tag select         ListCertificates (every key type) + tags, both tags (``certificates``)
 ours: route53_info hosted_zone + select         ListHostedZones: the public zone, the namespace, names starting
                                                  with the namespace's (global) (``hosted_zones``)
-ours: route53_info health_check + select        ListHealthChecks, FQDN contains <cluster>-<env> (global) (``health_checks``)
+ours: route53_info health_check + select        ListHealthChecks, FQDN has <cluster>-<env> (global) (``health_checks``)
 ours: servicediscovery_namespace absent, check  ListNamespaces DNS_PRIVATE of that name (``cloud_map_namespaces``)
 release: ecs_service_info                       DescribeServices <name>-web, ACTIVE (``ecs_services``)
-release: ecs_taskdefinition_info x2             DescribeTaskDefinition <name>-web/-migrate, ACTIVE (``task_definitions``)
+release: ecs_taskdefinition_info x2             DescribeTaskDefinition <name>-web/-migrate ACTIVE (``task_definitions``)
 release: cloudwatchlogs_log_group_info          DescribeLogGroups prefix /ecs/<name> (``log_groups``)
 release: ecs_ecr absent, check mode             DescribeRepositories <name> (``ecr_repositories``)
 release: iam_role_info path / + match           ListRoles, ^<name>-ecs-(execution|task)$ (global) (``release_roles``)
@@ -73,7 +74,7 @@ options:
     type: str
     required: true
   ecs_names:
-    description: The ECS names (role megapool.aws.ecs_hosts C(names)); C(cluster), C(capacity_provider), C(instance_role).
+    description: The ECS names (megapool.aws.ecs_hosts C(names)); C(cluster), C(capacity_provider), C(instance_role).
     type: dict
   zone_name:
     description: The public hosted zone's name (C(dns_zone_name)); empty for none.
