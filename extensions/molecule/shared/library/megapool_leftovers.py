@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test-side module of the molecule cleanups (not part of the collection): what of this environment's cluster is left
