@@ -95,6 +95,33 @@ def own_botocore_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.session, "create_loader", botocore.loaders.create_loader)
 
 
+def _making_a_client() -> bool:
+    """Whether the caller runs inside botocore's ``Session.create_client``."""
+    frame = sys._getframe(1)  # pylint: disable=protected-access
+    while frame is not None:
+        if frame.f_code.co_name == "create_client" and "botocore" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+@pytest.fixture
+def model_reads(monkeypatch: pytest.MonkeyPatch, own_botocore_loader: None) -> list[str]:  # pylint: disable=unused-argument
+    """The service models (``<service>/<version>/service-2``) botocore's loaders read from disk while making a client,
+    in order (moto's own reads of the models are not counted): every Session has its own loader here, as in a module
+    process, so a test counts how often a module parses a model."""
+    reads: list[str] = []
+    original = botocore.loaders.Loader.load_data_with_path
+
+    def counting(self, name, *args, **kwargs):
+        if name.endswith("/service-2") and _making_a_client():
+            reads.append(name.split("/")[0])
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.loaders.Loader, "load_data_with_path", counting)
+    return reads
+
+
 class AnsibleExitJson(Exception):
     """Raised instead of exiting when a module calls exit_json."""
 

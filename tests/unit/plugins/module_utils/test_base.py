@@ -255,24 +255,6 @@ def test_no_module_nests_amazon_aws_retries_under_the_policy():
 REGIONS = ["eu-north-1", "us-east-1", "ap-southeast-2"]
 
 
-@pytest.fixture
-def model_reads(monkeypatch, own_botocore_loader):  # pylint: disable=unused-argument
-    """The service models (``<service>/<version>/service-2``) botocore's loaders read from disk, in order: every
-    Session has its own loader here, as in a module process."""
-    import botocore.loaders  # pylint: disable=import-outside-toplevel
-
-    reads: list[str] = []
-    original = botocore.loaders.Loader.load_data_with_path
-
-    def counting(self, name, *args, **kwargs):
-        if name.endswith("/service-2") and _making_a_client():  # not moto's own reads of the models
-            reads.append(name.split("/")[0])
-        return original(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(botocore.loaders.Loader, "load_data_with_path", counting)
-    return reads
-
-
 def test_region_clients_load_the_service_model_once_for_every_region(model_reads):
     module = _module("http://127.0.0.1:9")
     clients = module.region_clients("ec2", REGIONS + ["us-east-1"])
@@ -332,13 +314,3 @@ def test_region_clients_a_missing_profile_fails_as_module_client_does(own_botoco
     with pytest.raises(SystemExit):
         module.region_clients("ec2", REGIONS)
     assert failures == [("ProfileNotFound", "Couldn't connect to AWS")]
-
-
-def _making_a_client() -> bool:
-    """Whether the caller runs inside botocore's ``Session.create_client``."""
-    frame = sys._getframe(1)  # pylint: disable=protected-access
-    while frame is not None:
-        if frame.f_code.co_name == "create_client" and "botocore" in frame.f_code.co_filename:
-            return True
-        frame = frame.f_back
-    return False

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -708,31 +707,11 @@ def test_the_module_handles_no_aws_error_itself():
     assert calls == {"fail_json"}  # a wait that timed out, a peering in a failed state
 
 
-def test_the_ec2_model_is_parsed_once_for_every_region(aws, run_module, own_botocore_loader, monkeypatch):  # pylint: disable=unused-argument
+def test_the_ec2_model_is_parsed_once_for_every_region(aws, run_module, model_reads):  # pylint: disable=unused-argument
     """The regions' clients come from the kernel's region_clients (one session), not one module.client() each."""
-    import botocore.loaders  # pylint: disable=import-outside-toplevel
-
     vpcs = _make_vpcs(regions=REGIONS)
-    reads: list[str] = []
-    original = botocore.loaders.Loader.load_data_with_path
-
-    def counting(self, name, *args, **kwargs):
-        if name.endswith("/service-2") and _making_a_client():  # not moto's own reads of the models
-            reads.append(name.split("/")[0])
-        return original(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(botocore.loaders.Loader, "load_data_with_path", counting)
+    del model_reads[:]  # the test's own clients that made the VPCs
     result = run_module(module_under_test.main, _args(vpcs))
 
     assert result["changed"] is True and "failed" not in result, result
-    assert reads == ["ec2"], "three regions, one parse of the EC2 model"
-
-
-def _making_a_client() -> bool:
-    """Whether the caller runs inside botocore's ``Session.create_client``."""
-    frame = sys._getframe(1)  # pylint: disable=protected-access
-    while frame is not None:
-        if frame.f_code.co_name == "create_client" and "botocore" in frame.f_code.co_filename:
-            return True
-        frame = frame.f_back
-    return False
+    assert model_reads == ["ec2"], "three regions, one parse of the EC2 model"

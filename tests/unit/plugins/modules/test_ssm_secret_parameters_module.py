@@ -8,7 +8,6 @@ so a module that sent either would fail these tests."""
 from __future__ import annotations
 
 import json
-import sys
 
 import boto3
 import pytest
@@ -202,30 +201,9 @@ def test_an_aws_error_is_one_failure_naming_the_write_and_its_region(aws, run_mo
     assert [region for region, name in calls if region == R2] == [R2]  # stopped at the first refusal
 
 
-def test_the_ssm_model_is_parsed_once_for_every_region(aws, run_module, own_botocore_loader, monkeypatch):  # pylint: disable=unused-argument
+def test_the_ssm_model_is_parsed_once_for_every_region(aws, run_module, model_reads):  # pylint: disable=unused-argument
     """The regions' clients come from the kernel's region_clients (one session)."""
-    import botocore.loaders  # pylint: disable=import-outside-toplevel
-
-    reads: list[str] = []
-    original = botocore.loaders.Loader.load_data_with_path
-
-    def counting(self, name, *args, **kwargs):
-        if name.endswith("/service-2") and _making_a_client():  # not moto's own reads of the models
-            reads.append(name.split("/")[0])
-        return original(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(botocore.loaders.Loader, "load_data_with_path", counting)
     result = _run(run_module)
 
     assert result["changed"] is True and "failed" not in result, result
-    assert reads == ["ssm"], "three regions (two and the reference region), one parse of the SSM model"
-
-
-def _making_a_client() -> bool:
-    """Whether the caller runs inside botocore's ``Session.create_client``."""
-    frame = sys._getframe(1)  # pylint: disable=protected-access
-    while frame is not None:
-        if frame.f_code.co_name == "create_client" and "botocore" in frame.f_code.co_filename:
-            return True
-        frame = frame.f_back
-    return False
+    assert model_reads == ["ssm"], "three regions (two and the reference region), one parse of the SSM model"
