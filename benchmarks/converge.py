@@ -363,6 +363,14 @@ def _ratio(ours: float, theirs: float) -> str:
     return "%.2fx" % (ours / theirs) if theirs else "-"
 
 
+def strategy_label(args) -> str:
+    """The strategies of the two sides, for the log and the table's title."""
+    return "collection %s, peer %s" % (
+        args.strategy or "ansible.cfg's (mitogen_linear)",
+        args.peer_strategy or "ansible.cfg's",
+    )
+
+
 def compare(args: argparse.Namespace) -> int:
     """This collection against the plain-modules peer, interleaved, from an empty emulator each time."""
     regions = int(args.regions.split(",")[0])
@@ -379,14 +387,10 @@ def compare(args: argparse.Namespace) -> int:
         ) as proxy, tempfile.TemporaryDirectory(prefix="megapool-bench-") as scratch:
             env = ansible_env(proxy.port, False)
             env["PEER_STATE_DIR"] = os.path.join(scratch, "peer-state")
-            if args.strategy:
-                env["ANSIBLE_STRATEGY"] = args.strategy
-            if args.strategy.startswith("mitogen"):
-                import ansible_mitogen  # pylint: disable=import-outside-toplevel
-
-                env["ANSIBLE_STRATEGY_PLUGINS"] = os.path.join(
-                    os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"
-                )
+            # The collection runs with ansible.cfg's strategy (mitogen_linear) unless --strategy says otherwise; the
+            # peer with --peer-strategy, by default ansible-core's own linear: what a plain amazon.aws user runs.
+            strategies = {"collection": args.strategy, "peer": args.peer_strategy}
+            side_env = {side: dict(env, ANSIBLE_STRATEGY=name) if name else env for side, name in strategies.items()}
             interpreter = counting_interpreter(scratch)
             sides = {
                 "collection": (make_inventory(regions, scratch), None),
@@ -394,13 +398,7 @@ def compare(args: argparse.Namespace) -> int:
             }
             log(
                 "compare: emulator :%d, proxy %s, %d regions, strategy %s, results in %s"
-                % (
-                    args.port,
-                    proxy.url,
-                    regions,
-                    args.strategy or "linear (ansible.cfg)",
-                    os.path.relpath(RESULTS, ROOT),
-                )
+                % (args.port, proxy.url, regions, strategy_label(args), os.path.relpath(RESULTS, ROOT))
             )
             for repetition in range(1, args.repeat + 1):
                 order = ["collection", "peer"] if repetition % 2 else ["peer", "collection"]
@@ -411,14 +409,14 @@ def compare(args: argparse.Namespace) -> int:
                         log_path = os.path.join(
                             RESULTS,
                             "compare-%s-%s-%s-%d-%s.log"
-                            % (stamp, args.strategy or "linear", side, repetition, run.split()[0]),
+                            % (stamp, strategies[side] or "default", side, repetition, run.split()[0]),
                         )
                         result = play(
                             proxy,
                             regions,
                             run,
                             inventory,
-                            env,
+                            side_env[side],
                             log_path,
                             playbook=playbook,
                             interpreter=interpreter,
@@ -456,7 +454,7 @@ def compare(args: argparse.Namespace) -> int:
     print(
         "site.yml (this collection) against benchmarks/peer/site.yml (plain amazon.aws/community.aws), %d regions, "
         "interleaved, median of %d; strategy %s; 1-minute load %.1f to %.1f\n"
-        % (regions, args.repeat, args.strategy or "linear", min(loads), max(loads))
+        % (regions, args.repeat, strategy_label(args), min(loads), max(loads))
     )
     if not args.only:
         print("| run | measure | collection | peer | collection / peer |")
@@ -514,7 +512,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", choices=["collection", "peer"], help="with --compare: run one side only")
     parser.add_argument(
-        "--strategy", default="", help="ANSIBLE_STRATEGY for the runs, e.g. mitogen_linear (default: ansible.cfg's)"
+        "--strategy",
+        default="",
+        help="ANSIBLE_STRATEGY for the collection's runs, e.g. linear (default: ansible.cfg's, mitogen_linear)",
+    )
+    parser.add_argument(
+        "--peer-strategy",
+        default="linear",
+        help="ANSIBLE_STRATEGY for the peer's runs (default: %(default)s, ansible-core's own: a plain user's)",
     )
     args = parser.parse_args(argv)
     if args.compare:

@@ -468,16 +468,24 @@ def ansible(program: str, *args: str, env: dict | None = None, timeout: float = 
 def adhoc_results(
     *args: str, env: dict | None = None, timeout: float = 180
 ) -> tuple[subprocess.CompletedProcess, dict]:
-    """`ansible ARGS` with the JSON callback; returns the run and {host: result} of its one task."""
+    """`ansible ARGS` with the JSON callback; returns the run and {host: result} of its one task.
+
+    ansible.posix.json writes one entry per task for the strategies it knows to run hosts in lockstep (``linear``,
+    ``debug``: its LOCKSTEP_CALLBACKS) and one entry per host and task for any other, ``mitogen_linear`` (the
+    checkout's, ansible.cfg) included: the hosts of every entry of the one task are its results."""
     result = ansible(
         "ansible",
         *args,
         env=dict(env or {}, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"),
         timeout=timeout,
     )
+    hosts: dict = {}
     try:
         document = json.loads(result.stdout[result.stdout.index("{") :])
-        hosts = document["plays"][0]["tasks"][0]["hosts"]
+        entries = document["plays"][0]["tasks"]
     except (ValueError, KeyError, IndexError):
-        hosts = {}
+        return result, hosts
+    assert len({entry["task"]["id"] for entry in entries}) == 1, "not one task: %s" % [e["task"] for e in entries]
+    for entry in entries:
+        hosts.update(entry["hosts"])
     return result, hosts

@@ -1,10 +1,11 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The mitogen strategy (PyPI mitogen, ``ANSIBLE_STRATEGY=mitogen_linear``) as a documented option (issue 15): a small
-playbook of this repository's kinds of tasks gives the same per-task results under it as under ansible-core's linear
-strategy - check mode, a module of this collection, a failing module in a block with its rescue, a failed host with
-``ignore_errors``, ``ansible_python_interpreter`` from ``ansible_playbook_python``, loops, and
-``ansible_facts`` set by a module. docs/benchmarks.md says how to turn it on and what it saves."""
+"""The project's strategy, ``mitogen_linear`` (ansible.cfg, ansible_plugins/strategy/mitogen_linear.py; issue 15): a
+small playbook of this repository's kinds of tasks gives the same per-task results under it as under ansible-core's
+linear strategy - check mode, a module of this collection, a failing module in a block with its rescue, a failed host
+with ``ignore_errors``, ``ansible_python_interpreter`` from ``ansible_playbook_python``, loops, and ``ansible_facts``
+set by a module - and runs the tasks of a host in one interpreter (that is what saves the CPU). Without mitogen the
+same file runs the play with ``linear`` after a warning. docs/benchmarks.md, "mitogen as the default"."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 
-mitogen = pytest.importorskip("ansible_mitogen", reason="mitogen is in requirements-dev.txt")
+mitogen = pytest.importorskip("ansible_mitogen", reason="mitogen is in requirements.txt")
 
 PLAYBOOK = """
 - name: The kinds of tasks of this repository
@@ -74,6 +75,16 @@ PLAYBOOK = """
       changed_when: false
       register: prefix
 
+    - name: The module process of a task (the parent of its shell)
+      ansible.builtin.shell: echo $PPID
+      changed_when: false
+      register: first_process
+
+    - name: The module process of the next task
+      ansible.builtin.shell: echo $PPID
+      changed_when: false
+      register: next_process
+
     - name: Facts set by a module
       ansible.builtin.set_fact:
         result_summary: "{{{{ stats.results | map(attribute='stat.exists') | list }}}} {{{{ probe_failed }}}}"
@@ -86,8 +97,13 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def _run(tmp_path: Path, strategy: str | None) -> list[dict]:
-    scratch = tmp_path / (strategy or "linear")
+PROCESS_TASKS = ("The module process of a task (the parent of its shell)", "The module process of the next task")
+
+
+def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict[str, bool], str]:
+    """The play with the checkout's ansible.cfg and ``extra_env``: per-task results, the stats, the files written, and
+    whether each host ran its two process tasks in one interpreter."""
+    scratch = tmp_path / label
     scratch.mkdir()
     (scratch / "hosts.yml").write_text("regions:\n  hosts:\n    eu-north-1:\n    us-east-1:\n", encoding="utf-8")
     (scratch / "play.yml").write_text(PLAYBOOK.format(scratch=scratch, closed=_closed_port()), encoding="utf-8")
@@ -98,11 +114,8 @@ def _run(tmp_path: Path, strategy: str | None) -> list[dict]:
         PATH=str(VENV_BIN) + os.pathsep + os.environ.get("PATH", ""),
         ANSIBLE_NOCOLOR="1",
     )
-    if strategy:
-        env.update(
-            ANSIBLE_STRATEGY=strategy,
-            ANSIBLE_STRATEGY_PLUGINS=str(Path(mitogen.__file__).parent / "plugins" / "strategy"),
-        )
+    env.pop("ANSIBLE_STRATEGY", None)
+    env.update(extra_env)
     result = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), "-i", str(scratch / "hosts.yml"), str(scratch / "play.yml")],
         cwd=ROOT,
@@ -115,8 +128,12 @@ def _run(tmp_path: Path, strategy: str | None) -> list[dict]:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     output = json.loads(result.stdout)
     rows = []
+    processes = {}
     for task in output["plays"][0]["tasks"]:
         for host, outcome in sorted(task["hosts"].items()):
+            if task["task"]["name"] in PROCESS_TASKS:
+                processes.setdefault(host, []).append(outcome["stdout"])
+                continue
             rows.append(
                 {
                     "task": task["task"]["name"],
@@ -140,14 +157,19 @@ def _run(tmp_path: Path, strategy: str | None) -> list[dict]:
         for host, counts in output["stats"].items()
     }
     written = sorted(path.name for path in scratch.iterdir() if path.suffix in (".txt", ".check"))
-    return [{"rows": rows, "stats": stats, "written": written}]
+    one_interpreter = {host: len(set(pids)) == 1 for host, pids in processes.items()}
+    return [{"rows": rows, "stats": stats, "written": written}], one_interpreter, result.stderr
 
 
-def test_mitogen_linear_gives_the_same_results_as_linear(tmp_path):
-    linear = _run(tmp_path, None)
-    under_mitogen = _run(tmp_path, "mitogen_linear")
+def test_the_default_strategy_is_mitogen_and_gives_the_same_results_as_linear(tmp_path):
+    linear, linear_interpreters = _run(tmp_path, "linear", ANSIBLE_STRATEGY="linear")[:2]
+    default, default_interpreters, stderr = _run(tmp_path, "default")
 
-    assert under_mitogen == linear
+    assert default == linear
+    # mitogen ran the play: each host's tasks in one interpreter; linear starts one per task.
+    assert default_interpreters == {"eu-north-1": True, "us-east-1": True}
+    assert linear_interpreters == {"eu-north-1": False, "us-east-1": False}
+    assert "mitogen is unavailable" not in stderr
     rows = linear[0]["rows"]
     # What the playbook is for: each kind happened (so equal results are not two empty runs).
     assert [r["changed"] for r in rows if r["task"].startswith("A file in check mode")] == [True, True]
@@ -155,3 +177,18 @@ def test_mitogen_linear_gives_the_same_results_as_linear(tmp_path):
     assert [r["failed"] for r in rows if r["task"] == "Probe a closed port"] == [True, True]
     assert {r["stdout"] for r in rows if r["stdout"]} == {sys.prefix}
     assert linear[0]["stats"]["us-east-1"]["ignored"] == 1 and linear[0]["stats"]["eu-north-1"]["rescued"] == 1
+
+
+def test_without_mitogen_the_play_runs_with_linear_after_a_warning(tmp_path):
+    """An ``ansible_mitogen`` that cannot be imported (first on the controller's path) stands for a venv without
+    mitogen or a mitogen that refuses the installed ansible-core: the same results as linear, one process per task,
+    and a warning that says what to do."""
+    broken = tmp_path / "no-mitogen" / "ansible_mitogen"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text('raise ImportError("no mitogen here")\n', encoding="utf-8")
+    linear = _run(tmp_path, "linear", ANSIBLE_STRATEGY="linear")[0]
+    fallback, interpreters, stderr = _run(tmp_path, "fallback", PYTHONPATH=str(broken.parent))
+
+    assert fallback == linear
+    assert interpreters == {"eu-north-1": False, "us-east-1": False}
+    assert "strategy mitogen_linear: mitogen is unavailable (no mitogen here)" in " ".join(stderr.split())
