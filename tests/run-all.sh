@@ -54,13 +54,46 @@ recorded() {  # recorded <stage> <command...>
 }
 # Every scenario under extensions/molecule (their shared settings, ansible.cfg's included, in
 # extensions/molecule/config.yml, molecule's base config for a collection).
-stage_molecule() { recorded molecule molecule test --all; }
-# Two workers, each with its own emulator (tests/integration/conftest.py); a file's tests stay together on one worker,
-# in order, the longest files first (tests/integration/xdist_groups.py). test_reliability.py is one of those files:
+# The scenarios run in two lanes at the same time, each lane on an emulator of its own (the stage's port, and that port
+# + 20 for the second), each lane's scenarios one after another. Most of a scenario's time is waiting (certificate
+# validation, rollouts, health checks, deregistration delays), so two lanes take about the time of the longer one
+# (docs/testing.md, "Two molecule lanes, three integration workers"). Lanes balanced by the scenarios' durations:
+# default 789 s + dns 326 + database 364 against release 694 + alb 661 (a run under mitogen, 2026-12-04).
+# `molecule test --all` with a scenario left out of both lanes fails the stage (it would go untested).
+MOLECULE_LANES=("default dns database" "release alb")
+stage_molecule() {
+    local base=$MEGAPOOL_EMULATOR_PORT listed lanes lane ports=() pids=() status=0 i
+    listed=$(find extensions/molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
+    lanes=$(printf '%s\n' "${MOLECULE_LANES[@]}" | tr ' ' '\n' | sort)
+    if [[ "$listed" != "$lanes" ]]; then
+        echo "run-all.sh: MOLECULE_LANES (${MOLECULE_LANES[*]}) are not the scenarios of extensions/molecule (${listed//$'\n'/ })"
+        return 1
+    fi
+    for i in "${!MOLECULE_LANES[@]}"; do
+        ports+=($((base + 20 * i)))
+        [[ $i -eq 0 ]] || python scripts/emulator.py start --port "${ports[$i]}" >/dev/null || return 2
+        read -r -a lane <<< "${MOLECULE_LANES[$i]}"
+        # shellcheck disable=SC2046 # one -s per scenario
+        MEGAPOOL_EMULATOR_PORT=${ports[$i]} recorded molecule molecule test $(printf -- '-s %s ' "${lane[@]}") \
+            > "tests/output/molecule-lane$i.log" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+        wait "${pids[$i]}" || status=1
+        echo "--- molecule lane $i: ${MOLECULE_LANES[$i]} (port ${ports[$i]}) ---"
+        cat "tests/output/molecule-lane$i.log"
+        [[ $i -eq 0 ]] || python scripts/emulator.py stop --port "${ports[$i]}" >/dev/null
+    done
+    return "$status"
+}
+# Three workers, each with its own emulator (tests/integration/conftest.py); a file's tests stay together on one worker,
+# in order, the longest files first (tests/integration/xdist_groups.py). Much of a file's time is waiting (rollouts,
+# health checks, demo nodes starting): with two workers a core stayed idle for a third of the stage's end
+# (docs/testing.md, "Two molecule lanes, three integration workers"). test_reliability.py is one of those files:
 # its "second run through the faults changes nothing" once redeployed here only because xdist's loadgroup had lost its
 # groups (pytest 9) and sent that test to the other worker, whose emulator held another file's stack (docs/testing.md).
 stage_integration() {
-    recorded integration pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup --durations=25
+    recorded integration pytest tests/integration -q -p no:cacheprovider -n 3 --dist loadgroup --durations=25
 }
 stage_reliability() { recorded reliability pytest tests/integration/test_reliability.py -q -p no:cacheprovider; }  # alone, by name
 stage_contract() { MEGAPOOL_CONTRACT_LOGS="$CALL_LOG" pytest tests/contract -q -p no:cacheprovider; }
@@ -71,14 +104,23 @@ python scripts/emulator.py start || exit 2
 passed=0
 failed=0
 summary=()
-record() {  # record <stage> <exit status> <start time>
+record() {  # record <stage> <exit status> <start time> [<CPU seconds>]
+    local cpu=${4:+, $4 CPU s}
     if [[ $2 -eq 0 ]]; then
         passed=$((passed + 1))
-        summary+=("  $1: passed ($(( $(date +%s) - $3 ))s)")
+        summary+=("  $1: passed ($(( $(date +%s) - $3 ))s${cpu})")
     else
         failed=$((failed + 1))
-        summary+=("  $1: FAILED ($(( $(date +%s) - $3 ))s)")
+        summary+=("  $1: FAILED ($(( $(date +%s) - $3 ))s${cpu})")
     fi
+}
+# children_cpu <file>: the CPU seconds (user + sys) of the processes this shell has waited for into <file>: a stage's
+# own, when called at the end of the subshell that ran it (the second line of bash's `times`, which must not run in a
+# pipe: a forked shell has no children). Detached processes (the emulators) are not in it.
+children_cpu() {
+    times > "$1.times"
+    awk 'NR == 2 { split($0, t, /[ms ]+/); printf "%.0f", t[1] * 60 + t[2] + t[3] * 60 + t[4] }' "$1.times" > "$1"
+    rm -f "$1.times"
 }
 extra_ports=()
 stop_extra_emulators() {
@@ -92,8 +134,8 @@ for group in "${STAGES[@]}"; do
     if [[ ${#members[@]} -eq 1 ]]; then
         echo
         echo "=== ${group} ==="
-        "stage_${group}"
-        record "$group" $? "$start"
+        ( "stage_${group}"; status=$?; children_cpu "tests/output/${group}.cpu"; exit "$status" )
+        record "$group" $? "$start" "$(cat "tests/output/${group}.cpu" 2>/dev/null)"
         continue
     fi
     echo
@@ -113,8 +155,9 @@ for group in "${STAGES[@]}"; do
             export MEGAPOOL_EMULATOR_PORT=$port
             "stage_${stage}" > "tests/output/${stage}.log" 2>&1
             status=$?
+            children_cpu "tests/output/${stage}.cpu"
             echo
-            echo "=== ${stage} (port ${port}, exit ${status}, $(( $(date +%s) - start ))s) ==="
+            echo "=== ${stage} (port ${port}, exit ${status}, $(( $(date +%s) - start ))s, $(cat "tests/output/${stage}.cpu") CPU s) ==="
             cat "tests/output/${stage}.log"
             exit "$status"
         ) &
@@ -122,7 +165,7 @@ for group in "${STAGES[@]}"; do
     done
     for i in "${!members[@]}"; do
         wait "${pids[$i]}"
-        record "${members[$i]}" $? "$start"
+        record "${members[$i]}" $? "$start" "$(cat "tests/output/${members[$i]}.cpu" 2>/dev/null)"
     done
 done
 

@@ -19,7 +19,7 @@ import yaml
 from xdist_groups import FileGroupScheduling, check_groups
 
 ROOT = Path(__file__).resolve().parents[2]
-# In parallel (pytest-xdist, `-n 2 --dist loadgroup`, as tests/run-all.sh runs this stage) each worker has an emulator
+# In parallel (pytest-xdist, `-n 3 --dist loadgroup`, as tests/run-all.sh runs this stage) each worker has an emulator
 # of its own on $MEGAPOOL_EMULATOR_PORT + 10 + its number, which every program a test starts inherits; the tests of a
 # file stay together on one worker, in order (module fixtures share a converge), and the files of one SHARED_WORKER
 # group share a worker (xdist_groups.py: xdist's own loadgroup loses its groups under pytest 9).
@@ -41,24 +41,26 @@ SHARED_WORKER = {
     "test_drain_e2e.py": "demo",
     "test_blue_green.py": "demo",
 }
-# Seconds a unit (file or group) takes on one worker of CI's two cores (the stage's --durations, docs/testing.md): the
-# scheduler hands out the longest first, so both workers end at about the same time. From the last CI run's slowest
-# tests: test_reliability's killed-twice chain 685 s and its teardown after a partial run 250 s. The fresh clone of
-# 2026-12-04 (docs/testing.md): the demo group 1850 s (blue/green 1129, demo e2e 640, drain 83), reliability 1655 s.
+# Seconds a unit (file or group) takes on one worker (the stage's --durations and the call log's first and last request
+# of each file, docs/testing.md): the scheduler hands out the longest first, so the workers end at about the same time.
+# From the fresh clone of 2026-12-04 under mitogen (ansible.cfg's strategy): the demo group 1551 s (blue/green 945,
+# demo e2e 512 + its converge, drain 85), reliability 1285 s, release bad input 859 s, database 776 s.
 WEIGHTS = {
-    "test_reliability.py": 1650,
-    "demo": 1850,
-    "test_release_bad_input.py": 600,
-    "test_ecs_bad_input.py": 450,
-    "test_database.py": 450,
-    "test_bad_input.py": 300,
-    "test_release_autoscaling.py": 250,
-    "test_validate_once.py": 250,
-    "test_alb_bad_input.py": 200,
-    "test_network_zones.py": 150,
-    "test_network_type_cache.py": 80,
-    "test_release_validate_once.py": 170,
-    "netns": 150,
+    "demo": 1600,
+    "test_reliability.py": 1300,
+    "test_release_bad_input.py": 870,
+    "test_database.py": 780,
+    "test_ecs_bad_input.py": 610,
+    "test_bad_input.py": 380,
+    "test_validate_once.py": 320,
+    "test_alb_bad_input.py": 230,
+    "test_release_autoscaling.py": 200,
+    "test_dns_bad_input.py": 100,
+    "test_network_zones.py": 70,
+    "test_release_validate_once.py": 60,
+    "test_dns_half_made.py": 60,
+    "test_network_type_cache.py": 20,
+    "netns": 40,
 }
 
 
