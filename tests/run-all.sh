@@ -57,9 +57,9 @@ recorded() {  # recorded <stage> <command...>
 # The scenarios run in two lanes at the same time, each lane on an emulator of its own (the stage's port, and that port
 # + 20 for the second), each lane's scenarios one after another. Most of a scenario's time is waiting (certificate
 # validation, rollouts, health checks, deregistration delays), so two lanes take about the time of the longer one
-# (docs/testing.md, "Two molecule lanes, three integration workers"). Lanes balanced by the scenarios' durations:
-# default 789 s + dns 326 + database 364 against release 694 + alb 661 (a run under mitogen, 2026-12-04).
-# `molecule test --all` with a scenario left out of both lanes fails the stage (it would go untested).
+# (docs/testing.md, "2026-12-04 evening: mitogen, two molecule lanes, three integration workers"). Lanes balanced by
+# the scenarios' durations: default 789 s + dns 326 + database 364 against release 694 + alb 661 (a run under
+# mitogen, 2026-12-04). A scenario of extensions/molecule in no lane fails the stage (it would go untested).
 MOLECULE_LANES=("default dns database" "release alb")
 stage_molecule() {
     local base=$MEGAPOOL_EMULATOR_PORT listed lanes lane ports=() pids=() status=0 i
@@ -89,7 +89,8 @@ stage_molecule() {
 # Three workers, each with its own emulator (tests/integration/conftest.py); a file's tests stay together on one worker,
 # in order, the longest files first (tests/integration/xdist_groups.py). Much of a file's time is waiting (rollouts,
 # health checks, demo nodes starting): with two workers a core stayed idle for a third of the stage's end
-# (docs/testing.md, "Two molecule lanes, three integration workers"). test_reliability.py is one of those files:
+# (docs/testing.md, "2026-12-04 evening: mitogen, two molecule lanes, three integration workers").
+# test_reliability.py is one of those files:
 # its "second run through the faults changes nothing" once redeployed here only because xdist's loadgroup had lost its
 # groups (pytest 9) and sent that test to the other worker, whose emulator held another file's stack (docs/testing.md).
 stage_integration() {
