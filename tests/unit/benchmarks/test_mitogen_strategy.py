@@ -21,7 +21,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 
-mitogen = pytest.importorskip("ansible_mitogen", reason="mitogen is in requirements.txt")
 
 PLAYBOOK = """
 - name: The kinds of tasks of this repository
@@ -161,8 +160,16 @@ def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict
     return [{"rows": rows, "stats": stats, "written": written}], one_interpreter, result.stderr
 
 
-def test_the_default_strategy_is_mitogen_and_gives_the_same_results_as_linear(tmp_path):
-    linear, linear_interpreters = _run(tmp_path, "linear", ANSIBLE_STRATEGY="linear")[:2]
+@pytest.fixture(scope="module")
+def linear_run(tmp_path_factory):
+    """The play under ansible-core's own linear strategy: what both tests compare with."""
+    return _run(tmp_path_factory.mktemp("strategies"), "linear", ANSIBLE_STRATEGY="linear")
+
+
+def test_the_default_strategy_is_mitogen_and_gives_the_same_results_as_linear(tmp_path, linear_run):
+    """mitogen is in requirements.txt: without it this test fails (the default falls back to linear, one process per
+    task), it is never skipped."""
+    linear, linear_interpreters = linear_run[:2]
     default, default_interpreters, stderr = _run(tmp_path, "default")
 
     assert default == linear
@@ -179,14 +186,14 @@ def test_the_default_strategy_is_mitogen_and_gives_the_same_results_as_linear(tm
     assert linear[0]["stats"]["us-east-1"]["ignored"] == 1 and linear[0]["stats"]["eu-north-1"]["rescued"] == 1
 
 
-def test_without_mitogen_the_play_runs_with_linear_after_a_warning(tmp_path):
+def test_without_mitogen_the_play_runs_with_linear_after_a_warning(tmp_path, linear_run):
     """An ``ansible_mitogen`` that cannot be imported (first on the controller's path) stands for a venv without
     mitogen or a mitogen that refuses the installed ansible-core: the same results as linear, one process per task,
     and a warning that says what to do."""
     broken = tmp_path / "no-mitogen" / "ansible_mitogen"
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text('raise ImportError("no mitogen here")\n', encoding="utf-8")
-    linear = _run(tmp_path, "linear", ANSIBLE_STRATEGY="linear")[0]
+    linear = linear_run[0]
     fallback, interpreters, stderr = _run(tmp_path, "fallback", PYTHONPATH=str(broken.parent))
 
     assert fallback == linear
