@@ -72,7 +72,10 @@ def _interface(address: str) -> str:
     return "{%s}" % address.replace(".", ",")
 
 
-def _start_node(name: str, address: str, env: dict[str, str], seconds: int = 60) -> subprocess.Popen:
+def _start_node(name: str, address: str, env: dict[str, str], seconds: int = 600) -> subprocess.Popen:
+    """A node that lives until the test stops it (``_stop``), at most ``seconds``: a bound for a test that dies. It
+    was 60 s, and on a loaded machine (make test runs this stage at nice 10 beside five converges) the nodes' and the
+    probes' start-ups outlasted it: the second node had halted before its ping (``pang []``)."""
     return subprocess.Popen(
         [
             ERL,
@@ -182,14 +185,17 @@ def test_epmd_nodes_connect_within_the_fixed_range(tmp_path):
     environment = _environment("epmd", low, low, high)
     assert environment["ERL_AFLAGS"] == "-kernel inet_dist_listen_min %d inet_dist_listen_max %d" % (low, high)
     env = _erl_env(environment["ERL_AFLAGS"], tmp_path)
-    first = _start_node("megapool", "127.3.0.5", env)
+    # epmd keeps one registration per name and host: the demo tasks that the molecule and integration stages run
+    # beside this one register "megapool" with the same epmd, so this node gets a name of its own.
+    name = "megapool%d" % os.getpid()
+    first = _start_node(name, "127.3.0.5", env)
     try:
         deadline = time.monotonic() + 20
         while not any(_listening("127.3.0.5", port) for port in range(low, high + 1)):
             assert first.poll() is None, first.communicate()[0]
             assert time.monotonic() < deadline, "the node did not listen within %d-%d" % (low, high)
             time.sleep(0.1)
-        answer = _ping("megapool@127.3.0.5", "probe", "127.3.0.6", env)
+        answer = _ping("%s@127.3.0.5" % name, "probe%d" % os.getpid(), "127.3.0.6", env)
         assert answer.startswith("pong"), answer
     finally:
         _stop(first)
