@@ -8,11 +8,14 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.release_autoscaling import AutoscalingError
-from ansible_collections.megapool.aws.plugins.module_utils.release_autoscaling import autoscaling_plan
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _release_autoscaling_plan(inputs: Any, cluster: Any, service: Any, load_balancer_arn: Any = None) -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_autoscaling import AutoscalingError
+    from ansible_collections.megapool.aws.plugins.module_utils.release_autoscaling import autoscaling_plan
+
     if not isinstance(inputs, dict):
         raise AnsibleFilterError("release_autoscaling_plan expects a dict of the role's variables, got %r" % (inputs,))
     try:

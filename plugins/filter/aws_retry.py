@@ -1,6 +1,6 @@
 # Copyright: megapool.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's AWS retry policy for the connection settings of a play (module_utils/base.py decides it)."""
+"""The collection's AWS retry policy for the connection settings of a play (module_utils/retry_policy.py decides it)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.base import with_retry_policy
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _aws_retry_policy(connection):
+    from ansible_collections.megapool.aws.plugins.module_utils.retry_policy import with_retry_policy
+
     if connection is None:
         connection = {}
     if not isinstance(connection, Mapping):

@@ -11,19 +11,8 @@ from typing import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.megapool.aws.plugins.module_utils.alb_checks import alb_input_errors
-from ansible_collections.megapool.aws.plugins.module_utils.alb_checks import alb_subnet_errors
-from ansible_collections.megapool.aws.plugins.module_utils.dns_checks import dns_input_errors
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_checks import ecs_hosts_input_errors
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_checks import ecs_hosts_type_errors
-from ansible_collections.megapool.aws.plugins.module_utils.input_checks import spec_options
-from ansible_collections.megapool.aws.plugins.module_utils.input_checks import unknown_variable_messages
-from ansible_collections.megapool.aws.plugins.module_utils.input_checks import unknown_variables
-from ansible_collections.megapool.aws.plugins.module_utils.network_checks import network_input_errors
-from ansible_collections.megapool.aws.plugins.module_utils.peering_checks import peering_input_errors
-from ansible_collections.megapool.aws.plugins.module_utils.regions import known_regions
-from ansible_collections.megapool.aws.plugins.module_utils.release_checks import release_deploy_errors
-from ansible_collections.megapool.aws.plugins.module_utils.release_checks import release_input_errors
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _mapping(name: str, value: Any, what: str) -> dict:
@@ -33,20 +22,29 @@ def _mapping(name: str, value: Any, what: str) -> dict:
 
 
 def _network(inputs, region):
+    from ansible_collections.megapool.aws.plugins.module_utils.network_checks import network_input_errors
+    from ansible_collections.megapool.aws.plugins.module_utils.regions import known_regions
+
     return network_input_errors(_mapping("network_input_errors", inputs, "the input"), str(region), known_regions())
 
 
 def _peering(inputs, inventory_hosts):
+    from ansible_collections.megapool.aws.plugins.module_utils.peering_checks import peering_input_errors
+
     return peering_input_errors(
         _mapping("peering_input_errors", inputs, "the input"), [str(host) for host in inventory_hosts or []]
     )
 
 
 def _ecs_hosts(inputs):
+    from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_checks import ecs_hosts_input_errors
+
     return ecs_hosts_input_errors(_mapping("ecs_hosts_input_errors", inputs, "the input"))
 
 
 def _ecs_hosts_types(type_info, missing=None, region="the region"):
+    from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_checks import ecs_hosts_type_errors
+
     if not isinstance(type_info, list) or not all(
         isinstance(item, Mapping) and "instance_type" in item for item in type_info
     ):
@@ -57,24 +55,34 @@ def _ecs_hosts_types(type_info, missing=None, region="the region"):
 
 
 def _alb(inputs, region):
+    from ansible_collections.megapool.aws.plugins.module_utils.alb_checks import alb_input_errors
+
     return alb_input_errors(_mapping("alb_input_errors", inputs, "the input"), str(region))
 
 
 def _alb_subnets(subnet_ids, found, region="the region"):
+    from ansible_collections.megapool.aws.plugins.module_utils.alb_checks import alb_subnet_errors
+
     if not isinstance(found, list):
         raise AnsibleFilterError("alb_subnet_errors: found must be the subnets of amazon.aws.ec2_vpc_subnet_info")
     return alb_subnet_errors([str(item) for item in subnet_ids or []], found, str(region))
 
 
 def _dns(inputs):
+    from ansible_collections.megapool.aws.plugins.module_utils.dns_checks import dns_input_errors
+
     return dns_input_errors(_mapping("dns_input_errors", inputs, "the input"))
 
 
 def _release(inputs):
+    from ansible_collections.megapool.aws.plugins.module_utils.release_checks import release_input_errors
+
     return release_input_errors(_mapping("release_input_errors", inputs, "the input"))
 
 
 def _release_deploy(inputs, facts):
+    from ansible_collections.megapool.aws.plugins.module_utils.release_checks import release_deploy_errors
+
     return release_deploy_errors(
         _mapping("release_deploy_errors", inputs, "the input"), _mapping("release_deploy_errors", facts, "facts")
     )
@@ -82,6 +90,10 @@ def _release_deploy(inputs, facts):
 
 def _unknown_variables(defined, argument_specs, prefix, role, allowed=None, strict=False):
     """Messages for the unknown variables. Not strict: each is shown as a warning and the list returned is empty."""
+    from ansible_collections.megapool.aws.plugins.module_utils.input_checks import spec_options
+    from ansible_collections.megapool.aws.plugins.module_utils.input_checks import unknown_variable_messages
+    from ansible_collections.megapool.aws.plugins.module_utils.input_checks import unknown_variables
+
     if isinstance(defined, str):
         defined = [name for name in defined.split(",") if name]
     found = unknown_variables(defined or [], spec_options(argument_specs or {}), str(prefix), allowed or [])

@@ -9,16 +9,19 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.cluster_status import cluster_verdict
-from ansible_collections.megapool.aws.plugins.module_utils.cluster_status import region_views
-from ansible_collections.megapool.aws.plugins.module_utils.cluster_status import status_input_errors
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _input_errors(requests: Any, timeout: Any, path: Any, url: Any = None) -> list[str]:
+    from ansible_collections.megapool.aws.plugins.module_utils.cluster_status import status_input_errors
+
     return status_input_errors(requests, timeout, path, url)
 
 
 def _region_views(results: Any) -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.cluster_status import region_views
+
     if results is None:
         results = []
     if not isinstance(results, (list, tuple)) or not all(isinstance(result, Mapping) for result in results):
@@ -29,6 +32,8 @@ def _region_views(results: Any) -> dict[str, Any]:
 
 
 def _verdict(regions: Any) -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.cluster_status import cluster_verdict
+
     if not isinstance(regions, (list, tuple)) or not all(isinstance(region, Mapping) for region in regions):
         raise AnsibleFilterError("cluster_verdict expects a list of the regions' status_outputs, got %r" % (regions,))
     return cluster_verdict(regions)

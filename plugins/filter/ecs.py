@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_task_size import plan_task_size
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_capacity import capacity_plan
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import SettingsError
-from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import asg_differences
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _asg_differences(group, wanted):
+    from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import SettingsError
+    from ansible_collections.megapool.aws.plugins.module_utils.ecs_settings import asg_differences
+
     if group is not None and not isinstance(group, dict):
         raise AnsibleFilterError(
             "asg_differences: the input must be an item of autoscaling_group_info's results (a dict) or none"
@@ -26,6 +27,8 @@ def _asg_differences(group, wanted):
 
 
 def _ecs_task_size(types, reserve_mib, task_memory_mib=None, measured=None):
+    from ansible_collections.megapool.aws.plugins.module_utils.ecs_task_size import plan_task_size
+
     if not isinstance(types, list) or not all(isinstance(item, dict) for item in types):
         raise AnsibleFilterError(
             "ecs_task_size: the input must be the instance_types list of megapool.aws.ec2_instance_type_info"
@@ -41,6 +44,8 @@ def _ecs_task_size(types, reserve_mib, task_memory_mib=None, measured=None):
 
 
 def _ecs_hosts_capacity_plan(desired, region, group, services):
+    from ansible_collections.megapool.aws.plugins.module_utils.ecs_hosts_capacity import capacity_plan
+
     if not isinstance(group, dict):
         raise AnsibleFilterError("ecs_hosts_capacity_plan: group must be an item of autoscaling_group_info's results")
     try:

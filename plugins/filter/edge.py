@@ -4,15 +4,19 @@
 
 from __future__ import annotations
 
-from ansible_collections.megapool.aws.plugins.module_utils.alb_target_group import target_group_drift
-from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import idle_timeout_errors
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _alb_idle_timeout_errors(alb_idle_timeout, app_idle_timeout):
+    from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import idle_timeout_errors
+
     return idle_timeout_errors(alb_idle_timeout, app_idle_timeout)
 
 
 def _target_group_drift(found, wanted):
+    from ansible_collections.megapool.aws.plugins.module_utils.alb_target_group import target_group_drift
+
     return target_group_drift(found or None, dict(wanted))
 
 

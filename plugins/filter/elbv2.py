@@ -9,10 +9,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import AttributesError
-from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import normalize_attributes
-from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import normalize_value
-from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import plan_attributes
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def elbv2_attributes_to_set(found, wanted):
@@ -25,6 +23,11 @@ def elbv2_attributes_to_set(found, wanted):
     strings. A resource not found (empty, null) differs in every wanted key; so does a key it does not list (an
     endpoint may list an attribute only once it is set), as in the module.
     """
+    from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import AttributesError
+    from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import normalize_attributes
+    from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import normalize_value
+    from ansible_collections.megapool.aws.plugins.module_utils.elbv2_attributes import plan_attributes
+
     try:
         wanted = normalize_attributes(wanted)
         current = {}

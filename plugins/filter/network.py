@@ -6,25 +6,14 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import LayoutError
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import bastion_architecture_errors
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import choose_azs
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_route_table_ids
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_subnets
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import dependency_violation
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import existing_slot_azs
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import nat_subnet_ids
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import network_errors
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import overlap_errors
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_table_plan
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_tables_to_converge
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_plan
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnets_to_converge
-from ansible_collections.megapool.aws.plugins.module_utils.network_layout import type_info_offers
-from ansible_collections.megapool.aws.plugins.module_utils.regions import known_regions
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _subnet_plan(vpc_cidr, azs, subnet_prefix=None):
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import LayoutError
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnet_plan
+
     try:
         return subnet_plan(vpc_cidr, list(azs), subnet_prefix)
     except LayoutError as exc:
@@ -49,6 +38,9 @@ def _network_errors(
     nat_mode="single",
     private_hosts=False,
 ):
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import network_errors
+    from ansible_collections.megapool.aws.plugins.module_utils.regions import known_regions
+
     return network_errors(
         region,
         known_regions(),
@@ -77,6 +69,11 @@ def _network_azs(
     ``report_missing``: the names whose absence from the whole region is this caller's error to report (the
     bastion's type); a name the region does not offer at all and that another role owns (``ecs_hosts_instance_types``)
     is left to that role's validation, which names its variable. None: every missing name counts."""
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import LayoutError
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import choose_azs
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import existing_slot_azs
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import type_info_offers
+
     type_info = dict(type_info or {})
     zones = [
         {"zone_name": zone["zone_name"], "zone_id": zone["zone_id"]}
@@ -104,7 +101,59 @@ def _network_azs(
 
 
 def _overlap_errors(cidrs_by_region, variable="network_vpc_cidr"):
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import overlap_errors
+
     return overlap_errors(dict(cidrs_by_region), variable)
+
+
+def _dependency_violation(result: dict) -> bool:
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import dependency_violation
+
+    return dependency_violation(result)
+
+
+def _bastion_architecture_errors(instance_type: str, ami_parameter: str, architectures: list[str]) -> list[str]:
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import bastion_architecture_errors
+
+    return bastion_architecture_errors(instance_type, ami_parameter, architectures)
+
+
+def _nat_subnet_ids(subnets: list[dict], nat_mode: str) -> list[str]:
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import nat_subnet_ids
+
+    return nat_subnet_ids(subnets, nat_mode)
+
+
+def _route_table_plan(
+    subnets: list[dict], name: str, igw_id: str, nat_mode: str, nat_by_subnet: dict[str, str]
+) -> list[dict]:
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_table_plan
+
+    return route_table_plan(subnets, name, igw_id, nat_mode, nat_by_subnet)
+
+
+def _subnets_to_converge(plan: list[dict], existing: list[dict], name: str, tags: dict) -> list[dict]:
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import subnets_to_converge
+
+    return subnets_to_converge(plan, existing, name, tags)
+
+
+def _converged_subnets(plan: list[dict], existing: list[dict], results: list[dict]) -> list[dict]:
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_subnets
+
+    return converged_subnets(plan, existing, results)
+
+
+def _route_tables_to_converge(tables: list[dict], existing: list[dict], tags: dict) -> list[dict]:
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import route_tables_to_converge
+
+    return route_tables_to_converge(tables, existing, tags)
+
+
+def _converged_route_table_ids(tables: list[dict], existing: list[dict], results: list[dict]) -> list[str | None]:
+    from ansible_collections.megapool.aws.plugins.module_utils.network_layout import converged_route_table_ids
+
+    return converged_route_table_ids(tables, existing, results)
 
 
 class FilterModule:
@@ -116,13 +165,13 @@ class FilterModule:
             "built_subnets": _built_subnets,
             "network_errors": _network_errors,
             "network_azs": _network_azs,
-            "dependency_violation": dependency_violation,
-            "bastion_architecture_errors": bastion_architecture_errors,
+            "dependency_violation": _dependency_violation,
+            "bastion_architecture_errors": _bastion_architecture_errors,
             "overlap_errors": _overlap_errors,
-            "nat_subnet_ids": nat_subnet_ids,
-            "route_table_plan": route_table_plan,
-            "subnets_to_converge": subnets_to_converge,
-            "converged_subnets": converged_subnets,
-            "route_tables_to_converge": route_tables_to_converge,
-            "converged_route_table_ids": converged_route_table_ids,
+            "nat_subnet_ids": _nat_subnet_ids,
+            "route_table_plan": _route_table_plan,
+            "subnets_to_converge": _subnets_to_converge,
+            "converged_subnets": _converged_subnets,
+            "route_tables_to_converge": _route_tables_to_converge,
+            "converged_route_table_ids": _converged_route_table_ids,
         }

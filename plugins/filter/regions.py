@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.inventory_regions import drain_plan
-from ansible_collections.megapool.aws.plugins.module_utils.inventory_regions import drain_report
-from ansible_collections.megapool.aws.plugins.module_utils.inventory_regions import region_hosts
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _region_hosts(hosts, hostvars):
+    from ansible_collections.megapool.aws.plugins.module_utils.inventory_regions import region_hosts
+
     try:
         return region_hosts(list(hosts or []), hostvars)
     except ValueError as exc:
@@ -19,6 +20,8 @@ def _region_hosts(hosts, hostvars):
 
 
 def _drain_plan(hosts, hostvars, regions):
+    from ansible_collections.megapool.aws.plugins.module_utils.inventory_regions import drain_plan
+
     try:
         return drain_plan(list(hosts or []), hostvars, dict(regions or {}))
     except KeyError as exc:
@@ -28,6 +31,8 @@ def _drain_plan(hosts, hostvars, regions):
 
 
 def _drain_report(results, state):
+    from ansible_collections.megapool.aws.plugins.module_utils.inventory_regions import drain_report
+
     return drain_report(list(results or []), str(state))
 
 

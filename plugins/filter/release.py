@@ -13,16 +13,8 @@ from typing import Sequence
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.release_plan import PlanError
-from ansible_collections.megapool.aws.plugins.module_utils.release_plan import api_token
-from ansible_collections.megapool.aws.plugins.module_utils.release_plan import conflict_errors
-from ansible_collections.megapool.aws.plugins.module_utils.release_plan import release_checks
-from ansible_collections.megapool.aws.plugins.module_utils.release_plan import shared_secrets
-from ansible_collections.megapool.aws.plugins.module_utils.release_plan import task_definition_changes
-from ansible_collections.megapool.aws.plugins.module_utils.release_rollback import rollback_candidates
-from ansible_collections.megapool.aws.plugins.module_utils.release_rollback import rollback_target
-from ansible_collections.megapool.aws.plugins.module_utils.release_waves import in_wave
-from ansible_collections.megapool.aws.plugins.module_utils.release_waves import release_waves
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def release_revisions(family_and_latest: Sequence[Any]) -> list[list[Any]]:
@@ -37,6 +29,9 @@ def release_revisions(family_and_latest: Sequence[Any]) -> list[list[Any]]:
 
 
 def _checks(inputs: Any) -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_plan import PlanError
+    from ansible_collections.megapool.aws.plugins.module_utils.release_plan import release_checks
+
     if not isinstance(inputs, dict):
         raise AnsibleFilterError("release_checks expects a dict of inputs, got %r" % (inputs,))
     try:
@@ -46,6 +41,9 @@ def _checks(inputs: Any) -> dict[str, Any]:
 
 
 def _token(value: Any, field: str = "started_by") -> str:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_plan import PlanError
+    from ansible_collections.megapool.aws.plugins.module_utils.release_plan import api_token
+
     try:
         return api_token(value, field)
     except PlanError as exc:
@@ -53,6 +51,8 @@ def _token(value: Any, field: str = "started_by") -> str:
 
 
 def _changes(current: Any, wanted: Any) -> list[str]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_plan import task_definition_changes
+
     if current is not None and not isinstance(current, dict):
         raise AnsibleFilterError("release_task_definition_changes: the input must be a task definition (dict) or none")
     if not isinstance(wanted, dict):
@@ -63,6 +63,9 @@ def _changes(current: Any, wanted: Any) -> list[str]:
 
 
 def _shared(values_by_region: Any, names: Any, prefix: str = "") -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_plan import conflict_errors
+    from ansible_collections.megapool.aws.plugins.module_utils.release_plan import shared_secrets
+
     if not isinstance(values_by_region, dict) or not isinstance(names, (list, tuple)):
         raise AnsibleFilterError("release_shared_secrets expects {region: [values]} and a list of names")
     result = shared_secrets(list(names), values_by_region)
@@ -80,10 +83,14 @@ def _explicit(revision: Any) -> int | None:
 
 
 def _rollback_candidates(current_revision: Any, explicit: Any = None) -> list[int]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_rollback import rollback_candidates
+
     return rollback_candidates(int(current_revision or 0), _explicit(explicit))
 
 
 def _rollback_target(current: Any, region: str, described: Any, explicit: Any = None) -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_rollback import rollback_target
+
     return rollback_target(str(region), dict(current or {}), list(described or []), _explicit(explicit))
 
 
@@ -101,6 +108,8 @@ def _waves(
     image: Any = None,
     image_required: bool = False,
 ) -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_waves import release_waves
+
     return release_waves(
         _list("the environment's hosts", environment_hosts),
         _list("play_hosts", play_hosts),
@@ -112,6 +121,8 @@ def _waves(
 
 
 def _in_wave(plan: Any, host: str, wave: str = "all") -> bool:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_waves import in_wave
+
     if not isinstance(plan, dict) or "canary" not in plan:
         raise AnsibleFilterError(
             "release_in_wave: the input must be what megapool.aws.release_waves returns, got %r" % (plan,)

@@ -9,16 +9,19 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.release_image import image_plan
-from ansible_collections.megapool.aws.plugins.module_utils.release_image import image_source
-from ansible_collections.megapool.aws.plugins.module_utils.release_image import image_version
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _source(image: Any, account: Any) -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_image import image_source
+
     return image_source(image, account)
 
 
 def _plan(source: Any, found: Any, regions: Any, check_mode: Any = False) -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_image import image_plan
+
     if not isinstance(source, dict) or not isinstance(regions, (list, tuple)):
         raise AnsibleFilterError("release_image_plan expects the release_image_source result and a list of regions")
     return image_plan(
@@ -27,6 +30,8 @@ def _plan(source: Any, found: Any, regions: Any, check_mode: Any = False) -> dic
 
 
 def _version(given: Any, image: Any, current_image: Any = "", current_version: Any = "") -> str:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_image import image_version
+
     return image_version(given, image, current_image, current_version)
 
 

@@ -8,10 +8,13 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.release_report import release_report
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _release_report(services, task_definitions=None, regions=None, canary=None):
+    from ansible_collections.megapool.aws.plugins.module_utils.release_report import release_report
+
     for name, value in (
         ("services", services),
         ("task_definitions", task_definitions or []),

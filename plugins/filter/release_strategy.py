@@ -11,13 +11,13 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 
-from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import blue_green_removal
-from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import production_rule_actions
-from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import strategy_errors
-from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import test_listener_errors
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _release_strategy_errors(inputs: Any) -> list[str]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import strategy_errors
+
     if not isinstance(inputs, dict):
         raise AnsibleFilterError("release_strategy_errors expects a dict of the role's variables, got %r" % (inputs,))
     return strategy_errors(inputs)
@@ -34,6 +34,8 @@ def _plain(value: Any) -> Any:
 
 
 def _blue_green_rule_actions(current: Any, primary: Any, alternate: Any) -> list[dict[str, Any]]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import production_rule_actions
+
     if current is not None and not isinstance(current, list):
         raise AnsibleFilterError(
             "blue_green_rule_actions expects the rule's actions (a list) or none, got %r" % (current,)
@@ -52,6 +54,8 @@ def _camel(items: Any) -> list[dict[str, Any]]:
 
 
 def _blue_green_removal(rules: Any, primary: Any, alternate: Any, priority: Any, region: Any = "") -> dict[str, Any]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import blue_green_removal
+
     if rules is not None and not isinstance(rules, list):
         raise AnsibleFilterError("blue_green_removal expects the listener's rules (a list) or none, got %r" % (rules,))
     try:
@@ -64,6 +68,8 @@ def _blue_green_removal(rules: Any, primary: Any, alternate: Any, priority: Any,
 
 
 def _blue_green_test_listener_errors(inputs: Any) -> list[str]:
+    from ansible_collections.megapool.aws.plugins.module_utils.release_strategy import test_listener_errors
+
     if not isinstance(inputs, Mapping):
         raise AnsibleFilterError(
             "blue_green_test_listener_errors expects a dict of the role's variables, got %r" % (inputs,)

@@ -13,8 +13,8 @@ try:  # ansible-core 2.19+: a vaulted value is an EncryptedString; VaultHelper g
 except ImportError:  # pragma: no cover - ansible-core < 2.19: AnsibleVaultEncryptedUnicode keeps it in _ciphertext.
     VaultHelper = None
 
-from ansible_collections.megapool.aws.plugins.module_utils.role_inputs import environment_hosts
-from ansible_collections.megapool.aws.plugins.module_utils.role_inputs import inputs_fingerprint
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _ciphertext(value):
@@ -37,6 +37,8 @@ def _without_secrets(value):
 
 
 def _environment_hosts(groups, megapool_regions=None, play_hosts=None):
+    from ansible_collections.megapool.aws.plugins.module_utils.role_inputs import environment_hosts
+
     try:
         return environment_hosts(groups or {}, megapool_regions, play_hosts)
     except ValueError as exc:
@@ -46,6 +48,8 @@ def _environment_hosts(groups, megapool_regions=None, play_hosts=None):
 def _inputs_fingerprint(names, values=None):
     """``names`` and ``values`` side by side (``query('ansible.builtin.varnames', ...)`` and
     ``query('ansible.builtin.vars', *names)``), or one mapping."""
+    from ansible_collections.megapool.aws.plugins.module_utils.role_inputs import inputs_fingerprint
+
     if values is None:
         mapping = names
     else:

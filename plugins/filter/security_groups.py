@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.security_groups import SecurityGroupSpecError
-from ansible_collections.megapool.aws.plugins.module_utils.security_groups import converged_security_group_ids
-from ansible_collections.megapool.aws.plugins.module_utils.security_groups import security_groups_to_converge
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _to_converge(wanted, existing, vpc_id=None):
+    from ansible_collections.megapool.aws.plugins.module_utils.security_groups import SecurityGroupSpecError
+    from ansible_collections.megapool.aws.plugins.module_utils.security_groups import security_groups_to_converge
+
     try:
         return security_groups_to_converge(list(wanted or []), list(existing or []), vpc_id)
     except SecurityGroupSpecError as exc:
@@ -19,6 +21,8 @@ def _to_converge(wanted, existing, vpc_id=None):
 
 
 def _converged_ids(wanted, existing, results, vpc_id=None):
+    from ansible_collections.megapool.aws.plugins.module_utils.security_groups import converged_security_group_ids
+
     return converged_security_group_ids(list(wanted or []), list(existing or []), list(results or []), vpc_id)
 
 

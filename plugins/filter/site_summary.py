@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.megapool.aws.plugins.module_utils.site_summary import site_outputs
-from ansible_collections.megapool.aws.plugins.module_utils.site_summary import site_summary
+# module_utils are imported in the filters: ansible-core loads every filter file of the collection in each worker
+# process that resolves one of them (docs/benchmarks.md, "Warm workers").
 
 
 def _site_summary(
@@ -24,6 +24,8 @@ def _site_summary(
     database=None,
     release=None,
 ):
+    from ansible_collections.megapool.aws.plugins.module_utils.site_summary import site_summary
+
     if not isinstance(region, str) or not region:
         raise AnsibleFilterError("site_summary: the input must be the region (inventory_hostname), got %r" % (region,))
     for name, value in (
@@ -46,6 +48,8 @@ def _site_summary(
 
 
 def _site_outputs(region, network=None, ecs_hosts=None, alb=None, dns=None, release=None):
+    from ansible_collections.megapool.aws.plugins.module_utils.site_summary import site_outputs
+
     if not isinstance(region, str) or not region:
         raise AnsibleFilterError("site_outputs: the input must be the region (inventory_hostname), got %r" % (region,))
     for name, value in (

@@ -9,12 +9,14 @@ same file runs the play with ``linear`` after a warning. docs/benchmarks.md, "mi
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -84,9 +86,14 @@ PLAYBOOK = """
       changed_when: false
       register: next_process
 
+    - name: A filter of this collection (the strategy loads them in the controller before the workers fork)
+      ansible.builtin.set_fact:
+        fingerprint: "{{{{ {{'region': inventory_hostname}} | megapool.aws.inputs_fingerprint }}}}"
+
     - name: Facts set by a module
       ansible.builtin.set_fact:
-        result_summary: "{{{{ stats.results | map(attribute='stat.exists') | list }}}} {{{{ probe_failed }}}}"
+        result_summary: >-
+          {{{{ stats.results | map(attribute='stat.exists') | list }}}} {{{{ probe_failed }}}} {{{{ fingerprint | length }}}}
 """
 
 
@@ -199,3 +206,66 @@ def test_without_mitogen_the_play_runs_with_linear_after_a_warning(tmp_path, lin
     assert fallback == linear
     assert interpreters == {"eu-north-1": False, "us-east-1": False}
     assert "strategy mitogen_linear: mitogen is unavailable (no mitogen here)" in " ".join(stderr.split())
+
+
+def _strategy_module():
+    spec = importlib.util.spec_from_file_location(
+        "megapool_strategy_under_test", ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py"
+    )
+    strategy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(strategy)
+    return strategy
+
+
+def test_before_each_play_the_controller_loads_what_every_worker_would_load_again(monkeypatch):
+    """The two warm-ups of the strategy (its docstring): this collection's filter files are in ``sys.modules`` (so a
+    forked worker that resolves a ``megapool.aws`` filter does not execute them again), and mitogen's planner gets
+    the same collection directories as from its own ``_load_collections``, without listing them in the worker."""
+    from ansible_mitogen import planner
+
+    mitogens = planner._load_collections  # pylint: disable=protected-access
+    monkeypatch.setattr(planner, "_load_collections", mitogens)  # put back after the test
+    package = "ansible_collections.megapool.aws.plugins.filter."
+    for name in [name for name in sys.modules if name.startswith(package)]:
+        monkeypatch.delitem(sys.modules, name)
+    strategy = _strategy_module()
+
+    strategy.warm_worker_caches()
+
+    files = sorted(path.stem for path in (ROOT / "plugins" / "filter").glob("*.py") if path.stem != "__init__")
+    assert len(files) > 10
+    assert [name for name in files if package + name not in sys.modules] == []
+    assert planner._load_collections is not mitogens  # pylint: disable=protected-access
+    ours, theirs = SimpleNamespace(_extra_sys_paths=set()), SimpleNamespace(_extra_sys_paths=set())
+    planner._load_collections(ours)  # pylint: disable=protected-access
+    mitogens(theirs)
+    assert ours._extra_sys_paths == theirs._extra_sys_paths
+    assert any(path.endswith("/ansible_collections/amazon/aws") for path in theirs._extra_sys_paths)
+
+
+def test_a_play_runs_with_the_controllers_objects_frozen_and_unfrozen_after(monkeypatch):
+    """``gc.freeze`` for the play (the strategy's ``run``), ``gc.unfreeze`` after it, also when the play raises."""
+    import gc
+
+    import ansible_mitogen.strategy
+
+    strategy = _strategy_module()
+    seen = []
+
+    def play(self, iterator, play_context, result=0):
+        seen.append(gc.get_freeze_count())
+        if iterator == "raise":
+            raise RuntimeError("the play failed")
+        return 4
+
+    monkeypatch.setattr(ansible_mitogen.strategy.StrategyMixin, "run", play)
+    monkeypatch.setattr(strategy, "warm_worker_caches", lambda: None)
+    module = object.__new__(strategy.StrategyModule)
+    assert gc.get_freeze_count() == 0
+
+    assert module.run("iterator", "play context") == 4
+    with pytest.raises(RuntimeError):
+        module.run("raise", "play context")
+
+    assert len(seen) == 2 and min(seen) > 1000
+    assert gc.get_freeze_count() == 0

@@ -282,6 +282,58 @@ def test_instance_facts_snake_case_tags_dict_region_and_json_safe():
     }
 
 
+def _reference_facts(instance, region):
+    """What instance_facts returned before its one-pass conversion: amazon.aws's conversion, then JSON-safe values."""
+    import datetime  # pylint: disable=import-outside-toplevel
+
+    from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict  # pylint: disable=import-outside-toplevel
+
+    def json_safe(value):
+        if isinstance(value, dict):
+            return {str(key): json_safe(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [json_safe(item) for item in value]
+        if isinstance(value, (datetime.datetime, datetime.date)):
+            return value.isoformat()
+        return value
+
+    facts = camel_dict_to_snake_dict(dict(instance), ignore_list=["Tags"])
+    facts["tags"] = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
+    facts.setdefault("placement", {})["region"] = region
+    return json_safe(facts)
+
+
+@mock_aws
+def test_instance_facts_equal_amazon_aws_conversion_for_a_real_describe_instances_answer():
+    """A whole DescribeInstances instance (moto's, with block devices, network interfaces, nested groups, dates)."""
+    ec2 = boto3.client("ec2", region_name="eu-north-1")
+    ec2.run_instances(
+        ImageId="ami-12c6146b",
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "a"}]}],
+    )
+    instance = ec2.describe_instances()["Reservations"][0]["Instances"][0]
+    assert {"NetworkInterfaces", "BlockDeviceMappings", "LaunchTime", "Tags"} <= set(instance)
+
+    assert ci.instance_facts(instance, "eu-north-1") == _reference_facts(instance, "eu-north-1")
+
+
+_CAMEL = st.sampled_from(["InstanceId", "TargetGroupARNs", "HTTPEndpoint", "Ipv6Address", "Tags", "Key", "a", "ID"])
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.datetimes() | st.dates(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_CAMEL, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(_CAMEL, _VALUES, max_size=5))
+def test_instance_facts_equal_amazon_aws_conversion_for_any_shape(instance):
+    """Nested "Tags" keys are converted like any other (amazon.aws's ignore_list applies to the top level only)."""
+    instance = dict(instance, Tags=[{"Key": "k", "Value": "v"}])
+    assert ci.instance_facts(instance, "r") == _reference_facts(instance, "r")
+
+
 # ------------------------------------------------------------------------------------------------ names
 
 
