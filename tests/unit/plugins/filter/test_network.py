@@ -77,7 +77,7 @@ def test_the_pure_filters_call_the_planners_own_functions(filters, monkeypatch, 
     assert inspect.signature(filters[name]) == inspect.signature(planner)
     calls = []
     monkeypatch.setattr(network_layout, name, lambda *args: calls.append(args) or calls)
-    args = tuple(object() for _ in inspect.signature(planner).parameters)
+    args = tuple(object() for _parameter in inspect.signature(planner).parameters)
     assert filters[name](*args) is calls
     assert calls == [args]
 
