@@ -3,9 +3,11 @@
 """The project's strategy, ``mitogen_linear`` (ansible.cfg, ansible_plugins/strategy/mitogen_linear.py; issue 15): a
 small playbook of this repository's kinds of tasks gives the same per-task results under it as under ansible-core's
 linear strategy - check mode, a module of this collection, a failing module in a block with its rescue, a failed host
-with ``ignore_errors``, ``ansible_python_interpreter`` from ``ansible_playbook_python``, loops, and ``ansible_facts``
-set by a module - and runs the tasks of a host in one interpreter (that is what saves the CPU). Without mitogen the
-same file runs the play with ``linear`` after a warning. docs/benchmarks.md, "mitogen as the default"."""
+with ``ignore_errors``, ``ansible_python_interpreter`` from ``ansible_playbook_python``, loops, a filter of this
+collection and ``ansible_facts`` set by a module - and runs the tasks of a host in one interpreter (that is what saves
+the CPU). Without mitogen the same file runs the play with ``linear`` after a warning. And what the strategy does before
+each play: the warm-ups of the workers and ``gc.freeze``. docs/benchmarks.md, "mitogen as the default" and "Warm
+workers"."""
 
 from __future__ import annotations
 
