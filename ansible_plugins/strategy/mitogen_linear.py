@@ -3,9 +3,9 @@
 """The project's execution strategy: ansible-core's ``linear`` run by mitogen (PyPI ``mitogen``), else plain ``linear``.
 
 ansible.cfg names this file (``strategy_plugins = ansible_plugins/strategy``, ``strategy = mitogen_linear``). mitogen
-keeps one Python interpreter per host for a whole play instead of starting one per task: a module run no longer
-imports boto3 and parses the service models again, which halves the CPU of a converge (docs/benchmarks.md, "mitogen
-as the default"). Plays and tasks do not change with it; ``ANSIBLE_STRATEGY=linear`` runs without it.
+keeps a Python interpreter running for a whole play instead of starting one per task: a module run no longer
+imports boto3 again, which halves the CPU of a converge (docs/benchmarks.md, "mitogen as the default"). Plays and
+tasks do not change with it; ``ANSIBLE_STRATEGY=linear`` runs without it.
 
 mitogen ships this class as ``ansible_mitogen/plugins/strategy/mitogen_linear.py`` inside its package; ansible.cfg
 cannot name a directory inside the virtualenv (its path depends on the Python version), so this file builds the same
@@ -25,16 +25,54 @@ things the same way, and freezes the controller's objects for the play's garbage
 - the installed collection directories: mitogen's planner lists them (``list_collection_dirs``, about a hundred
   with the ``ansible`` package) each time a worker runs a collection's module, because the cache that should prevent
   that (``ansible_mitogen.planner._planner_by_path``) lives in the worker; listed here once per play.
+
+And it changes two things about the interpreters that run the modules of ``connection: local`` hosts (every region
+host; docs/benchmarks.md, "One interpreter per region, one botocore loader per interpreter"):
+
+- **one interpreter per host**: mitogen keys its contexts by the connection's parameters, and a local connection's
+  are only the Python path, so every region shared one interpreter, which runs one call at a time: the regions'
+  modules ran one after the other (two hosts' ``command: sleep 2`` took 4 s more than ``sleep 0``; 2 s with
+  ``linear``), a wait in one region held up the others. The local connections get the host's name as mitogen's
+  ``remote_name`` (the name a context's process shows), which makes the key differ per host;
+- **one botocore loader per interpreter**: every module builds its clients from a new boto3 session, and every session
+  creates a new ``botocore.loaders.Loader``, whose cache (``instance_cache``) is what keeps parsed JSON: each client
+  parsed the endpoints, the partitions and its service model again, 80 % of an AWS module run's CPU in a warm
+  interpreter (mitogen's profiler, 20 ``aws_caller_info`` runs). ``share_botocore_loaders`` runs in each local
+  interpreter when it starts: sessions of the same ``data_path`` get the same loader, as the clients of one session do.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import inspect
 import pkgutil
 
 from ansible.errors import AnsibleError
 from ansible.utils.display import Display
+
+
+def share_botocore_loaders() -> bool:
+    """Give the botocore sessions of this interpreter one data loader per ``data_path`` (the module docstring).
+
+    Self-contained: its source runs in mitogen's local interpreters. ``botocore.session.Session`` creates its loader
+    with ``create_loader(self.get_config_variable("data_path"))`` (``Session._register_data_loader``), the name it
+    imports from ``botocore.loaders``; the same ``data_path`` (``AWS_DATA_PATH``) gets the same loader. What the
+    loader returns is shared already by every client of a session, and nothing in botocore or boto3 changes it (no
+    handler of ``service-data-loaded``). False when botocore is not installed here (nothing to share) or the loaders
+    are shared already."""
+    import functools  # pylint: disable=import-outside-toplevel
+
+    try:
+        import botocore.loaders  # pylint: disable=import-outside-toplevel
+        import botocore.session  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return False
+    if hasattr(botocore.session.create_loader, "cache_info"):
+        return False
+    botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+    return True
+
 
 try:
     import ansible_mitogen.loaders
@@ -52,7 +90,9 @@ else:
     _Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
     import ansible.collections.list
+    import ansible_mitogen.connection
     import ansible_mitogen.planner
+    import ansible_mitogen.services
 
     def warm_worker_caches(collection: str = "megapool.aws") -> None:
         """Load in the controller what every forked worker would load again (the module docstring)."""
@@ -73,6 +113,35 @@ else:
             invocation._extra_sys_paths.update(directories)  # pylint: disable=protected-access
 
         ansible_mitogen.planner._load_collections = load_collections  # pylint: disable=protected-access
+
+    # mitogen's own functions, also when this file is executed again (tests do): wrappers name what they wrap.
+    _connect_local = ansible_mitogen.connection.CONNECTION_METHOD["local"]
+    _connect_local = getattr(_connect_local, "megapool_wraps", _connect_local)
+
+    def connect_local_per_host(spec) -> dict:
+        """mitogen's parameters of a local connection, with the host's name: one interpreter per host (module doc)."""
+        params = _connect_local(spec)
+        name = "megapool:%s" % spec.inventory_name()
+        params["kwargs"]["remote_name"] = name.replace("/", "_").replace("\\", "_")  # mitogen refuses slashes
+        return params
+
+    connect_local_per_host.megapool_wraps = _connect_local
+    ansible_mitogen.connection.CONNECTION_METHOD["local"] = connect_local_per_host
+
+    _SHARE_BOTOCORE_LOADERS = inspect.getsource(share_botocore_loaders) + "share_botocore_loaders()\n"
+    _context_connect = ansible_mitogen.services.ContextService._connect  # pylint: disable=protected-access
+    _context_connect = getattr(_context_connect, "megapool_wraps", _context_connect)
+
+    def connect_and_share_loaders(self, key, spec, via=None) -> dict:
+        """``ContextService._connect`` (in mitogen's connection process), then ``share_botocore_loaders`` in a new
+        local interpreter. Local only: elsewhere mitogen would send botocore's source over the connection."""
+        result = _context_connect(self, key, spec, via)
+        if spec.get("method") == "local" and result.get("context") is not None:
+            result["context"].call(exec, _SHARE_BOTOCORE_LOADERS, {"__name__": "megapool_share_botocore_loaders"})
+        return result
+
+    connect_and_share_loaders.megapool_wraps = _context_connect
+    ansible_mitogen.services.ContextService._connect = connect_and_share_loaders  # pylint: disable=protected-access
 
     class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Linear):  # type: ignore[no-redef]
         """mitogen's ``mitogen_linear``: ansible-core's ``linear`` with mitogen's connections and module runner."""

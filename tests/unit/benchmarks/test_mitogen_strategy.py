@@ -92,10 +92,36 @@ PLAYBOOK = """
       ansible.builtin.set_fact:
         fingerprint: "{{{{ {{'region': inventory_hostname}} | megapool.aws.inputs_fingerprint }}}}"
 
+    - name: The botocore loaders of two sessions (a task)
+      megapool_loaders:
+      register: first_loaders
+
+    - name: The botocore loaders of two sessions (the next task)
+      megapool_loaders:
+      register: next_loaders
+
     - name: Facts set by a module
       ansible.builtin.set_fact:
         result_summary: >-
           {{{{ stats.results | map(attribute='stat.exists') | list }}}} {{{{ probe_failed }}}} {{{{ fingerprint | length }}}}
+"""
+
+
+# A module of the play's library/: two boto3 sessions, alive together, and the ids of their botocore data loaders.
+LOADERS_MODULE = """#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec={})
+    import boto3
+
+    sessions = [boto3.session.Session(region_name="eu-north-1") for _ in range(2)]
+    loaders = [id(session._session.get_component("data_loader")) for session in sessions]
+    module.exit_json(changed=False, loaders=loaders)
+
+
+main()
 """
 
 
@@ -106,13 +132,17 @@ def _closed_port() -> int:
 
 
 PROCESS_TASKS = ("The module process of a task (the parent of its shell)", "The module process of the next task")
+LOADER_TASKS = ("The botocore loaders of two sessions (a task)", "The botocore loaders of two sessions (the next task)")
 
 
-def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict[str, bool], str]:
-    """The play with the checkout's ansible.cfg and ``extra_env``: per-task results, the stats, the files written, and
-    whether each host ran its two process tasks in one interpreter."""
+def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict[str, set], str, dict[str, list]]:
+    """The play with the checkout's ansible.cfg and ``extra_env``: per-task results, the stats, the files written; the
+    interpreters (process ids) that ran each host's two process tasks; stderr; the ids of the botocore loaders of each
+    host's two loader tasks."""
     scratch = tmp_path / label
     scratch.mkdir()
+    (scratch / "library").mkdir()
+    (scratch / "library" / "megapool_loaders.py").write_text(LOADERS_MODULE, encoding="utf-8")
     (scratch / "hosts.yml").write_text("regions:\n  hosts:\n    eu-north-1:\n    us-east-1:\n", encoding="utf-8")
     (scratch / "play.yml").write_text(PLAYBOOK.format(scratch=scratch, closed=_closed_port()), encoding="utf-8")
     env = dict(
@@ -137,10 +167,14 @@ def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict
     output = json.loads(result.stdout)
     rows = []
     processes = {}
+    loaders = {}
     for task in output["plays"][0]["tasks"]:
         for host, outcome in sorted(task["hosts"].items()):
             if task["task"]["name"] in PROCESS_TASKS:
-                processes.setdefault(host, []).append(outcome["stdout"])
+                processes.setdefault(host, set()).add(outcome["stdout"])
+                continue
+            if task["task"]["name"] in LOADER_TASKS:
+                loaders.setdefault(host, []).extend(outcome["loaders"])
                 continue
             rows.append(
                 {
@@ -165,8 +199,7 @@ def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict
         for host, counts in output["stats"].items()
     }
     written = sorted(path.name for path in scratch.iterdir() if path.suffix in (".txt", ".check"))
-    one_interpreter = {host: len(set(pids)) == 1 for host, pids in processes.items()}
-    return [{"rows": rows, "stats": stats, "written": written}], one_interpreter, result.stderr
+    return [{"rows": rows, "stats": stats, "written": written}], processes, result.stderr, loaders
 
 
 @pytest.fixture(scope="module")
@@ -179,12 +212,14 @@ def test_the_default_strategy_is_mitogen_and_gives_the_same_results_as_linear(tm
     """mitogen is in requirements.txt: without it this test fails (the default falls back to linear, one process per
     task), it is never skipped."""
     linear, linear_interpreters = linear_run[:2]
-    default, default_interpreters, stderr = _run(tmp_path, "default")
+    default, default_interpreters, stderr, _loaders = _run(tmp_path, "default")
 
     assert default == linear
-    # mitogen ran the play: each host's tasks in one interpreter; linear starts one per task.
-    assert default_interpreters == {"eu-north-1": True, "us-east-1": True}
-    assert linear_interpreters == {"eu-north-1": False, "us-east-1": False}
+    # mitogen ran the play: each host's tasks in one interpreter, the hosts in two (the strategy's one interpreter
+    # per host: mitogen's own key would have both in one, which runs one call at a time); linear starts one per task.
+    assert [len(pids) for pids in default_interpreters.values()] == [1, 1]
+    assert default_interpreters["eu-north-1"] != default_interpreters["us-east-1"]
+    assert [len(pids) for pids in linear_interpreters.values()] == [2, 2]
     assert "mitogen is unavailable" not in stderr
     rows = linear[0]["rows"]
     # What the playbook is for: each kind happened (so equal results are not two empty runs).
@@ -203,10 +238,10 @@ def test_without_mitogen_the_play_runs_with_linear_after_a_warning(tmp_path, lin
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text('raise ImportError("no mitogen here")\n', encoding="utf-8")
     linear = linear_run[0]
-    fallback, interpreters, stderr = _run(tmp_path, "fallback", PYTHONPATH=str(broken.parent))
+    fallback, interpreters, stderr, _loaders = _run(tmp_path, "fallback", PYTHONPATH=str(broken.parent))
 
     assert fallback == linear
-    assert interpreters == {"eu-north-1": False, "us-east-1": False}
+    assert [len(pids) for pids in interpreters.values()] == [2, 2]
     assert "strategy mitogen_linear: mitogen is unavailable (no mitogen here)" in " ".join(stderr.split())
 
 
@@ -271,3 +306,87 @@ def test_a_play_runs_with_the_controllers_objects_frozen_and_unfrozen_after(monk
 
     assert len(seen) == 2 and min(seen) > 1000
     assert gc.get_freeze_count() == 0
+
+
+def test_the_sessions_of_a_hosts_modules_share_one_botocore_loader(tmp_path, linear_run):
+    """``share_botocore_loaders`` ran in each host's interpreter: the four sessions of a host's two module runs got
+    one data loader (its parsed JSON is kept for the play); under ``linear`` every session made its own."""
+    linear_loaders = linear_run[3]
+    default_loaders = _run(tmp_path, "loaders")[3]
+
+    assert [len(set(ids)) for ids in default_loaders.values()] == [1, 1]
+    assert [len(ids) for ids in default_loaders.values()] == [4, 4]
+    assert [len(set(ids[:2])) for ids in linear_loaders.values()] == [2, 2]
+
+
+SHARE_CHECK = """
+import importlib.util, json, os, sys
+spec = importlib.util.spec_from_file_location("strategy", sys.argv[1])
+strategy = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(strategy)
+import boto3, botocore.session
+shared = strategy.share_botocore_loaders()
+again = strategy.share_botocore_loaders()
+sessions = [boto3.session.Session(region_name="eu-north-1") for _ in range(2)]
+loaders = [session._session.get_component("data_loader") for session in sessions]
+os.environ["AWS_DATA_PATH"] = sys.argv[2]
+other = boto3.session.Session(region_name="eu-north-1")._session.get_component("data_loader")
+models = [session.client("sts", endpoint_url="http://127.0.0.1:9").meta.service_model for session in sessions]
+print(json.dumps({
+    "shared": shared, "again": again,
+    "one_loader": loaders[0] is loaders[1], "other_path": other is not loaders[0],
+    "other_search_paths": sys.argv[2] in other.search_paths,
+    "one_model": models[0]._service_description is models[1]._service_description,
+    "operations": "GetCallerIdentity" in models[1].operation_names,
+}))
+"""
+
+
+def test_share_botocore_loaders_gives_the_sessions_of_one_data_path_one_loader(tmp_path):
+    """In a new interpreter (botocore's module is changed for good): two sessions, one loader, one parsed model, and
+    the clients still work; another ``AWS_DATA_PATH`` gets its own loader; a second call changes nothing."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SHARE_CHECK,
+            str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py"),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(result.stdout.splitlines()[-1]) == {
+        "shared": True,
+        "again": False,
+        "one_loader": True,
+        "other_path": True,
+        "other_search_paths": True,
+        "one_model": True,
+        "operations": True,
+    }
+
+
+def test_a_local_connection_gets_the_hosts_name_so_each_host_has_its_interpreter(monkeypatch):
+    """mitogen keys its interpreters by the connection's parameters (``ContextService``): the strategy adds the
+    host's name to a local connection's, as mitogen's ``remote_name`` (which refuses slashes)."""
+    from ansible_mitogen import connection, services
+
+    monkeypatch.setitem(connection.CONNECTION_METHOD, "local", connection.CONNECTION_METHOD["local"])
+    monkeypatch.setattr(services.ContextService, "_connect", services.ContextService._connect)
+    strategy = _strategy_module()
+    strategy = _strategy_module()  # executed again (as ansible may): still one wrapper around mitogen's own
+
+    spec = SimpleNamespace(python_path=lambda: ["/venv/bin/python"], inventory_name=lambda: "eu-north-1")
+    per_host = connection.CONNECTION_METHOD["local"]
+    assert per_host(spec) == {
+        "method": "local",
+        "kwargs": {"python_path": ["/venv/bin/python"], "remote_name": "megapool:eu-north-1"},
+    }
+    assert per_host.megapool_wraps is connection._connect_local  # pylint: disable=protected-access
+    assert services.ContextService._connect.megapool_wraps.__name__ == "_connect"
+    odd = SimpleNamespace(python_path=lambda: ["/venv/bin/python"], inventory_name=lambda: "a/b\\c")
+    assert per_host(odd)["kwargs"]["remote_name"] == "megapool:a_b_c"
+    assert strategy.StrategyModule.__mro__[1].__module__ == "ansible_mitogen.strategy"
