@@ -39,14 +39,26 @@ host; docs/benchmarks.md, "One interpreter per region, one botocore loader per i
   parsed the endpoints, the partitions and its service model again, 80 % of an AWS module run's CPU in a warm
   interpreter (mitogen's profiler, 20 ``aws_caller_info`` runs). ``share_botocore_loaders`` runs in each local
   interpreter when it starts: sessions of the same ``data_path`` get the same loader, as the clients of one session do.
+
+And for the whole run, in every strategy this file hands out (mitogen's or the ``linear`` fallback), **compiled
+templates are kept** (docs/benchmarks.md, "Compiled templates kept for the run"): each worker compiled every template
+of its task again (about 5,000 compiles in a no-op ``site.yml``, a third of the workers' CPU), though few are new.
+``cache_compiled_templates`` keeps the code of each compiled template string in a directory of the run (a file per
+template and compile settings, written whole or not at all), which the next worker reads instead of compiling.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
+import hashlib
 import importlib
 import inspect
+import marshal
+import os
 import pkgutil
+import shutil
+import tempfile
 
 from ansible.errors import AnsibleError
 from ansible.utils.display import Display
@@ -73,6 +85,97 @@ def share_botocore_loaders() -> bool:
     botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
     return True
 
+
+def cache_compiled_templates(directory: str | None = None) -> str | None:
+    """Keep the Python code Jinja compiles from a template for every process of this run (the module docstring).
+
+    ansible-core compiles each template it renders (``TemplateEngine._compile_template``: ``env.from_string``), in
+    the worker process of the task, which ends with the task; Jinja caches only templates loaded by name. The code of
+    a template string depends on the string and on the environment's compile settings (the lexer's fields that a
+    template's ``#jinja2:`` header can override, ``optimized``, ``autoescape``, the extensions, the code generator,
+    and ansible-core's ``escape_backslashes`` of the compile), which form the key with it; the filters a template names
+    are looked up again when it renders. Only strings compiled to code by an ``AnsibleEnvironment`` are kept, not when
+    ansible-core's template debugging is on; a template that does not compile raises as before and is not kept.
+    Returns the directory (made here, removed when the process that made it exits), or None when already active."""
+    # ansible-core 2.19's private templating module: what the key needs is looked up here, before anything changes, so
+    # that another ansible-core fails here (the caller warns and runs without) rather than in a template.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible._internal._templating import _jinja_bits
+
+    environment = _jinja_bits.AnsibleEnvironment
+    if hasattr(environment.compile, "megapool_wraps"):
+        return None
+    jinja_compile = environment.compile
+    fields = _jinja_bits._TEMPLATE_OVERRIDE_FIELD_NAMES  # pylint: disable=protected-access
+    compile_context = _jinja_bits._TemplateCompileContext  # pylint: disable=protected-access
+    if not isinstance(environment._debuggable_template_source, bool) or not callable(compile_context.current):  # pylint: disable=protected-access
+        raise AttributeError("ansible-core's AnsibleEnvironment is not the one this cache was written for")
+    if directory is None:
+        directory = tempfile.mkdtemp(prefix="megapool-templates-")
+        atexit.register(_remove_directory, os.getpid(), directory)
+    in_memory: dict[str, object] = {}
+
+    def compile_cached(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if raw or not isinstance(source, str) or self._debuggable_template_source:  # pylint: disable=protected-access
+            return jinja_compile(self, source, name, filename, raw, defer_init)
+        context = compile_context.current(optional=True)
+        settings = (
+            type(self).__module__,
+            type(self).__qualname__,
+            tuple(getattr(self, field) for field in fields),
+            self.optimized,
+            self.autoescape,
+            self.is_async,
+            sorted(self.extensions),
+            self.code_generator_class.__module__,
+            self.code_generator_class.__qualname__,
+            context.escape_backslashes if context else None,
+            name,
+            filename,
+            defer_init,
+        )
+        digest = hashlib.sha256(repr(settings).encode("utf-8") + b"\0" + source.encode("utf-8", "surrogatepass"))
+        key = digest.hexdigest()
+        code = in_memory.get(key)
+        if code is None:
+            path = os.path.join(directory, key)
+            try:
+                with open(path, "rb") as handle:
+                    code = marshal.load(handle)
+            except (OSError, EOFError, ValueError, TypeError):
+                code = jinja_compile(self, source, name, filename, raw, defer_init)
+                _write_atomically(path, code)
+            in_memory[key] = code
+        return code
+
+    compile_cached.megapool_wraps = jinja_compile
+    environment.compile = compile_cached
+    return directory
+
+
+def _write_atomically(path: str, code) -> None:
+    """``marshal`` ``code`` to ``path`` through a file of this process: a reader sees all of it or nothing."""
+    partial = "%s.%d.partial" % (path, os.getpid())
+    try:
+        with open(partial, "wb") as handle:
+            marshal.dump(code, handle)
+        os.replace(partial, path)
+    except (OSError, ValueError):  # a full disk, or a constant marshal cannot write: this process keeps it in memory
+        try:
+            os.unlink(partial)
+        except OSError:
+            pass
+
+
+def _remove_directory(owner: int, directory: str) -> None:
+    if os.getpid() == owner:  # not in a forked child that happens to run atexit handlers
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+try:
+    cache_compiled_templates()
+except (ImportError, AttributeError) as error:  # another ansible-core: compile as it does
+    Display().warning("strategy mitogen_linear: compiled templates are not kept for the run (%s)." % error)
 
 try:
     import ansible_mitogen.loaders

@@ -5,9 +5,11 @@ small playbook of this repository's kinds of tasks gives the same per-task resul
 linear strategy - check mode, a module of this collection, a failing module in a block with its rescue, a failed host
 with ``ignore_errors``, ``ansible_python_interpreter`` from ``ansible_playbook_python``, loops, a filter of this
 collection and ``ansible_facts`` set by a module - and runs the tasks of a host in one interpreter (that is what saves
-the CPU). Without mitogen the same file runs the play with ``linear`` after a warning. And what the strategy does before
-each play: the warm-ups of the workers and ``gc.freeze``. docs/benchmarks.md, "mitogen as the default" and "Warm
-workers"."""
+the CPU), each host in its own, with one botocore loader for the sessions of a host. Without mitogen the same file runs
+the play with ``linear`` after a warning. And what the strategy does before each play: the warm-ups of the workers and
+``gc.freeze``; and for the run: compiled templates kept for every process. docs/benchmarks.md, "mitogen as the
+default", "Warm workers", "One interpreter per region, one botocore loader per interpreter" and "Compiled templates
+kept for the run"."""
 
 from __future__ import annotations
 
@@ -245,6 +247,15 @@ def test_without_mitogen_the_play_runs_with_linear_after_a_warning(tmp_path, lin
     assert "strategy mitogen_linear: mitogen is unavailable (no mitogen here)" in " ".join(stderr.split())
 
 
+@pytest.fixture(autouse=True)
+def _ansible_environment_compile_put_back(monkeypatch):
+    """Executing the strategy file keeps compiled templates in this process (``cache_compiled_templates``): put
+    ansible-core's ``AnsibleEnvironment.compile`` back after each test."""
+    from ansible._internal._templating._jinja_bits import AnsibleEnvironment
+
+    monkeypatch.setattr(AnsibleEnvironment, "compile", AnsibleEnvironment.compile)
+
+
 def _strategy_module():
     spec = importlib.util.spec_from_file_location(
         "megapool_strategy_under_test", ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py"
@@ -390,3 +401,127 @@ def test_a_local_connection_gets_the_hosts_name_so_each_host_has_its_interpreter
     odd = SimpleNamespace(python_path=lambda: ["/venv/bin/python"], inventory_name=lambda: "a/b\\c")
     assert per_host(odd)["kwargs"]["remote_name"] == "megapool:a_b_c"
     assert strategy.StrategyModule.__mro__[1].__module__ == "ansible_mitogen.strategy"
+
+
+TEMPLATES_CHECK = r"""
+import importlib.util, json, sys
+import jinja2
+from ansible._internal._templating._jinja_bits import AnsibleEnvironment
+
+spec = importlib.util.spec_from_file_location("strategy", sys.argv[1])
+strategy = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(strategy)  # its own directory, removed when this process exits
+AnsibleEnvironment.compile = AnsibleEnvironment.compile.megapool_wraps
+if sys.argv[2] != "off":
+    assert strategy.cache_compiled_templates(sys.argv[2]) == sys.argv[2]
+    assert strategy.cache_compiled_templates(sys.argv[2]) is None  # once per process
+
+from ansible.template import Templar, trust_as_template
+
+compiled = []
+python_compile = jinja2.Environment._compile
+jinja2.Environment._compile = lambda self, source, filename: compiled.append(1) or python_compile(self, source, filename)
+templar = Templar(variables={"a": 1, "items": [1, 2, 3]})
+cases = [
+    ("sum", "{{ a + 1 }}", True),
+    ("sum again", "{{ a + 1 }}", True),
+    ("backslashes escaped", "{{ 'x\\ty' }}", True),
+    ("backslashes as written", "{{ 'x\\ty' }}", False),
+    ("header", "#jinja2:variable_start_string:'[[', variable_end_string:']]'\n[[ a ]] {{ a }}", True),
+    ("no header", "[[ a ]] {{ a }}", True),
+    ("block", "{% for i in items %}{{ i * a }},{% endfor %}", True),
+    ("filter", "{{ items | map('string') | join('-') }}", True),
+    ("syntax error", "{{ a + }}", True),
+]
+results = {}
+for label, text, escape in cases:
+    try:
+        results[label] = repr(templar.template(trust_as_template(text), escape_backslashes=escape))
+    except Exception as error:
+        results[label] = type(error).__name__ + ": " + str(error).splitlines()[0]
+print(json.dumps({"results": results, "compiled": len(compiled)}))
+"""
+
+
+def _templates(cache: str) -> dict:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            TEMPLATES_CHECK,
+            str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py"),
+            cache,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_compiled_templates_are_kept_for_every_process_of_the_run_with_the_same_results(tmp_path):
+    """Three processes render the same templates: without the cache; with it and an empty directory (each distinct
+    template compiled once, and kept); with the directory the first one filled (none compiled). The results are the
+    same, including the templates that differ only in compile settings (backslash escaping, a ``#jinja2:`` header)
+    and a template that does not compile (raises each time, never kept)."""
+    directory = tmp_path / "templates"
+    directory.mkdir()
+
+    without = _templates("off")
+    first = _templates(str(directory))
+    files = sorted(path.name for path in directory.iterdir())
+    second = _templates(str(directory))
+
+    assert first["results"] == without["results"] == second["results"]
+    results = without["results"]
+    assert results["sum"] == results["sum again"] == "2"
+    assert results["backslashes escaped"] != results["backslashes as written"]
+    assert results["header"] == "'1 {{ a }}'" and results["no header"] == "'[[ a ]] 1'"
+    assert results["block"] == "'1,2,3,'" and results["filter"] == "'1-2-3'"
+    assert results["syntax error"].startswith("AnsibleTemplateSyntaxError")
+    assert without["compiled"] >= 8
+    assert first["compiled"] == len(files) == 7  # the sum once, the syntax error never
+    assert not [name for name in files if name.endswith(".partial")]
+    assert second["compiled"] == 0
+    assert sorted(path.name for path in directory.iterdir()) == files
+
+
+def test_the_template_directory_is_removed_by_the_process_that_made_it_only(tmp_path):
+    """``atexit`` handlers may run in forked children too: only the process that made the directory removes it."""
+    strategy = _strategy_module()
+    directory = tmp_path / "templates"
+    directory.mkdir()
+    (directory / "code").write_bytes(b"x")
+
+    strategy._remove_directory(os.getpid() + 1, str(directory))  # pylint: disable=protected-access
+    assert (directory / "code").exists()
+    strategy._remove_directory(os.getpid(), str(directory))  # pylint: disable=protected-access
+    assert not directory.exists()
+
+
+OTHER_CORE_CHECK = """
+import importlib.util, sys
+import ansible.playbook.base, ansible_mitogen.strategy  # what imports the name below, before it goes
+from ansible._internal._templating import _jinja_bits
+
+del _jinja_bits._TemplateCompileContext  # stands for an ansible-core whose templating module changed
+spec = importlib.util.spec_from_file_location("strategy", sys.argv[1])
+strategy = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(strategy)
+print(hasattr(_jinja_bits.AnsibleEnvironment.compile, "megapool_wraps"))
+"""
+
+
+def test_with_another_ansible_core_templates_are_compiled_as_it_does_after_a_warning():
+    """The template cache reads private names of ansible-core 2.19: when one is missing the strategy still loads,
+    warns, and leaves ansible-core's compile alone (an optimisation never fails a run)."""
+    result = subprocess.run(
+        [sys.executable, "-c", OTHER_CORE_CHECK, str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == ["False"]
+    assert "compiled templates are not kept for the run" in " ".join(result.stderr.split())
