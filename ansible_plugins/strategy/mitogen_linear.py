@@ -71,8 +71,9 @@ def share_botocore_loaders() -> bool:
     with ``create_loader(self.get_config_variable("data_path"))`` (``Session._register_data_loader``), the name it
     imports from ``botocore.loaders``; the same ``data_path`` (``AWS_DATA_PATH``) gets the same loader. What the
     loader returns is shared already by every client of a session, and nothing in botocore or boto3 changes it (no
-    handler of ``service-data-loaded``). False when botocore is not installed here (nothing to share) or the loaders
-    are shared already."""
+    handler of ``service-data-loaded``). False, changing nothing, when botocore is not installed here, when it is not
+    the botocore this was written for (no ``create_loader`` where it is looked up: a failure here would fail the
+    connection, and so the run), or when the loaders are shared already."""
     import functools  # pylint: disable=import-outside-toplevel
 
     try:
@@ -80,9 +81,12 @@ def share_botocore_loaders() -> bool:
         import botocore.session  # pylint: disable=import-outside-toplevel
     except ImportError:
         return False
+    create_loader = getattr(botocore.loaders, "create_loader", None)
+    if not callable(create_loader) or not callable(getattr(botocore.session, "create_loader", None)):
+        return False
     if hasattr(botocore.session.create_loader, "cache_info"):
         return False
-    botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+    botocore.session.create_loader = functools.lru_cache(maxsize=None)(create_loader)
     return True
 
 

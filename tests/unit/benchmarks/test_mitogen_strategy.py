@@ -380,6 +380,31 @@ def test_share_botocore_loaders_gives_the_sessions_of_one_data_path_one_loader(t
     }
 
 
+OTHER_BOTOCORE_CHECK = """
+import importlib.util, sys
+import botocore.session
+
+del botocore.session.create_loader  # stands for a botocore that makes its loaders elsewhere
+spec = importlib.util.spec_from_file_location("strategy", sys.argv[1])
+strategy = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(strategy)
+print(strategy.share_botocore_loaders(), hasattr(botocore.session, "create_loader"))
+"""
+
+
+def test_with_another_botocore_the_loaders_are_left_alone():
+    """``share_botocore_loaders`` runs in every local interpreter as it connects: with a botocore whose session does
+    not make its loader through ``create_loader`` it changes nothing and raises nothing (the connection goes on)."""
+    result = subprocess.run(
+        [sys.executable, "-c", OTHER_BOTOCORE_CHECK, str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == ["False", "False"]
+
+
 def test_a_local_connection_gets_the_hosts_name_so_each_host_has_its_interpreter(monkeypatch):
     """mitogen keys its interpreters by the connection's parameters (``ContextService``): the strategy adds the
     host's name to a local connection's, as mitogen's ``remote_name`` (which refuses slashes)."""
