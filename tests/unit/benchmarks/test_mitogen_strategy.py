@@ -256,6 +256,14 @@ def _ansible_environment_compile_put_back(monkeypatch):
     monkeypatch.setattr(AnsibleEnvironment, "compile", AnsibleEnvironment.compile)
 
 
+def _strategy_python(script: str, *args: str) -> subprocess.CompletedProcess:
+    """``script`` in a new interpreter (what it changes stays there), the strategy file's path as its first argument."""
+    strategy = str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py")
+    return subprocess.run(
+        [sys.executable, "-c", script, strategy, *args], capture_output=True, text=True, check=True, timeout=120
+    )
+
+
 def _strategy_module():
     spec = importlib.util.spec_from_file_location(
         "megapool_strategy_under_test", ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py"
@@ -356,19 +364,7 @@ print(json.dumps({
 def test_share_botocore_loaders_gives_the_sessions_of_one_data_path_one_loader(tmp_path):
     """In a new interpreter (botocore's module is changed for good): two sessions, one loader, one parsed model, and
     the clients still work; another ``AWS_DATA_PATH`` gets its own loader; a second call changes nothing."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            SHARE_CHECK,
-            str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py"),
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    result = _strategy_python(SHARE_CHECK, str(tmp_path))
     assert json.loads(result.stdout.splitlines()[-1]) == {
         "shared": True,
         "again": False,
@@ -395,13 +391,7 @@ print(strategy.share_botocore_loaders(), hasattr(botocore.session, "create_loade
 def test_with_another_botocore_the_loaders_are_left_alone():
     """``share_botocore_loaders`` runs in every local interpreter as it connects: with a botocore whose session does
     not make its loader through ``create_loader`` it changes nothing and raises nothing (the connection goes on)."""
-    result = subprocess.run(
-        [sys.executable, "-c", OTHER_BOTOCORE_CHECK, str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    result = _strategy_python(OTHER_BOTOCORE_CHECK)
     assert result.stdout.split() == ["False", "False"]
 
 
@@ -469,19 +459,7 @@ print(json.dumps({"results": results, "compiled": len(compiled)}))
 
 
 def _templates(cache: str) -> dict:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            TEMPLATES_CHECK,
-            str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py"),
-            cache,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    result = _strategy_python(TEMPLATES_CHECK, cache)
     return json.loads(result.stdout.splitlines()[-1])
 
 
@@ -541,12 +519,6 @@ print(hasattr(_jinja_bits.AnsibleEnvironment.compile, "megapool_wraps"))
 def test_with_another_ansible_core_templates_are_compiled_as_it_does_after_a_warning():
     """The template cache reads private names of ansible-core 2.19: when one is missing the strategy still loads,
     warns, and leaves ansible-core's compile alone (an optimisation never fails a run)."""
-    result = subprocess.run(
-        [sys.executable, "-c", OTHER_CORE_CHECK, str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    result = _strategy_python(OTHER_CORE_CHECK)
     assert result.stdout.split() == ["False"]
     assert "compiled templates are not kept for the run" in " ".join(result.stderr.split())
