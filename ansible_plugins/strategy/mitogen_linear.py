@@ -40,6 +40,14 @@ host; docs/benchmarks.md, "One interpreter per region, one botocore loader per i
   interpreter (mitogen's profiler, 20 ``aws_caller_info`` runs). ``share_botocore_loaders`` runs in each local
   interpreter when it starts: sessions of the same ``data_path`` get the same loader, as the clients of one session do.
 
+And it leaves **where processes run to the kernel**: mitogen pins its processes to CPUs (``ansible_mitogen/affinity.py``,
+``FixedPolicy``) - its connection process to CPU 0, the controller and each forked worker to "CPU 1..N", and the
+processes it starts (every region's interpreter) to "all but CPU 0". On a machine with fewer than four CPUs, CI's two
+for one, that is one CPU for the controller, every worker and every region's interpreter while CPU 0 waits on sockets:
+a no-op ``site.yml`` ran at one CPU's pace (31 s wall for 30.5 CPU s; 20.5 s without the pinning). On bigger machines
+it keeps the regions' interpreters off two CPUs. Linux's scheduler places them here instead (mitogen's base ``Policy``,
+which pins nothing; docs/benchmarks.md, "CPU pinning off").
+
 And for the whole run, in every strategy this file hands out (mitogen's or the ``linear`` fallback), **compiled
 templates are kept** (docs/benchmarks.md, "Compiled templates kept for the run"): each worker compiled every template
 of its task again (about 5,000 compiles in a no-op ``site.yml``, a third of the workers' CPU), though few are new.
@@ -197,6 +205,7 @@ else:
     _Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
     import ansible.collections.list
+    import ansible_mitogen.affinity
     import ansible_mitogen.connection
     import ansible_mitogen.planner
     import ansible_mitogen.services
@@ -220,6 +229,9 @@ else:
             invocation._extra_sys_paths.update(directories)  # pylint: disable=protected-access
 
         ansible_mitogen.planner._load_collections = load_collections  # pylint: disable=protected-access
+
+    # No CPU pinning (the module docstring): every caller looks the policy up here when it runs.
+    ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
 
     # mitogen's own functions, also when this file is executed again (tests do): wrappers name what they wrap.
     _connect_local = ansible_mitogen.connection.CONNECTION_METHOD["local"]

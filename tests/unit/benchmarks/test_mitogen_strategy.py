@@ -90,6 +90,12 @@ PLAYBOOK = """
       changed_when: false
       register: next_process
 
+    - name: The CPUs a task's worker and its module process may use
+      ansible.builtin.shell: >-
+        echo worker {{{{ lookup('ansible.builtin.pipe', "awk '/^Cpus_allowed_list/ {{print $2}}' /proc/$PPID/status") }}}}
+        module $(awk '/^Cpus_allowed_list/ {{print $2}}' /proc/$PPID/status)
+      changed_when: false
+
     - name: A filter of this collection (the strategy loads them in the controller before the workers fork)
       ansible.builtin.set_fact:
         fingerprint: "{{{{ {{'region': inventory_hostname}} | megapool.aws.inputs_fingerprint }}}}"
@@ -134,6 +140,7 @@ def _closed_port() -> int:
 
 
 PROCESS_TASKS = ("The module process of a task (the parent of its shell)", "The module process of the next task")
+CPUS_TASK = "The CPUs a task's worker and its module process may use"
 LOADER_TASKS = ("The botocore loaders of two sessions (a task)", "The botocore loaders of two sessions (the next task)")
 
 
@@ -188,7 +195,7 @@ def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict
                     "items": len(outcome.get("results", [])),
                     "facts": outcome.get("ansible_facts", {}).get("result_summary"),
                     "stdout": outcome.get("stdout")
-                    if task["task"]["name"] == "The interpreter is the one given"
+                    if task["task"]["name"] in ("The interpreter is the one given", CPUS_TASK)
                     else None,
                 }
             )
@@ -228,7 +235,12 @@ def test_the_default_strategy_is_mitogen_and_gives_the_same_results_as_linear(tm
     assert [r["changed"] for r in rows if r["task"].startswith("A file in check mode")] == [True, True]
     assert linear[0]["written"] == ["eu-north-1.txt", "us-east-1.txt"]
     assert [r["failed"] for r in rows if r["task"] == "Probe a closed port"] == [True, True]
-    assert {r["stdout"] for r in rows if r["stdout"]} == {sys.prefix}
+    assert {r["stdout"] for r in rows if r["task"] == "The interpreter is the one given"} == {sys.prefix}
+    # Workers and module processes may use every CPU this test may use (mitogen's CPU pinning is off: on fewer than
+    # four CPUs it put the controller, the workers and every interpreter on one).
+    with open("/proc/self/status", encoding="utf-8") as status:
+        cpus = next(line.split()[1] for line in status if line.startswith("Cpus_allowed_list"))
+    assert {r["stdout"] for r in rows if r["task"] == CPUS_TASK} == {"worker %s module %s" % (cpus, cpus)}
     assert linear[0]["stats"]["us-east-1"]["ignored"] == 1 and linear[0]["stats"]["eu-north-1"]["rescued"] == 1
 
 
