@@ -18,6 +18,8 @@ from conftest import snapshot
 
 RETRY = {"group/megapool.aws.aws": "{{ megapool_aws | megapool.aws.aws_retry_policy }}"}
 CHECK_TASK = "TASK [megapool.aws.release : Check the release inputs]"
+# validate.yml's reads (validate_reads.yml): done again only when what they read differs (_release_reads_key).
+READS_TASK = "TASK [megapool.aws.release : Read the account]"
 
 
 def playbook(tmp_path: Path, entry: str, later_vars: dict | None = None) -> str:
@@ -60,6 +62,30 @@ def test_the_role_play_does_not_check_the_inputs_the_validation_play_checked(tmp
     assert "PLAY [The role's play]" in output, output[-3000:]
     # one banner per play that checks (the hosts of a play share it): the validation play's only
     assert output.count(CHECK_TASK) == 1, output[-3000:]
+    assert output.count(READS_TASK) == 1, output[-3000:]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("later_vars", "reads"),
+    [
+        # Other values for the checks only (as the other roles' outputs in site.yml's release play): checked again
+        # against what the validation play read.
+        ({"release_log_retention_days": 14}, 1),
+        # Another service: what validate.yml reads differs, it reads again.
+        ({"release_service_name": "megapool-other-web"}, 2),
+    ],
+)
+def test_a_later_play_reads_again_only_when_what_it_reads_differs(
+    tmp_path, inventory, empty_emulator, later_vars, reads
+):
+    before = snapshot()
+    result = run_playbook(playbook(tmp_path, "main", later_vars), inventory.path, "--check")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert output.count(CHECK_TASK) == 2, output[-3000:]
+    assert output.count("TASK [megapool.aws.release : Check the service autoscaling inputs") == 2, output[-3000:]
+    assert output.count(READS_TASK) == reads, output[-3000:]
     assert snapshot() == before
 
 
