@@ -21,7 +21,8 @@ things the same way, and freezes the controller's objects for the play's garbage
 
 - this collection's filter plugins: to resolve any ``megapool.aws.*`` filter, ansible-core loads every file of the
   collection's ``plugins/filter`` (``Jinja2Loader.get_with_context`` walks the package), unless it is already in
-  ``sys.modules`` (``PluginLoader._load_module_source``); imported here once, every worker inherits them;
+  ``sys.modules`` (``PluginLoader._load_module_source``); imported here once, every worker inherits them, and each
+  filter's name is resolved here once, kept by ``resolve_collection_plugins_once`` for every worker;
 - the installed collection directories: mitogen's planner lists them (``list_collection_dirs``, about a hundred
   with the ``ansible`` package) each time a worker runs a collection's module, because the cache that should prevent
   that (``ansible_mitogen.planner._planner_by_path``) lives in the worker; listed here once per play.
@@ -179,6 +180,42 @@ def _write_atomically(path: str, code) -> None:
             pass
 
 
+def resolve_collection_plugins_once() -> bool:
+    """Keep what ansible-core's filter and test loaders resolve for a name with a collection (``megapool.aws.x``).
+
+    ``Jinja2Loader.get_with_context`` resolves such a name each time a template environment first uses it (every
+    worker makes several): it lists the collection's ``plugins/filter`` package, loads each file's plugin map and builds
+    new plugin objects, about 0.9 ms a name (its short and ``ansible.builtin`` names come from a cache). What a name
+    with a collection resolves to depends only on the installed collections, so the first result is kept for the
+    process (and for the workers forked after it: ``warm_worker_caches`` resolves this collection's filters in the
+    controller). ``ansible.legacy`` names and calls with arguments go to ansible-core as before (they depend on the
+    play's plugin paths); a name that resolves to nothing is not kept. Returns False when already active."""
+    from ansible.plugins.loader import filter_loader, test_loader  # pylint: disable=import-outside-toplevel
+
+    if hasattr(filter_loader.get_with_context, "megapool_resolved"):
+        return False
+
+    def kept(resolve):
+        resolved: dict = {}
+
+        def get_with_context(name, *args, **kwargs):
+            if args or kwargs or not isinstance(name, str) or name.count(".") < 2 or name.startswith("ansible.legacy."):
+                return resolve(name, *args, **kwargs)
+            result = resolved.get(name)
+            if result is None:
+                result = resolve(name)
+                if result.object is not None:
+                    resolved[name] = result
+            return result
+
+        get_with_context.megapool_resolved = resolved
+        return get_with_context
+
+    for loader in (filter_loader, test_loader):
+        loader.get_with_context = kept(loader.get_with_context)
+    return True
+
+
 def _remove_directory(owner: int, directory: str) -> None:
     if os.getpid() == owner:  # not in a forked child that happens to run atexit handlers
         shutil.rmtree(directory, ignore_errors=True)
@@ -188,6 +225,8 @@ try:
     cache_compiled_templates()
 except (ImportError, AttributeError) as error:  # another ansible-core: compile as it does
     Display().warning("strategy mitogen_linear: compiled templates are not kept for the run (%s)." % error)
+
+resolve_collection_plugins_once()
 
 try:
     import ansible_mitogen.loaders
@@ -205,6 +244,7 @@ else:
     _Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
     import ansible.collections.list
+    import ansible.plugins.loader
     import ansible_mitogen.affinity
     import ansible_mitogen.connection
     import ansible_mitogen.planner
@@ -218,9 +258,11 @@ else:
             package = None  # not installed here: nothing to warm (ansible reports a missing filter itself)
         for module in pkgutil.iter_modules(getattr(package, "__path__", []), "%s." % getattr(package, "__name__", "")):
             try:
-                importlib.import_module(module.name)
+                names = importlib.import_module(module.name).FilterModule().filters()
             except Exception:  # pylint: disable=broad-exception-caught
-                pass  # the worker loads it again and ansible warns "Skipping filter plugins in ..." as without us
+                continue  # the worker loads it again and ansible warns "Skipping filter plugins in ..." as without us
+            for name in names:  # kept by resolve_collection_plugins_once, inherited by every worker
+                ansible.plugins.loader.filter_loader.get_with_context("%s.%s" % (collection, name))
 
         directories = frozenset(path.decode("utf-8") for path in ansible.collections.list.list_collection_dirs())
 

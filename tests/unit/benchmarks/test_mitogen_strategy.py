@@ -264,8 +264,13 @@ def _ansible_environment_compile_put_back(monkeypatch):
     """Executing the strategy file keeps compiled templates in this process (``cache_compiled_templates``): put
     ansible-core's ``AnsibleEnvironment.compile`` back after each test."""
     from ansible._internal._templating._jinja_bits import AnsibleEnvironment
+    from ansible.plugins.loader import filter_loader
+    from ansible.plugins.loader import test_loader
 
     monkeypatch.setattr(AnsibleEnvironment, "compile", AnsibleEnvironment.compile)
+    # and the loaders' get_with_context (resolve_collection_plugins_once)
+    monkeypatch.setattr(filter_loader, "get_with_context", filter_loader.get_with_context)
+    monkeypatch.setattr(test_loader, "get_with_context", test_loader.get_with_context)
 
 
 def _strategy_python(script: str, *args: str) -> subprocess.CompletedProcess:
@@ -303,12 +308,55 @@ def test_before_each_play_the_controller_loads_what_every_worker_would_load_agai
     files = sorted(path.stem for path in (ROOT / "plugins" / "filter").glob("*.py") if path.stem != "__init__")
     assert len(files) > 10
     assert [name for name in files if package + name not in sys.modules] == []
+    # and every filter of the collection resolved once, kept for the workers (resolve_collection_plugins_once)
+    from ansible.plugins.loader import filter_loader
+
+    filters = {
+        "megapool.aws." + name for file in files for name in sys.modules[package + file].FilterModule().filters()
+    }
+    assert len(filters) > 50
+    assert filters <= set(filter_loader.get_with_context.megapool_resolved)
     assert planner._load_collections is not mitogens  # pylint: disable=protected-access
     ours, theirs = SimpleNamespace(_extra_sys_paths=set()), SimpleNamespace(_extra_sys_paths=set())
     planner._load_collections(ours)  # pylint: disable=protected-access
     mitogens(theirs)
     assert ours._extra_sys_paths == theirs._extra_sys_paths
     assert any(path.endswith("/ansible_collections/amazon/aws") for path in theirs._extra_sys_paths)
+
+
+RESOLVE_CHECK = """
+import importlib.util, json, sys
+from ansible.plugins.loader import filter_loader, init_plugin_loader
+init_plugin_loader()
+before = [filter_loader.get("megapool.aws.inputs_fingerprint") for _ in range(2)]
+spec = importlib.util.spec_from_file_location("megapool_strategy", sys.argv[1])
+strategy = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(strategy)
+after = [filter_loader.get("megapool.aws.inputs_fingerprint") for _ in range(2)]
+legacy = filter_loader.get_with_context("ansible.legacy.combine").object
+print(json.dumps({
+    "same_before": before[0] is before[1],
+    "same_after": after[0] is after[1],
+    "results": [before[0].j2_function({"a": 1}), after[0].j2_function({"a": 1})],
+    "kept": sorted(filter_loader.get_with_context.megapool_resolved),
+    "legacy": legacy is not None,
+    "again": strategy.resolve_collection_plugins_once(),
+}))
+"""
+
+
+def test_a_filter_with_a_collection_is_resolved_once_per_process():
+    """ansible-core resolves ``megapool.aws.x`` again each time (new plugin objects, the package listed again);
+    with the strategy loaded once per process, with the same result. ``ansible.legacy`` names go to ansible-core (they
+    depend on the play's plugin paths), and loading the file again does not wrap the loader twice."""
+    seen = json.loads(_strategy_python(RESOLVE_CHECK).stdout)
+
+    assert seen["same_before"] is False
+    assert seen["same_after"] is True
+    assert seen["results"][0] == seen["results"][1] and len(seen["results"][0]) > 10
+    assert seen["kept"] == ["megapool.aws.inputs_fingerprint"]
+    assert seen["legacy"] is True
+    assert seen["again"] is False
 
 
 def test_a_play_runs_with_the_controllers_objects_frozen_and_unfrozen_after(monkeypatch):
