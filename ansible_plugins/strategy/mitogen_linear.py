@@ -49,11 +49,13 @@ a no-op ``site.yml`` ran at one CPU's pace (31 s wall for 30.5 CPU s; 20.5 s wit
 it keeps the regions' interpreters off two CPUs. Linux's scheduler places them here instead (mitogen's base ``Policy``,
 which pins nothing; docs/benchmarks.md, "CPU pinning off").
 
-And for the whole run, in every strategy this file hands out (mitogen's or the ``linear`` fallback), **compiled
-templates are kept** (docs/benchmarks.md, "Compiled templates kept for the run"): each worker compiled every template
-of its task again (about 5,000 compiles in a no-op ``site.yml``, a third of the workers' CPU), though few are new.
-``cache_compiled_templates`` keeps the code of each compiled template string in a directory of the run (a file per
-template and compile settings, written whole or not at all), which the next worker reads instead of compiling.
+And in every strategy this file hands out (mitogen's or the ``linear`` fallback), **compiled templates are kept**
+(docs/benchmarks.md, "Compiled templates kept for the run" and "... and between runs"): each worker compiled every
+template of its task again (about 5,000 compiles in a no-op ``site.yml``, a third of the workers' CPU), though few
+are new. ``cache_compiled_templates`` keeps the code of each compiled template string in a directory (a file per
+template and compile settings, written whole or not at all), which the next worker, and the next run, reads instead
+of compiling: the user's directory for this Python, Jinja and ansible-core, else one of the run. And a filter or test
+name with a collection is resolved once per process (``resolve_collection_plugins_once``).
 """
 
 from __future__ import annotations
@@ -62,12 +64,16 @@ import atexit
 import gc
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import marshal
 import os
 import pkgutil
 import shutil
+import stat
+import sys
 import tempfile
+import time
 
 from ansible.errors import AnsibleError
 from ansible.utils.display import Display
@@ -109,7 +115,9 @@ def cache_compiled_templates(directory: str | None = None) -> str | None:
     and ansible-core's ``escape_backslashes`` of the compile), which form the key with it; the filters a template names
     are looked up again when it renders. Only strings compiled to code by an ``AnsibleEnvironment`` are kept, not when
     ansible-core's template debugging is on; a template that does not compile raises as before and is not kept.
-    Returns the directory (made here, removed when the process that made it exits), or None when already active."""
+    ``directory`` None: the user's directory for this Python, Jinja and ansible-core (``kept_templates_directory``),
+    kept between runs as Python keeps ``__pycache__``; when that cannot be used, one made for this run (removed when
+    the process that made it exits). Returns the directory, or None when already active."""
     # ansible-core 2.19's private templating module: what the key needs is looked up here, before anything changes, so
     # that another ansible-core fails here (the caller warns and runs without) rather than in a template.
     # pylint: disable-next=import-outside-toplevel
@@ -124,8 +132,11 @@ def cache_compiled_templates(directory: str | None = None) -> str | None:
     if not isinstance(environment._debuggable_template_source, bool) or not callable(compile_context.current):  # pylint: disable=protected-access
         raise AttributeError("ansible-core's AnsibleEnvironment is not the one this cache was written for")
     if directory is None:
-        directory = tempfile.mkdtemp(prefix="megapool-templates-")
-        atexit.register(_remove_directory, os.getpid(), directory)
+        try:
+            directory = kept_templates_directory()
+        except OSError:  # no home, a read-only one, or a directory someone else may write to: this run's own
+            directory = tempfile.mkdtemp(prefix="megapool-templates-")
+            atexit.register(_remove_directory, os.getpid(), directory)
     in_memory: dict[str, object] = {}
 
     def compile_cached(self, source, name=None, filename=None, raw=False, defer_init=False):
@@ -163,6 +174,37 @@ def cache_compiled_templates(directory: str | None = None) -> str | None:
 
     compile_cached.megapool_wraps = jinja_compile
     environment.compile = compile_cached
+    return directory
+
+
+def kept_templates_directory(base: str | None = None, keep_days: int = 30) -> str:
+    """The user's directory of compiled templates for this Python, Jinja and ansible-core, kept between runs.
+
+    ``$XDG_CACHE_HOME/megapool-aws/templates/<digest of the versions>`` (``~/.cache`` without it), made private
+    (0700). Marshalled code is executed when read, so a directory that is not a directory of this user that only it
+    may write to raises OSError (as does one that cannot be made); the caller then keeps templates for the run only.
+    The versions are in the name because code objects are Python's and the code Jinja generates is its own and
+    ansible-core's; the directories of other versions unused for ``keep_days`` days are removed here."""
+    import jinja2  # pylint: disable=import-outside-toplevel
+    from ansible import release  # pylint: disable=import-outside-toplevel
+
+    base = base or os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    parent = os.path.join(base, "megapool-aws", "templates")
+    versions = repr(
+        (sys.version, importlib.util.MAGIC_NUMBER, marshal.version, jinja2.__version__, release.__version__)
+    )
+    directory = os.path.join(parent, hashlib.sha256(versions.encode("utf-8")).hexdigest()[:16])
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    status = os.lstat(directory)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid() or status.st_mode & 0o022:
+        raise OSError("%s is not a directory only this user may write to" % directory)
+    for other in os.scandir(parent):
+        try:
+            unused = time.time() - other.stat(follow_symlinks=False).st_mtime > keep_days * 86400
+        except OSError:
+            continue
+        if other.path != directory and other.is_dir(follow_symlinks=False) and unused:
+            shutil.rmtree(other.path, ignore_errors=True)
     return directory
 
 

@@ -19,6 +19,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -273,11 +274,18 @@ def _ansible_environment_compile_put_back(monkeypatch):
     monkeypatch.setattr(test_loader, "get_with_context", test_loader.get_with_context)
 
 
-def _strategy_python(script: str, *args: str) -> subprocess.CompletedProcess:
-    """``script`` in a new interpreter (what it changes stays there), the strategy file's path as its first argument."""
+def _strategy_python(script: str, *args: str, cache_home: Path | None = None) -> subprocess.CompletedProcess:
+    """``script`` in a new interpreter (what it changes stays there), the strategy file's path as its first argument;
+    ``cache_home`` as its ``XDG_CACHE_HOME`` (the user's directory of compiled templates is under it)."""
     strategy = str(ROOT / "ansible_plugins" / "strategy" / "mitogen_linear.py")
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache_home)) if cache_home else None
     return subprocess.run(
-        [sys.executable, "-c", script, strategy, *args], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", script, strategy, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
     )
 
 
@@ -485,9 +493,10 @@ from ansible._internal._templating._jinja_bits import AnsibleEnvironment
 
 spec = importlib.util.spec_from_file_location("strategy", sys.argv[1])
 strategy = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(strategy)  # its own directory, removed when this process exits
-AnsibleEnvironment.compile = AnsibleEnvironment.compile.megapool_wraps
-if sys.argv[2] != "off":
+spec.loader.exec_module(strategy)  # the user's directory ($XDG_CACHE_HOME), else its own
+if sys.argv[2] != "default":
+    AnsibleEnvironment.compile = AnsibleEnvironment.compile.megapool_wraps
+if sys.argv[2] not in ("off", "default"):
     assert strategy.cache_compiled_templates(sys.argv[2]) == sys.argv[2]
     assert strategy.cache_compiled_templates(sys.argv[2]) is None  # once per process
 
@@ -518,8 +527,8 @@ print(json.dumps({"results": results, "compiled": len(compiled)}))
 """
 
 
-def _templates(cache: str) -> dict:
-    result = _strategy_python(TEMPLATES_CHECK, cache)
+def _templates(cache: str, cache_home: Path | None = None) -> dict:
+    result = _strategy_python(TEMPLATES_CHECK, cache, cache_home=cache_home)
     return json.loads(result.stdout.splitlines()[-1])
 
 
@@ -548,6 +557,63 @@ def test_compiled_templates_are_kept_for_every_process_of_the_run_with_the_same_
     assert not [name for name in files if name.endswith(".partial")]
     assert second["compiled"] == 0
     assert sorted(path.name for path in directory.iterdir()) == files
+
+
+def _kept(cache_home: Path) -> list[Path]:
+    """The version directories under ``cache_home`` and their files."""
+    parent = cache_home / "megapool-aws" / "templates"
+    return sorted(parent.glob("*/*")) if parent.is_dir() else []
+
+
+def test_compiled_templates_are_kept_between_runs_in_the_users_directory(tmp_path):
+    """The strategy as loaded (no directory given) keeps them in the user's directory for this Python, Jinja and
+    ansible-core: the next run (process) compiles none, with the same results as without the cache."""
+    without = _templates("off", cache_home=tmp_path / "unused")
+    first = _templates("default", cache_home=tmp_path)
+    kept = _kept(tmp_path)
+    second = _templates("default", cache_home=tmp_path)
+
+    assert first["results"] == second["results"] == without["results"]
+    assert first["compiled"] == len(kept) == 7 and second["compiled"] == 0
+    assert len({path.parent for path in kept}) == 1
+    assert oct(kept[0].parent.stat().st_mode & 0o777) == "0o700"
+    assert _kept(tmp_path) == kept
+
+
+def test_a_templates_directory_others_may_write_to_is_not_used(tmp_path):
+    """Marshalled code is executed when read: a directory someone else may write to (here: everyone), or that is not
+    a directory (a link), is refused, and the run keeps its templates in a directory of its own instead."""
+    strategy = _strategy_module()
+    directory = Path(strategy.kept_templates_directory(str(tmp_path)))
+    directory.chmod(0o777)
+    with pytest.raises(OSError, match="not a directory only this user may write to"):
+        strategy.kept_templates_directory(str(tmp_path))
+
+    run = _templates("default", cache_home=tmp_path)
+    assert run["compiled"] == 7 and list(directory.iterdir()) == []
+
+    directory.rmdir()
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    directory.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OSError, match="not a directory only this user may write to"):
+        strategy.kept_templates_directory(str(tmp_path))
+
+
+def test_the_directories_of_other_versions_go_when_unused_for_a_month(tmp_path):
+    strategy = _strategy_module()
+    parent = tmp_path / "megapool-aws" / "templates"
+    old, recent = parent / "0123456789abcdef", parent / "fedcba9876543210"
+    for directory in (old, recent):
+        directory.mkdir(parents=True)
+        (directory / "code").write_bytes(b"x")
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+
+    ours = Path(strategy.kept_templates_directory(str(tmp_path)))
+    os.utime(ours, (month_ago, month_ago))
+    strategy.kept_templates_directory(str(tmp_path))
+
+    assert sorted(path.name for path in parent.iterdir()) == sorted([ours.name, recent.name])
 
 
 def test_the_template_directory_is_removed_by_the_process_that_made_it_only(tmp_path):
