@@ -50,7 +50,7 @@ it keeps the regions' interpreters off two CPUs. Linux's scheduler places them h
 which pins nothing; docs/benchmarks.md, "CPU pinning off").
 
 And in every strategy this file hands out (mitogen's or the ``linear`` fallback), **compiled templates are kept**
-(docs/benchmarks.md, "Compiled templates kept for the run" and "... and between runs"): each worker compiled every
+(docs/benchmarks.md, "Compiled templates kept for the run" and "... kept between runs"): each worker compiled every
 template of its task again (about 5,000 compiles in a no-op ``site.yml``, a third of the workers' CPU), though few
 are new. ``cache_compiled_templates`` keeps the code of each compiled template string in a directory (a file per
 template and compile settings, written whole or not at all), which the next worker, and the next run, reads instead
