@@ -49,7 +49,15 @@ a no-op ``site.yml`` ran at one CPU's pace (31 s wall for 30.5 CPU s; 20.5 s wit
 it keeps the regions' interpreters off two CPUs. Linux's scheduler places them here instead (mitogen's base ``Policy``,
 which pins nothing; docs/benchmarks.md, "CPU pinning off").
 
-And in every strategy this file hands out (mitogen's or the ``linear`` fallback), **compiled templates are kept**
+And in every strategy this file hands out (mitogen's or the ``linear`` fallback), **the tasks that only compute run in
+the controller** (``ComputeTasksInController``; docs/benchmarks.md, "Tasks that only compute run in the controller"):
+ansible-core forks a worker for every task of every host, also for a ``set_fact``, an ``assert`` or a task whose
+condition is false, which never touch their host: two thirds of a no-op ``site.yml``'s task runs. Those run
+ansible-core's own ``TaskExecutor`` in the controller instead, with a copy of the task and of its variables as the fork
+gave them, and their results take the workers' queue: the same results, callbacks and errors, a fork and a worker's
+start fewer each.
+
+And in every strategy this file hands out, **compiled templates are kept**
 (docs/benchmarks.md, "Compiled templates kept for the run" and "... kept between runs"): each worker compiled every
 template of its task again (about 5,000 compiles in a no-op ``site.yml``, a third of the workers' CPU), though few
 are new. ``cache_compiled_templates`` keeps the code of each compiled template string in a directory (a file per
@@ -69,6 +77,7 @@ import inspect
 import marshal
 import os
 import pkgutil
+import re
 import shutil
 import stat
 import sys
@@ -258,6 +267,101 @@ def resolve_collection_plugins_once() -> bool:
     return True
 
 
+try:  # ansible-core 2.19's worker internals: ComputeTasksInController runs a task as a worker would, or not at all
+    from ansible._internal import _task as _task_context
+    from ansible.constants import _ACTION_ALL_INCLUDES, _ACTION_DEBUG, _ACTION_SET_FACT
+    from ansible.executor.task_executor import TaskExecutor as _TaskExecutor
+    from ansible.executor.task_result import _RawTaskResult
+    from ansible.plugins import loader as _plugin_loader
+    from ansible.utils.fqcn import add_internal_fqcns
+except ImportError:  # another ansible-core: every task goes to a worker, as in linear
+    _TaskExecutor = None
+    COMPUTE_ACTIONS: frozenset = frozenset()
+else:
+    COMPUTE_ACTIONS = frozenset(
+        (*_ACTION_SET_FACT, *_ACTION_DEBUG, *_ACTION_ALL_INCLUDES)
+        + tuple(add_internal_fqcns(("assert", "fail", "set_stats", "validate_argument_spec")))
+    )
+
+    class _NeedsWorker(BaseException):
+        """The task wants its connection: it goes to a worker. A BaseException, as ``TaskExecutor`` turns every
+        Exception into a failed result."""
+
+    class _ControllerTaskExecutor(_TaskExecutor):  # type: ignore[misc,valid-type]
+        """ansible-core's ``TaskExecutor``, which hands a task that would connect to its host back to a worker."""
+
+        def _get_connection(self, cvars, templar, current_connection):
+            if self._task.action not in COMPUTE_ACTIONS:
+                raise _NeedsWorker()
+            return super()._get_connection(cvars, templar, current_connection)
+
+
+# A task that names a lookup reads something (AWS, a file, a command): it runs in a worker, the hosts in parallel.
+_READS = re.compile(r"\b(lookup|query|q)\s*\(")
+
+
+class ComputeTasksInController:
+    """Run in the controller the tasks that only compute, and the tasks whose condition is false (the module docstring).
+
+    ansible-core's ``StrategyBase._queue_task`` forks a ``WorkerProcess`` for every task and host, which runs
+    ``TaskExecutor(...).run()`` and puts the result on the results queue. For the actions in ``COMPUTE_ACTIONS``
+    (``set_fact``, ``assert``, ``debug``, ``fail``, ``set_stats``, ``validate_argument_spec``, the includes), which
+    never use their connection, and for any task without a loop whose ``when`` is false here, this runs the same
+    ``TaskExecutor`` in the controller on a copy of the task and a copy of its variables (what the fork gave the
+    worker), and puts its result on the same queue: the strategy, the callbacks and the results are those of a worker.
+    A task that would connect after all (its condition is true with the connection's variables) goes to a worker before
+    anything ran. Forked as before: a task that names a lookup (it reads, and the hosts' reads run in parallel), a
+    task with ``delegate_to``, ``async``, ``until``, ``timeout`` (a signal in the controller) or a loop ``pause``."""
+
+    def _in_controller(self, task, task_vars) -> str | None:
+        """ "compute", "skip" or None (a worker)."""
+        if _TaskExecutor is None or task.delegate_to or task.async_val or task.until or task.timeout:
+            return None
+        if getattr(task.loop_control, "pause", 0) or _READS.search(repr((task.args, task.when, task.loop, task.vars))):
+            return None
+        if task.action in COMPUTE_ACTIONS:
+            return "compute"
+        if task.loop or task.loop_with or not task.when:
+            return None
+        try:
+            if task._resolve_conditional(task.when, task_vars):  # pylint: disable=protected-access
+                return None
+        except Exception:  # pylint: disable=broad-exception-caught
+            return None  # the worker raises it where ansible-core reports it
+        return "skip"
+
+    def _queue_task(self, host, task, task_vars, play_context):
+        kind = self._in_controller(task, task_vars)
+        if kind is None:
+            return super()._queue_task(host, task, task_vars, play_context)
+        queued = {"host": host, "task": task, "task_vars": task_vars, "play_context": play_context}
+        self._queued_task_cache[(host.name, task._uuid)] = queued  # pylint: disable=protected-access
+        if kind == "compute":
+            self._tqm.send_callback("v2_runner_on_start", host, task)
+        own = task.copy(exclude_tasks=True)  # the worker's copy: TaskExecutor squashes and templates its task
+        try:
+            with _task_context.TaskContext(own):
+                result = _ControllerTaskExecutor(
+                    host,
+                    own,
+                    dict(task_vars),  # a loop sets its item variables in them
+                    play_context,
+                    self._loader,
+                    _plugin_loader.get_plugin_loader_namespace(),
+                    self._final_q,
+                    self._variable_manager,
+                ).run()
+        except _NeedsWorker:
+            return super()._queue_task(host, task, task_vars, play_context)
+        if kind == "skip":
+            self._tqm.send_callback("v2_runner_on_start", host, task)
+        self._final_q.send_task_result(
+            _RawTaskResult(host=host, task=own, return_data=result, task_fields=own.dump_attrs())
+        )
+        self._pending_results += 1
+        return None
+
+
 def _remove_directory(owner: int, directory: str) -> None:
     if os.getpid() == owner:  # not in a forked child that happens to run atexit handlers
         shutil.rmtree(directory, ignore_errors=True)
@@ -276,7 +380,8 @@ try:
 except (ImportError, AnsibleError) as error:
     from ansible.plugins.strategy import linear
 
-    StrategyModule = linear.StrategyModule  # the fallback this file exports
+    class StrategyModule(ComputeTasksInController, linear.StrategyModule):  # type: ignore[no-redef]
+        """The fallback this file exports: ansible-core's ``linear``, the tasks that only compute in the controller."""
 
     Display().warning(
         "strategy mitogen_linear: mitogen is unavailable (%s); running with ansible-core's linear strategy. "
@@ -346,7 +451,7 @@ else:
     connect_and_share_loaders.megapool_wraps = _context_connect
     ansible_mitogen.services.ContextService._connect = connect_and_share_loaders  # pylint: disable=protected-access
 
-    class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Linear):  # type: ignore[no-redef]
+    class StrategyModule(ComputeTasksInController, ansible_mitogen.strategy.StrategyMixin, _Linear):  # type: ignore[no-redef]
         """mitogen's ``mitogen_linear``: ansible-core's ``linear`` with mitogen's connections and module runner."""
 
         def run(self, iterator, play_context, result=0):

@@ -109,10 +109,61 @@ PLAYBOOK = """
       megapool_loaders:
       register: next_loaders
 
+    - name: Facts in a loop
+      ansible.builtin.set_fact:
+        regions_seen: "{{{{ regions_seen | default([]) + [item] }}}}"
+      loop: "{{{{ groups['regions'] }}}}"
+
+    - name: A check that fails on one host, ignored
+      ansible.builtin.assert:
+        that: inventory_hostname == 'eu-north-1'
+        quiet: true
+      ignore_errors: true
+
+    - name: A failure in a block, rescued
+      block:
+        - name: Fail with a message
+          ansible.builtin.fail:
+            msg: "refused {{{{ inventory_hostname }}}}"
+          when: inventory_hostname == 'us-east-1'
+      rescue:
+        - name: The message reached the rescue
+          ansible.builtin.set_fact:
+            refused: "{{{{ ansible_failed_result.msg }}}}"
+
+    - name: A module skipped by its condition on one host
+      ansible.builtin.command: /bin/true
+      when: inventory_hostname != 'us-east-1'
+      changed_when: false
+
+    - name: A condition only the connection's variables make true (checked here without them, true in the task)
+      ansible.builtin.command: /bin/true
+      when: ansible_host is defined
+      changed_when: false
+
+    - name: An include in a loop
+      ansible.builtin.include_tasks: "{scratch}/included.yml"
+      loop: [1, 2]
+      loop_control:
+        loop_var: round
+
+    - name: A variable shown
+      ansible.builtin.debug:
+        var: regions_seen
+
     - name: Facts set by a module
       ansible.builtin.set_fact:
         result_summary: >-
           {{{{ stats.results | map(attribute='stat.exists') | list }}}} {{{{ probe_failed }}}} {{{{ fingerprint | length }}}}
+          {{{{ regions_seen }}}} {{{{ refused | default('') }}}} {{{{ rounds }}}}
+"""
+
+
+# The file the play includes in a loop.
+INCLUDED = """
+- name: A fact of the included file
+  ansible.builtin.set_fact:
+    rounds: "{{ rounds | default(0) + round }}"
 """
 
 
@@ -155,6 +206,7 @@ def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict
     (scratch / "library" / "megapool_loaders.py").write_text(LOADERS_MODULE, encoding="utf-8")
     (scratch / "hosts.yml").write_text("regions:\n  hosts:\n    eu-north-1:\n    us-east-1:\n", encoding="utf-8")
     (scratch / "play.yml").write_text(PLAYBOOK.format(scratch=scratch, closed=_closed_port()), encoding="utf-8")
+    (scratch / "included.yml").write_text(INCLUDED, encoding="utf-8")
     env = dict(
         os.environ,
         ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
@@ -242,7 +294,103 @@ def test_the_default_strategy_is_mitogen_and_gives_the_same_results_as_linear(tm
     with open("/proc/self/status", encoding="utf-8") as status:
         cpus = next(line.split()[1] for line in status if line.startswith("Cpus_allowed_list"))
     assert {r["stdout"] for r in rows if r["task"] == CPUS_TASK} == {"worker %s module %s" % (cpus, cpus)}
-    assert linear[0]["stats"]["us-east-1"]["ignored"] == 1 and linear[0]["stats"]["eu-north-1"]["rescued"] == 1
+    assert linear[0]["stats"]["us-east-1"]["ignored"] == 2 and linear[0]["stats"]["eu-north-1"]["ignored"] == 0
+    assert linear[0]["stats"]["us-east-1"]["rescued"] == 2 and linear[0]["stats"]["eu-north-1"]["rescued"] == 1
+    summaries = {r["host"]: r["facts"].split() for r in rows if r["task"] == "Facts set by a module"}
+    assert summaries["us-east-1"][-3:] == ["refused", "us-east-1", "3"], summaries
+    assert summaries["eu-north-1"][-1] == "3" and "refused" not in summaries["eu-north-1"], summaries
+    assert [r["skipped"] for r in rows if r["task"].startswith("A module skipped")] == [False, True]
+    assert [r["skipped"] for r in rows if r["task"].startswith("A condition only")] == [False, False]
+
+
+WHERE_FILTER = """
+import os
+
+
+def where(value, path):
+    with open(path, "a", encoding="utf-8") as log:
+        log.write("%s %d\\n" % (value, os.getpid()))
+    return value
+
+
+class FilterModule:
+    def filters(self):
+        return {"where": where}
+"""
+
+WHERE_PLAYBOOK = """
+- name: Where each task is templated
+  hosts: regions
+  gather_facts: false
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+    log: "{{ playbook_dir }}/where.log"
+  tasks:
+    - name: A fact
+      ansible.builtin.set_fact:
+        fact: "{{ 'set_fact' | where(log) }}"
+    - name: A check
+      ansible.builtin.assert:
+        that: ('assert' | where(log)) == 'assert'
+    - name: A message
+      ansible.builtin.debug:
+        msg: "{{ 'debug' | where(log) }}"
+    - name: A module whose condition is false
+      ansible.builtin.command: /bin/false
+      when: ('skipped' | where(log)) == 'never'
+    - name: A module whose condition is true
+      ansible.builtin.command: /bin/true
+      when: ('module' | where(log)) == 'module'
+      changed_when: false
+    - name: A fact that reads (a lookup)
+      ansible.builtin.set_fact:
+        home: "{{ ('lookup' ~ lookup('ansible.builtin.env', 'HOME')[:0]) | where(log) }}"
+"""
+
+
+@pytest.mark.parametrize("strategy", ["mitogen_linear", "mitogen_linear without mitogen", "linear"])
+def test_tasks_that_only_compute_run_in_the_controller(tmp_path, strategy):
+    """``set_fact``, ``assert``, ``debug`` and a module task whose condition is false are templated in the controller
+    only (the pid of ansible-playbook), with mitogen or without it; a module that runs, and a fact that names a lookup,
+    in a worker. ansible-core's linear forks a worker for every one (what makes this test able to fail)."""
+    (tmp_path / "filter_plugins").mkdir()
+    (tmp_path / "filter_plugins" / "where.py").write_text(WHERE_FILTER, encoding="utf-8")
+    (tmp_path / "hosts.yml").write_text("regions:\n  hosts:\n    eu-north-1:\n    us-east-1:\n", encoding="utf-8")
+    (tmp_path / "play.yml").write_text(WHERE_PLAYBOOK, encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env.pop("ANSIBLE_STRATEGY", None)
+    if strategy == "linear":
+        env["ANSIBLE_STRATEGY"] = "linear"
+    elif strategy.endswith("without mitogen"):
+        broken = tmp_path / "no-mitogen" / "ansible_mitogen"
+        broken.mkdir(parents=True)
+        (broken / "__init__.py").write_text('raise ImportError("no mitogen here")\n', encoding="utf-8")
+        env["PYTHONPATH"] = str(broken.parent)
+    with subprocess.Popen(
+        [str(VENV_BIN / "ansible-playbook"), "-i", "hosts.yml", "play.yml"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as run:
+        output, _ = run.communicate(timeout=300)
+    assert run.returncode == 0, output[-3000:]
+    pids: dict[str, set] = {}
+    for line in (tmp_path / "where.log").read_text(encoding="utf-8").splitlines():
+        label, pid = line.split()
+        pids.setdefault(label, set()).add(int(pid))
+    assert set(pids) == {"set_fact", "assert", "debug", "skipped", "module", "lookup"}, pids
+    in_controller = {label for label, seen in pids.items() if seen == {run.pid}}
+    if strategy == "linear":
+        assert in_controller == set(), pids
+        assert len(pids["set_fact"]) == 2, pids  # one worker per host
+    else:
+        assert in_controller == {"set_fact", "assert", "debug", "skipped"}, pids
+        # the module's condition: in the controller (false or not?) and in each host's worker
+        assert run.pid in pids["module"] and len(pids["module"]) == 3, pids
+        assert run.pid not in pids["lookup"] and len(pids["lookup"]) == 2, pids
 
 
 def test_without_mitogen_the_play_runs_with_linear_after_a_warning(tmp_path, linear_run):
@@ -483,7 +631,8 @@ def test_a_local_connection_gets_the_hosts_name_so_each_host_has_its_interpreter
     assert services.ContextService._connect.megapool_wraps.__name__ == "_connect"
     odd = SimpleNamespace(python_path=lambda: ["/venv/bin/python"], inventory_name=lambda: "a/b\\c")
     assert per_host(odd)["kwargs"]["remote_name"] == "megapool:a_b_c"
-    assert strategy.StrategyModule.__mro__[1].__module__ == "ansible_mitogen.strategy"
+    assert [c.__name__ for c in strategy.StrategyModule.__mro__[1:3]] == ["ComputeTasksInController", "StrategyMixin"]
+    assert strategy.StrategyModule.__mro__[2].__module__ == "ansible_mitogen.strategy"
 
 
 TEMPLATES_CHECK = r"""
