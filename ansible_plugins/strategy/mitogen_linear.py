@@ -27,8 +27,9 @@ things the same way, and freezes the controller's objects for the play's garbage
   with the ``ansible`` package) each time a worker runs a collection's module, because the cache that should prevent
   that (``ansible_mitogen.planner._planner_by_path``) lives in the worker; listed here once per play.
 
-And it changes two things about the interpreters that run the modules of ``connection: local`` hosts (every region
-host; docs/benchmarks.md, "One interpreter per region, one botocore loader per interpreter"):
+And it changes three things about the interpreters that run the modules of ``connection: local`` hosts (every region
+host; docs/benchmarks.md, "One interpreter per region, one botocore loader per interpreter" and "The boto3 sessions
+and clients of an interpreter kept"):
 
 - **one interpreter per host**: mitogen keys its contexts by the connection's parameters, and a local connection's
   are only the Python path, so every region shared one interpreter, which runs one call at a time: the regions'
@@ -39,7 +40,10 @@ host; docs/benchmarks.md, "One interpreter per region, one botocore loader per i
   creates a new ``botocore.loaders.Loader``, whose cache (``instance_cache``) is what keeps parsed JSON: each client
   parsed the endpoints, the partitions and its service model again, 80 % of an AWS module run's CPU in a warm
   interpreter (mitogen's profiler, 20 ``aws_caller_info`` runs). ``share_botocore_loaders`` runs in each local
-  interpreter when it starts: sessions of the same ``data_path`` get the same loader, as the clients of one session do.
+  interpreter when it starts: sessions of the same ``data_path`` get the same loader, as the clients of one session do;
+- **the sessions and clients kept**: building the session and the client again was still 40 % of a module run there
+  (cProfile in the interpreter). ``keep_boto3_clients``, run there too, gives a module the session and the client an
+  earlier module made with the same arguments in the same environment (``AWS_*`` and the proxy variables).
 
 And it leaves **where processes run to the kernel**: mitogen pins its processes to CPUs (``ansible_mitogen/affinity.py``,
 ``FixedPolicy``) - its connection process to CPU 0, the controller and each forked worker to "CPU 1..N", and the
@@ -52,7 +56,8 @@ which pins nothing; docs/benchmarks.md, "CPU pinning off").
 And in every strategy this file hands out (mitogen's or the ``linear`` fallback), **the tasks that only compute run in
 the controller** (``ComputeTasksInController``; docs/benchmarks.md, "Tasks that only compute run in the controller"):
 ansible-core forks a worker for every task of every host, also for a ``set_fact``, an ``assert`` or a task whose
-condition is false, which never touch their host: two thirds of a no-op ``site.yml``'s task runs. Those run
+condition is false or whose loop's list is empty, which never touch their host: three quarters of a no-op
+``site.yml``'s task runs. Those run
 ansible-core's own ``TaskExecutor`` in the controller instead, with a copy of the task and of its variables as the fork
 gave them, and their results take the workers' queue: the same results, callbacks and errors, a fork and a worker's
 start fewer each.
@@ -111,6 +116,105 @@ def share_botocore_loaders() -> bool:
     if hasattr(botocore.session.create_loader, "cache_info"):
         return False
     botocore.session.create_loader = functools.lru_cache(maxsize=None)(create_loader)
+    return True
+
+
+def keep_boto3_clients() -> bool:
+    """Give the modules of this interpreter the boto3 session and client made before with the same settings (the module
+    docstring).
+
+    Self-contained: its source runs in mitogen's local interpreters. Each AWS module run builds a new
+    ``boto3.session.Session`` (amazon.aws's ``_boto3_conn``, this collection's ``AWSModule.clients``) and a client
+    from it: 10 to 30 ms of CPU (the session registers about 130 event handlers, the client builds its class from the
+    service model), 40 % of a module run in a warm interpreter. What both are depends only on their arguments and on
+    the environment botocore reads: a session made with plain arguments (strings, numbers, booleans, None, and
+    lists, tuples or dicts of them), and a client made from such a session with plain arguments and a
+    ``botocore.config.Config`` of plain options, are kept, keyed by those arguments and by the environment variables
+    botocore and its HTTP layer read (``AWS_*``, the ``*_proxy`` ones, ``HOME``); the next module asking for the same
+    gets the same object, as a long-running boto3 program keeps its clients (boto3's guide, "Multithreading or
+    multiprocessing with clients", https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html: a
+    client may be used again and from several threads; a session from one thread at a time, and mitogen runs one
+    module at a time in an interpreter). Anything else (a
+    ``botocore_session`` object, a config with a non-plain option, anything while amazon.aws's test recorder
+    ``_ANSIBLE_PLACEBO_*`` is on) is made new each time, as before. A process forked from the interpreter (mitogen
+    forks one for an ``async`` or an isolated task) starts with none kept: its parent's clients hold sockets the parent
+    goes on using. False, changing nothing, when boto3 is not installed here or clients are kept already."""
+    import os  # pylint: disable=import-outside-toplevel,reimported,redefined-outer-name
+
+    try:
+        import boto3.session  # pylint: disable=import-outside-toplevel
+        import botocore.config  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return False
+    session_class = boto3.session.Session
+    if hasattr(session_class.client, "megapool_kept"):
+        return False
+    make_session = session_class.__init__
+    make_client = session_class.client
+    sessions: dict = {}
+    clients: dict = {}
+
+    def plain(value) -> bool:
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return True
+        if isinstance(value, (list, tuple)):
+            return all(plain(item) for item in value)
+        if isinstance(value, dict):
+            return all(isinstance(name, str) and plain(item) for name, item in value.items())
+        return False
+
+    def key(args, kwargs):
+        named = []
+        for name, value in sorted(kwargs.items()):
+            if isinstance(value, botocore.config.Config):
+                value = ("botocore.config.Config", value._user_provided_options)  # pylint: disable=protected-access
+            named.append((name, value))
+        if not plain([list(args), named]):
+            return None
+        environment = sorted(
+            (name, value)
+            for name, value in os.environ.items()
+            if name.upper().startswith("AWS_") or name.upper().endswith("_PROXY") or name == "HOME"
+        )
+        if any(name.startswith("_ANSIBLE_PLACEBO") for name in os.environ):
+            return None  # amazon.aws's recorder for its tests attaches itself to each new session
+        return repr((args, named, environment))
+
+    def new_session(cls, *args, **kwargs):
+        found = key(args, kwargs) if cls is session_class else None
+        if found is None:
+            return object.__new__(cls)
+        session = sessions.get(found)
+        if session is None:
+            session = sessions[found] = object.__new__(cls)
+            session._megapool_key = found  # pylint: disable=protected-access
+        return session
+
+    def init_session(self, *args, **kwargs):
+        if getattr(self, "_megapool_ready", False):
+            return  # a kept session: made already
+        make_session(self, *args, **kwargs)
+        self._megapool_ready = True  # pylint: disable=protected-access
+
+    def client(self, *args, **kwargs):
+        kept = getattr(self, "_megapool_key", None)
+        found = key(args, kwargs) if kept is not None else None
+        if found is None:
+            return make_client(self, *args, **kwargs)
+        made = clients.get((kept, found))
+        if made is None:
+            made = clients[(kept, found)] = make_client(self, *args, **kwargs)
+        return made
+
+    def forget() -> None:
+        sessions.clear()  # a forked process (mitogen's async and isolated tasks) makes its own: the kept clients'
+        clients.clear()  # connections are the parent's sockets, which it goes on using
+
+    os.register_at_fork(after_in_child=forget)
+    client.megapool_kept = clients
+    session_class.__new__ = new_session
+    session_class.__init__ = init_session
+    session_class.client = client
     return True
 
 
@@ -306,22 +410,32 @@ class ComputeTasksInController:
     ansible-core's ``StrategyBase._queue_task`` forks a ``WorkerProcess`` for every task and host, which runs
     ``TaskExecutor(...).run()`` and puts the result on the results queue. For the actions in ``COMPUTE_ACTIONS``
     (``set_fact``, ``assert``, ``debug``, ``fail``, ``set_stats``, ``validate_argument_spec``, the includes), which
-    never use their connection, and for any task without a loop whose ``when`` is false here, this runs the same
+    never use their connection, for any task without a loop whose ``when`` is false here, and for a task whose
+    ``loop`` is an empty list here (the "one read decides the writes" tasks of a no-op), this runs the same
     ``TaskExecutor`` in the controller on a copy of the task and a copy of its variables (what the fork gave the
     worker), and puts its result on the same queue: the strategy, the callbacks and the results are those of a worker.
     A task that would connect after all (its condition is true with the connection's variables) goes to a worker before
-    anything ran. Forked as before: a task that names a lookup (it reads, and the hosts' reads run in parallel), a
-    task with ``delegate_to``, ``async``, ``until``, ``timeout`` (a signal in the controller) or a loop ``pause``."""
+    anything ran; so does a task whose list is not empty. Forked as before: a task that names a lookup or loops with
+    ``with_*`` (it reads, and the hosts' reads run in parallel), a task with ``delegate_to``, and a computing task
+    with ``async``, ``until``, ``timeout`` (a signal in the controller) or a loop ``pause``."""
 
     def _in_controller(self, task, task_vars) -> str | None:
-        """ "compute", "skip" or None (a worker)."""
-        if _TaskExecutor is None or task.delegate_to or task.async_val or task.until or task.timeout:
-            return None
-        if getattr(task.loop_control, "pause", 0) or _READS.search(repr((task.args, task.when, task.loop, task.vars))):
+        """ "compute", "skip", "loop" (if its list is empty: ``_queue_task`` templates it) or None (a worker)."""
+        if (
+            _TaskExecutor is None
+            or task.delegate_to
+            or _READS.search(repr((task.args, task.when, task.loop, task.vars)))
+        ):
             return None
         if task.action in COMPUTE_ACTIONS:
-            return "compute"
-        if task.loop or task.loop_with or not task.when:
+            # Not what would wait or use a signal in the controller (a task that does not run never gets that far).
+            waits = task.async_val or task.until or task.timeout or getattr(task.loop_control, "pause", 0)
+            return None if waits else "compute"
+        if task.loop_with:
+            return None  # a lookup makes its list
+        if task.loop is not None:
+            return "loop"
+        if not task.when:
             return None
         try:
             if task._resolve_conditional(task.when, task_vars):  # pylint: disable=protected-access
@@ -334,26 +448,35 @@ class ComputeTasksInController:
         kind = self._in_controller(task, task_vars)
         if kind is None:
             return super()._queue_task(host, task, task_vars, play_context)
+        own = task.copy(exclude_tasks=True)  # the worker's copy: TaskExecutor squashes and templates its task
+        executor = _ControllerTaskExecutor(
+            host,
+            own,
+            dict(task_vars),  # a loop sets its item variables in them
+            play_context,
+            self._loader,
+            _plugin_loader.get_plugin_loader_namespace(),
+            self._final_q,
+            self._variable_manager,
+        )
+        if kind == "loop":
+            try:
+                with _task_context.TaskContext(own):
+                    empty = executor._get_loop_items() == []  # pylint: disable=protected-access
+            except Exception:  # pylint: disable=broad-exception-caught
+                empty = False  # the worker raises it where ansible-core reports it
+            if not empty:
+                return super()._queue_task(host, task, task_vars, play_context)
         queued = {"host": host, "task": task, "task_vars": task_vars, "play_context": play_context}
         self._queued_task_cache[(host.name, task._uuid)] = queued  # pylint: disable=protected-access
         if kind == "compute":
             self._tqm.send_callback("v2_runner_on_start", host, task)
-        own = task.copy(exclude_tasks=True)  # the worker's copy: TaskExecutor squashes and templates its task
         try:
             with _task_context.TaskContext(own):
-                result = _ControllerTaskExecutor(
-                    host,
-                    own,
-                    dict(task_vars),  # a loop sets its item variables in them
-                    play_context,
-                    self._loader,
-                    _plugin_loader.get_plugin_loader_namespace(),
-                    self._final_q,
-                    self._variable_manager,
-                ).run()
+                result = executor.run()
         except _NeedsWorker:
             return super()._queue_task(host, task, task_vars, play_context)
-        if kind == "skip":
+        if kind != "compute":
             self._tqm.send_callback("v2_runner_on_start", host, task)
         self._final_q.send_task_result(
             _RawTaskResult(host=host, task=own, return_data=result, task_fields=own.dump_attrs())
@@ -436,7 +559,10 @@ else:
     connect_local_per_host.megapool_wraps = _connect_local
     ansible_mitogen.connection.CONNECTION_METHOD["local"] = connect_local_per_host
 
-    _SHARE_BOTOCORE_LOADERS = inspect.getsource(share_botocore_loaders) + "share_botocore_loaders()\n"
+    _SHARE_BOTOCORE_LOADERS = (
+        "".join((inspect.getsource(share_botocore_loaders), inspect.getsource(keep_boto3_clients)))
+        + "share_botocore_loaders()\nkeep_boto3_clients()\n"
+    )
     _context_connect = ansible_mitogen.services.ContextService._connect  # pylint: disable=protected-access
     _context_connect = getattr(_context_connect, "megapool_wraps", _context_connect)
 

@@ -136,6 +136,10 @@ PLAYBOOK = """
       when: inventory_hostname != 'us-east-1'
       changed_when: false
 
+    - name: A module over an empty list
+      ansible.builtin.command: /bin/false
+      loop: "{{{{ groups['nowhere'] | default([]) }}}}"
+
     - name: A condition only the connection's variables make true (checked here without them, true in the task)
       ansible.builtin.command: /bin/true
       when: ansible_host is defined
@@ -178,7 +182,8 @@ def main():
 
     sessions = [boto3.session.Session(region_name="eu-north-1") for _ in range(2)]
     loaders = [id(session._session.get_component("data_loader")) for session in sessions]
-    module.exit_json(changed=False, loaders=loaders)
+    client = sessions[0].client("sts", endpoint_url="http://127.0.0.1:9")
+    module.exit_json(changed=False, loaders=loaders, client=id(client))
 
 
 main()
@@ -237,6 +242,7 @@ def _run(tmp_path: Path, label: str, **extra_env: str) -> tuple[list[dict], dict
                 continue
             if task["task"]["name"] in LOADER_TASKS:
                 loaders.setdefault(host, []).extend(outcome["loaders"])
+                loaders.setdefault(host + " clients", []).append(outcome["client"])
                 continue
             rows.append(
                 {
@@ -301,6 +307,7 @@ def test_the_default_strategy_is_mitogen_and_gives_the_same_results_as_linear(tm
     assert summaries["eu-north-1"][-1] == "3" and "refused" not in summaries["eu-north-1"], summaries
     assert [r["skipped"] for r in rows if r["task"].startswith("A module skipped")] == [False, True]
     assert [r["skipped"] for r in rows if r["task"].startswith("A condition only")] == [False, False]
+    assert [r["skipped"] for r in rows if r["task"] == "A module over an empty list"] == [True, True]
 
 
 WHERE_FILTER = """
@@ -346,14 +353,21 @@ WHERE_PLAYBOOK = """
     - name: A fact that reads (a lookup)
       ansible.builtin.set_fact:
         home: "{{ ('lookup' ~ lookup('ansible.builtin.env', 'HOME')[:0]) | where(log) }}"
+    - name: A module over an empty list
+      ansible.builtin.command: /bin/true
+      loop: "{{ [] if ('empty_loop' | where(log)) else [1] }}"
+    - name: A module over a list
+      ansible.builtin.command: /bin/true
+      loop: "{{ [1] if ('loop_items' | where(log)) else [] }}"
+      changed_when: false
 """
 
 
 @pytest.mark.parametrize("strategy", ["mitogen_linear", "mitogen_linear without mitogen", "linear"])
 def test_tasks_that_only_compute_run_in_the_controller(tmp_path, strategy):
-    """``set_fact``, ``assert``, ``debug`` and a module task whose condition is false are templated in the controller
-    only (the pid of ansible-playbook), with mitogen or without it; a module that runs, and a fact that names a lookup,
-    in a worker. ansible-core's linear forks a worker for every one (what makes this test able to fail)."""
+    """``set_fact``, ``assert``, ``debug``, a module task whose condition is false and one over an empty list are
+    templated in the controller only (the pid of ansible-playbook), with mitogen or without it; a module that runs, and
+    a fact that names a lookup, in a worker. ansible-core's linear forks a worker for every one (what makes this test able to fail)."""
     (tmp_path / "filter_plugins").mkdir()
     (tmp_path / "filter_plugins" / "where.py").write_text(WHERE_FILTER, encoding="utf-8")
     (tmp_path / "hosts.yml").write_text("regions:\n  hosts:\n    eu-north-1:\n    us-east-1:\n", encoding="utf-8")
@@ -375,21 +389,22 @@ def test_tasks_that_only_compute_run_in_the_controller(tmp_path, strategy):
         stderr=subprocess.STDOUT,
         text=True,
     ) as run:
-        output, _ = run.communicate(timeout=300)
+        output = run.communicate(timeout=300)[0]
     assert run.returncode == 0, output[-3000:]
     pids: dict[str, set] = {}
     for line in (tmp_path / "where.log").read_text(encoding="utf-8").splitlines():
         label, pid = line.split()
         pids.setdefault(label, set()).add(int(pid))
-    assert set(pids) == {"set_fact", "assert", "debug", "skipped", "module", "lookup"}, pids
+    assert set(pids) == {"set_fact", "assert", "debug", "skipped", "module", "lookup", "empty_loop", "loop_items"}, pids
     in_controller = {label for label, seen in pids.items() if seen == {run.pid}}
     if strategy == "linear":
         assert in_controller == set(), pids
         assert len(pids["set_fact"]) == 2, pids  # one worker per host
     else:
-        assert in_controller == {"set_fact", "assert", "debug", "skipped"}, pids
-        # the module's condition: in the controller (false or not?) and in each host's worker
+        assert in_controller == {"set_fact", "assert", "debug", "skipped", "empty_loop"}, pids
+        # the module's condition and list: in the controller (false, empty?) and again in each host's worker
         assert run.pid in pids["module"] and len(pids["module"]) == 3, pids
+        assert run.pid in pids["loop_items"] and len(pids["loop_items"]) == 3, pids
         assert run.pid not in pids["lookup"] and len(pids["lookup"]) == 2, pids
 
 
@@ -546,12 +561,15 @@ def test_a_play_runs_with_the_controllers_objects_frozen_and_unfrozen_after(monk
 def test_the_sessions_of_a_hosts_modules_share_one_botocore_loader(tmp_path, linear_run):
     """``share_botocore_loaders`` ran in each host's interpreter: the four sessions of a host's two module runs got
     one data loader (its parsed JSON is kept for the play); under ``linear`` every session made its own."""
-    linear_loaders = linear_run[3]
-    default_loaders = _run(tmp_path, "loaders")[3]
+    linear_loaders = {host: ids for host, ids in linear_run[3].items() if not host.endswith(" clients")}
+    default = _run(tmp_path, "loaders")[3]
+    default_loaders = {host: ids for host, ids in default.items() if not host.endswith(" clients")}
 
     assert [len(set(ids)) for ids in default_loaders.values()] == [1, 1]
     assert [len(ids) for ids in default_loaders.values()] == [4, 4]
     assert [len(set(ids[:2])) for ids in linear_loaders.values()] == [2, 2]
+    # keep_boto3_clients ran there too: the two tasks of a host got one client (ids of one process: comparable).
+    assert [len(set(default[host + " clients"])) for host in ("eu-north-1", "us-east-1")] == [1, 1]
 
 
 SHARE_CHECK = """
@@ -589,6 +607,68 @@ def test_share_botocore_loaders_gives_the_sessions_of_one_data_path_one_loader(t
         "other_search_paths": True,
         "one_model": True,
         "operations": True,
+    }
+
+
+KEEP_CHECK = """
+import importlib.util, json, os, sys
+spec = importlib.util.spec_from_file_location("strategy", sys.argv[1])
+strategy = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(strategy)
+import boto3, botocore.config, botocore.session
+os.environ.pop("AWS_MAX_ATTEMPTS", None)
+kept, again = strategy.keep_boto3_clients(), strategy.keep_boto3_clients()
+Session = boto3.session.Session
+one, two, other_region = Session(region_name="eu-north-1"), Session(region_name="eu-north-1"), Session(region_name="us-east-1")
+def sts(session, **extra):
+    config = botocore.config.Config(user_agent_extra="x", retries={"mode": "standard", "max_attempts": 3})
+    return session.client("sts", endpoint_url="http://127.0.0.1:9", config=config, aws_access_key_id="a",
+                          aws_secret_access_key="b", **extra)
+first, second = sts(one), sts(two)
+other_key = sts(one, aws_session_token="t")
+own_botocore = Session(botocore_session=botocore.session.Session(), region_name="eu-north-1")
+read, write = os.pipe()
+child = os.fork()
+if child == 0:  # a forked process: none kept from its parent
+    os.write(write, b"new" if Session(region_name="eu-north-1") is not one and sts(Session()) is not first else b"old")
+    os._exit(0)
+os.waitpid(child, 0)
+forked = os.read(read, 3).decode()
+os.environ["AWS_MAX_ATTEMPTS"] = "7"
+after_environment = Session(region_name="eu-north-1")
+print(json.dumps({
+    "kept": kept, "again": again,
+    "one_session": one is two, "other_region": other_region is not one, "region": other_region.region_name,
+    "one_client": first is second, "other_arguments": other_key is not first,
+    "other_environment": after_environment is not one and sts(after_environment) is not first,
+    "not_plain": own_botocore is not Session(botocore_session=own_botocore._session, region_name="eu-north-1"),
+    "works": first.meta.region_name == "eu-north-1" and "GetCallerIdentity" in first.meta.service_model.operation_names,
+    "subclass": type("Own", (Session,), {})(region_name="eu-north-1") is not one,
+    "forked": forked, "kept_in_parent": Session(region_name="eu-north-1") is Session(region_name="eu-north-1"),
+}))
+"""
+
+
+def test_keep_boto3_clients_gives_the_same_settings_the_same_session_and_client():
+    """In a new interpreter (boto3's class is changed for good): the same session arguments give one session, the same
+    client arguments one client (a config of plain options too); another region, another credential, another
+    ``AWS_*`` variable, a ``botocore_session`` object or a subclass give new ones; a forked process starts with none
+    kept; a second call changes nothing."""
+    result = _strategy_python(KEEP_CHECK)
+    assert json.loads(result.stdout.splitlines()[-1]) == {
+        "kept": True,
+        "again": False,
+        "one_session": True,
+        "other_region": True,
+        "region": "us-east-1",
+        "one_client": True,
+        "other_arguments": True,
+        "other_environment": True,
+        "not_plain": True,
+        "works": True,
+        "subclass": True,
+        "forked": "new",
+        "kept_in_parent": True,
     }
 
 
