@@ -57,10 +57,9 @@ And in every strategy this file hands out (mitogen's or the ``linear`` fallback)
 the controller** (``ComputeTasksInController``; docs/benchmarks.md, "Tasks that only compute run in the controller"):
 ansible-core forks a worker for every task of every host, also for a ``set_fact``, an ``assert`` or a task whose
 condition is false or whose loop's list is empty, which never touch their host: three quarters of a no-op
-``site.yml``'s task runs. Those run
-ansible-core's own ``TaskExecutor`` in the controller instead, with a copy of the task and of its variables as the fork
-gave them, and their results take the workers' queue: the same results, callbacks and errors, a fork and a worker's
-start fewer each.
+``site.yml``'s task runs. Those run ansible-core's own ``TaskExecutor`` in the controller instead, with a copy of the
+task and of its variables as the fork gave them, and their results take the workers' queue: the same results,
+callbacks and errors, a fork and a worker's start fewer each.
 
 And in every strategy this file hands out, **compiled templates are kept**
 (docs/benchmarks.md, "Compiled templates kept for the run" and "... kept between runs"): each worker compiled every
@@ -405,7 +404,7 @@ _READS = re.compile(r"\b(lookup|query|q)\s*\(")
 
 
 class ComputeTasksInController:
-    """Run in the controller the tasks that only compute, and the tasks whose condition is false (the module docstring).
+    """Run in the controller the tasks that only compute, and those that skip (the module docstring).
 
     ansible-core's ``StrategyBase._queue_task`` forks a ``WorkerProcess`` for every task and host, which runs
     ``TaskExecutor(...).run()`` and puts the result on the results queue. For the actions in ``COMPUTE_ACTIONS``
