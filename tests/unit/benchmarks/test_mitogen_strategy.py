@@ -360,14 +360,33 @@ WHERE_PLAYBOOK = """
       ansible.builtin.command: /bin/true
       loop: "{{ [1] if ('loop_items' | where(log)) else [] }}"
       changed_when: false
+    - name: A module with retries whose condition is false (it never gets to its retries)
+      ansible.builtin.command: /bin/false
+      when: ('skipped_until' | where(log)) == 'never'
+      register: retried
+      until: retried is succeeded
+      retries: 2
+      delay: 0
+    - name: A fact with retries (they would wait in the controller)
+      ansible.builtin.set_fact:
+        retried_fact: "{{ 'compute_until' | where(log) }}"
+      register: retried_fact_result
+      until: retried_fact_result is succeeded
+      retries: 2
+      delay: 0
+    - name: A delegated fact (the delegated host's variables)
+      ansible.builtin.set_fact:
+        delegated: "{{ 'delegated' | where(log) }}"
+      delegate_to: "{{ inventory_hostname }}"
 """
 
 
 @pytest.mark.parametrize("strategy", ["mitogen_linear", "mitogen_linear without mitogen", "linear"])
 def test_tasks_that_only_compute_run_in_the_controller(tmp_path, strategy):
-    """``set_fact``, ``assert``, ``debug``, a module task whose condition is false and one over an empty list are
-    templated in the controller only (the pid of ansible-playbook), with mitogen or without it; a module that runs, and
-    a fact that names a lookup, in a worker. ansible-core's linear forks a worker for every one (what makes this test able to fail)."""
+    """``set_fact``, ``assert``, ``debug``, a module task whose condition is false (also with retries) and one over an
+    empty list are templated in the controller only (the pid of ansible-playbook), with mitogen or without it; a
+    module that runs, a fact that names a lookup, a fact with retries and a delegated fact in a worker. ansible-core's
+    linear forks a worker for every one (what makes this test able to fail)."""
     (tmp_path / "filter_plugins").mkdir()
     (tmp_path / "filter_plugins" / "where.py").write_text(WHERE_FILTER, encoding="utf-8")
     (tmp_path / "hosts.yml").write_text("regions:\n  hosts:\n    eu-north-1:\n    us-east-1:\n", encoding="utf-8")
@@ -395,13 +414,26 @@ def test_tasks_that_only_compute_run_in_the_controller(tmp_path, strategy):
     for line in (tmp_path / "where.log").read_text(encoding="utf-8").splitlines():
         label, pid = line.split()
         pids.setdefault(label, set()).add(int(pid))
-    assert set(pids) == {"set_fact", "assert", "debug", "skipped", "module", "lookup", "empty_loop", "loop_items"}, pids
+    assert set(pids) == {
+        "set_fact",
+        "assert",
+        "debug",
+        "skipped",
+        "module",
+        "lookup",
+        "empty_loop",
+        "loop_items",
+        "skipped_until",
+        "compute_until",
+        "delegated",
+    }, pids
     in_controller = {label for label, seen in pids.items() if seen == {run.pid}}
     if strategy == "linear":
         assert in_controller == set(), pids
         assert len(pids["set_fact"]) == 2, pids  # one worker per host
     else:
-        assert in_controller == {"set_fact", "assert", "debug", "skipped", "empty_loop"}, pids
+        assert in_controller == {"set_fact", "assert", "debug", "skipped", "empty_loop", "skipped_until"}, pids
+        assert run.pid not in pids["compute_until"] | pids["delegated"], pids
         # the module's condition and list: in the controller (false, empty?) and again in each host's worker
         assert run.pid in pids["module"] and len(pids["module"]) == 3, pids
         assert run.pid in pids["loop_items"] and len(pids["loop_items"]) == 3, pids
